@@ -1,0 +1,91 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_ferry_global_optspecs
+    string join \n journal= wait-lock= json q/quiet h/help V/version
+end
+
+function __fish_ferry_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_ferry_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_ferry_using_subcommand
+    set -l cmd (__fish_ferry_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c ferry -n "__fish_ferry_needs_command" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_needs_command" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_needs_command" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_needs_command" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_needs_command" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_needs_command" -s V -l version -d 'Print version'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "status" -d 'Count jobs and bytes in each state'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "retry" -d 'Put failed jobs back in the queue'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l state -d 'Only jobs in this state (repeatable)' -r -f -a "pending\t'Queued, not started'
+registered\t'The server holds an upload session; bytes may be partly sent'
+succeeded\t'Uploaded and confirmed'
+failed\t'Gave up; stays on the failures list until retried or acknowledged'
+cancelled\t'Stopped on request'"
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l action -d 'Only jobs this action applies to' -r -f -a "process\t'Jobs to upload: pending or registered'
+retry\t'Jobs that can be retried: failed and not acknowledged'
+acknowledge\t'Jobs that can be acknowledged: succeeded or failed, not yet acknowledged'"
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand status" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand status" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l to -d 'Send the retried jobs to this destination instead (a URL or a local folder)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l all -d 'Every failed job that is not acknowledged'
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l failed -d 'Every failed job not yet acknowledged'
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l succeeded -d 'Every succeeded job not yet acknowledged'
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l all -d 'Every succeeded or failed job not yet acknowledged'
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l pending -d 'Every job not yet finished (pending or registered)'
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -l dir -d 'Folder that receives completions/ and man/' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "status" -d 'Count jobs and bytes in each state'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,133 @@
+//! The command line as clap sees it: flags, subcommands and their help.
+//!
+//! These structs only describe what was typed. `config` turns them into the
+//! resolved settings the work code uses, so nothing below here reads clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand};
+
+use crate::job::{Action, State};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferry",
+    version,
+    about = "Bulk media uploader: resumable, concurrent uploads of photo and video folders",
+    after_help = "Exit codes: 0 success, 1 runtime error, 2 usage error, 3 some jobs failed, 4 journal locked, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Journal file to use instead of the default one in the user's data directory
+    #[arg(long, global = true, value_name = "PATH", env = "FERRY_JOURNAL")]
+    pub journal: Option<PathBuf>,
+
+    /// Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)
+    #[arg(long, global = true, value_name = "DURATION", env = "FERRY_WAIT_LOCK", value_parser = parse_duration)]
+    pub wait_lock: Option<Duration>,
+
+    /// Print JSON Lines on stdout instead of tables and messages
+    #[arg(long, global = true, env = "FERRY_JSON", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub json: bool,
+
+    /// Print nothing but errors
+    #[arg(short, long, global = true, env = "FERRY_QUIET", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub quiet: bool,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|error| format!("{error} (try 30s, 5m or 1h)"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List jobs, optionally by state or by the action that applies to them
+    Jobs(JobsArgs),
+    /// Count jobs and bytes in each state
+    Status,
+    /// Put failed jobs back in the queue
+    Retry(RetryArgs),
+    /// Acknowledge finished jobs: take failures off the list and free room under the job limit
+    Ack(AckArgs),
+    /// Cancel jobs that have not finished
+    Cancel(CancelArgs),
+    /// Write shell completions and man pages (for packagers)
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Only jobs in this state (repeatable)
+    #[arg(long, value_enum)]
+    pub state: Vec<State>,
+
+    /// Only jobs this action applies to
+    #[arg(long, value_enum)]
+    pub action: Option<Action>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["ids", "all"])))]
+pub struct RetryArgs {
+    /// Job IDs, or any unique prefix of them
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+
+    /// Every failed job that is not acknowledged
+    #[arg(long)]
+    pub all: bool,
+
+    /// Send the retried jobs to this destination instead (a URL or a local folder)
+    #[arg(long, value_name = "DEST")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["ids", "failed", "succeeded", "all"])))]
+pub struct AckArgs {
+    /// Job IDs, or any unique prefix of them
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+
+    /// Every failed job not yet acknowledged
+    #[arg(long)]
+    pub failed: bool,
+
+    /// Every succeeded job not yet acknowledged
+    #[arg(long)]
+    pub succeeded: bool,
+
+    /// Every succeeded or failed job not yet acknowledged
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["ids", "pending"])))]
+pub struct CancelArgs {
+    /// Job IDs, or any unique prefix of them
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+
+    /// Every job not yet finished (pending or registered)
+    #[arg(long)]
+    pub pending: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder that receives completions/ and man/
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+}

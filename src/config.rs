@@ -1,0 +1,74 @@
+//! Resolved settings: decided once from the command line and the environment.
+//!
+//! As in fd and ripgrep, clap's structs are turned into one `Config` before any
+//! work starts, so the work code never asks where a setting came from.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::GlobalArgs;
+use crate::error::UsageError;
+use crate::job::{Destination, Protocol};
+use crate::store::{self, OpenOptions};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub journal: PathBuf,
+    pub wait_lock: Option<Duration>,
+    pub json: bool,
+    pub quiet: bool,
+    pub job_limit: usize,
+}
+
+impl Config {
+    pub fn resolve(global: &GlobalArgs) -> anyhow::Result<Config> {
+        let journal = match &global.journal {
+            Some(path) => path.clone(),
+            None => default_journal()?,
+        };
+        Ok(Config {
+            journal,
+            wait_lock: global.wait_lock,
+            json: global.json,
+            quiet: global.quiet,
+            job_limit: store::DEFAULT_JOB_LIMIT,
+        })
+    }
+
+    pub fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            wait_lock: self.wait_lock,
+            job_limit: self.job_limit,
+        }
+    }
+}
+
+/// `<data dir>/journals/default.jsonl`, e.g. `~/.local/share/ferry/journals/default.jsonl`.
+pub fn default_journal() -> anyhow::Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "ferry").ok_or_else(|| {
+        UsageError("cannot find the user's data directory (is HOME set?); pass --journal PATH or set FERRY_JOURNAL".to_owned())
+    })?;
+    Ok(dirs.data_dir().join("journals").join("default.jsonl"))
+}
+
+/// A destination as typed: an http(s) URL, or else a local folder.
+pub fn parse_destination(text: &str) -> anyhow::Result<Destination> {
+    let lower = text.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok(Destination::new(text, Protocol::Auto));
+    }
+    if lower.contains("://") {
+        return Err(UsageError(format!(
+            "destination {text:?}: only http:// and https:// URLs or local folders are supported"
+        ))
+        .into());
+    }
+    let folder = std::path::absolute(text)
+        .map_err(|error| UsageError(format!("destination {text:?}: {error}")))?;
+    let folder = folder.to_str().ok_or_else(|| {
+        UsageError(format!(
+            "destination {text:?}: a local destination folder must have a UTF-8 path"
+        ))
+    })?;
+    Ok(Destination::new(folder, Protocol::Local))
+}

@@ -1,0 +1,397 @@
+//! The job model, after PhotoKit's `PHAssetResourceUploadJob`.
+//!
+//! A job pairs a resource (a file and its content hash) with a destination and
+//! moves through five states. Every change goes through one method here that
+//! checks the transition, so an illegal move is an error and never a silent
+//! no-op; the store persists whatever these methods produce.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::paths::JournalPath;
+
+/// Sixteen lowercase hex digits; any unique prefix names the job on the command line.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(String);
+
+impl JobId {
+    pub fn random() -> Self {
+        Self(format!("{:016x}", fastrand::u64(..)))
+    }
+
+    pub fn from_string(id: String) -> Self {
+        Self(id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The short form shown in tables, long enough to stay unique in practice.
+    pub fn short(&self) -> &str {
+        &self.0[..self.0.len().min(12)]
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Queued, not started.
+    Pending,
+    /// The server holds an upload session; bytes may be partly sent.
+    Registered,
+    /// Uploaded and confirmed.
+    Succeeded,
+    /// Gave up; stays on the failures list until retried or acknowledged.
+    Failed,
+    /// Stopped on request.
+    Cancelled,
+}
+
+impl State {
+    pub const ALL: [State; 5] = [
+        State::Pending,
+        State::Registered,
+        State::Succeeded,
+        State::Failed,
+        State::Cancelled,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Registered => "registered",
+            State::Succeeded => "succeeded",
+            State::Failed => "failed",
+            State::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a caller wants to do with jobs; each selects the jobs it applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Action {
+    /// Jobs to upload: pending or registered.
+    Process,
+    /// Jobs that can be retried: failed and not acknowledged.
+    Retry,
+    /// Jobs that can be acknowledged: succeeded or failed, not yet acknowledged.
+    Acknowledge,
+}
+
+impl Action {
+    pub fn selects(self, job: &Job) -> bool {
+        match self {
+            Action::Process => matches!(job.state, State::Pending | State::Registered),
+            Action::Retry => job.state == State::Failed && !job.is_acknowledged(),
+            Action::Acknowledge => {
+                matches!(job.state, State::Succeeded | State::Failed) && !job.is_acknowledged()
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Image,
+    Video,
+    Audio,
+    Other,
+}
+
+/// The file a job uploads, as it was when it was hashed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    pub root: JournalPath,
+    /// Relative to `root`; also the name the file gets at the destination.
+    pub path: JournalPath,
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inode: Option<u64>,
+    /// Lowercase hex SHA-256 of the content.
+    pub sha256: String,
+    pub kind: MediaKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Auto,
+    Ietf,
+    Tus,
+    Put,
+    Local,
+}
+
+/// Where a job goes. Only non-secret headers are ever stored here.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Destination {
+    pub url: String,
+    pub protocol: Protocol,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Destination {
+    pub fn new(url: impl Into<String>, protocol: Protocol) -> Self {
+        Self {
+            url: url.into(),
+            protocol,
+            headers: BTreeMap::new(),
+        }
+    }
+}
+
+/// The server's upload session: where to resume and the last offset it confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub url: String,
+    pub offset: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorClass {
+    Network,
+    Server,
+    Client,
+    File,
+    Auth,
+}
+
+/// The last error a job met, in one readable line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobError {
+    pub class: ErrorClass,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+/// The server's final answer, with secret header values already redacted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// A wall-clock instant, stored as RFC 3339 with milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub SystemTime);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self(SystemTime::now())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        humantime::format_rfc3339_millis(self.0).fmt(f)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_rfc3339_weak(&text)
+            .map(Timestamp)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub state: State,
+    pub resource: Resource,
+    pub destination: Destination,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<JobError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Response>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<Timestamp>,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub retries: u32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A refused transition: names the job, its state and what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job {id} is {state}{acked}; {rule}")]
+pub struct TransitionError {
+    pub id: JobId,
+    pub state: State,
+    acked: &'static str,
+    rule: &'static str,
+}
+
+impl Job {
+    pub fn new(resource: Resource, destination: Destination) -> Self {
+        let now = Timestamp::now();
+        Self {
+            id: JobId::random(),
+            state: State::Pending,
+            resource,
+            destination,
+            session: None,
+            error: None,
+            response: None,
+            acknowledged_at: None,
+            attempts: 0,
+            retries: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn is_acknowledged(&self) -> bool {
+        self.acknowledged_at.is_some()
+    }
+
+    /// Counts against the job limit: everything not yet acknowledged, except cancelled jobs.
+    pub fn holds_limit(&self) -> bool {
+        self.state != State::Cancelled && !self.is_acknowledged()
+    }
+
+    fn refuse(&self, rule: &'static str) -> TransitionError {
+        TransitionError {
+            id: self.id.clone(),
+            state: self.state,
+            acked: if self.is_acknowledged() {
+                " and acknowledged"
+            } else {
+                ""
+            },
+            rule,
+        }
+    }
+
+    fn require_processable(&self, rule: &'static str) -> Result<(), TransitionError> {
+        match self.state {
+            State::Pending | State::Registered => Ok(()),
+            _ => Err(self.refuse(rule)),
+        }
+    }
+
+    fn touch(&mut self) {
+        self.updated_at = Timestamp::now();
+    }
+
+    /// An upload attempt begins.
+    pub fn start_attempt(&mut self) -> Result<(), TransitionError> {
+        self.require_processable("only pending or registered jobs can be uploaded")?;
+        self.attempts += 1;
+        self.touch();
+        Ok(())
+    }
+
+    /// The server opened an upload session (or a new one replaced a lost one).
+    pub fn register(&mut self, session: Session) -> Result<(), TransitionError> {
+        self.require_processable("only pending or registered jobs can open an upload session")?;
+        self.state = State::Registered;
+        self.session = Some(session);
+        self.touch();
+        Ok(())
+    }
+
+    /// The server confirmed bytes up to `offset`.
+    pub fn record_offset(&mut self, offset: u64) -> Result<(), TransitionError> {
+        match (&mut self.session, self.state) {
+            (Some(session), State::Registered) => {
+                session.offset = offset;
+                self.touch();
+                Ok(())
+            }
+            _ => Err(self.refuse("only registered jobs have an upload offset")),
+        }
+    }
+
+    pub fn succeed(&mut self, response: Response) -> Result<(), TransitionError> {
+        self.require_processable("only pending or registered jobs can succeed")?;
+        self.state = State::Succeeded;
+        self.response = Some(response);
+        self.error = None;
+        self.touch();
+        Ok(())
+    }
+
+    pub fn fail(&mut self, error: JobError) -> Result<(), TransitionError> {
+        self.require_processable("only pending or registered jobs can fail")?;
+        self.state = State::Failed;
+        self.error = Some(error);
+        self.touch();
+        Ok(())
+    }
+
+    pub fn cancel(&mut self) -> Result<(), TransitionError> {
+        self.require_processable("only pending or registered jobs can be cancelled")?;
+        self.state = State::Cancelled;
+        self.touch();
+        Ok(())
+    }
+
+    /// Back to pending. The session is kept so that the upload can resume
+    /// where the server stopped; a new destination drops it, since it belongs
+    /// to the old server. An acknowledged failure may be retried when named
+    /// explicitly.
+    pub fn retry(&mut self, destination: Option<Destination>) -> Result<(), TransitionError> {
+        if self.state != State::Failed {
+            return Err(self.refuse("only failed jobs can be retried"));
+        }
+        if let Some(destination) = destination
+            && destination != self.destination
+        {
+            self.destination = destination;
+            self.session = None;
+        }
+        self.state = State::Pending;
+        self.acknowledged_at = None;
+        self.retries += 1;
+        self.touch();
+        Ok(())
+    }
+
+    pub fn acknowledge(&mut self) -> Result<(), TransitionError> {
+        if !Action::Acknowledge.selects(self) {
+            return Err(self.refuse(
+                "only succeeded or failed jobs that are not yet acknowledged can be acknowledged",
+            ));
+        }
+        self.acknowledged_at = Some(Timestamp::now());
+        self.touch();
+        Ok(())
+    }
+}

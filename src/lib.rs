@@ -1,0 +1,33 @@
+//! ferry: a bulk media uploader with resumable, concurrent uploads.
+//!
+//! The binary is thin (`main.rs`): parse with `cli`, resolve into `config`,
+//! run here, and map the error to an exit code with `error`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod format;
+pub mod generate;
+pub mod job;
+pub mod journal;
+pub mod journal_lock;
+pub mod paths;
+pub mod store;
+
+use cli::{Cli, Command};
+use config::Config;
+
+/// Runs one parsed command line and returns the exit code it earned.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let config = || Config::resolve(&cli.global);
+    match &cli.command {
+        Command::Jobs(args) => commands::jobs(&config()?, args)?,
+        Command::Status => commands::status(&config()?)?,
+        Command::Retry(args) => commands::retry(&config()?, args)?,
+        Command::Ack(args) => commands::ack(&config()?, args)?,
+        Command::Cancel(args) => commands::cancel(&config()?, args)?,
+        Command::Generate(args) => generate::generate(&args.dir)?,
+    }
+    Ok(error::SUCCESS)
+}

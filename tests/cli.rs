@@ -1,0 +1,318 @@
+//! The job commands through the real binary in a scrubbed environment.
+
+use std::time::{Duration, Instant};
+
+use ferry::job::{ErrorClass, JobError, JobId, Response, State};
+use ferry::store::Durability;
+
+use crate::util::{TestEnv, destination, resource, stderr_of, stdout_of};
+
+/// One job in each state; returns their IDs in the order pending, registered,
+/// succeeded, failed, cancelled.
+fn seed(env: &TestEnv) -> Vec<JobId> {
+    let mut store = env.store();
+    let mut ids = Vec::new();
+    for (i, state) in State::ALL.iter().enumerate() {
+        let id = store
+            .create(
+                resource(&format!("DCIM/{}.jpg", state.name()), 1000 * (i as u64 + 1)),
+                destination(),
+                Durability::Lazy,
+            )
+            .unwrap();
+        store
+            .apply(&id, Durability::Lazy, |job| match state {
+                State::Pending => Ok(()),
+                State::Registered => job.register(ferry::job::Session {
+                    url: "http://127.0.0.1:9/files/r".into(),
+                    offset: 10,
+                }),
+                State::Succeeded => job.succeed(Response {
+                    status: 201,
+                    headers: Default::default(),
+                }),
+                State::Failed => job.fail(JobError {
+                    class: ErrorClass::Server,
+                    status: Some(507),
+                    message: "insufficient storage".into(),
+                }),
+                State::Cancelled => job.cancel(),
+            })
+            .unwrap();
+        ids.push(id);
+    }
+    store.checkpoint().unwrap();
+    ids
+}
+
+fn state_of(env: &TestEnv, id: &JobId) -> (State, bool) {
+    let store = ferry::store::Store::open_read_only(&env.journal()).unwrap();
+    let job = store.job(id).unwrap();
+    (job.state, job.is_acknowledged())
+}
+
+#[test]
+fn help_lists_only_commands_that_work() {
+    let env = TestEnv::new();
+    let output = env.ferry_bare().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = stdout_of(&output);
+    for command in ["jobs", "status", "retry", "ack", "cancel"] {
+        assert!(
+            help.contains(&format!("\n  {command} ")),
+            "{command} missing:\n{help}"
+        );
+    }
+    for hidden in ["generate", "scan", "upload", "sync", "serve"] {
+        assert!(
+            !help.contains(&format!("\n  {hidden} ")),
+            "{hidden} listed:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let env = TestEnv::new();
+    for args in [
+        &["ack"][..],
+        &["frobnicate"],
+        &["jobs", "--state", "lost"],
+        &["ack", "--all", "abc"],
+    ] {
+        let output = env.ferry().args(args).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr_of(&output)
+        );
+    }
+}
+
+#[test]
+fn jobs_lists_a_table_filters_and_json() {
+    let env = TestEnv::new();
+    let ids = seed(&env);
+    let output = env.ferry().arg("jobs").output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let table = stdout_of(&output);
+    assert!(table.starts_with("ID "), "{table}");
+    assert_eq!(table.lines().count(), 6, "{table}");
+    assert!(table.contains("HTTP 507: insufficient storage"), "{table}");
+    assert!(table.contains(ids[3].short()), "{table}");
+
+    let failed = stdout_of(
+        &env.ferry()
+            .args(["jobs", "--state", "failed"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(failed.lines().count(), 2, "{failed}");
+    assert!(failed.contains("DCIM/failed.jpg"));
+
+    let process = stdout_of(
+        &env.ferry()
+            .args(["jobs", "--action", "process"])
+            .output()
+            .unwrap(),
+    );
+    assert!(process.contains("DCIM/pending.jpg") && process.contains("DCIM/registered.jpg"));
+    assert_eq!(process.lines().count(), 3, "{process}");
+
+    let json = stdout_of(
+        &env.ferry()
+            .args(["jobs", "--json", "--action", "acknowledge"])
+            .output()
+            .unwrap(),
+    );
+    let states: Vec<String> = json
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            value["state"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(states, ["succeeded", "failed"]);
+}
+
+#[test]
+fn status_counts_jobs_and_bytes_per_state() {
+    let env = TestEnv::new();
+    seed(&env);
+    let output = env.ferry().args(["status", "--json"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["states"]["pending"]["jobs"], 1);
+    assert_eq!(report["states"]["failed"]["bytes"], 4000);
+    assert_eq!(report["total"]["jobs"], 5);
+    assert_eq!(report["total"]["bytes"], 15000);
+    assert_eq!(report["holding_limit"], 4);
+
+    let text = stdout_of(&env.ferry().arg("status").output().unwrap());
+    let failed_row = text
+        .lines()
+        .find(|line| line.starts_with("failed"))
+        .unwrap();
+    assert_eq!(
+        failed_row.split_whitespace().collect::<Vec<_>>(),
+        ["failed", "1", "3.9", "KiB", "0"]
+    );
+}
+
+#[test]
+fn retry_ack_and_cancel_change_the_selected_jobs() {
+    let env = TestEnv::new();
+    let ids = seed(&env);
+    let prefix = &ids[3].as_str()[..8];
+
+    let output = env.ferry().args(["retry", prefix]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output).trim(), "retry: 1 job");
+    assert_eq!(state_of(&env, &ids[3]), (State::Pending, false));
+
+    let output = env.ferry().args(["cancel", "--pending"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output).trim(), "cancel: 3 jobs");
+    for i in [0, 1, 3] {
+        assert_eq!(state_of(&env, &ids[i]).0, State::Cancelled);
+    }
+
+    let output = env
+        .ferry()
+        .args(["--json", "ack", "--succeeded"])
+        .output()
+        .unwrap();
+    let reply: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(reply["changed"], 1);
+    assert_eq!(reply["ids"][0], ids[2].as_str());
+    assert_eq!(state_of(&env, &ids[2]), (State::Succeeded, true));
+
+    let quiet = env.ferry().args(["-q", "ack", "--all"]).output().unwrap();
+    assert!(quiet.status.success());
+    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty());
+}
+
+#[test]
+fn a_refused_transition_is_an_error_and_changes_nothing() {
+    let env = TestEnv::new();
+    let ids = seed(&env);
+    let before = std::fs::read(env.journal()).unwrap();
+    let output = env
+        .ferry()
+        .args(["ack", ids[3].as_str(), ids[0].as_str()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(ids[0].as_str()) && stderr.contains("is pending"),
+        "{stderr}"
+    );
+    assert_eq!(state_of(&env, &ids[3]), (State::Failed, false));
+    assert_eq!(std::fs::read(env.journal()).unwrap(), before);
+
+    let output = env
+        .ferry()
+        .args(["retry", "ffffffffffffffffff"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr_of(&output).contains("no job matches"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn a_corrupt_journal_is_refused_with_file_and_line_and_left_byte_identical() {
+    let env = TestEnv::new();
+    seed(&env);
+    let text = std::fs::read_to_string(env.journal()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[2] = "\u{1}\u{2}garbage%%%".to_owned();
+    let damaged = lines.join("\n") + "\n";
+    std::fs::write(env.journal(), &damaged).unwrap();
+
+    for args in [
+        &["status"][..],
+        &["jobs"],
+        &["ack", "--all"],
+        &["cancel", "--pending"],
+    ] {
+        let output = env.ferry().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = stderr_of(&output);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        let at = format!("{}:3:", env.journal().display());
+        assert!(stderr.contains(&at), "{args:?}: {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(env.journal()).unwrap(),
+            damaged,
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_second_writer_names_the_holder_and_exits_4_or_waits() {
+    let env = TestEnv::new();
+    seed(&env);
+    let holder = env.store();
+    let output = env.ferry().args(["ack", "--all"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = stderr_of(&output);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("pid {}", std::process::id())),
+        "{stderr}"
+    );
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    assert!(stderr.contains(&format!("on host {host}")), "{stderr}");
+
+    // Reading needs no lock.
+    assert!(env.ferry().arg("status").output().unwrap().status.success());
+
+    let started = Instant::now();
+    let waiting = env
+        .ferry()
+        .args(["--wait-lock", "30s", "ack", "--all"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    drop(holder);
+    let output = waiting.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(started.elapsed() >= Duration::from_millis(700));
+    assert_eq!(stdout_of(&output).trim(), "acknowledge: 2 jobs");
+}
+
+#[test]
+fn the_default_journal_lives_in_the_data_directory() {
+    let env = TestEnv::new();
+    let output = env
+        .ferry_bare()
+        .args(["cancel", "--pending"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let expected = env
+        .path()
+        .join("home/.local/share/ferry/journals/default.jsonl");
+    let header = std::fs::read_to_string(&expected).unwrap();
+    assert_eq!(header, "{\"format\":\"ferry-journal\",\"version\":1}\n");
+
+    let elsewhere = env.path().join("elsewhere.jsonl");
+    let output = env
+        .ferry_bare()
+        .env("FERRY_JOURNAL", &elsewhere)
+        .args(["cancel", "--pending"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(elsewhere.exists());
+}

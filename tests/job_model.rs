@@ -1,0 +1,219 @@
+//! Every transition and every action's selection, the refused ones included.
+
+use ferry::job::{
+    Action, Destination, ErrorClass, Job, JobError, Protocol, Response, Session, State,
+};
+
+use crate::util::{destination, resource};
+
+/// The situations a job can be in: each state, and the two that can be acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Situation {
+    Pending,
+    Registered,
+    Succeeded,
+    SucceededAcked,
+    Failed,
+    FailedAcked,
+    Cancelled,
+}
+
+const ALL: [Situation; 7] = [
+    Situation::Pending,
+    Situation::Registered,
+    Situation::Succeeded,
+    Situation::SucceededAcked,
+    Situation::Failed,
+    Situation::FailedAcked,
+    Situation::Cancelled,
+];
+
+fn session() -> Session {
+    Session {
+        url: "http://127.0.0.1:9/files/abc".into(),
+        offset: 0,
+    }
+}
+
+fn error() -> JobError {
+    JobError {
+        class: ErrorClass::Server,
+        status: Some(500),
+        message: "server error".into(),
+    }
+}
+
+fn response() -> Response {
+    Response {
+        status: 201,
+        headers: Default::default(),
+    }
+}
+
+/// Builds a job in `situation` through legal transitions only.
+fn job_in(situation: Situation) -> Job {
+    let mut job = Job::new(resource("a.jpg", 10), destination());
+    match situation {
+        Situation::Pending => {}
+        Situation::Registered => job.register(session()).unwrap(),
+        Situation::Succeeded => job.succeed(response()).unwrap(),
+        Situation::SucceededAcked => {
+            job.succeed(response()).unwrap();
+            job.acknowledge().unwrap();
+        }
+        Situation::Failed => job.fail(error()).unwrap(),
+        Situation::FailedAcked => {
+            job.fail(error()).unwrap();
+            job.acknowledge().unwrap();
+        }
+        Situation::Cancelled => job.cancel().unwrap(),
+    }
+    job
+}
+
+type Operation = (
+    &'static str,
+    fn(&mut Job) -> Result<(), ferry::job::TransitionError>,
+);
+
+fn operations() -> Vec<Operation> {
+    vec![
+        ("start_attempt", |job| job.start_attempt()),
+        ("register", |job| job.register(session())),
+        ("record_offset", |job| job.record_offset(5)),
+        ("succeed", |job| job.succeed(response())),
+        ("fail", |job| job.fail(error())),
+        ("cancel", |job| job.cancel()),
+        ("retry", |job| job.retry(None)),
+        ("acknowledge", |job| job.acknowledge()),
+    ]
+}
+
+/// The state an operation leads to from a situation, or None when refused.
+fn expected(operation: &str, from: Situation) -> Option<State> {
+    use Situation::*;
+    let processable = matches!(from, Pending | Registered);
+    let current = job_in(from).state;
+    match operation {
+        "start_attempt" if processable => Some(current),
+        "register" if processable => Some(State::Registered),
+        "record_offset" if from == Registered => Some(State::Registered),
+        "succeed" if processable => Some(State::Succeeded),
+        "fail" if processable => Some(State::Failed),
+        "cancel" if processable => Some(State::Cancelled),
+        "retry" if matches!(from, Failed | FailedAcked) => Some(State::Pending),
+        "acknowledge" if matches!(from, Succeeded | Failed) => Some(current),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_transition_is_allowed_or_refused_as_the_model_says() {
+    let mut checked = 0;
+    for (name, operation) in operations() {
+        for from in ALL {
+            let mut job = job_in(from);
+            let before = job.clone();
+            let result = operation(&mut job);
+            match expected(name, from) {
+                Some(state) => {
+                    assert!(
+                        result.is_ok(),
+                        "{name} from {from:?} was refused: {result:?}"
+                    );
+                    assert_eq!(job.state, state, "{name} from {from:?}");
+                }
+                None => {
+                    let refusal = result.expect_err(&format!("{name} from {from:?} was allowed"));
+                    assert_eq!(
+                        job, before,
+                        "a refused {name} from {from:?} changed the job"
+                    );
+                    let message = refusal.to_string();
+                    assert!(message.contains(job.id.as_str()), "{message}");
+                    assert!(message.contains(before.state.name()), "{message}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8 * 7);
+}
+
+#[test]
+fn each_action_selects_exactly_its_jobs() {
+    use Situation::*;
+    for from in ALL {
+        let job = job_in(from);
+        assert_eq!(
+            Action::Process.selects(&job),
+            matches!(from, Pending | Registered),
+            "process, {from:?}"
+        );
+        assert_eq!(
+            Action::Retry.selects(&job),
+            from == Failed,
+            "retry, {from:?}"
+        );
+        assert_eq!(
+            Action::Acknowledge.selects(&job),
+            matches!(from, Succeeded | Failed),
+            "acknowledge, {from:?}"
+        );
+    }
+}
+
+#[test]
+fn acknowledging_is_recorded_and_frees_the_limit() {
+    let mut job = job_in(Situation::Succeeded);
+    assert!(job.holds_limit());
+    job.acknowledge().unwrap();
+    assert!(job.is_acknowledged());
+    assert!(!job.holds_limit());
+    let refused = job.acknowledge().unwrap_err().to_string();
+    assert!(refused.contains("acknowledged"), "{refused}");
+}
+
+#[test]
+fn cancelled_jobs_do_not_hold_the_limit() {
+    assert!(job_in(Situation::Pending).holds_limit());
+    assert!(!job_in(Situation::Cancelled).holds_limit());
+}
+
+#[test]
+fn retry_keeps_the_session_for_the_same_destination_and_drops_it_for_a_new_one() {
+    let mut job = Job::new(resource("a.jpg", 10), destination());
+    job.register(session()).unwrap();
+    job.record_offset(7).unwrap();
+    job.fail(error()).unwrap();
+
+    let mut same = job.clone();
+    same.retry(Some(destination())).unwrap();
+    assert_eq!(same.state, State::Pending);
+    assert_eq!(same.session.as_ref().map(|s| s.offset), Some(7));
+    assert_eq!(same.retries, 1);
+
+    let elsewhere = Destination::new("/backup", Protocol::Local);
+    let mut moved = job.clone();
+    moved.retry(Some(elsewhere.clone())).unwrap();
+    assert_eq!(moved.destination, elsewhere);
+    assert_eq!(moved.session, None);
+}
+
+#[test]
+fn retrying_an_acknowledged_failure_puts_it_back_on_the_list() {
+    let mut job = job_in(Situation::FailedAcked);
+    assert!(!job.holds_limit());
+    job.retry(None).unwrap();
+    assert!(!job.is_acknowledged());
+    assert!(job.holds_limit());
+}
+
+#[test]
+fn attempts_are_counted() {
+    let mut job = job_in(Situation::Pending);
+    job.start_attempt().unwrap();
+    job.register(session()).unwrap();
+    job.start_attempt().unwrap();
+    assert_eq!(job.attempts, 2);
+}
