@@ -34,6 +34,9 @@ _ferry() {
             ferry,retry)
                 cmd="ferry__subcmd__retry"
                 ;;
+            ferry,scan)
+                cmd="ferry__subcmd__scan"
+                ;;
             ferry,status)
                 cmd="ferry__subcmd__status"
                 ;;
@@ -55,6 +58,9 @@ _ferry() {
             ferry__subcmd__help,retry)
                 cmd="ferry__subcmd__help__subcmd__retry"
                 ;;
+            ferry__subcmd__help,scan)
+                cmd="ferry__subcmd__help__subcmd__scan"
+                ;;
             ferry__subcmd__help,status)
                 cmd="ferry__subcmd__help__subcmd__status"
                 ;;
@@ -65,7 +71,7 @@ _ferry() {
 
     case "${cmd}" in
         ferry)
-            opts="-q -h -V --journal --wait-lock --json --quiet --help --version jobs status retry ack cancel generate help"
+            opts="-q -h -V --journal --wait-lock --json --job-limit --quiet --help --version scan jobs status retry ack cancel generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -79,6 +85,10 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -87,7 +97,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__ack)
-            opts="-q -h --failed --succeeded --all --journal --wait-lock --json --quiet --help"
+            opts="-q -h --failed --succeeded --all --journal --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -98,6 +108,10 @@ _ferry() {
                     return 0
                     ;;
                 --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -109,7 +123,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__cancel)
-            opts="-q -h --pending --journal --wait-lock --json --quiet --help"
+            opts="-q -h --pending --journal --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,6 +137,10 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -131,7 +149,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__generate)
-            opts="-q -h --dir --journal --wait-lock --json --quiet --help"
+            opts="-q -h --dir --journal --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,6 +167,10 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -157,7 +179,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__help)
-            opts="jobs status retry ack cancel generate help"
+            opts="scan jobs status retry ack cancel generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -254,6 +276,20 @@ _ferry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ferry__subcmd__help__subcmd__scan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ferry__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -269,7 +305,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__jobs)
-            opts="-q -h --state --action --journal --wait-lock --json --quiet --help"
+            opts="-q -h --state --action --journal --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,6 +327,10 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -299,7 +339,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__retry)
-            opts="-q -h --all --to --journal --wait-lock --json --quiet --help"
+            opts="-q -h --all --to --journal --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -317,6 +357,64 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ferry__subcmd__scan)
+            opts="-L -n -q -h --to --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --journal --wait-lock --json --job-limit --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --include)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -325,7 +423,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__status)
-            opts="-q -h --journal --wait-lock --json --quiet --help"
+            opts="-q -h --journal --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,6 +434,10 @@ _ferry() {
                     return 0
                     ;;
                 --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

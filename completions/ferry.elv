@@ -20,6 +20,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry'= {
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
@@ -27,6 +28,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand scan 'Walk folders, hash media files and queue one upload job per new content (no network)'
             cand jobs 'List jobs, optionally by state or by the action that applies to them'
             cand status 'Count jobs and bytes in each state'
             cand retry 'Put failed jobs back in the queue'
@@ -35,11 +37,38 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
+        &'ferry;scan'= {
+            cand --to 'Where the jobs upload to: a URL or a local folder'
+            cand --max-depth 'Descend at most this many folders below each root'
+            cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable)'
+            cand --exclude 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)'
+            cand --min-size 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)'
+            cand --max-size 'Leave out files larger than this (e.g. 4G)'
+            cand --min-age 'Leave out files modified less than this long ago, still being written (e.g. 10m)'
+            cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
+            cand -L 'Follow symbolic links (loops are detected and reported)'
+            cand --follow-links 'Follow symbolic links (loops are detected and reported)'
+            cand --hidden 'Include hidden files and folders (names starting with a dot)'
+            cand --all-files 'Take every file, not only images, videos and audio'
+            cand --sidecars 'Also take sidecar files (XMP, AAE, THM)'
+            cand --no-default-excludes 'Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)'
+            cand --rehash 'Read and hash every file, even those unchanged since the last scan'
+            cand -n 'Say what would be queued and write nothing'
+            cand --dry-run 'Say what would be queued and write nothing'
+            cand --json 'Print JSON Lines on stdout instead of tables and messages'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'ferry;jobs'= {
             cand --state 'Only jobs in this state (repeatable)'
             cand --action 'Only jobs this action applies to'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
@@ -49,6 +78,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;status'= {
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
@@ -59,6 +89,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --to 'Send the retried jobs to this destination instead (a URL or a local folder)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --all 'Every failed job that is not acknowledged'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
             cand -q 'Print nothing but errors'
@@ -69,6 +100,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;ack'= {
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --failed 'Every failed job not yet acknowledged'
             cand --succeeded 'Every succeeded job not yet acknowledged'
             cand --all 'Every succeeded or failed job not yet acknowledged'
@@ -81,6 +113,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;cancel'= {
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --pending 'Every job not yet finished (pending or registered)'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
             cand -q 'Print nothing but errors'
@@ -92,6 +125,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --dir 'Folder that receives completions/ and man/'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
@@ -99,6 +133,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
         }
         &'ferry;help'= {
+            cand scan 'Walk folders, hash media files and queue one upload job per new content (no network)'
             cand jobs 'List jobs, optionally by state or by the action that applies to them'
             cand status 'Count jobs and bytes in each state'
             cand retry 'Put failed jobs back in the queue'
@@ -106,6 +141,8 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand cancel 'Cancel jobs that have not finished'
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'ferry;help;scan'= {
         }
         &'ferry;help;jobs'= {
         }

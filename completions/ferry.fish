@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ferry_global_optspecs
-    string join \n journal= wait-lock= json q/quiet h/help V/version
+    string join \n journal= wait-lock= json job-limit= q/quiet h/help V/version
 end
 
 function __fish_ferry_needs_command
@@ -26,10 +26,12 @@ end
 
 complete -c ferry -n "__fish_ferry_needs_command" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_needs_command" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_needs_command" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_needs_command" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_needs_command" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_needs_command" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_needs_command" -s V -l version -d 'Print version'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "status" -d 'Count jobs and bytes in each state'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "retry" -d 'Put failed jobs back in the queue'
@@ -37,6 +39,26 @@ complete -c ferry -n "__fish_ferry_needs_command" -f -a "ack" -d 'Acknowledge fi
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "cancel" -d 'Cancel jobs that have not finished'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a URL or a local folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l max-depth -d 'Descend at most this many folders below each root' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l hidden -d 'Include hidden files and folders (names starting with a dot)'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l all-files -d 'Take every file, not only images, videos and audio'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l sidecars -d 'Also take sidecar files (XMP, AAE, THM)'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l no-default-excludes -d 'Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l rehash -d 'Read and hash every file, even those unchanged since the last scan'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -s n -l dry-run -d 'Say what would be queued and write nothing'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l state -d 'Only jobs in this state (repeatable)' -r -f -a "pending\t'Queued, not started'
 registered\t'The server holds an upload session; bytes may be partly sent'
 succeeded\t'Uploaded and confirmed'
@@ -47,23 +69,27 @@ retry\t'Jobs that can be retried: failed and not acknowledged'
 acknowledge\t'Jobs that can be acknowledged: succeeded or failed, not yet acknowledged'"
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l to -d 'Send the retried jobs to this destination instead (a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l all -d 'Every failed job that is not acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l failed -d 'Every failed job not yet acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l succeeded -d 'Every succeeded job not yet acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l all -d 'Every succeeded or failed job not yet acknowledged'
@@ -72,6 +98,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand ack" -s q -l quiet -d 'Print
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l pending -d 'Every job not yet finished (pending or registered)'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Print nothing but errors'
@@ -79,13 +106,15 @@ complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Pri
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l dir -d 'Folder that receives completions/ and man/' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "status" -d 'Count jobs and bytes in each state'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from jobs status retry ack cancel generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "status" -d 'Count jobs and bytes in each state'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

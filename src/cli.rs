@@ -40,6 +40,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "FERRY_JSON", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub json: bool,
 
+    /// At most this many jobs may be unacknowledged; scans stop there
+    #[arg(long, global = true, value_name = "N", env = "FERRY_JOB_LIMIT", default_value_t = crate::store::DEFAULT_JOB_LIMIT)]
+    pub job_limit: usize,
+
     /// Print nothing but errors
     #[arg(short, long, global = true, env = "FERRY_QUIET", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub quiet: bool,
@@ -49,8 +53,14 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|error| format!("{error} (try 30s, 5m or 1h)"))
 }
 
+fn parse_size(text: &str) -> Result<u64, String> {
+    crate::format::parse_size(text)
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Walk folders, hash media files and queue one upload job per new content (no network)
+    Scan(ScanArgs),
     /// List jobs, optionally by state or by the action that applies to them
     Jobs(JobsArgs),
     /// Count jobs and bytes in each state
@@ -64,6 +74,69 @@ pub enum Command {
     /// Write shell completions and man pages (for packagers)
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Folders to scan
+    #[arg(value_name = "DIR", required = true)]
+    pub roots: Vec<PathBuf>,
+
+    /// Where the jobs upload to: a URL or a local folder
+    #[arg(long, value_name = "DEST", env = "FERRY_TO")]
+    pub to: String,
+
+    /// Follow symbolic links (loops are detected and reported)
+    #[arg(long, short = 'L', env = "FERRY_FOLLOW_LINKS", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub follow_links: bool,
+
+    /// Include hidden files and folders (names starting with a dot)
+    #[arg(long, env = "FERRY_HIDDEN", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub hidden: bool,
+
+    /// Descend at most this many folders below each root
+    #[arg(long, value_name = "N", env = "FERRY_MAX_DEPTH")]
+    pub max_depth: Option<usize>,
+
+    /// Take every file, not only images, videos and audio
+    #[arg(long, env = "FERRY_ALL_FILES", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub all_files: bool,
+
+    /// Also take sidecar files (XMP, AAE, THM)
+    #[arg(long, env = "FERRY_SIDECARS", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub sidecars: bool,
+
+    /// Only files matching this glob, relative to the root, gitignore style (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)
+    #[arg(long, env = "FERRY_NO_DEFAULT_EXCLUDES", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub no_default_excludes: bool,
+
+    /// Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)
+    #[arg(long, value_name = "SIZE", env = "FERRY_MIN_SIZE", default_value = "1", value_parser = parse_size)]
+    pub min_size: u64,
+
+    /// Leave out files larger than this (e.g. 4G)
+    #[arg(long, value_name = "SIZE", env = "FERRY_MAX_SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+
+    /// Leave out files modified less than this long ago, still being written (e.g. 10m)
+    #[arg(long, value_name = "DURATION", env = "FERRY_MIN_AGE", default_value = "0s", value_parser = parse_duration)]
+    pub min_age: Duration,
+
+    /// Read and hash every file, even those unchanged since the last scan
+    #[arg(long, env = "FERRY_REHASH", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub rehash: bool,
+
+    /// Say what would be queued and write nothing
+    #[arg(long, short = 'n', env = "FERRY_DRY_RUN", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

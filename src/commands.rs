@@ -1,7 +1,9 @@
-//! The job commands: `jobs`, `status`, `retry`, `ack` and `cancel`.
+//! The commands that work on the journal: `scan`, `jobs`, `status`, `retry`,
+//! `ack` and `cancel`.
 //!
-//! Each one opens the store, selects jobs by ID prefix or by action, and either
-//! prints them or applies one checked transition to all of them. Reading
+//! Each one opens the store and turns library results into output for people
+//! (tables, a summary line) or scripts (JSON Lines). The job commands select
+//! jobs by ID prefix or by action and apply one checked transition to all. Reading
 //! commands take no lock, so they work while an upload runs; changing commands
 //! take it, and change every named job or none.
 
@@ -10,10 +12,14 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::{AckArgs, CancelArgs, JobsArgs, RetryArgs};
+use crate::cli::{AckArgs, CancelArgs, JobsArgs, RetryArgs, ScanArgs};
 use crate::config::{self, Config};
+use crate::error;
+use crate::filter::FilterOptions;
 use crate::format::{Align, human_bytes, table};
 use crate::job::{Action, Job, JobId, State};
+use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
+use crate::store::LimitReached;
 use crate::store::Store;
 
 fn open_read_only(config: &Config) -> anyhow::Result<Store> {
@@ -253,4 +259,126 @@ pub fn cancel(config: &Config, args: &CancelArgs) -> anyhow::Result<()> {
     let ids = pick(&store, &args.ids, |job| Action::Process.selects(job))?;
     store.apply_all(&ids, Job::cancel)?;
     report_changes(config, "cancel", &ids)
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ScanLine<'a> {
+    Warning {
+        path: String,
+        message: &'a str,
+    },
+    Queued {
+        path: String,
+        size: u64,
+        sha256: &'a str,
+        dry_run: bool,
+    },
+    ScanSummary(&'a ScanSummary),
+}
+
+fn summary_text(summary: &ScanSummary, dry_run: bool) -> String {
+    let rate = if summary.hash_seconds > 0.0 {
+        summary.hashed_bytes as f64 / summary.hash_seconds
+    } else {
+        0.0
+    };
+    let verb = if dry_run { "would queue" } else { "queued" };
+    format!(
+        "scanned {} files: {verb} {} ({}), {} duplicates, {} already queued or uploaded, {} skipped by rule, {} warnings; hashed {} files ({} at {}/s), {} unchanged{}",
+        summary.seen,
+        summary.queued,
+        human_bytes(summary.queued_bytes),
+        summary.duplicates,
+        summary.known,
+        summary.skipped,
+        summary.warnings,
+        summary.hashed,
+        human_bytes(summary.hashed_bytes),
+        human_bytes(rate as u64),
+        summary.unchanged,
+        if summary.superseded > 0 {
+            format!(", {} superseded", summary.superseded)
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// `ferry scan`: exit 0 when clean, 3 when files could not be read.
+pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
+    let options = ScanOptions {
+        roots: args.roots.clone(),
+        destination: config::parse_destination(&args.to)?,
+        filter: FilterOptions {
+            include: args.include.clone(),
+            exclude: args.exclude.clone(),
+            default_excludes: !args.no_default_excludes,
+            hidden: args.hidden,
+            all_files: args.all_files,
+            sidecars: args.sidecars,
+        },
+        follow_links: args.follow_links,
+        max_depth: args.max_depth,
+        min_size: args.min_size,
+        max_size: args.max_size,
+        min_age: args.min_age,
+        rehash: args.rehash,
+        dry_run: args.dry_run,
+        hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let mut store = if args.dry_run {
+        let mut store = open_read_only(config)?;
+        store.set_job_limit(config.job_limit);
+        store
+    } else {
+        open_for_change(config)?
+    };
+    let mut printed = Ok(());
+    let mut emit = |line: ScanLine| {
+        if config.json && printed.is_ok() {
+            printed = print_json_line(&line);
+        }
+    };
+    let summary = scan::scan(&mut store, &options, &mut |event| match event {
+        ScanEvent::Walked { .. } => {}
+        ScanEvent::Warning { path, message } => {
+            eprintln!("warning: {}: {message}", path.display());
+            emit(ScanLine::Warning {
+                path: path.display().to_string(),
+                message: &message,
+            });
+        }
+        ScanEvent::Queued {
+            root,
+            path,
+            size,
+            sha256,
+        } => {
+            let full = root.as_path().join(path.as_path());
+            if args.dry_run && !config.json && !config.quiet {
+                println!("would queue {} ({})", full.display(), human_bytes(size));
+            }
+            emit(ScanLine::Queued {
+                path: full.display().to_string(),
+                size,
+                sha256,
+                dry_run: args.dry_run,
+            });
+        }
+    })?;
+    printed?;
+    if config.json {
+        print_json_line(&ScanLine::ScanSummary(&summary))?;
+    } else if !config.quiet || summary.warnings > 0 {
+        eprintln!("{}", summary_text(&summary, args.dry_run));
+    }
+    if let Some(limit) = summary.stopped_at_limit {
+        return Err(LimitReached { held: limit, limit }.into());
+    }
+    Ok(if summary.warnings > 0 {
+        error::JOBS_FAILED
+    } else {
+        error::SUCCESS
+    })
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::cli::GlobalArgs;
 use crate::error::UsageError;
 use crate::job::{Destination, Protocol};
-use crate::store::{self, OpenOptions};
+use crate::store::OpenOptions;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -31,7 +31,7 @@ impl Config {
             wait_lock: global.wait_lock,
             json: global.json,
             quiet: global.quiet,
-            job_limit: store::DEFAULT_JOB_LIMIT,
+            job_limit: global.job_limit,
         })
     }
 

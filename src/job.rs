@@ -363,6 +363,28 @@ impl Job {
         Ok(())
     }
 
+    /// The file changed before this job uploaded it, and no other file holds
+    /// the old content: the job is cancelled, with the reason recorded.
+    pub fn supersede(&mut self) -> Result<(), TransitionError> {
+        self.require_processable("only pending or registered jobs can be superseded")?;
+        self.state = State::Cancelled;
+        self.error = Some(JobError {
+            class: ErrorClass::File,
+            status: None,
+            message: "superseded: the file changed before it was uploaded".to_owned(),
+        });
+        self.touch();
+        Ok(())
+    }
+
+    /// Another file holds the same content: upload it from there instead.
+    pub fn move_resource(&mut self, resource: Resource) -> Result<(), TransitionError> {
+        self.require_processable("only pending or registered jobs can move to another file")?;
+        self.resource = resource;
+        self.touch();
+        Ok(())
+    }
+
     /// Back to pending. The session is kept so that the upload can resume
     /// where the server stopped; a new destination drops it, since it belongs
     /// to the old server. An acknowledged failure may be retried when named

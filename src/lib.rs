@@ -7,12 +7,16 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod filter;
 pub mod format;
 pub mod generate;
+pub mod hash;
 pub mod job;
 pub mod journal;
 pub mod journal_lock;
+pub mod media;
 pub mod paths;
+pub mod scan;
 pub mod store;
 
 use cli::{Cli, Command};
@@ -22,6 +26,7 @@ use config::Config;
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let config = || Config::resolve(&cli.global);
     match &cli.command {
+        Command::Scan(args) => return commands::scan(&config()?, args),
         Command::Jobs(args) => commands::jobs(&config()?, args)?,
         Command::Status => commands::status(&config()?)?,
         Command::Retry(args) => commands::retry(&config()?, args)?,

@@ -17,23 +17,42 @@ use serde::{Deserialize, Serialize};
 use crate::job::{Action, Destination, Job, JobId, Resource, TransitionError};
 use crate::journal::{self, Journal, Ticket};
 use crate::journal_lock::{self, JournalLock};
+use crate::paths::JournalPath;
 
 /// Enough for a first backup of a large phone library (50,000 photos and their
 /// videos) with room to spare.
 pub const DEFAULT_JOB_LIMIT: usize = 200_000;
 
-/// One line of the journal after the header.
+/// A file as the last scan saw it, so that an unchanged file is not read again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenFile {
+    pub root: JournalPath,
+    pub path: JournalPath,
+    pub size: u64,
+    pub mtime_ns: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inode: Option<u64>,
+    pub sha256: String,
+}
+
+/// One line of the journal after the header. Records live only between
+/// parsing and `load`, so their size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Record {
     Job(Job),
+    File(SeenFile),
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "lowercase")]
 enum RecordRef<'a> {
     Job(&'a Job),
+    File(&'a SeenFile),
 }
+
+type FileKey = (JournalPath, JournalPath);
 
 /// Whether a change must be on disk before the call returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +99,7 @@ pub struct Store {
     path: PathBuf,
     jobs: Vec<Job>,
     index: HashMap<JobId, usize>,
+    files: HashMap<FileKey, SeenFile>,
     holding_limit: usize,
     job_limit: usize,
     warnings: Vec<String>,
@@ -125,6 +145,7 @@ impl Store {
             path: path.to_owned(),
             jobs: Vec::new(),
             index: HashMap::new(),
+            files: HashMap::new(),
             holding_limit: 0,
             job_limit,
             warnings: Vec::new(),
@@ -136,6 +157,10 @@ impl Store {
     fn load(&mut self, record: Record) {
         match record {
             Record::Job(job) => self.put(job),
+            Record::File(file) => {
+                self.files
+                    .insert((file.root.clone(), file.path.clone()), file);
+            }
         }
     }
 
@@ -171,6 +196,26 @@ impl Store {
         self.index.get(id).map(|&slot| &self.jobs[slot])
     }
 
+    /// What the journal knows of the file at `path` under `root`.
+    pub fn seen_file(&self, root: &JournalPath, path: &JournalPath) -> Option<&SeenFile> {
+        self.files.get(&(root.clone(), path.clone()))
+    }
+
+    pub fn seen_files(&self) -> impl Iterator<Item = &SeenFile> {
+        self.files.values()
+    }
+
+    /// Remembers a file's hash; written lazily, as a lost record costs only a re-read.
+    pub fn record_file(&mut self, file: SeenFile) -> anyhow::Result<()> {
+        let key = (file.root.clone(), file.path.clone());
+        if self.files.get(&key) == Some(&file) {
+            return Ok(());
+        }
+        self.journal()?.append(&RecordRef::File(&file))?;
+        self.files.insert(key, file);
+        Ok(())
+    }
+
     pub fn select(&self, action: Action) -> impl Iterator<Item = &Job> {
         self.jobs.iter().filter(move |job| action.selects(job))
     }
@@ -178,6 +223,10 @@ impl Store {
     /// Jobs counting against the limit: not acknowledged and not cancelled.
     pub fn holding_limit(&self) -> usize {
         self.holding_limit
+    }
+
+    pub fn set_job_limit(&mut self, limit: usize) {
+        self.job_limit = limit;
     }
 
     pub fn job_limit(&self) -> usize {
@@ -304,15 +353,15 @@ impl Store {
 
     fn compact_if_worth_it(&mut self) -> anyhow::Result<()> {
         let journal = self.journal()?;
-        let live = self.jobs.len() as u64;
-        if journal.record_count() - live.min(journal.record_count()) > live {
-            journal.compact(
-                self.jobs
-                    .iter()
-                    .map(RecordRef::Job)
-                    .collect::<Vec<_>>()
-                    .iter(),
-            )?;
+        let live = (self.jobs.len() + self.files.len()) as u64;
+        if journal.record_count().saturating_sub(live) > live {
+            let records: Vec<RecordRef> = self
+                .jobs
+                .iter()
+                .map(RecordRef::Job)
+                .chain(self.files.values().map(RecordRef::File))
+                .collect();
+            journal.compact(records.iter())?;
         }
         Ok(())
     }

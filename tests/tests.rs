@@ -7,3 +7,4 @@ mod crash;
 mod generate;
 mod job_model;
 mod journal;
+mod scan;

@@ -57,6 +57,43 @@ impl TestEnv {
     }
 }
 
+/// Runs as root without the capabilities that bypass file permissions, so
+/// that a mode-000 file is as unreadable to the test as to a normal user.
+pub fn without_root_privileges(command: Command) -> Command {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find(|line| line.starts_with("Uid:"))
+        .is_some_and(|line| line.split_whitespace().nth(2) == Some("0"));
+    if !root {
+        return command;
+    }
+    let mut wrapped = Command::new("setpriv");
+    wrapped
+        .args(["--bounding-set", "-dac_override,-dac_read_search", "--"])
+        .arg(command.get_program())
+        .args(command.get_args())
+        .env_clear()
+        .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))));
+    if let Some(dir) = command.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    wrapped
+}
+
+pub fn write_file(path: &Path, bytes: &[u8]) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Distinct content for test file `n`.
+pub fn content(n: u32, len: usize) -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(u64::from(n) + 1);
+    (0..len).map(|_| rng.u8(..)).collect()
+}
+
 pub fn resource(name: &str, size: u64) -> Resource {
     Resource {
         root: JournalPath::from("/photos"),

@@ -1,0 +1,513 @@
+//! The scan: walk roots, filter, hash, dedupe, queue jobs. No network.
+//!
+//! It runs in two phases so that each is simple. The walk lists every
+//! candidate file with its stat (folders pruned by the filter, symlinks only
+//! followed on request, special files never opened). Then candidates whose
+//! size, mtime and inode match the journal reuse its hash, and the rest are
+//! hashed on a bounded pool of threads; results are taken in walk order, so
+//! which of two identical files gets the job is deterministic. Jobs are
+//! written lazily and synced every thousand and at the end: a crash costs at
+//! most a re-hash, never a wrong record.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+use crate::error::UsageError;
+use crate::filter::{Filter, FilterOptions};
+use crate::hash::{self, FileStat, HashError};
+use crate::job::{Action, Destination, Job, JobId, MediaKind, Resource};
+use crate::paths::JournalPath;
+use crate::store::{Durability, LimitReached, SeenFile, Store};
+
+const SYNC_EVERY: u64 = 1000;
+
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub roots: Vec<PathBuf>,
+    pub destination: Destination,
+    pub filter: FilterOptions,
+    pub follow_links: bool,
+    pub max_depth: Option<usize>,
+    pub min_size: u64,
+    pub max_size: Option<u64>,
+    pub min_age: Duration,
+    pub rehash: bool,
+    pub dry_run: bool,
+    pub hash_threads: usize,
+}
+
+/// What a scan reports as it goes.
+pub enum ScanEvent<'a> {
+    /// Something could not be read; the scan goes on.
+    Warning { path: &'a Path, message: String },
+    /// The walk is done: this many files will be looked at, and this many
+    /// bytes must be read because the journal has no current hash for them.
+    Walked { files: usize, bytes_to_hash: u64 },
+    /// A job was queued (or would be, in a dry run).
+    Queued {
+        root: &'a JournalPath,
+        path: &'a JournalPath,
+        size: u64,
+        sha256: &'a str,
+    },
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ScanSummary {
+    /// Regular files met by the walk.
+    pub seen: u64,
+    /// Left out by a rule: filters, hidden, size, age, symlinks, special files.
+    pub skipped: u64,
+    /// Hash reused from the journal: size, mtime and inode unchanged.
+    pub unchanged: u64,
+    pub hashed: u64,
+    pub hashed_bytes: u64,
+    pub hash_seconds: f64,
+    /// Content that already has a job from another path.
+    pub duplicates: u64,
+    /// Content that already has a job from this same path.
+    pub known: u64,
+    pub queued: u64,
+    pub queued_bytes: u64,
+    /// Pending jobs cancelled because their file changed.
+    pub superseded: u64,
+    pub warnings: u64,
+    /// Set when the job limit stopped the scan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_at_limit: Option<usize>,
+}
+
+struct Root {
+    real: PathBuf,
+    journal: JournalPath,
+}
+
+struct Candidate {
+    root: usize,
+    absolute: PathBuf,
+    relative: JournalPath,
+    stat: FileStat,
+    kind: MediaKind,
+}
+
+/// Checks each root: it must exist and be a folder. Returns canonical paths.
+fn resolve_roots(roots: &[PathBuf]) -> anyhow::Result<Vec<Root>> {
+    roots
+        .iter()
+        .map(|root| {
+            let real = std::fs::canonicalize(root).map_err(|error| {
+                UsageError(format!(
+                    "{}: cannot use as a folder to scan: {error}",
+                    root.display()
+                ))
+            })?;
+            if !real.is_dir() {
+                return Err(UsageError(format!(
+                    "{}: is a file, not a folder to scan",
+                    root.display()
+                ))
+                .into());
+            }
+            Ok(Root {
+                journal: JournalPath::new(real.clone()),
+                real,
+            })
+        })
+        .collect()
+}
+
+fn name_bytes(path: &Path) -> Vec<u8> {
+    path.file_name()
+        .map(|name| name.as_encoded_bytes().to_vec())
+        .unwrap_or_default()
+}
+
+fn walk(
+    roots: &[Root],
+    options: &ScanOptions,
+    filter: &Filter,
+    summary: &mut ScanSummary,
+    on_event: &mut dyn FnMut(ScanEvent),
+) -> Vec<Candidate> {
+    let now = SystemTime::now();
+    let mut candidates = Vec::new();
+    for (index, root) in roots.iter().enumerate() {
+        let mut walker = walkdir::WalkDir::new(&root.real)
+            .follow_links(options.follow_links)
+            .sort_by_file_name();
+        if let Some(depth) = options.max_depth {
+            walker = walker.max_depth(depth);
+        }
+        let walker = walker.into_iter().filter_entry(|entry| {
+            entry.depth() == 0
+                || !entry.file_type().is_dir()
+                || filter.enter_dir(
+                    entry
+                        .path()
+                        .strip_prefix(&root.real)
+                        .unwrap_or(entry.path()),
+                    &name_bytes(entry.path()),
+                )
+        });
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    let path = error.path().unwrap_or(&root.real).to_owned();
+                    let message = match error.loop_ancestor() {
+                        Some(ancestor) => format!(
+                            "symlink loop: leads back to {}; not followed",
+                            ancestor.display()
+                        ),
+                        None => match error.io_error() {
+                            Some(io) => format!("cannot read: {io}"),
+                            None => error.to_string(),
+                        },
+                    };
+                    summary.warnings += 1;
+                    on_event(ScanEvent::Warning {
+                        path: &path,
+                        message,
+                    });
+                    continue;
+                }
+            };
+            let file_type = entry.file_type();
+            if file_type.is_dir() {
+                continue;
+            }
+            if !file_type.is_file() {
+                // Symlinks not followed, FIFOs, sockets and devices: never opened.
+                summary.skipped += 1;
+                continue;
+            }
+            summary.seen += 1;
+            let relative = entry
+                .path()
+                .strip_prefix(&root.real)
+                .unwrap_or(entry.path())
+                .to_owned();
+            let kind = match filter.keep_file(&relative, &name_bytes(entry.path())) {
+                Ok(kind) => kind,
+                Err(_) => {
+                    summary.skipped += 1;
+                    continue;
+                }
+            };
+            let meta = match entry.metadata() {
+                Ok(meta) => meta,
+                Err(error) => {
+                    summary.warnings += 1;
+                    on_event(ScanEvent::Warning {
+                        path: entry.path(),
+                        message: format!("cannot read: {error}"),
+                    });
+                    continue;
+                }
+            };
+            let stat = FileStat::of(&meta);
+            let too_new = meta
+                .modified()
+                .ok()
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age < options.min_age)
+                && !options.min_age.is_zero();
+            if stat.size < options.min_size
+                || options.max_size.is_some_and(|max| stat.size > max)
+                || too_new
+            {
+                summary.skipped += 1;
+                continue;
+            }
+            candidates.push(Candidate {
+                root: index,
+                absolute: entry.path().to_owned(),
+                relative: JournalPath::new(relative),
+                stat,
+                kind,
+            });
+        }
+    }
+    candidates
+}
+
+/// Which job, if any, already carries each piece of content to the destination.
+struct ContentIndex {
+    by_sha: HashMap<String, (JournalPath, JournalPath)>,
+}
+
+impl ContentIndex {
+    fn new(store: &Store, destination: &Destination) -> Self {
+        let by_sha = store
+            .jobs()
+            .iter()
+            .filter(|job| {
+                job.state != crate::job::State::Cancelled && job.destination.url == destination.url
+            })
+            .map(|job| {
+                (
+                    job.resource.sha256.clone(),
+                    (job.resource.root.clone(), job.resource.path.clone()),
+                )
+            })
+            .collect();
+        Self { by_sha }
+    }
+}
+
+/// Scans and queues. In a dry run, `store` may be read-only and nothing is written.
+pub fn scan(
+    store: &mut Store,
+    options: &ScanOptions,
+    on_event: &mut dyn FnMut(ScanEvent),
+) -> anyhow::Result<ScanSummary> {
+    let roots = resolve_roots(&options.roots)?;
+    let filter = Filter::new(options.filter.clone())?;
+    let mut summary = ScanSummary::default();
+    let candidates = walk(&roots, options, &filter, &mut summary, on_event);
+
+    let reused: Vec<Option<String>> = candidates
+        .iter()
+        .map(|candidate| {
+            let seen = store.seen_file(&roots[candidate.root].journal, &candidate.relative)?;
+            let unchanged = !options.rehash
+                && seen.size == candidate.stat.size
+                && seen.mtime_ns == candidate.stat.mtime_ns
+                && seen.inode == candidate.stat.inode;
+            unchanged.then(|| seen.sha256.clone())
+        })
+        .collect();
+    let to_hash: Vec<usize> = (0..candidates.len())
+        .filter(|&i| reused[i].is_none())
+        .collect();
+    on_event(ScanEvent::Walked {
+        files: candidates.len(),
+        bytes_to_hash: to_hash.iter().map(|&i| candidates[i].stat.size).sum(),
+    });
+
+    let mut queue = Queue {
+        index: ContentIndex::new(store, &options.destination),
+        options,
+        roots: &roots,
+        summary: &mut summary,
+        since_sync: 0,
+    };
+    let stop = AtomicBool::new(false);
+    let next = AtomicUsize::new(0);
+    let hash_started = Instant::now();
+    let (sender, receiver) = mpsc::sync_channel::<(usize, Result<String, HashError>)>(64);
+    let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
+        for _ in 0..options.hash_threads.max(1).min(to_hash.len().max(1)) {
+            let sender = sender.clone();
+            let (candidates, to_hash, next, stop) = (&candidates, &to_hash, &next, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(&i) = to_hash.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        return;
+                    };
+                    let candidate = &candidates[i];
+                    let result = hash::sha256_file(&candidate.absolute, &candidate.stat);
+                    if sender.send((i, result)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting: BTreeMap<usize, Result<String, HashError>> = BTreeMap::new();
+        let result = (|| {
+            for (i, candidate) in candidates.iter().enumerate() {
+                let sha = match &reused[i] {
+                    Some(sha) => {
+                        queue.summary.unchanged += 1;
+                        sha.clone()
+                    }
+                    None => {
+                        let result = loop {
+                            if let Some(result) = waiting.remove(&i) {
+                                break result;
+                            }
+                            match receiver.recv() {
+                                Ok((done, result)) => {
+                                    waiting.insert(done, result);
+                                }
+                                Err(_) => anyhow::bail!("the hashing threads stopped early"),
+                            }
+                        };
+                        match result {
+                            Ok(sha) => {
+                                queue.summary.hashed += 1;
+                                queue.summary.hashed_bytes += candidate.stat.size;
+                                sha
+                            }
+                            Err(error) => {
+                                queue.summary.warnings += 1;
+                                on_event(ScanEvent::Warning {
+                                    path: &candidate.absolute,
+                                    message: error.to_string(),
+                                });
+                                continue;
+                            }
+                        }
+                    }
+                };
+                if let Err(error) = queue.take(store, candidate, sha, on_event) {
+                    if let Some(limit) = error.downcast_ref::<LimitReached>() {
+                        queue.summary.stopped_at_limit = Some(limit.limit);
+                        return Ok(());
+                    }
+                    return Err(error);
+                }
+            }
+            Ok(())
+        })();
+        stop.store(true, Ordering::Relaxed);
+        drop(receiver);
+        result
+    });
+    queue.summary.hash_seconds = hash_started.elapsed().as_secs_f64();
+    outcome?;
+    if !options.dry_run {
+        store.checkpoint()?;
+    }
+    Ok(summary)
+}
+
+struct Queue<'a> {
+    index: ContentIndex,
+    options: &'a ScanOptions,
+    roots: &'a [Root],
+    summary: &'a mut ScanSummary,
+    since_sync: u64,
+}
+
+impl Queue<'_> {
+    /// Decides what one hashed file means: known, duplicate or a new job.
+    fn take(
+        &mut self,
+        store: &mut Store,
+        candidate: &Candidate,
+        sha256: String,
+        on_event: &mut dyn FnMut(ScanEvent),
+    ) -> anyhow::Result<()> {
+        let root = &self.roots[candidate.root].journal;
+        let previous = store
+            .seen_file(root, &candidate.relative)
+            .map(|seen| seen.sha256.clone())
+            .filter(|old| *old != sha256);
+        if !self.options.dry_run {
+            store.record_file(SeenFile {
+                root: root.clone(),
+                path: candidate.relative.clone(),
+                size: candidate.stat.size,
+                mtime_ns: candidate.stat.mtime_ns,
+                inode: candidate.stat.inode,
+                sha256: sha256.clone(),
+            })?;
+        }
+        match self.index.by_sha.get(&sha256) {
+            Some((job_root, job_path)) if job_root == root && *job_path == candidate.relative => {
+                self.summary.known += 1;
+            }
+            Some(_) => self.summary.duplicates += 1,
+            None => {
+                if self.options.dry_run {
+                    let held = store.holding_limit() + self.summary.queued as usize;
+                    if held >= store.job_limit() {
+                        return Err(LimitReached {
+                            held,
+                            limit: store.job_limit(),
+                        }
+                        .into());
+                    }
+                } else {
+                    let resource = Resource {
+                        root: root.clone(),
+                        path: candidate.relative.clone(),
+                        size: candidate.stat.size,
+                        mtime_ns: candidate.stat.mtime_ns,
+                        inode: candidate.stat.inode,
+                        sha256: sha256.clone(),
+                        kind: candidate.kind,
+                    };
+                    store.create(resource, self.options.destination.clone(), Durability::Lazy)?;
+                    self.since_sync += 1;
+                    if self.since_sync >= SYNC_EVERY {
+                        store.journal_handle()?.sync_all()?;
+                        self.since_sync = 0;
+                    }
+                }
+                self.summary.queued += 1;
+                self.summary.queued_bytes += candidate.stat.size;
+                self.index
+                    .by_sha
+                    .insert(sha256.clone(), (root.clone(), candidate.relative.clone()));
+                on_event(ScanEvent::Queued {
+                    root,
+                    path: &candidate.relative,
+                    size: candidate.stat.size,
+                    sha256: &sha256,
+                });
+            }
+        }
+        if let Some(old) = previous
+            && !self.options.dry_run
+        {
+            self.supersede(store, root, &candidate.relative, &old)?;
+        }
+        Ok(())
+    }
+
+    /// The file at `path` no longer holds `old`: a job still waiting to upload
+    /// `old` from this path moves to another file holding it, or is cancelled.
+    fn supersede(
+        &mut self,
+        store: &mut Store,
+        root: &JournalPath,
+        path: &JournalPath,
+        old: &str,
+    ) -> anyhow::Result<()> {
+        let stale: Vec<(JobId, MediaKind)> = store
+            .select(Action::Process)
+            .filter(|job| {
+                job.resource.sha256 == old
+                    && job.resource.root == *root
+                    && job.resource.path == *path
+                    && job.destination.url == self.options.destination.url
+            })
+            .map(|job| (job.id.clone(), job.resource.kind))
+            .collect();
+        for (id, kind) in stale {
+            let elsewhere = store
+                .seen_files()
+                .find(|seen| seen.sha256 == old && (&seen.root, &seen.path) != (root, path))
+                .map(|seen| Resource {
+                    root: seen.root.clone(),
+                    path: seen.path.clone(),
+                    size: seen.size,
+                    mtime_ns: seen.mtime_ns,
+                    inode: seen.inode,
+                    sha256: seen.sha256.clone(),
+                    kind,
+                });
+            match elsewhere {
+                Some(resource) => {
+                    let entry = (resource.root.clone(), resource.path.clone());
+                    store.apply(&id, Durability::Lazy, |job| job.move_resource(resource))?;
+                    self.index.by_sha.insert(old.to_owned(), entry);
+                }
+                None => {
+                    store.apply(&id, Durability::Lazy, Job::supersede)?;
+                    self.index.by_sha.remove(old);
+                    self.summary.superseded += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
