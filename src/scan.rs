@@ -11,6 +11,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+
+use sha2::Digest;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
@@ -89,7 +91,6 @@ struct Root {
 
 struct Candidate {
     root: usize,
-    absolute: PathBuf,
     relative: JournalPath,
     stat: FileStat,
     kind: MediaKind,
@@ -226,7 +227,6 @@ fn walk(
             }
             candidates.push(Candidate {
                 root: index,
-                absolute: entry.path().to_owned(),
                 relative: JournalPath::new(relative),
                 stat,
                 kind,
@@ -236,9 +236,35 @@ fn walk(
     candidates
 }
 
-/// Which job, if any, already carries each piece of content to the destination.
+/// Who already carries a piece of content to the destination: a job in the
+/// store (by its slot), or a file this dry run would queue.
+#[derive(Clone, Copy)]
+enum Carrier {
+    Job(usize),
+    Planned,
+}
+
+/// Content keys are the 32 raw digest bytes, to keep 100,000 of them small.
+fn content_key(sha256: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    let valid = sha256.len() == 64
+        && key.iter_mut().enumerate().all(|(i, byte)| {
+            match u8::from_str_radix(&sha256[2 * i..2 * i + 2], 16) {
+                Ok(value) => {
+                    *byte = value;
+                    true
+                }
+                Err(_) => false,
+            }
+        });
+    if !valid {
+        key.copy_from_slice(&sha2::Sha256::digest(sha256.as_bytes()));
+    }
+    key
+}
+
 struct ContentIndex {
-    by_sha: HashMap<String, (JournalPath, JournalPath)>,
+    by_sha: HashMap<[u8; 32], Carrier>,
 }
 
 impl ContentIndex {
@@ -246,18 +272,29 @@ impl ContentIndex {
         let by_sha = store
             .jobs()
             .iter()
-            .filter(|job| {
+            .enumerate()
+            .filter(|(_, job)| {
                 job.state != crate::job::State::Cancelled && job.destination.url == destination.url
             })
-            .map(|job| {
-                (
-                    job.resource.sha256.clone(),
-                    (job.resource.root.clone(), job.resource.path.clone()),
-                )
-            })
+            .map(|(slot, job)| (content_key(&job.resource.sha256), Carrier::Job(slot)))
             .collect();
         Self { by_sha }
     }
+}
+
+/// The journal's hash for a file whose size, mtime and inode are unchanged.
+fn reusable_hash<'s>(
+    store: &'s Store,
+    roots: &[Root],
+    options: &ScanOptions,
+    candidate: &Candidate,
+) -> Option<&'s str> {
+    let seen = store.seen_file(&roots[candidate.root].journal, &candidate.relative)?;
+    let unchanged = !options.rehash
+        && seen.size == candidate.stat.size
+        && seen.mtime_ns == candidate.stat.mtime_ns
+        && seen.inode == candidate.stat.inode;
+    unchanged.then_some(seen.sha256.as_str())
 }
 
 /// Scans and queues. In a dry run, `store` may be read-only and nothing is written.
@@ -271,20 +308,11 @@ pub fn scan(
     let mut summary = ScanSummary::default();
     let candidates = walk(&roots, options, &filter, &mut summary, on_event);
 
-    let reused: Vec<Option<String>> = candidates
+    let reused: Vec<bool> = candidates
         .iter()
-        .map(|candidate| {
-            let seen = store.seen_file(&roots[candidate.root].journal, &candidate.relative)?;
-            let unchanged = !options.rehash
-                && seen.size == candidate.stat.size
-                && seen.mtime_ns == candidate.stat.mtime_ns
-                && seen.inode == candidate.stat.inode;
-            unchanged.then(|| seen.sha256.clone())
-        })
+        .map(|candidate| reusable_hash(store, &roots, options, candidate).is_some())
         .collect();
-    let to_hash: Vec<usize> = (0..candidates.len())
-        .filter(|&i| reused[i].is_none())
-        .collect();
+    let to_hash: Vec<usize> = (0..candidates.len()).filter(|&i| !reused[i]).collect();
     on_event(ScanEvent::Walked {
         files: candidates.len(),
         bytes_to_hash: to_hash.iter().map(|&i| candidates[i].stat.size).sum(),
@@ -304,14 +332,18 @@ pub fn scan(
     let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..options.hash_threads.max(1).min(to_hash.len().max(1)) {
             let sender = sender.clone();
-            let (candidates, to_hash, next, stop) = (&candidates, &to_hash, &next, &stop);
+            let (candidates, to_hash, next, stop, roots) =
+                (&candidates, &to_hash, &next, &stop, &roots);
             scope.spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let Some(&i) = to_hash.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         return;
                     };
                     let candidate = &candidates[i];
-                    let result = hash::sha256_file(&candidate.absolute, &candidate.stat);
+                    let path = roots[candidate.root]
+                        .real
+                        .join(candidate.relative.as_path());
+                    let result = hash::sha256_file(&path, &candidate.stat);
                     if sender.send((i, result)).is_err() {
                         return;
                     }
@@ -322,10 +354,13 @@ pub fn scan(
         let mut waiting: BTreeMap<usize, Result<String, HashError>> = BTreeMap::new();
         let result = (|| {
             for (i, candidate) in candidates.iter().enumerate() {
-                let sha = match &reused[i] {
+                let reused_sha = reused[i]
+                    .then(|| reusable_hash(store, &roots, options, candidate).map(str::to_owned))
+                    .flatten();
+                let sha = match reused_sha {
                     Some(sha) => {
                         queue.summary.unchanged += 1;
-                        sha.clone()
+                        sha
                     }
                     None => {
                         let result = loop {
@@ -348,7 +383,9 @@ pub fn scan(
                             Err(error) => {
                                 queue.summary.warnings += 1;
                                 on_event(ScanEvent::Warning {
-                                    path: &candidate.absolute,
+                                    path: &roots[candidate.root]
+                                        .real
+                                        .join(candidate.relative.as_path()),
                                     message: error.to_string(),
                                 });
                                 continue;
@@ -410,13 +447,17 @@ impl Queue<'_> {
                 sha256: sha256.clone(),
             })?;
         }
-        match self.index.by_sha.get(&sha256) {
-            Some((job_root, job_path)) if job_root == root && *job_path == candidate.relative => {
+        let key = content_key(&sha256);
+        match self.index.by_sha.get(&key) {
+            Some(&Carrier::Job(slot))
+                if store.jobs()[slot].resource.root == *root
+                    && store.jobs()[slot].resource.path == candidate.relative =>
+            {
                 self.summary.known += 1;
             }
             Some(_) => self.summary.duplicates += 1,
             None => {
-                if self.options.dry_run {
+                let carrier = if self.options.dry_run {
                     let held = store.holding_limit() + self.summary.queued as usize;
                     if held >= store.job_limit() {
                         return Err(LimitReached {
@@ -425,6 +466,7 @@ impl Queue<'_> {
                         }
                         .into());
                     }
+                    Carrier::Planned
                 } else {
                     let resource = Resource {
                         root: root.clone(),
@@ -441,12 +483,11 @@ impl Queue<'_> {
                         store.journal_handle()?.sync_all()?;
                         self.since_sync = 0;
                     }
-                }
+                    Carrier::Job(store.jobs().len() - 1)
+                };
                 self.summary.queued += 1;
                 self.summary.queued_bytes += candidate.stat.size;
-                self.index
-                    .by_sha
-                    .insert(sha256.clone(), (root.clone(), candidate.relative.clone()));
+                self.index.by_sha.insert(key, carrier);
                 on_event(ScanEvent::Queued {
                     root,
                     path: &candidate.relative,
@@ -497,13 +538,11 @@ impl Queue<'_> {
                 });
             match elsewhere {
                 Some(resource) => {
-                    let entry = (resource.root.clone(), resource.path.clone());
                     store.apply(&id, Durability::Lazy, |job| job.move_resource(resource))?;
-                    self.index.by_sha.insert(old.to_owned(), entry);
                 }
                 None => {
                     store.apply(&id, Durability::Lazy, Job::supersede)?;
-                    self.index.by_sha.remove(old);
+                    self.index.by_sha.remove(&content_key(old));
                     self.summary.superseded += 1;
                 }
             }
