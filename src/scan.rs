@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::error::UsageError;
 use crate::filter::{Filter, FilterOptions};
 use crate::hash::{self, FileStat, HashError};
-use crate::job::{Action, Destination, Job, JobId, MediaKind, Resource};
+use crate::job::{Action, Destination, Job, JobId, MediaKind};
 use crate::paths::JournalPath;
 use crate::store::{Durability, LimitReached, SeenFile, Store};
 
@@ -437,17 +437,19 @@ impl Queue<'_> {
             .seen_file(root, &candidate.relative)
             .map(|seen| seen.sha256.clone())
             .filter(|old| *old != sha256);
+        let seen = SeenFile {
+            root: root.clone(),
+            path: candidate.relative.clone(),
+            size: candidate.stat.size,
+            mtime_ns: candidate.stat.mtime_ns,
+            inode: candidate.stat.inode,
+            sha256,
+        };
         if !self.options.dry_run {
-            store.record_file(SeenFile {
-                root: root.clone(),
-                path: candidate.relative.clone(),
-                size: candidate.stat.size,
-                mtime_ns: candidate.stat.mtime_ns,
-                inode: candidate.stat.inode,
-                sha256: sha256.clone(),
-            })?;
+            store.record_file(seen.clone())?;
         }
-        let key = content_key(&sha256);
+        let sha256 = &seen.sha256;
+        let key = content_key(sha256);
         match self.index.by_sha.get(&key) {
             Some(&Carrier::Job(slot))
                 if store.jobs()[slot].resource.root == *root
@@ -468,15 +470,7 @@ impl Queue<'_> {
                     }
                     Carrier::Planned
                 } else {
-                    let resource = Resource {
-                        root: root.clone(),
-                        path: candidate.relative.clone(),
-                        size: candidate.stat.size,
-                        mtime_ns: candidate.stat.mtime_ns,
-                        inode: candidate.stat.inode,
-                        sha256: sha256.clone(),
-                        kind: candidate.kind,
-                    };
+                    let resource = seen.resource(candidate.kind);
                     store.create(resource, self.options.destination.clone(), Durability::Lazy)?;
                     self.since_sync += 1;
                     if self.since_sync >= SYNC_EVERY {
@@ -492,7 +486,7 @@ impl Queue<'_> {
                     root,
                     path: &candidate.relative,
                     size: candidate.stat.size,
-                    sha256: &sha256,
+                    sha256,
                 });
             }
         }
@@ -527,15 +521,7 @@ impl Queue<'_> {
             let elsewhere = store
                 .seen_files()
                 .find(|seen| seen.sha256 == old && (&seen.root, &seen.path) != (root, path))
-                .map(|seen| Resource {
-                    root: seen.root.clone(),
-                    path: seen.path.clone(),
-                    size: seen.size,
-                    mtime_ns: seen.mtime_ns,
-                    inode: seen.inode,
-                    sha256: seen.sha256.clone(),
-                    kind,
-                });
+                .map(|seen| seen.resource(kind));
             match elsewhere {
                 Some(resource) => {
                     store.apply(&id, Durability::Lazy, |job| job.move_resource(resource))?;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::job::{Action, Destination, Job, JobId, Resource, TransitionError};
+use crate::job::{Action, Destination, Job, JobId, MediaKind, Resource, TransitionError};
 use crate::journal::{self, Journal, Ticket};
 use crate::journal_lock::{self, JournalLock};
 use crate::paths::JournalPath;
@@ -33,6 +33,21 @@ pub struct SeenFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inode: Option<u64>,
     pub sha256: String,
+}
+
+impl SeenFile {
+    /// This version of the file as a job's resource.
+    pub fn resource(&self, kind: MediaKind) -> Resource {
+        Resource {
+            root: self.root.clone(),
+            path: self.path.clone(),
+            size: self.size,
+            mtime_ns: self.mtime_ns,
+            inode: self.inode,
+            sha256: self.sha256.clone(),
+            kind,
+        }
+    }
 }
 
 /// One line of the journal after the header. Records live only between

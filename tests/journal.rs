@@ -9,7 +9,7 @@ use ferry::journal::{self, Journal, JournalError};
 use ferry::paths::JournalPath;
 use ferry::store::{Durability, LimitReached, OpenOptions, Record, SelectError, Store};
 
-use crate::util::{TestEnv, destination, resource};
+use crate::util::{TestEnv, create_jobs, destination, resource};
 
 fn failure() -> JobError {
     JobError {
@@ -88,17 +88,7 @@ fn non_utf8_names_round_trip_through_the_journal() {
 fn a_change_appends_one_line_and_never_rewrites_the_file() {
     let env = TestEnv::new();
     let mut store = env.store();
-    let ids: Vec<JobId> = (0..50)
-        .map(|i| {
-            store
-                .create(
-                    resource(&format!("{i}.jpg"), i),
-                    destination(),
-                    Durability::Lazy,
-                )
-                .unwrap()
-        })
-        .collect();
+    let ids: Vec<JobId> = create_jobs(&mut store, 50);
     store.checkpoint().unwrap();
     let before = std::fs::read(env.journal()).unwrap();
     store
@@ -116,17 +106,7 @@ fn compaction_keeps_live_jobs_only_once_dead_lines_outnumber_them() {
     let env = TestEnv::new();
     let ids: Vec<JobId> = {
         let mut store = env.store();
-        let ids: Vec<JobId> = (0..10)
-            .map(|i| {
-                store
-                    .create(
-                        resource(&format!("{i}.jpg"), i),
-                        destination(),
-                        Durability::Lazy,
-                    )
-                    .unwrap()
-            })
-            .collect();
+        let ids: Vec<JobId> = create_jobs(&mut store, 10);
         for id in &ids {
             store
                 .apply(id, Durability::Lazy, |job| job.fail(failure()))
@@ -201,15 +181,7 @@ fn damage_in_the_middle_is_refused_with_the_line_and_the_file_untouched() {
     let env = TestEnv::new();
     {
         let mut store = env.store();
-        for i in 0..5 {
-            store
-                .create(
-                    resource(&format!("{i}.jpg"), i),
-                    destination(),
-                    Durability::Lazy,
-                )
-                .unwrap();
-        }
+        create_jobs(&mut store, 5);
         store.checkpoint().unwrap();
     }
     let text = std::fs::read_to_string(env.journal()).unwrap();
@@ -273,17 +245,7 @@ fn the_job_limit_stops_new_jobs_and_acknowledging_makes_room() {
         ..OpenOptions::default()
     };
     let mut store = Store::open(&env.journal(), &options).unwrap();
-    let ids: Vec<JobId> = (0..3)
-        .map(|i| {
-            store
-                .create(
-                    resource(&format!("{i}.jpg"), i),
-                    destination(),
-                    Durability::Lazy,
-                )
-                .unwrap()
-        })
-        .collect();
+    let ids: Vec<JobId> = create_jobs(&mut store, 3);
     let error = store
         .create(resource("4.jpg", 4), destination(), Durability::Lazy)
         .unwrap_err();
@@ -359,17 +321,7 @@ fn several_changes_are_all_made_or_none() {
 fn ids_resolve_by_unique_prefix() {
     let env = TestEnv::new();
     let mut store = env.store();
-    let ids: Vec<JobId> = (0..40)
-        .map(|i| {
-            store
-                .create(
-                    resource(&format!("{i}.jpg"), i),
-                    destination(),
-                    Durability::Lazy,
-                )
-                .unwrap()
-        })
-        .collect();
+    let ids: Vec<JobId> = create_jobs(&mut store, 40);
     for id in &ids {
         assert_eq!(&store.resolve(id.as_str()).unwrap(), id);
         assert_eq!(&store.resolve(&id.as_str().to_uppercase()).unwrap(), id);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ferry::job::{Destination, MediaKind, Protocol, Resource};
 use ferry::paths::JournalPath;
-use ferry::store::{OpenOptions, Store};
+use ferry::store::{Durability, OpenOptions, Store};
 use std::process::Command;
 use tempfile::TempDir;
 
@@ -92,6 +92,21 @@ pub fn write_file(path: &Path, bytes: &[u8]) {
 pub fn content(n: u32, len: usize) -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(u64::from(n) + 1);
     (0..len).map(|_| rng.u8(..)).collect()
+}
+
+/// Queues `n` pending jobs named `0.jpg`, `1.jpg`, … (not synced).
+pub fn create_jobs(store: &mut Store, n: u64) -> Vec<ferry::job::JobId> {
+    (0..n)
+        .map(|i| {
+            store
+                .create(
+                    resource(&format!("{i}.jpg"), i),
+                    destination(),
+                    Durability::Lazy,
+                )
+                .unwrap()
+        })
+        .collect()
 }
 
 pub fn resource(name: &str, size: u64) -> Resource {
