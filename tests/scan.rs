@@ -569,3 +569,38 @@ fn the_job_limit_stops_the_scan_with_a_clear_message() {
     );
     assert_eq!(queued_paths(&env).len(), 3);
 }
+
+#[test]
+fn a_file_that_grows_while_it_is_hashed_is_not_trusted() {
+    let env = TestEnv::new();
+    let root = photos(&env);
+    write_file(&root.join("steady.jpg"), &content(1, 100));
+    let growing = root.join("recording.mov");
+    write_file(&growing, &content(2, 64 << 20));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let done = std::sync::Arc::clone(&done);
+        let growing = growing.clone();
+        std::thread::spawn(move || {
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(growing)
+                .unwrap();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::io::Write::write_all(&mut file, &[7u8; 4096]).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        })
+    };
+    let (code, summary, stderr) = scan_json(&env, &[]);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(summary["warnings"], 1, "{summary}");
+    let warning = stderr.lines().find(|l| l.starts_with("warning:")).unwrap();
+    assert!(
+        warning.contains("recording.mov") && warning.contains("changed while it was read"),
+        "{stderr}"
+    );
+    assert_eq!(queued_paths(&env), ["steady.jpg"]);
+}
