@@ -16,6 +16,7 @@ pub mod journal;
 pub mod journal_lock;
 pub mod media;
 pub mod paths;
+pub mod placement;
 pub mod scan;
 pub mod store;
 
