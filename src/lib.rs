@@ -19,6 +19,7 @@ pub mod paths;
 pub mod placement;
 pub mod scan;
 pub mod store;
+pub mod upload_store;
 
 use cli::{Cli, Command};
 use config::Config;
