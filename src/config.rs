@@ -63,12 +63,41 @@ pub fn parse_destination(text: &str) -> anyhow::Result<Destination> {
         ))
         .into());
     }
-    let folder = std::path::absolute(text)
-        .map_err(|error| UsageError(format!("destination {text:?}: {error}")))?;
+    // Rebuilt from its components so that `/backup/` and `/backup/./` name
+    // the same destination as `/backup` (dedupe compares destinations).
+    let folder: PathBuf = std::path::absolute(text)
+        .map_err(|error| UsageError(format!("destination {text:?}: {error}")))?
+        .components()
+        .collect();
     let folder = folder.to_str().ok_or_else(|| {
         UsageError(format!(
             "destination {text:?}: a local destination folder must have a UTF-8 path"
         ))
     })?;
     Ok(Destination::new(folder, Protocol::Local))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_destinations_are_normalized() {
+        let plain = parse_destination("/backup/photos").unwrap();
+        assert_eq!(plain.protocol, Protocol::Local);
+        for spelling in ["/backup/photos/", "/backup/./photos", "/backup//photos"] {
+            assert_eq!(parse_destination(spelling).unwrap(), plain, "{spelling}");
+        }
+    }
+
+    #[test]
+    fn urls_and_other_schemes() {
+        let url = parse_destination("http://127.0.0.1:8080/files").unwrap();
+        assert_eq!(
+            (url.url.as_str(), url.protocol),
+            ("http://127.0.0.1:8080/files", Protocol::Auto)
+        );
+        let error = parse_destination("ftp://127.0.0.1/x").unwrap_err();
+        assert!(error.downcast_ref::<UsageError>().is_some());
+    }
 }
