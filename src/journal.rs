@@ -232,10 +232,6 @@ impl Journal {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Records in the file after the header, dead ones included.
     pub fn record_count(&self) -> u64 {
         self.records.load(Ordering::Relaxed)

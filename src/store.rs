@@ -194,10 +194,6 @@ impl Store {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Warnings met while opening (a dropped torn line), for the caller to show.
     pub fn warnings(&self) -> &[String] {
         &self.warnings

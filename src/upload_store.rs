@@ -72,10 +72,6 @@ pub struct Appender {
 }
 
 impl Appender {
-    pub fn offset(&self) -> u64 {
-        self.offset
-    }
-
     /// Writes one chunk of the body. Refuses to grow past the upload's length.
     pub fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
         if let Some(length) = self.limit
