@@ -96,6 +96,12 @@ struct Candidate {
     kind: MediaKind,
 }
 
+impl Candidate {
+    fn path(&self, roots: &[Root]) -> PathBuf {
+        roots[self.root].real.join(self.relative.as_path())
+    }
+}
+
 /// Checks each root: it must exist and be a folder. Returns canonical paths.
 fn resolve_roots(roots: &[PathBuf]) -> anyhow::Result<Vec<Root>> {
     roots
@@ -340,10 +346,7 @@ pub fn scan(
                         return;
                     };
                     let candidate = &candidates[i];
-                    let path = roots[candidate.root]
-                        .real
-                        .join(candidate.relative.as_path());
-                    let result = hash::sha256_file(&path, &candidate.stat);
+                    let result = hash::sha256_file(&candidate.path(roots), &candidate.stat);
                     if sender.send((i, result)).is_err() {
                         return;
                     }
@@ -383,9 +386,7 @@ pub fn scan(
                             Err(error) => {
                                 queue.summary.warnings += 1;
                                 on_event(ScanEvent::Warning {
-                                    path: &roots[candidate.root]
-                                        .real
-                                        .join(candidate.relative.as_path()),
+                                    path: &candidate.path(&roots),
                                     message: error.to_string(),
                                 });
                                 continue;

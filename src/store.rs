@@ -67,7 +67,9 @@ enum RecordRef<'a> {
     File(&'a SeenFile),
 }
 
-type FileKey = (JournalPath, JournalPath);
+/// Seen files by root, then by path under it: looked up by reference,
+/// without building a key, since a rescan asks once or twice per file.
+type FileIndex = HashMap<JournalPath, HashMap<JournalPath, SeenFile>>;
 
 /// Whether a change must be on disk before the call returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +116,7 @@ pub struct Store {
     path: PathBuf,
     jobs: Vec<Job>,
     index: HashMap<JobId, usize>,
-    files: HashMap<FileKey, SeenFile>,
+    files: FileIndex,
     holding_limit: usize,
     job_limit: usize,
     warnings: Vec<String>,
@@ -172,10 +174,7 @@ impl Store {
     fn load(&mut self, record: Record) {
         match record {
             Record::Job(job) => self.put(job),
-            Record::File(file) => {
-                self.files
-                    .insert((file.root.clone(), file.path.clone()), file);
-            }
+            Record::File(file) => self.put_file(file),
         }
     }
 
@@ -209,21 +208,27 @@ impl Store {
 
     /// What the journal knows of the file at `path` under `root`.
     pub fn seen_file(&self, root: &JournalPath, path: &JournalPath) -> Option<&SeenFile> {
-        self.files.get(&(root.clone(), path.clone()))
+        self.files.get(root)?.get(path)
     }
 
     pub fn seen_files(&self) -> impl Iterator<Item = &SeenFile> {
-        self.files.values()
+        self.files.values().flat_map(HashMap::values)
+    }
+
+    fn put_file(&mut self, file: SeenFile) {
+        self.files
+            .entry(file.root.clone())
+            .or_default()
+            .insert(file.path.clone(), file);
     }
 
     /// Remembers a file's hash; written lazily, as a lost record costs only a re-read.
     pub fn record_file(&mut self, file: SeenFile) -> anyhow::Result<()> {
-        let key = (file.root.clone(), file.path.clone());
-        if self.files.get(&key) == Some(&file) {
+        if self.seen_file(&file.root, &file.path) == Some(&file) {
             return Ok(());
         }
         self.journal()?.append(&RecordRef::File(&file))?;
-        self.files.insert(key, file);
+        self.put_file(file);
         Ok(())
     }
 
@@ -364,13 +369,14 @@ impl Store {
 
     fn compact_if_worth_it(&mut self) -> anyhow::Result<()> {
         let journal = self.journal()?;
-        let live = (self.jobs.len() + self.files.len()) as u64;
+        let files: usize = self.files.values().map(HashMap::len).sum();
+        let live = (self.jobs.len() + files) as u64;
         if journal.record_count().saturating_sub(live) > live {
             let records: Vec<RecordRef> = self
                 .jobs
                 .iter()
                 .map(RecordRef::Job)
-                .chain(self.files.values().map(RecordRef::File))
+                .chain(self.seen_files().map(RecordRef::File))
                 .collect();
             journal.compact(records.iter())?;
         }
