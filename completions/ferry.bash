@@ -37,6 +37,9 @@ _ferry() {
             ferry,scan)
                 cmd="ferry__subcmd__scan"
                 ;;
+            ferry,serve)
+                cmd="ferry__subcmd__serve"
+                ;;
             ferry,status)
                 cmd="ferry__subcmd__status"
                 ;;
@@ -61,6 +64,9 @@ _ferry() {
             ferry__subcmd__help,scan)
                 cmd="ferry__subcmd__help__subcmd__scan"
                 ;;
+            ferry__subcmd__help,serve)
+                cmd="ferry__subcmd__help__subcmd__serve"
+                ;;
             ferry__subcmd__help,status)
                 cmd="ferry__subcmd__help__subcmd__status"
                 ;;
@@ -71,7 +77,7 @@ _ferry() {
 
     case "${cmd}" in
         ferry)
-            opts="-q -h -V --journal --wait-lock --json --job-limit --quiet --help --version scan jobs status retry ack cancel generate help"
+            opts="-q -h -V --journal --wait-lock --json --job-limit --quiet --help --version scan jobs status retry ack cancel serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,7 +185,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__help)
-            opts="scan jobs status retry ack cancel generate help"
+            opts="scan jobs status retry ack cancel serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,6 +283,20 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__help__subcmd__scan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ferry__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -400,6 +420,56 @@ _ferry() {
                     return 0
                     ;;
                 --min-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ferry__subcmd__serve)
+            opts="-q -h --dir --listen --token-file --max-size --max-append-size --expire-after --journal --wait-lock --json --job-limit --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-append-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expire-after)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

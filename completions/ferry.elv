@@ -34,6 +34,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand retry 'Put failed jobs back in the queue'
             cand ack 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
             cand cancel 'Cancel jobs that have not finished'
+            cand serve 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -121,6 +122,22 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'ferry;serve'= {
+            cand --dir 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)'
+            cand --listen 'Address to listen on; anything but loopback needs --token-file'
+            cand --token-file 'File holding the bearer token every request must carry'
+            cand --max-size 'Refuse uploads larger than this (e.g. 64G; binary units)'
+            cand --max-append-size 'Refuse requests carrying more than this many bytes of one upload'
+            cand --expire-after 'Delete unfinished uploads not written to for this long (e.g. 24h, 7d)'
+            cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
+            cand --json 'Print JSON Lines on stdout instead of tables and messages'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'ferry;generate'= {
             cand --dir 'Folder that receives completions/ and man/'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
@@ -139,6 +156,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand retry 'Put failed jobs back in the queue'
             cand ack 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
             cand cancel 'Cancel jobs that have not finished'
+            cand serve 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -153,6 +171,8 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;help;ack'= {
         }
         &'ferry;help;cancel'= {
+        }
+        &'ferry;help;serve'= {
         }
         &'ferry;help;generate'= {
         }

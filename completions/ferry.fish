@@ -37,6 +37,7 @@ complete -c ferry -n "__fish_ferry_needs_command" -f -a "status" -d 'Count jobs 
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "retry" -d 'Put failed jobs back in the queue'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a URL or a local folder' -r
@@ -103,6 +104,18 @@ complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l pending -d 'Every
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l dir -d 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l listen -d 'Address to listen on; anything but loopback needs --token-file' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l token-file -d 'File holding the bearer token every request must carry' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-size -d 'Refuse uploads larger than this (e.g. 64G; binary units)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-append-size -d 'Refuse requests carrying more than this many bytes of one upload' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l expire-after -d 'Delete unfinished uploads not written to for this long (e.g. 24h, 7d)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l dir -d 'Folder that receives completions/ and man/' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -110,11 +123,12 @@ complete -c ferry -n "__fish_ferry_using_subcommand generate" -l job-limit -d 'A
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "status" -d 'Count jobs and bytes in each state'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "status" -d 'Count jobs and bytes in each state'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -71,6 +71,8 @@ pub enum Command {
     Ack(AckArgs),
     /// Cancel jobs that have not finished
     Cancel(CancelArgs),
+    /// Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)
+    Serve(ServeArgs),
     /// Write shell completions and man pages (for packagers)
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -196,6 +198,38 @@ pub struct CancelArgs {
     /// Every job not yet finished (pending or registered)
     #[arg(long)]
     pub pending: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Folder that receives the files (partial uploads wait in its .ferry-uploads/)
+    #[arg(long, value_name = "DIR", env = "FERRY_SERVE_DIR")]
+    pub dir: PathBuf,
+
+    /// Address to listen on; anything but loopback needs --token-file
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "FERRY_LISTEN",
+        default_value = "127.0.0.1:8920"
+    )]
+    pub listen: std::net::SocketAddr,
+
+    /// File holding the bearer token every request must carry
+    #[arg(long, value_name = "FILE", env = "FERRY_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Refuse uploads larger than this (e.g. 64G; binary units)
+    #[arg(long, value_name = "SIZE", env = "FERRY_MAX_SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+
+    /// Refuse requests carrying more than this many bytes of one upload
+    #[arg(long, value_name = "SIZE", env = "FERRY_MAX_APPEND_SIZE", value_parser = parse_size)]
+    pub max_append_size: Option<u64>,
+
+    /// Delete unfinished uploads not written to for this long (e.g. 24h, 7d)
+    #[arg(long, value_name = "DURATION", env = "FERRY_EXPIRE_AFTER", default_value = "7d", value_parser = parse_duration)]
+    pub expire_after: Duration,
 }
 
 #[derive(Debug, Args)]

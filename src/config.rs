@@ -77,6 +77,43 @@ pub fn parse_destination(text: &str) -> anyhow::Result<Destination> {
     Ok(Destination::new(folder, Protocol::Local))
 }
 
+/// `ferry serve`'s settings: the token read, the listen address checked.
+pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::serve::Settings> {
+    let token = match &args.token_file {
+        None => None,
+        Some(path) => {
+            let text = fs_err::read_to_string(path)
+                .map_err(|error| UsageError(format!("--token-file: {error}")))?;
+            let token = text.trim();
+            if token.is_empty() || token.contains(char::is_whitespace) {
+                return Err(UsageError(format!(
+                    "--token-file {}: expected one token without spaces",
+                    path.display()
+                ))
+                .into());
+            }
+            Some(token.to_owned())
+        }
+    };
+    if !args.listen.ip().is_loopback() && token.is_none() {
+        return Err(UsageError(format!(
+            "--listen {} is reachable from other machines; give --token-file so every request needs a bearer token",
+            args.listen
+        ))
+        .into());
+    }
+    let dir = std::path::absolute(&args.dir)
+        .map_err(|error| UsageError(format!("--dir {}: {error}", args.dir.display())))?;
+    Ok(crate::serve::Settings {
+        dir,
+        listen: args.listen,
+        token,
+        max_size: args.max_size,
+        max_append_size: args.max_append_size,
+        lifetime: args.expire_after,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ pub mod media;
 pub mod paths;
 pub mod placement;
 pub mod scan;
+pub mod serve;
 pub mod store;
 pub mod upload_store;
 
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Retry(args) => commands::retry(&config()?, args)?,
         Command::Ack(args) => commands::ack(&config()?, args)?,
         Command::Cancel(args) => commands::cancel(&config()?, args)?,
+        Command::Serve(args) => return serve::run(config::serve_settings(args)?),
         Command::Generate(args) => generate::generate(&args.dir)?,
     }
     Ok(error::SUCCESS)

@@ -6,12 +6,17 @@
 //! so far. The offset is the length of the part file, fsynced at the end of
 //! each append, so there is no second copy of it to drift: after a crash or a
 //! restart the server reports exactly what is on disk. Finishing verifies the
-//! SHA-256 of the whole part file before the file is placed.
+//! SHA-256 of the whole part file before the file is placed, and keeps the
+//! description (marked completed) so a client that missed the last response
+//! can still learn that its upload landed. Expiry is measured from the last
+//! write (the files' mtime), so an active upload never needs a rewrite to
+//! stay alive.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +40,39 @@ pub struct UploadInfo {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
     pub created_at: Timestamp,
+    /// Set once the file is verified and placed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<Timestamp>,
+    pub completed: Option<Completed>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completed {
+    /// Where the file landed, relative to the destination folder; differs
+    /// from `relative` when a different file already had that name.
+    pub placed: String,
+    pub sha256: String,
+    /// The name already held identical content.
+    pub identical: bool,
+}
+
+/// An upload as it stands on disk.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub info: UploadInfo,
+    /// Bytes received and durable; the length once completed.
+    pub offset: u64,
+    /// Last write, from which expiry is counted.
+    pub modified: SystemTime,
+}
+
+impl Upload {
+    pub fn is_complete(&self) -> bool {
+        self.info.completed.is_some()
+    }
+
+    pub fn expires_at(&self, lifetime: Duration) -> SystemTime {
+        self.modified + lifetime
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +83,10 @@ pub enum UploadError {
     OffsetMismatch { claimed: u64, actual: u64 },
     #[error("the upload would exceed its length of {length} bytes")]
     TooLong { length: u64 },
-    #[error("the upload's length is already set")]
-    LengthAlreadySet,
+    #[error("the upload's length is already set to {0} bytes")]
+    LengthAlreadySet(u64),
+    #[error("the upload is already complete")]
+    Completed,
     #[error("the upload is incomplete: {offset} of {length:?} bytes")]
     Incomplete { offset: u64, length: Option<u64> },
     #[error("the content's SHA-256 is {actual}, not the {expected} the client announced")]
@@ -67,6 +105,7 @@ pub struct UploadStore {
 /// An append in progress; `finish` fsyncs and returns the new offset.
 pub struct Appender {
     file: File,
+    start: u64,
     offset: u64,
     limit: Option<u64>,
 }
@@ -89,6 +128,18 @@ impl Appender {
     pub fn finish(self) -> Result<u64, UploadError> {
         self.file.sync_data()?;
         Ok(self.offset)
+    }
+
+    /// Throws away everything this append wrote (a chunk whose checksum did
+    /// not match, or one over a limit): the upload is back where it started.
+    pub fn discard(self) -> Result<u64, UploadError> {
+        self.file.set_len(self.start)?;
+        self.file.sync_data()?;
+        Ok(self.start)
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 }
 
@@ -139,7 +190,6 @@ impl UploadStore {
         length: Option<u64>,
         sha256: Option<String>,
         metadata: BTreeMap<String, String>,
-        expires_at: Option<Timestamp>,
     ) -> Result<UploadInfo, UploadError> {
         placement::safe_relative_path(relative)?;
         let info = UploadInfo {
@@ -149,37 +199,70 @@ impl UploadStore {
             sha256,
             metadata,
             created_at: Timestamp::now(),
-            expires_at,
+            completed: None,
         };
         File::create(self.part_path(&info.id))?.sync_all()?;
         self.write_info(&info)?;
         Ok(info)
     }
 
-    /// The upload and its durable offset.
-    pub fn get(&self, id: &str) -> Result<(UploadInfo, u64), UploadError> {
+    /// The upload, its offset and when it was last written.
+    pub fn get(&self, id: &str) -> Result<Upload, UploadError> {
         if !valid_id(id) {
             return Err(UploadError::NotFound(id.to_owned()));
         }
-        let text = match std::fs::read(self.info_path(id)) {
-            Ok(text) => text,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                return Err(UploadError::NotFound(id.to_owned()));
-            }
-            Err(error) => return Err(error.into()),
+        let not_found = |error: io::Error| match error.kind() {
+            io::ErrorKind::NotFound => UploadError::NotFound(id.to_owned()),
+            _ => UploadError::Io(error),
         };
-        let info: UploadInfo = serde_json::from_slice(&text).map_err(io::Error::other)?;
-        let offset = std::fs::metadata(self.part_path(id))?.len();
-        Ok((info, offset))
+        let info_path = self.info_path(id);
+        let text = std::fs::read(&info_path).map_err(not_found)?;
+        let info: UploadInfo = serde_json::from_slice(&text)
+            .map_err(|error| io::Error::other(format!("{}: {error}", info_path.display())))?;
+        let (offset, modified) = match &info.completed {
+            Some(_) => (
+                info.length.unwrap_or(0),
+                std::fs::metadata(&info_path)?.modified()?,
+            ),
+            None => {
+                let meta = std::fs::metadata(self.part_path(id)).map_err(not_found)?;
+                (meta.len(), meta.modified()?)
+            }
+        };
+        Ok(Upload {
+            info,
+            offset,
+            modified,
+        })
     }
 
-    /// Starts appending at `offset`, which must be the current one.
-    pub fn append(&self, id: &str, offset: u64) -> Result<Appender, UploadError> {
-        let (info, actual) = self.get(id)?;
-        if offset != actual {
+    /// Like `get`, after making the received bytes durable: bytes a killed
+    /// server wrote but never fsynced are fsynced before anyone is told
+    /// they arrived.
+    pub fn get_durable(&self, id: &str) -> Result<Upload, UploadError> {
+        let upload = self.get(id)?;
+        if !upload.is_complete() {
+            File::open(self.part_path(id))?.sync_data()?;
+        }
+        Ok(upload)
+    }
+
+    /// Starts appending at `offset`, which must be the current one. `limit`
+    /// caps the upload's size while its length is unknown.
+    pub fn append(
+        &self,
+        id: &str,
+        offset: u64,
+        limit: Option<u64>,
+    ) -> Result<Appender, UploadError> {
+        let upload = self.get(id)?;
+        if upload.is_complete() {
+            return Err(UploadError::Completed);
+        }
+        if offset != upload.offset {
             return Err(UploadError::OffsetMismatch {
                 claimed: offset,
-                actual,
+                actual: upload.offset,
             });
         }
         let file = fs_err::OpenOptions::new()
@@ -188,16 +271,22 @@ impl UploadStore {
             .into_file();
         Ok(Appender {
             file,
+            start: offset,
             offset,
-            limit: info.length,
+            limit: upload.info.length.or(limit),
         })
     }
 
-    /// Sets a deferred length; it may not be below what already arrived.
+    /// Sets the length once it is known; it may not be below what already
+    /// arrived, and a length set before may only be repeated.
     pub fn set_length(&self, id: &str, length: u64) -> Result<UploadInfo, UploadError> {
-        let (mut info, offset) = self.get(id)?;
-        if info.length.is_some() {
-            return Err(UploadError::LengthAlreadySet);
+        let Upload {
+            mut info, offset, ..
+        } = self.get(id)?;
+        match info.length {
+            Some(known) if known == length => return Ok(info),
+            Some(known) => return Err(UploadError::LengthAlreadySet(known)),
+            None => {}
         }
         if offset > length {
             return Err(UploadError::TooLong { length });
@@ -207,10 +296,26 @@ impl UploadStore {
         Ok(info)
     }
 
+    /// Records the SHA-256 the finished file must have (announced after creation).
+    pub fn set_sha256(&self, id: &str, sha256: String) -> Result<(), UploadError> {
+        let mut info = self.get(id)?.info;
+        if info.sha256.as_ref() != Some(&sha256) {
+            info.sha256 = Some(sha256);
+            self.write_info(&info)?;
+        }
+        Ok(())
+    }
+
     /// Verifies the complete upload and moves it into place. On a digest
     /// mismatch the upload is discarded: its bytes are known to be wrong.
-    pub fn finish(&self, id: &str) -> Result<(Placed, String), UploadError> {
-        let (info, offset) = self.get(id)?;
+    /// Finishing a finished upload returns how it ended.
+    pub fn finish(&self, id: &str) -> Result<Completed, UploadError> {
+        let Upload {
+            mut info, offset, ..
+        } = self.get(id)?;
+        if let Some(completed) = info.completed {
+            return Ok(completed);
+        }
         if info.length != Some(offset) {
             return Err(UploadError::Incomplete {
                 offset,
@@ -233,9 +338,18 @@ impl UploadStore {
             });
         }
         let relative = placement::safe_relative_path(&info.relative)?;
-        let placed = placement::place(&self.dir, &relative, &part, &actual)?;
-        fs_err::remove_file(self.info_path(id))?;
-        Ok((placed, actual))
+        let Placed {
+            relative: placed,
+            identical,
+        } = placement::place(&self.dir, &relative, &part, &actual)?;
+        let completed = Completed {
+            placed: placed.to_string_lossy().into_owned(),
+            sha256: actual,
+            identical,
+        };
+        info.completed = Some(completed.clone());
+        self.write_info(&info)?;
+        Ok(completed)
     }
 
     /// Removes an upload and its bytes (termination, expiry, a bad digest).
@@ -250,16 +364,18 @@ impl UploadStore {
         Ok(())
     }
 
-    /// Deletes uploads whose expiry has passed; returns their IDs.
-    pub fn sweep_expired(&self, now: Timestamp) -> Result<Vec<String>, UploadError> {
+    /// Deletes uploads not written for `lifetime` (completed ones are kept
+    /// as long, for clients that missed the last response); returns their IDs.
+    pub fn sweep_expired(&self, lifetime: Duration) -> Result<Vec<String>, UploadError> {
+        let now = SystemTime::now();
         let mut swept = Vec::new();
         for entry in fs_err::read_dir(&self.state)? {
             let name = entry?.file_name();
             let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
                 continue;
             };
-            if let Ok((info, _)) = self.get(id)
-                && info.expires_at.is_some_and(|expires| expires <= now)
+            if let Ok(upload) = self.get(id)
+                && upload.expires_at(lifetime) <= now
             {
                 self.delete(id)?;
                 swept.push(id.to_owned());
@@ -285,23 +401,17 @@ mod tests {
         let id = {
             let store = UploadStore::open(dir.path()).unwrap();
             let info = store
-                .create(
-                    "2024/IMG.jpg",
-                    Some(20),
-                    Some(sha(&body)),
-                    BTreeMap::new(),
-                    None,
-                )
+                .create("2024/IMG.jpg", Some(20), Some(sha(&body)), BTreeMap::new())
                 .unwrap();
-            let mut appender = store.append(&info.id, 0).unwrap();
+            let mut appender = store.append(&info.id, 0, None).unwrap();
             appender.write(&body[..7]).unwrap();
             assert_eq!(appender.finish().unwrap(), 7);
             info.id
         };
         let store = UploadStore::open(dir.path()).unwrap();
-        assert_eq!(store.get(&id).unwrap().1, 7);
+        assert_eq!(store.get(&id).unwrap().offset, 7);
         assert!(matches!(
-            store.append(&id, 3),
+            store.append(&id, 3, None),
             Err(UploadError::OffsetMismatch {
                 claimed: 3,
                 actual: 7
@@ -311,21 +421,28 @@ mod tests {
             store.finish(&id),
             Err(UploadError::Incomplete { offset: 7, .. })
         ));
-        let mut appender = store.append(&id, 7).unwrap();
+        let mut appender = store.append(&id, 7, None).unwrap();
         assert!(matches!(
             appender.write(&[0; 14]),
             Err(UploadError::TooLong { length: 20 })
         ));
         appender.write(&body[7..]).unwrap();
         assert_eq!(appender.finish().unwrap(), 20);
-        let (placed, digest) = store.finish(&id).unwrap();
-        assert_eq!(placed.relative, PathBuf::from("2024/IMG.jpg"));
-        assert_eq!(digest, sha(&body));
+        let completed = store.finish(&id).unwrap();
+        assert_eq!(completed.placed, "2024/IMG.jpg");
+        assert_eq!(completed.sha256, sha(&body));
         assert_eq!(
             std::fs::read(dir.path().join("2024/IMG.jpg")).unwrap(),
             body
         );
-        assert!(matches!(store.get(&id), Err(UploadError::NotFound(_))));
+        let finished = store.get(&id).unwrap();
+        assert!(finished.is_complete());
+        assert_eq!(finished.offset, 20);
+        assert!(matches!(
+            store.append(&id, 20, None),
+            Err(UploadError::Completed)
+        ));
+        assert_eq!(store.finish(&id).unwrap(), completed);
     }
 
     #[test]
@@ -333,9 +450,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = UploadStore::open(dir.path()).unwrap();
         let info = store
-            .create("a.jpg", Some(3), Some(sha(b"abc")), BTreeMap::new(), None)
+            .create("a.jpg", Some(3), Some(sha(b"abc")), BTreeMap::new())
             .unwrap();
-        let mut appender = store.append(&info.id, 0).unwrap();
+        let mut appender = store.append(&info.id, 0, None).unwrap();
         appender.write(b"abd").unwrap();
         appender.finish().unwrap();
         assert!(matches!(
@@ -351,7 +468,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = UploadStore::open(dir.path()).unwrap();
         assert!(matches!(
-            store.create("../x", None, None, BTreeMap::new(), None),
+            store.create("../x", None, None, BTreeMap::new()),
             Err(UploadError::UnsafePath(_))
         ));
         for id in [
@@ -364,10 +481,8 @@ mod tests {
                 "{id}"
             );
         }
-        let deferred = store
-            .create("d.jpg", None, None, BTreeMap::new(), None)
-            .unwrap();
-        let mut appender = store.append(&deferred.id, 0).unwrap();
+        let deferred = store.create("d.jpg", None, None, BTreeMap::new()).unwrap();
+        let mut appender = store.append(&deferred.id, 0, None).unwrap();
         appender.write(b"hello").unwrap();
         appender.finish().unwrap();
         assert!(matches!(
@@ -375,23 +490,44 @@ mod tests {
             Err(UploadError::TooLong { .. })
         ));
         store.set_length(&deferred.id, 5).unwrap();
+        store.set_length(&deferred.id, 5).unwrap();
         assert!(matches!(
-            store.set_length(&deferred.id, 5),
-            Err(UploadError::LengthAlreadySet)
+            store.set_length(&deferred.id, 6),
+            Err(UploadError::LengthAlreadySet(5))
         ));
         assert!(store.finish(&deferred.id).is_ok());
 
-        let past = Timestamp(std::time::SystemTime::now() - std::time::Duration::from_secs(60));
+        let chunk = store
+            .create("c.jpg", Some(10), None, BTreeMap::new())
+            .unwrap();
+        let mut appender = store.append(&chunk.id, 0, None).unwrap();
+        appender.write(b"12345").unwrap();
+        assert_eq!(appender.discard().unwrap(), 0);
+        assert_eq!(store.get(&chunk.id).unwrap().offset, 0);
+        let capped = store.create("m.jpg", None, None, BTreeMap::new()).unwrap();
+        let mut appender = store.append(&capped.id, 0, Some(4)).unwrap();
+        assert!(matches!(
+            appender.write(b"12345"),
+            Err(UploadError::TooLong { length: 4 })
+        ));
+
         let old = store
-            .create("old.jpg", Some(1), None, BTreeMap::new(), Some(past))
+            .create("old.jpg", Some(1), None, BTreeMap::new())
+            .unwrap();
+        let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        File::options()
+            .write(true)
+            .open(store.part_path(&old.id))
+            .unwrap()
+            .set_modified(an_hour_ago)
             .unwrap();
         let fresh = store
-            .create("new.jpg", Some(1), None, BTreeMap::new(), None)
+            .create("new.jpg", Some(1), None, BTreeMap::new())
             .unwrap();
-        assert_eq!(
-            store.sweep_expired(Timestamp::now()).unwrap(),
-            std::slice::from_ref(&old.id)
-        );
+        let mut swept = store.sweep_expired(Duration::from_secs(600)).unwrap();
+        swept.sort();
+        assert!(swept.contains(&old.id), "{swept:?}");
+        assert!(!swept.contains(&fresh.id));
         assert!(store.get(&old.id).is_err());
         assert!(store.get(&fresh.id).is_ok());
     }

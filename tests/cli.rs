@@ -57,13 +57,13 @@ fn help_lists_only_commands_that_work() {
     let output = env.ferry_bare().arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = stdout_of(&output);
-    for command in ["scan", "jobs", "status", "retry", "ack", "cancel"] {
+    for command in ["scan", "jobs", "status", "retry", "ack", "cancel", "serve"] {
         assert!(
             help.contains(&format!("\n  {command} ")),
             "{command} missing:\n{help}"
         );
     }
-    for hidden in ["generate", "upload", "sync", "serve"] {
+    for hidden in ["generate", "upload", "sync"] {
         assert!(
             !help.contains(&format!("\n  {hidden} ")),
             "{hidden} listed:\n{help}"

@@ -52,8 +52,15 @@ impl TestEnv {
         command
     }
 
+    /// Opens the journal in the test process. It waits for the lock: a
+    /// child spawned by another test thread may briefly hold a copy of a
+    /// just-closed lock descriptor between its fork and its exec.
     pub fn store(&self) -> Store {
-        Store::open(&self.journal(), &OpenOptions::default()).unwrap()
+        let options = OpenOptions {
+            wait_lock: Some(std::time::Duration::from_secs(10)),
+            ..OpenOptions::default()
+        };
+        Store::open(&self.journal(), &options).unwrap()
     }
 }
 

@@ -1,0 +1,111 @@
+//! Streaming a request body to disk, whatever stops it.
+//!
+//! Bodies go frame by frame from hyper into the part file, so memory does not
+//! depend on the upload's size. Every way a body can end is a value here (all
+//! of it arrived, the connection dropped, a newer request took over, a limit
+//! was crossed) so that each protocol decides what to keep and what to
+//! answer, and the bytes that did arrive are never lost by accident.
+
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use sha1::Digest;
+
+use super::writers::WriterGuard;
+use crate::upload_store::{Appender, UploadError};
+
+/// A client that sends nothing for this long has gone away.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The whole body arrived.
+    Complete,
+    /// The connection failed or went quiet; what arrived is kept.
+    Interrupted(String),
+    /// A newer request for the same upload took over.
+    Preempted,
+    /// The body is larger than one request may carry (`max-append-size`).
+    OverAppendLimit(u64),
+    /// The upload would grow past its length or the size limit.
+    OverLength(u64),
+}
+
+/// A digest of one request's body (tus `Upload-Checksum`).
+pub enum ChunkDigest {
+    Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
+}
+
+impl ChunkDigest {
+    pub const ALGORITHMS: &str = "sha1,sha256";
+
+    pub fn new(algorithm: &str) -> Option<ChunkDigest> {
+        match algorithm {
+            "sha1" => Some(ChunkDigest::Sha1(sha1::Sha1::new())),
+            "sha256" => Some(ChunkDigest::Sha256(sha2::Sha256::new())),
+            _ => None,
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            ChunkDigest::Sha1(hasher) => hasher.update(bytes),
+            ChunkDigest::Sha256(hasher) => hasher.update(bytes),
+        }
+    }
+
+    pub fn matches(self, expected: &[u8]) -> bool {
+        match self {
+            ChunkDigest::Sha1(hasher) => hasher.finalize().as_slice() == expected,
+            ChunkDigest::Sha256(hasher) => hasher.finalize().as_slice() == expected,
+        }
+    }
+}
+
+/// Copies `body` into `appender` until it ends one way or another. Only
+/// disk errors are errors; the caller finishes or discards the append.
+pub async fn receive(
+    body: &mut Incoming,
+    appender: &mut Appender,
+    guard: &mut WriterGuard<'_>,
+    max_append: Option<u64>,
+    mut digest: Option<&mut ChunkDigest>,
+) -> Result<Ended, UploadError> {
+    let start = appender.offset();
+    loop {
+        let frame = tokio::select! {
+            biased;
+            () = guard.preempted() => return Ok(Ended::Preempted),
+            frame = tokio::time::timeout(IDLE_TIMEOUT, body.frame()) => frame,
+        };
+        let data = match frame {
+            Err(_) => {
+                return Ok(Ended::Interrupted(format!(
+                    "no data for {} s",
+                    IDLE_TIMEOUT.as_secs()
+                )));
+            }
+            Ok(None) => return Ok(Ended::Complete),
+            Ok(Some(Err(error))) => return Ok(Ended::Interrupted(error.to_string())),
+            Ok(Some(Ok(frame))) => match frame.into_data() {
+                Ok(data) => data,
+                Err(_trailers) => continue,
+            },
+        };
+        if let Some(limit) = max_append
+            && appender.offset() - start + data.len() as u64 > limit
+        {
+            return Ok(Ended::OverAppendLimit(limit));
+        }
+        if let Some(digest) = digest.as_deref_mut() {
+            digest.update(&data);
+        }
+        match tokio::task::block_in_place(|| appender.write(&data)) {
+            Ok(()) => {}
+            Err(UploadError::TooLong { length }) => return Ok(Ended::OverLength(length)),
+            Err(error) => return Err(error),
+        }
+    }
+}

@@ -1,0 +1,493 @@
+//! `ferry serve`: a durable receiver for every protocol ferry uploads with.
+//!
+//! One URL space serves all of them. `/files/<path>` is where uploads are
+//! created (IETF draft and tus `POST`, plain `PUT`); `/uploads/<id>` is an
+//! upload resource for either resumable protocol. Which protocol a request
+//! speaks is read from its headers (`Tus-Resumable`, the IETF interop
+//! version, `Upload-Complete`), so one server and one store cover both, and a
+//! client may even resume with a different protocol than it started with.
+//! All state lives in `upload_store` on disk; the process keeps only the
+//! table of active writers, so killing it loses nothing that was confirmed.
+//!
+//! hyper (with hyper-util for the connection loop) is used directly rather
+//! than a framework: two routes need no router, and hyper's frame-by-frame
+//! body is what keeps memory flat. hyper cannot send interim responses other
+//! than `100 Continue`, so no `104 (Upload Resumption Supported)` is sent:
+//! clients learn the upload URL from the `201` of a creation request, which
+//! is why ferry's own client uses the draft's careful creation (an empty
+//! `POST` with `Upload-Complete: ?0`).
+
+mod body;
+pub mod fields;
+mod ietf;
+mod plain;
+mod tus;
+mod writers;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+
+use crate::format::human_bytes;
+use crate::job::Timestamp;
+use crate::upload_store::{Completed, Upload, UploadError, UploadInfo, UploadStore};
+use writers::Writers;
+
+/// Where uploads are created; tus clients use it as their endpoint.
+pub const FILES_PREFIX: &str = "/files/";
+/// Where upload resources live.
+pub const UPLOADS_PREFIX: &str = "/uploads/";
+
+/// `ferry serve`'s resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Bearer token every request must carry, when set.
+    pub token: Option<String>,
+    pub max_size: Option<u64>,
+    pub max_append_size: Option<u64>,
+    /// How long an upload lives after its last write.
+    pub lifetime: Duration,
+}
+
+struct Server {
+    settings: Settings,
+    store: UploadStore,
+    writers: Writers,
+}
+
+type HttpResponse = Response<Full<Bytes>>;
+
+/// A response under construction; errors are one line of text.
+pub struct Reply {
+    status: StatusCode,
+    headers: Vec<(&'static str, String)>,
+    content_type: Option<&'static str>,
+    body: String,
+}
+
+impl Reply {
+    pub fn new(status: StatusCode) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            content_type: None,
+            body: String::new(),
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl ToString) -> Reply {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    pub fn optional_header(self, name: &'static str, value: Option<impl ToString>) -> Reply {
+        match value {
+            Some(value) => self.header(name, value),
+            None => self,
+        }
+    }
+
+    /// An error for people: one line saying what is wrong.
+    pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Reply {
+        let mut reply = Reply::new(status);
+        reply.content_type = Some("text/plain; charset=utf-8");
+        reply.body = format!("{message}\n");
+        reply
+    }
+
+    /// An RFC 9457 problem, as the IETF draft defines for its errors.
+    pub fn problem(status: StatusCode, kind: &str, title: &str, extra: serde_json::Value) -> Reply {
+        let mut document = serde_json::json!({
+            "type": format!("https://iana.org/assignments/http-problem-types#{kind}"),
+            "title": title,
+        });
+        if let (Some(document), serde_json::Value::Object(extra)) =
+            (document.as_object_mut(), extra)
+        {
+            document.extend(extra);
+        }
+        let mut reply = Reply::new(status);
+        reply.content_type = Some("application/problem+json");
+        reply.body = format!("{document}\n");
+        reply
+    }
+
+    fn into_response(self) -> HttpResponse {
+        let mut builder = Response::builder().status(self.status);
+        if let Some(content_type) = self.content_type {
+            builder = builder.header("Content-Type", content_type);
+        }
+        for (name, value) in self.headers {
+            builder = builder.header(name, value);
+        }
+        builder
+            .body(Full::new(Bytes::from(self.body)))
+            .unwrap_or_else(|error| {
+                let mut response = Response::new(Full::new(Bytes::from(format!(
+                    "could not build the response: {error}\n"
+                ))));
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                response
+            })
+    }
+}
+
+impl From<fields::BadField> for Reply {
+    fn from(error: fields::BadField) -> Reply {
+        Reply::error(StatusCode::BAD_REQUEST, error)
+    }
+}
+
+/// Runs store calls that touch the disk without stalling other connections.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(work)
+}
+
+/// How an upload lookup can fail before the protocol has its say.
+pub enum Lookup {
+    Missing,
+    Expired,
+    Failed(UploadError),
+}
+
+impl Lookup {
+    fn reply(self, id: &str) -> Reply {
+        match self {
+            Lookup::Missing => Reply::error(StatusCode::NOT_FOUND, format!("no upload {id}")),
+            Lookup::Expired => Reply::error(
+                StatusCode::GONE,
+                format!("upload {id} expired and was deleted"),
+            ),
+            Lookup::Failed(error) => store_error(error),
+        }
+    }
+}
+
+impl Server {
+    fn location(&self, headers: &HeaderMap, id: &str) -> String {
+        let host = fields::text(headers, "Host")
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.settings.listen.to_string());
+        format!("http://{host}{UPLOADS_PREFIX}{id}")
+    }
+
+    /// The upload, unless it is unknown or its lifetime ran out (then it is
+    /// deleted here, so expiry holds even between sweeps).
+    fn lookup(&self, id: &str) -> Result<Upload, Lookup> {
+        match blocking(|| self.store.get_durable(id)) {
+            Ok(upload) if upload.expires_at(self.settings.lifetime) <= SystemTime::now() => {
+                let _ = blocking(|| self.store.delete(id));
+                Err(Lookup::Expired)
+            }
+            Ok(upload) => Ok(upload),
+            Err(UploadError::NotFound(_)) => Err(Lookup::Missing),
+            Err(error) => Err(Lookup::Failed(error)),
+        }
+    }
+
+    /// Seconds the upload may still live (`Upload-Limit: max-age`).
+    fn remaining_life(&self, upload: Option<&Upload>) -> u64 {
+        match upload {
+            None => self.settings.lifetime.as_secs(),
+            Some(upload) => upload
+                .expires_at(self.settings.lifetime)
+                .duration_since(SystemTime::now())
+                .map_or(0, |left| left.as_secs()),
+        }
+    }
+
+    /// Verifies and places a complete upload, and logs the one line that
+    /// says so (or why not).
+    fn finish(&self, info: &UploadInfo, protocol: &str) -> Result<Completed, UploadError> {
+        if let Some(completed) = &info.completed {
+            return Ok(completed.clone());
+        }
+        let result = blocking(|| self.store.finish(&info.id));
+        let size = info.length.unwrap_or(0);
+        let took = SystemTime::now()
+            .duration_since(info.created_at.0)
+            .unwrap_or_default();
+        match &result {
+            Ok(completed) => {
+                let verified = match &info.sha256 {
+                    Some(_) => "sha256 verified",
+                    None => "sha256 not announced by the client",
+                };
+                let note = if completed.identical {
+                    ", identical file already there"
+                } else if completed.placed != info.relative {
+                    ", name taken by a different file"
+                } else {
+                    ""
+                };
+                log(&format!(
+                    "stored {} ({size} bytes, {}), {verified}, {:.2} s, {protocol}{note}",
+                    completed.placed,
+                    human_bytes(size),
+                    took.as_secs_f64()
+                ));
+            }
+            Err(error) => log(&format!(
+                "refused {} via {protocol}: {error}",
+                info.relative
+            )),
+        }
+        result
+    }
+
+    /// The headers every finished upload reports, on its last response and
+    /// on later `HEAD`s: where it landed and what it hashes to.
+    fn completed_headers(reply: Reply, completed: &Completed) -> Reply {
+        reply
+            .header("Ferry-Path", fields::encode_path(&completed.placed))
+            .header("Repr-Digest", fields::repr_digest(&completed.sha256))
+    }
+
+    fn check_token(&self, headers: &HeaderMap) -> Option<Reply> {
+        let token = self.settings.token.as_ref()?;
+        let presented = fields::text(headers, "Authorization")
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim);
+        match presented {
+            Some(presented) if constant_time_eq(presented.as_bytes(), token.as_bytes()) => None,
+            Some(_) => Some(unauthorized("the bearer token is wrong")),
+            None => Some(unauthorized(
+                "this server needs Authorization: Bearer <token>",
+            )),
+        }
+    }
+
+    async fn handle(&self, mut request: Request<Incoming>) -> HttpResponse {
+        if let Some(reply) = self.check_token(request.headers()) {
+            return reply.into_response();
+        }
+        let path = request.uri().path().to_owned();
+        let method = request.method().clone();
+        let headers = request.headers().clone();
+        let is_tus = headers.contains_key("Tus-Resumable");
+        let reply = if method == Method::OPTIONS {
+            self.options(&headers)
+        } else if let Some(rest) = path
+            .strip_prefix(FILES_PREFIX)
+            .or_else(|| (path == FILES_PREFIX.trim_end_matches('/')).then_some(""))
+        {
+            match decode_path(rest) {
+                Err(reply) => reply,
+                Ok(target) => match (method, ietf::Interop::of(&headers)) {
+                    (_, Err(reply)) => reply,
+                    (Method::POST, _) if is_tus => tus::create(self, &mut request, &target).await,
+                    (Method::POST | Method::PUT, Ok(Some(interop))) => {
+                        ietf::create(self, &mut request, &target, interop).await
+                    }
+                    (Method::POST | Method::PUT, Ok(None)) => {
+                        plain::put(self, &mut request, &target).await
+                    }
+                    _ => method_not_allowed("OPTIONS, POST, PUT"),
+                },
+            }
+        } else if let Some(id) = path.strip_prefix(UPLOADS_PREFIX) {
+            match ietf::Interop::of(&headers) {
+                Err(reply) => reply,
+                Ok(_) if is_tus => tus::resource(self, &mut request, id).await,
+                Ok(interop) => {
+                    ietf::resource(self, &mut request, id, interop.unwrap_or_default()).await
+                }
+            }
+        } else {
+            Reply::error(
+                StatusCode::NOT_FOUND,
+                format!("nothing at {path}: uploads go to {FILES_PREFIX}<path>"),
+            )
+        };
+        reply.into_response()
+    }
+
+    /// What this server supports, in both protocols' words.
+    fn options(&self, headers: &HeaderMap) -> Reply {
+        let interop = ietf::Interop::of(headers).ok().flatten();
+        let reply = Reply::new(StatusCode::NO_CONTENT)
+            .header("Allow", "OPTIONS, HEAD, POST, PUT, PATCH, DELETE")
+            .header(
+                "Accept-Patch",
+                "application/partial-upload, application/offset+octet-stream",
+            )
+            .header(
+                "Upload-Limit",
+                ietf::upload_limit(self, interop.unwrap_or_default(), None),
+            )
+            .optional_header(
+                "Upload-Draft-Interop-Version",
+                interop.map(|interop| interop.version()),
+            );
+        tus::capabilities(self, reply)
+    }
+}
+
+fn unauthorized(message: &str) -> Reply {
+    Reply::error(StatusCode::UNAUTHORIZED, message).header("WWW-Authenticate", "Bearer")
+}
+
+fn method_not_allowed(allowed: &str) -> Reply {
+    Reply::error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here").header("Allow", allowed)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The path under `/files/`, percent-decoded.
+fn decode_path(raw: &str) -> Result<String, Reply> {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|path| path.into_owned())
+        .map_err(|_| Reply::error(StatusCode::BAD_REQUEST, "the file path is not UTF-8"))
+}
+
+/// Where a new upload goes: the URL path, else the tus metadata's relative
+/// path, else a `Content-Disposition` or metadata file name.
+fn choose_relative(
+    target: &str,
+    metadata: &std::collections::BTreeMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<String, Reply> {
+    let from_metadata = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|key| metadata.get(*key).filter(|value| !value.is_empty()))
+            .cloned()
+    };
+    let relative = Some(target.to_owned())
+        .filter(|target| !target.is_empty())
+        .or_else(|| from_metadata(&["relativePath", "relative_path", "path"]))
+        .or_else(|| fields::disposition_filename(headers))
+        .or_else(|| from_metadata(&["filename", "name"]))
+        .ok_or_else(|| {
+            Reply::error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "no file name: put it in the URL ({FILES_PREFIX}<path>), in Upload-Metadata \
+                     (relativePath or filename) or in Content-Disposition"
+                ),
+            )
+        })?;
+    crate::placement::safe_relative_path(&relative)
+        .map_err(|error| Reply::error(StatusCode::BAD_REQUEST, error))?;
+    Ok(relative)
+}
+
+/// Replies for store failures every protocol answers alike.
+fn store_error(error: UploadError) -> Reply {
+    match error {
+        UploadError::NotFound(id) => Reply::error(StatusCode::NOT_FOUND, format!("no upload {id}")),
+        UploadError::UnsafePath(error) => Reply::error(StatusCode::BAD_REQUEST, error),
+        UploadError::DigestMismatch { .. } => Reply::error(StatusCode::BAD_REQUEST, error),
+        other => {
+            log(&format!("error: {other}"));
+            Reply::error(StatusCode::INTERNAL_SERVER_ERROR, other)
+        }
+    }
+}
+
+fn log(line: &str) {
+    eprintln!("{} {line}", Timestamp::now());
+}
+
+/// Starts the server and runs until Ctrl-C or SIGTERM.
+pub fn run(settings: Settings) -> anyhow::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    runtime.block_on(serve(settings))
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<u8> {
+    let store = UploadStore::open(&settings.dir)
+        .with_context(|| format!("cannot use {} for uploads", settings.dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let address = listener.local_addr()?;
+    let server = Arc::new(Server {
+        settings: Settings {
+            listen: address,
+            ..settings
+        },
+        store,
+        writers: Writers::default(),
+    });
+    sweep(&server);
+    log(&format!(
+        "listening on http://{address}{FILES_PREFIX}, storing in {}{}",
+        server.settings.dir.display(),
+        match server.settings.token {
+            Some(_) => ", bearer token required",
+            None => "",
+        }
+    ));
+    let sweeper = {
+        let server = server.clone();
+        let every =
+            (server.settings.lifetime / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                let server = server.clone();
+                let _ = tokio::task::spawn_blocking(move || sweep(&server)).await;
+            }
+        })
+    };
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    log(&format!("accept failed: {error}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+        };
+        let server = server.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let server = server.clone();
+                async move { Ok::<_, Infallible>(server.handle(request).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+    sweeper.abort();
+    log("stopped; partial uploads are kept and resume after a restart");
+    Ok(crate::error::SUCCESS)
+}
+
+fn sweep(server: &Server) {
+    match server.store.sweep_expired(server.settings.lifetime) {
+        Ok(swept) if !swept.is_empty() => log(&format!("expired {} idle uploads", swept.len())),
+        Ok(_) => {}
+        Err(error) => log(&format!("sweeping expired uploads failed: {error}")),
+    }
+}
+
+/// The `Upload-Expires` value (tus): an HTTP date.
+fn http_date(at: SystemTime) -> String {
+    httpdate::fmt_http_date(at)
+}

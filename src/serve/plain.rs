@@ -1,0 +1,80 @@
+//! Plain `PUT` (or `POST`) of a whole file to `/files/<path>`.
+//!
+//! For clients that speak no resumable protocol, and for ferry's own `put`
+//! destinations. The body goes through the same store as resumable uploads
+//! (so it is streamed, verified and placed the same way), but an upload that
+//! does not arrive whole is deleted: a plain request has no URL to resume at.
+//! A `Repr-Digest` or `Content-Digest` with `sha-256` is verified.
+
+use std::collections::BTreeMap;
+
+use hyper::body::Incoming;
+use hyper::{Request, StatusCode};
+
+use super::body::{self, Ended};
+use super::{Reply, Server, blocking, choose_relative, fields, store_error};
+
+pub async fn put(server: &Server, request: &mut Request<Incoming>, target: &str) -> Reply {
+    put_file(server, request, target)
+        .await
+        .unwrap_or_else(|reply| reply)
+}
+
+async fn put_file(
+    server: &Server,
+    request: &mut Request<Incoming>,
+    target: &str,
+) -> Result<Reply, Reply> {
+    let headers = request.headers().clone();
+    let relative = choose_relative(target, &BTreeMap::new(), &headers)?;
+    let content_length = fields::integer(&headers, "Content-Length")?;
+    let max_size = server.settings.max_size;
+    if let (Some(length), Some(max)) = (content_length, max_size)
+        && length > max
+    {
+        return Err(Reply::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{length} bytes exceed the server's maximum of {max}"),
+        ));
+    }
+    let sha256 = match fields::sha256_digest(&headers, "Repr-Digest")? {
+        Some(digest) => Some(digest),
+        None => fields::sha256_digest(&headers, "Content-Digest")?,
+    };
+    let info = blocking(|| {
+        server
+            .store
+            .create(&relative, content_length, sha256, BTreeMap::new())
+    })
+    .map_err(store_error)?;
+    let mut guard = server.writers.take_over(&info.id).await;
+    let mut appender =
+        blocking(|| server.store.append(&info.id, 0, max_size)).map_err(store_error)?;
+    let ended = body::receive(request.body_mut(), &mut appender, &mut guard, None, None)
+        .await
+        .map_err(store_error)?;
+    if ended != Ended::Complete {
+        drop(appender);
+        blocking(|| server.store.delete(&info.id)).map_err(store_error)?;
+        return Err(match ended {
+            Ended::OverLength(length) => Reply::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is longer than {length} bytes"),
+            ),
+            other => Reply::error(
+                StatusCode::BAD_REQUEST,
+                format!("the body did not arrive whole ({other:?}); send it again"),
+            ),
+        });
+    }
+    let offset = blocking(|| appender.finish()).map_err(store_error)?;
+    let info = blocking(|| server.store.set_length(&info.id, offset)).map_err(store_error)?;
+    let completed = server.finish(&info, "plain PUT").map_err(store_error)?;
+    // Nobody can ask about a plain upload later: it has no URL.
+    blocking(|| server.store.delete(&info.id)).map_err(store_error)?;
+    let status = match completed.identical {
+        true => StatusCode::OK,
+        false => StatusCode::CREATED,
+    };
+    Ok(Server::completed_headers(Reply::new(status), &completed))
+}

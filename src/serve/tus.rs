@@ -1,0 +1,335 @@
+//! tus 1.0.0: core, creation, creation-with-upload, creation-defer-length,
+//! checksum (sha1, sha256), termination and expiration.
+//!
+//! A chunk sent with `Upload-Checksum` is all or nothing: it is written as it
+//! arrives (memory stays flat) and cut off again when its digest does not
+//! match (460) or when it did not arrive whole, since a partial chunk cannot
+//! be checked. Without a checksum, whatever arrived is kept, as the core
+//! protocol expects. The `sha256` metadata key, when sent, is the whole
+//! file's digest and is verified before the file is placed.
+
+use hyper::body::Incoming;
+use hyper::{HeaderMap, Method, Request, StatusCode};
+
+use super::body::{self, ChunkDigest, Ended};
+use super::writers::WriterGuard;
+use super::{Reply, Server, blocking, choose_relative, fields, http_date, store_error};
+use crate::upload_store::{Completed, Upload, UploadError};
+
+const VERSION: &str = "1.0.0";
+const EXTENSIONS: &str =
+    "creation,creation-with-upload,creation-defer-length,checksum,termination,expiration";
+const OFFSET_STREAM: &str = "application/offset+octet-stream";
+const NAME: &str = "tus 1.0.0";
+
+/// 460 Checksum Mismatch, tus's own status code.
+fn checksum_mismatch() -> StatusCode {
+    StatusCode::from_u16(460).expect("460 is a valid status code")
+}
+
+/// The OPTIONS headers that describe tus support.
+pub fn capabilities(server: &Server, reply: Reply) -> Reply {
+    reply
+        .header("Tus-Resumable", VERSION)
+        .header("Tus-Version", VERSION)
+        .header("Tus-Extension", EXTENSIONS)
+        .header("Tus-Checksum-Algorithm", ChunkDigest::ALGORITHMS)
+        .optional_header("Tus-Max-Size", server.settings.max_size)
+}
+
+fn check_version(headers: &HeaderMap) -> Result<(), Reply> {
+    match fields::text(headers, "Tus-Resumable") {
+        Some(VERSION) => Ok(()),
+        other => Err(Reply::error(
+            StatusCode::PRECONDITION_FAILED,
+            format!("Tus-Resumable {other:?} is not supported; this server speaks {VERSION}"),
+        )
+        .header("Tus-Version", VERSION)),
+    }
+}
+
+fn expires(server: &Server, reply: Reply, upload: &Upload) -> Reply {
+    match upload.is_complete() {
+        true => reply,
+        false => reply.header(
+            "Upload-Expires",
+            http_date(upload.expires_at(server.settings.lifetime)),
+        ),
+    }
+}
+
+/// The chunk checksum a request announces, ready to be computed.
+fn chunk_checksum(headers: &HeaderMap) -> Result<Option<(ChunkDigest, Vec<u8>)>, Reply> {
+    let Some((algorithm, expected)) = fields::tus_checksum(headers)? else {
+        return Ok(None);
+    };
+    match ChunkDigest::new(&algorithm) {
+        Some(digest) => Ok(Some((digest, expected))),
+        None => Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Upload-Checksum algorithm {algorithm} is not supported (use {})",
+                ChunkDigest::ALGORITHMS
+            ),
+        )),
+    }
+}
+
+/// Writes one request's body at the upload's offset and finishes the upload
+/// when it reaches its length. Returns the new offset and, when finished,
+/// where the file landed.
+async fn write_chunk(
+    server: &Server,
+    request: &mut Request<Incoming>,
+    guard: &mut WriterGuard<'_>,
+    id: &str,
+    upload: &Upload,
+) -> Result<(u64, Option<Completed>), Reply> {
+    let headers = request.headers().clone();
+    let mut checksum = chunk_checksum(&headers)?;
+    let settings = &server.settings;
+    if let (Some(content), Some(length)) = (
+        fields::integer(&headers, "Content-Length")?,
+        upload.info.length,
+    ) && upload.offset + content > length
+    {
+        return Err(Reply::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "{content} bytes at offset {} exceed the Upload-Length of {length}",
+                upload.offset
+            ),
+        ));
+    }
+    let mut appender = blocking(|| server.store.append(id, upload.offset, settings.max_size))
+        .map_err(store_error)?;
+    let ended = body::receive(
+        request.body_mut(),
+        &mut appender,
+        guard,
+        settings.max_append_size,
+        checksum.as_mut().map(|(digest, _)| digest),
+    )
+    .await
+    .map_err(store_error)?;
+    let checked = checksum.is_some();
+    let verdict = match (&ended, checksum) {
+        (Ended::Complete, Some((digest, expected))) => digest.matches(&expected),
+        _ => true,
+    };
+    let offset = match ended {
+        Ended::Complete if !verdict => {
+            blocking(|| appender.discard()).map_err(store_error)?;
+            return Err(Reply::error(
+                checksum_mismatch(),
+                "Upload-Checksum does not match the chunk; it was discarded",
+            ));
+        }
+        Ended::Complete => blocking(|| appender.finish()).map_err(store_error)?,
+        Ended::OverAppendLimit(limit) => {
+            blocking(|| appender.discard()).map_err(store_error)?;
+            return Err(Reply::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("a request may carry at most {limit} bytes"),
+            ));
+        }
+        Ended::OverLength(length) => {
+            blocking(|| appender.discard()).map_err(store_error)?;
+            return Err(Reply::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the upload may not grow past {length} bytes"),
+            ));
+        }
+        Ended::Interrupted(_) | Ended::Preempted => {
+            let offset = match checked {
+                true => blocking(|| appender.discard()),
+                false => blocking(|| appender.finish()),
+            }
+            .map_err(store_error)?;
+            let status = match ended {
+                Ended::Preempted => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return Err(
+                Reply::error(status, format!("the chunk did not arrive whole: {ended:?}"))
+                    .header("Upload-Offset", offset),
+            );
+        }
+    };
+    let info = blocking(|| server.store.get(id)).map_err(store_error)?.info;
+    if info.length != Some(offset) {
+        return Ok((offset, None));
+    }
+    let completed = server.finish(&info, NAME).map_err(store_error)?;
+    Ok((offset, Some(completed)))
+}
+
+/// `POST` to the endpoint: creation, optionally with the first chunk.
+pub async fn create(server: &Server, request: &mut Request<Incoming>, target: &str) -> Reply {
+    create_upload(server, request, target)
+        .await
+        .unwrap_or_else(|reply| reply)
+        .header("Tus-Resumable", VERSION)
+}
+
+async fn create_upload(
+    server: &Server,
+    request: &mut Request<Incoming>,
+    target: &str,
+) -> Result<Reply, Reply> {
+    let headers = request.headers().clone();
+    check_version(&headers)?;
+    let length = fields::integer(&headers, "Upload-Length")?;
+    let deferred = fields::text(&headers, "Upload-Defer-Length");
+    match (length, deferred) {
+        (Some(_), None) | (None, Some("1")) => {}
+        (Some(_), Some(_)) => {
+            return Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "send Upload-Length or Upload-Defer-Length, not both",
+            ));
+        }
+        (None, _) => {
+            return Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "creation needs Upload-Length, or Upload-Defer-Length: 1",
+            ));
+        }
+    }
+    if let (Some(length), Some(max)) = (length, server.settings.max_size)
+        && length > max
+    {
+        return Err(Reply::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Upload-Length {length} exceeds Tus-Max-Size {max}"),
+        ));
+    }
+    let metadata = fields::parse_metadata(&headers)?;
+    let relative = choose_relative(target, &metadata, &headers)?;
+    let sha256 = match metadata.get("sha256") {
+        None => None,
+        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(hex.to_ascii_lowercase())
+        }
+        Some(_) => {
+            return Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "Upload-Metadata sha256 must be 64 hex digits",
+            ));
+        }
+    };
+    let info = blocking(|| server.store.create(&relative, length, sha256, metadata))
+        .map_err(store_error)?;
+    let location = server.location(&headers, &info.id);
+    let with_location = |reply: Reply| reply.header("Location", &location);
+    let upload = blocking(|| server.store.get(&info.id)).map_err(store_error)?;
+    let mut reply = Reply::new(StatusCode::CREATED);
+    let carries_chunk = fields::media_type(&headers).as_deref() == Some(OFFSET_STREAM);
+    if carries_chunk || info.length == Some(0) {
+        let mut guard = server.writers.take_over(&info.id).await;
+        let (offset, completed) = write_chunk(server, request, &mut guard, &info.id, &upload)
+            .await
+            .map_err(with_location)?;
+        reply = reply.header("Upload-Offset", offset);
+        if let Some(completed) = completed {
+            reply = Server::completed_headers(reply, &completed);
+        }
+    }
+    let upload = blocking(|| server.store.get(&info.id)).map_err(store_error)?;
+    Ok(with_location(expires(server, reply, &upload)))
+}
+
+/// `HEAD`, `PATCH` and `DELETE` on an upload.
+pub async fn resource(server: &Server, request: &mut Request<Incoming>, id: &str) -> Reply {
+    let result = match check_version(request.headers()) {
+        Err(reply) => Err(reply),
+        Ok(()) => match *request.method() {
+            Method::HEAD => head(server, id).await,
+            Method::PATCH => patch(server, request, id).await,
+            Method::DELETE => delete(server, id).await,
+            _ => Err(super::method_not_allowed("HEAD, PATCH, DELETE")),
+        },
+    };
+    result
+        .unwrap_or_else(|reply| reply)
+        .header("Tus-Resumable", VERSION)
+}
+
+async fn head(server: &Server, id: &str) -> Result<Reply, Reply> {
+    let _guard = server.writers.take_over(id).await;
+    let upload = server.lookup(id).map_err(|lookup| lookup.reply(id))?;
+    let info = &upload.info;
+    let mut reply = Reply::new(StatusCode::OK)
+        .header("Upload-Offset", upload.offset)
+        .header("Cache-Control", "no-store");
+    reply = match info.length {
+        Some(length) => reply.header("Upload-Length", length),
+        None => reply.header("Upload-Defer-Length", 1),
+    };
+    if !info.metadata.is_empty() {
+        reply = reply.header("Upload-Metadata", fields::encode_metadata(&info.metadata));
+    }
+    if let Some(completed) = &info.completed {
+        reply = Server::completed_headers(reply, completed);
+    }
+    Ok(expires(server, reply, &upload))
+}
+
+async fn patch(server: &Server, request: &mut Request<Incoming>, id: &str) -> Result<Reply, Reply> {
+    let headers = request.headers().clone();
+    if fields::media_type(&headers).as_deref() != Some(OFFSET_STREAM) {
+        return Err(Reply::error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("PATCH needs Content-Type: {OFFSET_STREAM}"),
+        ));
+    }
+    let claimed = fields::integer(&headers, "Upload-Offset")?
+        .ok_or_else(|| Reply::error(StatusCode::BAD_REQUEST, "PATCH needs Upload-Offset"))?;
+    let declared = fields::integer(&headers, "Upload-Length")?;
+    let mut guard = server.writers.take_over(id).await;
+    let mut upload = server.lookup(id).map_err(|lookup| lookup.reply(id))?;
+    if claimed != upload.offset {
+        return Err(Reply::error(
+            StatusCode::CONFLICT,
+            format!(
+                "Upload-Offset {claimed} does not match the upload's {}",
+                upload.offset
+            ),
+        )
+        .header("Upload-Offset", upload.offset));
+    }
+    if let Some(length) = declared {
+        upload.info =
+            blocking(|| server.store.set_length(id, length)).map_err(|error| match error {
+                UploadError::LengthAlreadySet(known) => Reply::error(
+                    StatusCode::BAD_REQUEST,
+                    format!("Upload-Length is already {known}"),
+                ),
+                other => store_error(other),
+            })?;
+    }
+    if upload.is_complete() {
+        return match fields::integer(&headers, "Content-Length")? {
+            Some(0) => Ok(expires(server, Reply::new(StatusCode::NO_CONTENT), &upload)
+                .header("Upload-Offset", upload.offset)),
+            _ => Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "the upload is already complete",
+            )),
+        };
+    }
+    let (offset, completed) = write_chunk(server, request, &mut guard, id, &upload).await?;
+    let mut reply = Reply::new(StatusCode::NO_CONTENT).header("Upload-Offset", offset);
+    if let Some(completed) = completed {
+        reply = Server::completed_headers(reply, &completed);
+    }
+    let upload = blocking(|| server.store.get(id)).map_err(store_error)?;
+    Ok(expires(server, reply, &upload))
+}
+
+async fn delete(server: &Server, id: &str) -> Result<Reply, Reply> {
+    let _guard = server.writers.take_over(id).await;
+    server.lookup(id).map_err(|lookup| lookup.reply(id))?;
+    blocking(|| server.store.delete(id)).map_err(store_error)?;
+    Ok(Reply::new(StatusCode::NO_CONTENT))
+}
