@@ -1,10 +1,14 @@
 //! All integration tests, compiled into one binary as ripgrep does.
 
+mod http;
+mod peers;
 mod util;
 
 mod cli;
 mod crash;
 mod generate;
+mod interop;
 mod job_model;
 mod journal;
 mod scan;
+mod serve;

@@ -1,0 +1,76 @@
+//! The independent peers, installed by the test suite itself.
+//!
+//! `tests/peers/package-lock.json` and `tests/peers/requirements.txt` pin
+//! every package. The first test that needs a peer installs them (`npm ci`,
+//! a venv with `pip install -r`), once per test run, and again only when a
+//! lock file changed, so `cargo test` works on a fresh machine with nothing
+//! but node, npm and python3 installed. A failed install fails the test: a
+//! peer is never silently skipped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
+}
+
+fn run(command: &mut Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs `install` unless `stamp` already records `lock`'s contents.
+fn install_once(lock: &Path, stamp: &Path, install: impl FnOnce()) {
+    let wanted = std::fs::read(lock).unwrap();
+    if std::fs::read(stamp).ok().as_ref() == Some(&wanted) {
+        return;
+    }
+    install();
+    std::fs::write(stamp, wanted).unwrap();
+}
+
+/// The folder whose `node_modules` holds tus-js-client and @tus/server.
+pub fn node() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| {
+        let dir = dir();
+        install_once(
+            &dir.join("package-lock.json"),
+            &dir.join("node_modules/.ferry-installed"),
+            || {
+                run(Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                    .current_dir(&dir))
+            },
+        );
+        dir
+    })
+}
+
+/// The venv's python, with tuspy and resumable-upload.
+pub fn python() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| {
+        let dir = dir();
+        let venv = dir.join(".venv");
+        install_once(
+            &dir.join("requirements.txt"),
+            &venv.join(".ferry-installed"),
+            || {
+                run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
+                run(Command::new(venv.join("bin/pip"))
+                    .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+                    .arg(dir.join("requirements.txt")));
+            },
+        );
+        venv.join("bin/python")
+    })
+}

@@ -1,0 +1,763 @@
+//! `ferry serve`: conformance for each protocol and interop version, limits,
+//! placement, security, concurrency and a restart mid-upload.
+
+use std::io::Write;
+use std::net::Shutdown;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::Digest;
+
+use crate::http::{Request, Response, Server, read_response, request};
+use crate::util::{TestEnv, content, stderr_of};
+
+fn repr_digest(bytes: &[u8]) -> String {
+    format!("sha-256=:{}:", STANDARD.encode(sha2::Sha256::digest(bytes)))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    ferry::hash::hex(&sha2::Sha256::digest(bytes))
+}
+
+fn uploads_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join(".ferry-uploads"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// One IETF interop version's field names and media type.
+struct Ietf(u64);
+
+impl Ietf {
+    fn request(&self, method: &'static str, target: &str) -> Request {
+        request(method, target).header("Upload-Draft-Interop-Version", self.0)
+    }
+
+    fn field(&self) -> &'static str {
+        if self.0 == 3 {
+            "upload-incomplete"
+        } else {
+            "upload-complete"
+        }
+    }
+
+    fn flag(&self, complete: bool) -> &'static str {
+        if complete != (self.0 == 3) {
+            "?1"
+        } else {
+            "?0"
+        }
+    }
+
+    fn creation(&self, target: &str, complete: bool) -> Request {
+        self.request("POST", target)
+            .header(self.field(), self.flag(complete))
+    }
+
+    fn append(&self, location: &str, offset: u64, complete: bool) -> Request {
+        let append = self
+            .request("PATCH", &Server::path_of(location))
+            .header("Upload-Offset", offset)
+            .header(self.field(), self.flag(complete));
+        match self.0 >= 6 {
+            true => append.header("Content-Type", "application/partial-upload"),
+            false => append,
+        }
+    }
+
+    fn assert_complete(&self, response: &Response, complete: bool) {
+        assert_eq!(
+            response.expect(self.field()),
+            self.flag(complete),
+            "{response:?}"
+        );
+    }
+}
+
+#[test]
+fn ietf_every_interop_version_creates_resumes_and_completes() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    for version in [3, 5, 6, 7, 8] {
+        let ietf = Ietf(version);
+        let body = content(version as u32, 300_000);
+        let target = format!("/files/v{version}/clip.mov");
+
+        let created = ietf
+            .creation(&target, false)
+            .header("Upload-Length", body.len())
+            .send(server.address, b"");
+        assert_eq!(created.status, 201, "v{version}: {created:?}");
+        ietf.assert_complete(&created, false);
+        assert_eq!(created.offset(), 0);
+        let location = created.expect("Location").to_owned();
+        match version {
+            3 | 5 => assert_eq!(created.header("Upload-Limit"), None),
+            6 => assert!(created.expect("Upload-Limit").contains("expires=")),
+            _ => assert!(created.expect("Upload-Limit").contains("max-age=")),
+        }
+
+        let head = ietf
+            .request("HEAD", &Server::path_of(&location))
+            .send(server.address, b"");
+        assert_eq!(head.status, 204, "{head:?}");
+        assert_eq!(head.offset(), 0);
+        ietf.assert_complete(&head, false);
+        assert_eq!(head.expect("Cache-Control"), "no-store");
+
+        let half = body.len() / 2;
+        let appended = ietf
+            .append(&location, 0, false)
+            .send(server.address, &body[..half]);
+        assert_eq!(appended.status, 204, "{appended:?}");
+        assert_eq!(appended.offset(), half as u64);
+        ietf.assert_complete(&appended, false);
+
+        if version >= 6 {
+            let untyped = ietf
+                .request("PATCH", &Server::path_of(&location))
+                .header("Upload-Offset", half)
+                .header(ietf.field(), ietf.flag(true))
+                .send(server.address, &body[half..]);
+            assert_eq!(untyped.status, 415, "{untyped:?}");
+        }
+
+        let stale = ietf.append(&location, 5, true).send(server.address, b"xx");
+        assert_eq!(stale.status, 409, "{stale:?}");
+        assert_eq!(stale.offset(), half as u64);
+        assert!(stale.body.contains("mismatching-upload-offset"));
+
+        let finished = ietf
+            .append(&location, half as u64, true)
+            .send(server.address, &body[half..]);
+        assert_eq!(finished.status, 201, "{finished:?}");
+        ietf.assert_complete(&finished, true);
+        assert_eq!(
+            finished.expect("Ferry-Path"),
+            format!("v{version}/clip.mov")
+        );
+        assert_eq!(finished.expect("Repr-Digest"), repr_digest(&body));
+        assert_eq!(
+            std::fs::read(server.dir.join(format!("v{version}/clip.mov"))).unwrap(),
+            body
+        );
+
+        let head = ietf
+            .request("HEAD", &Server::path_of(&location))
+            .send(server.address, b"");
+        assert_eq!(head.status, 204);
+        ietf.assert_complete(&head, true);
+        assert_eq!(head.offset(), body.len() as u64);
+        assert_eq!(head.expect("Ferry-Path"), format!("v{version}/clip.mov"));
+
+        let late = ietf
+            .append(&location, body.len() as u64, true)
+            .send(server.address, b"more");
+        assert_eq!(late.status, 400, "{late:?}");
+        assert!(late.body.contains("inconsistent-upload-length"));
+        let log = server.wait_for_log(&format!("stored v{version}/clip.mov"));
+        assert!(log.contains(&format!("(interop {version})")), "{log}");
+    }
+}
+
+#[test]
+fn ietf_optimistic_creation_digests_lengths_and_cancellation() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let body = content(1, 50_000);
+    for version in [3, 8] {
+        let ietf = Ietf(version);
+        let target = format!("/files/one-shot-{version}.jpg");
+        let whole = ietf
+            .creation(&target, true)
+            .header("Repr-Digest", repr_digest(&body))
+            .send(server.address, &body);
+        assert_eq!(whole.status, 201, "{whole:?}");
+        ietf.assert_complete(&whole, true);
+        assert_eq!(std::fs::read(server.dir.join(&target[7..])).unwrap(), body);
+    }
+    let ietf = Ietf(8);
+
+    let wrong = ietf
+        .creation("/files/wrong.jpg", true)
+        .header("Repr-Digest", repr_digest(b"something else"))
+        .send(server.address, &body);
+    assert_eq!(wrong.status, 400, "{wrong:?}");
+    assert!(wrong.body.contains("SHA-256"), "{wrong:?}");
+    assert!(!server.dir.join("wrong.jpg").exists());
+    assert!(server.wait_for_log("refused wrong.jpg").contains("SHA-256"));
+
+    let inconsistent = ietf
+        .creation("/files/short.jpg", true)
+        .header("Upload-Length", 10)
+        .send(server.address, b"12345");
+    assert_eq!(inconsistent.status, 400);
+    assert!(inconsistent.body.contains("inconsistent-upload-length"));
+
+    let created = ietf
+        .creation("/files/grows.jpg", false)
+        .header("Upload-Length", 4)
+        .send(server.address, b"");
+    let location = created.expect("Location").to_owned();
+    let over = ietf
+        .append(&location, 0, false)
+        .send(server.address, b"123456");
+    assert_eq!(over.status, 400, "{over:?}");
+    assert!(over.body.contains("inconsistent-upload-length"));
+    let gone = ietf
+        .request("HEAD", &Server::path_of(&location))
+        .send(server.address, b"");
+    assert_eq!(gone.status, 404, "an overlong upload is deactivated");
+
+    let created = ietf
+        .creation("/files/cancel.jpg", false)
+        .send(server.address, b"");
+    let location = created.expect("Location").to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    assert!(uploads_in(&server.dir).contains(&format!("{id}.part")));
+    let deleted = ietf
+        .request("DELETE", &Server::path_of(&location))
+        .send(server.address, b"");
+    assert_eq!(deleted.status, 204);
+    assert!(
+        !uploads_in(&server.dir)
+            .iter()
+            .any(|name| name.starts_with(&id))
+    );
+    let head = ietf
+        .request("HEAD", &Server::path_of(&location))
+        .send(server.address, b"");
+    assert_eq!(head.status, 404);
+
+    let unsupported = Ietf(4)
+        .creation("/files/x.jpg", false)
+        .send(server.address, b"");
+    assert_eq!(unsupported.status, 400);
+    assert!(unsupported.body.contains("3, 5, 6, 7 and 8"));
+    let no_flag = ietf
+        .request("POST", "/files/x.jpg")
+        .send(server.address, b"");
+    assert_eq!(no_flag.status, 400);
+    assert!(no_flag.body.contains("Upload-Complete"), "{no_flag:?}");
+}
+
+#[test]
+fn limits_are_announced_and_enforced() {
+    let env = TestEnv::new();
+    let server = Server::start(
+        &env.path().join("dest"),
+        &["--max-size", "1000", "--max-append-size", "100"],
+    );
+    let options = request("OPTIONS", "/files/").send(server.address, b"");
+    assert_eq!(options.status, 204);
+    let limits = options.expect("Upload-Limit");
+    assert!(limits.contains("max-size=1000"), "{limits}");
+    assert!(limits.contains("max-append-size=100"), "{limits}");
+    assert_eq!(options.expect("Tus-Max-Size"), "1000");
+    assert!(
+        options
+            .expect("Accept-Patch")
+            .contains("application/partial-upload")
+    );
+
+    let ietf = Ietf(8);
+    let big = ietf
+        .creation("/files/big.jpg", false)
+        .header("Upload-Length", 2000)
+        .send(server.address, b"");
+    assert_eq!(big.status, 413);
+    assert!(big.expect("Upload-Limit").contains("max-size=1000"));
+
+    let created = ietf
+        .creation("/files/ok.jpg", false)
+        .send(server.address, b"");
+    let location = created.expect("Location").to_owned();
+    let fat = ietf
+        .append(&location, 0, false)
+        .send(server.address, &[7; 150]);
+    assert_eq!(fat.status, 413, "{fat:?}");
+    assert!(fat.expect("Upload-Limit").contains("max-append-size=100"));
+    let head = ietf
+        .request("HEAD", &Server::path_of(&location))
+        .send(server.address, b"");
+    assert_eq!(head.offset(), 0, "a refused append leaves nothing behind");
+
+    let tus_big = tus("POST", "/files/")
+        .header("Upload-Length", 2000)
+        .header("Upload-Metadata", "filename YS5qcGc=")
+        .send(server.address, b"");
+    assert_eq!(tus_big.status, 413);
+
+    let tus_created = tus("POST", "/files/")
+        .header("Upload-Length", 500)
+        .header("Upload-Metadata", "filename YS5qcGc=")
+        .send(server.address, b"");
+    let location = tus_created.expect("Location").to_owned();
+    let tus_fat = tus_patch(&location, 0).send(server.address, &[7; 150]);
+    assert_eq!(tus_fat.status, 413);
+
+    let put = request("PUT", "/files/whole.jpg").send(server.address, &[1; 2000]);
+    assert_eq!(put.status, 413);
+    assert!(!server.dir.join("whole.jpg").exists());
+}
+
+fn tus(method: &'static str, target: &str) -> Request {
+    request(method, target).header("Tus-Resumable", "1.0.0")
+}
+
+fn tus_patch(location: &str, offset: u64) -> Request {
+    tus("PATCH", &Server::path_of(location))
+        .header("Upload-Offset", offset)
+        .header("Content-Type", "application/offset+octet-stream")
+}
+
+fn metadata(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(key, value)| format!("{key} {}", STANDARD.encode(value)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn tus_core_creation_checksums_deferred_length_and_termination() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let body = content(2, 200_000);
+
+    let old = request("POST", "/files/")
+        .header("Tus-Resumable", "0.2.2")
+        .header("Upload-Length", 1)
+        .send(server.address, b"");
+    assert_eq!(old.status, 412);
+    assert_eq!(old.expect("Tus-Version"), "1.0.0");
+
+    let options = request("OPTIONS", "/files/").send(server.address, b"");
+    assert!(
+        options
+            .expect("Tus-Extension")
+            .contains("creation-defer-length")
+    );
+    assert!(options.expect("Tus-Extension").contains("expiration"));
+    assert_eq!(options.expect("Tus-Checksum-Algorithm"), "sha1,sha256");
+
+    let fields = metadata(&[
+        ("relativePath", "2024/trip/IMG_0001.HEIC"),
+        ("filetype", "image/heic"),
+        ("sha256", &sha256_hex(&body)),
+    ]);
+    let created = tus("POST", "/files/")
+        .header("Upload-Length", body.len())
+        .header("Upload-Metadata", &fields)
+        .send(server.address, b"");
+    assert_eq!(created.status, 201, "{created:?}");
+    assert_eq!(created.expect("Tus-Resumable"), "1.0.0");
+    assert!(created.expect("Upload-Expires").ends_with("GMT"));
+    let location = created.expect("Location").to_owned();
+
+    let head = tus("HEAD", &Server::path_of(&location)).send(server.address, b"");
+    assert_eq!(head.status, 200);
+    assert_eq!(head.offset(), 0);
+    assert_eq!(head.expect("Upload-Length"), body.len().to_string());
+    assert_eq!(head.expect("Upload-Metadata"), {
+        let mut sorted: Vec<&str> = fields.split(',').collect();
+        sorted.sort();
+        sorted.join(",")
+    });
+    assert_eq!(head.expect("Cache-Control"), "no-store");
+
+    let untyped = tus("PATCH", &Server::path_of(&location))
+        .header("Upload-Offset", 0)
+        .send(server.address, &body[..10]);
+    assert_eq!(untyped.status, 415);
+
+    let chunk = &body[..100_000];
+    let bad_sum = tus_patch(&location, 0)
+        .header(
+            "Upload-Checksum",
+            format!("sha1 {}", STANDARD.encode(sha1::Sha1::digest(b"not it"))),
+        )
+        .send(server.address, chunk);
+    assert_eq!(bad_sum.status, 460, "{bad_sum:?}");
+    let head = tus("HEAD", &Server::path_of(&location)).send(server.address, b"");
+    assert_eq!(head.offset(), 0, "the mismatching chunk was discarded");
+
+    let unknown = tus_patch(&location, 0)
+        .header("Upload-Checksum", "md5 AAAA")
+        .send(server.address, chunk);
+    assert_eq!(unknown.status, 400);
+
+    let good = tus_patch(&location, 0)
+        .header(
+            "Upload-Checksum",
+            format!("sha1 {}", STANDARD.encode(sha1::Sha1::digest(chunk))),
+        )
+        .send(server.address, chunk);
+    assert_eq!(good.status, 204, "{good:?}");
+    assert_eq!(good.offset(), 100_000);
+
+    let conflict = tus_patch(&location, 5).send(server.address, b"x");
+    assert_eq!(conflict.status, 409);
+    assert_eq!(conflict.offset(), 100_000);
+
+    let rest = &body[100_000..];
+    let last = tus_patch(&location, 100_000)
+        .header(
+            "Upload-Checksum",
+            format!("sha256 {}", STANDARD.encode(sha2::Sha256::digest(rest))),
+        )
+        .send(server.address, rest);
+    assert_eq!(last.status, 204, "{last:?}");
+    assert_eq!(last.expect("Ferry-Path"), "2024/trip/IMG_0001.HEIC");
+    assert_eq!(
+        std::fs::read(server.dir.join("2024/trip/IMG_0001.HEIC")).unwrap(),
+        body
+    );
+    let done = tus("HEAD", &Server::path_of(&location)).send(server.address, b"");
+    assert_eq!(done.offset(), body.len() as u64);
+    server.wait_for_log("stored 2024/trip/IMG_0001.HEIC");
+    assert!(server.log().contains("sha256 verified"));
+
+    // creation-defer-length, then creation-with-upload.
+    let deferred = tus("POST", "/files/")
+        .header("Upload-Defer-Length", 1)
+        .header("Upload-Metadata", metadata(&[("filename", "later.mov")]))
+        .send(server.address, b"");
+    assert_eq!(deferred.status, 201);
+    let location = deferred.expect("Location").to_owned();
+    let head = tus("HEAD", &Server::path_of(&location)).send(server.address, b"");
+    assert_eq!(head.expect("Upload-Defer-Length"), "1");
+    let first = tus_patch(&location, 0).send(server.address, b"hello ");
+    assert_eq!(first.offset(), 6);
+    let second = tus_patch(&location, 6)
+        .header("Upload-Length", 11)
+        .send(server.address, b"world");
+    assert_eq!(second.status, 204, "{second:?}");
+    assert_eq!(
+        std::fs::read(server.dir.join("later.mov")).unwrap(),
+        b"hello world"
+    );
+
+    let with_upload = tus("POST", "/files/")
+        .header("Upload-Length", 5)
+        .header("Upload-Metadata", metadata(&[("filename", "quick.jpg")]))
+        .header("Content-Type", "application/offset+octet-stream")
+        .send(server.address, b"quick");
+    assert_eq!(with_upload.status, 201, "{with_upload:?}");
+    assert_eq!(with_upload.offset(), 5);
+    assert_eq!(
+        std::fs::read(server.dir.join("quick.jpg")).unwrap(),
+        b"quick"
+    );
+
+    // A whole-file digest that does not match: refused, nothing placed.
+    let lying = tus("POST", "/files/")
+        .header("Upload-Length", 3)
+        .header(
+            "Upload-Metadata",
+            metadata(&[("filename", "lie.jpg"), ("sha256", &sha256_hex(b"abc"))]),
+        )
+        .send(server.address, b"");
+    let location = lying.expect("Location").to_owned();
+    let refused = tus_patch(&location, 0).send(server.address, b"abd");
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert!(!server.dir.join("lie.jpg").exists());
+
+    // Termination.
+    let doomed = tus("POST", "/files/")
+        .header("Upload-Length", 10)
+        .header("Upload-Metadata", metadata(&[("filename", "doomed.jpg")]))
+        .send(server.address, b"");
+    let location = doomed.expect("Location").to_owned();
+    let deleted = tus("DELETE", &Server::path_of(&location)).send(server.address, b"");
+    assert_eq!(deleted.status, 204);
+    let head = tus("HEAD", &Server::path_of(&location)).send(server.address, b"");
+    assert_eq!(head.status, 404);
+}
+
+#[test]
+fn tus_uploads_expire_and_are_swept() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &["--expire-after", "1s"]);
+    let create = || {
+        tus("POST", "/files/")
+            .header("Upload-Length", 10)
+            .header("Upload-Metadata", metadata(&[("filename", "slow.jpg")]))
+            .send(server.address, b"")
+            .expect("Location")
+            .to_owned()
+    };
+    let asked = create();
+    let swept = create();
+    std::thread::sleep(Duration::from_millis(1500));
+    let head = tus("HEAD", &Server::path_of(&asked)).send(server.address, b"");
+    assert!(
+        [404, 410].contains(&head.status),
+        "an expired upload is gone: {head:?}"
+    );
+    let swept_id = swept.rsplit('/').next().unwrap().to_owned();
+    for _ in 0..200 {
+        if uploads_in(&server.dir).is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert_eq!(
+        uploads_in(&server.dir),
+        Vec::<String>::new(),
+        "{swept_id} swept"
+    );
+    let patch = tus_patch(&swept, 0).send(server.address, b"x");
+    assert!([404, 410].contains(&patch.status));
+}
+
+#[test]
+fn plain_put_places_files_and_never_overwrites_a_different_one() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let first = content(3, 10_000);
+    let other = content(4, 10_000);
+    let put = |body: &[u8]| request("PUT", "/files/2024/a%20b.jpg").send(server.address, body);
+
+    let created = put(&first);
+    assert_eq!(created.status, 201, "{created:?}");
+    assert_eq!(created.expect("Ferry-Path"), "2024/a%20b.jpg");
+    let again = put(&first);
+    assert_eq!(again.status, 200, "identical content is success");
+    assert_eq!(again.expect("Ferry-Path"), "2024/a%20b.jpg");
+    let different = put(&other);
+    assert_eq!(different.status, 201);
+    assert_eq!(different.expect("Ferry-Path"), "2024/a%20b%20%281%29.jpg");
+    assert_eq!(
+        std::fs::read(server.dir.join("2024/a b.jpg")).unwrap(),
+        first
+    );
+    assert_eq!(
+        std::fs::read(server.dir.join("2024/a b (1).jpg")).unwrap(),
+        other
+    );
+    assert!(
+        server
+            .wait_for_log("a b (1).jpg")
+            .contains("name taken by a different file")
+    );
+
+    let digest = request("PUT", "/files/checked.jpg")
+        .header("Content-Digest", repr_digest(&first))
+        .send(server.address, &other);
+    assert_eq!(digest.status, 400);
+    assert!(!server.dir.join("checked.jpg").exists());
+    assert_eq!(uploads_in(&server.dir), Vec::<String>::new());
+
+    let unicode =
+        request("PUT", "/files/%C3%A9t%C3%A9/%E5%86%99%E7%9C%9F.jpg").send(server.address, &first);
+    assert_eq!(unicode.status, 201);
+    assert_eq!(
+        std::fs::read(server.dir.join("été/写真.jpg")).unwrap(),
+        first
+    );
+}
+
+#[test]
+fn unsafe_paths_are_refused_and_nothing_lands_outside_the_folder() {
+    let env = TestEnv::new();
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    for target in [
+        "/files/../escaped.jpg",
+        "/files/%2e%2e/escaped.jpg",
+        "/files/a/../../escaped.jpg",
+        "/files/a/%2E%2E/%2E%2E/escaped.jpg",
+        "/files/%2Fetc%2Fescaped.jpg",
+        "/files/a%00b.jpg",
+        "/files/.ferry-uploads/x.json",
+        "/files/a%5C..%5Cescaped.jpg",
+        "/files/%FF.jpg",
+    ] {
+        let put = request("PUT", target).send(server.address, b"data");
+        assert!([400, 404].contains(&put.status), "{target}: {put:?}");
+        let created = Ietf(8).creation(target, true).send(server.address, b"data");
+        assert!(
+            [400, 404].contains(&created.status),
+            "{target}: {created:?}"
+        );
+    }
+    for relative in [
+        "../escaped.jpg",
+        "/etc/escaped.jpg",
+        "a/../../escaped.jpg",
+        "",
+    ] {
+        let created = tus("POST", "/files/")
+            .header("Upload-Length", 4)
+            .header("Upload-Metadata", metadata(&[("relativePath", relative)]))
+            .send(server.address, b"");
+        assert_eq!(created.status, 400, "{relative:?}: {created:?}");
+    }
+    assert!(!env.path().join("escaped.jpg").exists());
+    let placed: Vec<_> = walkdir::WalkDir::new(&dest)
+        .into_iter()
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.file_type().is_file())
+        .collect();
+    assert!(placed.is_empty(), "{placed:?}");
+}
+
+#[test]
+fn a_token_is_required_everywhere_once_set_and_never_logged() {
+    let env = TestEnv::new();
+    let token_file = env.path().join("token");
+    std::fs::write(&token_file, "s3cret-token\n").unwrap();
+    let server = Server::start(
+        &env.path().join("dest"),
+        &["--token-file", token_file.to_str().unwrap()],
+    );
+    for unauthorized in [
+        request("OPTIONS", "/files/"),
+        request("PUT", "/files/a.jpg"),
+        request("PUT", "/files/a.jpg").header("Authorization", "Bearer wrong"),
+        tus("HEAD", "/uploads/00000000000000000000000000000000"),
+    ] {
+        let response = unauthorized.send(server.address, b"x");
+        assert_eq!(response.status, 401, "{response:?}");
+        assert_eq!(response.expect("WWW-Authenticate"), "Bearer");
+    }
+    let allowed = request("PUT", "/files/a.jpg")
+        .header("Authorization", "Bearer s3cret-token")
+        .send(server.address, b"x");
+    assert_eq!(allowed.status, 201);
+    assert!(
+        server
+            .wait_for_log("stored a.jpg")
+            .contains("bearer token required")
+    );
+    assert!(!server.log().contains("s3cret"));
+
+    for (listen, token) in [("0.0.0.0:0", None), ("127.0.0.1:0", Some("  \n"))] {
+        let mut command = env.ferry_bare();
+        command.args(["serve", "--dir", "d", "--listen", listen]);
+        if let Some(token) = token {
+            let empty = env.path().join("empty-token");
+            std::fs::write(&empty, token).unwrap();
+            command.arg("--token-file").arg(&empty);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = stderr_of(&output);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("token"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_newer_request_ends_the_older_one_and_dropped_bytes_are_kept() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let ietf = Ietf(8);
+    let body = content(5, 1 << 20);
+    let created = ietf
+        .creation("/files/race.mov", false)
+        .header("Upload-Length", body.len())
+        .send(server.address, b"");
+    let location = created.expect("Location").to_owned();
+    let part = server.dir.join(format!(
+        ".ferry-uploads/{}.part",
+        location.rsplit('/').next().unwrap()
+    ));
+
+    // The old request sends 100 KiB of its 1 MiB and hangs, connection open.
+    let mut stuck = ietf.append(&location, 0, true).start(
+        server.address,
+        Some(body.len() as u64),
+        &body[..100 << 10],
+    );
+    wait_for_size(&part, 100 << 10);
+    let head = ietf
+        .request("HEAD", &Server::path_of(&location))
+        .send(server.address, b"");
+    assert_eq!(head.status, 204);
+    assert_eq!(
+        head.offset(),
+        100 << 10,
+        "the old request saved what it got"
+    );
+    let ended = read_response(&mut stuck, false);
+    assert_eq!(ended.status, 409, "{ended:?}");
+
+    // A dropped connection keeps what arrived, too.
+    let mut dropped = ietf.append(&location, 100 << 10, true).start(
+        server.address,
+        Some((body.len() - (100 << 10)) as u64),
+        &body[100 << 10..300 << 10],
+    );
+    wait_for_size(&part, 300 << 10);
+    dropped.flush().unwrap();
+    dropped.shutdown(Shutdown::Both).unwrap();
+    let head = ietf
+        .request("HEAD", &Server::path_of(&location))
+        .send(server.address, b"");
+    assert_eq!(head.offset(), 300 << 10);
+
+    let finished = ietf
+        .append(&location, 300 << 10, true)
+        .send(server.address, &body[300 << 10..]);
+    assert_eq!(finished.status, 201, "{finished:?}");
+    assert_eq!(std::fs::read(server.dir.join("race.mov")).unwrap(), body);
+}
+
+fn wait_for_size(path: &Path, size: u64) {
+    for _ in 0..800 {
+        if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) >= size {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{} never reached {size} bytes", path.display());
+}
+
+#[test]
+fn a_server_killed_mid_upload_resumes_after_a_restart() {
+    let env = TestEnv::new();
+    let dest = env.path().join("dest");
+    let body = content(6, 8 << 20);
+    let ietf = Ietf(7);
+    let server = Server::start(&dest, &[]);
+    let created = ietf
+        .creation("/files/restart/video.mp4", false)
+        .header("Upload-Length", body.len())
+        .header("Repr-Digest", repr_digest(&body))
+        .send(server.address, b"");
+    let location = created.expect("Location").to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    let sent = 3 << 20;
+    let _connection = ietf.append(&location, 0, true).start(
+        server.address,
+        Some(body.len() as u64),
+        &body[..sent],
+    );
+    wait_for_size(&dest.join(format!(".ferry-uploads/{id}.part")), sent as u64);
+    drop(server); // SIGKILL, mid-request
+
+    let server = Server::start(&dest, &[]);
+    let path = format!("/uploads/{id}");
+    let head = ietf.request("HEAD", &path).send(server.address, b"");
+    assert_eq!(head.status, 204, "{head:?}");
+    let offset = head.offset();
+    assert_eq!(offset, sent as u64);
+    let finished = ietf
+        .append(&server.url(&path), offset, true)
+        .send(server.address, &body[offset as usize..]);
+    assert_eq!(finished.status, 201, "{finished:?}");
+    assert_eq!(std::fs::read(dest.join("restart/video.mp4")).unwrap(), body);
+    assert!(
+        server
+            .wait_for_log("stored restart/video.mp4")
+            .contains("sha256 verified")
+    );
+}
