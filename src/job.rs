@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -130,6 +131,22 @@ pub struct Resource {
     /// Lowercase hex SHA-256 of the content.
     pub sha256: String,
     pub kind: MediaKind,
+}
+
+impl Resource {
+    /// The file on this machine.
+    pub fn source(&self) -> PathBuf {
+        self.root.as_path().join(self.path.as_path())
+    }
+
+    /// Size, mtime and inode as the scan saw them.
+    pub fn stat(&self) -> crate::hash::FileStat {
+        crate::hash::FileStat {
+            size: self.size,
+            mtime_ns: self.mtime_ns,
+            inode: self.inode,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ pub mod hash;
 pub mod job;
 pub mod journal;
 pub mod journal_lock;
+pub mod local_folder;
 pub mod media;
 pub mod paths;
 pub mod placement;

@@ -1,0 +1,305 @@
+//! The built-in destination: a folder on a local or mounted disk.
+//!
+//! It behaves like a resumable server without the network. Bytes are appended
+//! to `<dest>/.ferry-partial/<job id>.part`, whose length is the offset to
+//! resume from, so an interrupted copy loses nothing it wrote. The source's
+//! size and mtime are checked before and after reading, and the finished
+//! partial file is hashed again and compared with the job's SHA-256, so bytes
+//! that changed since the scan are never stored under the old hash. The file
+//! is then linked into place by `placement::place`, which never overwrites a
+//! different file (the same rule `ferry serve` follows).
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::hash::{self, FileStat};
+use crate::job::{JobId, Resource};
+use crate::placement::{self, Placed};
+
+const PARTIAL_DIR: &str = ".ferry-partial";
+const BUFFER: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("{path}: changed since scan ({what})")]
+    Changed { path: PathBuf, what: String },
+    #[error("{path}: vanished since scan")]
+    Vanished { path: PathBuf },
+    #[error("{path}: not a relative path under the source folder")]
+    BadPath { path: PathBuf },
+    #[error("stopped at byte {offset}")]
+    Stopped { offset: u64 },
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// What one call to `upload` did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Copied {
+    pub placed: Placed,
+    /// Where this call started: bytes already there from an earlier run.
+    pub resumed_at: u64,
+}
+
+pub struct LocalFolder {
+    dir: PathBuf,
+    partial: PathBuf,
+}
+
+impl LocalFolder {
+    pub fn open(dir: &Path) -> io::Result<LocalFolder> {
+        let partial = dir.join(PARTIAL_DIR);
+        fs_err::create_dir_all(&partial)?;
+        Ok(LocalFolder {
+            dir: dir.to_owned(),
+            partial,
+        })
+    }
+
+    /// The job's partial file. A job ID read from a damaged journal could
+    /// be anything, so only hex digits may become a file name.
+    fn partial_path(&self, job: &JobId) -> io::Result<PathBuf> {
+        let id = job.as_str();
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("job ID {id:?} is not hexadecimal"),
+            ));
+        }
+        Ok(self.partial.join(format!("{id}.part")))
+    }
+
+    /// Bytes of the job already copied (0 when none).
+    pub fn offset(&self, job: &JobId) -> io::Result<u64> {
+        match std::fs::metadata(self.partial_path(job)?) {
+            Ok(meta) => Ok(meta.len()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Forgets a cancelled job's partial copy.
+    pub fn discard(&self, job: &JobId) -> io::Result<()> {
+        match std::fs::remove_file(self.partial_path(job)?) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
+    }
+
+    /// Copies the job's file, resuming a partial copy, and places it.
+    /// `progress` gets the offset after each buffer; setting `stop` ends the
+    /// copy after the current buffer, with what was copied kept.
+    pub fn upload(
+        &self,
+        job: &JobId,
+        resource: &Resource,
+        progress: &mut dyn FnMut(u64),
+        stop: &AtomicBool,
+    ) -> Result<Copied, LocalError> {
+        let source = resource.source();
+        let relative = resource.path.as_path();
+        if relative.as_os_str().is_empty()
+            || !relative
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)))
+        {
+            return Err(LocalError::BadPath {
+                path: relative.to_owned(),
+            });
+        }
+        let changed = |what: &str| LocalError::Changed {
+            path: source.clone(),
+            what: what.to_owned(),
+        };
+        let vanished = |error: io::Error| match error.kind() {
+            io::ErrorKind::NotFound => LocalError::Vanished {
+                path: source.clone(),
+            },
+            _ => LocalError::Io(error),
+        };
+        let mut input = File::open(&source).map_err(vanished)?;
+        let before = FileStat::of(&input.metadata()?);
+        if before.size != resource.size || before.mtime_ns != resource.mtime_ns {
+            return Err(changed("size or modification time differs"));
+        }
+
+        let partial_path = self.partial_path(job)?;
+        let mut partial = fs_err::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&partial_path)?;
+        let mut offset = partial.metadata()?.len();
+        if offset > resource.size {
+            partial.set_len(0)?;
+            offset = 0;
+        }
+        let resumed_at = offset;
+        input.seek(SeekFrom::Start(offset))?;
+        let mut buffer = vec![0; BUFFER];
+        while offset < resource.size {
+            if stop.load(Ordering::Relaxed) {
+                partial.sync_data()?;
+                return Err(LocalError::Stopped { offset });
+            }
+            let wanted = BUFFER.min((resource.size - offset) as usize);
+            let read = input.read(&mut buffer[..wanted])?;
+            if read == 0 {
+                partial.sync_data()?;
+                return Err(changed("it is shorter than when it was scanned"));
+            }
+            partial.write_all(&buffer[..read])?;
+            offset += read as u64;
+            progress(offset);
+        }
+        partial.sync_data()?;
+        let after = FileStat::of(&std::fs::metadata(&source).map_err(vanished)?);
+        if after != before {
+            return Err(changed("it was modified while being copied"));
+        }
+        let stat = FileStat::of(&std::fs::metadata(&partial_path)?);
+        let copied = hash::sha256_file(&partial_path, &stat).map_err(|error| match error {
+            hash::HashError::Io(error) => LocalError::Io(error),
+            other => LocalError::Io(io::Error::other(other.to_string())),
+        })?;
+        if copied != resource.sha256 {
+            self.discard(job)?;
+            return Err(changed("its content no longer has the scanned SHA-256"));
+        }
+        let placed = placement::place(&self.dir, relative, &partial_path, &copied)?;
+        Ok(Copied { placed, resumed_at })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::MediaKind;
+    use crate::paths::JournalPath;
+    use sha2::Digest;
+
+    fn scanned(root: &Path, relative: &str, bytes: &[u8]) -> Resource {
+        let path = root.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        let stat = FileStat::of(&std::fs::metadata(&path).unwrap());
+        Resource {
+            root: JournalPath::new(root),
+            path: JournalPath::new(relative),
+            size: stat.size,
+            mtime_ns: stat.mtime_ns,
+            inode: stat.inode,
+            sha256: hash::hex(&sha2::Sha256::digest(bytes)),
+            kind: MediaKind::Image,
+        }
+    }
+
+    fn job(n: u8) -> JobId {
+        JobId::from_string(format!("{n:016x}"))
+    }
+
+    #[test]
+    fn a_stopped_copy_resumes_where_it_stopped_and_lands_identical() {
+        let temp = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..3 * BUFFER + 17).map(|i| (i % 251) as u8).collect();
+        let resource = scanned(&temp.path().join("src"), "2024/clip.mov", &bytes);
+        let dest = LocalFolder::open(&temp.path().join("dest")).unwrap();
+        let stop = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        let stopped = dest.upload(
+            &job(1),
+            &resource,
+            &mut |offset| {
+                seen.push(offset);
+                if offset >= BUFFER as u64 {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            },
+            &stop,
+        );
+        assert!(matches!(stopped, Err(LocalError::Stopped { offset }) if offset == BUFFER as u64));
+        assert_eq!(dest.offset(&job(1)).unwrap(), BUFFER as u64);
+
+        stop.store(false, Ordering::Relaxed);
+        let copied = dest.upload(&job(1), &resource, &mut |_| {}, &stop).unwrap();
+        assert_eq!(copied.resumed_at, BUFFER as u64);
+        assert_eq!(copied.placed.relative, PathBuf::from("2024/clip.mov"));
+        assert_eq!(
+            std::fs::read(temp.path().join("dest/2024/clip.mov")).unwrap(),
+            bytes
+        );
+        assert_eq!(dest.offset(&job(1)).unwrap(), 0, "the partial file is gone");
+        assert_eq!(seen.first(), Some(&(BUFFER as u64)));
+    }
+
+    #[test]
+    fn changed_or_vanished_sources_are_never_stored_under_the_old_hash() {
+        let temp = tempfile::tempdir().unwrap();
+        let src = temp.path().join("src");
+        let dest = LocalFolder::open(&temp.path().join("dest")).unwrap();
+        let stop = AtomicBool::new(false);
+
+        let resource = scanned(&src, "a.jpg", b"original");
+        std::fs::write(src.join("a.jpg"), b"modified!").unwrap();
+        let error = dest
+            .upload(&job(2), &resource, &mut |_| {}, &stop)
+            .unwrap_err();
+        assert!(error.to_string().contains("changed since scan"), "{error}");
+
+        // Same size and mtime, different bytes: caught by the re-hash.
+        let resource = scanned(&src, "b.jpg", b"original");
+        let mut sneaky = resource.clone();
+        sneaky.sha256 = hash::hex(&sha2::Sha256::digest(b"elsewise"));
+        let error = dest
+            .upload(&job(3), &sneaky, &mut |_| {}, &stop)
+            .unwrap_err();
+        assert!(error.to_string().contains("SHA-256"), "{error}");
+        assert_eq!(dest.offset(&job(3)).unwrap(), 0);
+
+        std::fs::remove_file(src.join("b.jpg")).unwrap();
+        let error = dest
+            .upload(&job(4), &resource, &mut |_| {}, &stop)
+            .unwrap_err();
+        assert!(matches!(error, LocalError::Vanished { .. }), "{error}");
+        assert!(!temp.path().join("dest/a.jpg").exists());
+        assert!(!temp.path().join("dest/b.jpg").exists());
+    }
+
+    #[test]
+    fn a_different_file_at_the_name_is_kept_and_identical_content_is_success() {
+        let temp = tempfile::tempdir().unwrap();
+        let src = temp.path().join("src");
+        let dest_dir = temp.path().join("dest");
+        let dest = LocalFolder::open(&dest_dir).unwrap();
+        let stop = AtomicBool::new(false);
+        std::fs::write(dest_dir.join("c.jpg"), b"someone else's").unwrap();
+        let resource = scanned(&src, "c.jpg", b"mine");
+        let copied = dest.upload(&job(5), &resource, &mut |_| {}, &stop).unwrap();
+        assert_eq!(copied.placed.relative, PathBuf::from("c (1).jpg"));
+        assert_eq!(
+            std::fs::read(dest_dir.join("c.jpg")).unwrap(),
+            b"someone else's"
+        );
+        let again = dest.upload(&job(6), &resource, &mut |_| {}, &stop).unwrap();
+        assert_eq!(
+            again.placed,
+            Placed {
+                relative: PathBuf::from("c (1).jpg"),
+                identical: true
+            }
+        );
+        let mut escaping = resource.clone();
+        escaping.path = JournalPath::new("../x.jpg");
+        assert!(matches!(
+            dest.upload(&job(7), &escaping, &mut |_| {}, &stop),
+            Err(LocalError::BadPath { .. })
+        ));
+        let hostile = JobId::from_string("../../x".to_owned());
+        assert!(
+            dest.upload(&hostile, &resource, &mut |_| {}, &stop)
+                .is_err()
+        );
+        assert!(dest.offset(&hostile).is_err());
+    }
+}
