@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::Digest;
 
+use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::{Request, Response, Server, read_response, request};
 use crate::util::{TestEnv, content, stderr_of};
 
@@ -759,5 +760,82 @@ fn a_server_killed_mid_upload_resumes_after_a_restart() {
         server
             .wait_for_log("stored restart/video.mp4")
             .contains("sha256 verified")
+    );
+}
+
+#[test]
+fn through_a_faulty_proxy_the_server_keeps_exactly_what_arrived() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let proxy = FaultProxy::start(
+        server.address,
+        &[
+            Fault::Status(503),
+            Fault::TooManyRequests(2),
+            Fault::Pass,
+            Fault::ResetAfter(40_000),
+            Fault::Pass,
+            Fault::Stall(Duration::from_millis(300)),
+        ],
+    );
+    let ietf = Ietf(8);
+    let body = content(7, 100_000);
+    let create = || {
+        ietf.creation("/files/faulty.mov", false)
+            .header("Upload-Length", body.len())
+            .send(proxy.address, b"")
+    };
+    assert_eq!(create().status, 503);
+    assert!(
+        uploads_in(&server.dir).is_empty(),
+        "503 came from the proxy"
+    );
+    let limited = create();
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.expect("Retry-After"), "2");
+    let location = create().expect("Location").to_owned();
+
+    let mut reset =
+        ietf.append(&location, 0, true)
+            .start(proxy.address, Some(body.len() as u64), &body);
+    let mut buffer = [0; 64];
+    assert!(
+        matches!(std::io::Read::read(&mut reset, &mut buffer), Ok(0) | Err(_)),
+        "the proxy cut the connection"
+    );
+    // The reset can reach this client before the server has read the bytes
+    // the proxy passed on; the offset counts them once they are stored.
+    let id = location.rsplit('/').next().unwrap();
+    wait_for_size(
+        &server.dir.join(format!(".ferry-uploads/{id}.part")),
+        40_000,
+    );
+    let head = ietf
+        .request("HEAD", &Server::path_of(&location))
+        .send(proxy.address, b"");
+    assert_eq!(head.offset(), 40_000, "{head:?}");
+
+    let mut stalled =
+        ietf.append(&location, 40_000, true)
+            .start(proxy.address, Some(60_000), &body[40_000..]);
+    assert!(matches!(
+        std::io::Read::read(&mut stalled, &mut buffer),
+        Ok(0) | Err(_)
+    ));
+    assert_eq!(proxy.remaining(), 0);
+    let head = ietf
+        .request("HEAD", &Server::path_of(&location))
+        .send(proxy.address, b"");
+    assert_eq!(head.offset(), 40_000, "a stalled request adds nothing");
+
+    let finished = ietf
+        .append(&location, 40_000, true)
+        .send(proxy.address, &body[40_000..]);
+    assert_eq!(finished.status, 201, "{finished:?}");
+    assert_eq!(std::fs::read(server.dir.join("faulty.mov")).unwrap(), body);
+    assert_eq!(
+        proxy.forwarded(),
+        body.len() as u64,
+        "resuming from the server's offset sent no byte twice"
     );
 }

@@ -1,5 +1,6 @@
 //! All integration tests, compiled into one binary as ripgrep does.
 
+mod fault_proxy;
 mod http;
 mod peers;
 mod util;

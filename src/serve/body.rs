@@ -6,7 +6,7 @@
 //! was crossed) so that each protocol decides what to keep and what to
 //! answer, and the bytes that did arrive are never lost by accident.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -17,6 +17,11 @@ use crate::upload_store::{Appender, UploadError};
 
 /// A client that sends nothing for this long has gone away.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// After being preempted, bytes already on their way are still taken while
+/// they keep coming this often, for at most `DRAIN_LIMIT`: a client that
+/// resumes right after a reset finds them counted, not lost.
+const DRAIN_GAP: Duration = Duration::from_millis(50);
+const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -74,13 +79,24 @@ pub async fn receive(
     mut digest: Option<&mut ChunkDigest>,
 ) -> Result<Ended, UploadError> {
     let start = appender.offset();
+    let mut draining_until: Option<Instant> = None;
     loop {
-        let frame = tokio::select! {
-            biased;
-            () = guard.preempted() => return Ok(Ended::Preempted),
-            frame = tokio::time::timeout(IDLE_TIMEOUT, body.frame()) => frame,
+        let frame = match draining_until {
+            None => tokio::select! {
+                biased;
+                () = guard.preempted() => {
+                    draining_until = Some(Instant::now() + DRAIN_LIMIT);
+                    continue;
+                }
+                frame = tokio::time::timeout(IDLE_TIMEOUT, body.frame()) => frame,
+            },
+            Some(until) => {
+                let left = until.saturating_duration_since(Instant::now());
+                tokio::time::timeout(DRAIN_GAP.min(left), body.frame()).await
+            }
         };
         let data = match frame {
+            Err(_) if draining_until.is_some() => return Ok(Ended::Preempted),
             Err(_) => {
                 return Ok(Ended::Interrupted(format!(
                     "no data for {} s",

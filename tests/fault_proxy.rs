@@ -1,0 +1,192 @@
+//! A fault-injecting HTTP/1.1 proxy for the tests, on 127.0.0.1.
+//!
+//! Each request that reaches it takes the next fault from a script (and is
+//! passed on once the script is used up): pass it on, answer 503 or 429 with `Retry-After` itself (the server never sees
+//! the request), cut the connection after a chosen number of body bytes, or
+//! stall. It understands just enough HTTP to find where a message ends
+//! (`Content-Length` bodies), and counts the body bytes it forwarded, so a
+//! test can check that nothing was uploaded twice.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Forward the request and its response untouched.
+    Pass,
+    /// Answer with this status (e.g. 503) without asking the server.
+    Status(u16),
+    /// Answer 429 with `Retry-After: <seconds>`.
+    TooManyRequests(u64),
+    /// Forward the head and this many body bytes, then drop both sides.
+    ResetAfter(u64),
+    /// Forward the head, then hold the connection silent this long and drop it.
+    Stall(Duration),
+}
+
+pub struct FaultProxy {
+    pub address: SocketAddr,
+    script: Arc<Mutex<VecDeque<Fault>>>,
+    forwarded: Arc<AtomicU64>,
+}
+
+struct Head {
+    text: String,
+    content_length: u64,
+    no_body: bool,
+}
+
+/// Reads a message head; `None` at a clean end of the connection.
+fn read_head(reader: &mut impl BufRead) -> Option<Head> {
+    let mut text = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let end = line == "\r\n";
+        text.push_str(&line);
+        if end {
+            break;
+        }
+    }
+    let content_length = text
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, value)| value.trim().parse().unwrap_or(0));
+    let no_body = text.starts_with("HEAD ");
+    Some(Head {
+        text,
+        content_length,
+        no_body,
+    })
+}
+
+/// Copies `length` bytes; returns how many made it.
+fn copy_body(from: &mut impl Read, to: &mut impl Write, length: u64) -> u64 {
+    let mut buffer = vec![0; 64 << 10];
+    let mut copied = 0;
+    while copied < length {
+        let want = buffer.len().min((length - copied) as usize);
+        let Ok(read) = from.read(&mut buffer[..want]) else {
+            break;
+        };
+        if read == 0 || to.write_all(&buffer[..read]).is_err() {
+            break;
+        }
+        copied += read as u64;
+    }
+    copied
+}
+
+impl FaultProxy {
+    pub fn start(upstream: SocketAddr, faults: &[Fault]) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = FaultProxy {
+            address: listener.local_addr().unwrap(),
+            script: Arc::new(Mutex::new(faults.iter().cloned().collect())),
+            forwarded: Arc::default(),
+        };
+        let (script, forwarded) = (proxy.script.clone(), proxy.forwarded.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let (script, forwarded) = (script.clone(), forwarded.clone());
+                std::thread::spawn(move || serve(client, upstream, &script, &forwarded));
+            }
+        });
+        proxy
+    }
+
+    /// Body bytes handed to the server so far.
+    pub fn forwarded(&self) -> u64 {
+        self.forwarded.load(Ordering::SeqCst)
+    }
+
+    /// Faults not yet used.
+    pub fn remaining(&self) -> usize {
+        self.script.lock().unwrap().len()
+    }
+}
+
+fn serve(
+    client: TcpStream,
+    upstream: SocketAddr,
+    script: &Mutex<VecDeque<Fault>>,
+    forwarded: &AtomicU64,
+) {
+    let mut client_reader = BufReader::new(client.try_clone().unwrap());
+    let mut client_writer = client;
+    let mut server: Option<(BufReader<TcpStream>, TcpStream)> = None;
+    while let Some(request) = read_head(&mut client_reader) {
+        let fault = script.lock().unwrap().pop_front();
+        let canned = match fault {
+            Some(Fault::Status(status)) => Some(format!("HTTP/1.1 {status} Injected\r\n")),
+            Some(Fault::TooManyRequests(seconds)) => Some(format!(
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {seconds}\r\n"
+            )),
+            _ => None,
+        };
+        if let Some(status) = canned {
+            copy_body(
+                &mut client_reader,
+                &mut std::io::sink(),
+                request.content_length,
+            );
+            let reply = format!("{status}Content-Length: 0\r\n\r\n");
+            if client_writer.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+            continue;
+        }
+        if server.is_none() {
+            let Ok(stream) = TcpStream::connect(upstream) else {
+                return;
+            };
+            server = Some((BufReader::new(stream.try_clone().unwrap()), stream));
+        }
+        let (server_reader, server_writer) = server.as_mut().unwrap();
+        if server_writer.write_all(request.text.as_bytes()).is_err() {
+            return;
+        }
+        let limit = match &fault {
+            Some(Fault::ResetAfter(bytes)) => request.content_length.min(*bytes),
+            Some(Fault::Stall(_)) => 0,
+            _ => request.content_length,
+        };
+        let sent = copy_body(&mut client_reader, server_writer, limit);
+        forwarded.fetch_add(sent, Ordering::SeqCst);
+        match fault {
+            Some(Fault::ResetAfter(_)) => {
+                let _ = server_writer.flush();
+                let _ = server_writer.shutdown(Shutdown::Both);
+                let _ = client_writer.shutdown(Shutdown::Both);
+                return;
+            }
+            Some(Fault::Stall(duration)) => {
+                std::thread::sleep(duration);
+                let _ = server_writer.shutdown(Shutdown::Both);
+                let _ = client_writer.shutdown(Shutdown::Both);
+                return;
+            }
+            _ => {}
+        }
+        let Some(response) = read_head(server_reader) else {
+            return;
+        };
+        if client_writer.write_all(response.text.as_bytes()).is_err() {
+            return;
+        }
+        let length = if request.no_body {
+            0
+        } else {
+            response.content_length
+        };
+        copy_body(server_reader, &mut client_writer, length);
+    }
+}
