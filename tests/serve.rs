@@ -162,6 +162,23 @@ fn ietf_every_interop_version_creates_resumes_and_completes() {
             .send(server.address, b"more");
         assert_eq!(late.status, 400, "{late:?}");
         assert!(late.body.contains("inconsistent-upload-length"));
+        let doomed = ietf
+            .creation(&format!("/files/v{version}/doomed.mov"), false)
+            .send(server.address, b"");
+        let doomed = Server::path_of(doomed.expect("Location"));
+        assert_eq!(
+            ietf.request("DELETE", &doomed)
+                .send(server.address, b"")
+                .status,
+            204
+        );
+        assert_eq!(
+            ietf.request("HEAD", &doomed)
+                .send(server.address, b"")
+                .status,
+            404
+        );
+
         let log = server.wait_for_log(&format!("stored v{version}/clip.mov"));
         assert!(log.contains(&format!("(interop {version})")), "{log}");
     }
@@ -267,27 +284,29 @@ fn limits_are_announced_and_enforced() {
             .contains("application/partial-upload")
     );
 
-    let ietf = Ietf(8);
-    let big = ietf
-        .creation("/files/big.jpg", false)
-        .header("Upload-Length", 2000)
-        .send(server.address, b"");
-    assert_eq!(big.status, 413);
-    assert!(big.expect("Upload-Limit").contains("max-size=1000"));
+    for version in [3, 5, 6, 7, 8] {
+        let ietf = Ietf(version);
+        let big = ietf
+            .creation("/files/big.jpg", false)
+            .header("Upload-Length", 2000)
+            .send(server.address, b"");
+        assert_eq!(big.status, 413);
+        assert!(big.expect("Upload-Limit").contains("max-size=1000"));
 
-    let created = ietf
-        .creation("/files/ok.jpg", false)
-        .send(server.address, b"");
-    let location = created.expect("Location").to_owned();
-    let fat = ietf
-        .append(&location, 0, false)
-        .send(server.address, &[7; 150]);
-    assert_eq!(fat.status, 413, "{fat:?}");
-    assert!(fat.expect("Upload-Limit").contains("max-append-size=100"));
-    let head = ietf
-        .request("HEAD", &Server::path_of(&location))
-        .send(server.address, b"");
-    assert_eq!(head.offset(), 0, "a refused append leaves nothing behind");
+        let created = ietf
+            .creation("/files/ok.jpg", false)
+            .send(server.address, b"");
+        let location = created.expect("Location").to_owned();
+        let fat = ietf
+            .append(&location, 0, false)
+            .send(server.address, &[7; 150]);
+        assert_eq!(fat.status, 413, "{fat:?}");
+        assert!(fat.expect("Upload-Limit").contains("max-append-size=100"));
+        let head = ietf
+            .request("HEAD", &Server::path_of(&location))
+            .send(server.address, b"");
+        assert_eq!(head.offset(), 0, "a refused append leaves nothing behind");
+    }
 
     let tus_big = tus("POST", "/files/")
         .header("Upload-Length", 2000)
