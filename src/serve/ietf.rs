@@ -15,7 +15,7 @@
 //! `Repr-Digest`; a later `HEAD` repeats the last two.
 
 use hyper::body::Incoming;
-use hyper::{HeaderMap, Method, Request, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode};
 use serde_json::json;
 
 use super::body::{self, Ended};
@@ -259,27 +259,28 @@ fn completion_reply(interop: Interop, completed: &Completed, offset: u64) -> Rep
 /// version 3, `Upload-Incomplete`), with or without content.
 pub async fn create(
     server: &Server,
-    request: &mut Request<Incoming>,
+    headers: &HeaderMap,
+    body: &mut Incoming,
     target: &str,
     interop: Interop,
 ) -> Reply {
-    create_upload(server, request, target, interop)
+    create_upload(server, headers, body, target, interop)
         .await
         .unwrap_or_else(|reply| reply)
 }
 
 async fn create_upload(
     server: &Server,
-    request: &mut Request<Incoming>,
+    headers: &HeaderMap,
+    body: &mut Incoming,
     target: &str,
     interop: Interop,
 ) -> Result<Reply, Reply> {
-    let headers = request.headers().clone();
-    let complete = interop.read_complete(&headers)?;
-    let metadata = fields::parse_metadata(&headers)?;
-    let relative = choose_relative(target, &metadata, &headers)?;
-    let content_length = fields::integer(&headers, "Content-Length")?;
-    let declared = fields::integer(&headers, "Upload-Length")?;
+    let complete = interop.read_complete(headers)?;
+    let metadata = fields::parse_metadata(headers)?;
+    let relative = choose_relative(target, &metadata, headers)?;
+    let content_length = fields::integer(headers, "Content-Length")?;
+    let declared = fields::integer(headers, "Upload-Length")?;
     let length = match (declared, content_length.filter(|_| complete)) {
         (Some(declared), Some(implied)) if declared != implied => {
             return Err(inconsistent_length(&format!(
@@ -289,30 +290,22 @@ async fn create_upload(
         (declared, implied) => declared.or(implied),
     };
     check_limits(server, interop, length, content_length)?;
-    let sha256 = fields::sha256_digest(&headers, "Repr-Digest")?;
+    let sha256 = fields::sha256_digest(headers, "Repr-Digest")?;
     let info = blocking(|| server.store.create(&relative, length, sha256, metadata))
         .map_err(store_error)?;
-    let location = server.location(&headers, &info.id);
+    let location = server.location(headers, &info.id);
     let mut guard = server.writers.take_over(&info.id).await;
-    let appended = append_body(
-        server,
-        request.body_mut(),
-        &mut guard,
-        &info.id,
-        0,
-        complete,
-        interop,
-    )
-    .await
-    .map_err(|reply| reply.header("Location", &location))?;
+    let appended = append_body(server, body, &mut guard, &info.id, 0, complete, interop)
+        .await
+        .map_err(|reply| reply.header("Location", &location))?;
     let reply = match appended {
         Appended::Done(completed, offset) => completion_reply(interop, &completed, offset),
         Appended::Partial(offset) => {
-            let upload = blocking(|| server.store.get(&info.id)).ok();
             let reply = interop
                 .with_complete(Reply::new(StatusCode::CREATED), false)
                 .header("Upload-Offset", offset);
-            interop.with_limits(server, reply, upload.as_ref())
+            // Just written: the whole lifetime is ahead of it.
+            interop.with_limits(server, reply, None)
         }
     };
     Ok(reply.header("Location", location))
@@ -321,13 +314,15 @@ async fn create_upload(
 /// `HEAD`, `PATCH` and `DELETE` on an upload resource.
 pub async fn resource(
     server: &Server,
-    request: &mut Request<Incoming>,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &mut Incoming,
     id: &str,
     interop: Interop,
 ) -> Reply {
-    let result = match *request.method() {
+    let result = match *method {
         Method::HEAD => head(server, id, interop).await,
-        Method::PATCH => append(server, request, id, interop).await,
+        Method::PATCH => append(server, headers, body, id, interop).await,
         Method::DELETE => delete(server, id).await,
         _ => Err(super::method_not_allowed("HEAD, PATCH, DELETE")),
     };
@@ -351,24 +346,24 @@ async fn head(server: &Server, id: &str, interop: Interop) -> Result<Reply, Repl
 
 async fn append(
     server: &Server,
-    request: &mut Request<Incoming>,
+    headers: &HeaderMap,
+    body: &mut Incoming,
     id: &str,
     interop: Interop,
 ) -> Result<Reply, Reply> {
-    let headers = request.headers().clone();
-    if interop.announces_limits() && fields::media_type(&headers).as_deref() != Some(PARTIAL_UPLOAD)
+    if interop.announces_limits() && fields::media_type(headers).as_deref() != Some(PARTIAL_UPLOAD)
     {
         return Err(Reply::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("appends need Content-Type: {PARTIAL_UPLOAD}"),
         ));
     }
-    let claimed = fields::integer(&headers, "Upload-Offset")?
+    let claimed = fields::integer(headers, "Upload-Offset")?
         .ok_or_else(|| Reply::error(StatusCode::BAD_REQUEST, "the append has no Upload-Offset"))?;
-    let complete = interop.read_complete(&headers)?;
-    let content_length = fields::integer(&headers, "Content-Length")?;
-    let declared = fields::integer(&headers, "Upload-Length")?;
-    let sha256 = fields::sha256_digest(&headers, "Repr-Digest")?;
+    let complete = interop.read_complete(headers)?;
+    let content_length = fields::integer(headers, "Content-Length")?;
+    let declared = fields::integer(headers, "Upload-Length")?;
+    let sha256 = fields::sha256_digest(headers, "Repr-Digest")?;
 
     let mut guard = server.writers.take_over(id).await;
     let upload = server.lookup(id).map_err(|lookup| lookup.reply(id))?;
@@ -414,7 +409,7 @@ async fn append(
     }
     let appended = append_body(
         server,
-        request.body_mut(),
+        body,
         &mut guard,
         id,
         upload.offset,

@@ -267,13 +267,12 @@ impl Server {
         }
     }
 
-    async fn handle(&self, mut request: Request<Incoming>) -> HttpResponse {
-        if let Some(reply) = self.check_token(request.headers()) {
+    async fn handle(&self, request: Request<Incoming>) -> HttpResponse {
+        let (parts, mut body) = request.into_parts();
+        let (method, headers, path) = (parts.method, parts.headers, parts.uri.path());
+        if let Some(reply) = self.check_token(&headers) {
             return reply.into_response();
         }
-        let path = request.uri().path().to_owned();
-        let method = request.method().clone();
-        let headers = request.headers().clone();
         let is_tus = headers.contains_key("Tus-Resumable");
         let reply = if method == Method::OPTIONS {
             self.options(&headers)
@@ -285,12 +284,14 @@ impl Server {
                 Err(reply) => reply,
                 Ok(target) => match (method, ietf::Interop::of(&headers)) {
                     (_, Err(reply)) => reply,
-                    (Method::POST, _) if is_tus => tus::create(self, &mut request, &target).await,
+                    (Method::POST, _) if is_tus => {
+                        tus::create(self, &headers, &mut body, &target).await
+                    }
                     (Method::POST | Method::PUT, Ok(Some(interop))) => {
-                        ietf::create(self, &mut request, &target, interop).await
+                        ietf::create(self, &headers, &mut body, &target, interop).await
                     }
                     (Method::POST | Method::PUT, Ok(None)) => {
-                        plain::put(self, &mut request, &target).await
+                        plain::put(self, &headers, &mut body, &target).await
                     }
                     _ => method_not_allowed("OPTIONS, POST, PUT"),
                 },
@@ -298,9 +299,10 @@ impl Server {
         } else if let Some(id) = path.strip_prefix(UPLOADS_PREFIX) {
             match ietf::Interop::of(&headers) {
                 Err(reply) => reply,
-                Ok(_) if is_tus => tus::resource(self, &mut request, id).await,
+                Ok(_) if is_tus => tus::resource(self, &method, &headers, &mut body, id).await,
                 Ok(interop) => {
-                    ietf::resource(self, &mut request, id, interop.unwrap_or_default()).await
+                    let interop = interop.unwrap_or_default();
+                    ietf::resource(self, &method, &headers, &mut body, id, interop).await
                 }
             }
         } else {
@@ -485,9 +487,4 @@ fn sweep(server: &Server) {
         Ok(_) => {}
         Err(error) => log(&format!("sweeping expired uploads failed: {error}")),
     }
-}
-
-/// The `Upload-Expires` value (tus): an HTTP date.
-fn http_date(at: SystemTime) -> String {
-    httpdate::fmt_http_date(at)
 }

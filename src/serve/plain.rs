@@ -9,25 +9,25 @@
 use std::collections::BTreeMap;
 
 use hyper::body::Incoming;
-use hyper::{Request, StatusCode};
+use hyper::{HeaderMap, StatusCode};
 
 use super::body::{self, Ended};
 use super::{Reply, Server, blocking, choose_relative, fields, store_error};
 
-pub async fn put(server: &Server, request: &mut Request<Incoming>, target: &str) -> Reply {
-    put_file(server, request, target)
+pub async fn put(server: &Server, headers: &HeaderMap, body: &mut Incoming, target: &str) -> Reply {
+    put_file(server, headers, body, target)
         .await
         .unwrap_or_else(|reply| reply)
 }
 
 async fn put_file(
     server: &Server,
-    request: &mut Request<Incoming>,
+    headers: &HeaderMap,
+    body: &mut Incoming,
     target: &str,
 ) -> Result<Reply, Reply> {
-    let headers = request.headers().clone();
-    let relative = choose_relative(target, &BTreeMap::new(), &headers)?;
-    let content_length = fields::integer(&headers, "Content-Length")?;
+    let relative = choose_relative(target, &BTreeMap::new(), headers)?;
+    let content_length = fields::integer(headers, "Content-Length")?;
     let max_size = server.settings.max_size;
     if let (Some(length), Some(max)) = (content_length, max_size)
         && length > max
@@ -37,9 +37,9 @@ async fn put_file(
             format!("{length} bytes exceed the server's maximum of {max}"),
         ));
     }
-    let sha256 = match fields::sha256_digest(&headers, "Repr-Digest")? {
+    let sha256 = match fields::sha256_digest(headers, "Repr-Digest")? {
         Some(digest) => Some(digest),
-        None => fields::sha256_digest(&headers, "Content-Digest")?,
+        None => fields::sha256_digest(headers, "Content-Digest")?,
     };
     let info = blocking(|| {
         server
@@ -50,7 +50,7 @@ async fn put_file(
     let mut guard = server.writers.take_over(&info.id).await;
     let mut appender =
         blocking(|| server.store.append(&info.id, 0, max_size)).map_err(store_error)?;
-    let ended = body::receive(request.body_mut(), &mut appender, &mut guard, None, None)
+    let ended = body::receive(body, &mut appender, &mut guard, None, None)
         .await
         .map_err(store_error)?;
     if ended != Ended::Complete {

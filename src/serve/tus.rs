@@ -9,12 +9,12 @@
 //! file's digest and is verified before the file is placed.
 
 use hyper::body::Incoming;
-use hyper::{HeaderMap, Method, Request, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode};
 
 use super::body::{self, ChunkDigest, Ended};
 use super::writers::WriterGuard;
-use super::{Reply, Server, blocking, choose_relative, fields, http_date, store_error};
-use crate::upload_store::{Completed, Upload, UploadError};
+use super::{Reply, Server, blocking, choose_relative, fields, store_error};
+use crate::upload_store::{Upload, UploadError};
 
 const VERSION: &str = "1.0.0";
 const EXTENSIONS: &str =
@@ -53,7 +53,7 @@ fn expires(server: &Server, reply: Reply, upload: &Upload) -> Reply {
         true => reply,
         false => reply.header(
             "Upload-Expires",
-            http_date(upload.expires_at(server.settings.lifetime)),
+            httpdate::fmt_http_date(upload.expires_at(server.settings.lifetime)),
         ),
     }
 }
@@ -76,20 +76,19 @@ fn chunk_checksum(headers: &HeaderMap) -> Result<Option<(ChunkDigest, Vec<u8>)>,
 }
 
 /// Writes one request's body at the upload's offset and finishes the upload
-/// when it reaches its length. Returns the new offset and, when finished,
-/// where the file landed.
+/// when it reaches its length. Returns the upload as it now stands.
 async fn write_chunk(
     server: &Server,
-    request: &mut Request<Incoming>,
+    headers: &HeaderMap,
+    body: &mut Incoming,
     guard: &mut WriterGuard<'_>,
-    id: &str,
     upload: &Upload,
-) -> Result<(u64, Option<Completed>), Reply> {
-    let headers = request.headers().clone();
-    let mut checksum = chunk_checksum(&headers)?;
+) -> Result<Upload, Reply> {
+    let id = upload.info.id.as_str();
+    let mut checksum = chunk_checksum(headers)?;
     let settings = &server.settings;
     if let (Some(content), Some(length)) = (
-        fields::integer(&headers, "Content-Length")?,
+        fields::integer(headers, "Content-Length")?,
         upload.info.length,
     ) && upload.offset + content > length
     {
@@ -104,7 +103,7 @@ async fn write_chunk(
     let mut appender = blocking(|| server.store.append(id, upload.offset, settings.max_size))
         .map_err(store_error)?;
     let ended = body::receive(
-        request.body_mut(),
+        body,
         &mut appender,
         guard,
         settings.max_append_size,
@@ -156,17 +155,31 @@ async fn write_chunk(
             );
         }
     };
-    let info = blocking(|| server.store.get(id)).map_err(store_error)?.info;
-    if info.length != Some(offset) {
-        return Ok((offset, None));
+    let mut written = blocking(|| server.store.get(id)).map_err(store_error)?;
+    if written.info.length == Some(offset) {
+        let completed = server.finish(&written.info, NAME).map_err(store_error)?;
+        written.info.completed = Some(completed);
     }
-    let completed = server.finish(&info, NAME).map_err(store_error)?;
-    Ok((offset, Some(completed)))
+    Ok(written)
+}
+
+/// The answer to a request that carried a chunk.
+fn chunk_reply(server: &Server, status: StatusCode, upload: &Upload) -> Reply {
+    let mut reply = Reply::new(status).header("Upload-Offset", upload.offset);
+    if let Some(completed) = &upload.info.completed {
+        reply = Server::completed_headers(reply, completed);
+    }
+    expires(server, reply, upload)
 }
 
 /// `POST` to the endpoint: creation, optionally with the first chunk.
-pub async fn create(server: &Server, request: &mut Request<Incoming>, target: &str) -> Reply {
-    create_upload(server, request, target)
+pub async fn create(
+    server: &Server,
+    headers: &HeaderMap,
+    body: &mut Incoming,
+    target: &str,
+) -> Reply {
+    create_upload(server, headers, body, target)
         .await
         .unwrap_or_else(|reply| reply)
         .header("Tus-Resumable", VERSION)
@@ -174,13 +187,13 @@ pub async fn create(server: &Server, request: &mut Request<Incoming>, target: &s
 
 async fn create_upload(
     server: &Server,
-    request: &mut Request<Incoming>,
+    headers: &HeaderMap,
+    body: &mut Incoming,
     target: &str,
 ) -> Result<Reply, Reply> {
-    let headers = request.headers().clone();
-    check_version(&headers)?;
-    let length = fields::integer(&headers, "Upload-Length")?;
-    let deferred = fields::text(&headers, "Upload-Defer-Length");
+    check_version(headers)?;
+    let length = fields::integer(headers, "Upload-Length")?;
+    let deferred = fields::text(headers, "Upload-Defer-Length");
     match (length, deferred) {
         (Some(_), None) | (None, Some("1")) => {}
         (Some(_), Some(_)) => {
@@ -204,8 +217,8 @@ async fn create_upload(
             format!("Upload-Length {length} exceeds Tus-Max-Size {max}"),
         ));
     }
-    let metadata = fields::parse_metadata(&headers)?;
-    let relative = choose_relative(target, &metadata, &headers)?;
+    let metadata = fields::parse_metadata(headers)?;
+    let relative = choose_relative(target, &metadata, headers)?;
     let sha256 = match metadata.get("sha256") {
         None => None,
         Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -220,32 +233,41 @@ async fn create_upload(
     };
     let info = blocking(|| server.store.create(&relative, length, sha256, metadata))
         .map_err(store_error)?;
-    let location = server.location(&headers, &info.id);
+    let location = server.location(headers, &info.id);
     let with_location = |reply: Reply| reply.header("Location", &location);
     let upload = blocking(|| server.store.get(&info.id)).map_err(store_error)?;
-    let mut reply = Reply::new(StatusCode::CREATED);
-    let carries_chunk = fields::media_type(&headers).as_deref() == Some(OFFSET_STREAM);
-    if carries_chunk || info.length == Some(0) {
-        let mut guard = server.writers.take_over(&info.id).await;
-        let (offset, completed) = write_chunk(server, request, &mut guard, &info.id, &upload)
-            .await
-            .map_err(with_location)?;
-        reply = reply.header("Upload-Offset", offset);
-        if let Some(completed) = completed {
-            reply = Server::completed_headers(reply, &completed);
-        }
+    let carries_chunk = fields::media_type(headers).as_deref() == Some(OFFSET_STREAM);
+    if !carries_chunk && info.length != Some(0) {
+        return Ok(with_location(expires(
+            server,
+            Reply::new(StatusCode::CREATED),
+            &upload,
+        )));
     }
-    let upload = blocking(|| server.store.get(&info.id)).map_err(store_error)?;
-    Ok(with_location(expires(server, reply, &upload)))
+    let mut guard = server.writers.take_over(&info.id).await;
+    let written = write_chunk(server, headers, body, &mut guard, &upload)
+        .await
+        .map_err(with_location)?;
+    Ok(with_location(chunk_reply(
+        server,
+        StatusCode::CREATED,
+        &written,
+    )))
 }
 
 /// `HEAD`, `PATCH` and `DELETE` on an upload.
-pub async fn resource(server: &Server, request: &mut Request<Incoming>, id: &str) -> Reply {
-    let result = match check_version(request.headers()) {
+pub async fn resource(
+    server: &Server,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &mut Incoming,
+    id: &str,
+) -> Reply {
+    let result = match check_version(headers) {
         Err(reply) => Err(reply),
-        Ok(()) => match *request.method() {
+        Ok(()) => match *method {
             Method::HEAD => head(server, id).await,
-            Method::PATCH => patch(server, request, id).await,
+            Method::PATCH => patch(server, headers, body, id).await,
             Method::DELETE => delete(server, id).await,
             _ => Err(super::method_not_allowed("HEAD, PATCH, DELETE")),
         },
@@ -275,17 +297,21 @@ async fn head(server: &Server, id: &str) -> Result<Reply, Reply> {
     Ok(expires(server, reply, &upload))
 }
 
-async fn patch(server: &Server, request: &mut Request<Incoming>, id: &str) -> Result<Reply, Reply> {
-    let headers = request.headers().clone();
-    if fields::media_type(&headers).as_deref() != Some(OFFSET_STREAM) {
+async fn patch(
+    server: &Server,
+    headers: &HeaderMap,
+    body: &mut Incoming,
+    id: &str,
+) -> Result<Reply, Reply> {
+    if fields::media_type(headers).as_deref() != Some(OFFSET_STREAM) {
         return Err(Reply::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("PATCH needs Content-Type: {OFFSET_STREAM}"),
         ));
     }
-    let claimed = fields::integer(&headers, "Upload-Offset")?
+    let claimed = fields::integer(headers, "Upload-Offset")?
         .ok_or_else(|| Reply::error(StatusCode::BAD_REQUEST, "PATCH needs Upload-Offset"))?;
-    let declared = fields::integer(&headers, "Upload-Length")?;
+    let declared = fields::integer(headers, "Upload-Length")?;
     let mut guard = server.writers.take_over(id).await;
     let mut upload = server.lookup(id).map_err(|lookup| lookup.reply(id))?;
     if claimed != upload.offset {
@@ -309,7 +335,7 @@ async fn patch(server: &Server, request: &mut Request<Incoming>, id: &str) -> Re
             })?;
     }
     if upload.is_complete() {
-        return match fields::integer(&headers, "Content-Length")? {
+        return match fields::integer(headers, "Content-Length")? {
             Some(0) => Ok(expires(server, Reply::new(StatusCode::NO_CONTENT), &upload)
                 .header("Upload-Offset", upload.offset)),
             _ => Err(Reply::error(
@@ -318,13 +344,8 @@ async fn patch(server: &Server, request: &mut Request<Incoming>, id: &str) -> Re
             )),
         };
     }
-    let (offset, completed) = write_chunk(server, request, &mut guard, id, &upload).await?;
-    let mut reply = Reply::new(StatusCode::NO_CONTENT).header("Upload-Offset", offset);
-    if let Some(completed) = completed {
-        reply = Server::completed_headers(reply, &completed);
-    }
-    let upload = blocking(|| server.store.get(id)).map_err(store_error)?;
-    Ok(expires(server, reply, &upload))
+    let written = write_chunk(server, headers, body, &mut guard, &upload).await?;
+    Ok(chunk_reply(server, StatusCode::NO_CONTENT, &written))
 }
 
 async fn delete(server: &Server, id: &str) -> Result<Reply, Reply> {
