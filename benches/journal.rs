@@ -114,6 +114,7 @@ fn main() {
                 job.register(Session {
                     url: format!("http://127.0.0.1:8080/files/{id}"),
                     offset: 0,
+                    protocol: None,
                 })
             })
             .unwrap();

@@ -31,7 +31,9 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Scan folders, then upload what is new: the one-liner for cron and CI')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Walk folders, hash media files and queue one upload job per new content (no network)')
+            [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload the queued jobs (pending, or interrupted and resumable)')
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List jobs, optionally by state or by the action that applies to them')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Count jobs and bytes in each state')
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Put failed jobs back in the queue')
@@ -42,8 +44,48 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
+        'ferry;sync' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where the jobs upload to: a URL or a local folder')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Protocol for a URL destination; auto asks the server with OPTIONS')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'Descend at most this many folders below each root')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Only files matching this glob, relative to the root, gitignore style (repeatable)')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)')
+            [CompletionResult]::new('--min-size', '--min-size', [CompletionResultType]::ParameterName, 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Leave out files larger than this (e.g. 4G)')
+            [CompletionResult]::new('--min-age', '--min-age', [CompletionResultType]::ParameterName, 'Leave out files modified less than this long ago, still being written (e.g. 10m)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Upload this many jobs at once')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Upload this many jobs at once')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)')
+            [CompletionResult]::new('--chunk-size', '--chunk-size', [CompletionResultType]::ParameterName, 'Send at most this much per request (default: the whole file, or the server''s limit)')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'End a request when no byte has moved for this long, and retry')
+            [CompletionResult]::new('--ietf-version', '--ietf-version', [CompletionResultType]::ParameterName, 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)')
+            [CompletionResult]::new('--put-method', '--put-method', [CompletionResultType]::ParameterName, 'Method for the put protocol')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)')
+            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read a bearer token from this environment variable (sent as Authorization; never recorded)')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
+            [CompletionResult]::new('--job-limit', '--job-limit', [CompletionResultType]::ParameterName, 'At most this many jobs may be unacknowledged; scans stop there')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Follow symbolic links (loops are detected and reported)')
+            [CompletionResult]::new('--follow-links', '--follow-links', [CompletionResultType]::ParameterName, 'Follow symbolic links (loops are detected and reported)')
+            [CompletionResult]::new('--hidden', '--hidden', [CompletionResultType]::ParameterName, 'Include hidden files and folders (names starting with a dot)')
+            [CompletionResult]::new('--all-files', '--all-files', [CompletionResultType]::ParameterName, 'Take every file, not only images, videos and audio')
+            [CompletionResult]::new('--sidecars', '--sidecars', [CompletionResultType]::ParameterName, 'Also take sidecar files (XMP, AAE, THM)')
+            [CompletionResult]::new('--no-default-excludes', '--no-default-excludes', [CompletionResultType]::ParameterName, 'Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)')
+            [CompletionResult]::new('--rehash', '--rehash', [CompletionResultType]::ParameterName, 'Read and hash every file, even those unchanged since the last scan')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Say what would be queued and write nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be queued and write nothing')
+            [CompletionResult]::new('--no-auto-ack', '--no-auto-ack', [CompletionResultType]::ParameterName, 'Leave succeeded jobs unacknowledged, for scripts that read their responses first')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on stdout instead of tables and messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'ferry;scan' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where the jobs upload to: a URL or a local folder')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Protocol for a URL destination; auto asks the server with OPTIONS')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'Descend at most this many folders below each root')
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Only files matching this glob, relative to the root, gitignore style (repeatable)')
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)')
@@ -62,6 +104,28 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('--rehash', '--rehash', [CompletionResultType]::ParameterName, 'Read and hash every file, even those unchanged since the last scan')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Say what would be queued and write nothing')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be queued and write nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on stdout instead of tables and messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'ferry;upload' {
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Upload this many jobs at once')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Upload this many jobs at once')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)')
+            [CompletionResult]::new('--chunk-size', '--chunk-size', [CompletionResultType]::ParameterName, 'Send at most this much per request (default: the whole file, or the server''s limit)')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'End a request when no byte has moved for this long, and retry')
+            [CompletionResult]::new('--ietf-version', '--ietf-version', [CompletionResultType]::ParameterName, 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)')
+            [CompletionResult]::new('--put-method', '--put-method', [CompletionResultType]::ParameterName, 'Method for the put protocol')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)')
+            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read a bearer token from this environment variable (sent as Authorization; never recorded)')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
+            [CompletionResult]::new('--job-limit', '--job-limit', [CompletionResultType]::ParameterName, 'At most this many jobs may be unacknowledged; scans stop there')
+            [CompletionResult]::new('--no-auto-ack', '--no-auto-ack', [CompletionResultType]::ParameterName, 'Leave succeeded jobs unacknowledged, for scripts that read their responses first')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on stdout instead of tables and messages')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -121,6 +185,8 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;cancel' {
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Header for the requests that end server sessions, e.g. -H ''X-Api-Key: ...'' (repeatable; FERRY_TOKEN is sent too)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Header for the requests that end server sessions, e.g. -H ''X-Api-Key: ...'' (repeatable; FERRY_TOKEN is sent too)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
             [CompletionResult]::new('--job-limit', '--job-limit', [CompletionResultType]::ParameterName, 'At most this many jobs may be unacknowledged; scans stop there')
@@ -162,7 +228,9 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;help' {
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Scan folders, then upload what is new: the one-liner for cron and CI')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Walk folders, hash media files and queue one upload job per new content (no network)')
+            [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload the queued jobs (pending, or interrupted and resumable)')
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List jobs, optionally by state or by the action that applies to them')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Count jobs and bytes in each state')
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Put failed jobs back in the queue')
@@ -173,7 +241,13 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
+        'ferry;help;sync' {
+            break
+        }
         'ferry;help;scan' {
+            break
+        }
+        'ferry;help;upload' {
             break
         }
         'ferry;help;jobs' {

@@ -28,7 +28,9 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand sync 'Scan folders, then upload what is new: the one-liner for cron and CI'
             cand scan 'Walk folders, hash media files and queue one upload job per new content (no network)'
+            cand upload 'Upload the queued jobs (pending, or interrupted and resumable)'
             cand jobs 'List jobs, optionally by state or by the action that applies to them'
             cand status 'Count jobs and bytes in each state'
             cand retry 'Put failed jobs back in the queue'
@@ -38,8 +40,47 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
+        &'ferry;sync'= {
+            cand --to 'Where the jobs upload to: a URL or a local folder'
+            cand --protocol 'Protocol for a URL destination; auto asks the server with OPTIONS'
+            cand --max-depth 'Descend at most this many folders below each root'
+            cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable)'
+            cand --exclude 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)'
+            cand --min-size 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)'
+            cand --max-size 'Leave out files larger than this (e.g. 4G)'
+            cand --min-age 'Leave out files modified less than this long ago, still being written (e.g. 10m)'
+            cand -j 'Upload this many jobs at once'
+            cand --concurrency 'Upload this many jobs at once'
+            cand --retries 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)'
+            cand --chunk-size 'Send at most this much per request (default: the whole file, or the server''s limit)'
+            cand --idle-timeout 'End a request when no byte has moved for this long, and retry'
+            cand --ietf-version 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)'
+            cand --put-method 'Method for the put protocol'
+            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'
+            cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
+            cand -L 'Follow symbolic links (loops are detected and reported)'
+            cand --follow-links 'Follow symbolic links (loops are detected and reported)'
+            cand --hidden 'Include hidden files and folders (names starting with a dot)'
+            cand --all-files 'Take every file, not only images, videos and audio'
+            cand --sidecars 'Also take sidecar files (XMP, AAE, THM)'
+            cand --no-default-excludes 'Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)'
+            cand --rehash 'Read and hash every file, even those unchanged since the last scan'
+            cand -n 'Say what would be queued and write nothing'
+            cand --dry-run 'Say what would be queued and write nothing'
+            cand --no-auto-ack 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
+            cand --json 'Print JSON Lines on stdout instead of tables and messages'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'ferry;scan'= {
             cand --to 'Where the jobs upload to: a URL or a local folder'
+            cand --protocol 'Protocol for a URL destination; auto asks the server with OPTIONS'
             cand --max-depth 'Descend at most this many folders below each root'
             cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable)'
             cand --exclude 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)'
@@ -58,6 +99,27 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --rehash 'Read and hash every file, even those unchanged since the last scan'
             cand -n 'Say what would be queued and write nothing'
             cand --dry-run 'Say what would be queued and write nothing'
+            cand --json 'Print JSON Lines on stdout instead of tables and messages'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'ferry;upload'= {
+            cand -j 'Upload this many jobs at once'
+            cand --concurrency 'Upload this many jobs at once'
+            cand --retries 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)'
+            cand --chunk-size 'Send at most this much per request (default: the whole file, or the server''s limit)'
+            cand --idle-timeout 'End a request when no byte has moved for this long, and retry'
+            cand --ietf-version 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)'
+            cand --put-method 'Method for the put protocol'
+            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'
+            cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
+            cand --no-auto-ack 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
@@ -112,6 +174,8 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
         }
         &'ferry;cancel'= {
+            cand -H 'Header for the requests that end server sessions, e.g. -H ''X-Api-Key: ...'' (repeatable; FERRY_TOKEN is sent too)'
+            cand --header 'Header for the requests that end server sessions, e.g. -H ''X-Api-Key: ...'' (repeatable; FERRY_TOKEN is sent too)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
@@ -150,7 +214,9 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
         }
         &'ferry;help'= {
+            cand sync 'Scan folders, then upload what is new: the one-liner for cron and CI'
             cand scan 'Walk folders, hash media files and queue one upload job per new content (no network)'
+            cand upload 'Upload the queued jobs (pending, or interrupted and resumable)'
             cand jobs 'List jobs, optionally by state or by the action that applies to them'
             cand status 'Count jobs and bytes in each state'
             cand retry 'Put failed jobs back in the queue'
@@ -160,7 +226,11 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
+        &'ferry;help;sync'= {
+        }
         &'ferry;help;scan'= {
+        }
+        &'ferry;help;upload'= {
         }
         &'ferry;help;jobs'= {
         }

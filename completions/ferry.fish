@@ -31,7 +31,9 @@ complete -c ferry -n "__fish_ferry_needs_command" -l json -d 'Print JSON Lines o
 complete -c ferry -n "__fish_ferry_needs_command" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_needs_command" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_needs_command" -s V -l version -d 'Print version'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "status" -d 'Count jobs and bytes in each state'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "retry" -d 'Put failed jobs back in the queue'
@@ -40,7 +42,45 @@ complete -c ferry -n "__fish_ferry_needs_command" -f -a "cancel" -d 'Cancel jobs
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l to -d 'Where the jobs upload to: a URL or a local folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
+ietf\t'The IETF resumable uploads draft (see --ietf-version)'
+tus\t'tus 1.0'
+put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'"
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-depth -d 'Descend at most this many folders below each root' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s j -l concurrency -d 'Upload this many jobs at once' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l retries -d 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l chunk-size -d 'Send at most this much per request (default: the whole file, or the server\'s limit)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l idle-timeout -d 'End a request when no byte has moved for this long, and retry' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
+post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l hidden -d 'Include hidden files and folders (names starting with a dot)'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l all-files -d 'Take every file, not only images, videos and audio'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l sidecars -d 'Also take sidecar files (XMP, AAE, THM)'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l no-default-excludes -d 'Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l rehash -d 'Read and hash every file, even those unchanged since the last scan'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s n -l dry-run -d 'Say what would be queued and write nothing'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a URL or a local folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
+ietf\t'The IETF resumable uploads draft (see --ietf-version)'
+tus\t'tus 1.0'
+put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'"
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l max-depth -d 'Descend at most this many folders below each root' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)' -r
@@ -59,7 +99,23 @@ complete -c ferry -n "__fish_ferry_using_subcommand scan" -l rehash -d 'Read and
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s n -l dry-run -d 'Say what would be queued and write nothing'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -s j -l concurrency -d 'Upload this many jobs at once' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l retries -d 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l chunk-size -d 'Send at most this much per request (default: the whole file, or the server\'s limit)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l idle-timeout -d 'End a request when no byte has moved for this long, and retry' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
+post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l state -d 'Only jobs in this state (repeatable)' -r -f -a "pending\t'Queued, not started'
 registered\t'The server holds an upload session; bytes may be partly sent'
 succeeded\t'Uploaded and confirmed'
@@ -97,6 +153,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand ack" -l all -d 'Every succee
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Header for the requests that end server sessions, e.g. -H \'X-Api-Key: ...\' (repeatable; FERRY_TOKEN is sent too)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
@@ -123,12 +180,14 @@ complete -c ferry -n "__fish_ferry_using_subcommand generate" -l job-limit -d 'A
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "status" -d 'Count jobs and bytes in each state'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from scan jobs status retry ack cancel serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "status" -d 'Count jobs and bytes in each state'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

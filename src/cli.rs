@@ -59,8 +59,12 @@ fn parse_size(text: &str) -> Result<u64, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scan folders, then upload what is new: the one-liner for cron and CI
+    Sync(SyncArgs),
     /// Walk folders, hash media files and queue one upload job per new content (no network)
     Scan(ScanArgs),
+    /// Upload the queued jobs (pending, or interrupted and resumable)
+    Upload(TransferArgs),
     /// List jobs, optionally by state or by the action that applies to them
     Jobs(JobsArgs),
     /// Count jobs and bytes in each state
@@ -87,6 +91,16 @@ pub struct ScanArgs {
     /// Where the jobs upload to: a URL or a local folder
     #[arg(long, value_name = "DEST", env = "FERRY_TO")]
     pub to: String,
+
+    /// Protocol for a URL destination; auto asks the server with OPTIONS
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PROTOCOL",
+        env = "FERRY_PROTOCOL",
+        default_value = "auto"
+    )]
+    pub protocol: ProtocolChoice,
 
     /// Follow symbolic links (loops are detected and reported)
     #[arg(long, short = 'L', env = "FERRY_FOLLOW_LINKS", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
@@ -139,6 +153,93 @@ pub struct ScanArgs {
     /// Say what would be queued and write nothing
     #[arg(long, short = 'n', env = "FERRY_DRY_RUN", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub dry_run: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtocolChoice {
+    /// IETF resumable uploads if the server announces it, else tus, else PUT
+    Auto,
+    /// The IETF resumable uploads draft (see --ietf-version)
+    Ietf,
+    /// tus 1.0
+    Tus,
+    /// One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}
+    Put,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TransferArgs {
+    /// Upload this many jobs at once
+    #[arg(short = 'j', long, value_name = "N", env = "FERRY_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)
+    #[arg(long, value_name = "N", env = "FERRY_RETRIES", default_value_t = 8)]
+    pub retries: u32,
+
+    /// Send at most this much per request (default: the whole file, or the server's limit)
+    #[arg(long, value_name = "SIZE", env = "FERRY_CHUNK_SIZE", value_parser = parse_chunk_size)]
+    pub chunk_size: Option<u64>,
+
+    /// End a request when no byte has moved for this long, and retry
+    #[arg(long, value_name = "DURATION", env = "FERRY_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)
+    #[arg(long, value_name = "N", env = "FERRY_IETF_VERSION", default_value_t = crate::upload::DEFAULT_IETF_VERSION,
+          value_parser = parse_ietf_version)]
+    pub ietf_version: u8,
+
+    /// Method for the put protocol
+    #[arg(
+        long,
+        value_enum,
+        value_name = "METHOD",
+        env = "FERRY_PUT_METHOD",
+        default_value = "put"
+    )]
+    pub put_method: crate::upload::PutMethod,
+
+    /// Send this header with every request, e.g. -H 'X-Api-Key: ...' (repeatable; never recorded)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Read a bearer token from this environment variable (sent as Authorization; never recorded)
+    #[arg(
+        long,
+        value_name = "VAR",
+        env = "FERRY_TOKEN_ENV",
+        default_value = "FERRY_TOKEN"
+    )]
+    pub token_env: String,
+
+    /// Leave succeeded jobs unacknowledged, for scripts that read their responses first
+    #[arg(long, env = "FERRY_NO_AUTO_ACK", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub no_auto_ack: bool,
+}
+
+fn parse_chunk_size(text: &str) -> Result<u64, String> {
+    match crate::format::parse_size(text)? {
+        0 => Err("must be at least 1 byte".to_owned()),
+        size => Ok(size),
+    }
+}
+
+fn parse_ietf_version(text: &str) -> Result<u8, String> {
+    text.parse()
+        .ok()
+        .filter(|version| crate::upload::IETF_VERSIONS.contains(version))
+        .ok_or_else(|| format!("{text:?} is not one of 3, 5, 6, 7, 8"))
 }
 
 #[derive(Debug, Args)]
@@ -198,6 +299,10 @@ pub struct CancelArgs {
     /// Every job not yet finished (pending or registered)
     #[arg(long)]
     pub pending: bool,
+
+    /// Header for the requests that end server sessions, e.g. -H 'X-Api-Key: ...' (repeatable; FERRY_TOKEN is sent too)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,15 +12,19 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::{AckArgs, CancelArgs, JobsArgs, RetryArgs, ScanArgs};
+use std::sync::Arc;
+
+use crate::cli::{AckArgs, CancelArgs, JobsArgs, RetryArgs, ScanArgs, SyncArgs, TransferArgs};
 use crate::config::{self, Config};
 use crate::error;
 use crate::filter::FilterOptions;
 use crate::format::{Align, human_bytes, table};
 use crate::job::{Action, Job, JobId, State};
+use crate::report::{self, Reporter};
 use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
 use crate::store::LimitReached;
 use crate::store::Store;
+use crate::upload;
 
 fn open_read_only(config: &Config) -> anyhow::Result<Store> {
     let store = Store::open_read_only(&config.journal)?;
@@ -256,8 +260,15 @@ pub fn ack(config: &Config, args: &AckArgs) -> anyhow::Result<()> {
 
 pub fn cancel(config: &Config, args: &CancelArgs) -> anyhow::Result<()> {
     let mut store = open_for_change(config)?;
+    let headers =
+        upload::request_headers(&args.headers, std::env::var("FERRY_TOKEN").ok().as_deref())?;
     let ids = pick(&store, &args.ids, |job| Action::Process.selects(job))?;
     store.apply_all(&ids, Job::cancel)?;
+    let cancelled: Vec<Job> = ids.iter().filter_map(|id| store.job(id).cloned()).collect();
+    drop(store);
+    for warning in upload::terminate(&cancelled, &headers)? {
+        eprintln!("warning: {warning}");
+    }
     report_changes(config, "cancel", &ids)
 }
 
@@ -309,7 +320,7 @@ fn summary_text(summary: &ScanSummary, dry_run: bool) -> String {
 pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
     let options = ScanOptions {
         roots: args.roots.clone(),
-        destination: config::parse_destination(&args.to)?,
+        destination: config::destination(&args.to, args.protocol)?,
         filter: FilterOptions {
             include: args.include.clone(),
             exclude: args.exclude.clone(),
@@ -380,5 +391,49 @@ pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
         error::JOBS_FAILED
     } else {
         error::SUCCESS
+    })
+}
+
+/// `ferry upload`: 0 when every job succeeded, 3 when failed jobs are
+/// listed, 130 when interrupted, 1 when the credentials were refused.
+pub fn upload(config: &Config, args: &TransferArgs) -> anyhow::Result<u8> {
+    upload_jobs(config, config::transfer_settings(args)?)
+}
+
+fn upload_jobs(config: &Config, settings: upload::Settings) -> anyhow::Result<u8> {
+    let store = open_for_change(config)?;
+    let reporter: Arc<dyn Reporter> = if config.json {
+        Arc::new(report::Json::new())
+    } else {
+        Arc::new(report::Lines {
+            quiet: config.quiet,
+        })
+    };
+    let summary = upload::run(store, settings, reporter)?;
+    if let Some(reason) = summary.stopped_by {
+        anyhow::bail!(reason);
+    }
+    Ok(if summary.interrupted {
+        error::INTERRUPTED
+    } else if summary.failures_listed > 0 {
+        error::JOBS_FAILED
+    } else {
+        error::SUCCESS
+    })
+}
+
+/// `ferry sync`: scan, then upload the destination's jobs.
+pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
+    let mut settings = config::transfer_settings(&args.transfer)?;
+    settings.only = Some(config::destination(&args.scan.to, args.scan.protocol)?);
+    let scanned = scan(config, &args.scan)?;
+    if args.scan.dry_run {
+        return Ok(scanned);
+    }
+    let uploaded = upload_jobs(config, settings)?;
+    Ok(if uploaded == error::SUCCESS {
+        scanned
+    } else {
+        uploaded
     })
 }

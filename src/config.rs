@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, ProtocolChoice, TransferArgs};
 use crate::error::UsageError;
 use crate::job::{Destination, Protocol};
 use crate::store::OpenOptions;
@@ -75,6 +75,45 @@ pub fn parse_destination(text: &str) -> anyhow::Result<Destination> {
         ))
     })?;
     Ok(Destination::new(folder, Protocol::Local))
+}
+
+/// A destination with the protocol asked for; local folders take none.
+pub fn destination(text: &str, protocol: ProtocolChoice) -> anyhow::Result<Destination> {
+    let mut destination = parse_destination(text)?;
+    if destination.protocol == Protocol::Local {
+        if protocol != ProtocolChoice::Auto {
+            return Err(UsageError(format!(
+                "--protocol {protocol:?}: {text:?} is a local folder; protocols apply to URLs"
+            ))
+            .into());
+        }
+        return Ok(destination);
+    }
+    destination.protocol = match protocol {
+        ProtocolChoice::Auto => Protocol::Auto,
+        ProtocolChoice::Ietf => Protocol::Ietf,
+        ProtocolChoice::Tus => Protocol::Tus,
+        ProtocolChoice::Put => Protocol::Put,
+    };
+    Ok(destination)
+}
+
+/// The upload engine's settings; the token is read from its variable here.
+pub fn transfer_settings(args: &TransferArgs) -> anyhow::Result<crate::upload::Settings> {
+    let token = std::env::var(&args.token_env)
+        .ok()
+        .filter(|token| !token.trim().is_empty());
+    Ok(crate::upload::Settings {
+        concurrency: usize::from(args.concurrency),
+        retries: args.retries,
+        chunk_size: args.chunk_size,
+        idle_timeout: args.idle_timeout,
+        ietf_version: args.ietf_version,
+        put_method: args.put_method,
+        headers: crate::upload::request_headers(&args.headers, token.as_deref())?,
+        auto_ack: !args.no_auto_ack,
+        ..crate::upload::Settings::default()
+    })
 }
 
 /// `ferry serve`'s settings: the token read, the listen address checked.

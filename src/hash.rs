@@ -73,6 +73,14 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// The bytes of a hex digest (pairs that are not hex are skipped).
+pub fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2)
+        .filter_map(|i| text.get(2 * i..2 * i + 2))
+        .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
+        .collect()
+}
+
 /// Hashes `path`, which the walk saw as `seen`. Returns the lowercase hex digest.
 pub fn sha256_file(path: &Path, seen: &FileStat) -> Result<String, HashError> {
     let mut file = File::open(path).map_err(|error| match error.kind() {

@@ -183,6 +183,9 @@ impl Destination {
 pub struct Session {
     pub url: String,
     pub offset: u64,
+    /// The protocol that opened it: a session is only resumed in its own protocol.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

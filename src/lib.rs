@@ -18,9 +18,11 @@ pub mod local_folder;
 pub mod media;
 pub mod paths;
 pub mod placement;
+pub mod report;
 pub mod scan;
 pub mod serve;
 pub mod store;
+pub mod upload;
 pub mod upload_store;
 
 use cli::{Cli, Command};
@@ -30,7 +32,9 @@ use config::Config;
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let config = || Config::resolve(&cli.global);
     match &cli.command {
+        Command::Sync(args) => return commands::sync(&config()?, args),
         Command::Scan(args) => return commands::scan(&config()?, args),
+        Command::Upload(args) => return commands::upload(&config()?, args),
         Command::Jobs(args) => commands::jobs(&config()?, args)?,
         Command::Status => commands::status(&config()?)?,
         Command::Retry(args) => commands::retry(&config()?, args)?,

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::job::{Action, Destination, Job, JobId, MediaKind, Resource, TransitionError};
+use crate::job::{Action, Destination, Job, JobId, MediaKind, Protocol, Resource, TransitionError};
 use crate::journal::{self, Journal, Ticket};
 use crate::journal_lock::{self, JournalLock};
 use crate::paths::JournalPath;
@@ -58,6 +58,7 @@ impl SeenFile {
 pub enum Record {
     Job(Job),
     File(SeenFile),
+    Protocol(ChosenProtocol),
 }
 
 #[derive(Serialize)]
@@ -65,6 +66,15 @@ pub enum Record {
 enum RecordRef<'a> {
     Job(&'a Job),
     File(&'a SeenFile),
+    Protocol(&'a ChosenProtocol),
+}
+
+/// The protocol `auto` chose for a destination URL, kept so that it never
+/// changes under the destination's registered jobs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChosenProtocol {
+    pub url: String,
+    pub protocol: Protocol,
 }
 
 /// Seen files by root, then by path under it: looked up by reference,
@@ -117,6 +127,7 @@ pub struct Store {
     jobs: Vec<Job>,
     index: HashMap<JobId, usize>,
     files: FileIndex,
+    protocols: HashMap<String, ChosenProtocol>,
     holding_limit: usize,
     job_limit: usize,
     warnings: Vec<String>,
@@ -163,6 +174,7 @@ impl Store {
             jobs: Vec::new(),
             index: HashMap::new(),
             files: HashMap::new(),
+            protocols: HashMap::new(),
             holding_limit: 0,
             job_limit,
             warnings: Vec::new(),
@@ -175,6 +187,9 @@ impl Store {
         match record {
             Record::Job(job) => self.put(job),
             Record::File(file) => self.put_file(file),
+            Record::Protocol(chosen) => {
+                self.protocols.insert(chosen.url.clone(), chosen);
+            }
         }
     }
 
@@ -229,6 +244,24 @@ impl Store {
         }
         self.journal()?.append(&RecordRef::File(&file))?;
         self.put_file(file);
+        Ok(())
+    }
+
+    /// The protocol `auto` chose for `url` in an earlier run.
+    pub fn chosen_protocol(&self, url: &str) -> Option<Protocol> {
+        self.protocols.get(url).map(|chosen| chosen.protocol)
+    }
+
+    /// Remembers what `auto` chose for `url`, durably.
+    pub fn choose_protocol(&mut self, url: &str, protocol: Protocol) -> anyhow::Result<()> {
+        let chosen = ChosenProtocol {
+            url: url.to_owned(),
+            protocol,
+        };
+        let journal = self.journal()?;
+        let ticket = journal.append(&RecordRef::Protocol(&chosen))?;
+        journal.sync(ticket)?;
+        self.protocols.insert(chosen.url.clone(), chosen);
         Ok(())
     }
 
@@ -370,13 +403,14 @@ impl Store {
     fn compact_if_worth_it(&mut self) -> anyhow::Result<()> {
         let journal = self.journal()?;
         let files: usize = self.files.values().map(HashMap::len).sum();
-        let live = (self.jobs.len() + files) as u64;
+        let live = (self.jobs.len() + files + self.protocols.len()) as u64;
         if journal.record_count().saturating_sub(live) > live {
             let records: Vec<RecordRef> = self
                 .jobs
                 .iter()
                 .map(RecordRef::Job)
                 .chain(self.seen_files().map(RecordRef::File))
+                .chain(self.protocols.values().map(RecordRef::Protocol))
                 .collect();
             journal.compact(records.iter())?;
         }

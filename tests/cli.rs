@@ -26,6 +26,7 @@ fn seed(env: &TestEnv) -> Vec<JobId> {
                 State::Registered => job.register(ferry::job::Session {
                     url: "http://127.0.0.1:9/files/r".into(),
                     offset: 10,
+                    protocol: None,
                 }),
                 State::Succeeded => job.succeed(Response {
                     status: 201,
@@ -57,13 +58,15 @@ fn help_lists_only_commands_that_work() {
     let output = env.ferry_bare().arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = stdout_of(&output);
-    for command in ["scan", "jobs", "status", "retry", "ack", "cancel", "serve"] {
+    for command in [
+        "sync", "scan", "upload", "jobs", "status", "retry", "ack", "cancel", "serve",
+    ] {
         assert!(
             help.contains(&format!("\n  {command} ")),
             "{command} missing:\n{help}"
         );
     }
-    for hidden in ["generate", "upload", "sync"] {
+    for hidden in ["generate", "probe"] {
         assert!(
             !help.contains(&format!("\n  {hidden} ")),
             "{hidden} listed:\n{help}"

@@ -95,10 +95,10 @@ pub fn sha256_digest(headers: &HeaderMap, name: &'static str) -> Result<Option<S
 
 /// A `Repr-Digest` value for a hex SHA-256.
 pub fn repr_digest(sha256_hex: &str) -> String {
-    let bytes: Vec<u8> = (0..sha256_hex.len() / 2)
-        .filter_map(|i| u8::from_str_radix(&sha256_hex[2 * i..2 * i + 2], 16).ok())
-        .collect();
-    format!("sha-256=:{}:", STANDARD.encode(bytes))
+    format!(
+        "sha-256=:{}:",
+        STANDARD.encode(crate::hash::unhex(sha256_hex))
+    )
 }
 
 /// tus `Upload-Metadata`: `key base64,key2 base64,key3`.
@@ -188,6 +188,12 @@ const PATH_SAFE: &AsciiSet = &NON_ALPHANUMERIC
 /// A relative path as a header value (percent-encoded UTF-8).
 pub fn encode_path(path: &str) -> String {
     utf8_percent_encode(path, PATH_SAFE).to_string()
+}
+
+/// A path's raw bytes percent-encoded the same way (names that are not
+/// UTF-8 travel as they are and the receiver decides).
+pub fn encode_path_bytes(path: &[u8]) -> String {
+    percent_encoding::percent_encode(path, PATH_SAFE).to_string()
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 //! `POST` with `Upload-Complete: ?0`).
 
 mod body;
-mod fields;
+pub(crate) mod fields;
 mod ietf;
 mod plain;
 mod tus;

@@ -1,0 +1,389 @@
+//! What every HTTP adapter shares: one client, file bodies, and reading answers.
+//!
+//! A body is streamed from the file at an offset through a small fixed buffer,
+//! so memory never depends on file size, and every buffer sent counts as
+//! activity for the idle-transfer watchdog. An answer is turned into a
+//! `Failure` by status once, here, so the adapters only say what a status
+//! means in their protocol when it means something special there.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use crate::job::{ErrorClass, Response};
+
+/// Bytes read from disk per body frame.
+const FRAME: usize = 256 * 1024;
+
+/// Why an attempt ended without the job finishing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Worth trying again: connect, reset, timeout, 5xx, 408, 423, 429.
+    Transient {
+        status: Option<u16>,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// The job cannot succeed as it is: it fails with this reason.
+    Permanent {
+        class: ErrorClass,
+        status: Option<u16>,
+        message: String,
+    },
+    /// 401 or 403: no job will do better, so the run stops.
+    Credentials { status: u16, message: String },
+    /// The run is being interrupted.
+    Stopped,
+}
+
+impl Failure {
+    pub fn permanent(class: ErrorClass, message: impl Into<String>) -> Failure {
+        Failure::Permanent {
+            class,
+            status: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn transient(message: impl Into<String>) -> Failure {
+        Failure::Transient {
+            status: None,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn changed_since_scan(path: &std::path::Path, what: &str) -> Failure {
+        Failure::permanent(
+            ErrorClass::File,
+            format!("{}: changed since scan ({what})", path.display()),
+        )
+    }
+}
+
+/// Time of the last byte that moved, shared by a request's body and its watchdog.
+#[derive(Debug)]
+pub struct Activity {
+    started: Instant,
+    last_ms: AtomicU64,
+    /// Body bytes handed to the connection by this job, all attempts together.
+    pub sent: AtomicU64,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity {
+            started: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Activity {
+    pub fn touch(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.last_ms.store(now, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        let now = self.started.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)))
+    }
+}
+
+/// Runs a request, ending it as transient once nothing has moved for `idle`.
+pub async fn within_idle<T>(
+    activity: &Activity,
+    idle: Duration,
+    request: impl Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    activity.touch();
+    tokio::pin!(request);
+    loop {
+        let wait = idle.saturating_sub(activity.idle_for());
+        tokio::select! {
+            result = &mut request => return result,
+            _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {
+                if activity.idle_for() >= idle {
+                    return Err(Failure::transient(format!(
+                        "the transfer stalled: nothing moved for {}",
+                        humantime::format_duration(idle)
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// `len` bytes of `path` from `offset`, as a streamed request body.
+pub fn file_body(path: PathBuf, offset: u64, len: u64, activity: Arc<Activity>) -> reqwest::Body {
+    let stream = futures_util::stream::once(async move {
+        let mut file = tokio::fs::File::open(&path).await?;
+        file.seek(std::io::SeekFrom::Start(offset)).await?;
+        Ok::<_, std::io::Error>(tokio_util::io::ReaderStream::with_capacity(
+            file.take(len),
+            FRAME,
+        ))
+    })
+    .map(|opened| match opened {
+        Ok(frames) => frames.left_stream(),
+        Err(error) => futures_util::stream::once(async { Err(error) }).right_stream(),
+    })
+    .flatten()
+    .map(move |frame| {
+        if let Ok(bytes) = &frame {
+            activity
+                .sent
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            activity.touch();
+        }
+        frame
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// The shared client: connections are reused across jobs; no proxy from the
+/// environment, since a proxy would send traffic somewhere we were not told.
+pub fn client(connect_timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(32)
+        .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// A send that failed before an answer came: always worth another try,
+/// except when the request could not even be built.
+pub fn send_failure(error: reqwest::Error) -> Failure {
+    if error.is_builder() {
+        return Failure::permanent(ErrorClass::Client, one_line(&error));
+    }
+    Failure::transient(one_line(&error))
+}
+
+fn one_line(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = cause_of(source);
+    }
+    text
+}
+
+fn cause_of<'a>(
+    error: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    error.and_then(|error| error.source())
+}
+
+/// `Retry-After` as seconds or an HTTP date, capped at ten minutes.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("retry-after")?.to_str().ok()?.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    };
+    Some(wait.min(Duration::from_secs(600)))
+}
+
+/// The failure an unexpected status means, with the server's own words when
+/// it gave a short reason (a problem document's title or a text body).
+pub async fn unexpected(response: reqwest::Response, doing: &str) -> Failure {
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let reason = reason(response).await;
+    let message = match reason {
+        Some(reason) => format!("{doing}: HTTP {status}: {reason}"),
+        None => format!("{doing}: HTTP {status}"),
+    };
+    match status {
+        401 | 403 => Failure::Credentials { status, message },
+        408 | 423 | 429 | 500..=599 => Failure::Transient {
+            status: Some(status),
+            message,
+            retry_after,
+        },
+        _ => Failure::Permanent {
+            class: if status >= 500 {
+                ErrorClass::Server
+            } else {
+                ErrorClass::Client
+            },
+            status: Some(status),
+            message,
+        },
+    }
+}
+
+async fn reason(response: reqwest::Response) -> Option<String> {
+    let is_problem = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("json"));
+    let body = tokio::time::timeout(Duration::from_secs(5), response.bytes())
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
+    let text = if is_problem {
+        let problem: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let field = |name: &str| {
+            problem
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        field("title").or_else(|| field("detail"))?
+    } else {
+        text
+    };
+    let line = text.lines().find(|line| !line.trim().is_empty())?.trim();
+    Some(line.chars().take(200).collect())
+}
+
+/// Header names whose values are never recorded.
+fn is_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "authorization",
+        "cookie",
+        "token",
+        "secret",
+        "password",
+        "api-key",
+        "apikey",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+/// The final answer as recorded in the journal: status and headers, with
+/// anything that could be a credential replaced by `[redacted]`.
+pub fn recorded(status: u16, headers: &HeaderMap) -> Response {
+    let headers = headers
+        .iter()
+        .map(|(name, value)| {
+            let value = if is_secret(name.as_str()) {
+                "[redacted]".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    Response { status, headers }
+}
+
+/// Headers from `-H 'Name: value'` and the token, checked once.
+pub fn request_headers(
+    given: &[String],
+    token: Option<&str>,
+) -> Result<HeaderMap, crate::error::UsageError> {
+    let mut headers = HeaderMap::new();
+    for text in given {
+        let (name, value) = text.split_once(':').ok_or_else(|| {
+            crate::error::UsageError(format!(
+                "--header {:?}: expected 'Name: value'",
+                redact_header_text(text)
+            ))
+        })?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+            crate::error::UsageError(format!("--header: {:?} is not a header name", name.trim()))
+        })?;
+        let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
+            crate::error::UsageError(format!(
+                "--header {name}: the value has characters a header cannot carry"
+            ))
+        })?;
+        value.set_sensitive(is_secret(name.as_str()));
+        headers.append(name, value);
+    }
+    if let Some(token) = token {
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
+                crate::error::UsageError(
+                    "FERRY_TOKEN has characters a header cannot carry".to_owned(),
+                )
+            })?;
+        value.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    Ok(headers)
+}
+
+/// A header as typed, safe to print: the value hidden when it could be secret.
+fn redact_header_text(text: &str) -> String {
+    let name = text
+        .split(|c: char| c == ':' || c.is_whitespace())
+        .next()
+        .unwrap_or("");
+    if is_secret(name) {
+        format!("{name}: [redacted]")
+    } else if text.len() > 40 {
+        format!("{}…", &text[..text.floor_char_boundary(40)])
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_when_recorded() {
+        let mut headers = HeaderMap::new();
+        headers.insert("set-cookie", HeaderValue::from_static("session=abc"));
+        headers.insert("x-auth-token", HeaderValue::from_static("t0k3n"));
+        headers.insert("location", HeaderValue::from_static("/uploads/1"));
+        let response = recorded(201, &headers);
+        assert_eq!(response.headers["set-cookie"], "[redacted]");
+        assert_eq!(response.headers["x-auth-token"], "[redacted]");
+        assert_eq!(response.headers["location"], "/uploads/1");
+    }
+
+    #[test]
+    fn retry_after_in_seconds_and_as_a_date() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(30);
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
+        let wait = retry_after(&headers).unwrap();
+        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30));
+        headers.insert("retry-after", HeaderValue::from_static("99999"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn bad_headers_are_usage_errors_that_hide_secrets() {
+        let error = request_headers(&["Authorization Bearer s3cret".to_owned()], None).unwrap_err();
+        assert!(!error.0.contains("s3cret"), "{}", error.0);
+        let error = request_headers(&["Authorization=s3cret: x".to_owned()], None).unwrap_err();
+        assert!(error.0.contains("not a header name"), "{}", error.0);
+        let headers = request_headers(&["X-Api-Key: k".to_owned()], Some("t")).unwrap();
+        assert!(headers["x-api-key"].is_sensitive());
+        assert_eq!(headers["authorization"], "Bearer t");
+    }
+}

@@ -1,0 +1,832 @@
+//! The upload engine: processable jobs, N at a time, to their destinations.
+//!
+//! Each job runs one loop whatever the protocol (`protocol::Adapter` hides the
+//! differences): open a session, or ask the server where an existing one
+//! stands (its number wins), then append from there until the server says the
+//! upload is complete. The session URL is fsynced in the journal before the
+//! first data byte leaves; offsets are written lazily, since the server is the
+//! source of truth for them; finished jobs share fsyncs (group commit), so
+//! small files do not pay one each. Transient failures are retried with
+//! exponential backoff and full jitter (or the server's `Retry-After`); the
+//! count starts again whenever the server's offset moved, so a long upload
+//! over a flaky link still finishes. A 401/403 stops scheduling new jobs.
+//! The first Ctrl-C (or SIGTERM) cancels the requests in flight and lets the
+//! run checkpoint and summarize; a second one exits at once.
+
+mod http;
+mod ietf;
+mod probe;
+mod protocol;
+mod put;
+mod tus;
+
+pub use ietf::{DEFAULT_VERSION as DEFAULT_IETF_VERSION, VERSIONS as IETF_VERSIONS};
+pub use put::PutMethod;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use reqwest::header::HeaderMap;
+use tokio_util::sync::CancellationToken;
+
+use self::http::{Activity, Failure};
+use self::probe::Capabilities;
+use self::protocol::{Adapter, Appended, Exchange, Limits, Query};
+use crate::hash::FileStat;
+use crate::job::{
+    Action, Destination, ErrorClass, Job, JobError, JobId, Protocol, Resource, Response, Session,
+    State,
+};
+use crate::local_folder::{LocalError, LocalFolder};
+use crate::report::{Event, Reporter, UploadSummary};
+use crate::store::{Durability, Store};
+
+pub use self::http::request_headers;
+
+/// Files up to this size go in one request where the protocol allows it
+/// (IETF optimistic creation, tus creation-with-upload, PUT). An interrupted
+/// one starts again from 0, which costs at most this much.
+pub const WHOLE_FILE_BELOW: u64 = 4 << 20;
+
+/// The smallest append a 413 can shrink us to before the job fails.
+const MIN_APPEND: u64 = 64 << 10;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub concurrency: usize,
+    pub retries: u32,
+    pub chunk_size: Option<u64>,
+    pub idle_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub ietf_version: u8,
+    pub put_method: PutMethod,
+    /// `-H` headers and the token; sent, never recorded.
+    pub headers: HeaderMap,
+    pub auto_ack: bool,
+    /// Only jobs for this destination (sync); every processable job otherwise.
+    pub only: Option<Destination>,
+    /// First wait before a retry; doubled each time up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            concurrency: 4,
+            retries: 8,
+            chunk_size: None,
+            idle_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            ietf_version: DEFAULT_IETF_VERSION,
+            put_method: PutMethod::Put,
+            headers: HeaderMap::new(),
+            auto_ack: true,
+            only: None,
+            backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where a destination's jobs go, decided once per run.
+enum Route {
+    Local(Arc<LocalFolder>),
+    Http(Arc<Adapter>, Limits),
+}
+
+/// The store shared by concurrent jobs. The lock is held only to apply a
+/// change in memory and append its line; fsyncs happen outside it.
+#[derive(Clone)]
+struct Shared {
+    store: Arc<Mutex<Store>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies a change; a durable one returns after the fsync covering it.
+    async fn change(
+        &self,
+        id: &JobId,
+        durability: Durability,
+        change: impl FnOnce(&mut Job) -> Result<(), crate::job::TransitionError>,
+    ) -> anyhow::Result<Job> {
+        let (ticket, journal, job) = {
+            let mut store = self.lock();
+            let ticket = store.apply(id, Durability::Lazy, change)?;
+            let job = store.job(id).cloned().expect("the job just changed");
+            (ticket, store.journal_handle()?, job)
+        };
+        if durability == Durability::Durable {
+            tokio::task::spawn_blocking(move || journal.sync(ticket)).await??;
+        }
+        Ok(job)
+    }
+}
+
+/// What the run shares between its jobs.
+struct Run {
+    settings: Settings,
+    shared: Shared,
+    client: reqwest::Client,
+    routes: HashMap<Destination, Arc<Route>>,
+    reporter: Arc<dyn Reporter>,
+    cancel: CancellationToken,
+    /// Set by a 401/403: the message to end the run with.
+    stopped_by: Mutex<Option<String>>,
+    no_new_jobs: AtomicBool,
+}
+
+enum Outcome {
+    Succeeded { bytes: u64, sent: u64 },
+    Failed,
+    Left,
+}
+
+/// Processes the journal's processable jobs and returns the run's summary.
+pub fn run(
+    store: Store,
+    settings: Settings,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<UploadSummary> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(run_async(store, settings, reporter))
+}
+
+async fn run_async(
+    store: Store,
+    settings: Settings,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<UploadSummary> {
+    let started = Instant::now();
+    let ids: Vec<JobId> = store
+        .select(Action::Process)
+        .filter(|job| {
+            settings
+                .only
+                .as_ref()
+                .is_none_or(|only| &job.destination == only)
+        })
+        .map(|job| job.id.clone())
+        .collect();
+    if ids.is_empty() {
+        let done_before = store
+            .jobs()
+            .iter()
+            .filter(|job| job.state == State::Succeeded)
+            .count() as u64;
+        reporter.event(Event::NothingToDo { done_before });
+        let summary = UploadSummary {
+            failures_listed: store.select(Action::Retry).count() as u64,
+            ..UploadSummary::default()
+        };
+        reporter.event(Event::Summary(&summary));
+        return Ok(summary);
+    }
+    let client = http::client(settings.connect_timeout)?;
+    let shared = Shared {
+        store: Arc::new(Mutex::new(store)),
+    };
+    let cancel = CancellationToken::new();
+    let routes = routes(&shared, &ids, &settings, &client).await?;
+    let run = Arc::new(Run {
+        settings,
+        shared: shared.clone(),
+        client,
+        routes,
+        reporter: reporter.clone(),
+        cancel: cancel.clone(),
+        stopped_by: Mutex::new(None),
+        no_new_jobs: AtomicBool::new(false),
+    });
+    let signals = tokio::spawn(watch_signals(cancel.clone(), reporter.clone()));
+
+    let concurrency = run.settings.concurrency.max(1);
+    let outcomes: Vec<Outcome> = futures_util::stream::iter(ids)
+        .map(|id| {
+            let run = run.clone();
+            async move { run.job(id).await }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    signals.abort();
+
+    let mut summary = UploadSummary {
+        seconds: started.elapsed().as_secs_f64(),
+        interrupted: cancel.is_cancelled(),
+        stopped_by: run
+            .stopped_by
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone(),
+        ..UploadSummary::default()
+    };
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Succeeded { bytes, sent } => {
+                summary.succeeded += 1;
+                summary.bytes += bytes;
+                summary.sent += sent;
+            }
+            Outcome::Failed => summary.failed += 1,
+            Outcome::Left => summary.left += 1,
+        }
+    }
+    let mut store = shared.lock();
+    store.checkpoint()?;
+    summary.failures_listed = store.select(Action::Retry).count() as u64;
+    drop(store);
+    reporter.event(Event::Summary(&summary));
+    Ok(summary)
+}
+
+/// First signal: cancel. Second: exit at once, as people expect of Ctrl-C.
+async fn watch_signals(cancel: CancellationToken, reporter: Arc<dyn Reporter>) {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        return;
+    };
+    for press in 0.. {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        if press > 0 {
+            std::process::exit(i32::from(crate::error::INTERRUPTED));
+        }
+        reporter.event(Event::Interrupting);
+        cancel.cancel();
+    }
+}
+
+/// One route per destination among the jobs: a local folder, or an HTTP
+/// adapter chosen from the destination's protocol, the journal's memory of
+/// what `auto` chose, or a fresh OPTIONS.
+async fn routes(
+    shared: &Shared,
+    ids: &[JobId],
+    settings: &Settings,
+    client: &reqwest::Client,
+) -> anyhow::Result<HashMap<Destination, Arc<Route>>> {
+    let destinations: Vec<Destination> = {
+        let store = shared.lock();
+        let mut seen = Vec::new();
+        for id in ids {
+            let destination = &store.job(id).expect("selected").destination;
+            if !seen.contains(destination) {
+                seen.push(destination.clone());
+            }
+        }
+        seen
+    };
+    let mut routes = HashMap::new();
+    for destination in destinations {
+        let route = match destination.protocol {
+            Protocol::Local => {
+                let folder = LocalFolder::open(std::path::Path::new(&destination.url))?;
+                Route::Local(Arc::new(folder))
+            }
+            wanted => {
+                let remembered = shared.lock().chosen_protocol(&destination.url);
+                let probed = probe::probe(
+                    client,
+                    &settings.headers,
+                    &destination.url,
+                    settings.connect_timeout + settings.idle_timeout,
+                )
+                .await;
+                let capabilities = match (wanted, remembered, probed) {
+                    (_, _, Err(Failure::Credentials { message, .. })) => {
+                        anyhow::bail!(
+                            "{}: {message}; check the credentials (-H, FERRY_TOKEN)",
+                            destination.url
+                        )
+                    }
+                    (Protocol::Auto, None, Err(failure)) => anyhow::bail!(
+                        "{}: cannot tell which protocol it speaks: {}",
+                        destination.url,
+                        failure_text(&failure)
+                    ),
+                    (Protocol::Auto, None, Ok(found)) => {
+                        shared
+                            .lock()
+                            .choose_protocol(&destination.url, found.protocol)?;
+                        found
+                    }
+                    (Protocol::Auto, Some(chosen), found) => Capabilities {
+                        protocol: chosen,
+                        ..found.unwrap_or_else(|_| Capabilities::none(chosen))
+                    },
+                    (explicit, _, found) => Capabilities {
+                        protocol: explicit,
+                        ..found.unwrap_or_else(|_| Capabilities::none(explicit))
+                    },
+                };
+                let adapter = match capabilities.protocol {
+                    Protocol::Ietf => Adapter::Ietf(ietf::Ietf {
+                        version: settings.ietf_version,
+                    }),
+                    Protocol::Tus => Adapter::Tus(capabilities.tus),
+                    _ => Adapter::Put(put::Put {
+                        method: settings.put_method,
+                    }),
+                };
+                Route::Http(Arc::new(adapter), capabilities.limits)
+            }
+        };
+        routes.insert(destination, Arc::new(route));
+    }
+    Ok(routes)
+}
+
+fn failure_text(failure: &Failure) -> String {
+    match failure {
+        Failure::Transient { message, .. }
+        | Failure::Permanent { message, .. }
+        | Failure::Credentials { message, .. } => message.clone(),
+        Failure::Stopped => "interrupted".to_owned(),
+    }
+}
+
+/// Full jitter: a random wait up to the doubled backoff, or the server's
+/// `Retry-After` when it gave one.
+fn backoff(settings: &Settings, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(wait) = retry_after {
+        return wait;
+    }
+    let ceiling = settings
+        .backoff
+        .saturating_mul(1 << attempt.min(16))
+        .min(settings.max_backoff);
+    ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
+}
+
+/// The file as the scan saw it, or the reason it is not.
+fn unchanged(resource: &Resource) -> Result<(), Failure> {
+    let path = resource.source();
+    match std::fs::metadata(&path) {
+        Ok(meta) => {
+            let now = FileStat::of(&meta);
+            if now.size != resource.size || now.mtime_ns != resource.mtime_ns {
+                Err(Failure::changed_since_scan(
+                    &path,
+                    "size or modification time differs",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Failure::permanent(
+            ErrorClass::File,
+            format!("{}: vanished since scan", path.display()),
+        )),
+        Err(error) => Err(Failure::permanent(
+            ErrorClass::File,
+            format!("{}: {error}", path.display()),
+        )),
+    }
+}
+
+impl Run {
+    async fn job(self: Arc<Self>, id: JobId) -> Outcome {
+        if self.cancel.is_cancelled() || self.no_new_jobs.load(Ordering::Relaxed) {
+            return Outcome::Left;
+        }
+        match self.job_inner(&id).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // The journal itself failed: nothing more can be recorded.
+                self.stop(format!("journal: {}", crate::error::one_line(&error)));
+                Outcome::Left
+            }
+        }
+    }
+
+    fn stop(&self, message: String) {
+        self.no_new_jobs.store(true, Ordering::Relaxed);
+        let mut stopped = self.stopped_by.lock().unwrap_or_else(|p| p.into_inner());
+        stopped.get_or_insert(message);
+    }
+
+    async fn job_inner(&self, id: &JobId) -> anyhow::Result<Outcome> {
+        let job = self
+            .shared
+            .change(id, Durability::Lazy, Job::start_attempt)
+            .await?;
+        let route = self.routes[&job.destination].clone();
+        let activity = Arc::new(Activity::default());
+        let protocol = match route.as_ref() {
+            Route::Local(_) => "local".to_owned(),
+            Route::Http(adapter, _) => adapter.name(),
+        };
+        self.reporter.event(Event::Started {
+            job: &job,
+            protocol: &protocol,
+        });
+        let transfer = async {
+            match route.as_ref() {
+                Route::Local(folder) => self.local(folder.clone(), &job, &activity).await,
+                Route::Http(adapter, limits) => {
+                    self.http(adapter, *limits, job.clone(), &activity).await
+                }
+            }
+        };
+        let result = tokio::select! {
+            result = transfer => result,
+            _ = self.cancel.cancelled() => Err(Failure::Stopped),
+        };
+        let sent = activity.sent.load(Ordering::Relaxed);
+        Ok(match result {
+            Ok(response) => {
+                let auto_ack = self.settings.auto_ack;
+                let job = self
+                    .shared
+                    .change(id, Durability::Durable, |job| {
+                        job.succeed(response)?;
+                        if auto_ack {
+                            job.acknowledge()?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
+                self.reporter.event(Event::Succeeded { job: &job, sent });
+                Outcome::Succeeded {
+                    bytes: job.resource.size,
+                    sent,
+                }
+            }
+            Err(Failure::Stopped) => Outcome::Left,
+            Err(Failure::Credentials { message, .. }) => {
+                self.stop(format!(
+                    "{message}; the server refused the credentials: check -H and FERRY_TOKEN"
+                ));
+                Outcome::Left
+            }
+            Err(Failure::Transient {
+                status, message, ..
+            }) => {
+                let class = match status {
+                    Some(_) => ErrorClass::Server,
+                    None => ErrorClass::Network,
+                };
+                self.fail(id, class, status, message).await?
+            }
+            Err(Failure::Permanent {
+                class,
+                status,
+                message,
+            }) => self.fail(id, class, status, message).await?,
+        })
+    }
+
+    async fn fail(
+        &self,
+        id: &JobId,
+        class: ErrorClass,
+        status: Option<u16>,
+        message: String,
+    ) -> anyhow::Result<Outcome> {
+        let error = JobError {
+            class,
+            status,
+            message,
+        };
+        let job = self
+            .shared
+            .change(id, Durability::Durable, |job| job.fail(error.clone()))
+            .await?;
+        self.reporter.event(Event::Failed {
+            job: &job,
+            error: &error,
+        });
+        Ok(Outcome::Failed)
+    }
+
+    async fn local(
+        &self,
+        folder: Arc<LocalFolder>,
+        job: &Job,
+        activity: &Arc<Activity>,
+    ) -> Result<Response, Failure> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let _stop_on_cancel = {
+            let stop = stop.clone();
+            let cancel = self.cancel.clone();
+            tokio::spawn(async move {
+                cancel.cancelled().await;
+                stop.store(true, Ordering::Relaxed);
+            })
+            .abort_handle()
+        };
+        let (id, resource, progress) = (job.id.clone(), job.resource.clone(), activity.clone());
+        let copied = tokio::task::spawn_blocking(move || {
+            let mut count = |offset| progress.sent.store(offset, Ordering::Relaxed);
+            folder.upload(&id, &resource, &mut count, &stop)
+        })
+        .await
+        .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?;
+        match copied {
+            Ok(copied) => {
+                activity
+                    .sent
+                    .store(job.resource.size - copied.resumed_at, Ordering::Relaxed);
+                let mut headers = std::collections::BTreeMap::new();
+                let relative = copied.placed.relative.to_string_lossy().into_owned();
+                headers.insert("path".to_owned(), relative);
+                if copied.placed.identical {
+                    headers.insert("identical".to_owned(), "true".to_owned());
+                }
+                Ok(Response {
+                    status: 201,
+                    headers,
+                })
+            }
+            Err(LocalError::Stopped { .. }) => Err(Failure::Stopped),
+            Err(error) => Err(Failure::permanent(ErrorClass::File, error.to_string())),
+        }
+    }
+
+    /// Runs attempts until the upload completes, retrying transient failures.
+    async fn http(
+        &self,
+        adapter: &Adapter,
+        limits: Limits,
+        job: Job,
+        activity: &Arc<Activity>,
+    ) -> Result<Response, Failure> {
+        let mut state = Attempt {
+            session: job
+                .session
+                .clone()
+                .filter(|session| session.protocol.is_none_or(|p| p == protocol_of(adapter))),
+            limits,
+            append: self.settings.chunk_size.unwrap_or(u64::MAX),
+            confirmed: 0,
+        };
+        let mut failures = 0u32;
+        loop {
+            let before = state.confirmed;
+            let failure = match self.attempt(adapter, &job, activity, &mut state).await {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            let Failure::Transient {
+                retry_after,
+                message,
+                ..
+            } = &failure
+            else {
+                return Err(failure);
+            };
+            if state.confirmed > before {
+                failures = 0;
+            }
+            if failures >= self.settings.retries {
+                return Err(failure);
+            }
+            let wait = backoff(&self.settings, failures, *retry_after);
+            self.reporter.event(Event::Retrying {
+                job: &job,
+                attempt: failures + 1,
+                wait,
+                reason: message,
+            });
+            failures += 1;
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn exchange<'a>(&'a self, job: &'a Job, activity: &'a Arc<Activity>) -> Exchange<'a> {
+        Exchange {
+            client: &self.client,
+            headers: &self.settings.headers,
+            endpoint: &job.destination.url,
+            resource: &job.resource,
+            activity,
+            idle: self.settings.idle_timeout,
+        }
+    }
+
+    /// One attempt: open or find the session, then append until complete.
+    async fn attempt(
+        &self,
+        adapter: &Adapter,
+        job: &Job,
+        activity: &Arc<Activity>,
+        state: &mut Attempt,
+    ) -> Result<Response, Failure> {
+        let x = self.exchange(job, activity);
+        let size = job.resource.size;
+        unchanged(&job.resource)?;
+        if let Some(max) = state.limits.max_size
+            && size > max
+        {
+            return Err(Failure::permanent(
+                ErrorClass::Client,
+                format!(
+                    "{} is {size} bytes; the server accepts at most {max} bytes per upload",
+                    job.resource.path.display()
+                ),
+            ));
+        }
+        let mut offset = match &state.session {
+            Some(session) => match adapter.query(&x, &session.url).await? {
+                Query::At {
+                    done: Some(response),
+                    ..
+                } => return Ok(response),
+                Query::At { offset, .. } => offset,
+                Query::Gone(status) => {
+                    self.reporter.event(Event::Restarted { job, status });
+                    state.session = None;
+                    return Box::pin(self.attempt(adapter, job, activity, state)).await;
+                }
+            },
+            None => {
+                let whole = adapter.creates_with(size, WHOLE_FILE_BELOW);
+                let created = adapter.create(&x, whole.then_some(size)).await?;
+                state.limits = state.limits.merge(created.limits);
+                if let Some(response) = created.done {
+                    unchanged(&job.resource)?;
+                    return Ok(response);
+                }
+                let Some(url) = created.url else {
+                    return Err(Failure::permanent(
+                        ErrorClass::Server,
+                        "the server neither finished the upload nor gave a session URL",
+                    ));
+                };
+                let session = Session {
+                    url,
+                    offset: created.offset,
+                    protocol: Some(protocol_of(adapter)),
+                };
+                self.shared
+                    .change(&job.id, Durability::Durable, |job| {
+                        job.register(session.clone())
+                    })
+                    .await
+                    .map_err(|error| {
+                        Failure::permanent(ErrorClass::File, crate::error::one_line(&error))
+                    })?;
+                state.session = Some(session);
+                created.offset
+            }
+        };
+        let url = state
+            .session
+            .as_ref()
+            .map(|s| s.url.clone())
+            .unwrap_or_default();
+        state.confirmed = state.confirmed.max(offset);
+        let mut stuck = 0;
+        loop {
+            unchanged(&job.resource)?;
+            let limit = state
+                .append
+                .min(state.limits.max_append.unwrap_or(u64::MAX));
+            let len = (size - offset.min(size)).min(limit);
+            match adapter.append(&x, &url, offset, len).await? {
+                Appended::At {
+                    done: Some(response),
+                    ..
+                } => {
+                    unchanged(&job.resource)?;
+                    return Ok(response);
+                }
+                Appended::At { offset: next, .. } => {
+                    stuck = if next > offset { 0 } else { stuck + 1 };
+                    if stuck >= 3 {
+                        return Err(Failure::transient(format!(
+                            "the server accepted no bytes at offset {offset}"
+                        )));
+                    }
+                    offset = next;
+                    state.confirmed = state.confirmed.max(offset);
+                    let _ = self
+                        .shared
+                        .change(&job.id, Durability::Lazy, |job| job.record_offset(offset))
+                        .await;
+                }
+                Appended::Conflict(server) => {
+                    offset = match server {
+                        Some(server) => server,
+                        None => match adapter.query(&x, &url).await? {
+                            Query::At {
+                                done: Some(response),
+                                ..
+                            } => return Ok(response),
+                            Query::At { offset, .. } => offset,
+                            Query::Gone(status) => {
+                                self.reporter.event(Event::Restarted { job, status });
+                                state.session = None;
+                                return Box::pin(self.attempt(adapter, job, activity, state)).await;
+                            }
+                        },
+                    };
+                }
+                Appended::TooLarge(server_limit) => {
+                    let told = server_limit.filter(|&limit| limit > 0 && limit < len);
+                    let next = told.unwrap_or(len / 2);
+                    if next == 0 || (told.is_none() && next < MIN_APPEND) {
+                        return Err(Failure::Permanent {
+                            class: ErrorClass::Client,
+                            status: Some(413),
+                            message: format!(
+                                "the server refused an append of {len} bytes as too large and gave no smaller limit"
+                            ),
+                        });
+                    }
+                    state.append = next;
+                }
+                Appended::Gone(status) => {
+                    self.reporter.event(Event::Restarted { job, status });
+                    state.session = None;
+                    return Box::pin(self.attempt(adapter, job, activity, state)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Ends what cancelled jobs left behind: their server sessions (tus
+/// termination, IETF `DELETE`) and local partial copies. Returns one warning
+/// per session that could not be ended; the jobs stay cancelled either way.
+pub fn terminate(jobs: &[Job], headers: &HeaderMap) -> anyhow::Result<Vec<String>> {
+    let settings = Settings::default();
+    let client = http::client(settings.connect_timeout)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut warnings = Vec::new();
+    for job in jobs {
+        let path = job.resource.path.display();
+        if job.destination.protocol == Protocol::Local {
+            if let Err(error) = LocalFolder::open(std::path::Path::new(&job.destination.url))
+                .and_then(|folder| folder.discard(&job.id))
+            {
+                warnings.push(format!(
+                    "{path}: could not remove the partial copy: {error}"
+                ));
+            }
+            continue;
+        }
+        let Some(session) = &job.session else {
+            continue;
+        };
+        let adapter = match session.protocol {
+            Some(Protocol::Tus) => Adapter::Tus(tus::Tus::default()),
+            Some(Protocol::Ietf) => Adapter::Ietf(ietf::Ietf {
+                version: DEFAULT_IETF_VERSION,
+            }),
+            _ => continue,
+        };
+        let activity = Arc::new(Activity::default());
+        let exchange = Exchange {
+            client: &client,
+            headers,
+            endpoint: &job.destination.url,
+            resource: &job.resource,
+            activity: &activity,
+            idle: Duration::from_secs(10),
+        };
+        if let Err(failure) = runtime.block_on(adapter.terminate(&exchange, &session.url)) {
+            warnings.push(format!(
+                "{path}: could not end the upload session at {}: {}",
+                session.url,
+                failure_text(&failure)
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+/// What an upload carries from one attempt to the next.
+struct Attempt {
+    session: Option<Session>,
+    limits: Limits,
+    /// The largest append to send; shrinks after a 413.
+    append: u64,
+    /// The highest offset the server confirmed in this run.
+    confirmed: u64,
+}
+
+fn protocol_of(adapter: &Adapter) -> Protocol {
+    match adapter {
+        Adapter::Ietf(_) => Protocol::Ietf,
+        Adapter::Tus(_) => Protocol::Tus,
+        Adapter::Put(_) => Protocol::Put,
+    }
+}

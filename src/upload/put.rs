@@ -1,0 +1,77 @@
+//! Plain PUT (or POST): the whole file in one request, for servers that speak
+//! no resumable protocol (WebDAV, S3-style presigned URLs, simple handlers).
+//!
+//! There is nothing to resume, so an interrupted upload starts again from 0.
+//! The URL is a template: `{path}`, `{name}` and `{sha256}` are filled in;
+//! a URL without any of them gets the file's relative path appended.
+
+use super::http::{self, Failure, file_body};
+use super::protocol::{Created, Exchange, Limits};
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum PutMethod {
+    Put,
+    Post,
+}
+
+impl std::fmt::Display for PutMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PutMethod::Put => "PUT",
+            PutMethod::Post => "POST",
+        })
+    }
+}
+
+pub struct Put {
+    pub method: PutMethod,
+}
+
+/// The URL for one file.
+pub fn target(x: &Exchange<'_>) -> String {
+    let template = x.endpoint;
+    let placeholders = ["{path}", "{name}", "{sha256}"];
+    if !placeholders.iter().any(|p| template.contains(p)) {
+        return format!("{}/{}", template.trim_end_matches('/'), x.encoded_path());
+    }
+    let name = crate::serve::fields::encode_path(&x.file_name()).replace('/', "%2F");
+    template
+        .replace("{path}", &x.encoded_path())
+        .replace("{name}", &name)
+        .replace("{sha256}", &x.resource.sha256)
+}
+
+impl Put {
+    pub async fn send(&self, x: &Exchange<'_>) -> Result<Created, Failure> {
+        let size = x.resource.size;
+        let method = match self.method {
+            PutMethod::Put => reqwest::Method::PUT,
+            PutMethod::Post => reqwest::Method::POST,
+        };
+        let builder = x
+            .client
+            .request(method, target(x))
+            .headers(x.headers.clone())
+            .header("Content-Type", "application/octet-stream")
+            .header("Content-Length", size)
+            .header(
+                "Repr-Digest",
+                crate::serve::fields::repr_digest(&x.resource.sha256),
+            )
+            .body(file_body(x.resource.source(), 0, size, x.activity.clone()));
+        let response = x.send(builder).await?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(http::unexpected(response, &format!("{} of the file", self.method)).await);
+        }
+        Ok(Created {
+            url: None,
+            offset: size,
+            done: Some(http::recorded(status.as_u16(), response.headers())),
+            limits: Limits::default(),
+        })
+    }
+}

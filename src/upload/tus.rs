@@ -1,0 +1,289 @@
+//! tus 1.0.0, as a client: creation, creation-with-upload, checksum, termination.
+//!
+//! What the server supports comes from its OPTIONS answer (`probe`), so a
+//! checksum is sent only in an algorithm it lists (sha256 first, else sha1)
+//! and small files go in the creation request only where it offers
+//! creation-with-upload. A chunk's checksum must be in the headers, before
+//! the body, so the chunk is read twice: once to hash it, once to send it;
+//! a whole file from offset 0 needs no extra read, its SHA-256 is the job's.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use sha2::Digest;
+
+use super::http::{self, Failure, file_body};
+use super::protocol::{Appended, Created, Exchange, Limits, Query};
+use crate::job::ErrorClass;
+
+const VERSION: &str = "1.0.0";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checksum {
+    Sha256,
+    Sha1,
+}
+
+impl Checksum {
+    /// The best algorithm in a `Tus-Checksum-Algorithm` list.
+    pub fn choose(listed: &str) -> Option<Checksum> {
+        let listed: Vec<String> = listed
+            .split(',')
+            .map(|name| name.trim().to_ascii_lowercase())
+            .collect();
+        [("sha256", Checksum::Sha256), ("sha1", Checksum::Sha1)]
+            .into_iter()
+            .find(|(name, _)| listed.iter().any(|listed| listed == name))
+            .map(|(_, checksum)| checksum)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Checksum::Sha256 => "sha256",
+            Checksum::Sha1 => "sha1",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Tus {
+    pub creation_with_upload: bool,
+    pub checksum: Option<Checksum>,
+}
+
+fn offset_of(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get("upload-offset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn digest_range<D: Digest>(
+    path: &std::path::Path,
+    offset: u64,
+    len: u64,
+) -> std::io::Result<Vec<u8>> {
+    let mut file = fs_err::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut digest = D::new();
+    let mut buffer = vec![0; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let want = buffer.len().min(left as usize);
+        let read = file.read(&mut buffer[..want])?;
+        if read == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("{}: shorter than when it was scanned", path.display()),
+            ));
+        }
+        digest.update(&buffer[..read]);
+        left -= read as u64;
+    }
+    Ok(digest.finalize().to_vec())
+}
+
+impl Tus {
+    fn request(&self, x: &Exchange<'_>, method: Method, url: &str) -> reqwest::RequestBuilder {
+        x.client
+            .request(method, url)
+            .headers(x.headers.clone())
+            .header("Tus-Resumable", VERSION)
+    }
+
+    /// `Upload-Checksum: <algorithm> <base64>` for the chunk, when the server takes one.
+    async fn checksum(
+        &self,
+        x: &Exchange<'_>,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<String>, Failure> {
+        let Some(algorithm) = self.checksum else {
+            return Ok(None);
+        };
+        let whole_file = offset == 0 && len == x.resource.size;
+        let digest = if algorithm == Checksum::Sha256 && whole_file {
+            crate::hash::unhex(&x.resource.sha256)
+        } else {
+            let path = x.resource.source();
+            tokio::task::spawn_blocking(move || match algorithm {
+                Checksum::Sha256 => digest_range::<sha2::Sha256>(&path, offset, len),
+                Checksum::Sha1 => digest_range::<sha1::Sha1>(&path, offset, len),
+            })
+            .await
+            .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
+            .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
+        };
+        Ok(Some(format!(
+            "{} {}",
+            algorithm.name(),
+            STANDARD.encode(digest)
+        )))
+    }
+
+    fn with_chunk(
+        &self,
+        x: &Exchange<'_>,
+        builder: reqwest::RequestBuilder,
+        offset: u64,
+        len: u64,
+        checksum: Option<String>,
+    ) -> reqwest::RequestBuilder {
+        let builder = builder
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Content-Length", len)
+            .body(file_body(
+                x.resource.source(),
+                offset,
+                len,
+                x.activity.clone(),
+            ));
+        match checksum {
+            Some(checksum) => builder.header("Upload-Checksum", checksum),
+            None => builder,
+        }
+    }
+
+    fn metadata(x: &Exchange<'_>) -> String {
+        [
+            ("filename", x.file_name()),
+            ("relativePath", x.path_text()),
+            ("sha256", x.resource.sha256.clone()),
+        ]
+        .iter()
+        .map(|(key, value)| format!("{key} {}", STANDARD.encode(value)))
+        .collect::<Vec<_>>()
+        .join(",")
+    }
+
+    pub async fn create(&self, x: &Exchange<'_>, first: Option<u64>) -> Result<Created, Failure> {
+        let size = x.resource.size;
+        let mut builder = self
+            .request(x, Method::POST, x.endpoint)
+            .header("Upload-Length", size)
+            .header("Upload-Metadata", Self::metadata(x));
+        match first {
+            Some(len) => {
+                let checksum = self.checksum(x, 0, len).await?;
+                builder = self.with_chunk(x, builder, 0, len, checksum);
+            }
+            None => builder = builder.header("Content-Length", 0),
+        }
+        let response = x.send(builder).await?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(http::unexpected(response, "creating the upload").await);
+        }
+        let headers = response.headers();
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                Failure::permanent(
+                    ErrorClass::Server,
+                    format!(
+                        "creating the upload: HTTP {status} without a Location; is {} a tus endpoint?",
+                        x.endpoint
+                    ),
+                )
+            })?;
+        let url = x.absolute(x.endpoint, location)?;
+        let offset = match first {
+            Some(_) => offset_of(headers).unwrap_or(0),
+            None => 0,
+        };
+        let done = (offset == size).then(|| http::recorded(status.as_u16(), headers));
+        Ok(Created {
+            url: Some(url),
+            offset,
+            done,
+            limits: Limits::default(),
+        })
+    }
+
+    pub async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
+        let response = x.send(self.request(x, Method::HEAD, url)).await?;
+        let status = response.status();
+        match status.as_u16() {
+            404 | 410 => Ok(Query::Gone(status.as_u16())),
+            _ if status.is_success() => {
+                let headers = response.headers();
+                let offset = offset_of(headers).ok_or_else(|| {
+                    Failure::permanent(
+                        ErrorClass::Server,
+                        format!("asking for the offset: HTTP {status} without Upload-Offset"),
+                    )
+                })?;
+                let done =
+                    (offset == x.resource.size).then(|| http::recorded(status.as_u16(), headers));
+                Ok(Query::At { offset, done })
+            }
+            _ => Err(http::unexpected(response, "asking for the offset").await),
+        }
+    }
+
+    pub async fn append(
+        &self,
+        x: &Exchange<'_>,
+        url: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Appended, Failure> {
+        let checksum = self.checksum(x, offset, len).await?;
+        let builder = self
+            .request(x, Method::PATCH, url)
+            .header("Upload-Offset", offset);
+        let builder = self.with_chunk(x, builder, offset, len, checksum);
+        let response = x.send(builder).await?;
+        let status = response.status();
+        let headers = response.headers();
+        match status.as_u16() {
+            409 => Ok(Appended::Conflict(None)),
+            413 => Ok(Appended::TooLarge(None)),
+            404 | 410 => Ok(Appended::Gone(status.as_u16())),
+            460 => Err(Failure::Transient {
+                status: Some(460),
+                message: "the server's checksum of the chunk did not match; sending it again"
+                    .to_owned(),
+                retry_after: None,
+            }),
+            _ if status.is_success() => {
+                let offset = offset_of(headers).unwrap_or(offset + len);
+                let done =
+                    (offset == x.resource.size).then(|| http::recorded(status.as_u16(), headers));
+                Ok(Appended::At { offset, done })
+            }
+            _ => Err(http::unexpected(response, "appending").await),
+        }
+    }
+
+    pub async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
+        let response = x.send(self.request(x, Method::DELETE, url)).await?;
+        match response.status().as_u16() {
+            404 | 410 => Ok(()),
+            _ if response.status().is_success() => Ok(()),
+            _ => Err(http::unexpected(response, "terminating the upload").await),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_prefers_sha256() {
+        assert_eq!(
+            Checksum::choose("md5, sha1, sha256"),
+            Some(Checksum::Sha256)
+        );
+        assert_eq!(Checksum::choose("SHA1,crc32"), Some(Checksum::Sha1));
+        assert_eq!(Checksum::choose("md5"), None);
+    }
+}
