@@ -13,3 +13,4 @@ mod job_model;
 mod journal;
 mod scan;
 mod serve;
+mod upload;

@@ -1,0 +1,334 @@
+//! `ferry sync` and `ferry upload` against real servers on 127.0.0.1:
+//! `ferry serve` in every protocol, @tus/server with @tus/file-store (npm),
+//! and resumable-upload (PyPI) with sha256 checksums. 200 small files and one
+//! of 100 MiB arrive byte-identical on each; a second sync uploads nothing.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sha2::Digest;
+
+use crate::http::Server;
+use crate::peers;
+use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
+
+pub const BIG: usize = 100 << 20;
+
+/// A file of `len` bytes whose every MiB differs, written without holding it.
+pub fn write_big(path: &Path, len: usize, seed: u32) {
+    use std::io::Write;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut block = content(seed, 1 << 20);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut left = len;
+    let mut index = 0u64;
+    while left > 0 {
+        block[..8].copy_from_slice(&index.to_le_bytes());
+        let take = left.min(block.len());
+        out.write_all(&block[..take]).unwrap();
+        left -= take;
+        index += 1;
+    }
+    out.flush().unwrap();
+}
+
+/// 200 small files in nested folders (1–48 KiB) and one 100 MiB video.
+pub fn media_tree(root: &Path) {
+    for i in 0..200u32 {
+        let len = 1024 + (i as usize * 7919) % (47 << 10);
+        let path = root.join(format!("{:02}/IMG_{i:04}.jpg", i % 7));
+        write_file(&path, &content(1000 + i, len));
+    }
+    write_big(&root.join("video/big.mp4"), BIG, 7);
+}
+
+fn sha256_of(path: &Path) -> String {
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut digest = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut digest).unwrap();
+    format!("{:x}", digest.finalize())
+}
+
+/// Every file under `root` by relative path, with its SHA-256.
+pub fn tree(root: &Path) -> BTreeMap<PathBuf, String> {
+    walk(root)
+        .into_iter()
+        .map(|path| {
+            (
+                path.strip_prefix(root).unwrap().to_owned(),
+                sha256_of(&path),
+            )
+        })
+        .collect()
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            files.extend(walk(&entry.path()));
+        } else {
+            files.push(entry.path());
+        }
+    }
+    files
+}
+
+/// Checks that `dest` holds exactly the files of `source`, byte for byte.
+pub fn assert_same_tree(source: &Path, dest: &Path) {
+    let (want, got) = (tree(source), tree(dest));
+    assert_eq!(want.len(), got.len(), "file counts differ");
+    for (path, hash) in &want {
+        assert_eq!(got.get(path), Some(hash), "{} differs", path.display());
+    }
+}
+
+/// For servers that store uploads by ID: the multiset of contents matches.
+fn assert_same_contents(source: &Path, store: &Path, skip: &[&str]) {
+    let mut want: Vec<String> = tree(source).into_values().collect();
+    let mut got: Vec<String> = walk(store)
+        .into_iter()
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            !skip.iter().any(|suffix| name.ends_with(suffix))
+        })
+        .map(|path| sha256_of(&path))
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(want.len(), got.len(), "stored file count differs");
+    assert!(want == got, "stored contents differ from the sources");
+}
+
+pub fn run_ok(command: &mut Command) -> std::process::Output {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({:?}):\n{}{}",
+        output.status,
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    output
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A peer server process, killed when dropped.
+pub struct Peer {
+    child: Child,
+    pub url: String,
+}
+
+impl Peer {
+    /// Starts `command` and waits until `port` accepts connections.
+    /// Its output goes to `log`: a pipe nobody reads would fill and block it.
+    fn start(mut command: Command, port: u16, path: &str, log: &Path) -> Peer {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Peer {
+                    child,
+                    url: format!("http://127.0.0.1:{port}{path}"),
+                };
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                let err = std::fs::read_to_string(log).unwrap_or_default();
+                panic!("{command:?} exited with {status}: {err}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{command:?} never listened on {port}");
+    }
+
+    pub fn tus_node(dir: &Path) -> Peer {
+        let port = free_port();
+        let mut command = Command::new("node");
+        command
+            .arg(peers::node().join("tus-node-server.mjs"))
+            .arg(port.to_string())
+            .arg(dir);
+        Peer::start(command, port, "/files/", &dir.with_extension("log"))
+    }
+
+    pub fn resumable_upload(dir: &Path) -> Peer {
+        let port = free_port();
+        let mut command = Command::new(peers::python().with_file_name("resumable-upload"));
+        command
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--base-path", "/files", "--upload-dir"])
+            .arg(dir)
+            .arg("--db-path")
+            .arg(dir.join("uploads.db"))
+            .args(["--checksum-algorithms", "sha1,sha256"]);
+        Peer::start(command, port, "/files", &dir.with_extension("log"))
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sync(env: &TestEnv, journal: &str, source: &Path, to: &str, extra: &[&str]) -> String {
+    let output = run_ok(
+        env.ferry_bare()
+            .arg("--journal")
+            .arg(env.path().join(journal))
+            .arg("sync")
+            .arg(source)
+            .args(["--to", to])
+            .args(extra),
+    );
+    stderr_of(&output)
+}
+
+#[test]
+fn every_protocol_to_ferry_serve_and_a_second_sync_uploads_nothing() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    media_tree(&source);
+    for (name, extra) in [
+        ("auto", &[][..]),
+        (
+            "ietf-3",
+            &[
+                "--protocol",
+                "ietf",
+                "--ietf-version",
+                "3",
+                "--chunk-size",
+                "24M",
+            ][..],
+        ),
+        ("tus", &["--protocol", "tus", "--chunk-size", "16M"][..]),
+        ("put", &["--protocol", "put"][..]),
+    ] {
+        let dest = env.path().join(format!("dest-{name}"));
+        let server = Server::start(&dest, &[]);
+        let journal = format!("{name}.jsonl");
+        let first = sync(&env, &journal, &source, &server.url("/files/"), extra);
+        assert!(first.contains("uploaded 201 files"), "{name}: {first}");
+        assert_same_tree(&source, &dest);
+        let protocol = match name {
+            "auto" => "IETF draft (interop 8)",
+            "ietf-3" => "IETF draft (interop 3)",
+            "tus" => "tus 1.0.0",
+            _ => "plain PUT",
+        };
+        let log = server.wait_for_log("video/big.mp4");
+        assert_eq!(log.matches(protocol).count(), 201, "{name}:\n{log}");
+
+        let again = sync(&env, &journal, &source, &server.url("/files/"), extra);
+        assert!(again.contains("201 already queued or uploaded"), "{again}");
+        assert!(again.contains("nothing to upload"), "{again}");
+        assert_eq!(server.log().matches("stored").count(), 201, "{name}");
+    }
+
+    let local = env.path().join("dest-local");
+    let first = sync(&env, "local.jsonl", &source, local.to_str().unwrap(), &[]);
+    assert!(first.contains("uploaded 201 files"), "{first}");
+    assert_same_tree(&source, &local);
+    let again = sync(&env, "local.jsonl", &source, local.to_str().unwrap(), &[]);
+    assert!(again.contains("nothing to upload"), "{again}");
+}
+
+#[test]
+fn older_ietf_interop_versions_to_ferry_serve() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    for i in 0..5u32 {
+        write_file(&source.join(format!("{i}.jpg")), &content(i, 100_000));
+    }
+    write_big(&source.join("clip.mov"), 9 << 20, 3);
+    for version in ["5", "6", "7"] {
+        let dest = env.path().join(format!("dest-{version}"));
+        let server = Server::start(&dest, &[]);
+        let extra = [
+            "--protocol",
+            "ietf",
+            "--ietf-version",
+            version,
+            "--chunk-size",
+            "2M",
+        ];
+        sync(
+            &env,
+            &format!("{version}.jsonl"),
+            &source,
+            &server.url("/files/"),
+            &extra,
+        );
+        assert_same_tree(&source, &dest);
+        let log = server.wait_for_log("clip.mov");
+        let wanted = format!("IETF draft (interop {version})");
+        assert_eq!(log.matches(&wanted).count(), 6, "{log}");
+    }
+}
+
+#[test]
+fn tus_node_server_with_file_store_gets_every_file() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    media_tree(&source);
+    let store = env.path().join("tus-node");
+    std::fs::create_dir_all(&store).unwrap();
+    let peer = Peer::tus_node(&store);
+    let first = sync(
+        &env,
+        "j.jsonl",
+        &source,
+        &peer.url,
+        &["--chunk-size", "32M"],
+    );
+    assert!(first.contains("uploaded 201 files"), "{first}");
+    assert_same_contents(&source, &store, &[".json"]);
+    let journal = std::fs::read_to_string(env.path().join("j.jsonl")).unwrap();
+    assert!(journal.contains(r#""protocol":"tus""#), "auto chose tus");
+    let again = sync(&env, "j.jsonl", &source, &peer.url, &[]);
+    assert!(again.contains("nothing to upload"), "{again}");
+}
+
+#[test]
+fn resumable_upload_with_sha256_checksums_gets_every_file() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    media_tree(&source);
+    let store = env.path().join("resumable-upload");
+    std::fs::create_dir_all(&store).unwrap();
+    let peer = Peer::resumable_upload(&store);
+    let output = run_ok(env.ferry().arg("--json").arg("sync").arg(&source).args([
+        "--to",
+        &peer.url,
+        "--chunk-size",
+        "16M",
+    ]));
+    let events = stdout_of(&output);
+    assert_eq!(events.matches(r#""type":"succeeded""#).count(), 201);
+    assert!(events.contains(r#""protocol":"tus""#), "{events}");
+    assert_same_contents(
+        &source,
+        &store,
+        &[".db", ".db-journal", ".db-wal", ".db-shm"],
+    );
+}
