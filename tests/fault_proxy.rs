@@ -67,11 +67,19 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
     })
 }
 
-/// Copies `length` bytes; returns how many made it.
-fn copy_body(from: &mut impl Read, to: &mut impl Write, length: u64) -> u64 {
+/// Copies `length` bytes, at most `rate` bytes per second when given;
+/// returns how many made it.
+fn copy_body(from: &mut impl Read, to: &mut impl Write, length: u64, rate: Option<u64>) -> u64 {
     let mut buffer = vec![0; 64 << 10];
     let mut copied = 0;
+    let started = std::time::Instant::now();
     while copied < length {
+        if let Some(rate) = rate {
+            let due = Duration::from_secs_f64(copied as f64 / rate as f64);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
         let want = buffer.len().min((length - copied) as usize);
         let Ok(read) = from.read(&mut buffer[..want]) else {
             break;
@@ -86,6 +94,15 @@ fn copy_body(from: &mut impl Read, to: &mut impl Write, length: u64) -> u64 {
 
 impl FaultProxy {
     pub fn start(upstream: SocketAddr, faults: &[Fault]) -> FaultProxy {
+        FaultProxy::start_throttled(upstream, faults, None)
+    }
+
+    /// Like `start`, passing request bodies on at most `rate` bytes per second.
+    pub fn start_throttled(
+        upstream: SocketAddr,
+        faults: &[Fault],
+        rate: Option<u64>,
+    ) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let proxy = FaultProxy {
             address: listener.local_addr().unwrap(),
@@ -97,7 +114,7 @@ impl FaultProxy {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
                 let (script, forwarded) = (script.clone(), forwarded.clone());
-                std::thread::spawn(move || serve(client, upstream, &script, &forwarded));
+                std::thread::spawn(move || serve(client, upstream, &script, &forwarded, rate));
             }
         });
         proxy
@@ -119,6 +136,7 @@ fn serve(
     upstream: SocketAddr,
     script: &Mutex<VecDeque<Fault>>,
     forwarded: &AtomicU64,
+    rate: Option<u64>,
 ) {
     let mut client_reader = BufReader::new(client.try_clone().unwrap());
     let mut client_writer = client;
@@ -137,6 +155,7 @@ fn serve(
                 &mut client_reader,
                 &mut std::io::sink(),
                 request.content_length,
+                None,
             );
             let reply = format!("{status}Content-Length: 0\r\n\r\n");
             if client_writer.write_all(reply.as_bytes()).is_err() {
@@ -159,7 +178,7 @@ fn serve(
             Some(Fault::Stall(_)) => 0,
             _ => request.content_length,
         };
-        let sent = copy_body(&mut client_reader, server_writer, limit);
+        let sent = copy_body(&mut client_reader, server_writer, limit, rate);
         forwarded.fetch_add(sent, Ordering::SeqCst);
         match fault {
             Some(Fault::ResetAfter(_)) => {
@@ -187,6 +206,6 @@ fn serve(
         } else {
             response.content_length
         };
-        copy_body(server_reader, &mut client_writer, length);
+        copy_body(server_reader, &mut client_writer, length, None);
     }
 }

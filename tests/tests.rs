@@ -14,3 +14,4 @@ mod journal;
 mod scan;
 mod serve;
 mod upload;
+mod upload_faults;

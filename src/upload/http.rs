@@ -215,6 +215,12 @@ pub async fn unexpected(response: reqwest::Response, doing: &str) -> Failure {
     };
     match status {
         401 | 403 => Failure::Credentials { status, message },
+        // Not implemented, version not supported: asking again will not help.
+        501 | 505 => Failure::Permanent {
+            class: ErrorClass::Server,
+            status: Some(status),
+            message,
+        },
         408 | 423 | 429 | 500..=599 => Failure::Transient {
             status: Some(status),
             message,

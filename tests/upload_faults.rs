@@ -1,0 +1,363 @@
+//! Uploads that go wrong: SIGKILL at random points, a fault-injecting proxy
+//! (resets, 503 bursts, 429 with `Retry-After`, stalls), Ctrl-C, refused
+//! credentials, a server that speaks no upload protocol, and files that
+//! changed after the scan.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use ferry::job::State;
+
+use crate::fault_proxy::{Fault, FaultProxy};
+use crate::http::Server;
+use crate::upload::{BIG, assert_same_tree, free_port, run_ok, write_big};
+use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
+
+const MIB: u64 = 1 << 20;
+
+fn scan(env: &TestEnv, source: &Path, to: &str) {
+    run_ok(env.ferry().arg("scan").arg(source).args(["--to", to]));
+}
+
+fn only_job(env: &TestEnv) -> ferry::job::Job {
+    let store = ferry::store::Store::open_read_only(&env.journal()).unwrap();
+    assert_eq!(store.jobs().len(), 1);
+    store.jobs()[0].clone()
+}
+
+#[test]
+fn sigkill_at_random_points_resumes_and_sends_each_byte_about_once() {
+    const CHUNK: u64 = 4 * MIB;
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_big(&source.join("long.mov"), BIG, 11);
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    // 16 MiB/s: the 100 MiB upload takes about 6 s, so kills land mid-body.
+    let proxy = FaultProxy::start_throttled(server.address, &[], Some(16 * MIB));
+    scan(&env, &source, &format!("http://{}/files/", proxy.address));
+
+    let seed = fastrand::u64(..);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut kills = 0u64;
+    let mut sessions = Vec::new();
+    while kills < 12 {
+        let mut child = env
+            .ferry()
+            .args(["upload", "--chunk-size", "4M"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.u64(150..500)));
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        kills += 1;
+        if let Some(session) = only_job(&env).session
+            && sessions.last() != Some(&session.url)
+        {
+            sessions.push(session.url);
+        }
+    }
+    run_ok(env.ferry().args(["upload", "--chunk-size", "4M"]));
+
+    assert!(
+        kills >= 10,
+        "only {kills} kills landed before the upload ended (seed {seed})"
+    );
+    assert_eq!(only_job(&env).state, State::Succeeded);
+    assert_same_tree(&source, &dest);
+    assert_eq!(server.log().matches("stored long.mov").count(), 1);
+    // Every run after the first resumed the one session (a kill between
+    // creation and its fsync may cost one more).
+    assert!(sessions.len() <= 2, "sessions {sessions:?} (seed {seed})");
+    let forwarded = proxy.forwarded();
+    assert!(
+        forwarded <= BIG as u64 + kills * CHUNK,
+        "sent {forwarded} bytes for {BIG} with {kills} kills (seed {seed})"
+    );
+}
+
+fn json_events(output: &std::process::Output) -> Vec<serde_json::Value> {
+    stdout_of(output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn reset_503_burst_429_and_stall_end_in_success_without_resending() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    let size = 8 * MIB;
+    write_big(&source.join("clip.mp4"), size as usize, 5);
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let proxy = FaultProxy::start(
+        server.address,
+        &[
+            Fault::Pass,                          // OPTIONS
+            Fault::Pass,                          // POST: careful creation
+            Fault::ResetAfter(300_000),           // PATCH: the connection drops mid-body
+            Fault::Status(503),                   // HEAD
+            Fault::Status(503),                   // HEAD
+            Fault::Status(503),                   // HEAD
+            Fault::TooManyRequests(1),            // HEAD
+            Fault::Pass,                          // HEAD: 300,000
+            Fault::Stall(Duration::from_secs(4)), // PATCH: the server goes silent
+        ],
+    );
+    let output = run_ok(
+        env.ferry()
+            .arg("--json")
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &format!("http://{}/files/", proxy.address)])
+            .args(["--chunk-size", "2M", "--idle-timeout", "1s", "-j", "1"]),
+    );
+    assert_eq!(proxy.remaining(), 0);
+    assert_same_tree(&source, &dest);
+    assert_eq!(proxy.forwarded(), size, "no body byte was sent twice");
+    let events = json_events(&output);
+    let retries: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["type"] == "retrying").collect();
+    assert_eq!(retries.len(), 6, "{events:?}");
+    assert!(
+        retries
+            .iter()
+            .any(|e| e["wait_seconds"] == 1.0 && e["reason"].as_str().unwrap().contains("429"))
+    );
+    assert!(
+        retries
+            .iter()
+            .any(|e| e["reason"].as_str().unwrap().contains("stalled"))
+    );
+    let succeeded = events.iter().filter(|e| e["type"] == "succeeded").count();
+    assert_eq!(succeeded, 1);
+}
+
+#[test]
+fn many_small_files_through_503_bursts_and_429_all_arrive_once() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    for i in 0..40u32 {
+        write_file(
+            &source.join(format!("{i:02}.heic")),
+            &content(500 + i, 20_000 + i as usize),
+        );
+    }
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let mut script = vec![Fault::Pass];
+    for _ in 0..4 {
+        script.extend([
+            Fault::Status(503),
+            Fault::Status(502),
+            Fault::Pass,
+            Fault::TooManyRequests(1),
+        ]);
+    }
+    script.push(Fault::ResetAfter(5_000));
+    let proxy = FaultProxy::start(server.address, &script);
+    let output = run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &format!("http://{}/files/", proxy.address)]),
+    );
+    assert!(
+        stderr_of(&output).contains("uploaded 40 files"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(proxy.remaining(), 0);
+    assert_same_tree(&source, &dest);
+    assert_eq!(server.log().matches("stored").count(), 40);
+}
+
+#[test]
+fn ctrl_c_checkpoints_exits_130_and_the_next_run_resumes() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_big(&source.join("trip.mov"), 32 << 20, 9);
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let proxy = FaultProxy::start_throttled(server.address, &[], Some(8 * MIB));
+    scan(&env, &source, &format!("http://{}/files/", proxy.address));
+    let child = env
+        .ferry()
+        .arg("upload")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if only_job(&env).session.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(stderr.contains("1 left for the next run"), "{stderr}");
+    let job = only_job(&env);
+    assert_eq!(job.state, State::Registered);
+
+    let output = run_ok(env.ferry().arg("upload"));
+    assert!(stderr_of(&output).contains("uploaded 1 files"));
+    assert_same_tree(&source, &dest);
+    assert!(
+        proxy.forwarded() < (32 << 20) + 4 * MIB,
+        "resumed, not restarted"
+    );
+}
+
+#[test]
+fn refused_credentials_stop_the_run_and_the_token_is_never_recorded() {
+    const TOKEN: &str = "s3cret-t0ken-value";
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(1, 5000));
+    let token_file = env.path().join("token");
+    std::fs::write(&token_file, TOKEN).unwrap();
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &["--token-file", token_file.to_str().unwrap()]);
+    let url = server.url("/files/");
+
+    let refused = env
+        .ferry()
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", &url])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("HTTP 401") && stderr.contains("credentials"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+    assert_eq!(only_job(&env).state, State::Pending);
+
+    let output = run_ok(
+        env.ferry()
+            .env("FERRY_TOKEN", TOKEN)
+            .arg("--json")
+            .arg("upload")
+            .args(["-H", "X-Api-Key: another-secret"]),
+    );
+    assert_eq!(only_job(&env).state, State::Succeeded);
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    for text in [
+        &journal,
+        &stdout_of(&output),
+        &stderr_of(&output),
+        &server.log(),
+    ] {
+        assert!(
+            !text.contains(TOKEN) && !text.contains("another-secret"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_server_that_speaks_no_upload_protocol_fails_the_job_in_one_line() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(2, 5000));
+    let port = free_port();
+    let docroot = env.path().join("www");
+    std::fs::create_dir_all(&docroot).unwrap();
+    let mut plain = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(&docroot)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let url = format!("http://127.0.0.1:{port}/upload");
+    for protocol in ["ietf", "tus", "auto"] {
+        let output = env
+            .ferry_bare()
+            .arg("--journal")
+            .arg(env.path().join(format!("{protocol}.jsonl")))
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &url, "--protocol", protocol])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(3), "{protocol}: {stderr}");
+        let failed: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("failed: "))
+            .collect();
+        assert_eq!(failed.len(), 1, "{stderr}");
+        assert!(
+            failed[0].contains("a.jpg") && failed[0].contains("HTTP 501"),
+            "{stderr}"
+        );
+    }
+    let _ = plain.kill();
+    let _ = plain.wait();
+}
+
+#[test]
+fn files_changed_or_deleted_since_the_scan_fail_their_jobs() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("edited.jpg"), &content(3, 5000));
+    write_file(&source.join("deleted.jpg"), &content(4, 5000));
+    write_file(&source.join("kept.jpg"), &content(5, 5000));
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    scan(&env, &source, &server.url("/files/"));
+    write_file(&source.join("edited.jpg"), &content(6, 5001));
+    std::fs::remove_file(source.join("deleted.jpg")).unwrap();
+
+    let output = env.ferry().arg("upload").output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("edited.jpg: changed since scan"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("deleted.jpg: vanished since scan"),
+        "{stderr}"
+    );
+    assert!(dest.join("kept.jpg").exists());
+    assert!(!dest.join("edited.jpg").exists());
+    let listed = stdout_of(&run_ok(env.ferry().args(["jobs", "--action", "retry"])));
+    assert_eq!(
+        listed.lines().count(),
+        3,
+        "header and two failures:\n{listed}"
+    );
+}
