@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::hash::{self, FileStat};
 use crate::job::Timestamp;
 use crate::placement::{self, Placed};
+use crate::store::Durability;
 
 const STATE_DIR: &str = ".ferry-uploads";
 
@@ -172,24 +173,36 @@ impl UploadStore {
         self.state.join(format!("{id}.part"))
     }
 
-    fn write_info(&self, info: &UploadInfo) -> io::Result<()> {
+    /// Replaces the description atomically; `Durability::Lazy` skips the
+    /// fsyncs, for a finished upload whose file is already durable in place
+    /// (a crash then loses only the tombstone that lets HEAD say "complete").
+    fn write_info(&self, info: &UploadInfo, durability: Durability) -> io::Result<()> {
         let mut temp = tempfile::Builder::new()
             .prefix(".info-")
             .tempfile_in(&self.state)?;
         serde_json::to_writer(&mut temp, info).map_err(io::Error::other)?;
-        temp.as_file().sync_all()?;
+        if durability == Durability::Durable {
+            temp.as_file().sync_all()?;
+        }
         temp.persist(self.info_path(&info.id))
             .map_err(|error| error.error)?;
-        File::open(&self.state)?.sync_all()
+        match durability {
+            Durability::Durable => File::open(&self.state)?.sync_all(),
+            Durability::Lazy => Ok(()),
+        }
     }
 
-    /// Registers a new upload; its relative path must be safe.
+    /// Registers a new upload; its relative path must be safe. An upload
+    /// whose one request carries all of it may be created `Lazy`: its URL
+    /// reaches the client only once it is complete (no 104 is sent), so a
+    /// crash before then leaves nothing anyone could resume.
     pub fn create(
         &self,
         relative: &str,
         length: Option<u64>,
         sha256: Option<String>,
         metadata: BTreeMap<String, String>,
+        durability: Durability,
     ) -> Result<UploadInfo, UploadError> {
         placement::safe_relative_path(relative)?;
         let info = UploadInfo {
@@ -201,8 +214,9 @@ impl UploadStore {
             created_at: Timestamp::now(),
             completed: None,
         };
-        File::create(self.part_path(&info.id))?.sync_all()?;
-        self.write_info(&info)?;
+        // Empty: the directory fsync in `write_info` makes its name durable.
+        File::create(self.part_path(&info.id))?;
+        self.write_info(&info, durability)?;
         Ok(info)
     }
 
@@ -292,7 +306,7 @@ impl UploadStore {
             return Err(UploadError::TooLong { length });
         }
         info.length = Some(length);
-        self.write_info(&info)?;
+        self.write_info(&info, Durability::Durable)?;
         Ok(info)
     }
 
@@ -301,7 +315,7 @@ impl UploadStore {
         let mut info = self.get(id)?.info;
         if info.sha256.as_ref() != Some(&sha256) {
             info.sha256 = Some(sha256);
-            self.write_info(&info)?;
+            self.write_info(&info, Durability::Durable)?;
         }
         Ok(())
     }
@@ -348,7 +362,7 @@ impl UploadStore {
             identical,
         };
         info.completed = Some(completed.clone());
-        self.write_info(&info)?;
+        self.write_info(&info, Durability::Lazy)?;
         Ok(completed)
     }
 
@@ -401,7 +415,13 @@ mod tests {
         let id = {
             let store = UploadStore::open(dir.path()).unwrap();
             let info = store
-                .create("2024/IMG.jpg", Some(20), Some(sha(&body)), BTreeMap::new())
+                .create(
+                    "2024/IMG.jpg",
+                    Some(20),
+                    Some(sha(&body)),
+                    BTreeMap::new(),
+                    Durability::Durable,
+                )
                 .unwrap();
             let mut appender = store.append(&info.id, 0, None).unwrap();
             appender.write(&body[..7]).unwrap();
@@ -450,7 +470,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = UploadStore::open(dir.path()).unwrap();
         let info = store
-            .create("a.jpg", Some(3), Some(sha(b"abc")), BTreeMap::new())
+            .create(
+                "a.jpg",
+                Some(3),
+                Some(sha(b"abc")),
+                BTreeMap::new(),
+                Durability::Durable,
+            )
             .unwrap();
         let mut appender = store.append(&info.id, 0, None).unwrap();
         appender.write(b"abd").unwrap();
@@ -468,7 +494,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = UploadStore::open(dir.path()).unwrap();
         assert!(matches!(
-            store.create("../x", None, None, BTreeMap::new()),
+            store.create("../x", None, None, BTreeMap::new(), Durability::Durable),
             Err(UploadError::UnsafePath(_))
         ));
         for id in [
@@ -481,7 +507,9 @@ mod tests {
                 "{id}"
             );
         }
-        let deferred = store.create("d.jpg", None, None, BTreeMap::new()).unwrap();
+        let deferred = store
+            .create("d.jpg", None, None, BTreeMap::new(), Durability::Durable)
+            .unwrap();
         let mut appender = store.append(&deferred.id, 0, None).unwrap();
         appender.write(b"hello").unwrap();
         appender.finish().unwrap();
@@ -498,13 +526,21 @@ mod tests {
         assert!(store.finish(&deferred.id).is_ok());
 
         let chunk = store
-            .create("c.jpg", Some(10), None, BTreeMap::new())
+            .create(
+                "c.jpg",
+                Some(10),
+                None,
+                BTreeMap::new(),
+                Durability::Durable,
+            )
             .unwrap();
         let mut appender = store.append(&chunk.id, 0, None).unwrap();
         appender.write(b"12345").unwrap();
         assert_eq!(appender.discard().unwrap(), 0);
         assert_eq!(store.get(&chunk.id).unwrap().offset, 0);
-        let capped = store.create("m.jpg", None, None, BTreeMap::new()).unwrap();
+        let capped = store
+            .create("m.jpg", None, None, BTreeMap::new(), Durability::Durable)
+            .unwrap();
         let mut appender = store.append(&capped.id, 0, Some(4)).unwrap();
         assert!(matches!(
             appender.write(b"12345"),
@@ -512,7 +548,13 @@ mod tests {
         ));
 
         let old = store
-            .create("old.jpg", Some(1), None, BTreeMap::new())
+            .create(
+                "old.jpg",
+                Some(1),
+                None,
+                BTreeMap::new(),
+                Durability::Durable,
+            )
             .unwrap();
         let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
         File::options()
@@ -522,7 +564,13 @@ mod tests {
             .set_modified(an_hour_ago)
             .unwrap();
         let fresh = store
-            .create("new.jpg", Some(1), None, BTreeMap::new())
+            .create(
+                "new.jpg",
+                Some(1),
+                None,
+                BTreeMap::new(),
+                Durability::Durable,
+            )
             .unwrap();
         let mut swept = store.sweep_expired(Duration::from_secs(600)).unwrap();
         swept.sort();

@@ -332,3 +332,19 @@ fn resumable_upload_with_sha256_checksums_gets_every_file() {
         &[".db", ".db-journal", ".db-wal", ".db-shm"],
     );
 }
+
+#[test]
+fn a_destination_url_ending_in_a_folder_puts_files_under_it() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("2024/a.jpg"), &content(1, 3000));
+    write_file(&source.join("b.jpg"), &content(2, 9 << 20));
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    for protocol in ["ietf", "tus", "put"] {
+        let to = server.url(&format!("/files/album-{protocol}/"));
+        let journal = format!("{protocol}.jsonl");
+        sync(&env, &journal, &source, &to, &["--protocol", protocol]);
+        assert_same_tree(&source, &dest.join(format!("album-{protocol}")));
+    }
+}

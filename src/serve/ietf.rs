@@ -14,6 +14,7 @@
 //! identical content) with `Upload-Complete: ?1`, `Ferry-Path` and
 //! `Repr-Digest`; a later `HEAD` repeats the last two.
 
+use crate::store::Durability;
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, StatusCode};
 use serde_json::json;
@@ -291,8 +292,19 @@ async fn create_upload(
     };
     check_limits(server, interop, length, content_length)?;
     let sha256 = fields::sha256_digest(headers, "Repr-Digest")?;
-    let info = blocking(|| server.store.create(&relative, length, sha256, metadata))
-        .map_err(store_error)?;
+    // All of it in this request: nobody can resume it before it completes.
+    let whole = complete && content_length.is_some() && content_length == length;
+    let durability = if whole {
+        Durability::Lazy
+    } else {
+        Durability::Durable
+    };
+    let info = blocking(|| {
+        server
+            .store
+            .create(&relative, length, sha256, metadata, durability)
+    })
+    .map_err(store_error)?;
     let location = server.location(headers, &info.id);
     let mut guard = server.writers.take_over(&info.id).await;
     let appended = append_body(server, body, &mut guard, &info.id, 0, complete, interop)

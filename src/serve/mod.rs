@@ -355,8 +355,9 @@ fn decode_path(raw: &str) -> Result<String, Reply> {
         .map_err(|_| Reply::error(StatusCode::BAD_REQUEST, "the file path is not UTF-8"))
 }
 
-/// Where a new upload goes: the URL path, else the tus metadata's relative
-/// path, else a `Content-Disposition` or metadata file name.
+/// Where a new upload goes: the URL path; or, when the URL names a folder
+/// (ends in `/`), that folder joined with the tus metadata's relative path,
+/// else a `Content-Disposition` or metadata file name.
 fn choose_relative(
     target: &str,
     metadata: &std::collections::BTreeMap<String, String>,
@@ -367,20 +368,25 @@ fn choose_relative(
             .find_map(|key| metadata.get(*key).filter(|value| !value.is_empty()))
             .cloned()
     };
-    let relative = Some(target.to_owned())
-        .filter(|target| !target.is_empty())
-        .or_else(|| from_metadata(&["relativePath", "relative_path", "path"]))
-        .or_else(|| fields::disposition_filename(headers))
-        .or_else(|| from_metadata(&["filename", "name"]))
-        .ok_or_else(|| {
-            Reply::error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "no file name: put it in the URL ({FILES_PREFIX}<path>), in Upload-Metadata \
-                     (relativePath or filename) or in Content-Disposition"
-                ),
-            )
-        })?;
+    let named = || {
+        from_metadata(&["relativePath", "relative_path", "path"])
+            .or_else(|| fields::disposition_filename(headers))
+            .or_else(|| from_metadata(&["filename", "name"]))
+    };
+    let relative = match target {
+        "" => named(),
+        folder if folder.ends_with('/') => named().map(|name| format!("{folder}{name}")),
+        file => Some(file.to_owned()),
+    }
+    .ok_or_else(|| {
+        Reply::error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "no file name: put it in the URL ({FILES_PREFIX}<path>), in Upload-Metadata \
+                 (relativePath or filename) or in Content-Disposition"
+            ),
+        )
+    })?;
     crate::placement::safe_relative_path(&relative)
         .map_err(|error| Reply::error(StatusCode::BAD_REQUEST, error))?;
     Ok(relative)

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Sending side: `ferry upload` against the peers on the same work, same server,
+# same run, all on 127.0.0.1.
+#
+#   bash benches/upload.sh        # prints Markdown tables for BENCHMARKS.md
+#
+# 1. One 1 GiB file to `ferry serve`: curl (one PUT with the SHA-256 in
+#    Repr-Digest, so the server does the same verification), tus-js-client
+#    (tus, one PATCH), ferry (auto = IETF interop 8: creation, one PATCH).
+# 2. 1,000 files of 256 KiB: to `ferry serve`, tus-js-client one after another
+#    against ferry (4 jobs at once); to `rclone serve webdav`,
+#    `rclone copy --transfers 4` against ferry --protocol put (4 at once).
+# 3. Peak RSS of `ferry upload` while sending a 4 GiB file.
+#
+# ferry's times are `ferry upload` alone (the scan that hashes the files runs
+# before, untimed, as it would have in an earlier `ferry scan`); they include
+# process start, opening the journal, OPTIONS and the journal fsyncs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+ferry=$PWD/target/release/ferry
+peers=$PWD/tests/peers
+(cd "$peers" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+if ! command -v rclone >/dev/null; then
+    apt-get install -y -qq rclone >/dev/null
+fi
+
+work=$(mktemp -d)
+trap 'pkill -P $$ || true; rm -rf "$work"' EXIT
+
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+
+# Starts `ferry serve` on a free port; sets $port.
+serve() {
+    local dir=$1 log=$2
+    "$ferry" serve --listen 127.0.0.1:0 --dir "$dir" 2>"$log" &
+    for _ in $(seq 200); do
+        port=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f3 || true)
+        [ -n "$port" ] && return
+        sleep 0.05
+    done
+    echo "ferry serve did not start" >&2
+    exit 1
+}
+
+# Times `ferry upload` of the jobs `ferry scan $1 --to $2 ...` queued; sets
+# $seconds and $rss (MiB).
+ferry_upload() {
+    local source=$1 to=$2; shift 2
+    local journal=$work/journal-$RANDOM.jsonl
+    "$ferry" --journal "$journal" scan "$source" --to "$to" --all-files -q "$@"
+    local start; start=$(now)
+    /usr/bin/time -v -o "$work/time.txt" "$ferry" --journal "$journal" upload -q
+    seconds=$(since "$start")
+    rss=$(grep 'Maximum resident set size' "$work/time.txt" | awk '{printf "%.1f", $NF / 1024}')
+}
+
+mib() { echo "scale=1; $1 / $2" | bc; }
+
+# 1. One large file.
+mkdir -p "$work/big"
+head -c 1G /dev/urandom >"$work/big/big.bin"
+digest=$(openssl dgst -sha256 -binary "$work/big/big.bin" | base64)
+serve "$work/dest" "$work/serve.log"
+
+start=$(now)
+curl -sf -o /dev/null -T "$work/big/big.bin" -H "Repr-Digest: sha-256=:$digest:" \
+    "http://127.0.0.1:$port/files/curl/big.bin"
+curl_s=$(since "$start")
+cmp "$work/big/big.bin" "$work/dest/curl/big.bin"
+
+start=$(now)
+node "$peers/tus-js-upload.mjs" "http://127.0.0.1:$port/files/" "$work/big/big.bin" tus-v1 \
+    tus-js/big.bin 2147483648 >/dev/null
+tusjs_s=$(since "$start")
+cmp "$work/big/big.bin" "$work/dest/tus-js/big.bin"
+
+ferry_upload "$work/big" "http://127.0.0.1:$port/files/ferry/"
+ferry_s=$seconds
+cmp "$work/big/big.bin" "$work/dest/ferry/big.bin"
+big_rate=$(mib 1024 "$ferry_s")
+
+echo "### One 1 GiB file to ferry serve"
+echo
+echo "| client | seconds | MiB/s | ferry's throughput ÷ this |"
+echo "|---|---|---|---|"
+echo "| curl 1 PUT + Repr-Digest | $curl_s | $(mib 1024 "$curl_s") | $(ratio "$curl_s" "$ferry_s") |"
+echo "| tus-js-client 4.3.1 (tus, 1 PATCH) | $tusjs_s | $(mib 1024 "$tusjs_s") | $(ratio "$tusjs_s" "$ferry_s") |"
+echo "| ferry upload (IETF interop 8) | $ferry_s | $big_rate | 1 |"
+echo
+rm -rf "$work/dest"/*
+
+# 2. 1,000 small files.
+mkdir -p "$work/small"
+for i in $(seq -w 1 1000); do head -c 256K /dev/urandom >"$work/small/IMG_$i.jpg"; done
+
+start=$(now)
+node "$peers/tus-js-many.mjs" "http://127.0.0.1:$port/files/" "$work/small" >/dev/null
+tusjs_many_s=$(since "$start")
+[ "$(ls "$work/dest/tus-js" | wc -l)" = 1000 ]
+
+ferry_upload "$work/small" "http://127.0.0.1:$port/files/ferry/"
+ferry_many_s=$seconds
+[ "$(ls "$work/dest/ferry" | wc -l)" = 1000 ]
+
+rclone_port=$((port + 1))
+mkdir -p "$work/webdav-rclone" "$work/webdav-ferry"
+rclone serve webdav --addr "127.0.0.1:$rclone_port" "$work/webdav-rclone" -q &
+rclone serve webdav --addr "127.0.0.1:$((rclone_port + 1))" "$work/webdav-ferry" -q &
+sleep 1
+start=$(now)
+rclone copy --transfers 4 "$work/small" ":webdav,url='http://127.0.0.1:$rclone_port':" -q
+rclone_s=$(since "$start")
+[ "$(ls "$work/webdav-rclone" | wc -l)" = 1000 ]
+
+ferry_upload "$work/small" "http://127.0.0.1:$((rclone_port + 1))/" --protocol put
+ferry_put_s=$seconds
+[ "$(ls "$work/webdav-ferry" | wc -l)" = 1000 ]
+cmp "$work/small/IMG_0500.jpg" "$work/webdav-ferry/IMG_0500.jpg"
+
+files_per_s() { echo "scale=0; 1000 / $1" | bc; }
+echo "### 1,000 files of 256 KiB"
+echo
+echo "| client | server | seconds | files/s | MiB/s | ferry's files/s ÷ this |"
+echo "|---|---|---|---|---|---|"
+echo "| tus-js-client, one after another | ferry serve | $tusjs_many_s | $(files_per_s "$tusjs_many_s") | $(mib 250 "$tusjs_many_s") | $(ratio "$tusjs_many_s" "$ferry_many_s") |"
+echo "| ferry upload (IETF, -j 4) | ferry serve | $ferry_many_s | $(files_per_s "$ferry_many_s") | $(mib 250 "$ferry_many_s") | 1 |"
+echo "| rclone $(rclone version | head -1 | cut -d' ' -f2) copy --transfers 4 | rclone serve webdav | $rclone_s | $(files_per_s "$rclone_s") | $(mib 250 "$rclone_s") | $(ratio "$rclone_s" "$ferry_put_s") |"
+echo "| ferry upload --protocol put (-j 4) | rclone serve webdav | $ferry_put_s | $(files_per_s "$ferry_put_s") | $(mib 250 "$ferry_put_s") | 1 |"
+echo
+echo "Small files to ferry serve reach $(ratio "$(mib 250 "$ferry_many_s")" "$big_rate") of ferry's 1 GiB byte rate."
+echo
+rm -rf "$work/small" "$work/dest"/* "$work/big"
+
+# 3. Memory on a 4 GiB file.
+mkdir -p "$work/huge"
+head -c 4G /dev/urandom >"$work/huge/huge.bin"
+ferry_upload "$work/huge" "http://127.0.0.1:$port/files/"
+cmp "$work/huge/huge.bin" "$work/dest/huge.bin"
+echo "### Memory"
+echo
+echo "ferry upload of a 4 GiB file: peak RSS $rss MiB ($seconds s)."
