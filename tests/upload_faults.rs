@@ -361,3 +361,24 @@ fn files_changed_or_deleted_since_the_scan_fail_their_jobs() {
         "header and two failures:\n{listed}"
     );
 }
+
+#[test]
+fn an_unreachable_server_ends_the_run_at_once_and_keeps_the_jobs() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(7, 5000));
+    let closed = format!("http://127.0.0.1:{}/files/", free_port());
+    for protocol in ["auto", "tus"] {
+        let output = env
+            .ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &closed, "--protocol", protocol])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("error: cannot reach"), "{stderr}");
+        assert_eq!(only_job(&env).state, State::Pending);
+    }
+}

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use crate::job::{ErrorClass, Response};
 
 /// Bytes read from disk per body frame.
-const FRAME: usize = 256 * 1024;
+const FRAME: usize = 1024 * 1024;
 
 /// Why an attempt ended without the job finishing.
 #[derive(Debug, Clone, PartialEq, Eq)]

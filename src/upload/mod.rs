@@ -173,10 +173,8 @@ async fn run_async(
     let ids: Vec<JobId> = store
         .select(Action::Process)
         .filter(|job| {
-            settings
-                .only
-                .as_ref()
-                .is_none_or(|only| &job.destination == only)
+            // By URL, as the scan dedupes: a job queued with another --protocol still counts.
+            (settings.only.as_ref()).is_none_or(|only| job.destination.url == only.url)
         })
         .map(|job| job.id.clone())
         .collect();
@@ -312,6 +310,13 @@ async fn routes(
                         anyhow::bail!(
                             "{}: {message}; check the credentials (-H, FERRY_TOKEN)",
                             destination.url
+                        )
+                    }
+                    (_, _, Err(failure @ Failure::Transient { status: None, .. })) => {
+                        anyhow::bail!(
+                            "cannot reach {}: {}; no job was started",
+                            destination.url,
+                            failure_text(&failure)
                         )
                     }
                     (Protocol::Auto, None, Err(failure)) => anyhow::bail!(
@@ -521,14 +526,13 @@ impl Run {
         activity: &Arc<Activity>,
     ) -> Result<Response, Failure> {
         let stop = Arc::new(AtomicBool::new(false));
-        let _stop_on_cancel = {
+        let stop_on_cancel = {
             let stop = stop.clone();
             let cancel = self.cancel.clone();
             tokio::spawn(async move {
                 cancel.cancelled().await;
                 stop.store(true, Ordering::Relaxed);
             })
-            .abort_handle()
         };
         let (id, resource, progress) = (job.id.clone(), job.resource.clone(), activity.clone());
         let copied = tokio::task::spawn_blocking(move || {
@@ -536,7 +540,9 @@ impl Run {
             folder.upload(&id, &resource, &mut count, &stop)
         })
         .await
-        .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?;
+        .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()));
+        stop_on_cancel.abort();
+        let copied = copied?;
         match copied {
             Ok(copied) => {
                 activity
