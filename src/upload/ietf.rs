@@ -11,23 +11,13 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 
 use super::http::{self, Failure, file_body};
-use super::protocol::{Appended, Created, Exchange, Limits, Query};
+use super::protocol::{Appended, Created, Exchange, Limits, Query, offset_of, read_query};
 
 pub const VERSIONS: [u8; 5] = [3, 5, 6, 7, 8];
 pub const DEFAULT_VERSION: u8 = 8;
 
 pub struct Ietf {
     pub version: u8,
-}
-
-fn offset_of(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get("upload-offset")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 impl Ietf {
@@ -115,24 +105,7 @@ impl Ietf {
 
     pub async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
         let response = x.send(self.request(x, Method::HEAD, url)).await?;
-        let status = response.status();
-        match status.as_u16() {
-            404 | 410 => Ok(Query::Gone(status.as_u16())),
-            _ if status.is_success() => {
-                let headers = response.headers();
-                let offset = offset_of(headers).ok_or_else(|| {
-                    Failure::permanent(
-                        crate::job::ErrorClass::Server,
-                        format!("asking for the offset: HTTP {status} without Upload-Offset"),
-                    )
-                })?;
-                let done = self
-                    .says_complete(headers)
-                    .then(|| http::recorded(status.as_u16(), headers));
-                Ok(Query::At { offset, done })
-            }
-            _ => Err(http::unexpected(response, "asking for the offset").await),
-        }
+        read_query(response, |headers, _| self.says_complete(headers)).await
     }
 
     pub async fn append(

@@ -655,9 +655,7 @@ impl Run {
                 } => return Ok(response),
                 Query::At { offset, .. } => offset,
                 Query::Gone(status) => {
-                    self.reporter.event(Event::Restarted { job, status });
-                    state.session = None;
-                    return Box::pin(self.attempt(adapter, job, activity, state)).await;
+                    return self.restart(adapter, job, activity, state, status).await;
                 }
             },
             None => {
@@ -736,9 +734,7 @@ impl Run {
                             } => return Ok(response),
                             Query::At { offset, .. } => offset,
                             Query::Gone(status) => {
-                                self.reporter.event(Event::Restarted { job, status });
-                                state.session = None;
-                                return Box::pin(self.attempt(adapter, job, activity, state)).await;
+                                return self.restart(adapter, job, activity, state, status).await;
                             }
                         },
                     };
@@ -758,12 +754,26 @@ impl Run {
                     state.append = next;
                 }
                 Appended::Gone(status) => {
-                    self.reporter.event(Event::Restarted { job, status });
-                    state.session = None;
-                    return Box::pin(self.attempt(adapter, job, activity, state)).await;
+                    return self.restart(adapter, job, activity, state, status).await;
                 }
             }
         }
+    }
+}
+
+impl Run {
+    /// The server lost the session (404, 410): say so and start again from 0.
+    async fn restart(
+        &self,
+        adapter: &Adapter,
+        job: &Job,
+        activity: &Arc<Activity>,
+        state: &mut Attempt,
+        status: u16,
+    ) -> Result<Response, Failure> {
+        self.reporter.event(Event::Restarted { job, status });
+        state.session = None;
+        Box::pin(self.attempt(adapter, job, activity, state)).await
     }
 }
 

@@ -73,6 +73,42 @@ impl Exchange<'_> {
     }
 }
 
+/// `Upload-Offset`, in both protocols.
+pub fn offset_of(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get("upload-offset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A HEAD answer in both protocols: 404/410 gone, 2xx with `Upload-Offset`
+/// (complete when `is_complete` says so), anything else a failure.
+pub async fn read_query(
+    response: reqwest::Response,
+    is_complete: impl Fn(&HeaderMap, u64) -> bool,
+) -> Result<Query, Failure> {
+    let status = response.status();
+    match status.as_u16() {
+        404 | 410 => Ok(Query::Gone(status.as_u16())),
+        _ if status.is_success() => {
+            let headers = response.headers();
+            let offset = offset_of(headers).ok_or_else(|| {
+                Failure::permanent(
+                    crate::job::ErrorClass::Server,
+                    format!("asking for the offset: HTTP {status} without Upload-Offset"),
+                )
+            })?;
+            let done = is_complete(headers, offset)
+                .then(|| super::http::recorded(status.as_u16(), headers));
+            Ok(Query::At { offset, done })
+        }
+        _ => Err(super::http::unexpected(response, "asking for the offset").await),
+    }
+}
+
 /// Limits a server announced (`Upload-Limit`, `Tus-Max-Size`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Limits {

@@ -12,11 +12,10 @@ use std::io::{Read, Seek, SeekFrom};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
-use reqwest::header::HeaderMap;
 use sha2::Digest;
 
 use super::http::{self, Failure, file_body};
-use super::protocol::{Appended, Created, Exchange, Limits, Query};
+use super::protocol::{Appended, Created, Exchange, Limits, Query, offset_of, read_query};
 use crate::job::ErrorClass;
 
 const VERSION: &str = "1.0.0";
@@ -52,16 +51,6 @@ impl Checksum {
 pub struct Tus {
     pub creation_with_upload: bool,
     pub checksum: Option<Checksum>,
-}
-
-fn offset_of(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get("upload-offset")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 fn digest_range<D: Digest>(
@@ -209,23 +198,7 @@ impl Tus {
 
     pub async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
         let response = x.send(self.request(x, Method::HEAD, url)).await?;
-        let status = response.status();
-        match status.as_u16() {
-            404 | 410 => Ok(Query::Gone(status.as_u16())),
-            _ if status.is_success() => {
-                let headers = response.headers();
-                let offset = offset_of(headers).ok_or_else(|| {
-                    Failure::permanent(
-                        ErrorClass::Server,
-                        format!("asking for the offset: HTTP {status} without Upload-Offset"),
-                    )
-                })?;
-                let done =
-                    (offset == x.resource.size).then(|| http::recorded(status.as_u16(), headers));
-                Ok(Query::At { offset, done })
-            }
-            _ => Err(http::unexpected(response, "asking for the offset").await),
-        }
+        read_query(response, |_, offset| offset == x.resource.size).await
     }
 
     pub async fn append(
