@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use sha2::Digest;
 
+use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
 use crate::peers;
 use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
@@ -347,4 +348,77 @@ fn a_destination_url_ending_in_a_folder_puts_files_under_it() {
         sync(&env, &journal, &source, &to, &["--protocol", protocol]);
         assert_same_tree(&source, &dest.join(format!("album-{protocol}")));
     }
+}
+
+#[test]
+fn server_limits_are_obeyed_a_413_shrinks_appends_and_a_too_large_file_fails_first() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_big(&source.join("clip.mov"), 5 << 20, 4);
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &["--max-append-size", "1M", "--max-size", "6M"]);
+    let url = server.url("/files/");
+    // IETF reads max-append-size from Upload-Limit: no request is refused.
+    sync(&env, "ietf.jsonl", &source, &url, &["--chunk-size", "8M"]);
+    assert_same_tree(&source, &dest);
+    assert!(!server.log().contains("refused"), "{}", server.log());
+    // A 413 that names no limit halves the append size (5 MiB, 2.5, 1.25).
+    let plain_dest = env.path().join("plain");
+    let plain = Server::start(&plain_dest, &[]);
+    let proxy = FaultProxy::start(
+        plain.address,
+        &[
+            Fault::Pass,
+            Fault::Pass,
+            Fault::Status(413),
+            Fault::Status(413),
+        ],
+    );
+    let through = format!("http://{}/files/", proxy.address);
+    sync(
+        &env,
+        "413.jsonl",
+        &source,
+        &through,
+        &["--chunk-size", "8M"],
+    );
+    assert_eq!(proxy.remaining(), 0);
+    assert_same_tree(&source, &plain_dest);
+    let journal = std::fs::read_to_string(env.path().join("413.jsonl")).unwrap();
+    // The last offset recorded before the final append: three appends of 1.25 MiB.
+    assert!(journal.contains(r#""offset":3932160"#), "{journal}");
+
+    write_big(&source.join("long.mov"), 7 << 20, 5);
+    let output = env
+        .ferry_bare()
+        .arg("--journal")
+        .arg(env.path().join("ietf.jsonl"))
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", &url])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("long.mov is 7340032 bytes; the server accepts at most 6291456"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_put_url_template_names_the_file() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    let body = content(3, 4000);
+    write_file(&source.join("2024/a b.jpg"), &body);
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let template = server.url("/files/by-hash/{sha256}/{name}");
+    sync(&env, "j.jsonl", &source, &template, &["--protocol", "put"]);
+    let sha = format!("{:x}", sha2::Sha256::digest(&body));
+    assert_eq!(
+        std::fs::read(dest.join(format!("by-hash/{sha}/a b.jpg"))).unwrap(),
+        body
+    );
 }

@@ -382,3 +382,74 @@ fn an_unreachable_server_ends_the_run_at_once_and_keeps_the_jobs() {
         assert_eq!(only_job(&env).state, State::Pending);
     }
 }
+
+/// Starts `ferry upload` through a slow proxy and kills it once its job
+/// holds a session; returns that session's URL.
+fn registered_then_killed(env: &TestEnv, name: &str) -> String {
+    let mut child = env
+        .ferry()
+        .arg("upload")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let session = (0..400)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            let store = ferry::store::Store::open_read_only(&env.journal()).unwrap();
+            let job = store
+                .jobs()
+                .iter()
+                .find(|job| job.resource.path.display().to_string() == name)?;
+            job.session.as_ref().map(|session| session.url.clone())
+        })
+        .expect("the job never registered");
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    session
+}
+
+#[test]
+fn a_lost_session_starts_again_from_zero_and_cancel_ends_the_session() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_big(&source.join("a.mov"), 16 << 20, 21);
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let proxy = FaultProxy::start_throttled(server.address, &[], Some(8 * MIB));
+    let to = format!("http://{}/files/", proxy.address);
+    scan(&env, &source, &to);
+    let session = registered_then_killed(&env, "a.mov");
+    let deleted = crate::http::request("DELETE", &Server::path_of(&session))
+        .header("Upload-Draft-Interop-Version", 8)
+        .send(server.address, b"");
+    assert_eq!(deleted.status, 204);
+    let output = run_ok(env.ferry().arg("upload"));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains(
+            "a.mov: the server no longer has the upload session (HTTP 404); starting again from 0"
+        ),
+        "{stderr}"
+    );
+    assert_same_tree(&source, &dest);
+
+    write_big(&source.join("b.mov"), 16 << 20, 22);
+    scan(&env, &source, &to);
+    let session = registered_then_killed(&env, "b.mov");
+    let head = |url: &str| {
+        crate::http::request("HEAD", &Server::path_of(url))
+            .header("Upload-Draft-Interop-Version", 8)
+            .send(server.address, b"")
+            .status
+    };
+    assert_eq!(head(&session), 204);
+    let output = run_ok(env.ferry().args(["cancel", "--pending"]));
+    assert!(
+        stdout_of(&output).contains("cancel: 1 job"),
+        "{}",
+        stdout_of(&output)
+    );
+    assert_eq!(head(&session), 404, "the server's session was ended");
+}
