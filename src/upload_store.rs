@@ -193,16 +193,16 @@ impl UploadStore {
     }
 
     /// Registers a new upload; its relative path must be safe. An upload
-    /// whose one request carries all of it may be created `Lazy`: its URL
-    /// reaches the client only once it is complete (no 104 is sent), so a
-    /// crash before then leaves nothing anyone could resume.
+    /// whose one request carries all of it (`whole`) is written without
+    /// fsyncs: its URL reaches the client only once it is complete (no 104
+    /// is sent), so a crash before then leaves nothing anyone could resume.
     pub fn create(
         &self,
         relative: &str,
         length: Option<u64>,
         sha256: Option<String>,
         metadata: BTreeMap<String, String>,
-        durability: Durability,
+        whole: bool,
     ) -> Result<UploadInfo, UploadError> {
         placement::safe_relative_path(relative)?;
         let info = UploadInfo {
@@ -216,6 +216,10 @@ impl UploadStore {
         };
         // Empty: the directory fsync in `write_info` makes its name durable.
         File::create(self.part_path(&info.id))?;
+        let durability = match whole {
+            true => Durability::Lazy,
+            false => Durability::Durable,
+        };
         self.write_info(&info, durability)?;
         Ok(info)
     }
@@ -420,7 +424,7 @@ mod tests {
                     Some(20),
                     Some(sha(&body)),
                     BTreeMap::new(),
-                    Durability::Durable,
+                    false,
                 )
                 .unwrap();
             let mut appender = store.append(&info.id, 0, None).unwrap();
@@ -470,13 +474,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = UploadStore::open(dir.path()).unwrap();
         let info = store
-            .create(
-                "a.jpg",
-                Some(3),
-                Some(sha(b"abc")),
-                BTreeMap::new(),
-                Durability::Durable,
-            )
+            .create("a.jpg", Some(3), Some(sha(b"abc")), BTreeMap::new(), false)
             .unwrap();
         let mut appender = store.append(&info.id, 0, None).unwrap();
         appender.write(b"abd").unwrap();
@@ -494,7 +492,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = UploadStore::open(dir.path()).unwrap();
         assert!(matches!(
-            store.create("../x", None, None, BTreeMap::new(), Durability::Durable),
+            store.create("../x", None, None, BTreeMap::new(), false),
             Err(UploadError::UnsafePath(_))
         ));
         for id in [
@@ -508,7 +506,7 @@ mod tests {
             );
         }
         let deferred = store
-            .create("d.jpg", None, None, BTreeMap::new(), Durability::Durable)
+            .create("d.jpg", None, None, BTreeMap::new(), false)
             .unwrap();
         let mut appender = store.append(&deferred.id, 0, None).unwrap();
         appender.write(b"hello").unwrap();
@@ -526,20 +524,14 @@ mod tests {
         assert!(store.finish(&deferred.id).is_ok());
 
         let chunk = store
-            .create(
-                "c.jpg",
-                Some(10),
-                None,
-                BTreeMap::new(),
-                Durability::Durable,
-            )
+            .create("c.jpg", Some(10), None, BTreeMap::new(), false)
             .unwrap();
         let mut appender = store.append(&chunk.id, 0, None).unwrap();
         appender.write(b"12345").unwrap();
         assert_eq!(appender.discard().unwrap(), 0);
         assert_eq!(store.get(&chunk.id).unwrap().offset, 0);
         let capped = store
-            .create("m.jpg", None, None, BTreeMap::new(), Durability::Durable)
+            .create("m.jpg", None, None, BTreeMap::new(), false)
             .unwrap();
         let mut appender = store.append(&capped.id, 0, Some(4)).unwrap();
         assert!(matches!(
@@ -548,13 +540,7 @@ mod tests {
         ));
 
         let old = store
-            .create(
-                "old.jpg",
-                Some(1),
-                None,
-                BTreeMap::new(),
-                Durability::Durable,
-            )
+            .create("old.jpg", Some(1), None, BTreeMap::new(), false)
             .unwrap();
         let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
         File::options()
@@ -564,13 +550,7 @@ mod tests {
             .set_modified(an_hour_ago)
             .unwrap();
         let fresh = store
-            .create(
-                "new.jpg",
-                Some(1),
-                None,
-                BTreeMap::new(),
-                Durability::Durable,
-            )
+            .create("new.jpg", Some(1), None, BTreeMap::new(), false)
             .unwrap();
         let mut swept = store.sweep_expired(Duration::from_secs(600)).unwrap();
         swept.sort();

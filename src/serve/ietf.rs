@@ -14,7 +14,6 @@
 //! identical content) with `Upload-Complete: ?1`, `Ferry-Path` and
 //! `Repr-Digest`; a later `HEAD` repeats the last two.
 
-use crate::store::Durability;
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, StatusCode};
 use serde_json::json;
@@ -292,17 +291,11 @@ async fn create_upload(
     };
     check_limits(server, interop, length, content_length)?;
     let sha256 = fields::sha256_digest(headers, "Repr-Digest")?;
-    // All of it in this request: nobody can resume it before it completes.
     let whole = complete && content_length.is_some() && content_length == length;
-    let durability = if whole {
-        Durability::Lazy
-    } else {
-        Durability::Durable
-    };
     let info = blocking(|| {
         server
             .store
-            .create(&relative, length, sha256, metadata, durability)
+            .create(&relative, length, sha256, metadata, whole)
     })
     .map_err(store_error)?;
     let location = server.location(headers, &info.id);

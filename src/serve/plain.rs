@@ -6,7 +6,6 @@
 //! does not arrive whole is deleted: a plain request has no URL to resume at.
 //! A `Repr-Digest` or `Content-Digest` with `sha-256` is verified.
 
-use crate::store::Durability;
 use std::collections::BTreeMap;
 
 use hyper::body::Incoming;
@@ -43,13 +42,9 @@ async fn put_file(
         None => fields::sha256_digest(headers, "Content-Digest")?,
     };
     let info = blocking(|| {
-        server.store.create(
-            &relative,
-            content_length,
-            sha256,
-            BTreeMap::new(),
-            Durability::Lazy,
-        )
+        server
+            .store
+            .create(&relative, content_length, sha256, BTreeMap::new(), true)
     })
     .map_err(store_error)?;
     let mut guard = server.writers.take_over(&info.id).await;

@@ -8,7 +8,6 @@
 //! protocol expects. The `sha256` metadata key, when sent, is the whole
 //! file's digest and is verified before the file is placed.
 
-use crate::store::Durability;
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, StatusCode};
 
@@ -232,19 +231,13 @@ async fn create_upload(
             ));
         }
     };
-    // All of it in this request: nobody can resume it before it completes.
     let whole = fields::media_type(headers).as_deref() == Some(OFFSET_STREAM)
         && length.is_some()
         && fields::integer(headers, "Content-Length")? == length;
-    let durability = if whole {
-        Durability::Lazy
-    } else {
-        Durability::Durable
-    };
     let info = blocking(|| {
         server
             .store
-            .create(&relative, length, sha256, metadata, durability)
+            .create(&relative, length, sha256, metadata, whole)
     })
     .map_err(store_error)?;
     let location = server.location(headers, &info.id);

@@ -11,7 +11,9 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 
 use super::http::{self, Failure, file_body};
-use super::protocol::{Appended, Created, Exchange, Limits, Query, offset_of, read_query};
+use super::protocol::{
+    Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
+};
 
 pub const VERSIONS: [u8; 5] = [3, 5, 6, 7, 8];
 pub const DEFAULT_VERSION: u8 = 8;
@@ -150,11 +152,6 @@ impl Ietf {
     }
 
     pub async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
-        let response = x.send(self.request(x, Method::DELETE, url)).await?;
-        match response.status().as_u16() {
-            404 | 410 => Ok(()),
-            _ if response.status().is_success() => Ok(()),
-            _ => Err(http::unexpected(response, "deleting the upload").await),
-        }
+        read_deleted(x.send(self.request(x, Method::DELETE, url)).await?).await
     }
 }

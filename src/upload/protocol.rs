@@ -109,6 +109,15 @@ pub async fn read_query(
     }
 }
 
+/// A DELETE answer in both protocols: gone already counts as deleted.
+pub async fn read_deleted(response: reqwest::Response) -> Result<(), Failure> {
+    match response.status().as_u16() {
+        404 | 410 => Ok(()),
+        _ if response.status().is_success() => Ok(()),
+        _ => Err(super::http::unexpected(response, "ending the upload session").await),
+    }
+}
+
 /// Limits a server announced (`Upload-Limit`, `Tus-Max-Size`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Limits {

@@ -15,7 +15,9 @@ use reqwest::Method;
 use sha2::Digest;
 
 use super::http::{self, Failure, file_body};
-use super::protocol::{Appended, Created, Exchange, Limits, Query, offset_of, read_query};
+use super::protocol::{
+    Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
+};
 use crate::job::ErrorClass;
 
 const VERSION: &str = "1.0.0";
@@ -237,12 +239,7 @@ impl Tus {
     }
 
     pub async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
-        let response = x.send(self.request(x, Method::DELETE, url)).await?;
-        match response.status().as_u16() {
-            404 | 410 => Ok(()),
-            _ if response.status().is_success() => Ok(()),
-            _ => Err(http::unexpected(response, "terminating the upload").await),
-        }
+        read_deleted(x.send(self.request(x, Method::DELETE, url)).await?).await
     }
 }
 
