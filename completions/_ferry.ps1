@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Put failed jobs back in the queue')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge finished jobs: take failures off the list and free room under the job limit')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel jobs that have not finished')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -198,6 +199,20 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'ferry;probe' {
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)')
+            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read a bearer token from this environment variable (sent as Authorization; never recorded)')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
+            [CompletionResult]::new('--job-limit', '--job-limit', [CompletionResultType]::ParameterName, 'At most this many jobs may be unacknowledged; scans stop there')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on stdout instead of tables and messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'ferry;serve' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; anything but loopback needs --token-file')
@@ -236,6 +251,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Put failed jobs back in the queue')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge finished jobs: take failures off the list and free room under the job limit')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel jobs that have not finished')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -263,6 +279,9 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;help;cancel' {
+            break
+        }
+        'ferry;help;probe' {
             break
         }
         'ferry;help;serve' {

@@ -31,6 +31,9 @@ _ferry() {
             ferry,jobs)
                 cmd="ferry__subcmd__jobs"
                 ;;
+            ferry,probe)
+                cmd="ferry__subcmd__probe"
+                ;;
             ferry,retry)
                 cmd="ferry__subcmd__retry"
                 ;;
@@ -64,6 +67,9 @@ _ferry() {
             ferry__subcmd__help,jobs)
                 cmd="ferry__subcmd__help__subcmd__jobs"
                 ;;
+            ferry__subcmd__help,probe)
+                cmd="ferry__subcmd__help__subcmd__probe"
+                ;;
             ferry__subcmd__help,retry)
                 cmd="ferry__subcmd__help__subcmd__retry"
                 ;;
@@ -89,7 +95,7 @@ _ferry() {
 
     case "${cmd}" in
         ferry)
-            opts="-q -h -V --journal --wait-lock --json --job-limit --quiet --help --version sync scan upload jobs status retry ack cancel serve generate help"
+            opts="-q -h -V --journal --wait-lock --json --job-limit --quiet --help --version sync scan upload jobs status retry ack cancel probe serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,7 +211,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__help)
-            opts="sync scan upload jobs status retry ack cancel serve generate help"
+            opts="sync scan upload jobs status retry ack cancel probe serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +281,20 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__help__subcmd__jobs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ferry__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -385,6 +405,44 @@ _ferry() {
                     ;;
                 --action)
                     COMPREPLY=($(compgen -W "process retry acknowledge" -- "${cur}"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ferry__subcmd__probe)
+            opts="-H -q -h --header --token-env --journal --wait-lock --json --job-limit --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --journal)

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand retry 'Put failed jobs back in the queue'
             cand ack 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
             cand cancel 'Cancel jobs that have not finished'
+            cand probe 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
             cand serve 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -186,6 +187,19 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'ferry;probe'= {
+            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'
+            cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
+            cand --json 'Print JSON Lines on stdout instead of tables and messages'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'ferry;serve'= {
             cand --dir 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)'
             cand --listen 'Address to listen on; anything but loopback needs --token-file'
@@ -222,6 +236,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand retry 'Put failed jobs back in the queue'
             cand ack 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
             cand cancel 'Cancel jobs that have not finished'
+            cand probe 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
             cand serve 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -241,6 +256,8 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;help;ack'= {
         }
         &'ferry;help;cancel'= {
+        }
+        &'ferry;help;probe'= {
         }
         &'ferry;help;serve'= {
         }

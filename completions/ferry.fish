@@ -39,6 +39,7 @@ complete -c ferry -n "__fish_ferry_needs_command" -f -a "status" -d 'Count jobs 
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "retry" -d 'Put failed jobs back in the queue'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "probe" -d 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -161,6 +162,14 @@ complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l pending -d 'Every
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l dir -d 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l listen -d 'Address to listen on; anything but loopback needs --token-file' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l token-file -d 'File holding the bearer token every request must carry' -r -F
@@ -180,14 +189,15 @@ complete -c ferry -n "__fish_ferry_using_subcommand generate" -l job-limit -d 'A
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "status" -d 'Count jobs and bytes in each state'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "status" -d 'Count jobs and bytes in each state'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "probe" -d 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

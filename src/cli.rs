@@ -75,6 +75,8 @@ pub enum Command {
     Ack(AckArgs),
     /// Cancel jobs that have not finished
     Cancel(CancelArgs),
+    /// Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials
+    Probe(ProbeArgs),
     /// Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)
     Serve(ServeArgs),
     /// Write shell completions and man pages (for packagers)
@@ -210,6 +212,17 @@ pub struct TransferArgs {
     )]
     pub put_method: crate::upload::PutMethod,
 
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    /// Leave succeeded jobs unacknowledged, for scripts that read their responses first
+    #[arg(long, env = "FERRY_NO_AUTO_ACK", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub no_auto_ack: bool,
+}
+
+/// What a request carries besides the file: never recorded anywhere.
+#[derive(Debug, Args)]
+pub struct CredentialArgs {
     /// Send this header with every request, e.g. -H 'X-Api-Key: ...' (repeatable; never recorded)
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
@@ -222,10 +235,16 @@ pub struct TransferArgs {
         default_value = "FERRY_TOKEN"
     )]
     pub token_env: String,
+}
 
-    /// Leave succeeded jobs unacknowledged, for scripts that read their responses first
-    #[arg(long, env = "FERRY_NO_AUTO_ACK", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
-    pub no_auto_ack: bool,
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The destination to ask: a URL or a local folder
+    #[arg(value_name = "DEST")]
+    pub destination: String,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 }
 
 fn parse_chunk_size(text: &str) -> Result<u64, String> {

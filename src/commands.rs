@@ -14,12 +14,14 @@ use serde::Serialize;
 
 use std::sync::Arc;
 
-use crate::cli::{AckArgs, CancelArgs, JobsArgs, RetryArgs, ScanArgs, SyncArgs, TransferArgs};
+use crate::cli::{
+    AckArgs, CancelArgs, JobsArgs, ProbeArgs, RetryArgs, ScanArgs, SyncArgs, TransferArgs,
+};
 use crate::config::{self, Config};
 use crate::error;
 use crate::filter::FilterOptions;
 use crate::format::{Align, human_bytes, table};
-use crate::job::{Action, Job, JobId, State};
+use crate::job::{Action, Job, JobId, Protocol, State};
 use crate::report::{self, Reporter};
 use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
 use crate::store::LimitReached;
@@ -436,4 +438,87 @@ pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
     } else {
         uploaded
     })
+}
+
+/// `ferry probe`: 0 when the destination answers and takes the credentials, 1 otherwise.
+pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
+    let destination = config::parse_destination(&args.destination)?;
+    if destination.protocol == Protocol::Local {
+        let folder = std::path::Path::new(&destination.url);
+        let writable = tempfile::tempfile_in(folder).is_ok();
+        if config.json {
+            print_json_line(&serde_json::json!({
+                "url": destination.url, "auto_picks": "local", "writable": writable
+            }))?;
+        } else {
+            println!(
+                "{}: a local folder, {}",
+                destination.url,
+                if writable {
+                    "writable"
+                } else {
+                    "not writable (or missing)"
+                }
+            );
+        }
+        return Ok(if writable {
+            error::SUCCESS
+        } else {
+            error::RUNTIME_ERROR
+        });
+    }
+    let report = upload::describe(
+        &destination.url,
+        &config::request_headers(&args.credentials)?,
+    )?;
+    if config.json {
+        print_json_line(&report)?;
+    } else {
+        let or_none = |items: Vec<String>| {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        let size = |limit: Option<u64>| limit.map_or("none announced".to_owned(), human_bytes);
+        println!("{}", report.url);
+        println!(
+            "  OPTIONS:        HTTP {}, credentials {}",
+            report.status, report.credentials
+        );
+        println!(
+            "  auto picks:     {}",
+            format!("{:?}", report.auto_picks).to_lowercase()
+        );
+        println!(
+            "  IETF interop:   {}",
+            or_none(
+                report
+                    .ietf_interop_versions
+                    .iter()
+                    .map(u8::to_string)
+                    .collect()
+            )
+        );
+        println!("  tus versions:   {}", or_none(report.tus_versions.clone()));
+        println!(
+            "  tus extensions: {}",
+            or_none(report.tus_extensions.clone())
+        );
+        println!(
+            "  tus checksums:  {}",
+            or_none(report.tus_checksum_algorithms.clone())
+        );
+        println!("  max size:       {}", size(report.max_size));
+        println!("  max append:     {}", size(report.max_append_size));
+    }
+    if report.credentials == "refused" {
+        anyhow::bail!(
+            "{}: the server refused the credentials (HTTP {}); check -H and FERRY_TOKEN",
+            report.url,
+            report.status
+        );
+    }
+    Ok(error::SUCCESS)
 }

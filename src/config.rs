@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{GlobalArgs, ProtocolChoice, TransferArgs};
+use crate::cli::{CredentialArgs, GlobalArgs, ProtocolChoice, TransferArgs};
 use crate::error::UsageError;
 use crate::job::{Destination, Protocol};
 use crate::store::OpenOptions;
@@ -98,11 +98,19 @@ pub fn destination(text: &str, protocol: ProtocolChoice) -> anyhow::Result<Desti
     Ok(destination)
 }
 
-/// The upload engine's settings; the token is read from its variable here.
-pub fn transfer_settings(args: &TransferArgs) -> anyhow::Result<crate::upload::Settings> {
+/// `-H` headers and the token from its variable, checked once.
+pub fn request_headers(args: &CredentialArgs) -> anyhow::Result<reqwest::header::HeaderMap> {
     let token = std::env::var(&args.token_env)
         .ok()
         .filter(|token| !token.trim().is_empty());
+    Ok(crate::upload::request_headers(
+        &args.headers,
+        token.as_deref(),
+    )?)
+}
+
+/// The upload engine's settings; the token is read from its variable here.
+pub fn transfer_settings(args: &TransferArgs) -> anyhow::Result<crate::upload::Settings> {
     Ok(crate::upload::Settings {
         concurrency: usize::from(args.concurrency),
         retries: args.retries,
@@ -110,7 +118,7 @@ pub fn transfer_settings(args: &TransferArgs) -> anyhow::Result<crate::upload::S
         idle_timeout: args.idle_timeout,
         ietf_version: args.ietf_version,
         put_method: args.put_method,
-        headers: crate::upload::request_headers(&args.headers, token.as_deref())?,
+        headers: request_headers(&args.credentials)?,
         auto_ack: !args.no_auto_ack,
         ..crate::upload::Settings::default()
     })

@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Retry(args) => commands::retry(&config()?, args)?,
         Command::Ack(args) => commands::ack(&config()?, args)?,
         Command::Cancel(args) => commands::cancel(&config()?, args)?,
+        Command::Probe(args) => return commands::probe(&config()?, args),
         Command::Serve(args) => return serve::run(config::serve_settings(args)?),
         Command::Generate(args) => generate::generate(&args.dir)?,
     }

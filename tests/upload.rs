@@ -422,3 +422,90 @@ fn a_put_url_template_names_the_file() {
         body
     );
 }
+
+fn probe(env: &TestEnv, destination: &str, extra: &[&str]) -> std::process::Output {
+    env.ferry_bare()
+        .args(["--json", "probe", destination])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn probed(output: &std::process::Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", stderr_of(output));
+    serde_json::from_str(stdout_of(output).trim()).unwrap()
+}
+
+#[test]
+fn probe_tells_what_each_server_speaks_and_whether_it_takes_the_credentials() {
+    let env = TestEnv::new();
+    let token_file = env.path().join("token");
+    std::fs::write(&token_file, "t0k3n-for-probe").unwrap();
+    let server = Server::start(
+        &env.path().join("dest"),
+        &["--token-file", token_file.to_str().unwrap()],
+    );
+    let url = server.url("/files/");
+
+    let refused = probe(&env, &url, &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr_of(&refused).contains("refused the credentials (HTTP 401)"));
+    let output = probe(&env, &url, &["-H", "Authorization: Bearer t0k3n-for-probe"]);
+    let report = probed(&output);
+    assert_eq!(report["credentials"], "accepted");
+    assert_eq!(report["auto_picks"], "ietf");
+    assert_eq!(
+        report["ietf_interop_versions"],
+        serde_json::json!([3, 5, 6, 7, 8])
+    );
+    assert_eq!(
+        report["tus_checksum_algorithms"],
+        serde_json::json!(["sha1", "sha256"])
+    );
+    assert!(!stdout_of(&output).contains("t0k3n"));
+
+    let limited = Server::start(
+        &env.path().join("limited"),
+        &["--max-size", "1G", "--max-append-size", "8M"],
+    );
+    let report = probed(&probe(&env, &limited.url("/files/"), &[]));
+    assert_eq!(
+        (
+            report["max_size"].as_u64(),
+            report["max_append_size"].as_u64()
+        ),
+        (Some(1 << 30), Some(8 << 20))
+    );
+
+    let store = env.path().join("tus-node");
+    std::fs::create_dir_all(&store).unwrap();
+    let node = Peer::tus_node(&store);
+    let report = probed(&probe(&env, &node.url, &[]));
+    assert_eq!(report["auto_picks"], "tus");
+    assert_eq!(report["tus_versions"], serde_json::json!(["1.0.0"]));
+    assert_eq!(report["ietf_interop_versions"], serde_json::json!([]));
+
+    let store = env.path().join("resumable-upload");
+    std::fs::create_dir_all(&store).unwrap();
+    let python = Peer::resumable_upload(&store);
+    let report = probed(&probe(&env, &python.url, &[]));
+    assert_eq!(report["auto_picks"], "tus");
+    assert_eq!(
+        report["tus_checksum_algorithms"],
+        serde_json::json!(["sha1", "sha256"])
+    );
+    assert!(
+        report["tus_extensions"]
+            .as_array()
+            .unwrap()
+            .contains(&"creation-with-upload".into())
+    );
+
+    let closed = probe(
+        &env,
+        &format!("http://127.0.0.1:{}/files/", free_port()),
+        &[],
+    );
+    assert_eq!(closed.status.code(), Some(1));
+    assert!(stderr_of(&closed).contains("cannot reach"));
+}

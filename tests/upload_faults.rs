@@ -453,3 +453,48 @@ fn a_lost_session_starts_again_from_zero_and_cancel_ends_the_session() {
     );
     assert_eq!(head(&session), 404, "the server's session was ended");
 }
+
+#[test]
+fn a_second_sync_on_the_same_journal_exits_4_naming_the_holder() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_big(&source.join("a.mov"), 8 << 20, 31);
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let proxy = FaultProxy::start_throttled(server.address, &[], Some(4 * MIB));
+    let to = format!("http://{}/files/", proxy.address);
+    let first = env
+        .ferry()
+        .args(["sync"])
+        .arg(&source)
+        .args(["--to", &to])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !env.journal().exists() || only_job_if_any(&env).is_none_or(|job| job.session.is_none()) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = env
+        .ferry()
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", &to])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&second);
+    assert_eq!(second.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains(&first.id().to_string()),
+        "names the holder's PID: {stderr}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    assert_eq!(only_job(&env).state, State::Succeeded);
+    assert_same_tree(&source, &dest);
+}
+
+fn only_job_if_any(env: &TestEnv) -> Option<ferry::job::Job> {
+    let store = ferry::store::Store::open_read_only(&env.journal()).ok()?;
+    store.jobs().first().cloned()
+}

@@ -15,7 +15,7 @@
 
 mod http;
 mod ietf;
-mod probe;
+pub mod probe;
 mod protocol;
 mod put;
 mod tus;
@@ -775,6 +775,23 @@ impl Run {
         state.session = None;
         Box::pin(self.attempt(adapter, job, activity, state)).await
     }
+}
+
+/// `ferry probe`: what the destination speaks, and whether it takes the credentials.
+pub fn describe(url: &str, headers: &HeaderMap) -> anyhow::Result<probe::Report> {
+    let settings = Settings::default();
+    let client = http::client(settings.connect_timeout)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime
+        .block_on(probe::describe(
+            &client,
+            headers,
+            url,
+            settings.idle_timeout,
+        ))
+        .map_err(|failure| anyhow::anyhow!("cannot reach {url}: {}", failure_text(&failure)))
 }
 
 /// Ends what cancelled jobs left behind: their server sessions (tus

@@ -69,6 +69,24 @@ impl Capabilities {
     }
 }
 
+/// Sends OPTIONS, with an interop version when one is given.
+async fn options(
+    client: &reqwest::Client,
+    headers: &HeaderMap,
+    url: &str,
+    timeout: Duration,
+    version: Option<u8>,
+) -> Result<reqwest::Response, Failure> {
+    let mut request = client
+        .request(reqwest::Method::OPTIONS, url)
+        .headers(headers.clone())
+        .timeout(timeout);
+    if let Some(version) = version {
+        request = request.header("Upload-Draft-Interop-Version", version.to_string());
+    }
+    request.send().await.map_err(http::send_failure)
+}
+
 /// Asks `url` what it speaks. Errors are those of the OPTIONS request itself.
 pub async fn probe(
     client: &reqwest::Client,
@@ -76,16 +94,89 @@ pub async fn probe(
     url: &str,
     timeout: Duration,
 ) -> Result<Capabilities, Failure> {
-    let request = client
-        .request(reqwest::Method::OPTIONS, url)
-        .headers(headers.clone())
-        .timeout(timeout);
-    let response = request.send().await.map_err(http::send_failure)?;
+    let response = options(client, headers, url, timeout, None).await?;
     let status = response.status();
     match status.as_u16() {
         401 | 403 => Err(http::unexpected(response, "asking the server what it supports").await),
         _ => Ok(Capabilities::from_headers(response.headers())),
     }
+}
+
+/// What `ferry probe` prints: everything an OPTIONS answer says.
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub url: String,
+    /// The OPTIONS answer's status.
+    pub status: u16,
+    /// "accepted", "refused", or "none sent" when no credential was given.
+    pub credentials: &'static str,
+    /// What `--protocol auto` would use.
+    pub auto_picks: Protocol,
+    pub ietf_interop_versions: Vec<u8>,
+    pub tus_versions: Vec<String>,
+    pub tus_extensions: Vec<String>,
+    pub tus_checksum_algorithms: Vec<String>,
+    pub max_size: Option<u64>,
+    pub max_append_size: Option<u64>,
+}
+
+fn list(headers: &HeaderMap, name: &str) -> Vec<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|text| {
+            text.split(',')
+                .map(|item| item.trim().to_owned())
+                .filter(|item| !item.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asks `url` with OPTIONS, once plainly and once per IETF interop version
+/// (a server that speaks a version answers with it).
+pub async fn describe(
+    client: &reqwest::Client,
+    headers: &HeaderMap,
+    url: &str,
+    timeout: Duration,
+) -> Result<Report, Failure> {
+    let response = options(client, headers, url, timeout, None).await?;
+    let status = response.status().as_u16();
+    let refused = matches!(status, 401 | 403);
+    let answer = response.headers();
+    let found = Capabilities::from_headers(answer);
+    let mut report = Report {
+        url: url.to_owned(),
+        status,
+        credentials: match (refused, headers.is_empty()) {
+            (true, _) => "refused",
+            (false, true) => "none sent",
+            (false, false) => "accepted",
+        },
+        auto_picks: found.protocol,
+        ietf_interop_versions: Vec::new(),
+        tus_versions: list(answer, "tus-version"),
+        tus_extensions: list(answer, "tus-extension"),
+        tus_checksum_algorithms: list(answer, "tus-checksum-algorithm"),
+        max_size: found.limits.max_size,
+        max_append_size: found.limits.max_append,
+    };
+    if refused {
+        return Ok(report);
+    }
+    for version in super::ietf::VERSIONS {
+        let response = options(client, headers, url, timeout, Some(version)).await?;
+        let echoed = response
+            .headers()
+            .get("upload-draft-interop-version")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == version.to_string());
+        if echoed {
+            report.ietf_interop_versions.push(version);
+        }
+    }
+    Ok(report)
 }
 
 #[cfg(test)]
