@@ -186,8 +186,9 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;cancel' {
-            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Header for the requests that end server sessions, e.g. -H ''X-Api-Key: ...'' (repeatable; FERRY_TOKEN is sent too)')
-            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Header for the requests that end server sessions, e.g. -H ''X-Api-Key: ...'' (repeatable; FERRY_TOKEN is sent too)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)')
+            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read a bearer token from this environment variable (sent as Authorization; never recorded)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
             [CompletionResult]::new('--job-limit', '--job-limit', [CompletionResultType]::ParameterName, 'At most this many jobs may be unacknowledged; scans stop there')

@@ -147,7 +147,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__cancel)
-            opts="-H -q -h --pending --header --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-H -q -h --pending --header --token-env --journal --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,6 +158,10 @@ _ferry() {
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

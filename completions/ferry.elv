@@ -175,8 +175,9 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
         }
         &'ferry;cancel'= {
-            cand -H 'Header for the requests that end server sessions, e.g. -H ''X-Api-Key: ...'' (repeatable; FERRY_TOKEN is sent too)'
-            cand --header 'Header for the requests that end server sessions, e.g. -H ''X-Api-Key: ...'' (repeatable; FERRY_TOKEN is sent too)'
+            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'

@@ -154,7 +154,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand ack" -l all -d 'Every succee
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help'
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Header for the requests that end server sessions, e.g. -H \'X-Api-Key: ...\' (repeatable; FERRY_TOKEN is sent too)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r

@@ -319,9 +319,9 @@ pub struct CancelArgs {
     #[arg(long)]
     pub pending: bool,
 
-    /// Header for the requests that end server sessions, e.g. -H 'X-Api-Key: ...' (repeatable; FERRY_TOKEN is sent too)
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
+    /// Credentials for the requests that end the jobs' server sessions
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 }
 
 #[derive(Debug, Args)]

@@ -262,8 +262,7 @@ pub fn ack(config: &Config, args: &AckArgs) -> anyhow::Result<()> {
 
 pub fn cancel(config: &Config, args: &CancelArgs) -> anyhow::Result<()> {
     let mut store = open_for_change(config)?;
-    let headers =
-        upload::request_headers(&args.headers, std::env::var("FERRY_TOKEN").ok().as_deref())?;
+    let headers = config::request_headers(&args.credentials)?;
     let ids = pick(&store, &args.ids, |job| Action::Process.selects(job))?;
     store.apply_all(&ids, Job::cancel)?;
     let cancelled: Vec<Job> = ids.iter().filter_map(|id| store.job(id).cloned()).collect();
@@ -405,7 +404,7 @@ pub fn upload(config: &Config, args: &TransferArgs) -> anyhow::Result<u8> {
 fn upload_jobs(config: &Config, settings: upload::Settings) -> anyhow::Result<u8> {
     let store = open_for_change(config)?;
     let reporter: Arc<dyn Reporter> = if config.json {
-        Arc::new(report::Json::new())
+        Arc::new(report::Json)
     } else {
         Arc::new(report::Lines {
             quiet: config.quiet,

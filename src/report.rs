@@ -7,7 +7,6 @@
 //! credential can reach either.
 
 use std::io::Write;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -156,24 +155,9 @@ impl Reporter for Lines {
     }
 }
 
-/// JSON Lines on stdout, one object per event with a `type` field.
-pub struct Json {
-    out: Mutex<()>,
-}
-
-impl Json {
-    pub fn new() -> Json {
-        Json {
-            out: Mutex::new(()),
-        }
-    }
-}
-
-impl Default for Json {
-    fn default() -> Self {
-        Json::new()
-    }
-}
+/// JSON Lines on stdout, one object per event with a `type` field; the
+/// stdout lock held across a line keeps concurrent events whole.
+pub struct Json;
 
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -258,7 +242,6 @@ impl Reporter for Json {
             Event::Interrupting => JsonEvent::Interrupting,
             Event::Summary(summary) => JsonEvent::UploadSummary(summary),
         };
-        let _guard = self.out.lock();
         let mut out = std::io::stdout().lock();
         if serde_json::to_writer(&mut out, &json).is_ok() {
             let _ = out.write_all(b"\n");

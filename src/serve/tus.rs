@@ -231,9 +231,9 @@ async fn create_upload(
             ));
         }
     };
-    let whole = fields::media_type(headers).as_deref() == Some(OFFSET_STREAM)
-        && length.is_some()
-        && fields::integer(headers, "Content-Length")? == length;
+    let carries_chunk = fields::media_type(headers).as_deref() == Some(OFFSET_STREAM);
+    let whole =
+        carries_chunk && length.is_some() && fields::integer(headers, "Content-Length")? == length;
     let info = blocking(|| {
         server
             .store
@@ -243,7 +243,6 @@ async fn create_upload(
     let location = server.location(headers, &info.id);
     let with_location = |reply: Reply| reply.header("Location", &location);
     let upload = blocking(|| server.store.get(&info.id)).map_err(store_error)?;
-    let carries_chunk = fields::media_type(headers).as_deref() == Some(OFFSET_STREAM);
     if !carries_chunk && info.length != Some(0) {
         return Ok(with_location(expires(
             server,

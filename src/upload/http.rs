@@ -161,33 +161,18 @@ pub fn client(connect_timeout: Duration) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// The error and its causes on one line, as every error is shown.
+fn one_line(error: reqwest::Error) -> String {
+    crate::error::one_line(&anyhow::Error::from(error))
+}
+
 /// A send that failed before an answer came: always worth another try,
 /// except when the request could not even be built.
 pub fn send_failure(error: reqwest::Error) -> Failure {
     if error.is_builder() {
-        return Failure::permanent(ErrorClass::Client, one_line(&error));
+        return Failure::permanent(ErrorClass::Client, one_line(error));
     }
-    Failure::transient(one_line(&error))
-}
-
-fn one_line(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-        source = cause_of(source);
-    }
-    text
-}
-
-fn cause_of<'a>(
-    error: Option<&'a (dyn std::error::Error + 'static)>,
-) -> Option<&'a (dyn std::error::Error + 'static)> {
-    error.and_then(|error| error.source())
+    Failure::transient(one_line(error))
 }
 
 /// `Retry-After` as seconds or an HTTP date, capped at ten minutes.

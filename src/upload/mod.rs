@@ -5,9 +5,10 @@
 //! stands (its number wins), then append from there until the server says the
 //! upload is complete. The session URL is fsynced in the journal before the
 //! first data byte leaves; offsets are written lazily, since the server is the
-//! source of truth for them; finished jobs share fsyncs (group commit), so
-//! small files do not pay one each. Transient failures are retried with
-//! exponential backoff and full jitter (or the server's `Retry-After`); the
+//! source of truth for them; a finished job waits for an fsync, which jobs
+//! finishing together share (the journal's group commit). Transient failures
+//! are retried with exponential backoff and jitter (or the server's
+//! `Retry-After`); the
 //! count starts again whenever the server's offset moved, so a long upload
 //! over a flaky link still finishes. A 401/403 stops scheduling new jobs.
 //! The first Ctrl-C (or SIGTERM) cancels the requests in flight and lets the
@@ -46,10 +47,10 @@ use crate::store::{Durability, Store};
 
 pub use self::http::request_headers;
 
-/// Files up to this size go in one request where the protocol allows it
+/// Files up to this size (inclusive) go in one request where the protocol allows it
 /// (IETF optimistic creation, tus creation-with-upload, PUT). An interrupted
 /// one starts again from 0, which costs at most this much.
-pub const WHOLE_FILE_BELOW: u64 = 4 << 20;
+pub const WHOLE_FILE_MAX: u64 = 4 << 20;
 
 /// The smallest append a 413 can shrink us to before the job fails.
 const MIN_APPEND: u64 = 64 << 10;
@@ -68,9 +69,6 @@ pub struct Settings {
     pub auto_ack: bool,
     /// Only jobs for this destination (sync); every processable job otherwise.
     pub only: Option<Destination>,
-    /// First wait before a retry; doubled each time up to `max_backoff`.
-    pub backoff: Duration,
-    pub max_backoff: Duration,
 }
 
 impl Default for Settings {
@@ -86,8 +84,6 @@ impl Default for Settings {
             headers: HeaderMap::new(),
             auto_ack: true,
             only: None,
-            backoff: Duration::from_millis(250),
-            max_backoff: Duration::from_secs(30),
         }
     }
 }
@@ -95,7 +91,7 @@ impl Default for Settings {
 /// Where a destination's jobs go, decided once per run.
 enum Route {
     Local(Arc<LocalFolder>),
-    Http(Arc<Adapter>, Limits),
+    Http(Adapter, Limits),
 }
 
 /// The store shared by concurrent jobs. The lock is held only to apply a
@@ -140,9 +136,9 @@ struct Run {
     routes: HashMap<Destination, Arc<Route>>,
     reporter: Arc<dyn Reporter>,
     cancel: CancellationToken,
-    /// Set by a 401/403: the message to end the run with.
+    /// Set by a 401/403 or a journal failure: no new job starts, and the
+    /// run ends with this message.
     stopped_by: Mutex<Option<String>>,
-    no_new_jobs: AtomicBool,
 }
 
 enum Outcome {
@@ -206,7 +202,6 @@ async fn run_async(
         reporter: reporter.clone(),
         cancel: cancel.clone(),
         stopped_by: Mutex::new(None),
-        no_new_jobs: AtomicBool::new(false),
     });
     let signals = tokio::spawn(watch_signals(cancel.clone(), reporter.clone()));
 
@@ -224,11 +219,7 @@ async fn run_async(
     let mut summary = UploadSummary {
         seconds: started.elapsed().as_secs_f64(),
         interrupted: cancel.is_cancelled(),
-        stopped_by: run
-            .stopped_by
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone(),
+        stopped_by: run.stopped_by().clone(),
         ..UploadSummary::default()
     };
     for outcome in outcomes {
@@ -348,7 +339,7 @@ async fn routes(
                         method: settings.put_method,
                     }),
                 };
-                Route::Http(Arc::new(adapter), capabilities.limits)
+                Route::Http(adapter, capabilities.limits)
             }
         };
         routes.insert(destination, Arc::new(route));
@@ -365,16 +356,19 @@ fn failure_text(failure: &Failure) -> String {
     }
 }
 
-/// Full jitter: a random wait up to the doubled backoff, or the server's
-/// `Retry-After` when it gave one.
-fn backoff(settings: &Settings, attempt: u32, retry_after: Option<Duration>) -> Duration {
+/// The first wait before a retry; it doubles with each failure in a row.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The server's `Retry-After` when it gave one; otherwise the doubled
+/// backoff with jitter: a random wait between half of it and all of it.
+fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     if let Some(wait) = retry_after {
         return wait;
     }
-    let ceiling = settings
-        .backoff
+    let ceiling = FIRST_BACKOFF
         .saturating_mul(1 << attempt.min(16))
-        .min(settings.max_backoff);
+        .min(MAX_BACKOFF);
     ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 
@@ -406,7 +400,7 @@ fn unchanged(resource: &Resource) -> Result<(), Failure> {
 
 impl Run {
     async fn job(self: Arc<Self>, id: JobId) -> Outcome {
-        if self.cancel.is_cancelled() || self.no_new_jobs.load(Ordering::Relaxed) {
+        if self.cancel.is_cancelled() || self.stopped_by().is_some() {
             return Outcome::Left;
         }
         match self.job_inner(&id).await {
@@ -419,10 +413,12 @@ impl Run {
         }
     }
 
+    fn stopped_by(&self) -> MutexGuard<'_, Option<String>> {
+        self.stopped_by.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn stop(&self, message: String) {
-        self.no_new_jobs.store(true, Ordering::Relaxed);
-        let mut stopped = self.stopped_by.lock().unwrap_or_else(|p| p.into_inner());
-        stopped.get_or_insert(message);
+        self.stopped_by().get_or_insert(message);
     }
 
     async fn job_inner(&self, id: &JobId) -> anyhow::Result<Outcome> {
@@ -576,7 +572,7 @@ impl Run {
             session: job
                 .session
                 .clone()
-                .filter(|session| session.protocol.is_none_or(|p| p == protocol_of(adapter))),
+                .filter(|session| session.protocol.is_none_or(|p| p == adapter.protocol())),
             limits,
             append: self.settings.chunk_size.unwrap_or(u64::MAX),
             confirmed: 0,
@@ -602,7 +598,7 @@ impl Run {
             if failures >= self.settings.retries {
                 return Err(failure);
             }
-            let wait = backoff(&self.settings, failures, *retry_after);
+            let wait = backoff(failures, *retry_after);
             self.reporter.event(Event::Retrying {
                 job: &job,
                 attempt: failures + 1,
@@ -659,7 +655,7 @@ impl Run {
                 }
             },
             None => {
-                let whole = adapter.creates_with(size, WHOLE_FILE_BELOW);
+                let whole = adapter.creates_with(size, WHOLE_FILE_MAX);
                 let created = adapter.create(&x, whole.then_some(size)).await?;
                 state.limits = state.limits.merge(created.limits);
                 if let Some(response) = created.done {
@@ -675,7 +671,7 @@ impl Run {
                 let session = Session {
                     url,
                     offset: created.offset,
-                    protocol: Some(protocol_of(adapter)),
+                    protocol: Some(adapter.protocol()),
                 };
                 self.shared
                     .change(&job.id, Durability::Durable, |job| {
@@ -854,12 +850,4 @@ struct Attempt {
     append: u64,
     /// The highest offset the server confirmed in this run.
     confirmed: u64,
-}
-
-fn protocol_of(adapter: &Adapter) -> Protocol {
-    match adapter {
-        Adapter::Ietf(_) => Protocol::Ietf,
-        Adapter::Tus(_) => Protocol::Tus,
-        Adapter::Put(_) => Protocol::Put,
-    }
 }

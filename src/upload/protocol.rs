@@ -247,6 +247,15 @@ impl Adapter {
         }
     }
 
+    /// The protocol a session it opens belongs to.
+    pub fn protocol(&self) -> crate::job::Protocol {
+        match self {
+            Adapter::Ietf(_) => crate::job::Protocol::Ietf,
+            Adapter::Tus(_) => crate::job::Protocol::Tus,
+            Adapter::Put(_) => crate::job::Protocol::Put,
+        }
+    }
+
     pub fn name(&self) -> String {
         match self {
             Adapter::Ietf(ietf) => format!("ietf (interop {})", ietf.version),
