@@ -95,13 +95,17 @@ _ferry() {
 
     case "${cmd}" in
         ferry)
-            opts="-q -h -V --journal --wait-lock --json --job-limit --quiet --help --version sync scan upload jobs status retry ack cancel probe serve generate help"
+            opts="-q -h -V --journal --config --wait-lock --json --job-limit --quiet --help --version sync scan upload jobs status retry ack cancel probe serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -121,13 +125,17 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__ack)
-            opts="-q -h --failed --succeeded --all --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-q -h --failed --succeeded --all --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -147,7 +155,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__cancel)
-            opts="-H -q -h --pending --header --token-env --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-H -q -h --pending --header --token-env --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -169,6 +177,10 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -185,7 +197,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__generate)
-            opts="-q -h --dir --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-q -h --dir --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,6 +208,10 @@ _ferry() {
                     return 0
                     ;;
                 --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -397,7 +413,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__jobs)
-            opts="-q -h --state --action --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-q -h --state --action --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +428,10 @@ _ferry() {
                     return 0
                     ;;
                 --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -431,12 +451,16 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__probe)
-            opts="-H -q -h --header --token-env --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-H -q -h --to --header --token-env --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -450,6 +474,10 @@ _ferry() {
                     return 0
                     ;;
                 --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -469,7 +497,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__retry)
-            opts="-q -h --all --to --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-q -h --all --to --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -480,6 +508,10 @@ _ferry() {
                     return 0
                     ;;
                 --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -499,7 +531,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__scan)
-            opts="-L -n -q -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-L -n -q -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -541,6 +573,10 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -557,7 +593,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__serve)
-            opts="-q -h --dir --listen --token-file --max-size --max-append-size --expire-after --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-q -h --dir --listen --token-file --max-size --max-append-size --expire-after --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -591,6 +627,10 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -607,13 +647,17 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__status)
-            opts="-q -h --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-q -h --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -633,7 +677,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__sync)
-            opts="-L -n -j -H -q -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --header --token-env --no-auto-ack --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-L -n -j -H -q -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --header --token-env --no-auto-ack --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -715,6 +759,10 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -731,7 +779,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__upload)
-            opts="-j -H -q -h --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --header --token-env --no-auto-ack --journal --wait-lock --json --job-limit --quiet --help"
+            opts="-j -H -q -h --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --header --token-env --no-auto-ack --journal --config --wait-lock --json --job-limit --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -778,6 +826,10 @@ _ferry() {
                     return 0
                     ;;
                 --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -19,6 +19,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
     var completions = [
         &'ferry'= {
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
@@ -42,11 +43,11 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ferry;sync'= {
-            cand --to 'Where the jobs upload to: a URL or a local folder'
+            cand --to 'Where the jobs upload to: a destination named in the config file, a URL or a local folder'
             cand --protocol 'Protocol for a URL destination; auto asks the server with OPTIONS'
             cand --max-depth 'Descend at most this many folders below each root'
-            cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable)'
-            cand --exclude 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)'
+            cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)'
+            cand --exclude 'Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)'
             cand --min-size 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)'
             cand --max-size 'Leave out files larger than this (e.g. 4G)'
             cand --min-age 'Leave out files modified less than this long ago, still being written (e.g. 10m)'
@@ -57,10 +58,11 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --idle-timeout 'End a request when no byte has moved for this long, and retry'
             cand --ietf-version 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)'
             cand --put-method 'Method for the put protocol'
-            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
-            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
+            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand -L 'Follow symbolic links (loops are detected and reported)'
@@ -80,15 +82,16 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'ferry;scan'= {
-            cand --to 'Where the jobs upload to: a URL or a local folder'
+            cand --to 'Where the jobs upload to: a destination named in the config file, a URL or a local folder'
             cand --protocol 'Protocol for a URL destination; auto asks the server with OPTIONS'
             cand --max-depth 'Descend at most this many folders below each root'
-            cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable)'
-            cand --exclude 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)'
+            cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)'
+            cand --exclude 'Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)'
             cand --min-size 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)'
             cand --max-size 'Leave out files larger than this (e.g. 4G)'
             cand --min-age 'Leave out files modified less than this long ago, still being written (e.g. 10m)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand -L 'Follow symbolic links (loops are detected and reported)'
@@ -114,10 +117,11 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --idle-timeout 'End a request when no byte has moved for this long, and retry'
             cand --ietf-version 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)'
             cand --put-method 'Method for the put protocol'
-            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
-            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
+            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --no-auto-ack 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
@@ -128,9 +132,10 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
         }
         &'ferry;jobs'= {
-            cand --state 'Only jobs in this state (repeatable)'
+            cand --state 'Only jobs in this state (repeatable; comma-separated in the variable)'
             cand --action 'Only jobs this action applies to'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
@@ -141,6 +146,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         }
         &'ferry;status'= {
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
@@ -150,8 +156,9 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
         }
         &'ferry;retry'= {
-            cand --to 'Send the retried jobs to this destination instead (a URL or a local folder)'
+            cand --to 'Send the retried jobs to this destination instead (a configured name, a URL or a local folder)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --all 'Every failed job that is not acknowledged'
@@ -163,6 +170,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         }
         &'ferry;ack'= {
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --failed 'Every failed job not yet acknowledged'
@@ -175,10 +183,11 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
         }
         &'ferry;cancel'= {
-            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
-            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
+            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --pending 'Every job not yet finished (pending or registered)'
@@ -189,10 +198,12 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help'
         }
         &'ferry;probe'= {
-            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
-            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; never recorded)'
+            cand --to 'The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync'
+            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
+            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
@@ -209,6 +220,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --max-append-size 'Refuse requests carrying more than this many bytes of one upload'
             cand --expire-after 'Delete unfinished uploads not written to for this long (e.g. 24h, 7d)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
@@ -220,6 +232,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;generate'= {
             cand --dir 'Folder that receives completions/ and man/'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
             cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ferry_global_optspecs
-    string join \n journal= wait-lock= json job-limit= q/quiet h/help V/version
+    string join \n journal= config= wait-lock= json job-limit= q/quiet h/help V/version
 end
 
 function __fish_ferry_needs_command
@@ -25,6 +25,7 @@ function __fish_ferry_using_subcommand
 end
 
 complete -c ferry -n "__fish_ferry_needs_command" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_needs_command" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_needs_command" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_needs_command" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_needs_command" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
@@ -43,14 +44,14 @@ complete -c ferry -n "__fish_ferry_needs_command" -f -a "probe" -d 'Ask a destin
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l to -d 'Where the jobs upload to: a URL or a local folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
 ietf\t'The IETF resumable uploads draft (see --ietf-version)'
 tus\t'tus 1.0'
 put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'"
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-depth -d 'Descend at most this many folders below each root' -r
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
@@ -61,9 +62,10 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l idle-timeout -d 'En
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
 post\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
@@ -77,18 +79,19 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l no-auto-ack -d 'Lea
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a URL or a local folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
 ietf\t'The IETF resumable uploads draft (see --ietf-version)'
 tus\t'tus 1.0'
 put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'"
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l max-depth -d 'Descend at most this many folders below each root' -r
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
@@ -108,16 +111,17 @@ complete -c ferry -n "__fish_ferry_using_subcommand upload" -l idle-timeout -d '
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
 post\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s h -l help -d 'Print help'
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l state -d 'Only jobs in this state (repeatable)' -r -f -a "pending\t'Queued, not started'
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l state -d 'Only jobs in this state (repeatable; comma-separated in the variable)' -r -f -a "pending\t'Queued, not started'
 registered\t'The server holds an upload session; bytes may be partly sent'
 succeeded\t'Uploaded and confirmed'
 failed\t'Gave up; stays on the failures list until retried or acknowledged'
@@ -126,19 +130,22 @@ complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l action -d 'Only job
 retry\t'Jobs that can be retried: failed and not acknowledged'
 acknowledge\t'Jobs that can be acknowledged: succeeded or failed, not yet acknowledged'"
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -s h -l help -d 'Print help'
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -l to -d 'Send the retried jobs to this destination instead (a URL or a local folder)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l to -d 'Send the retried jobs to this destination instead (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l all -d 'Every failed job that is not acknowledged'
@@ -146,6 +153,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand retry" -l json -d 'Print JSO
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l failed -d 'Every failed job not yet acknowledged'
@@ -154,18 +162,21 @@ complete -c ferry -n "__fish_ferry_using_subcommand ack" -l all -d 'Every succee
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help'
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l pending -d 'Every job not yet finished (pending or registered)'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Print nothing but errors'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Print help'
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l to -d 'The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync' -r
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
@@ -178,6 +189,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-size -d 'Refus
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-append-size -d 'Refuse requests carrying more than this many bytes of one upload' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l expire-after -d 'Delete unfinished uploads not written to for this long (e.g. 24h, 7d)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
@@ -185,6 +197,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand serve" -s q -l quiet -d 'Pri
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l dir -d 'Folder that receives completions/ and man/' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print JSON Lines on stdout instead of tables and messages'

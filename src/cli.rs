@@ -32,6 +32,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH", env = "FERRY_JOURNAL")]
     pub journal: Option<PathBuf>,
 
+    /// Config file with named destinations, instead of config.toml in the user's config directory
+    #[arg(long, global = true, value_name = "FILE", env = "FERRY_CONFIG")]
+    pub config: Option<PathBuf>,
+
     /// Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)
     #[arg(long, global = true, value_name = "DURATION", env = "FERRY_WAIT_LOCK", value_parser = parse_duration)]
     pub wait_lock: Option<Duration>,
@@ -90,7 +94,7 @@ pub struct ScanArgs {
     #[arg(value_name = "DIR", required = true)]
     pub roots: Vec<PathBuf>,
 
-    /// Where the jobs upload to: a URL or a local folder
+    /// Where the jobs upload to: a destination named in the config file, a URL or a local folder
     #[arg(long, value_name = "DEST", env = "FERRY_TO")]
     pub to: String,
 
@@ -124,12 +128,22 @@ pub struct ScanArgs {
     #[arg(long, env = "FERRY_SIDECARS", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub sidecars: bool,
 
-    /// Only files matching this glob, relative to the root, gitignore style (repeatable)
-    #[arg(long, value_name = "GLOB")]
+    /// Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)
+    #[arg(
+        long,
+        value_name = "GLOB",
+        env = "FERRY_INCLUDE",
+        value_delimiter = '\n'
+    )]
     pub include: Vec<String>,
 
-    /// Leave out files and folders matching this glob, gitignore style (repeatable; wins over --include)
-    #[arg(long, value_name = "GLOB")]
+    /// Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)
+    #[arg(
+        long,
+        value_name = "GLOB",
+        env = "FERRY_EXCLUDE",
+        value_delimiter = '\n'
+    )]
     pub exclude: Vec<String>,
 
     /// Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)
@@ -157,7 +171,8 @@ pub struct ScanArgs {
     pub dry_run: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProtocolChoice {
     /// IETF resumable uploads if the server announces it, else tus, else PUT
     Auto,
@@ -223,8 +238,15 @@ pub struct TransferArgs {
 /// What a request carries besides the file: never recorded anywhere.
 #[derive(Debug, Args)]
 pub struct CredentialArgs {
-    /// Send this header with every request, e.g. -H 'X-Api-Key: ...' (repeatable; never recorded)
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    /// Send this header with every request, e.g. -H 'X-Api-Key: ...' (repeatable; one per line in the variable; never recorded)
+    #[arg(
+        short = 'H',
+        long = "header",
+        value_name = "NAME: VALUE",
+        env = "FERRY_HEADERS",
+        value_delimiter = '\n',
+        hide_env_values = true
+    )]
     pub headers: Vec<String>,
 
     /// Read a bearer token from this environment variable (sent as Authorization; never recorded)
@@ -238,10 +260,15 @@ pub struct CredentialArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).multiple(true).args(["destination", "to"])))]
 pub struct ProbeArgs {
-    /// The destination to ask: a URL or a local folder
+    /// The destination to ask: a name from the config file, a URL or a local folder
     #[arg(value_name = "DEST")]
-    pub destination: String,
+    pub destination: Option<String>,
+
+    /// The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync
+    #[arg(long, value_name = "DEST", env = "FERRY_TO")]
+    pub to: Option<String>,
 
     #[command(flatten)]
     pub credentials: CredentialArgs,
@@ -263,12 +290,12 @@ fn parse_ietf_version(text: &str) -> Result<u8, String> {
 
 #[derive(Debug, Args)]
 pub struct JobsArgs {
-    /// Only jobs in this state (repeatable)
-    #[arg(long, value_enum)]
+    /// Only jobs in this state (repeatable; comma-separated in the variable)
+    #[arg(long, value_enum, env = "FERRY_JOBS_STATE", value_delimiter = ',')]
     pub state: Vec<State>,
 
     /// Only jobs this action applies to
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, env = "FERRY_JOBS_ACTION")]
     pub action: Option<Action>,
 }
 
@@ -280,11 +307,11 @@ pub struct RetryArgs {
     pub ids: Vec<String>,
 
     /// Every failed job that is not acknowledged
-    #[arg(long)]
+    #[arg(long, env = "FERRY_RETRY_ALL", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub all: bool,
 
-    /// Send the retried jobs to this destination instead (a URL or a local folder)
-    #[arg(long, value_name = "DEST")]
+    /// Send the retried jobs to this destination instead (a configured name, a URL or a local folder)
+    #[arg(long, value_name = "DEST", env = "FERRY_RETRY_TO")]
     pub to: Option<String>,
 }
 
@@ -296,15 +323,15 @@ pub struct AckArgs {
     pub ids: Vec<String>,
 
     /// Every failed job not yet acknowledged
-    #[arg(long)]
+    #[arg(long, env = "FERRY_ACK_FAILED", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub failed: bool,
 
     /// Every succeeded job not yet acknowledged
-    #[arg(long)]
+    #[arg(long, env = "FERRY_ACK_SUCCEEDED", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub succeeded: bool,
 
     /// Every succeeded or failed job not yet acknowledged
-    #[arg(long)]
+    #[arg(long, env = "FERRY_ACK_ALL", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub all: bool,
 }
 
@@ -316,7 +343,7 @@ pub struct CancelArgs {
     pub ids: Vec<String>,
 
     /// Every job not yet finished (pending or registered)
-    #[arg(long)]
+    #[arg(long, env = "FERRY_CANCEL_PENDING", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub pending: bool,
 
     /// Credentials for the requests that end the jobs' server sessions
@@ -334,31 +361,36 @@ pub struct ServeArgs {
     #[arg(
         long,
         value_name = "ADDR",
-        env = "FERRY_LISTEN",
+        env = "FERRY_SERVE_LISTEN",
         default_value = "127.0.0.1:8920"
     )]
     pub listen: std::net::SocketAddr,
 
     /// File holding the bearer token every request must carry
-    #[arg(long, value_name = "FILE", env = "FERRY_TOKEN_FILE")]
+    #[arg(long, value_name = "FILE", env = "FERRY_SERVE_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
 
     /// Refuse uploads larger than this (e.g. 64G; binary units)
-    #[arg(long, value_name = "SIZE", env = "FERRY_MAX_SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", env = "FERRY_SERVE_MAX_SIZE", value_parser = parse_size)]
     pub max_size: Option<u64>,
 
     /// Refuse requests carrying more than this many bytes of one upload
-    #[arg(long, value_name = "SIZE", env = "FERRY_MAX_APPEND_SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", env = "FERRY_SERVE_MAX_APPEND_SIZE", value_parser = parse_size)]
     pub max_append_size: Option<u64>,
 
     /// Delete unfinished uploads not written to for this long (e.g. 24h, 7d)
-    #[arg(long, value_name = "DURATION", env = "FERRY_EXPIRE_AFTER", default_value = "7d", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", env = "FERRY_SERVE_EXPIRE_AFTER", default_value = "7d", value_parser = parse_duration)]
     pub expire_after: Duration,
 }
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Folder that receives completions/ and man/
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "FERRY_GENERATE_DIR",
+        default_value = "."
+    )]
     pub dir: PathBuf,
 }

@@ -15,11 +15,11 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use crate::cli::{
-    AckArgs, CancelArgs, JobsArgs, ProbeArgs, RetryArgs, ScanArgs, SyncArgs, TransferArgs,
+    AckArgs, CancelArgs, JobsArgs, ProbeArgs, ProtocolChoice, RetryArgs, ScanArgs, SyncArgs,
+    TransferArgs,
 };
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::error;
-use crate::filter::FilterOptions;
 use crate::format::{Align, human_bytes, table};
 use crate::job::{Action, Job, JobId, Protocol, State};
 use crate::report::{self, Reporter};
@@ -239,7 +239,7 @@ pub fn retry(config: &Config, args: &RetryArgs) -> anyhow::Result<()> {
     let destination = args
         .to
         .as_deref()
-        .map(config::parse_destination)
+        .map(|to| config.destination(to, ProtocolChoice::Auto))
         .transpose()?;
     let mut store = open_for_change(config)?;
     let ids = pick(&store, &args.ids, |job| Action::Retry.selects(job))?;
@@ -262,12 +262,14 @@ pub fn ack(config: &Config, args: &AckArgs) -> anyhow::Result<()> {
 
 pub fn cancel(config: &Config, args: &CancelArgs) -> anyhow::Result<()> {
     let mut store = open_for_change(config)?;
-    let headers = config::request_headers(&args.credentials)?;
     let ids = pick(&store, &args.ids, |job| Action::Process.selects(job))?;
-    store.apply_all(&ids, Job::cancel)?;
     let cancelled: Vec<Job> = ids.iter().filter_map(|id| store.job(id).cloned()).collect();
+    let settings = config.credential_settings(&args.credentials, |url| {
+        cancelled.iter().any(|job| job.destination.url == url)
+    })?;
+    store.apply_all(&ids, Job::cancel)?;
     drop(store);
-    for warning in upload::terminate(&cancelled, &headers)? {
+    for warning in upload::terminate(&cancelled, &settings)? {
         eprintln!("warning: {warning}");
     }
     report_changes(config, "cancel", &ids)
@@ -321,15 +323,8 @@ fn summary_text(summary: &ScanSummary, dry_run: bool) -> String {
 pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
     let options = ScanOptions {
         roots: args.roots.clone(),
-        destination: config::destination(&args.to, args.protocol)?,
-        filter: FilterOptions {
-            include: args.include.clone(),
-            exclude: args.exclude.clone(),
-            default_excludes: !args.no_default_excludes,
-            hidden: args.hidden,
-            all_files: args.all_files,
-            sidecars: args.sidecars,
-        },
+        destination: config.destination(&args.to, args.protocol)?,
+        filter: config.filter(args),
         follow_links: args.follow_links,
         max_depth: args.max_depth,
         min_size: args.min_size,
@@ -398,11 +393,17 @@ pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
 /// `ferry upload`: 0 when every job succeeded, 3 when failed jobs are
 /// listed, 130 when interrupted, 1 when the credentials were refused.
 pub fn upload(config: &Config, args: &TransferArgs) -> anyhow::Result<u8> {
-    upload_jobs(config, config::transfer_settings(args)?)
+    let store = open_for_change(config)?;
+    let settings = config.transfer_settings(args, None, |url| {
+        store
+            .jobs()
+            .iter()
+            .any(|job| job.destination.url == url && Action::Process.selects(job))
+    })?;
+    upload_jobs(config, store, settings)
 }
 
-fn upload_jobs(config: &Config, settings: upload::Settings) -> anyhow::Result<u8> {
-    let store = open_for_change(config)?;
+fn upload_jobs(config: &Config, store: Store, settings: upload::Settings) -> anyhow::Result<u8> {
     let reporter: Arc<dyn Reporter> = if config.json {
         Arc::new(report::Json)
     } else {
@@ -425,13 +426,16 @@ fn upload_jobs(config: &Config, settings: upload::Settings) -> anyhow::Result<u8
 
 /// `ferry sync`: scan, then upload the destination's jobs.
 pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
-    let mut settings = config::transfer_settings(&args.transfer)?;
-    settings.only = Some(config::destination(&args.scan.to, args.scan.protocol)?);
+    let destination = config.destination(&args.scan.to, args.scan.protocol)?;
+    let mut settings = config.transfer_settings(&args.transfer, Some(&args.scan.to), |url| {
+        url == destination.url
+    })?;
+    settings.only = Some(destination);
     let scanned = scan(config, &args.scan)?;
     if args.scan.dry_run {
         return Ok(scanned);
     }
-    let uploaded = upload_jobs(config, settings)?;
+    let uploaded = upload_jobs(config, open_for_change(config)?, settings)?;
     Ok(if uploaded == error::SUCCESS {
         scanned
     } else {
@@ -441,7 +445,12 @@ pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
 
 /// `ferry probe`: 0 when the destination answers and takes the credentials, 1 otherwise.
 pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
-    let destination = config::parse_destination(&args.destination)?;
+    let text = args
+        .destination
+        .as_ref()
+        .or(args.to.as_ref())
+        .expect("clap requires one");
+    let destination = config.destination(text, ProtocolChoice::Auto)?;
     if destination.protocol == Protocol::Local {
         let folder = std::path::Path::new(&destination.url);
         let writable = tempfile::tempfile_in(folder).is_ok();
@@ -466,9 +475,10 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
             error::RUNTIME_ERROR
         });
     }
+    let name = config.named(text).map(|(name, _)| name);
     let report = upload::describe(
         &destination.url,
-        &config::request_headers(&args.credentials)?,
+        &config.request_headers(&args.credentials, name)?,
     )?;
     if config.json {
         print_json_line(&report)?;

@@ -3,35 +3,78 @@
 //! As in fd and ripgrep, clap's structs are turned into one `Config` before any
 //! work starts, so the work code never asks where a setting came from.
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{CredentialArgs, GlobalArgs, ProtocolChoice, TransferArgs};
+use clap::ArgMatches;
+use clap::parser::ValueSource;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+
+use crate::cli::{CredentialArgs, GlobalArgs, ProtocolChoice, ScanArgs, TransferArgs};
+use crate::config_file::{ConfigFile, NamedDestination};
 use crate::error::UsageError;
+use crate::filter::FilterOptions;
 use crate::job::{Destination, Protocol};
 use crate::store::OpenOptions;
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Config {
     pub journal: PathBuf,
     pub wait_lock: Option<Duration>,
     pub json: bool,
     pub quiet: bool,
     pub job_limit: usize,
+    /// The config file, when there is one.
+    pub file: Option<ConfigFile>,
+    /// Flags given on the command line or by their variables (clap ids):
+    /// these win over the config file, which wins over clap's defaults.
+    given: BTreeSet<String>,
+}
+
+/// The ids of the arguments set on the command line or by env var, in the
+/// command and its subcommand.
+pub fn given_flags(matches: &ArgMatches) -> BTreeSet<String> {
+    let mut given = BTreeSet::new();
+    let mut add = |matches: &ArgMatches| {
+        for id in matches.ids() {
+            if matches!(
+                matches.value_source(id.as_str()),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            ) {
+                given.insert(id.as_str().to_owned());
+            }
+        }
+    };
+    add(matches);
+    if let Some((_, sub)) = matches.subcommand() {
+        add(sub);
+    }
+    given
 }
 
 impl Config {
-    pub fn resolve(global: &GlobalArgs) -> anyhow::Result<Config> {
+    pub fn resolve(global: &GlobalArgs, given: BTreeSet<String>) -> anyhow::Result<Config> {
         let journal = match &global.journal {
             Some(path) => path.clone(),
             None => default_journal()?,
         };
+        let file = match (&global.config, crate::config_file::default_path()) {
+            (Some(path), _) => ConfigFile::load(path, true)?,
+            (None, Some(path)) => ConfigFile::load(&path, false)?,
+            (None, None) => None,
+        };
+        for warning in file.iter().flat_map(ConfigFile::exposed_secrets) {
+            eprintln!("warning: {warning}");
+        }
         Ok(Config {
             journal,
             wait_lock: global.wait_lock,
             json: global.json,
             quiet: global.quiet,
             job_limit: global.job_limit,
+            file,
+            given,
         })
     }
 
@@ -41,6 +84,195 @@ impl Config {
             job_limit: self.job_limit,
         }
     }
+
+    fn given(&self, id: &str) -> bool {
+        self.given.contains(id)
+    }
+
+    /// The flag's value when it was given, else the config file's, else the default.
+    fn pick<T: Copy>(&self, id: &str, flag: T, configured: Option<T>) -> T {
+        match configured {
+            Some(value) if !self.given(id) => value,
+            _ => flag,
+        }
+    }
+
+    /// The named destination `text` stands for, if the config file has one.
+    pub fn named(&self, text: &str) -> Option<(&str, &NamedDestination)> {
+        let file = self.file.as_ref()?;
+        file.destinations
+            .get_key_value(text)
+            .map(|(name, destination)| (name.as_str(), destination))
+    }
+
+    /// A destination as typed: a configured name, an http(s) URL or a
+    /// local folder, with the protocol asked for.
+    pub fn destination(&self, text: &str, protocol: ProtocolChoice) -> anyhow::Result<Destination> {
+        let Some((_, named)) = self.named(text) else {
+            if looks_like_a_name(text) && !std::path::Path::new(text).exists() {
+                return Err(UsageError(self.unknown_name(text)).into());
+            }
+            return destination(text, protocol);
+        };
+        let protocol = self.pick("protocol", protocol, named.protocol);
+        destination(named.url.get_ref(), protocol)
+    }
+
+    fn unknown_name(&self, text: &str) -> String {
+        let known = match &self.file {
+            Some(file) if !file.destinations.is_empty() => format!(
+                "{} names {}",
+                file.path.display(),
+                file.destinations
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(file) => format!("{} names no destinations", file.path.display()),
+            None => "there is no config file".to_owned(),
+        };
+        format!(
+            "destination {text:?} is not a configured destination ({known}); for a new folder here write ./{text}"
+        )
+    }
+
+    /// The scan's include and exclude rules: `--include` replaces the named
+    /// destination's list; `--exclude` adds to it (leaving out more is safe).
+    pub fn filter(&self, args: &ScanArgs) -> FilterOptions {
+        let named = self.named(&args.to).map(|(_, named)| named);
+        let include = match named {
+            Some(named) if !self.given("include") => named.include.clone(),
+            _ => args.include.clone(),
+        };
+        let mut exclude = named.map(|named| named.exclude.clone()).unwrap_or_default();
+        exclude.extend(args.exclude.iter().cloned());
+        FilterOptions {
+            include,
+            exclude,
+            default_excludes: !args.no_default_excludes,
+            hidden: args.hidden,
+            all_files: args.all_files,
+            sidecars: args.sidecars,
+        }
+    }
+
+    /// The headers for one destination: its configured ones (with `${VAR}`
+    /// expanded), then `-H` (which replaces a configured header of the same
+    /// name), then the token from `--token-env`'s variable unless an
+    /// `Authorization` header is already there.
+    pub fn request_headers(
+        &self,
+        args: &CredentialArgs,
+        name: Option<&str>,
+    ) -> anyhow::Result<HeaderMap> {
+        let mut headers = match (&self.file, name) {
+            (Some(file), Some(name)) => file.headers(name)?,
+            _ => HeaderMap::new(),
+        };
+        let flags = crate::upload::request_headers(&args.headers, None)?;
+        for name in flags.keys() {
+            headers.remove(name);
+        }
+        headers.extend(flags);
+        if !headers.contains_key(AUTHORIZATION) {
+            let token = std::env::var(&args.token_env)
+                .ok()
+                .filter(|token| !token.trim().is_empty());
+            headers.extend(crate::upload::request_headers(&[], token.as_deref())?);
+        }
+        Ok(headers)
+    }
+
+    /// The upload engine's settings. `wanted` says which destination URLs
+    /// will be used: only their configured headers are expanded.
+    pub fn transfer_settings(
+        &self,
+        args: &TransferArgs,
+        run_destination: Option<&str>,
+        wanted: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<crate::upload::Settings> {
+        let base = crate::upload::Transfer {
+            chunk_size: args.chunk_size,
+            ietf_version: args.ietf_version,
+            put_method: args.put_method,
+            headers: self.request_headers(&args.credentials, None)?,
+        };
+        let destinations =
+            self.named_transfers(&args.credentials, wanted, |named| crate::upload::Transfer {
+                chunk_size: match named.chunk_size {
+                    Some(size) if !self.given("chunk_size") => Some(size),
+                    _ => args.chunk_size,
+                },
+                ietf_version: self.pick("ietf_version", args.ietf_version, named.ietf_version),
+                put_method: self.pick("put_method", args.put_method, named.put_method),
+                headers: HeaderMap::new(),
+            })?;
+        let configured_concurrency = run_destination
+            .and_then(|text| self.named(text))
+            .and_then(|(_, named)| named.concurrency);
+        Ok(crate::upload::Settings {
+            concurrency: usize::from(self.pick(
+                "concurrency",
+                args.concurrency,
+                configured_concurrency,
+            )),
+            retries: args.retries,
+            idle_timeout: args.idle_timeout,
+            auto_ack: !args.no_auto_ack,
+            transfer: base,
+            destinations,
+            ..crate::upload::Settings::default()
+        })
+    }
+
+    /// Settings for requests outside an upload run (`ferry cancel`): only the
+    /// headers matter.
+    pub fn credential_settings(
+        &self,
+        credentials: &CredentialArgs,
+        wanted: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<crate::upload::Settings> {
+        Ok(crate::upload::Settings {
+            transfer: crate::upload::Transfer {
+                headers: self.request_headers(credentials, None)?,
+                ..crate::upload::Transfer::default()
+            },
+            destinations: self
+                .named_transfers(credentials, wanted, |_| crate::upload::Transfer::default())?,
+            ..crate::upload::Settings::default()
+        })
+    }
+
+    /// One transfer per configured destination whose URL is `wanted`, shaped
+    /// by `shape`, with the destination's headers.
+    fn named_transfers(
+        &self,
+        credentials: &CredentialArgs,
+        wanted: impl Fn(&str) -> bool,
+        shape: impl Fn(&NamedDestination) -> crate::upload::Transfer,
+    ) -> anyhow::Result<HashMap<String, crate::upload::Transfer>> {
+        let mut transfers = HashMap::new();
+        for (name, named) in self.file.iter().flat_map(|file| &file.destinations) {
+            let Ok(url) = parse_destination(named.url.get_ref()) else {
+                continue;
+            };
+            if wanted(&url.url) {
+                let transfer = crate::upload::Transfer {
+                    headers: self.request_headers(credentials, Some(name))?,
+                    ..shape(named)
+                };
+                transfers.insert(url.url, transfer);
+            }
+        }
+        Ok(transfers)
+    }
+}
+
+/// A bare word, as a destination name is written: no path separator, no
+/// scheme, not `.`-relative or `~`.
+fn looks_like_a_name(text: &str) -> bool {
+    !text.is_empty() && !text.contains(['/', '\\', ':']) && !text.starts_with(['.', '~'])
 }
 
 /// `<data dir>/journals/default.jsonl`, e.g. `~/.local/share/ferry/journals/default.jsonl`.
@@ -96,32 +328,6 @@ pub fn destination(text: &str, protocol: ProtocolChoice) -> anyhow::Result<Desti
         ProtocolChoice::Put => Protocol::Put,
     };
     Ok(destination)
-}
-
-/// `-H` headers and the token from its variable, checked once.
-pub fn request_headers(args: &CredentialArgs) -> anyhow::Result<reqwest::header::HeaderMap> {
-    let token = std::env::var(&args.token_env)
-        .ok()
-        .filter(|token| !token.trim().is_empty());
-    Ok(crate::upload::request_headers(
-        &args.headers,
-        token.as_deref(),
-    )?)
-}
-
-/// The upload engine's settings; the token is read from its variable here.
-pub fn transfer_settings(args: &TransferArgs) -> anyhow::Result<crate::upload::Settings> {
-    Ok(crate::upload::Settings {
-        concurrency: usize::from(args.concurrency),
-        retries: args.retries,
-        chunk_size: args.chunk_size,
-        idle_timeout: args.idle_timeout,
-        ietf_version: args.ietf_version,
-        put_method: args.put_method,
-        headers: request_headers(&args.credentials)?,
-        auto_ack: !args.no_auto_ack,
-        ..crate::upload::Settings::default()
-    })
 }
 
 /// `ferry serve`'s settings: the token read, the listen address checked.

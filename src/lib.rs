@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod filter;
 pub mod format;
@@ -29,8 +30,10 @@ use cli::{Cli, Command};
 use config::Config;
 
 /// Runs one parsed command line and returns the exit code it earned.
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    let config = || Config::resolve(&cli.global);
+/// `matches` is what clap parsed `cli` from: it tells which flags were given,
+/// so that they win over the config file.
+pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
+    let config = || Config::resolve(&cli.global, config::given_flags(matches));
     match &cli.command {
         Command::Sync(args) => return commands::sync(&config()?, args),
         Command::Scan(args) => return commands::scan(&config()?, args),

@@ -1,10 +1,11 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = ferry::cli::Cli::parse();
-    match ferry::run(cli) {
+    let matches = ferry::cli::Cli::command().get_matches();
+    let cli = ferry::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    match ferry::run(cli, &matches) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("ferry: error: {}", ferry::error::one_line(&error));

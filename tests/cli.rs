@@ -69,6 +69,48 @@ fn help_lists_only_commands_that_work() {
     assert!(!help.contains("\n  generate "), "generate listed:\n{help}");
 }
 
+/// Every flag of every command can be set by a `FERRY_…` variable, and
+/// `--help` says which.
+#[test]
+fn every_flag_has_an_env_var_shown_in_help() {
+    use clap::CommandFactory;
+    let env = TestEnv::new();
+    let root = ferry::cli::Cli::command();
+    let mut commands = vec![(String::new(), &root)];
+    commands.extend(
+        root.get_subcommands()
+            .filter(|sub| !sub.is_hide_set())
+            .map(|sub| (sub.get_name().to_owned(), sub)),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, command) in commands {
+        let mut args = vec!["--help"];
+        if !name.is_empty() {
+            args.insert(0, &name);
+        }
+        let help = stdout_of(&env.ferry_bare().args(&args).output().unwrap());
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if arg.is_positional() || id == "help" || id == "version" {
+                continue;
+            }
+            let var = arg
+                .get_env()
+                .unwrap_or_else(|| panic!("ferry {name} --{id} has no env var"))
+                .to_str()
+                .unwrap();
+            assert!(var.starts_with("FERRY_"), "{var}");
+            assert!(
+                help.contains(&format!("[env: {var}")),
+                "{var} not in ferry {name} --help"
+            );
+            seen.insert(var.to_owned());
+        }
+    }
+    assert!(seen.len() > 40, "{seen:?}");
+}
+
 #[test]
 fn usage_errors_exit_with_2() {
     let env = TestEnv::new();

@@ -153,7 +153,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--dir"])
             .arg(dir)
             .args(extra)
-            .env_remove("FERRY_TOKEN_FILE")
+            .env_remove("FERRY_SERVE_TOKEN_FILE")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

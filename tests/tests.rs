@@ -6,6 +6,7 @@ mod peers;
 mod util;
 
 mod cli;
+mod config;
 mod crash;
 mod generate;
 mod interop;

@@ -251,7 +251,7 @@ async fn reason(response: reqwest::Response) -> Option<String> {
 }
 
 /// Header names whose values are never recorded.
-fn is_secret(name: &str) -> bool {
+pub fn is_secret_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     [
         "authorization",
@@ -272,7 +272,7 @@ pub fn recorded(status: u16, headers: &HeaderMap) -> Response {
     let headers = headers
         .iter()
         .map(|(name, value)| {
-            let value = if is_secret(name.as_str()) {
+            let value = if is_secret_header(name.as_str()) {
                 "[redacted]".to_owned()
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()
@@ -304,7 +304,7 @@ pub fn request_headers(
                 "--header {name}: the value has characters a header cannot carry"
             ))
         })?;
-        value.set_sensitive(is_secret(name.as_str()));
+        value.set_sensitive(is_secret_header(name.as_str()));
         headers.append(name, value);
     }
     if let Some(token) = token {
@@ -326,7 +326,7 @@ fn redact_header_text(text: &str) -> String {
         .split(|c: char| c == ':' || c.is_whitespace())
         .next()
         .unwrap_or("");
-    if is_secret(name) {
+    if is_secret_header(name) {
         format!("{name}: [redacted]")
     } else if text.len() > 40 {
         format!("{}…", &text[..text.floor_char_boundary(40)])

@@ -45,7 +45,7 @@ use crate::local_folder::{LocalError, LocalFolder};
 use crate::report::{Event, Reporter, UploadSummary};
 use crate::store::{Durability, Store};
 
-pub use self::http::request_headers;
+pub use self::http::{is_secret_header, request_headers};
 
 /// Files up to this size (inclusive) go in one request where the protocol allows it
 /// (IETF optimistic creation, tus creation-with-upload, PUT). An interrupted
@@ -59,16 +59,43 @@ const MIN_APPEND: u64 = 64 << 10;
 pub struct Settings {
     pub concurrency: usize,
     pub retries: u32,
-    pub chunk_size: Option<u64>,
     pub idle_timeout: Duration,
     pub connect_timeout: Duration,
-    pub ietf_version: u8,
-    pub put_method: PutMethod,
-    /// `-H` headers and the token; sent, never recorded.
-    pub headers: HeaderMap,
     pub auto_ack: bool,
     /// Only jobs for this destination (sync); every processable job otherwise.
     pub only: Option<Destination>,
+    /// How to talk to a destination that `destinations` does not name.
+    pub transfer: Transfer,
+    /// Per destination URL, from the config file's named destinations.
+    pub destinations: HashMap<String, Transfer>,
+}
+
+/// What may differ between destinations: request shape and credentials.
+#[derive(Clone, Debug)]
+pub struct Transfer {
+    pub chunk_size: Option<u64>,
+    pub ietf_version: u8,
+    pub put_method: PutMethod,
+    /// `-H` headers, the token and configured headers; sent, never recorded.
+    pub headers: HeaderMap,
+}
+
+impl Default for Transfer {
+    fn default() -> Self {
+        Transfer {
+            chunk_size: None,
+            ietf_version: DEFAULT_IETF_VERSION,
+            put_method: PutMethod::Put,
+            headers: HeaderMap::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// The transfer settings for one destination URL.
+    pub fn transfer(&self, url: &str) -> &Transfer {
+        self.destinations.get(url).unwrap_or(&self.transfer)
+    }
 }
 
 impl Default for Settings {
@@ -76,14 +103,12 @@ impl Default for Settings {
         Settings {
             concurrency: 4,
             retries: 8,
-            chunk_size: None,
             idle_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
-            ietf_version: DEFAULT_IETF_VERSION,
-            put_method: PutMethod::Put,
-            headers: HeaderMap::new(),
             auto_ack: true,
             only: None,
+            transfer: Transfer::default(),
+            destinations: HashMap::new(),
         }
     }
 }
@@ -91,7 +116,15 @@ impl Default for Settings {
 /// Where a destination's jobs go, decided once per run.
 enum Route {
     Local(Arc<LocalFolder>),
-    Http(Adapter, Limits),
+    Http(HttpRoute),
+}
+
+/// An HTTP destination: the protocol chosen, its limits, and how to talk to it.
+struct HttpRoute {
+    adapter: Adapter,
+    limits: Limits,
+    chunk_size: Option<u64>,
+    headers: HeaderMap,
 }
 
 /// The store shared by concurrent jobs. The lock is held only to apply a
@@ -288,10 +321,11 @@ async fn routes(
                 Route::Local(Arc::new(folder))
             }
             wanted => {
+                let transfer = settings.transfer(&destination.url);
                 let remembered = shared.lock().chosen_protocol(&destination.url);
                 let probed = probe::probe(
                     client,
-                    &settings.headers,
+                    &transfer.headers,
                     &destination.url,
                     settings.connect_timeout + settings.idle_timeout,
                 )
@@ -332,14 +366,19 @@ async fn routes(
                 };
                 let adapter = match capabilities.protocol {
                     Protocol::Ietf => Adapter::Ietf(ietf::Ietf {
-                        version: settings.ietf_version,
+                        version: transfer.ietf_version,
                     }),
                     Protocol::Tus => Adapter::Tus(capabilities.tus),
                     _ => Adapter::Put(put::Put {
-                        method: settings.put_method,
+                        method: transfer.put_method,
                     }),
                 };
-                Route::Http(adapter, capabilities.limits)
+                Route::Http(HttpRoute {
+                    adapter,
+                    limits: capabilities.limits,
+                    chunk_size: transfer.chunk_size,
+                    headers: transfer.headers.clone(),
+                })
             }
         };
         routes.insert(destination, Arc::new(route));
@@ -430,7 +469,7 @@ impl Run {
         let activity = Arc::new(Activity::default());
         let protocol = match route.as_ref() {
             Route::Local(_) => "local".to_owned(),
-            Route::Http(adapter, _) => adapter.name(),
+            Route::Http(route) => route.adapter.name(),
         };
         self.reporter.event(Event::Started {
             job: &job,
@@ -439,9 +478,7 @@ impl Run {
         let transfer = async {
             match route.as_ref() {
                 Route::Local(folder) => self.local(folder.clone(), &job, &activity).await,
-                Route::Http(adapter, limits) => {
-                    self.http(adapter, *limits, job.clone(), &activity).await
-                }
+                Route::Http(route) => self.http(route, job.clone(), &activity).await,
             }
         };
         let result = tokio::select! {
@@ -563,24 +600,24 @@ impl Run {
     /// Runs attempts until the upload completes, retrying transient failures.
     async fn http(
         &self,
-        adapter: &Adapter,
-        limits: Limits,
+        route: &HttpRoute,
         job: Job,
         activity: &Arc<Activity>,
     ) -> Result<Response, Failure> {
+        let protocol = route.adapter.protocol();
         let mut state = Attempt {
             session: job
                 .session
                 .clone()
-                .filter(|session| session.protocol.is_none_or(|p| p == adapter.protocol())),
-            limits,
-            append: self.settings.chunk_size.unwrap_or(u64::MAX),
+                .filter(|session| session.protocol.is_none_or(|p| p == protocol)),
+            limits: route.limits,
+            append: route.chunk_size.unwrap_or(u64::MAX),
             confirmed: 0,
         };
         let mut failures = 0u32;
         loop {
             let before = state.confirmed;
-            let failure = match self.attempt(adapter, &job, activity, &mut state).await {
+            let failure = match self.attempt(route, &job, activity, &mut state).await {
                 Ok(response) => return Ok(response),
                 Err(failure) => failure,
             };
@@ -610,10 +647,15 @@ impl Run {
         }
     }
 
-    fn exchange<'a>(&'a self, job: &'a Job, activity: &'a Arc<Activity>) -> Exchange<'a> {
+    fn exchange<'a>(
+        &'a self,
+        route: &'a HttpRoute,
+        job: &'a Job,
+        activity: &'a Arc<Activity>,
+    ) -> Exchange<'a> {
         Exchange {
             client: &self.client,
-            headers: &self.settings.headers,
+            headers: &route.headers,
             endpoint: &job.destination.url,
             resource: &job.resource,
             activity,
@@ -624,12 +666,13 @@ impl Run {
     /// One attempt: open or find the session, then append until complete.
     async fn attempt(
         &self,
-        adapter: &Adapter,
+        route: &HttpRoute,
         job: &Job,
         activity: &Arc<Activity>,
         state: &mut Attempt,
     ) -> Result<Response, Failure> {
-        let x = self.exchange(job, activity);
+        let adapter = &route.adapter;
+        let x = self.exchange(route, job, activity);
         let size = job.resource.size;
         unchanged(&job.resource)?;
         if let Some(max) = state.limits.max_size
@@ -651,7 +694,7 @@ impl Run {
                 } => return Ok(response),
                 Query::At { offset, .. } => offset,
                 Query::Gone(status) => {
-                    return self.restart(adapter, job, activity, state, status).await;
+                    return self.restart(route, job, activity, state, status).await;
                 }
             },
             None => {
@@ -730,7 +773,7 @@ impl Run {
                             } => return Ok(response),
                             Query::At { offset, .. } => offset,
                             Query::Gone(status) => {
-                                return self.restart(adapter, job, activity, state, status).await;
+                                return self.restart(route, job, activity, state, status).await;
                             }
                         },
                     };
@@ -750,7 +793,7 @@ impl Run {
                     state.append = next;
                 }
                 Appended::Gone(status) => {
-                    return self.restart(adapter, job, activity, state, status).await;
+                    return self.restart(route, job, activity, state, status).await;
                 }
             }
         }
@@ -761,7 +804,7 @@ impl Run {
     /// The server lost the session (404, 410): say so and start again from 0.
     async fn restart(
         &self,
-        adapter: &Adapter,
+        route: &HttpRoute,
         job: &Job,
         activity: &Arc<Activity>,
         state: &mut Attempt,
@@ -769,7 +812,7 @@ impl Run {
     ) -> Result<Response, Failure> {
         self.reporter.event(Event::Restarted { job, status });
         state.session = None;
-        Box::pin(self.attempt(adapter, job, activity, state)).await
+        Box::pin(self.attempt(route, job, activity, state)).await
     }
 }
 
@@ -793,8 +836,7 @@ pub fn describe(url: &str, headers: &HeaderMap) -> anyhow::Result<probe::Report>
 /// Ends what cancelled jobs left behind: their server sessions (tus
 /// termination, IETF `DELETE`) and local partial copies. Returns one warning
 /// per session that could not be ended; the jobs stay cancelled either way.
-pub fn terminate(jobs: &[Job], headers: &HeaderMap) -> anyhow::Result<Vec<String>> {
-    let settings = Settings::default();
+pub fn terminate(jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<String>> {
     let client = http::client(settings.connect_timeout)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -825,7 +867,7 @@ pub fn terminate(jobs: &[Job], headers: &HeaderMap) -> anyhow::Result<Vec<String
         let activity = Arc::new(Activity::default());
         let exchange = Exchange {
             client: &client,
-            headers,
+            headers: &settings.transfer(&job.destination.url).headers,
             endpoint: &job.destination.url,
             resource: &job.resource,
             activity: &activity,
