@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ferry_global_optspecs
-    string join \n journal= config= wait-lock= json job-limit= q/quiet h/help V/version
+    string join \n journal= config= wait-lock= json job-limit= q/quiet v/verbose progress= color= log-file= h/help V/version
 end
 
 function __fish_ferry_needs_command
@@ -28,9 +28,18 @@ complete -c ferry -n "__fish_ferry_needs_command" -l journal -d 'Journal file to
 complete -c ferry -n "__fish_ferry_needs_command" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_needs_command" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_needs_command" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_needs_command" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_needs_command" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_needs_command" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_needs_command" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_needs_command" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_needs_command" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_needs_command" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_needs_command" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_needs_command" -s V -l version -d 'Print version'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
@@ -64,10 +73,20 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l put-method -d 'Meth
 post\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l hidden -d 'Include hidden files and folders (names starting with a dot)'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l all-files -d 'Take every file, not only images, videos and audio'
@@ -77,7 +96,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l rehash -d 'Read and
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s n -l dry-run -d 'Say what would be queued and write nothing'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
@@ -94,6 +114,14 @@ complete -c ferry -n "__fish_ferry_using_subcommand scan" -l journal -d 'Journal
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l hidden -d 'Include hidden files and folders (names starting with a dot)'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l all-files -d 'Take every file, not only images, videos and audio'
@@ -102,7 +130,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand scan" -l no-default-excludes
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l rehash -d 'Read and hash every file, even those unchanged since the last scan'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s n -l dry-run -d 'Say what would be queued and write nothing'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s j -l concurrency -d 'Upload this many jobs at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l retries -d 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)' -r
@@ -113,14 +142,25 @@ complete -c ferry -n "__fish_ferry_using_subcommand upload" -l put-method -d 'Me
 post\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l state -d 'Only jobs in this state (repeatable; comma-separated in the variable)' -r -f -a "pending\t'Queued, not started'
 registered\t'The server holds an upload session; bytes may be partly sent'
 succeeded\t'Uploaded and confirmed'
@@ -133,45 +173,90 @@ complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l journal -d 'Journal
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s q -l quiet -d 'Print nothing but errors'
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand status" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_using_subcommand status" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand status" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand status" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l to -d 'Send the retried jobs to this destination instead (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l all -d 'Every failed job that is not acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l failed -d 'Every failed job not yet acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l succeeded -d 'Every succeeded job not yet acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l all -d 'Every succeeded or failed job not yet acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand ack" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l pending -d 'Every job not yet finished (pending or registered)'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l to -d 'The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
@@ -179,9 +264,18 @@ complete -c ferry -n "__fish_ferry_using_subcommand probe" -l journal -d 'Journa
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l dir -d 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l listen -d 'Address to listen on; anything but loopback needs --token-file' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l token-file -d 'File holding the bearer token every request must carry' -r -F
@@ -192,17 +286,35 @@ complete -c ferry -n "__fish_ferry_using_subcommand serve" -l journal -d 'Journa
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l dir -d 'Folder that receives completions/ and man/' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel probe serve generate help" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'

@@ -16,7 +16,7 @@ use crate::job::{Action, State};
     name = "ferry",
     version,
     about = "Bulk media uploader: resumable, concurrent uploads of photo and video folders",
-    after_help = "Exit codes: 0 success, 1 runtime error, 2 usage error, 3 some jobs failed, 4 journal locked, 130 interrupted."
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -25,6 +25,15 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The exit codes, as `--help` and the man page show them.
+pub const EXIT_CODES: &str = "Exit codes:
+  0    everything succeeded
+  1    runtime error (unreachable server, refused credentials, I/O error)
+  2    usage error (bad flag, bad config file)
+  3    some jobs failed (unacknowledged failures remain)
+  4    journal locked by another run
+  130  interrupted (Ctrl-C or SIGTERM)";
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -48,9 +57,58 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N", env = "FERRY_JOB_LIMIT", default_value_t = crate::store::DEFAULT_JOB_LIMIT)]
     pub job_limit: usize,
 
-    /// Print nothing but errors
+    /// Print nothing on success; on failure, the errors and the failures list
     #[arg(short, long, global = true, env = "FERRY_QUIET", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub quiet: bool,
+
+    /// Say more: each job as it starts and finishes, with its protocol and offset
+    #[arg(short, long, global = true, env = "FERRY_VERBOSE", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// How uploads show their progress: bars at a terminal, else lines
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        env = "FERRY_PROGRESS",
+        default_value = "auto"
+    )]
+    pub progress: ProgressChoice,
+
+    /// Colour on stderr: auto is on at a terminal unless NO_COLOR is set
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        env = "FERRY_COLOR",
+        default_value = "auto"
+    )]
+    pub color: ColorChoice,
+
+    /// Also append plain timestamped lines to this file, whatever the terminal shows
+    #[arg(long, global = true, value_name = "FILE", env = "FERRY_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressChoice {
+    /// Bars when stderr is a terminal, lines otherwise
+    Auto,
+    /// A bar per active job and a total bar
+    Bars,
+    /// One line per finished job and a stats line every --stats
+    Lines,
+    /// Only failures, warnings and the summary
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -233,6 +291,14 @@ pub struct TransferArgs {
     /// Leave succeeded jobs unacknowledged, for scripts that read their responses first
     #[arg(long, env = "FERRY_NO_AUTO_ACK", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub no_auto_ack: bool,
+
+    /// Without bars, print a progress line this often (e.g. 30s, 5m)
+    #[arg(long, value_name = "DURATION", env = "FERRY_STATS", default_value = "30s", value_parser = parse_duration)]
+    pub stats: Duration,
+
+    /// At the end, write the paths of the listed failed jobs to this file, one per line
+    #[arg(long, value_name = "FILE", env = "FERRY_FAILED_LIST")]
+    pub failed_list: Option<PathBuf>,
 }
 
 /// What a request carries besides the file: never recorded anywhere.

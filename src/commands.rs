@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::error;
 use crate::format::{Align, human_bytes, table};
 use crate::job::{Action, Job, JobId, Protocol, State};
-use crate::report::{self, Reporter};
+use crate::report::{self, Event, Reporter, ScanCounts};
 use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
 use crate::store::LimitReached;
 use crate::store::Store;
@@ -275,52 +275,17 @@ pub fn cancel(config: &Config, args: &CancelArgs) -> anyhow::Result<()> {
     report_changes(config, "cancel", &ids)
 }
 
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ScanLine<'a> {
-    Warning {
-        path: String,
-        message: &'a str,
-    },
-    Queued {
-        path: String,
-        size: u64,
-        sha256: &'a str,
-        dry_run: bool,
-    },
-    ScanSummary(&'a ScanSummary),
-}
-
-fn summary_text(summary: &ScanSummary, dry_run: bool) -> String {
-    let rate = if summary.hash_seconds > 0.0 {
-        summary.hashed_bytes as f64 / summary.hash_seconds
-    } else {
-        0.0
-    };
-    let verb = if dry_run { "would queue" } else { "queued" };
-    format!(
-        "scanned {} files: {verb} {} ({}), {} duplicates, {} already queued or uploaded, {} skipped by rule, {} warnings; hashed {} files ({} at {}/s), {} unchanged{}",
-        summary.seen,
-        summary.queued,
-        human_bytes(summary.queued_bytes),
-        summary.duplicates,
-        summary.known,
-        summary.skipped,
-        summary.warnings,
-        summary.hashed,
-        human_bytes(summary.hashed_bytes),
-        human_bytes(rate as u64),
-        summary.unchanged,
-        if summary.superseded > 0 {
-            format!(", {} superseded", summary.superseded)
-        } else {
-            String::new()
-        }
-    )
-}
-
 /// `ferry scan`: exit 0 when clean, 3 when files could not be read.
 pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
+    let reporter = report::reporter(&config.output)?;
+    Ok(scan_with(config, args, reporter.as_ref())?.0)
+}
+
+fn scan_with(
+    config: &Config,
+    args: &ScanArgs,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<(u8, ScanSummary)> {
     let options = ScanOptions {
         roots: args.roots.clone(),
         destination: config.destination(&args.to, args.protocol)?,
@@ -341,21 +306,25 @@ pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
     } else {
         open_for_change(config)?
     };
-    let mut printed = Ok(());
-    let mut emit = |line: ScanLine| {
-        if config.json && printed.is_ok() {
-            printed = print_json_line(&line);
-        }
-    };
     let summary = scan::scan(&mut store, &options, &mut |event| match event {
-        ScanEvent::Walked { .. } => {}
-        ScanEvent::Warning { path, message } => {
-            eprintln!("warning: {}: {message}", path.display());
-            emit(ScanLine::Warning {
-                path: path.display().to_string(),
-                message: &message,
-            });
-        }
+        ScanEvent::Walked {
+            files,
+            bytes_to_hash,
+        } => reporter.event(Event::Walked {
+            files: files as u64,
+            bytes_to_hash,
+        }),
+        ScanEvent::Scanned {
+            files,
+            hashed_bytes,
+        } => reporter.event(Event::Scanned {
+            files,
+            hashed_bytes,
+        }),
+        ScanEvent::Warning { path, message } => reporter.event(Event::ScanWarning {
+            path,
+            message: &message,
+        }),
         ScanEvent::Queued {
             root,
             path,
@@ -363,31 +332,31 @@ pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
             sha256,
         } => {
             let full = root.as_path().join(path.as_path());
+            // What a dry run would queue is its result: stdout, for people.
             if args.dry_run && !config.json && !config.quiet {
                 println!("would queue {} ({})", full.display(), human_bytes(size));
             }
-            emit(ScanLine::Queued {
-                path: full.display().to_string(),
+            reporter.event(Event::Queued {
+                path: &full,
                 size,
                 sha256,
                 dry_run: args.dry_run,
             });
         }
     })?;
-    printed?;
-    if config.json {
-        print_json_line(&ScanLine::ScanSummary(&summary))?;
-    } else if !config.quiet || summary.warnings > 0 {
-        eprintln!("{}", summary_text(&summary, args.dry_run));
-    }
+    reporter.event(Event::ScanSummary {
+        summary: &summary,
+        dry_run: args.dry_run,
+    });
     if let Some(limit) = summary.stopped_at_limit {
         return Err(LimitReached { held: limit, limit }.into());
     }
-    Ok(if summary.warnings > 0 {
+    let code = if summary.warnings > 0 {
         error::JOBS_FAILED
     } else {
         error::SUCCESS
-    })
+    };
+    Ok((code, summary))
 }
 
 /// `ferry upload`: 0 when every job succeeded, 3 when failed jobs are
@@ -400,18 +369,35 @@ pub fn upload(config: &Config, args: &TransferArgs) -> anyhow::Result<u8> {
             .iter()
             .any(|job| job.destination.url == url && Action::Process.selects(job))
     })?;
-    upload_jobs(config, store, settings)
+    let reporter = report::reporter(&output_for(config, args))?;
+    upload_jobs(args, store, settings, &reporter, None)
 }
 
-fn upload_jobs(config: &Config, store: Store, settings: upload::Settings) -> anyhow::Result<u8> {
-    let reporter: Arc<dyn Reporter> = if config.json {
-        Arc::new(report::Json)
-    } else {
-        Arc::new(report::Lines {
-            quiet: config.quiet,
-        })
-    };
-    let summary = upload::run(store, settings, reporter)?;
+fn output_for(config: &Config, args: &TransferArgs) -> report::Output {
+    report::Output {
+        stats: args.stats,
+        ..config.output.clone()
+    }
+}
+
+/// Runs the upload, then tells the summary and the failures list, and
+/// writes `--failed-list`.
+fn upload_jobs(
+    args: &TransferArgs,
+    store: Store,
+    settings: upload::Settings,
+    reporter: &Arc<dyn Reporter>,
+    scanned: Option<ScanCounts>,
+) -> anyhow::Result<u8> {
+    let (mut summary, failures) = upload::run(store, settings, reporter.clone())?;
+    summary.scanned = scanned;
+    reporter.event(Event::Summary(&summary));
+    for job in &failures {
+        reporter.event(Event::FailureListed { job });
+    }
+    if let Some(path) = &args.failed_list {
+        write_failed_list(path, &failures)?;
+    }
     if let Some(reason) = summary.stopped_by {
         anyhow::bail!(reason);
     }
@@ -424,6 +410,27 @@ fn upload_jobs(config: &Config, store: Store, settings: upload::Settings) -> any
     })
 }
 
+/// The failed files' paths, one per line, replacing the file atomically
+/// (empty when nothing failed, so a script never reads a stale list).
+fn write_failed_list(path: &std::path::Path, failures: &[Job]) -> anyhow::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut text = Vec::new();
+    for job in failures {
+        text.extend_from_slice(job.resource.source().as_os_str().as_bytes());
+        text.push(b'\n');
+    }
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    let failed =
+        |error: std::io::Error| anyhow::anyhow!("--failed-list {}: {error}", path.display());
+    let mut file = tempfile::NamedTempFile::new_in(folder).map_err(failed)?;
+    file.write_all(&text).map_err(failed)?;
+    file.persist(path).map_err(|error| failed(error.error))?;
+    Ok(())
+}
+
 /// `ferry sync`: scan, then upload the destination's jobs.
 pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
     let destination = config.destination(&args.scan.to, args.scan.protocol)?;
@@ -431,11 +438,23 @@ pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
         url == destination.url
     })?;
     settings.only = Some(destination);
-    let scanned = scan(config, &args.scan)?;
+    let reporter = report::reporter(&output_for(config, &args.transfer))?;
+    let (scanned, summary) = scan_with(config, &args.scan, reporter.as_ref())?;
     if args.scan.dry_run {
         return Ok(scanned);
     }
-    let uploaded = upload_jobs(config, open_for_change(config)?, settings)?;
+    let counts = ScanCounts {
+        skipped: summary.skipped,
+        duplicates: summary.duplicates,
+        already: summary.known,
+    };
+    let uploaded = upload_jobs(
+        &args.transfer,
+        open_for_change(config)?,
+        settings,
+        &reporter,
+        Some(counts),
+    )?;
     Ok(if uploaded == error::SUCCESS {
         scanned
     } else {

@@ -25,6 +25,8 @@ pub struct Config {
     pub json: bool,
     pub quiet: bool,
     pub job_limit: usize,
+    /// Who the output is for, decided once: terminal, colour, verbosity.
+    pub output: crate::report::Output,
     /// The config file, when there is one.
     pub file: Option<ConfigFile>,
     /// Flags given on the command line or by their variables (clap ids):
@@ -73,6 +75,7 @@ impl Config {
             json: global.json,
             quiet: global.quiet,
             job_limit: global.job_limit,
+            output: output(global),
             file,
             given,
         })
@@ -266,6 +269,46 @@ impl Config {
             }
         }
         Ok(transfers)
+    }
+}
+
+/// Decides bars or lines, colour and verbosity from the flags, `NO_COLOR`
+/// and whether stderr is a terminal. Colour is set for the whole process
+/// here, so that nothing later asks again.
+fn output(global: &GlobalArgs) -> crate::report::Output {
+    use crate::cli::{ColorChoice, ProgressChoice};
+    use crate::report::{ProgressStyle, Verbosity};
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && !no_color && !dumb,
+    };
+    console::set_colors_enabled_stderr(color);
+    console::set_colors_enabled(color);
+    let progress = match global.progress {
+        ProgressChoice::Auto if terminal && !dumb => ProgressStyle::Bars,
+        ProgressChoice::Auto | ProgressChoice::Lines => ProgressStyle::Lines,
+        ProgressChoice::Bars => ProgressStyle::Bars,
+        ProgressChoice::None => ProgressStyle::None,
+    };
+    let verbosity = if global.quiet {
+        Verbosity::Quiet
+    } else if global.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    crate::report::Output {
+        json: global.json,
+        verbosity,
+        progress,
+        color,
+        stats: Duration::from_secs(30),
+        log_file: global.log_file.clone(),
     }
 }
 

@@ -50,6 +50,8 @@ pub enum ScanEvent<'a> {
     /// The walk is done: this many files will be looked at, and this many
     /// bytes must be read because the journal has no current hash for them.
     Walked { files: usize, bytes_to_hash: u64 },
+    /// Progress: this many files looked at, this many bytes hashed so far.
+    Scanned { files: u64, hashed_bytes: u64 },
     /// A job was queued (or would be, in a dry run).
     Queued {
         root: &'a JournalPath,
@@ -394,6 +396,10 @@ pub fn scan(
                         }
                     }
                 };
+                on_event(ScanEvent::Scanned {
+                    files: i as u64 + 1,
+                    hashed_bytes: queue.summary.hashed_bytes,
+                });
                 if let Err(error) = queue.take(store, candidate, sha, on_event) {
                     if let Some(limit) = error.downcast_ref::<LimitReached>() {
                         queue.summary.stopped_at_limit = Some(limit.limit);

@@ -381,7 +381,7 @@ fn library_scan(env: &TestEnv, on_walked: impl FnOnce()) -> (ScanSummary, Vec<St
         ScanEvent::Warning { path, message } => {
             warnings.push(format!("{}: {message}", path.display()))
         }
-        ScanEvent::Queued { .. } => {}
+        ScanEvent::Queued { .. } | ScanEvent::Scanned { .. } => {}
     })
     .unwrap();
     (summary, warnings)

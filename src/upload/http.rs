@@ -73,6 +73,9 @@ pub struct Activity {
     last_ms: AtomicU64,
     /// Body bytes handed to the connection by this job, all attempts together.
     pub sent: AtomicU64,
+    /// The file offset reached: the start of the request under way plus
+    /// what it has handed over (or the local copy's length).
+    pub position: AtomicU64,
 }
 
 impl Default for Activity {
@@ -81,6 +84,7 @@ impl Default for Activity {
             started: Instant::now(),
             last_ms: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            position: AtomicU64::new(0),
         }
     }
 }
@@ -123,6 +127,7 @@ pub async fn within_idle<T>(
 
 /// `len` bytes of `path` from `offset`, as a streamed request body.
 pub fn file_body(path: PathBuf, offset: u64, len: u64, activity: Arc<Activity>) -> reqwest::Body {
+    activity.position.store(offset, Ordering::Relaxed);
     let stream = futures_util::stream::once(async move {
         let mut file = tokio::fs::File::open(&path).await?;
         file.seek(std::io::SeekFrom::Start(offset)).await?;
@@ -138,9 +143,9 @@ pub fn file_body(path: PathBuf, offset: u64, len: u64, activity: Arc<Activity>) 
     .flatten()
     .map(move |frame| {
         if let Ok(bytes) = &frame {
-            activity
-                .sent
-                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            let len = bytes.len() as u64;
+            activity.sent.fetch_add(len, Ordering::Relaxed);
+            activity.position.fetch_add(len, Ordering::Relaxed);
             activity.touch();
         }
         frame

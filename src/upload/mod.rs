@@ -42,7 +42,7 @@ use crate::job::{
     State,
 };
 use crate::local_folder::{LocalError, LocalFolder};
-use crate::report::{Event, Reporter, UploadSummary};
+use crate::report::{Event, Phase, Reporter, UploadSummary};
 use crate::store::{Durability, Store};
 
 pub use self::http::{is_secret_header, request_headers};
@@ -172,6 +172,33 @@ struct Run {
     /// Set by a 401/403 or a journal failure: no new job starts, and the
     /// run ends with this message.
     stopped_by: Mutex<Option<String>>,
+    /// The jobs in flight, sampled by `report_progress`.
+    active: Mutex<HashMap<JobId, (Job, Arc<Activity>)>>,
+}
+
+/// How often the jobs in flight are sampled for progress events; reporters
+/// throttle further (bars redraw at most 10 times a second, JSON once a
+/// second per job).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Emits a `Progress` event per job in flight, then a `Tick`, until aborted.
+async fn report_progress(run: Arc<Run>) {
+    let mut interval = tokio::time::interval(PROGRESS_EVERY);
+    loop {
+        interval.tick().await;
+        let active: Vec<(Job, u64)> = run
+            .active()
+            .values()
+            .map(|(job, activity)| (job.clone(), activity.position.load(Ordering::Relaxed)))
+            .collect();
+        for (job, offset) in &active {
+            run.reporter.event(Event::Progress {
+                job,
+                offset: *offset,
+            });
+        }
+        run.reporter.event(Event::Tick);
+    }
 }
 
 enum Outcome {
@@ -181,11 +208,13 @@ enum Outcome {
 }
 
 /// Processes the journal's processable jobs and returns the run's summary.
+/// Also returns the failures list: every failed job not yet retried or
+/// acknowledged, this run's and earlier ones.
 pub fn run(
     store: Store,
     settings: Settings,
     reporter: Arc<dyn Reporter>,
-) -> anyhow::Result<UploadSummary> {
+) -> anyhow::Result<(UploadSummary, Vec<Job>)> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -197,8 +226,9 @@ async fn run_async(
     store: Store,
     settings: Settings,
     reporter: Arc<dyn Reporter>,
-) -> anyhow::Result<UploadSummary> {
+) -> anyhow::Result<(UploadSummary, Vec<Job>)> {
     let started = Instant::now();
+    let failures = |store: &Store| store.select(Action::Retry).cloned().collect::<Vec<Job>>();
     let ids: Vec<JobId> = store
         .select(Action::Process)
         .filter(|job| {
@@ -214,12 +244,12 @@ async fn run_async(
             .filter(|job| job.state == State::Succeeded)
             .count() as u64;
         reporter.event(Event::NothingToDo { done_before });
+        let listed = failures(&store);
         let summary = UploadSummary {
-            failures_listed: store.select(Action::Retry).count() as u64,
+            failures_listed: listed.len() as u64,
             ..UploadSummary::default()
         };
-        reporter.event(Event::Summary(&summary));
-        return Ok(summary);
+        return Ok((summary, listed));
     }
     let client = http::client(settings.connect_timeout)?;
     let shared = Shared {
@@ -235,8 +265,19 @@ async fn run_async(
         reporter: reporter.clone(),
         cancel: cancel.clone(),
         stopped_by: Mutex::new(None),
+        active: Mutex::new(HashMap::new()),
     });
     let signals = tokio::spawn(watch_signals(cancel.clone(), reporter.clone()));
+    let (jobs, bytes) = {
+        let store = shared.lock();
+        let sizes = ids
+            .iter()
+            .filter_map(|id| store.job(id))
+            .map(|job| job.resource.size);
+        (ids.len() as u64, sizes.sum())
+    };
+    reporter.event(Event::RunStarted { jobs, bytes });
+    let progress = tokio::spawn(report_progress(run.clone()));
 
     let concurrency = run.settings.concurrency.max(1);
     let outcomes: Vec<Outcome> = futures_util::stream::iter(ids)
@@ -248,6 +289,7 @@ async fn run_async(
         .collect()
         .await;
     signals.abort();
+    progress.abort();
 
     let mut summary = UploadSummary {
         seconds: started.elapsed().as_secs_f64(),
@@ -268,10 +310,9 @@ async fn run_async(
     }
     let mut store = shared.lock();
     store.checkpoint()?;
-    summary.failures_listed = store.select(Action::Retry).count() as u64;
-    drop(store);
-    reporter.event(Event::Summary(&summary));
-    Ok(summary)
+    let listed = failures(&store);
+    summary.failures_listed = listed.len() as u64;
+    Ok((summary, listed))
 }
 
 /// First signal: cancel. Second: exit at once, as people expect of Ctrl-C.
@@ -460,6 +501,10 @@ impl Run {
         self.stopped_by().get_or_insert(message);
     }
 
+    fn active(&self) -> MutexGuard<'_, HashMap<JobId, (Job, Arc<Activity>)>> {
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     async fn job_inner(&self, id: &JobId) -> anyhow::Result<Outcome> {
         let job = self
             .shared
@@ -481,10 +526,13 @@ impl Run {
                 Route::Http(route) => self.http(route, job.clone(), &activity).await,
             }
         };
+        self.active()
+            .insert(id.clone(), (job.clone(), activity.clone()));
         let result = tokio::select! {
             result = transfer => result,
             _ = self.cancel.cancelled() => Err(Failure::Stopped),
         };
+        self.active().remove(id);
         let sent = activity.sent.load(Ordering::Relaxed);
         Ok(match result {
             Ok(response) => {
@@ -505,11 +553,15 @@ impl Run {
                     sent,
                 }
             }
-            Err(Failure::Stopped) => Outcome::Left,
+            Err(Failure::Stopped) => {
+                self.reporter.event(Event::Stopped { job: &job });
+                Outcome::Left
+            }
             Err(Failure::Credentials { message, .. }) => {
                 self.stop(format!(
                     "{message}; the server refused the credentials: check -H and FERRY_TOKEN"
                 ));
+                self.reporter.event(Event::Stopped { job: &job });
                 Outcome::Left
             }
             Err(Failure::Transient {
@@ -567,10 +619,20 @@ impl Run {
                 stop.store(true, Ordering::Relaxed);
             })
         };
-        let (id, resource, progress) = (job.id.clone(), job.resource.clone(), activity.clone());
+        let (owned, progress, reporter) = (job.clone(), activity.clone(), self.reporter.clone());
         let copied = tokio::task::spawn_blocking(move || {
-            let mut count = |offset| progress.sent.store(offset, Ordering::Relaxed);
-            folder.upload(&id, &resource, &mut count, &stop)
+            let mut count = |offset| {
+                progress.sent.store(offset, Ordering::Relaxed);
+                progress.position.store(offset, Ordering::Relaxed);
+                if offset == owned.resource.size {
+                    // The copy is whole; `upload` now hashes it.
+                    reporter.event(Event::Phase {
+                        job: &owned,
+                        phase: Phase::Verifying,
+                    });
+                }
+            };
+            folder.upload(&owned.id, &owned.resource, &mut count, &stop)
         })
         .await
         .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()));
@@ -699,6 +761,11 @@ impl Run {
             },
             None => {
                 let whole = adapter.creates_with(size, WHOLE_FILE_MAX);
+                let phase = match whole {
+                    true => Phase::Uploading { from: 0 },
+                    false => Phase::Creating,
+                };
+                self.reporter.event(Event::Phase { job, phase });
                 let created = adapter.create(&x, whole.then_some(size)).await?;
                 state.limits = state.limits.merge(created.limits);
                 if let Some(response) = created.done {
@@ -734,6 +801,11 @@ impl Run {
             .map(|s| s.url.clone())
             .unwrap_or_default();
         state.confirmed = state.confirmed.max(offset);
+        activity.position.store(offset, Ordering::Relaxed);
+        self.reporter.event(Event::Phase {
+            job,
+            phase: Phase::Uploading { from: offset },
+        });
         let mut stuck = 0;
         loop {
             unchanged(&job.resource)?;

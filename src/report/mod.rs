@@ -1,0 +1,375 @@
+//! What a run tells people and scripts, as uv does it: the scan and the
+//! upload engine emit `Event`s, and a `Reporter` decides how they look.
+//!
+//! Each audience gets its own reporter, chosen once in `reporter()`: bars at
+//! a terminal (`terminal`, the only place indicatif appears), plain lines for
+//! cron and logs (`lines`), JSON Lines for scripts (`json`), and a
+//! timestamped log file (`log_file`); `Tee` sends every event to several.
+//! Events carry only what the journal may hold too, so no credential can
+//! reach any of them. The texts people read are written once, here.
+
+mod json;
+mod lines;
+mod log_file;
+mod terminal;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::format::human_bytes;
+use crate::job::{Job, JobError};
+use crate::scan::ScanSummary;
+
+pub use json::SCHEMA_VERSION;
+
+/// One upload run's result.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct UploadSummary {
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Jobs left pending or registered (interrupted, or stopped by a credentials error).
+    pub left: u64,
+    /// Bytes of the files that succeeded.
+    pub bytes: u64,
+    /// Body bytes sent, resends included.
+    pub sent: u64,
+    pub seconds: f64,
+    pub interrupted: bool,
+    /// Failed jobs in the journal that nobody has retried or acknowledged yet.
+    pub failures_listed: u64,
+    /// What the scan before the upload left out (`sync` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scanned: Option<ScanCounts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
+}
+
+/// The scan's figures that belong in a sync's summary.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct ScanCounts {
+    /// Left out by a rule.
+    pub skipped: u64,
+    /// Same content as another file.
+    pub duplicates: u64,
+    /// Queued or uploaded by an earlier run.
+    pub already: u64,
+}
+
+/// Where an upload is at, as the per-job bar shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Asking the server for an upload session.
+    Creating,
+    /// Sending from this offset (resuming when it is not 0).
+    Uploading { from: u64 },
+    /// Checking the copy against the job's SHA-256 (local folders).
+    Verifying,
+}
+
+#[derive(Clone, Copy)]
+pub enum Event<'a> {
+    /// The walk is done: this many files to look at, this many bytes to hash.
+    Walked {
+        files: u64,
+        bytes_to_hash: u64,
+    },
+    /// Scan progress: files looked at so far and bytes hashed.
+    Scanned {
+        files: u64,
+        hashed_bytes: u64,
+    },
+    ScanWarning {
+        path: &'a Path,
+        message: &'a str,
+    },
+    Queued {
+        path: &'a Path,
+        size: u64,
+        sha256: &'a str,
+        dry_run: bool,
+    },
+    ScanSummary {
+        summary: &'a ScanSummary,
+        dry_run: bool,
+    },
+    /// The upload starts with this many jobs and bytes.
+    RunStarted {
+        jobs: u64,
+        bytes: u64,
+    },
+    /// No job to process.
+    NothingToDo {
+        done_before: u64,
+    },
+    Started {
+        job: &'a Job,
+        protocol: &'a str,
+    },
+    Phase {
+        job: &'a Job,
+        phase: Phase,
+    },
+    /// Sent up to `offset` (sampled a few times a second).
+    Progress {
+        job: &'a Job,
+        offset: u64,
+    },
+    /// After each round of `Progress` samples.
+    Tick,
+    Retrying {
+        job: &'a Job,
+        attempt: u32,
+        wait: Duration,
+        reason: &'a str,
+    },
+    /// The server lost the session: the upload starts again from 0.
+    Restarted {
+        job: &'a Job,
+        status: u16,
+    },
+    Succeeded {
+        job: &'a Job,
+        sent: u64,
+    },
+    Failed {
+        job: &'a Job,
+        error: &'a JobError,
+    },
+    /// An interruption stopped this job's transfer; it stays queued.
+    Stopped {
+        job: &'a Job,
+    },
+    Interrupting,
+    Summary(&'a UploadSummary),
+    /// One failed job on the failures list, after the summary.
+    FailureListed {
+        job: &'a Job,
+    },
+}
+
+pub trait Reporter: Send + Sync {
+    fn event(&self, event: Event<'_>);
+}
+
+/// How much people are told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// How progress is shown on stderr, decided once from the flags and the terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressStyle {
+    Bars,
+    Lines,
+    None,
+}
+
+/// Everything that decides a run's reporters.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub json: bool,
+    pub verbosity: Verbosity,
+    pub progress: ProgressStyle,
+    pub color: bool,
+    /// How often the lines reporter prints a progress line.
+    pub stats: Duration,
+    pub log_file: Option<PathBuf>,
+}
+
+/// The reporters this run's output asks for, behind one.
+pub fn reporter(output: &Output) -> anyhow::Result<Arc<dyn Reporter>> {
+    let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
+    if output.json {
+        reporters.push(Box::new(json::Json::new()));
+    }
+    // With --json, stderr still gets what people must see: errors and warnings.
+    let verbosity = if output.json {
+        Verbosity::Quiet
+    } else {
+        output.verbosity
+    };
+    if output.progress == ProgressStyle::Bars && verbosity > Verbosity::Quiet {
+        reporters.push(Box::new(terminal::Terminal::new(verbosity)));
+    } else {
+        let stats = (output.progress == ProgressStyle::Lines && verbosity > Verbosity::Quiet)
+            .then_some(output.stats);
+        reporters.push(Box::new(lines::Lines::new(verbosity, stats, output.color)));
+    }
+    if let Some(path) = &output.log_file {
+        reporters.push(Box::new(log_file::LogFile::open(path)?));
+    }
+    Ok(Arc::new(Tee(reporters)))
+}
+
+/// Every event to each reporter in turn.
+struct Tee(Vec<Box<dyn Reporter>>);
+
+impl Reporter for Tee {
+    fn event(&self, event: Event<'_>) {
+        for reporter in &self.0 {
+            reporter.event(event);
+        }
+    }
+}
+
+/// A job error in one line, with its HTTP status when the message lacks it.
+pub fn error_text(error: &JobError) -> String {
+    match error.status {
+        Some(status) if !error.message.contains(&format!("HTTP {status}")) => {
+            format!("{} (HTTP {status})", error.message)
+        }
+        _ => error.message.clone(),
+    }
+}
+
+fn rate_text(bytes: u64, seconds: f64) -> String {
+    if seconds > 0.0 {
+        format!("{}/s", human_bytes((bytes as f64 / seconds) as u64))
+    } else {
+        "- B/s".to_owned()
+    }
+}
+
+pub fn summary_text(summary: &UploadSummary) -> String {
+    let mut text = format!(
+        "uploaded {} files ({}) in {:.1} s, {}",
+        summary.succeeded,
+        human_bytes(summary.bytes),
+        summary.seconds,
+        rate_text(summary.sent, summary.seconds)
+    );
+    if let Some(scanned) = summary.scanned {
+        text.push_str(&format!(
+            "; {} skipped, {} duplicates, {} already queued or uploaded",
+            scanned.skipped, scanned.duplicates, scanned.already
+        ));
+    }
+    text.push_str(&format!("; {} failed", summary.failed));
+    if summary.left > 0 {
+        text.push_str(&format!(", {} left for the next run", summary.left));
+    }
+    text
+}
+
+pub fn scan_summary_text(summary: &ScanSummary, dry_run: bool) -> String {
+    let verb = if dry_run { "would queue" } else { "queued" };
+    format!(
+        "scanned {} files: {verb} {} ({}), {} duplicates, {} already queued or uploaded, {} skipped by rule, {} warnings; hashed {} files ({} at {}), {} unchanged{}",
+        summary.seen,
+        summary.queued,
+        human_bytes(summary.queued_bytes),
+        summary.duplicates,
+        summary.known,
+        summary.skipped,
+        summary.warnings,
+        summary.hashed,
+        human_bytes(summary.hashed_bytes),
+        rate_text(summary.hashed_bytes, summary.hash_seconds),
+        summary.unchanged,
+        if summary.superseded > 0 {
+            format!(", {} superseded", summary.superseded)
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// A job as the failures list shows it: ID, path, reason, attempts.
+fn failure_line(job: &Job) -> String {
+    let reason = job
+        .error
+        .as_ref()
+        .map_or("no reason recorded".to_owned(), error_text);
+    let attempts = match job.attempts {
+        1 => "1 attempt".to_owned(),
+        n => format!("{n} attempts"),
+    };
+    format!(
+        "  {}  {}  {reason} ({attempts})",
+        job.id.short(),
+        job.resource.source().display()
+    )
+}
+
+/// The text lines people read for an event, at a verbosity; `None` when
+/// the event says nothing at that level. Failures, warnings and the failures
+/// list show even when quiet.
+pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
+    let normal = verbosity >= Verbosity::Normal;
+    let verbose = verbosity >= Verbosity::Verbose;
+    match event {
+        Event::ScanWarning { path, message } => {
+            Some(format!("warning: {}: {message}", path.display()))
+        }
+        Event::ScanSummary { summary, dry_run } if normal || summary.warnings > 0 => {
+            Some(scan_summary_text(summary, *dry_run))
+        }
+        Event::Failed { job, error } => Some(format!(
+            "failed: {}: {}",
+            job.resource.path.display(),
+            error_text(error)
+        )),
+        Event::Restarted { job, status } if normal => Some(format!(
+            "{}: the server no longer has the upload session (HTTP {status}); starting again from 0",
+            job.resource.path.display()
+        )),
+        Event::Retrying {
+            job,
+            attempt,
+            wait,
+            reason,
+        } if normal => Some(format!(
+            "retrying {} in {:.1} s (attempt {}): {reason}",
+            job.resource.path.display(),
+            wait.as_secs_f64(),
+            attempt + 1
+        )),
+        Event::Started { job, protocol } if verbose => Some(format!(
+            "started {} ({}, {protocol}{})",
+            job.resource.path.display(),
+            human_bytes(job.resource.size),
+            match &job.session {
+                Some(session) if session.offset > 0 =>
+                    format!(", resuming at {}", human_bytes(session.offset)),
+                _ => String::new(),
+            }
+        )),
+        Event::Succeeded { job, .. } if normal => Some(format!(
+            "uploaded {} ({})",
+            job.resource.path.display(),
+            human_bytes(job.resource.size)
+        )),
+        Event::Stopped { job } if verbose => Some(format!(
+            "stopped {}; it resumes on the next run",
+            job.resource.path.display()
+        )),
+        Event::Interrupting => Some(
+            "interrupted: stopping the uploads in flight (press Ctrl-C again to exit at once)"
+                .to_owned(),
+        ),
+        Event::NothingToDo { done_before } if normal => Some(format!(
+            "nothing to upload: no pending jobs ({done_before} jobs already finished)"
+        )),
+        Event::Summary(summary) => {
+            let failed = summary.failed > 0 || summary.stopped_by.is_some();
+            let happened = summary.succeeded + summary.failed + summary.left > 0;
+            let mut text = ((normal && happened) || failed || summary.failures_listed > 0)
+                .then(|| summary_text(summary))?;
+            if summary.failures_listed > 0 {
+                text.push_str(&format!(
+                    "\n{} failed jobs on the failures list (ID, file, reason, attempts); `ferry retry --all` or `ferry retry ID...` queues them again, `ferry ack --failed` takes them off:",
+                    summary.failures_listed
+                ));
+            }
+            Some(text)
+        }
+        Event::FailureListed { job } => Some(failure_line(job)),
+        _ => None,
+    }
+}

@@ -1,0 +1,184 @@
+//! Bars at a terminal, with indicatif: a scan bar while the scan walks and
+//! hashes, then a total bar (files, bytes, rate, ETA) under one bar per
+//! active job (name, bytes, rate, state). A finished job's bar goes away; a
+//! failed one leaves a line. Drawing is capped at 10 frames a second, so the
+//! bars cost little CPU however fast events come. Text lines are printed
+//! above the bars so they never tear them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::lines::Tally;
+use super::{Event, Phase, Reporter, Verbosity, text};
+use crate::format::human_bytes;
+use crate::job::Job;
+
+/// Redraws per second, at most.
+const FRAMES_PER_SECOND: u8 = 10;
+
+pub struct Terminal {
+    verbosity: Verbosity,
+    multi: MultiProgress,
+    bars: Mutex<Bars>,
+}
+
+#[derive(Default)]
+struct Bars {
+    scan: Option<ProgressBar>,
+    total: Option<ProgressBar>,
+    jobs: HashMap<String, ProgressBar>,
+    tally: Tally,
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .expect("the templates are fixed")
+        .progress_chars("=> ")
+}
+
+/// The file's name, as the job bar shows it.
+fn name(job: &Job) -> String {
+    job.resource.path.as_path().file_name().map_or_else(
+        || job.resource.path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
+impl Terminal {
+    pub fn new(verbosity: Verbosity) -> Terminal {
+        Terminal {
+            verbosity,
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(
+                FRAMES_PER_SECOND,
+            )),
+            bars: Mutex::new(Bars::default()),
+        }
+    }
+
+    /// A line above the bars (or plainly, when indicatif found no terminal).
+    fn say(&self, line: &str) {
+        if self.multi.is_hidden() || self.multi.println(line).is_err() {
+            eprintln!("{line}");
+        }
+    }
+
+    fn update_total(bars: &Bars) {
+        if let Some(total) = &bars.total {
+            total.set_prefix(format!("{}/{} files", bars.tally.done, bars.tally.jobs));
+            total.set_position(bars.tally.position());
+        }
+    }
+
+    fn job_bar(&self, bars: &mut Bars, job: &Job) -> ProgressBar {
+        if let Some(bar) = bars.jobs.get(job.id.as_str()) {
+            return bar.clone();
+        }
+        let bar = ProgressBar::new(job.resource.size).with_style(style(
+            "  {msg:28!} [{bar:24.green/white}] {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12}  {prefix}",
+        ));
+        bar.set_message(name(job));
+        let bar = match &bars.total {
+            Some(total) => self.multi.insert_before(total, bar),
+            None => self.multi.add(bar),
+        };
+        bars.jobs.insert(job.id.as_str().to_owned(), bar.clone());
+        bar
+    }
+
+    fn end_job(bars: &mut Bars, job: &Job) {
+        if let Some(bar) = bars.jobs.remove(job.id.as_str()) {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Reporter for Terminal {
+    fn event(&self, event: Event<'_>) {
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        bars.tally.see(&event);
+        match event {
+            Event::Walked { files, .. } => {
+                let bar = ProgressBar::new(files).with_style(style(
+                    "scanning [{bar:30.cyan/white}] {pos}/{len} files, {msg} hashed, {elapsed}",
+                ));
+                bar.set_message("0 B");
+                bars.scan = Some(self.multi.add(bar));
+            }
+            Event::Scanned {
+                files,
+                hashed_bytes,
+            } => {
+                if let Some(bar) = &bars.scan {
+                    bar.set_position(files);
+                    bar.set_message(human_bytes(hashed_bytes));
+                }
+            }
+            Event::ScanSummary { .. } => {
+                if let Some(bar) = bars.scan.take() {
+                    bar.finish_and_clear();
+                }
+            }
+            Event::RunStarted { bytes, .. } => {
+                let bar = ProgressBar::new(bytes).with_style(style(
+                    "{prefix:>14} [{bar:40.cyan/white}] {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12}  ETA {eta}",
+                ));
+                bars.total = Some(self.multi.add(bar));
+                Self::update_total(&bars);
+            }
+            Event::Started { job, .. } => {
+                let bar = self.job_bar(&mut bars, job);
+                bar.set_prefix("starting");
+                if let Some(session) = &job.session {
+                    bar.set_position(session.offset);
+                }
+            }
+            Event::Phase { job, phase } => {
+                let bar = self.job_bar(&mut bars, job);
+                bar.set_prefix(match phase {
+                    Phase::Creating => "creating".to_owned(),
+                    Phase::Uploading { from: 0 } => "uploading".to_owned(),
+                    Phase::Uploading { from } => {
+                        format!("resuming at {}", human_bytes(from))
+                    }
+                    Phase::Verifying => "verifying".to_owned(),
+                });
+                if let Phase::Uploading { from } = phase {
+                    bar.set_position(from);
+                }
+            }
+            Event::Progress { job, offset } => {
+                if let Some(bar) = bars.jobs.get(job.id.as_str()) {
+                    bar.set_position(offset);
+                }
+            }
+            Event::Tick => Self::update_total(&bars),
+            Event::Retrying { job, wait, .. } => {
+                let bar = self.job_bar(&mut bars, job);
+                bar.set_prefix(format!("retrying in {:.0} s", wait.as_secs_f64().ceil()));
+            }
+            Event::Succeeded { job, .. } | Event::Failed { job, .. } | Event::Stopped { job } => {
+                Self::end_job(&mut bars, job);
+                Self::update_total(&bars);
+            }
+            Event::Summary(_) | Event::NothingToDo { .. } => {
+                for (_, bar) in bars.jobs.drain() {
+                    bar.finish_and_clear();
+                }
+                if let Some(total) = bars.total.take() {
+                    total.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+        drop(bars);
+        // The bar going away says a job finished; a line each is for -v.
+        if matches!(event, Event::Succeeded { .. }) && self.verbosity < Verbosity::Verbose {
+            return;
+        }
+        if let Some(line) = text(&event, self.verbosity) {
+            self.say(&line);
+        }
+    }
+}
