@@ -1,0 +1,475 @@
+//! What each audience sees: bars under a real pseudo-terminal, plain lines
+//! without escape codes in a pipe, JSON lines that match README's schema,
+//! silence with `--quiet`, the failures list, `--failed-list` and
+//! `--log-file`, and the documented exit codes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::fault_proxy::{Fault, FaultProxy};
+use crate::http::Server;
+use crate::upload::{free_port, run_ok, write_big};
+use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
+
+const MIB: u64 = 1 << 20;
+
+/// Runs `command` under a pseudo-terminal; returns its exit code and
+/// everything it printed (stdout and stderr share the terminal).
+fn under_pty(env: &TestEnv, command: &Command) -> (i32, String) {
+    let out = env.path().join(format!("pty-{}.out", fastrand::u32(..)));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pty_run.py");
+    let status = Command::new("python3")
+        .arg(script)
+        .arg(&out)
+        .arg(command.get_program())
+        .args(command.get_args())
+        .env_clear()
+        .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env("TERM", "xterm-256color")
+        .current_dir(command.get_current_dir().unwrap())
+        .status()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&std::fs::read(&out).unwrap()).into_owned();
+    (status.code().unwrap(), printed)
+}
+
+/// Three 4 MiB files, two at a time through a proxy passing 8 MiB/s: about
+/// 1.5 s, long enough for bars to be drawn many times.
+fn slow_upload(env: &TestEnv) -> (Server, FaultProxy, PathBuf) {
+    let source = env.path().join("media");
+    for n in 1..=3 {
+        write_big(&source.join(format!("clip-{n}.mov")), (4 * MIB) as usize, n);
+    }
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let proxy = FaultProxy::start_throttled(server.address, &[], Some(8 * MIB));
+    (server, proxy, source)
+}
+
+fn sync_command(env: &TestEnv, source: &Path, proxy: &FaultProxy, extra: &[&str]) -> Command {
+    let mut command = env.ferry();
+    command
+        .arg("sync")
+        .arg(source)
+        .args(["--to", &format!("http://{}/files/", proxy.address)])
+        .args(["-j", "2", "--chunk-size", "1M"])
+        .args(extra);
+    command
+}
+
+#[test]
+fn at_a_terminal_bars_are_drawn_for_the_scan_the_total_and_each_job() {
+    let env = TestEnv::new();
+    let (_server, proxy, source) = slow_upload(&env);
+    let (code, printed) = under_pty(&env, &sync_command(&env, &source, &proxy, &[]));
+    assert_eq!(code, 0, "{printed}");
+    // Cursor movement and line erasing: indicatif redrawing in place.
+    assert!(
+        printed.contains("\x1b[2K") || printed.contains("\x1b[1A"),
+        "{printed:?}"
+    );
+    assert!(printed.contains("/3 files"), "no total bar: {printed:?}");
+    assert!(printed.contains("ETA"), "{printed:?}");
+    assert!(printed.contains("clip-1.mov"), "no job bar: {printed:?}");
+    assert!(
+        printed.contains("uploading") || printed.contains("creating"),
+        "no job state: {printed:?}"
+    );
+    assert!(printed.contains("MiB/s"), "{printed:?}");
+    // Colour is on at a terminal: the bars' ANSI colours appear.
+    assert!(
+        printed.contains("\x1b[36m") || printed.contains("\x1b[32m"),
+        "{printed:?}"
+    );
+    assert!(
+        printed.contains("uploaded 3 files (12.0 MiB)"),
+        "{printed:?}"
+    );
+
+    // NO_COLOR keeps the bars but drops the colours.
+    let env2 = TestEnv::new();
+    let source2 = env2.path().join("media");
+    write_big(&source2.join("one.mov"), (4 * MIB) as usize, 9);
+    let mut command = sync_command(&env2, &source2, &proxy, &[]);
+    command.env("NO_COLOR", "1");
+    let (code, printed) = under_pty(&env2, &command);
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("one.mov"), "{printed:?}");
+    for color in ["\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[36m", "\x1b[37m"] {
+        assert!(!printed.contains(color), "{color:?} in {printed:?}");
+    }
+}
+
+#[test]
+fn quiet_prints_nothing_on_a_clean_run_even_at_a_terminal() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(1, 5000));
+    let dest = env.path().join("backup");
+    let output = run_ok(
+        env.ferry()
+            .args(["-q", "sync"])
+            .arg(&source)
+            .arg("--to")
+            .arg(&dest),
+    );
+    assert_eq!(
+        (stdout_of(&output), stderr_of(&output)),
+        (String::new(), String::new())
+    );
+
+    write_file(&source.join("b.jpg"), &content(2, 5000));
+    let mut command = env.ferry();
+    command
+        .args(["-q", "sync"])
+        .arg(&source)
+        .arg("--to")
+        .arg(&dest);
+    let (code, printed) = under_pty(&env, &command);
+    assert_eq!((code, printed.as_str()), (0, ""));
+    assert_eq!(std::fs::read(dest.join("b.jpg")).unwrap(), content(2, 5000));
+}
+
+#[test]
+fn without_a_terminal_there_are_lines_and_no_escape_code_at_all() {
+    let env = TestEnv::new();
+    let (_server, proxy, source) = slow_upload(&env);
+    let log = env.path().join("ferry.log");
+    let output = run_ok(
+        sync_command(&env, &source, &proxy, &["--stats", "300ms"])
+            .arg("--log-file")
+            .arg(&log)
+            .env("TERM", "xterm-256color"),
+    );
+    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains('\x1b'), "escape code in {text:?}");
+    }
+    assert_eq!(stdout, "");
+    for n in 1..=3 {
+        assert!(
+            stderr.contains(&format!("uploaded clip-{n}.mov (4.0 MiB)")),
+            "{stderr}"
+        );
+    }
+    let progress = stderr
+        .lines()
+        .filter(|l| l.starts_with("progress: "))
+        .count();
+    assert!(progress >= 2, "{stderr}");
+    assert!(stderr.contains("/3 files, "), "{stderr}");
+    assert!(stderr.contains("uploaded 3 files (12.0 MiB)"), "{stderr}");
+    assert!(
+        stderr.contains("; 0 skipped, 0 duplicates, 0 already queued or uploaded; 0 failed"),
+        "{stderr}"
+    );
+
+    // The log has timestamped lines, each job's start among them (-v level).
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let started = logged.lines().filter(|l| l.contains(" started ")).count();
+    assert_eq!(started, 3, "{logged}");
+    for line in logged.lines() {
+        let stamp = line.split(' ').next().unwrap();
+        assert!(humantime::parse_rfc3339(stamp).is_ok(), "{line}");
+        assert!(!line.contains('\x1b'), "{line:?}");
+    }
+}
+
+/// README's "JSON events" table: type → field → (JSON types, optional).
+fn documented_schema() -> BTreeMap<String, BTreeMap<String, (Vec<String>, bool)>> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("## JSON events")
+        .nth(1)
+        .expect("a JSON events section");
+    let mut schema = BTreeMap::new();
+    for row in section.lines().take_while(|l| !l.starts_with("## ")) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        if !row.starts_with("| `") || cells.len() < 2 {
+            continue;
+        }
+        let name = cells[0]
+            .trim_start_matches("| ")
+            .trim_matches('`')
+            .to_owned();
+        let mut fields = BTreeMap::new();
+        for item in cells[1]
+            .trim_end_matches(" |")
+            .split(", ")
+            .filter(|s| !s.is_empty() && *s != "—")
+        {
+            let (field, types) = item.split_once(' ').unwrap_or_else(|| panic!("{item}"));
+            let optional = field.ends_with('?');
+            let field = field.trim_end_matches('?').trim_matches('`').to_owned();
+            let types = types.split('/').map(str::to_owned).collect();
+            fields.insert(field, (types, optional));
+        }
+        schema.insert(name, fields);
+    }
+    assert!(schema.len() >= 15, "{schema:?}");
+    schema
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// Checks every line of a `--json` run against the schema; returns the types seen.
+fn validate(
+    stdout: &str,
+    schema: &BTreeMap<String, BTreeMap<String, (Vec<String>, bool)>>,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    for (n, line) in stdout.lines().enumerate() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {n}: {e}: {line}"));
+        let object = value
+            .as_object()
+            .unwrap_or_else(|| panic!("not an object: {line}"));
+        let kind = object["type"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no type: {line}"));
+        let fields = schema
+            .get(kind)
+            .unwrap_or_else(|| panic!("type {kind} is not documented: {line}"));
+        if n == 0 {
+            assert_eq!(kind, "start", "{line}");
+            assert_eq!(object["schema"], ferry::report::SCHEMA_VERSION);
+        }
+        for (field, value) in object.iter().filter(|(k, _)| *k != "type") {
+            let (types, _) = fields
+                .get(field)
+                .unwrap_or_else(|| panic!("{kind}.{field} is not documented: {line}"));
+            let actual = json_type(value);
+            let allowed = types
+                .iter()
+                .any(|t| t == actual || (t == "number" && actual == "integer"));
+            assert!(
+                allowed,
+                "{kind}.{field} is {actual}, documented as {types:?}: {line}"
+            );
+        }
+        for (field, (_, optional)) in fields {
+            assert!(
+                *optional || object.contains_key(field),
+                "{kind}.{field} missing: {line}"
+            );
+        }
+        seen.push(kind.to_owned());
+    }
+    seen
+}
+
+#[test]
+fn json_lines_match_the_documented_schema() {
+    let schema = documented_schema();
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_big(&source.join("big.mov"), (6 * MIB) as usize, 4);
+    write_file(&source.join("small.jpg"), &content(5, 3000));
+    write_file(&source.join("gone.jpg"), &content(6, 3000));
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let faults = [Fault::Pass, Fault::Status(503)];
+    let proxy = FaultProxy::start_throttled(server.address, &faults, Some(4 * MIB));
+    let url = format!("http://{}/files/", proxy.address);
+
+    let scanned = run_ok(
+        env.ferry()
+            .args(["--json", "scan"])
+            .arg(&source)
+            .args(["--to", &url]),
+    );
+    let mut seen = validate(&stdout_of(&scanned), &schema);
+    std::fs::remove_file(source.join("gone.jpg")).unwrap();
+    let failed_list = env.path().join("failed.txt");
+    let uploaded = env
+        .ferry()
+        .args([
+            "--json",
+            "upload",
+            "-j",
+            "1",
+            "--chunk-size",
+            "1M",
+            "--failed-list",
+        ])
+        .arg(&failed_list)
+        .output()
+        .unwrap();
+    assert_eq!(uploaded.status.code(), Some(3), "{}", stderr_of(&uploaded));
+    seen.extend(validate(&stdout_of(&uploaded), &schema));
+    let again = env.ferry().args(["--json", "upload"]).output().unwrap();
+    seen.extend(validate(&stdout_of(&again), &schema));
+    let seen: BTreeSet<String> = seen.into_iter().collect();
+    for kind in [
+        "start",
+        "scan_walked",
+        "scan_progress",
+        "queued",
+        "scan_summary",
+        "upload_started",
+        "job_started",
+        "phase",
+        "progress",
+        "retrying",
+        "succeeded",
+        "failed",
+        "upload_summary",
+        "failure",
+        "nothing_to_do",
+    ] {
+        assert!(seen.contains(kind), "no {kind} event in {seen:?}");
+    }
+    // Human text went to stderr: the failure, not JSON.
+    assert!(
+        stderr_of(&uploaded).contains("failed: gone.jpg: "),
+        "{}",
+        stderr_of(&uploaded)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&failed_list).unwrap(),
+        format!("{}\n", source.join("gone.jpg").display())
+    );
+}
+
+#[test]
+fn the_failures_list_names_id_path_reason_and_attempts_and_how_to_retry_or_acknowledge() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("kept.jpg"), &content(1, 3000));
+    write_file(&source.join("gone.jpg"), &content(2, 3000));
+    let dest = env.path().join("backup");
+    run_ok(
+        env.ferry()
+            .args(["-q", "scan"])
+            .arg(&source)
+            .arg("--to")
+            .arg(&dest),
+    );
+    std::fs::remove_file(source.join("gone.jpg")).unwrap();
+    let output = env.ferry().args(["-q", "upload"]).output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let id = env
+        .store()
+        .jobs()
+        .iter()
+        .find(|job| job.error.is_some())
+        .unwrap()
+        .id
+        .clone();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines[0].starts_with("failed: gone.jpg: "), "{stderr}");
+    assert!(lines[1].starts_with("uploaded 1 files"), "{stderr}");
+    assert!(
+        lines[2].contains("ferry retry --all") && lines[2].contains("ferry ack --failed"),
+        "{stderr}"
+    );
+    let entry = format!("  {}  {}  ", id.short(), source.join("gone.jpg").display());
+    assert!(
+        lines[3].starts_with(&entry) && lines[3].ends_with("(1 attempt)"),
+        "{stderr}"
+    );
+    assert_eq!(lines.len(), 4, "{stderr}");
+
+    // The list stays until acknowledged; then the run is clean and silent.
+    let again = env.ferry().args(["-q", "upload"]).output().unwrap();
+    assert_eq!(again.status.code(), Some(3));
+    assert!(stderr_of(&again).contains(&entry));
+    run_ok(env.ferry().args(["-q", "ack", "--failed"]));
+    let clean = run_ok(env.ferry().args(["-q", "upload"]));
+    assert_eq!(stderr_of(&clean), "");
+}
+
+/// One place that shows every documented exit code, and that README and
+/// the man page list them all.
+#[test]
+fn each_exit_code_is_documented_and_earned() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(1, 3000));
+    let dest = env.path().join("backup");
+    let code = |command: &mut Command| command.output().unwrap().status.code().unwrap();
+
+    assert_eq!(
+        code(
+            env.ferry()
+                .args(["-q", "sync"])
+                .arg(&source)
+                .arg("--to")
+                .arg(&dest)
+        ),
+        0
+    );
+    let closed = format!("http://127.0.0.1:{}/files/", free_port());
+    write_file(&source.join("b.jpg"), &content(2, 3000));
+    assert_eq!(
+        code(
+            env.ferry()
+                .args(["-q", "sync"])
+                .arg(&source)
+                .args(["--to", &closed])
+        ),
+        1
+    );
+    assert_eq!(code(env.ferry().args(["sync", "--no-such-flag"])), 2);
+    run_ok(env.ferry().args(["-q", "cancel", "--pending"]));
+    write_file(&source.join("c.jpg"), &content(3, 3000));
+    run_ok(
+        env.ferry()
+            .args(["-q", "scan"])
+            .arg(&source)
+            .arg("--to")
+            .arg(&dest),
+    );
+    std::fs::remove_file(source.join("c.jpg")).unwrap();
+    assert_eq!(code(env.ferry().args(["-q", "upload"])), 3);
+    let holder = env.store();
+    assert_eq!(code(env.ferry().args(["-q", "ack", "--failed"])), 4);
+    drop(holder);
+
+    // 130: SIGINT while a slow upload runs.
+    let env = TestEnv::new();
+    let (_server, proxy, slow) = slow_upload(&env);
+    let mut child = env
+        .ferry()
+        .args(["-q", "sync"])
+        .arg(&slow)
+        .args([
+            "--to",
+            &format!("http://{}/files/", proxy.address),
+            "-j",
+            "1",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let man = std::fs::read_to_string(root.join("man/ferry.1")).unwrap();
+    for code in ["0", "1", "2", "3", "4", "130"] {
+        assert!(
+            readme.contains(&format!("| {code} |")),
+            "README lacks exit code {code}"
+        );
+        assert!(
+            man.contains(&format!("\n  {code} ")),
+            "man page lacks exit code {code}"
+        );
+    }
+}
