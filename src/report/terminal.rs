@@ -57,16 +57,16 @@ impl Terminal {
         }
     }
 
-    /// A line above the bars (or plainly, when indicatif found no terminal).
+    /// A line above the bars: they are cleared, the line printed, and they
+    /// are drawn again below it, so a line wider than the terminal cannot
+    /// leave stale frames behind.
     fn say(&self, line: &str) {
-        if self.multi.is_hidden() || self.multi.println(line).is_err() {
-            eprintln!("{line}");
-        }
+        self.multi.suspend(|| eprintln!("{line}"));
     }
 
     fn update_total(bars: &Bars) {
         if let Some(total) = &bars.total {
-            total.set_prefix(format!("{}/{} files", bars.tally.done, bars.tally.jobs));
+            total.set_prefix(format!("total: {}/{} files", bars.tally.done, bars.tally.jobs));
             total.set_position(bars.tally.position());
         }
     }
@@ -76,13 +76,15 @@ impl Terminal {
             return bar.clone();
         }
         let bar = ProgressBar::new(job.resource.size).with_style(style(
-            "  {msg:28!} [{bar:24.green/white}] {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12}  {prefix}",
+            "  {msg:24!} {prefix:20!} {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12} [{wide_bar:.green/white}]",
         ));
-        bar.set_message(name(job));
+        // Added before anything is set: a bar not yet in the MultiProgress
+        // would draw itself on stderr, leaving a stray line.
         let bar = match &bars.total {
             Some(total) => self.multi.insert_before(total, bar),
             None => self.multi.add(bar),
         };
+        bar.set_message(name(job));
         bars.jobs.insert(job.id.as_str().to_owned(), bar.clone());
         bar
     }
@@ -101,10 +103,11 @@ impl Reporter for Terminal {
         match event {
             Event::Walked { files, .. } => {
                 let bar = ProgressBar::new(files).with_style(style(
-                    "scanning [{bar:30.cyan/white}] {pos}/{len} files, {msg} hashed, {elapsed}",
+                    "scanning {pos}/{len} files, {msg} hashed [{wide_bar:.cyan/white}]",
                 ));
+                let bar = self.multi.add(bar);
                 bar.set_message("0 B");
-                bars.scan = Some(self.multi.add(bar));
+                bars.scan = Some(bar);
             }
             Event::Scanned {
                 files,
@@ -122,7 +125,7 @@ impl Reporter for Terminal {
             }
             Event::RunStarted { bytes, .. } => {
                 let bar = ProgressBar::new(bytes).with_style(style(
-                    "{prefix:>14} [{bar:40.cyan/white}] {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12}  ETA {eta}",
+                    "  {prefix:<45} {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12} [{wide_bar:.cyan/white}] ETA {eta}",
                 ));
                 bars.total = Some(self.multi.add(bar));
                 Self::update_total(&bars);
