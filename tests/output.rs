@@ -164,6 +164,20 @@ fn without_a_terminal_there_are_lines_and_no_escape_code_at_all() {
         "{stderr}"
     );
 
+    // --progress none: no line per job and no progress line, the summary only.
+    let quiet_source = env.path().join("more");
+    write_file(&quiet_source.join("d.jpg"), &content(8, 3000));
+    let none = run_ok(
+        env.ferry()
+            .args(["sync", "--progress", "none", "--stats", "1ms"])
+            .arg(&quiet_source)
+            .arg("--to")
+            .arg(env.path().join("backup")),
+    );
+    let lines: Vec<String> = stderr_of(&none).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("scanned 1 files") && lines[1].starts_with("uploaded 1 files"));
+
     // The log has timestamped lines, each job's start among them (-v level).
     let logged = std::fs::read_to_string(&log).unwrap();
     let started = logged.lines().filter(|l| l.contains(" started ")).count();

@@ -12,6 +12,8 @@ pub struct Lines {
     verbosity: Verbosity,
     /// Print a progress line this often; `None` for no progress lines.
     stats: Option<Duration>,
+    /// A line per finished job (`--progress lines`), or only failures (`none`).
+    per_job: bool,
     color: bool,
     tally: Mutex<Tally>,
 }
@@ -74,10 +76,11 @@ impl Tally {
 }
 
 impl Lines {
-    pub fn new(verbosity: Verbosity, stats: Option<Duration>, color: bool) -> Lines {
+    pub fn new(verbosity: Verbosity, stats: Option<Duration>, per_job: bool, color: bool) -> Lines {
         Lines {
             verbosity,
             stats,
+            per_job,
             color,
             tally: Mutex::new(Tally::default()),
         }
@@ -113,6 +116,10 @@ impl Reporter for Lines {
                     eprintln!("{}", tally.line());
                 }
             }
+        }
+        let quiet_success = !self.per_job && self.verbosity < Verbosity::Verbose;
+        if quiet_success && matches!(event, Event::Succeeded { .. }) {
+            return;
         }
         if let Some(line) = text(&event, self.verbosity) {
             eprintln!("{}", self.paint(line));

@@ -197,9 +197,14 @@ pub fn reporter(output: &Output) -> anyhow::Result<Arc<dyn Reporter>> {
     if output.progress == ProgressStyle::Bars && verbosity > Verbosity::Quiet {
         reporters.push(Box::new(terminal::Terminal::new(verbosity)));
     } else {
-        let stats = (output.progress == ProgressStyle::Lines && verbosity > Verbosity::Quiet)
-            .then_some(output.stats);
-        reporters.push(Box::new(lines::Lines::new(verbosity, stats, output.color)));
+        let lines = output.progress != ProgressStyle::None;
+        let stats = (lines && verbosity > Verbosity::Quiet).then_some(output.stats);
+        reporters.push(Box::new(lines::Lines::new(
+            verbosity,
+            stats,
+            lines,
+            output.color,
+        )));
     }
     if let Some(path) = &output.log_file {
         reporters.push(Box::new(log_file::LogFile::open(path)?));

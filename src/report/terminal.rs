@@ -66,7 +66,10 @@ impl Terminal {
 
     fn update_total(bars: &Bars) {
         if let Some(total) = &bars.total {
-            total.set_prefix(format!("total: {}/{} files", bars.tally.done, bars.tally.jobs));
+            total.set_prefix(format!(
+                "total: {}/{} files",
+                bars.tally.done, bars.tally.jobs
+            ));
             total.set_position(bars.tally.position());
         }
     }
