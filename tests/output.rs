@@ -355,21 +355,25 @@ fn json_lines_match_the_documented_schema() {
     );
 }
 
+/// Queues `source` for `dest`, then deletes `name`: its job will fail.
+fn queue_then_delete(env: &TestEnv, source: &Path, dest: &Path, name: &str) {
+    run_ok(
+        env.ferry()
+            .args(["-q", "scan"])
+            .arg(source)
+            .arg("--to")
+            .arg(dest),
+    );
+    std::fs::remove_file(source.join(name)).unwrap();
+}
+
 #[test]
 fn the_failures_list_names_id_path_reason_and_attempts_and_how_to_retry_or_acknowledge() {
     let env = TestEnv::new();
     let source = env.path().join("media");
     write_file(&source.join("kept.jpg"), &content(1, 3000));
     write_file(&source.join("gone.jpg"), &content(2, 3000));
-    let dest = env.path().join("backup");
-    run_ok(
-        env.ferry()
-            .args(["-q", "scan"])
-            .arg(&source)
-            .arg("--to")
-            .arg(&dest),
-    );
-    std::fs::remove_file(source.join("gone.jpg")).unwrap();
+    queue_then_delete(&env, &source, &env.path().join("backup"), "gone.jpg");
     let output = env.ferry().args(["-q", "upload"]).output().unwrap();
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
@@ -438,14 +442,7 @@ fn each_exit_code_is_documented_and_earned() {
     assert_eq!(code(env.ferry().args(["sync", "--no-such-flag"])), 2);
     run_ok(env.ferry().args(["-q", "cancel", "--pending"]));
     write_file(&source.join("c.jpg"), &content(3, 3000));
-    run_ok(
-        env.ferry()
-            .args(["-q", "scan"])
-            .arg(&source)
-            .arg("--to")
-            .arg(&dest),
-    );
-    std::fs::remove_file(source.join("c.jpg")).unwrap();
+    queue_then_delete(&env, &source, &dest, "c.jpg");
     assert_eq!(code(env.ferry().args(["-q", "upload"])), 3);
     let holder = env.store();
     assert_eq!(code(env.ferry().args(["-q", "ack", "--failed"])), 4);
