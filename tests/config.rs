@@ -174,14 +174,19 @@ fn a_configured_secret_from_an_env_var_is_sent_and_never_recorded() {
             .env("HOME_TOKEN", TOKEN)
             .env("FERRY_TOKEN", "token-for-another-server")
             .arg("--json")
+            .arg("--log-file")
+            .arg(env.path().join("ferry.log"))
             .arg("sync")
             .arg(&source)
             .args(["--to", "home"]),
     );
     assert_eq!(std::fs::read(dest.join("a.jpg")).unwrap(), content(7, 9000));
     let journal = std::fs::read_to_string(env.journal()).unwrap();
+    let log = std::fs::read_to_string(env.path().join("ferry.log")).unwrap();
+    assert!(log.contains("started a.jpg"), "{log}");
     for text in [
         &journal,
+        &log,
         &stdout_of(&output),
         &stderr_of(&output),
         &server.log(),
