@@ -1,7 +1,10 @@
-//! Resolved settings: decided once from the command line and the environment.
+//! Resolved settings: decided once from the command line, the environment
+//! and the config file.
 //!
 //! As in fd and ripgrep, clap's structs are turned into one `Config` before any
-//! work starts, so the work code never asks where a setting came from.
+//! work starts, so the work code never asks where a setting came from. clap
+//! says which flags were typed or came from their variables; only the others
+//! take the config file's values (flag, then env var, then file, then default).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;

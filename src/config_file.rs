@@ -24,11 +24,23 @@ pub fn default_path() -> Option<PathBuf> {
         .map(|dirs| dirs.config_dir().join("config.toml"))
 }
 
-#[derive(Debug)]
 pub struct ConfigFile {
     pub path: PathBuf,
     text: String,
     pub destinations: BTreeMap<String, NamedDestination>,
+}
+
+/// Names only: the text and the headers may hold secrets.
+impl std::fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigFile")
+            .field("path", &self.path)
+            .field(
+                "destinations",
+                &self.destinations.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 #[derive(Deserialize)]
