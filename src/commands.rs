@@ -61,14 +61,14 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
         .filter(|job| args.state.is_empty() || args.state.contains(&job.state))
         .filter(|job| args.action.is_none_or(|action| action.selects(job)))
         .collect();
-    if config.json {
+    if config.json() {
         for job in listed {
             print_json_line(job)?;
         }
         return Ok(());
     }
     if listed.is_empty() {
-        if !config.quiet {
+        if !config.quiet() {
             eprintln!("no jobs match");
         }
         return Ok(());
@@ -151,7 +151,7 @@ pub fn status(config: &Config) -> anyhow::Result<()> {
         holding_limit: store.holding_limit(),
         job_limit: config.job_limit,
     };
-    if config.json {
+    if config.json() {
         return print_json_line(&report);
     }
     let row = |name: &str, tally: &Tally| {
@@ -218,14 +218,14 @@ struct Changed<'a> {
 }
 
 fn report_changes(config: &Config, verb: &str, ids: &[JobId]) -> anyhow::Result<()> {
-    if config.json {
+    if config.json() {
         return print_json_line(&Changed {
             action: verb,
             changed: ids.len(),
             ids,
         });
     }
-    if !config.quiet {
+    if !config.quiet() {
         match ids.len() {
             0 => println!("no jobs to {verb}"),
             1 => println!("{verb}: 1 job"),
@@ -333,7 +333,7 @@ fn scan_with(
         } => {
             let full = root.as_path().join(path.as_path());
             // What a dry run would queue is its result: stdout, for people.
-            if args.dry_run && !config.json && !config.quiet {
+            if args.dry_run && !config.json() && !config.quiet() {
                 println!("would queue {} ({})", full.display(), human_bytes(size));
             }
             reporter.event(Event::Queued {
@@ -414,21 +414,14 @@ fn upload_jobs(
 /// (empty when nothing failed, so a script never reads a stale list).
 fn write_failed_list(path: &std::path::Path, failures: &[Job]) -> anyhow::Result<()> {
     use std::os::unix::ffi::OsStrExt;
-    let mut text = Vec::new();
-    for job in failures {
-        text.extend_from_slice(job.resource.source().as_os_str().as_bytes());
-        text.push(b'\n');
-    }
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => std::path::Path::new("."),
-    };
-    let failed =
-        |error: std::io::Error| anyhow::anyhow!("--failed-list {}: {error}", path.display());
-    let mut file = tempfile::NamedTempFile::new_in(folder).map_err(failed)?;
-    file.write_all(&text).map_err(failed)?;
-    file.persist(path).map_err(|error| failed(error.error))?;
-    Ok(())
+    crate::atomic_file::write(path, ".ferry-failed-", |out| {
+        for job in failures {
+            out.write_all(job.resource.source().as_os_str().as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+    .map_err(|(at, error)| anyhow::anyhow!("--failed-list: {}: {error}", at.display()))
 }
 
 /// `ferry sync`: scan, then upload the destination's jobs.
@@ -473,7 +466,7 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
     if destination.protocol == Protocol::Local {
         let folder = std::path::Path::new(&destination.url);
         let writable = tempfile::tempfile_in(folder).is_ok();
-        if config.json {
+        if config.json() {
             print_json_line(&serde_json::json!({
                 "url": destination.url, "auto_picks": "local", "writable": writable
             }))?;
@@ -499,7 +492,7 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
         &destination.url,
         &config.request_headers(&args.credentials, name)?,
     )?;
-    if config.json {
+    if config.json() {
         print_json_line(&report)?;
     } else {
         let or_none = |items: Vec<String>| {

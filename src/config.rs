@@ -25,8 +25,6 @@ use crate::store::OpenOptions;
 pub struct Config {
     pub journal: PathBuf,
     pub wait_lock: Option<Duration>,
-    pub json: bool,
-    pub quiet: bool,
     pub job_limit: usize,
     /// Who the output is for, decided once: terminal, colour, verbosity.
     pub output: crate::report::Output,
@@ -75,13 +73,21 @@ impl Config {
         Ok(Config {
             journal,
             wait_lock: global.wait_lock,
-            json: global.json,
-            quiet: global.quiet,
             job_limit: global.job_limit,
             output: output(global),
             file,
             given,
         })
+    }
+
+    /// `--json`: records and events on stdout for scripts.
+    pub fn json(&self) -> bool {
+        self.output.json
+    }
+
+    /// `-q`: nothing on success.
+    pub fn quiet(&self) -> bool {
+        self.output.verbosity == crate::report::Verbosity::Quiet
     }
 
     pub fn open_options(&self) -> OpenOptions {

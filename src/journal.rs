@@ -332,39 +332,11 @@ impl Journal {
     }
 }
 
-/// Writes a whole file the way cargo does: temp file beside it, fsync, rename,
-/// then fsync the directory so that the rename itself is durable.
+/// Replaces a journal file atomically (see `atomic_file`).
 fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
 ) -> Result<(), JournalError> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::Builder::new()
-        .prefix(".ferry-journal-")
-        .tempfile_in(dir)
-        .map_err(io_error(dir))?;
-    {
-        let mut out = BufWriter::new(temp.as_file());
-        fill(&mut out).map_err(io_error(temp.path()))?;
-        out.flush().map_err(io_error(temp.path()))?;
-    }
-    temp.as_file().sync_all().map_err(io_error(temp.path()))?;
-    temp.persist(path).map_err(|error| JournalError::Io {
-        path: path.to_owned(),
-        source: error.error,
-    })?;
-    sync_dir(dir).map_err(io_error(dir))
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(())
+    crate::atomic_file::write(path, ".ferry-journal-", fill)
+        .map_err(|(path, source)| JournalError::Io { path, source })
 }

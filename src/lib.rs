@@ -3,6 +3,7 @@
 //! The binary is thin (`main.rs`): parse with `cli`, resolve into `config`,
 //! run here, and map the error to an exit code with `error`.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{Event, Reporter, Verbosity, rate_text, text};
+use super::{Event, Reporter, Tally, Verbosity, rate_text, text};
 use crate::format::human_bytes;
 
 pub struct Lines {
@@ -15,62 +15,28 @@ pub struct Lines {
     /// A line per finished job (`--progress lines`), or only failures (`none`).
     per_job: bool,
     color: bool,
-    tally: Mutex<Tally>,
+    progress: Mutex<Progress>,
 }
 
-/// The run's totals, kept from the events for the progress line.
+/// The totals and when the last progress line was printed.
 #[derive(Default)]
-pub struct Tally {
-    pub started: Option<Instant>,
-    pub jobs: u64,
-    pub bytes: u64,
-    pub done: u64,
-    pub done_bytes: u64,
-    /// Offsets of the jobs in flight.
-    pub active: std::collections::HashMap<String, u64>,
+struct Progress {
+    tally: Tally,
     last_line: Option<Instant>,
 }
 
-impl Tally {
-    /// Keeps the totals up to date; every reporter that shows totals uses it.
-    pub fn see(&mut self, event: &Event<'_>) {
-        match *event {
-            Event::RunStarted { jobs, bytes } => {
-                self.started = Some(Instant::now());
-                self.jobs = jobs;
-                self.bytes = bytes;
-            }
-            Event::Progress { job, offset } => {
-                self.active.insert(job.id.as_str().to_owned(), offset);
-            }
-            Event::Succeeded { job, .. } => {
-                self.active.remove(job.id.as_str());
-                self.done += 1;
-                self.done_bytes += job.resource.size;
-            }
-            Event::Failed { job, .. } | Event::Stopped { job } => {
-                self.active.remove(job.id.as_str());
-                self.done += 1;
-            }
-            _ => {}
-        }
-    }
-
-    /// Bytes finished or in flight.
-    pub fn position(&self) -> u64 {
-        self.done_bytes + self.active.values().sum::<u64>()
-    }
-
+impl Progress {
     fn line(&self) -> String {
-        let seconds = self.started.map_or(0.0, |at| at.elapsed().as_secs_f64());
+        let tally = &self.tally;
+        let seconds = tally.started.map_or(0.0, |at| at.elapsed().as_secs_f64());
         format!(
             "progress: {}/{} files, {} of {}, {}, {} uploading",
-            self.done,
-            self.jobs,
-            human_bytes(self.position()),
-            human_bytes(self.bytes),
-            rate_text(self.position(), seconds),
-            self.active.len()
+            tally.done,
+            tally.jobs,
+            human_bytes(tally.position()),
+            human_bytes(tally.bytes),
+            rate_text(tally.position(), seconds),
+            tally.active.len()
         )
     }
 }
@@ -82,7 +48,7 @@ impl Lines {
             stats,
             per_job,
             color,
-            tally: Mutex::new(Tally::default()),
+            progress: Mutex::new(Progress::default()),
         }
     }
 
@@ -104,16 +70,16 @@ impl Lines {
 impl Reporter for Lines {
     fn event(&self, event: Event<'_>) {
         if let Some(interval) = self.stats {
-            let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
-            tally.see(&event);
+            let mut progress = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+            progress.tally.see(&event);
             if matches!(event, Event::Tick) {
-                let due = tally
+                let due = progress
                     .last_line
-                    .or(tally.started)
+                    .or(progress.tally.started)
                     .is_some_and(|at| at.elapsed() >= interval);
                 if due {
-                    tally.last_line = Some(Instant::now());
-                    eprintln!("{}", tally.line());
+                    progress.last_line = Some(Instant::now());
+                    eprintln!("{}", progress.line());
                 }
             }
         }

@@ -15,7 +15,7 @@ mod terminal;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -220,6 +220,50 @@ impl Reporter for Tee {
         for reporter in &self.0 {
             reporter.event(event);
         }
+    }
+}
+
+/// A run's totals, kept from the events, for the reporters that show them
+/// (the progress line, the total bar).
+#[derive(Default)]
+pub struct Tally {
+    pub started: Option<Instant>,
+    pub jobs: u64,
+    pub bytes: u64,
+    pub done: u64,
+    pub done_bytes: u64,
+    /// Offsets of the jobs in flight.
+    pub active: std::collections::HashMap<String, u64>,
+}
+
+impl Tally {
+    /// Keeps the totals up to date; every reporter that shows totals uses it.
+    pub fn see(&mut self, event: &Event<'_>) {
+        match *event {
+            Event::RunStarted { jobs, bytes } => {
+                self.started = Some(Instant::now());
+                self.jobs = jobs;
+                self.bytes = bytes;
+            }
+            Event::Progress { job, offset } => {
+                self.active.insert(job.id.as_str().to_owned(), offset);
+            }
+            Event::Succeeded { job, .. } => {
+                self.active.remove(job.id.as_str());
+                self.done += 1;
+                self.done_bytes += job.resource.size;
+            }
+            Event::Failed { job, .. } | Event::Stopped { job } => {
+                self.active.remove(job.id.as_str());
+                self.done += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// Bytes finished or in flight.
+    pub fn position(&self) -> u64 {
+        self.done_bytes + self.active.values().sum::<u64>()
     }
 }
 

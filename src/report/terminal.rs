@@ -10,8 +10,7 @@ use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::lines::Tally;
-use super::{Event, Phase, Reporter, Verbosity, text};
+use super::{Event, Phase, Reporter, Tally, Verbosity, text};
 use crate::format::human_bytes;
 use crate::job::Job;
 
