@@ -10,9 +10,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ferry::job::{Destination, JobId, MediaKind, Protocol, Resource, Session};
-use ferry::paths::JournalPath;
-use ferry::store::{Durability, OpenOptions, Store};
+use ferry::journal::job::{Destination, JobId, MediaKind, Protocol, Resource, Session};
+use ferry::journal::paths::JournalPath;
+use ferry::journal::store::{Durability, OpenOptions, Store};
 
 const JOBS: usize = 100_000;
 

@@ -3,7 +3,7 @@
 //! Work code returns `anyhow::Error`; the few errors that mean something to a
 //! script (usage, a locked journal) are typed so this module can find them.
 
-use crate::journal_lock::LockedError;
+use crate::journal::lock::LockedError;
 
 pub const SUCCESS: u8 = 0;
 pub const RUNTIME_ERROR: u8 = 1;

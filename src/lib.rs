@@ -3,29 +3,18 @@
 //! The binary is thin (`main.rs`): parse with `cli`, resolve into `config`,
 //! run here, and map the error to an exit code with `error`.
 
-pub mod atomic_file;
 pub mod cli;
-pub mod commands;
 pub mod config;
-pub mod config_file;
+pub mod digest;
 pub mod error;
-pub mod filter;
 pub mod format;
-pub mod generate;
-pub mod hash;
-pub mod job;
 pub mod journal;
-pub mod journal_lock;
-pub mod local_folder;
-pub mod media;
-pub mod paths;
 pub mod placement;
 pub mod report;
 pub mod scan;
 pub mod serve;
-pub mod store;
 pub mod upload;
-pub mod upload_store;
+pub mod wire;
 
 use cli::{Cli, Command};
 use config::Config;
@@ -36,17 +25,17 @@ use config::Config;
 pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
     let config = || Config::resolve(&cli.global, config::given_flags(matches));
     match &cli.command {
-        Command::Sync(args) => return commands::sync(&config()?, args),
-        Command::Scan(args) => return commands::scan(&config()?, args),
-        Command::Upload(args) => return commands::upload(&config()?, args),
-        Command::Jobs(args) => commands::jobs(&config()?, args)?,
-        Command::Status => commands::status(&config()?)?,
-        Command::Retry(args) => commands::retry(&config()?, args)?,
-        Command::Ack(args) => commands::ack(&config()?, args)?,
-        Command::Cancel(args) => commands::cancel(&config()?, args)?,
-        Command::Probe(args) => return commands::probe(&config()?, args),
+        Command::Sync(args) => return cli::commands::sync(&config()?, args),
+        Command::Scan(args) => return cli::commands::scan(&config()?, args),
+        Command::Upload(args) => return cli::commands::upload(&config()?, args),
+        Command::Jobs(args) => cli::commands::jobs(&config()?, args)?,
+        Command::Status => cli::commands::status(&config()?)?,
+        Command::Retry(args) => cli::commands::retry(&config()?, args)?,
+        Command::Ack(args) => cli::commands::ack(&config()?, args)?,
+        Command::Cancel(args) => cli::commands::cancel(&config()?, args)?,
+        Command::Probe(args) => return cli::commands::probe(&config()?, args),
         Command::Serve(args) => return serve::run(config::serve_settings(args)?),
-        Command::Generate(args) => generate::generate(&args.dir)?,
+        Command::Generate(args) => cli::generate::generate(&args.dir)?,
     }
     Ok(error::SUCCESS)
 }

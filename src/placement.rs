@@ -11,7 +11,7 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use crate::hash::{self, FileStat};
+use crate::digest::{self, FileStat};
 
 /// Names starting with this are the receiver's own; clients may not use them.
 pub const STATE_PREFIX: &str = ".ferry-";
@@ -97,9 +97,9 @@ fn same_content(path: &Path, sha256: &str) -> io::Result<bool> {
     if !meta.is_file() {
         return Ok(false);
     }
-    match hash::sha256_file(path, &FileStat::of(&meta)) {
+    match digest::sha256_file(path, &FileStat::of(&meta)) {
         Ok(existing) => Ok(existing == sha256),
-        Err(hash::HashError::Io(error)) => Err(error),
+        Err(digest::HashError::Io(error)) => Err(error),
         Err(_) => Ok(false),
     }
 }
@@ -198,7 +198,7 @@ mod tests {
         let path = dir.join(format!(".ferry-part-{}", fastrand::u64(..)));
         std::fs::write(&path, bytes).unwrap();
         let sha =
-            hash::sha256_file(&path, &FileStat::of(&std::fs::metadata(&path).unwrap())).unwrap();
+            digest::sha256_file(&path, &FileStat::of(&std::fs::metadata(&path).unwrap())).unwrap();
         (path, sha)
     }
 

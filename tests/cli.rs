@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use ferry::job::{ErrorClass, JobError, JobId, Response, State};
-use ferry::store::Durability;
+use ferry::journal::job::{ErrorClass, JobError, JobId, Response, State};
+use ferry::journal::store::Durability;
 
 use crate::util::{TestEnv, destination, resource, stderr_of, stdout_of};
 
@@ -23,7 +23,7 @@ fn seed(env: &TestEnv) -> Vec<JobId> {
         store
             .apply(&id, Durability::Lazy, |job| match state {
                 State::Pending => Ok(()),
-                State::Registered => job.register(ferry::job::Session {
+                State::Registered => job.register(ferry::journal::job::Session {
                     url: "http://127.0.0.1:9/files/r".into(),
                     offset: 10,
                     protocol: None,
@@ -47,7 +47,7 @@ fn seed(env: &TestEnv) -> Vec<JobId> {
 }
 
 fn state_of(env: &TestEnv, id: &JobId) -> (State, bool) {
-    let store = ferry::store::Store::open_read_only(&env.journal()).unwrap();
+    let store = ferry::journal::store::Store::open_read_only(&env.journal()).unwrap();
     let job = store.job(id).unwrap();
     (job.state, job.is_acknowledged())
 }

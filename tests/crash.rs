@@ -12,8 +12,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ferry::job::JobId;
-use ferry::store::{Durability, OpenOptions, Store};
+use ferry::journal::job::JobId;
+use ferry::journal::store::{Durability, OpenOptions, Store};
 
 use crate::util::{TestEnv, destination, resource};
 

@@ -1,6 +1,6 @@
 //! Every transition and every action's selection, the refused ones included.
 
-use ferry::job::{
+use ferry::journal::job::{
     Action, Destination, ErrorClass, Job, JobError, Protocol, Response, Session, State,
 };
 
@@ -74,7 +74,7 @@ fn job_in(situation: Situation) -> Job {
 
 type Operation = (
     &'static str,
-    fn(&mut Job) -> Result<(), ferry::job::TransitionError>,
+    fn(&mut Job) -> Result<(), ferry::journal::job::TransitionError>,
 );
 
 fn operations() -> Vec<Operation> {

@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use ferry::job::{ErrorClass, Job, JobError, JobId, Response, Session, State};
+use ferry::journal::job::{ErrorClass, Job, JobError, JobId, Response, Session, State};
+use ferry::journal::paths::JournalPath;
+use ferry::journal::store::{Durability, LimitReached, OpenOptions, Record, SelectError, Store};
 use ferry::journal::{self, Journal, JournalError};
-use ferry::paths::JournalPath;
-use ferry::store::{Durability, LimitReached, OpenOptions, Record, SelectError, Store};
 
 use crate::util::{TestEnv, create_jobs, destination, resource};
 

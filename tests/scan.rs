@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ferry::job::{Destination, Protocol, State};
+use ferry::journal::job::{Destination, Protocol, State};
+use ferry::journal::store::{OpenOptions, Store};
 use ferry::scan::{ScanEvent, ScanOptions, ScanSummary};
-use ferry::store::{OpenOptions, Store};
 use sha2::{Digest, Sha256};
 
 use crate::util::{TestEnv, content, stderr_of, stdout_of, without_root_privileges, write_file};
@@ -293,7 +293,7 @@ fn a_changed_file_gets_a_new_job_and_supersedes_the_pending_one() {
     assert_eq!(summary["superseded"], 1, "{summary}");
     let store = Store::open_read_only(&env.journal()).unwrap();
     let by_path = |path: &str, sha: &[u8]| {
-        let sha = ferry::hash::hex(&Sha256::digest(sha));
+        let sha = ferry::digest::hex(&Sha256::digest(sha));
         store
             .jobs()
             .iter()
@@ -361,7 +361,7 @@ fn library_scan(env: &TestEnv, on_walked: impl FnOnce()) -> (ScanSummary, Vec<St
     let options = ScanOptions {
         roots: vec![photos(env)],
         destination: Destination::new(dest(env), Protocol::Local),
-        filter: ferry::filter::FilterOptions {
+        filter: ferry::scan::filter::FilterOptions {
             default_excludes: true,
             ..Default::default()
         },
@@ -448,7 +448,7 @@ fn a_file_over_4_gib_is_hashed_correctly() {
         left -= n as u64;
     }
     expected.update(b"tail!");
-    let expected = ferry::hash::hex(&expected.finalize());
+    let expected = ferry::digest::hex(&expected.finalize());
 
     let (code, summary, stderr) = scan_json(&env, &[]);
     assert_eq!(code, 0, "{stderr}");

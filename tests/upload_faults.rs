@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use ferry::job::State;
+use ferry::journal::job::State;
 
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
@@ -20,8 +20,8 @@ fn scan(env: &TestEnv, source: &Path, to: &str) {
     run_ok(env.ferry().arg("scan").arg(source).args(["--to", to]));
 }
 
-fn only_job(env: &TestEnv) -> ferry::job::Job {
-    let store = ferry::store::Store::open_read_only(&env.journal()).unwrap();
+fn only_job(env: &TestEnv) -> ferry::journal::job::Job {
+    let store = ferry::journal::store::Store::open_read_only(&env.journal()).unwrap();
     assert_eq!(store.jobs().len(), 1);
     store.jobs()[0].clone()
 }
@@ -396,7 +396,7 @@ fn registered_then_killed(env: &TestEnv, name: &str) -> String {
     let session = (0..400)
         .find_map(|_| {
             std::thread::sleep(Duration::from_millis(20));
-            let store = ferry::store::Store::open_read_only(&env.journal()).unwrap();
+            let store = ferry::journal::store::Store::open_read_only(&env.journal()).unwrap();
             let job = store
                 .jobs()
                 .iter()
@@ -494,7 +494,7 @@ fn a_second_sync_on_the_same_journal_exits_4_naming_the_holder() {
     assert_same_tree(&source, &dest);
 }
 
-fn only_job_if_any(env: &TestEnv) -> Option<ferry::job::Job> {
-    let store = ferry::store::Store::open_read_only(&env.journal()).ok()?;
+fn only_job_if_any(env: &TestEnv) -> Option<ferry::journal::job::Job> {
+    let store = ferry::journal::store::Store::open_read_only(&env.journal()).ok()?;
     store.jobs().first().cloned()
 }

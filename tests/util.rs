@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ferry::job::{Destination, MediaKind, Protocol, Resource};
-use ferry::paths::JournalPath;
-use ferry::store::{Durability, OpenOptions, Store};
+use ferry::journal::job::{Destination, MediaKind, Protocol, Resource};
+use ferry::journal::paths::JournalPath;
+use ferry::journal::store::{Durability, OpenOptions, Store};
 use std::process::Command;
 use tempfile::TempDir;
 
@@ -102,7 +102,7 @@ pub fn content(n: u32, len: usize) -> Vec<u8> {
 }
 
 /// Queues `n` pending jobs named `0.jpg`, `1.jpg`, … (not synced).
-pub fn create_jobs(store: &mut Store, n: u64) -> Vec<ferry::job::JobId> {
+pub fn create_jobs(store: &mut Store, n: u64) -> Vec<ferry::journal::job::JobId> {
     (0..n)
         .map(|i| {
             store

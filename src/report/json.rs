@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::{Event, Phase, Reporter, UploadSummary, error_text};
-use crate::job::{Job, JobError, Response};
+use crate::journal::job::{Job, JobError, Response};
 use crate::scan::ScanSummary;
 
 /// Bumped when a field is removed or changes meaning; new fields and new

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::format::human_bytes;
-use crate::job::{Job, JobError};
+use crate::journal::job::{Job, JobError};
 use crate::scan::ScanSummary;
 
 pub use json::SCHEMA_VERSION;

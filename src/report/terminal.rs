@@ -12,7 +12,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Event, Phase, Reporter, Tally, Verbosity, text};
 use crate::format::human_bytes;
-use crate::job::Job;
+use crate::journal::job::Job;
 
 /// Redraws per second, at most.
 const FRAMES_PER_SECOND: u8 = 10;

@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use sha1::Digest;
 
 use super::writers::WriterGuard;
-use crate::upload_store::{Appender, UploadError};
+use crate::serve::store::{Appender, UploadError};
 
 /// A client that sends nothing for this long has gone away.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);

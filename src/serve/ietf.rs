@@ -20,8 +20,9 @@ use serde_json::json;
 
 use super::body::{self, Ended};
 use super::writers::WriterGuard;
-use super::{Reply, Server, blocking, choose_relative, fields, store_error};
-use crate::upload_store::{Completed, Upload, UploadError};
+use super::{Reply, Server, blocking, choose_relative, store_error};
+use crate::serve::store::{Completed, Upload, UploadError};
+use crate::wire;
 
 const SUPPORTED: [u64; 5] = [3, 5, 6, 7, 8];
 const PARTIAL_UPLOAD: &str = "application/partial-upload";
@@ -39,7 +40,7 @@ impl Default for Interop {
 impl Interop {
     /// The version a request speaks; `None` when it speaks no IETF at all.
     pub fn of(headers: &HeaderMap) -> Result<Option<Interop>, Reply> {
-        match fields::integer(headers, "Upload-Draft-Interop-Version")? {
+        match wire::integer(headers, "Upload-Draft-Interop-Version")? {
             Some(version) if SUPPORTED.contains(&version) => Ok(Some(Interop(version))),
             Some(version) => Err(Reply::error(
                 StatusCode::BAD_REQUEST,
@@ -71,7 +72,7 @@ impl Interop {
     /// Whether the request completes the upload; the field is required.
     fn read_complete(self, headers: &HeaderMap) -> Result<bool, Reply> {
         let incomplete_field = self.0 == 3;
-        match fields::boolean(headers, self.complete_field())? {
+        match wire::boolean(headers, self.complete_field())? {
             Some(flag) => Ok(flag != incomplete_field),
             None => Err(Reply::error(
                 StatusCode::BAD_REQUEST,
@@ -277,10 +278,10 @@ async fn create_upload(
     interop: Interop,
 ) -> Result<Reply, Reply> {
     let complete = interop.read_complete(headers)?;
-    let metadata = fields::parse_metadata(headers)?;
+    let metadata = wire::parse_metadata(headers)?;
     let relative = choose_relative(target, &metadata, headers)?;
-    let content_length = fields::integer(headers, "Content-Length")?;
-    let declared = fields::integer(headers, "Upload-Length")?;
+    let content_length = wire::integer(headers, "Content-Length")?;
+    let declared = wire::integer(headers, "Upload-Length")?;
     let length = match (declared, content_length.filter(|_| complete)) {
         (Some(declared), Some(implied)) if declared != implied => {
             return Err(inconsistent_length(&format!(
@@ -290,7 +291,7 @@ async fn create_upload(
         (declared, implied) => declared.or(implied),
     };
     check_limits(server, interop, length, content_length)?;
-    let sha256 = fields::sha256_digest(headers, "Repr-Digest")?;
+    let sha256 = wire::sha256_digest(headers, "Repr-Digest")?;
     let whole = complete && content_length.is_some() && content_length == length;
     let info = blocking(|| {
         server
@@ -356,19 +357,18 @@ async fn append(
     id: &str,
     interop: Interop,
 ) -> Result<Reply, Reply> {
-    if interop.announces_limits() && fields::media_type(headers).as_deref() != Some(PARTIAL_UPLOAD)
-    {
+    if interop.announces_limits() && wire::media_type(headers).as_deref() != Some(PARTIAL_UPLOAD) {
         return Err(Reply::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("appends need Content-Type: {PARTIAL_UPLOAD}"),
         ));
     }
-    let claimed = fields::integer(headers, "Upload-Offset")?
+    let claimed = wire::integer(headers, "Upload-Offset")?
         .ok_or_else(|| Reply::error(StatusCode::BAD_REQUEST, "the append has no Upload-Offset"))?;
     let complete = interop.read_complete(headers)?;
-    let content_length = fields::integer(headers, "Content-Length")?;
-    let declared = fields::integer(headers, "Upload-Length")?;
-    let sha256 = fields::sha256_digest(headers, "Repr-Digest")?;
+    let content_length = wire::integer(headers, "Content-Length")?;
+    let declared = wire::integer(headers, "Upload-Length")?;
+    let sha256 = wire::sha256_digest(headers, "Repr-Digest")?;
 
     let mut guard = server.writers.take_over(id).await;
     let upload = server.lookup(id).map_err(|lookup| lookup.reply(id))?;

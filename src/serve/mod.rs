@@ -18,9 +18,9 @@
 //! `POST` with `Upload-Complete: ?0`).
 
 mod body;
-pub(crate) mod fields;
 mod ietf;
 mod plain;
+pub mod store;
 mod tus;
 mod writers;
 
@@ -37,8 +37,9 @@ use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 
 use crate::format::human_bytes;
-use crate::job::Timestamp;
-use crate::upload_store::{Completed, Upload, UploadError, UploadInfo, UploadStore};
+use crate::journal::job::Timestamp;
+use crate::serve::store::{Completed, Upload, UploadError, UploadInfo, UploadStore};
+use crate::wire;
 use writers::Writers;
 
 /// Where uploads are created; tus clients use it as their endpoint.
@@ -142,8 +143,8 @@ impl Reply {
     }
 }
 
-impl From<fields::BadField> for Reply {
-    fn from(error: fields::BadField) -> Reply {
+impl From<wire::BadField> for Reply {
+    fn from(error: wire::BadField) -> Reply {
         Reply::error(StatusCode::BAD_REQUEST, error)
     }
 }
@@ -175,7 +176,7 @@ impl Lookup {
 
 impl Server {
     fn location(&self, headers: &HeaderMap, id: &str) -> String {
-        let host = fields::text(headers, "Host")
+        let host = wire::text(headers, "Host")
             .map(str::to_owned)
             .unwrap_or_else(|| self.settings.listen.to_string());
         format!("http://{host}{UPLOADS_PREFIX}{id}")
@@ -249,13 +250,13 @@ impl Server {
     /// on later `HEAD`s: where it landed and what it hashes to.
     fn completed_headers(reply: Reply, completed: &Completed) -> Reply {
         reply
-            .header("Ferry-Path", fields::encode_path(&completed.placed))
-            .header("Repr-Digest", fields::repr_digest(&completed.sha256))
+            .header("Ferry-Path", wire::encode_path(&completed.placed))
+            .header("Repr-Digest", wire::repr_digest(&completed.sha256))
     }
 
     fn check_token(&self, headers: &HeaderMap) -> Option<Reply> {
         let token = self.settings.token.as_ref()?;
-        let presented = fields::text(headers, "Authorization")
+        let presented = wire::text(headers, "Authorization")
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(str::trim);
         match presented {
@@ -370,7 +371,7 @@ fn choose_relative(
     };
     let named = || {
         from_metadata(&["relativePath", "relative_path", "path"])
-            .or_else(|| fields::disposition_filename(headers))
+            .or_else(|| wire::disposition_filename(headers))
             .or_else(|| from_metadata(&["filename", "name"]))
     };
     let relative = match target {

@@ -12,7 +12,8 @@ use hyper::body::Incoming;
 use hyper::{HeaderMap, StatusCode};
 
 use super::body::{self, Ended};
-use super::{Reply, Server, blocking, choose_relative, fields, store_error};
+use super::{Reply, Server, blocking, choose_relative, store_error};
+use crate::wire;
 
 pub async fn put(server: &Server, headers: &HeaderMap, body: &mut Incoming, target: &str) -> Reply {
     put_file(server, headers, body, target)
@@ -27,7 +28,7 @@ async fn put_file(
     target: &str,
 ) -> Result<Reply, Reply> {
     let relative = choose_relative(target, &BTreeMap::new(), headers)?;
-    let content_length = fields::integer(headers, "Content-Length")?;
+    let content_length = wire::integer(headers, "Content-Length")?;
     let max_size = server.settings.max_size;
     if let (Some(length), Some(max)) = (content_length, max_size)
         && length > max
@@ -37,9 +38,9 @@ async fn put_file(
             format!("{length} bytes exceed the server's maximum of {max}"),
         ));
     }
-    let sha256 = match fields::sha256_digest(headers, "Repr-Digest")? {
+    let sha256 = match wire::sha256_digest(headers, "Repr-Digest")? {
         Some(digest) => Some(digest),
-        None => fields::sha256_digest(headers, "Content-Digest")?,
+        None => wire::sha256_digest(headers, "Content-Digest")?,
     };
     let info = blocking(|| {
         server

@@ -13,8 +13,9 @@ use hyper::{HeaderMap, Method, StatusCode};
 
 use super::body::{self, ChunkDigest, Ended};
 use super::writers::WriterGuard;
-use super::{Reply, Server, blocking, choose_relative, fields, store_error};
-use crate::upload_store::{Upload, UploadError};
+use super::{Reply, Server, blocking, choose_relative, store_error};
+use crate::serve::store::{Upload, UploadError};
+use crate::wire;
 
 const VERSION: &str = "1.0.0";
 const EXTENSIONS: &str =
@@ -38,7 +39,7 @@ pub fn capabilities(server: &Server, reply: Reply) -> Reply {
 }
 
 fn check_version(headers: &HeaderMap) -> Result<(), Reply> {
-    match fields::text(headers, "Tus-Resumable") {
+    match wire::text(headers, "Tus-Resumable") {
         Some(VERSION) => Ok(()),
         other => Err(Reply::error(
             StatusCode::PRECONDITION_FAILED,
@@ -60,7 +61,7 @@ fn expires(server: &Server, reply: Reply, upload: &Upload) -> Reply {
 
 /// The chunk checksum a request announces, ready to be computed.
 fn chunk_checksum(headers: &HeaderMap) -> Result<Option<(ChunkDigest, Vec<u8>)>, Reply> {
-    let Some((algorithm, expected)) = fields::tus_checksum(headers)? else {
+    let Some((algorithm, expected)) = wire::tus_checksum(headers)? else {
         return Ok(None);
     };
     match ChunkDigest::new(&algorithm) {
@@ -88,7 +89,7 @@ async fn write_chunk(
     let mut checksum = chunk_checksum(headers)?;
     let settings = &server.settings;
     if let (Some(content), Some(length)) = (
-        fields::integer(headers, "Content-Length")?,
+        wire::integer(headers, "Content-Length")?,
         upload.info.length,
     ) && upload.offset + content > length
     {
@@ -192,8 +193,8 @@ async fn create_upload(
     target: &str,
 ) -> Result<Reply, Reply> {
     check_version(headers)?;
-    let length = fields::integer(headers, "Upload-Length")?;
-    let deferred = fields::text(headers, "Upload-Defer-Length");
+    let length = wire::integer(headers, "Upload-Length")?;
+    let deferred = wire::text(headers, "Upload-Defer-Length");
     match (length, deferred) {
         (Some(_), None) | (None, Some("1")) => {}
         (Some(_), Some(_)) => {
@@ -217,7 +218,7 @@ async fn create_upload(
             format!("Upload-Length {length} exceeds Tus-Max-Size {max}"),
         ));
     }
-    let metadata = fields::parse_metadata(headers)?;
+    let metadata = wire::parse_metadata(headers)?;
     let relative = choose_relative(target, &metadata, headers)?;
     let sha256 = match metadata.get("sha256") {
         None => None,
@@ -231,9 +232,9 @@ async fn create_upload(
             ));
         }
     };
-    let carries_chunk = fields::media_type(headers).as_deref() == Some(OFFSET_STREAM);
+    let carries_chunk = wire::media_type(headers).as_deref() == Some(OFFSET_STREAM);
     let whole =
-        carries_chunk && length.is_some() && fields::integer(headers, "Content-Length")? == length;
+        carries_chunk && length.is_some() && wire::integer(headers, "Content-Length")? == length;
     let info = blocking(|| {
         server
             .store
@@ -295,7 +296,7 @@ async fn head(server: &Server, id: &str) -> Result<Reply, Reply> {
         None => reply.header("Upload-Defer-Length", 1),
     };
     if !info.metadata.is_empty() {
-        reply = reply.header("Upload-Metadata", fields::encode_metadata(&info.metadata));
+        reply = reply.header("Upload-Metadata", wire::encode_metadata(&info.metadata));
     }
     if let Some(completed) = &info.completed {
         reply = Server::completed_headers(reply, completed);
@@ -309,15 +310,15 @@ async fn patch(
     body: &mut Incoming,
     id: &str,
 ) -> Result<Reply, Reply> {
-    if fields::media_type(headers).as_deref() != Some(OFFSET_STREAM) {
+    if wire::media_type(headers).as_deref() != Some(OFFSET_STREAM) {
         return Err(Reply::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("PATCH needs Content-Type: {OFFSET_STREAM}"),
         ));
     }
-    let claimed = fields::integer(headers, "Upload-Offset")?
+    let claimed = wire::integer(headers, "Upload-Offset")?
         .ok_or_else(|| Reply::error(StatusCode::BAD_REQUEST, "PATCH needs Upload-Offset"))?;
-    let declared = fields::integer(headers, "Upload-Length")?;
+    let declared = wire::integer(headers, "Upload-Length")?;
     let mut guard = server.writers.take_over(id).await;
     let mut upload = server.lookup(id).map_err(|lookup| lookup.reply(id))?;
     if claimed != upload.offset {
@@ -341,7 +342,7 @@ async fn patch(
             })?;
     }
     if upload.is_complete() {
-        return match fields::integer(headers, "Content-Length")? {
+        return match wire::integer(headers, "Content-Length")? {
             Some(0) => Ok(expires(server, Reply::new(StatusCode::NO_CONTENT), &upload)
                 .header("Upload-Offset", upload.offset)),
             _ => Err(Reply::error(

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use crate::job::{ErrorClass, Response};
+use crate::journal::job::{ErrorClass, Response};
 
 /// Bytes read from disk per body frame.
 const FRAME: usize = 1024 * 1024;

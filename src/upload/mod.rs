@@ -14,15 +14,12 @@
 //! The first Ctrl-C (or SIGTERM) cancels the requests in flight and lets the
 //! run checkpoint and summarize; a second one exits at once.
 
-mod http;
-mod ietf;
+pub(crate) mod http;
 pub mod probe;
-mod protocol;
-mod put;
-mod tus;
+pub mod protocols;
 
-pub use ietf::{DEFAULT_VERSION as DEFAULT_IETF_VERSION, VERSIONS as IETF_VERSIONS};
-pub use put::PutMethod;
+pub use protocols::ietf::{DEFAULT_VERSION as DEFAULT_IETF_VERSION, VERSIONS as IETF_VERSIONS};
+pub use protocols::put::PutMethod;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,15 +32,15 @@ use tokio_util::sync::CancellationToken;
 
 use self::http::{Activity, Failure};
 use self::probe::Capabilities;
-use self::protocol::{Adapter, Appended, Exchange, Limits, Query};
-use crate::hash::FileStat;
-use crate::job::{
+use self::protocols::{Adapter, Appended, Exchange, Limits, Query};
+use crate::digest::FileStat;
+use crate::journal::job::{
     Action, Destination, ErrorClass, Job, JobError, JobId, Protocol, Resource, Response, Session,
     State,
 };
-use crate::local_folder::{LocalError, LocalFolder};
+use crate::journal::store::{Durability, Store};
 use crate::report::{Event, Phase, Reporter, UploadSummary};
-use crate::store::{Durability, Store};
+use crate::upload::protocols::local::{LocalError, LocalFolder};
 
 pub use self::http::{is_secret_header, request_headers};
 
@@ -146,7 +143,7 @@ impl Shared {
         &self,
         id: &JobId,
         durability: Durability,
-        change: impl FnOnce(&mut Job) -> Result<(), crate::job::TransitionError>,
+        change: impl FnOnce(&mut Job) -> Result<(), crate::journal::job::TransitionError>,
     ) -> anyhow::Result<Job> {
         let (ticket, journal, job) = {
             let mut store = self.lock();
@@ -406,11 +403,11 @@ async fn routes(
                     },
                 };
                 let adapter = match capabilities.protocol {
-                    Protocol::Ietf => Adapter::Ietf(ietf::Ietf {
+                    Protocol::Ietf => Adapter::Ietf(protocols::ietf::Ietf {
                         version: transfer.ietf_version,
                     }),
                     Protocol::Tus => Adapter::Tus(capabilities.tus),
-                    _ => Adapter::Put(put::Put {
+                    _ => Adapter::Put(protocols::put::Put {
                         method: transfer.put_method,
                     }),
                 };
@@ -930,8 +927,8 @@ pub fn terminate(jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<String
             continue;
         };
         let adapter = match session.protocol {
-            Some(Protocol::Tus) => Adapter::Tus(tus::Tus::default()),
-            Some(Protocol::Ietf) => Adapter::Ietf(ietf::Ietf {
+            Some(Protocol::Tus) => Adapter::Tus(protocols::tus::Tus::default()),
+            Some(Protocol::Ietf) => Adapter::Ietf(protocols::ietf::Ietf {
                 version: DEFAULT_IETF_VERSION,
             }),
             _ => continue,

@@ -13,9 +13,9 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 
 use super::http::{self, Failure};
-use super::protocol::Limits;
-use super::tus::{Checksum, Tus};
-use crate::job::Protocol;
+use super::protocols::Limits;
+use super::protocols::tus::{Checksum, Tus};
+use crate::journal::job::Protocol;
 
 #[derive(Debug, Clone)]
 pub struct Capabilities {
@@ -165,7 +165,7 @@ pub async fn describe(
     if refused {
         return Ok(report);
     }
-    for version in super::ietf::VERSIONS {
+    for version in super::protocols::ietf::VERSIONS {
         let response = options(client, headers, url, timeout, Some(version)).await?;
         let echoed = response
             .headers()

@@ -9,6 +9,12 @@
 //! write cut short by a crash) is dropped with a warning; any other damage is an
 //! error naming the line, and the file is left exactly as it was.
 
+pub mod atomic_file;
+pub mod job;
+pub mod lock;
+pub mod paths;
+pub mod store;
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -337,6 +343,6 @@ fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
 ) -> Result<(), JournalError> {
-    crate::atomic_file::write(path, ".ferry-journal-", fill)
+    crate::journal::atomic_file::write(path, ".ferry-journal-", fill)
         .map_err(|(path, source)| JournalError::Io { path, source })
 }

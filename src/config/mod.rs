@@ -6,6 +6,8 @@
 //! says which flags were typed or came from their variables; only the others
 //! take the config file's values (flag, then env var, then file, then default).
 
+pub mod file;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,11 +17,11 @@ use clap::parser::ValueSource;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 
 use crate::cli::{CredentialArgs, GlobalArgs, ProtocolChoice, ScanArgs, TransferArgs};
-use crate::config_file::{ConfigFile, NamedDestination};
+use crate::config::file::{ConfigFile, NamedDestination};
 use crate::error::UsageError;
-use crate::filter::FilterOptions;
-use crate::job::{Destination, Protocol};
-use crate::store::OpenOptions;
+use crate::journal::job::{Destination, Protocol};
+use crate::journal::store::OpenOptions;
+use crate::scan::filter::FilterOptions;
 
 #[derive(Debug)]
 pub struct Config {
@@ -62,7 +64,7 @@ impl Config {
             Some(path) => path.clone(),
             None => default_journal()?,
         };
-        let file = match (&global.config, crate::config_file::default_path()) {
+        let file = match (&global.config, crate::config::file::default_path()) {
             (Some(path), _) => ConfigFile::load(path, true)?,
             (None, Some(path)) => ConfigFile::load(&path, false)?,
             (None, None) => None,

@@ -12,8 +12,8 @@ use std::path::Path;
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::error::UsageError;
-use crate::job::MediaKind;
-use crate::media;
+use crate::journal::job::MediaKind;
+use crate::scan::media;
 
 #[derive(Clone, Debug, Default)]
 pub struct FilterOptions {

@@ -5,8 +5,8 @@
 //! The URL is a template: `{path}`, `{name}` and `{sha256}` are filled in;
 //! a URL without any of them gets the file's relative path appended.
 
-use super::http::{self, Failure, file_body};
-use super::protocol::{Created, Exchange, Limits};
+use super::{Created, Exchange, Limits};
+use crate::upload::http::{self, Failure, file_body};
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
@@ -37,7 +37,7 @@ pub fn target(x: &Exchange<'_>) -> String {
     if !placeholders.iter().any(|p| template.contains(p)) {
         return format!("{}/{}", template.trim_end_matches('/'), x.encoded_path());
     }
-    let name = crate::serve::fields::encode_path(&x.file_name()).replace('/', "%2F");
+    let name = crate::wire::encode_path(&x.file_name()).replace('/', "%2F");
     template
         .replace("{path}", &x.encoded_path())
         .replace("{name}", &name)
@@ -57,10 +57,7 @@ impl Put {
             .headers(x.headers.clone())
             .header("Content-Type", "application/octet-stream")
             .header("Content-Length", size)
-            .header(
-                "Repr-Digest",
-                crate::serve::fields::repr_digest(&x.resource.sha256),
-            )
+            .header("Repr-Digest", crate::wire::repr_digest(&x.resource.sha256))
             .body(file_body(x.resource.source(), 0, size, x.activity.clone()));
         let response = x.send(builder).await?;
         let status = response.status();

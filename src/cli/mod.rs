@@ -3,13 +3,16 @@
 //! These structs only describe what was typed. `config` turns them into the
 //! resolved settings the work code uses, so nothing below here reads clap.
 
+pub mod commands;
+pub mod generate;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand};
 
-use crate::job::{Action, State};
+use crate::journal::job::{Action, State};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,7 +57,7 @@ pub struct GlobalArgs {
     pub json: bool,
 
     /// At most this many jobs may be unacknowledged; scans stop there
-    #[arg(long, global = true, value_name = "N", env = "FERRY_JOB_LIMIT", default_value_t = crate::store::DEFAULT_JOB_LIMIT)]
+    #[arg(long, global = true, value_name = "N", env = "FERRY_JOB_LIMIT", default_value_t = crate::journal::store::DEFAULT_JOB_LIMIT)]
     pub job_limit: usize,
 
     /// Print nothing on success; on failure, the errors and the failures list

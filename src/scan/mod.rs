@@ -9,6 +9,9 @@
 //! written lazily and synced every thousand and at the end: a crash costs at
 //! most a re-hash, never a wrong record.
 
+pub mod filter;
+pub mod media;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -19,12 +22,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
+use crate::digest::{self, FileStat, HashError};
 use crate::error::UsageError;
-use crate::filter::{Filter, FilterOptions};
-use crate::hash::{self, FileStat, HashError};
-use crate::job::{Action, Destination, Job, JobId, MediaKind};
-use crate::paths::JournalPath;
-use crate::store::{Durability, LimitReached, SeenFile, Store};
+use crate::journal::job::{Action, Destination, Job, JobId, MediaKind};
+use crate::journal::paths::JournalPath;
+use crate::journal::store::{Durability, LimitReached, SeenFile, Store};
+use crate::scan::filter::{Filter, FilterOptions};
 
 const SYNC_EVERY: u64 = 1000;
 
@@ -282,7 +285,8 @@ impl ContentIndex {
             .iter()
             .enumerate()
             .filter(|(_, job)| {
-                job.state != crate::job::State::Cancelled && job.destination.url == destination.url
+                job.state != crate::journal::job::State::Cancelled
+                    && job.destination.url == destination.url
             })
             .map(|(slot, job)| (content_key(&job.resource.sha256), Carrier::Job(slot)))
             .collect();
@@ -348,7 +352,7 @@ pub fn scan(
                         return;
                     };
                     let candidate = &candidates[i];
-                    let result = hash::sha256_file(&candidate.path(roots), &candidate.stat);
+                    let result = digest::sha256_file(&candidate.path(roots), &candidate.stat);
                     if sender.send((i, result)).is_err() {
                         return;
                     }

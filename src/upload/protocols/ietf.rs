@@ -10,10 +10,8 @@
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 
-use super::http::{self, Failure, file_body};
-use super::protocol::{
-    Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
-};
+use super::{Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query};
+use crate::upload::http::{self, Failure, file_body};
 
 pub const VERSIONS: [u8; 5] = [3, 5, 6, 7, 8];
 pub const DEFAULT_VERSION: u8 = 8;
@@ -67,10 +65,7 @@ impl Ietf {
                 "Content-Disposition",
                 format!("attachment; filename*=UTF-8''{}", x.encoded_path()),
             )
-            .header(
-                "Repr-Digest",
-                crate::serve::fields::repr_digest(&x.resource.sha256),
-            )
+            .header("Repr-Digest", crate::wire::repr_digest(&x.resource.sha256))
             .header("Content-Type", "application/octet-stream")
             .header("Content-Length", sent)
             .body(file_body(x.resource.source(), 0, sent, x.activity.clone()));
@@ -89,7 +84,7 @@ impl Ietf {
             None if done.is_some() => None,
             None => {
                 return Err(Failure::permanent(
-                    crate::job::ErrorClass::Server,
+                    crate::journal::job::ErrorClass::Server,
                     format!(
                         "creating the upload: HTTP {status} without a Location; is {} an IETF resumable upload endpoint?",
                         x.endpoint

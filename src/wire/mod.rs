@@ -88,7 +88,7 @@ pub fn sha256_digest(headers: &HeaderMap, name: &'static str) -> Result<Option<S
             .and_then(|inner| STANDARD.decode(inner).ok())
             .filter(|bytes| bytes.len() == 32)
             .ok_or_else(|| bad(name, "sha-256 is not :base64 of 32 bytes:"))?;
-        return Ok(Some(crate::hash::hex(&bytes)));
+        return Ok(Some(crate::digest::hex(&bytes)));
     }
     Ok(None)
 }
@@ -97,7 +97,7 @@ pub fn sha256_digest(headers: &HeaderMap, name: &'static str) -> Result<Option<S
 pub fn repr_digest(sha256_hex: &str) -> String {
     format!(
         "sha-256=:{}:",
-        STANDARD.encode(crate::hash::unhex(sha256_hex))
+        STANDARD.encode(crate::digest::unhex(sha256_hex))
     )
 }
 

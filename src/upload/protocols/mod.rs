@@ -13,9 +13,16 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
-use super::http::{Activity, Failure, within_idle};
-use super::{ietf::Ietf, put::Put, tus::Tus};
-use crate::job::{Resource, Response};
+use crate::upload::http::{self, Activity, Failure, within_idle};
+pub mod ietf;
+pub mod local;
+pub mod put;
+pub mod tus;
+
+use crate::journal::job::{Resource, Response};
+use ietf::Ietf;
+use put::Put;
+use tus::Tus;
 
 /// Everything a request for one job needs.
 pub struct Exchange<'a> {
@@ -35,14 +42,14 @@ impl Exchange<'_> {
         builder: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, Failure> {
         within_idle(self.activity, self.idle, async {
-            builder.send().await.map_err(super::http::send_failure)
+            builder.send().await.map_err(http::send_failure)
         })
         .await
     }
 
     /// The path the file gets at the destination, percent-encoded.
     pub fn encoded_path(&self) -> String {
-        crate::serve::fields::encode_path_bytes(self.resource.path.as_path().as_os_str().as_bytes())
+        crate::wire::encode_path_bytes(self.resource.path.as_path().as_os_str().as_bytes())
     }
 
     /// The path as text for metadata fields (lossy only for non-UTF-8 names).
@@ -62,11 +69,14 @@ impl Exchange<'_> {
     /// A relative `Location` made absolute against the URL it answered.
     pub fn absolute(&self, base: &str, location: &str) -> Result<String, Failure> {
         let base = reqwest::Url::parse(base).map_err(|error| {
-            Failure::permanent(crate::job::ErrorClass::Client, format!("{base}: {error}"))
+            Failure::permanent(
+                crate::journal::job::ErrorClass::Client,
+                format!("{base}: {error}"),
+            )
         })?;
         base.join(location).map(String::from).map_err(|error| {
             Failure::permanent(
-                crate::job::ErrorClass::Server,
+                crate::journal::job::ErrorClass::Server,
                 format!("the server gave an unusable Location {location:?}: {error}"),
             )
         })
@@ -97,15 +107,15 @@ pub async fn read_query(
             let headers = response.headers();
             let offset = offset_of(headers).ok_or_else(|| {
                 Failure::permanent(
-                    crate::job::ErrorClass::Server,
+                    crate::journal::job::ErrorClass::Server,
                     format!("asking for the offset: HTTP {status} without Upload-Offset"),
                 )
             })?;
-            let done = is_complete(headers, offset)
-                .then(|| super::http::recorded(status.as_u16(), headers));
+            let done =
+                is_complete(headers, offset).then(|| http::recorded(status.as_u16(), headers));
             Ok(Query::At { offset, done })
         }
-        _ => Err(super::http::unexpected(response, "asking for the offset").await),
+        _ => Err(http::unexpected(response, "asking for the offset").await),
     }
 }
 
@@ -114,7 +124,7 @@ pub async fn read_deleted(response: reqwest::Response) -> Result<(), Failure> {
     match response.status().as_u16() {
         404 | 410 => Ok(()),
         _ if response.status().is_success() => Ok(()),
-        _ => Err(super::http::unexpected(response, "ending the upload session").await),
+        _ => Err(http::unexpected(response, "ending the upload session").await),
     }
 }
 
@@ -248,11 +258,11 @@ impl Adapter {
     }
 
     /// The protocol a session it opens belongs to.
-    pub fn protocol(&self) -> crate::job::Protocol {
+    pub fn protocol(&self) -> crate::journal::job::Protocol {
         match self {
-            Adapter::Ietf(_) => crate::job::Protocol::Ietf,
-            Adapter::Tus(_) => crate::job::Protocol::Tus,
-            Adapter::Put(_) => crate::job::Protocol::Put,
+            Adapter::Ietf(_) => crate::journal::job::Protocol::Ietf,
+            Adapter::Tus(_) => crate::journal::job::Protocol::Tus,
+            Adapter::Put(_) => crate::journal::job::Protocol::Put,
         }
     }
 

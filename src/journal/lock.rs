@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::job::Timestamp;
+use crate::journal::job::Timestamp;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Holder {

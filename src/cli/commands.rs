@@ -21,11 +21,11 @@ use crate::cli::{
 use crate::config::Config;
 use crate::error;
 use crate::format::{Align, human_bytes, table};
-use crate::job::{Action, Job, JobId, Protocol, State};
+use crate::journal::job::{Action, Job, JobId, Protocol, State};
+use crate::journal::store::LimitReached;
+use crate::journal::store::Store;
 use crate::report::{self, Event, Reporter, ScanCounts};
 use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
-use crate::store::LimitReached;
-use crate::store::Store;
 use crate::upload;
 
 fn open_read_only(config: &Config) -> anyhow::Result<Store> {
@@ -414,7 +414,7 @@ fn upload_jobs(
 /// (empty when nothing failed, so a script never reads a stale list).
 fn write_failed_list(path: &std::path::Path, failures: &[Job]) -> anyhow::Result<()> {
     use std::os::unix::ffi::OsStrExt;
-    crate::atomic_file::write(path, ".ferry-failed-", |out| {
+    crate::journal::atomic_file::write(path, ".ferry-failed-", |out| {
         for job in failures {
             out.write_all(job.resource.source().as_os_str().as_bytes())?;
             out.write_all(b"\n")?;

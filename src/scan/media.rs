@@ -4,7 +4,7 @@
 //! phone and camera formats (RAW included), and the names that NAS boxes and
 //! operating systems scatter through photo folders.
 
-use crate::job::MediaKind;
+use crate::journal::job::MediaKind;
 
 const IMAGES: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "heic", "heif", "hif", "png", "gif", "webp", "avif", "tif",

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::paths::JournalPath;
+use crate::journal::paths::JournalPath;
 
 /// Sixteen lowercase hex digits; any unique prefix names the job on the command line.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -140,8 +140,8 @@ impl Resource {
     }
 
     /// Size, mtime and inode as the scan saw them.
-    pub fn stat(&self) -> crate::hash::FileStat {
-        crate::hash::FileStat {
+    pub fn stat(&self) -> crate::digest::FileStat {
+        crate::digest::FileStat {
             size: self.size,
             mtime_ns: self.mtime_ns,
             inode: self.inode,

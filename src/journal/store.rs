@@ -14,10 +14,12 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::job::{Action, Destination, Job, JobId, MediaKind, Protocol, Resource, TransitionError};
+use crate::journal::job::{
+    Action, Destination, Job, JobId, MediaKind, Protocol, Resource, TransitionError,
+};
+use crate::journal::lock::{self, JournalLock};
+use crate::journal::paths::JournalPath;
 use crate::journal::{self, Journal, Ticket};
-use crate::journal_lock::{self, JournalLock};
-use crate::paths::JournalPath;
 
 /// Enough for a first backup of a large phone library (50,000 photos and their
 /// videos) with room to spare.
@@ -142,7 +144,7 @@ impl Store {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             fs_err::create_dir_all(dir)?;
         }
-        let lock = journal_lock::acquire(path, options.wait_lock)?;
+        let lock = lock::acquire(path, options.wait_lock)?;
         let mut store = Store::empty(path, options.job_limit);
         let replay = journal::replay(path, |record| store.load(record))?;
         if let Some(warning) = replay.as_ref().and_then(|r| r.torn_warning(path)) {
@@ -160,7 +162,7 @@ impl Store {
     pub fn open_read_only(path: &Path) -> anyhow::Result<Store> {
         let mut store = Store::empty(path, DEFAULT_JOB_LIMIT);
         let replay = journal::replay(path, |record| store.load(record))?;
-        if !journal_lock::writer_active(path)
+        if !lock::writer_active(path)
             && let Some(warning) = replay.as_ref().and_then(|r| r.torn_warning(path))
         {
             store.warnings.push(warning);

@@ -14,11 +14,9 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
 use sha2::Digest;
 
-use super::http::{self, Failure, file_body};
-use super::protocol::{
-    Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
-};
-use crate::job::ErrorClass;
+use super::{Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query};
+use crate::journal::job::ErrorClass;
+use crate::upload::http::{self, Failure, file_body};
 
 const VERSION: &str = "1.0.0";
 
@@ -100,7 +98,7 @@ impl Tus {
         };
         let whole_file = offset == 0 && len == x.resource.size;
         let digest = if algorithm == Checksum::Sha256 && whole_file {
-            crate::hash::unhex(&x.resource.sha256)
+            crate::digest::unhex(&x.resource.sha256)
         } else {
             let path = x.resource.source();
             tokio::task::spawn_blocking(move || match algorithm {

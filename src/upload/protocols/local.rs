@@ -14,8 +14,8 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::hash::{self, FileStat};
-use crate::job::{JobId, Resource};
+use crate::digest::{self, FileStat};
+use crate::journal::job::{JobId, Resource};
 use crate::placement::{self, Placed};
 
 const PARTIAL_DIR: &str = ".ferry-partial";
@@ -159,8 +159,8 @@ impl LocalFolder {
             return Err(changed("it was modified while being copied"));
         }
         let stat = FileStat::of(&std::fs::metadata(&partial_path)?);
-        let copied = hash::sha256_file(&partial_path, &stat).map_err(|error| match error {
-            hash::HashError::Io(error) => LocalError::Io(error),
+        let copied = digest::sha256_file(&partial_path, &stat).map_err(|error| match error {
+            digest::HashError::Io(error) => LocalError::Io(error),
             other => LocalError::Io(io::Error::other(other.to_string())),
         })?;
         if copied != resource.sha256 {
@@ -175,8 +175,8 @@ impl LocalFolder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::MediaKind;
-    use crate::paths::JournalPath;
+    use crate::journal::job::MediaKind;
+    use crate::journal::paths::JournalPath;
     use sha2::Digest;
 
     fn scanned(root: &Path, relative: &str, bytes: &[u8]) -> Resource {
@@ -190,7 +190,7 @@ mod tests {
             size: stat.size,
             mtime_ns: stat.mtime_ns,
             inode: stat.inode,
-            sha256: hash::hex(&sha2::Sha256::digest(bytes)),
+            sha256: digest::hex(&sha2::Sha256::digest(bytes)),
             kind: MediaKind::Image,
         }
     }
@@ -250,7 +250,7 @@ mod tests {
         // Same size and mtime, different bytes: caught by the re-hash.
         let resource = scanned(&src, "b.jpg", b"original");
         let mut sneaky = resource.clone();
-        sneaky.sha256 = hash::hex(&sha2::Sha256::digest(b"elsewise"));
+        sneaky.sha256 = digest::hex(&sha2::Sha256::digest(b"elsewise"));
         let error = dest
             .upload(&job(3), &sneaky, &mut |_| {}, &stop)
             .unwrap_err();

@@ -20,10 +20,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::hash::{self, FileStat};
-use crate::job::Timestamp;
+use crate::digest::{self, FileStat};
+use crate::journal::job::Timestamp;
+use crate::journal::store::Durability;
 use crate::placement::{self, Placed};
-use crate::store::Durability;
 
 const STATE_DIR: &str = ".ferry-uploads";
 
@@ -342,8 +342,8 @@ impl UploadStore {
         }
         let part = self.part_path(id);
         let stat = FileStat::of(&std::fs::metadata(&part)?);
-        let actual = hash::sha256_file(&part, &stat).map_err(|error| match error {
-            hash::HashError::Io(error) => UploadError::Io(error),
+        let actual = digest::sha256_file(&part, &stat).map_err(|error| match error {
+            digest::HashError::Io(error) => UploadError::Io(error),
             other => UploadError::Io(io::Error::other(other.to_string())),
         })?;
         if let Some(expected) = &info.sha256
@@ -409,7 +409,7 @@ mod tests {
 
     fn sha(bytes: &[u8]) -> String {
         use sha2::Digest;
-        hash::hex(&sha2::Sha256::digest(bytes))
+        digest::hex(&sha2::Sha256::digest(bytes))
     }
 
     #[test]
