@@ -23,7 +23,11 @@ fn resource(i: usize) -> Resource {
         size: 2_000_000 + (i as u64 * 7919) % 3_000_000,
         mtime_ns: 1_700_000_000_000_000_000 + i as i64,
         inode: Some(i as u64 + 1000),
-        sha256: format!("{:064x}", i as u128 * 0x9e37_79b9_7f4a_7c15),
+        sha256: ferry::digest::Sha256::from_hex(&format!(
+            "{:064x}",
+            i as u128 * 0x9e37_79b9_7f4a_7c15
+        ))
+        .unwrap(),
         kind: MediaKind::Image,
     }
 }

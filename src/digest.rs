@@ -1,4 +1,9 @@
-//! SHA-256 of a file, trusted only if the file held still.
+//! Content identity: the `Sha256` digest type, and hashing a file that held still.
+//!
+//! Every part of ferry (scan, journal, both protocols' headers, the receiver)
+//! speaks of content by its SHA-256, so the digest is one 32-byte type with
+//! one text form: lowercase hex (the `hex` crate), in the journal, the JSON
+//! events and tus metadata alike. Headers carry it as base64 (`wire`).
 //!
 //! The content is streamed through one fixed buffer, so memory does not depend
 //! on file size; `sha2` picks the CPU's SHA extensions (SHA-NI, ARMv8 SHA2)
@@ -10,7 +15,7 @@ use std::fs::{File, Metadata};
 use std::io::{self, Read};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
 const BUFFER: usize = 256 * 1024;
 
@@ -69,20 +74,75 @@ pub enum HashError {
     Io(#[from] io::Error),
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+/// A SHA-256 digest. Written and read as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sha256(pub [u8; 32]);
+
+/// Text that is not 64 hex digits, where a SHA-256 was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a SHA-256 (64 hex digits)")]
+pub struct NotSha256(pub String);
+
+impl Sha256 {
+    /// The digest of some bytes in memory.
+    pub fn of(bytes: &[u8]) -> Sha256 {
+        Sha256(sha2::Sha256::digest(bytes).into())
+    }
+
+    /// From 32 raw bytes, as a header carries them once decoded.
+    pub fn from_slice(bytes: &[u8]) -> Option<Sha256> {
+        bytes.try_into().ok().map(Sha256)
+    }
+
+    pub fn from_hex(text: &str) -> Result<Sha256, NotSha256> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes).map_err(|_| NotSha256(text.to_owned()))?;
+        Ok(Sha256(bytes))
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
 }
 
-/// The bytes of a hex digest (pairs that are not hex are skipped).
-pub fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len() / 2)
-        .filter_map(|i| text.get(2 * i..2 * i + 2))
-        .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
-        .collect()
+impl std::fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
 }
 
-/// Hashes `path`, which the walk saw as `seen`. Returns the lowercase hex digest.
-pub fn sha256_file(path: &Path, seen: &FileStat) -> Result<String, HashError> {
+impl std::fmt::Debug for Sha256 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sha256({self})")
+    }
+}
+
+impl std::str::FromStr for Sha256 {
+    type Err = NotSha256;
+    fn from_str(text: &str) -> Result<Sha256, NotSha256> {
+        Sha256::from_hex(text)
+    }
+}
+
+impl serde::Serialize for Sha256 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sha256 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Sha256, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Sha256::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Hashes `path`, which the walk saw as `seen`.
+pub fn sha256_file(path: &Path, seen: &FileStat) -> Result<Sha256, HashError> {
     let mut file = File::open(path).map_err(|error| match error.kind() {
         io::ErrorKind::NotFound => HashError::Vanished,
         _ => HashError::Io(error),
@@ -92,7 +152,7 @@ pub fn sha256_file(path: &Path, seen: &FileStat) -> Result<String, HashError> {
             "it differs from when the folder was listed",
         ));
     }
-    let mut hasher = Sha256::new();
+    let mut hasher = sha2::Sha256::new();
     let mut buffer = vec![0u8; BUFFER];
     let mut remaining = seen.size;
     while remaining > 0 {
@@ -114,7 +174,7 @@ pub fn sha256_file(path: &Path, seen: &FileStat) -> Result<String, HashError> {
     if FileStat::of(&file.metadata()?) != *seen {
         return Err(HashError::Changed("its size or modification time moved"));
     }
-    Ok(hex(&hasher.finalize()))
+    Ok(Sha256(hasher.finalize().into()))
 }
 
 #[cfg(test)]
@@ -127,10 +187,27 @@ mod tests {
         let path = dir.path().join("abc");
         std::fs::write(&path, b"abc").unwrap();
         let stat = FileStat::of(&std::fs::metadata(&path).unwrap());
+        let digest = sha256_file(&path, &stat).unwrap();
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(digest.to_hex(), hex);
+        assert_eq!(digest, Sha256::of(b"abc"));
+        assert_eq!(Sha256::from_hex(hex).unwrap(), digest);
         assert_eq!(
-            sha256_file(&path, &stat).unwrap(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            serde_json::to_string(&digest).unwrap(),
+            format!("\"{hex}\"")
         );
+        assert_eq!(
+            serde_json::from_str::<Sha256>(&format!("\"{hex}\"")).unwrap(),
+            digest
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_a_digest_is_refused_whole() {
+        for bad in ["", "abc", &"g".repeat(64), &"a".repeat(63), &"a".repeat(66)] {
+            assert!(Sha256::from_hex(bad).is_err(), "{bad:?}");
+        }
+        assert!(serde_json::from_str::<Sha256>("\"zz\"").is_err());
     }
 
     #[test]

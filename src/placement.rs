@@ -11,7 +11,7 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use crate::digest::{self, FileStat};
+use crate::digest::{self, FileStat, Sha256};
 
 /// Names starting with this are the receiver's own; clients may not use them.
 pub const STATE_PREFIX: &str = ".ferry-";
@@ -92,13 +92,13 @@ fn numbered(relative: &Path, n: u32) -> PathBuf {
     relative.with_file_name(name)
 }
 
-fn same_content(path: &Path, sha256: &str) -> io::Result<bool> {
+fn same_content(path: &Path, sha256: &Sha256) -> io::Result<bool> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Ok(false);
     }
     match digest::sha256_file(path, &FileStat::of(&meta)) {
-        Ok(existing) => Ok(existing == sha256),
+        Ok(existing) => Ok(existing == *sha256),
         Err(digest::HashError::Io(error)) => Err(error),
         Err(_) => Ok(false),
     }
@@ -106,7 +106,7 @@ fn same_content(path: &Path, sha256: &str) -> io::Result<bool> {
 
 /// Moves the verified file `finished` (whose SHA-256 is `sha256`) into `dir`
 /// at `relative`, never replacing a different file.
-pub fn place(dir: &Path, relative: &Path, finished: &Path, sha256: &str) -> io::Result<Placed> {
+pub fn place(dir: &Path, relative: &Path, finished: &Path, sha256: &Sha256) -> io::Result<Placed> {
     let target_dir = dir.join(relative).parent().map(Path::to_owned);
     if let Some(parent) = &target_dir {
         fs_err::create_dir_all(parent)?;
@@ -194,7 +194,7 @@ mod tests {
         assert!(error.contains("\"../x\""), "{error}");
     }
 
-    fn finished(dir: &Path, bytes: &[u8]) -> (PathBuf, String) {
+    fn finished(dir: &Path, bytes: &[u8]) -> (PathBuf, Sha256) {
         let path = dir.join(format!(".ferry-part-{}", fastrand::u64(..)));
         std::fs::write(&path, bytes).unwrap();
         let sha =

@@ -293,7 +293,7 @@ fn a_changed_file_gets_a_new_job_and_supersedes_the_pending_one() {
     assert_eq!(summary["superseded"], 1, "{summary}");
     let store = Store::open_read_only(&env.journal()).unwrap();
     let by_path = |path: &str, sha: &[u8]| {
-        let sha = ferry::digest::hex(&Sha256::digest(sha));
+        let sha = ferry::digest::Sha256(Sha256::digest(sha).into());
         store
             .jobs()
             .iter()
@@ -448,7 +448,7 @@ fn a_file_over_4_gib_is_hashed_correctly() {
         left -= n as u64;
     }
     expected.update(b"tail!");
-    let expected = ferry::digest::hex(&expected.finalize());
+    let expected = ferry::digest::Sha256(expected.finalize().into());
 
     let (code, summary, stderr) = scan_json(&env, &[]);
     assert_eq!(code, 0, "{stderr}");

@@ -19,7 +19,7 @@ fn repr_digest(bytes: &[u8]) -> String {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    ferry::digest::hex(&sha2::Sha256::digest(bytes))
+    ferry::digest::Sha256::of(bytes).to_hex()
 }
 
 fn uploads_in(dir: &Path) -> Vec<String> {

@@ -123,7 +123,7 @@ pub fn resource(name: &str, size: u64) -> Resource {
         size,
         mtime_ns: 1_700_000_000_000_000_000,
         inode: Some(42),
-        sha256: format!("{:064x}", size),
+        sha256: ferry::digest::Sha256::from_hex(&format!("{:064x}", size)).unwrap(),
         kind: MediaKind::Image,
     }
 }

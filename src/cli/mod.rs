@@ -13,6 +13,7 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand};
 
 use crate::journal::job::{Action, State};
+use crate::wire::ietf::INTEROP_VERSIONS;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -274,7 +275,7 @@ pub struct TransferArgs {
     pub idle_timeout: Duration,
 
     /// IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)
-    #[arg(long, value_name = "N", env = "FERRY_IETF_VERSION", default_value_t = crate::upload::DEFAULT_IETF_VERSION,
+    #[arg(long, value_name = "N", env = "FERRY_IETF_VERSION", default_value_t = crate::wire::ietf::DEFAULT_INTEROP,
           value_parser = parse_ietf_version)]
     pub ietf_version: u8,
 
@@ -353,8 +354,8 @@ fn parse_chunk_size(text: &str) -> Result<u64, String> {
 fn parse_ietf_version(text: &str) -> Result<u8, String> {
     text.parse()
         .ok()
-        .filter(|version| crate::upload::IETF_VERSIONS.contains(version))
-        .ok_or_else(|| format!("{text:?} is not one of 3, 5, 6, 7, 8"))
+        .filter(|version| INTEROP_VERSIONS.contains(version))
+        .ok_or_else(|| format!("{text:?} is not one of {}", crate::wire::ietf::listed()))
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ use toml::Spanned;
 use crate::cli::ProtocolChoice;
 use crate::error::UsageError;
 use crate::upload::PutMethod;
+use crate::wire::ietf::INTEROP_VERSIONS;
 
 /// `config.toml` in the user's config directory, e.g. `~/.config/ferry/config.toml`.
 pub fn default_path() -> Option<PathBuf> {
@@ -92,9 +93,10 @@ fn chunk_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>,
 
 fn ietf_version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u8>, D::Error> {
     let version = u8::deserialize(deserializer)?;
-    if !crate::upload::IETF_VERSIONS.contains(&version) {
+    if !INTEROP_VERSIONS.contains(&version) {
         return Err(serde::de::Error::custom(format!(
-            "{version} is not one of 3, 5, 6, 7, 8"
+            "{version} is not one of {}",
+            crate::wire::ietf::listed()
         )));
     }
     Ok(Some(version))

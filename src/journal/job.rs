@@ -12,6 +12,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::digest::Sha256;
 use crate::journal::paths::JournalPath;
 
 /// Sixteen lowercase hex digits; any unique prefix names the job on the command line.
@@ -128,8 +129,8 @@ pub struct Resource {
     pub mtime_ns: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inode: Option<u64>,
-    /// Lowercase hex SHA-256 of the content.
-    pub sha256: String,
+    /// The content's SHA-256 (hex in the journal).
+    pub sha256: Sha256,
     pub kind: MediaKind,
 }
 

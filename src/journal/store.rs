@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::digest::Sha256;
 use crate::journal::job::{
     Action, Destination, Job, JobId, MediaKind, Protocol, Resource, TransitionError,
 };
@@ -34,7 +35,7 @@ pub struct SeenFile {
     pub mtime_ns: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inode: Option<u64>,
-    pub sha256: String,
+    pub sha256: Sha256,
 }
 
 impl SeenFile {
@@ -46,7 +47,7 @@ impl SeenFile {
             size: self.size,
             mtime_ns: self.mtime_ns,
             inode: self.inode,
-            sha256: self.sha256.clone(),
+            sha256: self.sha256,
             kind,
         }
     }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::{Event, Phase, Reporter, UploadSummary, error_text};
+use crate::digest::Sha256;
 use crate::journal::job::{Job, JobError, Response};
 use crate::scan::ScanSummary;
 
@@ -51,7 +52,7 @@ enum Line<'a> {
     Queued {
         path: String,
         size: u64,
-        sha256: &'a str,
+        sha256: &'a Sha256,
         dry_run: bool,
     },
     ScanSummary(&'a ScanSummary),

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::digest::Sha256;
 use crate::format::human_bytes;
 use crate::journal::job::{Job, JobError};
 use crate::scan::ScanSummary;
@@ -88,7 +89,7 @@ pub enum Event<'a> {
     Queued {
         path: &'a Path,
         size: u64,
-        sha256: &'a str,
+        sha256: &'a Sha256,
         dry_run: bool,
     },
     ScanSummary {

@@ -15,14 +15,13 @@ pub mod media;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use sha2::Digest;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
-use crate::digest::{self, FileStat, HashError};
+use crate::digest::{self, FileStat, HashError, Sha256};
 use crate::error::UsageError;
 use crate::journal::job::{Action, Destination, Job, JobId, MediaKind};
 use crate::journal::paths::JournalPath;
@@ -60,7 +59,7 @@ pub enum ScanEvent<'a> {
         root: &'a JournalPath,
         path: &'a JournalPath,
         size: u64,
-        sha256: &'a str,
+        sha256: &'a Sha256,
     },
 }
 
@@ -255,27 +254,8 @@ enum Carrier {
     Planned,
 }
 
-/// Content keys are the 32 raw digest bytes, to keep 100,000 of them small.
-fn content_key(sha256: &str) -> [u8; 32] {
-    let mut key = [0u8; 32];
-    let valid = sha256.len() == 64
-        && key.iter_mut().enumerate().all(|(i, byte)| {
-            match u8::from_str_radix(&sha256[2 * i..2 * i + 2], 16) {
-                Ok(value) => {
-                    *byte = value;
-                    true
-                }
-                Err(_) => false,
-            }
-        });
-    if !valid {
-        key.copy_from_slice(&sha2::Sha256::digest(sha256.as_bytes()));
-    }
-    key
-}
-
 struct ContentIndex {
-    by_sha: HashMap<[u8; 32], Carrier>,
+    by_sha: HashMap<Sha256, Carrier>,
 }
 
 impl ContentIndex {
@@ -288,25 +268,25 @@ impl ContentIndex {
                 job.state != crate::journal::job::State::Cancelled
                     && job.destination.url == destination.url
             })
-            .map(|(slot, job)| (content_key(&job.resource.sha256), Carrier::Job(slot)))
+            .map(|(slot, job)| (job.resource.sha256, Carrier::Job(slot)))
             .collect();
         Self { by_sha }
     }
 }
 
 /// The journal's hash for a file whose size, mtime and inode are unchanged.
-fn reusable_hash<'s>(
-    store: &'s Store,
+fn reusable_hash(
+    store: &Store,
     roots: &[Root],
     options: &ScanOptions,
     candidate: &Candidate,
-) -> Option<&'s str> {
+) -> Option<Sha256> {
     let seen = store.seen_file(&roots[candidate.root].journal, &candidate.relative)?;
     let unchanged = !options.rehash
         && seen.size == candidate.stat.size
         && seen.mtime_ns == candidate.stat.mtime_ns
         && seen.inode == candidate.stat.inode;
-    unchanged.then_some(seen.sha256.as_str())
+    unchanged.then_some(seen.sha256)
 }
 
 /// Scans and queues. In a dry run, `store` may be read-only and nothing is written.
@@ -340,7 +320,7 @@ pub fn scan(
     let stop = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
     let hash_started = Instant::now();
-    let (sender, receiver) = mpsc::sync_channel::<(usize, Result<String, HashError>)>(64);
+    let (sender, receiver) = mpsc::sync_channel::<(usize, Result<Sha256, HashError>)>(64);
     let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..options.hash_threads.max(1).min(to_hash.len().max(1)) {
             let sender = sender.clone();
@@ -360,11 +340,11 @@ pub fn scan(
             });
         }
         drop(sender);
-        let mut waiting: BTreeMap<usize, Result<String, HashError>> = BTreeMap::new();
+        let mut waiting: BTreeMap<usize, Result<Sha256, HashError>> = BTreeMap::new();
         let result = (|| {
             for (i, candidate) in candidates.iter().enumerate() {
                 let reused_sha = reused[i]
-                    .then(|| reusable_hash(store, &roots, options, candidate).map(str::to_owned))
+                    .then(|| reusable_hash(store, &roots, options, candidate))
                     .flatten();
                 let sha = match reused_sha {
                     Some(sha) => {
@@ -440,13 +420,13 @@ impl Queue<'_> {
         &mut self,
         store: &mut Store,
         candidate: &Candidate,
-        sha256: String,
+        sha256: Sha256,
         on_event: &mut dyn FnMut(ScanEvent),
     ) -> anyhow::Result<()> {
         let root = &self.roots[candidate.root].journal;
         let previous = store
             .seen_file(root, &candidate.relative)
-            .map(|seen| seen.sha256.clone())
+            .map(|seen| seen.sha256)
             .filter(|old| *old != sha256);
         let seen = SeenFile {
             root: root.clone(),
@@ -460,7 +440,7 @@ impl Queue<'_> {
             store.record_file(seen.clone())?;
         }
         let sha256 = &seen.sha256;
-        let key = content_key(sha256);
+        let key = *sha256;
         match self.index.by_sha.get(&key) {
             Some(&Carrier::Job(slot))
                 if store.jobs()[slot].resource.root == *root
@@ -516,12 +496,12 @@ impl Queue<'_> {
         store: &mut Store,
         root: &JournalPath,
         path: &JournalPath,
-        old: &str,
+        old: &Sha256,
     ) -> anyhow::Result<()> {
         let stale: Vec<(JobId, MediaKind)> = store
             .select(Action::Process)
             .filter(|job| {
-                job.resource.sha256 == old
+                job.resource.sha256 == *old
                     && job.resource.root == *root
                     && job.resource.path == *path
                     && job.destination.url == self.options.destination.url
@@ -531,7 +511,7 @@ impl Queue<'_> {
         for (id, kind) in stale {
             let elsewhere = store
                 .seen_files()
-                .find(|seen| seen.sha256 == old && (&seen.root, &seen.path) != (root, path))
+                .find(|seen| seen.sha256 == *old && (&seen.root, &seen.path) != (root, path))
                 .map(|seen| seen.resource(kind));
             match elsewhere {
                 Some(resource) => {
@@ -539,7 +519,7 @@ impl Queue<'_> {
                 }
                 None => {
                     store.apply(&id, Durability::Lazy, Job::supersede)?;
-                    self.index.by_sha.remove(&content_key(old));
+                    self.index.by_sha.remove(old);
                     self.summary.superseded += 1;
                 }
             }

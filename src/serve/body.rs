@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use sha1::Digest;
 
 use super::writers::WriterGuard;
 use crate::serve::store::{Appender, UploadError};
+use crate::wire::tus::ChecksumHasher;
 
 /// A client that sends nothing for this long has gone away.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -37,38 +37,6 @@ pub enum Ended {
     OverLength(u64),
 }
 
-/// A digest of one request's body (tus `Upload-Checksum`).
-pub enum ChunkDigest {
-    Sha1(sha1::Sha1),
-    Sha256(sha2::Sha256),
-}
-
-impl ChunkDigest {
-    pub const ALGORITHMS: &str = "sha1,sha256";
-
-    pub fn new(algorithm: &str) -> Option<ChunkDigest> {
-        match algorithm {
-            "sha1" => Some(ChunkDigest::Sha1(sha1::Sha1::new())),
-            "sha256" => Some(ChunkDigest::Sha256(sha2::Sha256::new())),
-            _ => None,
-        }
-    }
-
-    fn update(&mut self, bytes: &[u8]) {
-        match self {
-            ChunkDigest::Sha1(hasher) => hasher.update(bytes),
-            ChunkDigest::Sha256(hasher) => hasher.update(bytes),
-        }
-    }
-
-    pub fn matches(self, expected: &[u8]) -> bool {
-        match self {
-            ChunkDigest::Sha1(hasher) => hasher.finalize().as_slice() == expected,
-            ChunkDigest::Sha256(hasher) => hasher.finalize().as_slice() == expected,
-        }
-    }
-}
-
 /// Copies `body` into `appender` until it ends one way or another. Only
 /// disk errors are errors; the caller finishes or discards the append.
 pub async fn receive(
@@ -76,7 +44,7 @@ pub async fn receive(
     appender: &mut Appender,
     guard: &mut WriterGuard<'_>,
     max_append: Option<u64>,
-    mut digest: Option<&mut ChunkDigest>,
+    mut digest: Option<&mut ChecksumHasher>,
 ) -> Result<Ended, UploadError> {
     let start = appender.offset();
     let mut draining_until: Option<Instant> = None;

@@ -22,78 +22,37 @@ use super::body::{self, Ended};
 use super::writers::WriterGuard;
 use super::{Reply, Server, blocking, choose_relative, store_error};
 use crate::serve::store::{Completed, Upload, UploadError};
-use crate::wire;
+use crate::wire::{
+    self,
+    fields::UploadLimit,
+    ietf::{Interop, PARTIAL_UPLOAD},
+};
 
-const SUPPORTED: [u64; 5] = [3, 5, 6, 7, 8];
-const PARTIAL_UPLOAD: &str = "application/partial-upload";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Interop(u64);
-
-impl Default for Interop {
-    /// Requests without a version are taken as the newest draft's.
-    fn default() -> Interop {
-        Interop(8)
-    }
+/// What only the receiver does with an interop version.
+trait Receiving {
+    fn name(self) -> String;
+    fn required_complete(self, headers: &HeaderMap) -> Result<bool, Reply>;
+    fn with_complete(self, reply: Reply, complete: bool) -> Reply;
+    fn with_limits(self, server: &Server, reply: Reply, upload: Option<&Upload>) -> Reply;
 }
 
-impl Interop {
-    /// The version a request speaks; `None` when it speaks no IETF at all.
-    pub fn of(headers: &HeaderMap) -> Result<Option<Interop>, Reply> {
-        match wire::integer(headers, "Upload-Draft-Interop-Version")? {
-            Some(version) if SUPPORTED.contains(&version) => Ok(Some(Interop(version))),
-            Some(version) => Err(Reply::error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "Upload-Draft-Interop-Version {version} is not supported; this server speaks 3, 5, 6, 7 and 8"
-                ),
-            )),
-            None if headers.contains_key("Upload-Incomplete") => Ok(Some(Interop(3))),
-            None if headers.contains_key("Upload-Complete") => Ok(Some(Interop::default())),
-            None => Ok(None),
-        }
-    }
-
-    pub fn version(self) -> u64 {
-        self.0
-    }
-
+impl Receiving for Interop {
     fn name(self) -> String {
-        format!("IETF draft (interop {})", self.0)
-    }
-
-    fn complete_field(self) -> &'static str {
-        match self.0 {
-            3 => "Upload-Incomplete",
-            _ => "Upload-Complete",
-        }
+        format!("IETF draft (interop {})", self.version())
     }
 
     /// Whether the request completes the upload; the field is required.
-    fn read_complete(self, headers: &HeaderMap) -> Result<bool, Reply> {
-        let incomplete_field = self.0 == 3;
-        match wire::boolean(headers, self.complete_field())? {
-            Some(flag) => Ok(flag != incomplete_field),
-            None => Err(Reply::error(
+    fn required_complete(self, headers: &HeaderMap) -> Result<bool, Reply> {
+        self.read_complete(headers)?.ok_or_else(|| {
+            Reply::error(
                 StatusCode::BAD_REQUEST,
                 format!("the request has no {} field", self.complete_field()),
-            )),
-        }
-    }
-
-    fn complete_value(self, complete: bool) -> &'static str {
-        match complete != (self.0 == 3) {
-            true => "?1",
-            false => "?0",
-        }
+            )
+        })
     }
 
     fn with_complete(self, reply: Reply, complete: bool) -> Reply {
         reply.header(self.complete_field(), self.complete_value(complete))
-    }
-
-    fn announces_limits(self) -> bool {
-        self.0 >= 6
     }
 
     fn with_limits(self, server: &Server, reply: Reply, upload: Option<&Upload>) -> Reply {
@@ -106,17 +65,13 @@ impl Interop {
 
 /// The `Upload-Limit` dictionary for this server and upload.
 pub fn upload_limit(server: &Server, interop: Interop, upload: Option<&Upload>) -> String {
-    let settings = &server.settings;
-    let mut limits = Vec::new();
-    if let Some(max) = settings.max_size {
-        limits.push(format!("max-size={max}"));
+    UploadLimit {
+        max_size: server.settings.max_size,
+        max_append_size: server.settings.max_append_size,
+        max_age: Some(server.remaining_life(upload)),
+        ..UploadLimit::default()
     }
-    if let Some(max) = settings.max_append_size {
-        limits.push(format!("max-append-size={max}"));
-    }
-    let age_key = if interop.0 == 6 { "expires" } else { "max-age" };
-    limits.push(format!("{age_key}={}", server.remaining_life(upload)));
-    limits.join(", ")
+    .write(interop.age_key())
 }
 
 fn inconsistent_length(title: &str) -> Reply {
@@ -277,11 +232,11 @@ async fn create_upload(
     target: &str,
     interop: Interop,
 ) -> Result<Reply, Reply> {
-    let complete = interop.read_complete(headers)?;
-    let metadata = wire::parse_metadata(headers)?;
+    let complete = interop.required_complete(headers)?;
+    let metadata = wire::tus::read_metadata(headers)?;
     let relative = choose_relative(target, &metadata, headers)?;
-    let content_length = wire::integer(headers, "Content-Length")?;
-    let declared = wire::integer(headers, "Upload-Length")?;
+    let content_length = wire::fields::integer(headers, "Content-Length")?;
+    let declared = wire::fields::integer(headers, "Upload-Length")?;
     let length = match (declared, content_length.filter(|_| complete)) {
         (Some(declared), Some(implied)) if declared != implied => {
             return Err(inconsistent_length(&format!(
@@ -291,7 +246,7 @@ async fn create_upload(
         (declared, implied) => declared.or(implied),
     };
     check_limits(server, interop, length, content_length)?;
-    let sha256 = wire::sha256_digest(headers, "Repr-Digest")?;
+    let sha256 = wire::fields::sha256_digest(headers, "Repr-Digest")?;
     let whole = complete && content_length.is_some() && content_length == length;
     let info = blocking(|| {
         server
@@ -363,12 +318,12 @@ async fn append(
             format!("appends need Content-Type: {PARTIAL_UPLOAD}"),
         ));
     }
-    let claimed = wire::integer(headers, "Upload-Offset")?
+    let claimed = wire::fields::integer(headers, "Upload-Offset")?
         .ok_or_else(|| Reply::error(StatusCode::BAD_REQUEST, "the append has no Upload-Offset"))?;
-    let complete = interop.read_complete(headers)?;
-    let content_length = wire::integer(headers, "Content-Length")?;
-    let declared = wire::integer(headers, "Upload-Length")?;
-    let sha256 = wire::sha256_digest(headers, "Repr-Digest")?;
+    let complete = interop.required_complete(headers)?;
+    let content_length = wire::fields::integer(headers, "Content-Length")?;
+    let declared = wire::fields::integer(headers, "Upload-Length")?;
+    let sha256 = wire::fields::sha256_digest(headers, "Repr-Digest")?;
 
     let mut guard = server.writers.take_over(id).await;
     let upload = server.lookup(id).map_err(|lookup| lookup.reply(id))?;

@@ -39,7 +39,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use crate::format::human_bytes;
 use crate::journal::job::Timestamp;
 use crate::serve::store::{Completed, Upload, UploadError, UploadInfo, UploadStore};
-use crate::wire;
+use crate::wire::{
+    self,
+    ietf::{INTEROP_HEADER, Interop, InteropError},
+};
 use writers::Writers;
 
 /// Where uploads are created; tus clients use it as their endpoint.
@@ -140,6 +143,12 @@ impl Reply {
                 *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
                 response
             })
+    }
+}
+
+impl From<InteropError> for Reply {
+    fn from(error: InteropError) -> Reply {
+        Reply::error(StatusCode::BAD_REQUEST, error)
     }
 }
 
@@ -251,7 +260,10 @@ impl Server {
     fn completed_headers(reply: Reply, completed: &Completed) -> Reply {
         reply
             .header("Ferry-Path", wire::encode_path(&completed.placed))
-            .header("Repr-Digest", wire::repr_digest(&completed.sha256))
+            .header(
+                "Repr-Digest",
+                wire::fields::write_sha256_digest(&completed.sha256),
+            )
     }
 
     fn check_token(&self, headers: &HeaderMap) -> Option<Reply> {
@@ -283,8 +295,8 @@ impl Server {
         {
             match decode_path(rest) {
                 Err(reply) => reply,
-                Ok(target) => match (method, ietf::Interop::of(&headers)) {
-                    (_, Err(reply)) => reply,
+                Ok(target) => match (method, Interop::of(&headers)) {
+                    (_, Err(error)) => Reply::from(error),
                     (Method::POST, _) if is_tus => {
                         tus::create(self, &headers, &mut body, &target).await
                     }
@@ -298,8 +310,8 @@ impl Server {
                 },
             }
         } else if let Some(id) = path.strip_prefix(UPLOADS_PREFIX) {
-            match ietf::Interop::of(&headers) {
-                Err(reply) => reply,
+            match Interop::of(&headers) {
+                Err(error) => Reply::from(error),
                 Ok(_) if is_tus => tus::resource(self, &method, &headers, &mut body, id).await,
                 Ok(interop) => {
                     let interop = interop.unwrap_or_default();
@@ -317,7 +329,7 @@ impl Server {
 
     /// What this server supports, in both protocols' words.
     fn options(&self, headers: &HeaderMap) -> Reply {
-        let interop = ietf::Interop::of(headers).ok().flatten();
+        let interop = Interop::of(headers).ok().flatten();
         let reply = Reply::new(StatusCode::NO_CONTENT)
             .header("Allow", "OPTIONS, HEAD, POST, PUT, PATCH, DELETE")
             .header(
@@ -328,10 +340,7 @@ impl Server {
                 "Upload-Limit",
                 ietf::upload_limit(self, interop.unwrap_or_default(), None),
             )
-            .optional_header(
-                "Upload-Draft-Interop-Version",
-                interop.map(|interop| interop.version()),
-            );
+            .optional_header(INTEROP_HEADER, interop.map(|interop| interop.version()));
         tus::capabilities(self, reply)
     }
 }

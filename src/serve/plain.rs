@@ -28,7 +28,7 @@ async fn put_file(
     target: &str,
 ) -> Result<Reply, Reply> {
     let relative = choose_relative(target, &BTreeMap::new(), headers)?;
-    let content_length = wire::integer(headers, "Content-Length")?;
+    let content_length = wire::fields::integer(headers, "Content-Length")?;
     let max_size = server.settings.max_size;
     if let (Some(length), Some(max)) = (content_length, max_size)
         && length > max
@@ -38,9 +38,9 @@ async fn put_file(
             format!("{length} bytes exceed the server's maximum of {max}"),
         ));
     }
-    let sha256 = match wire::sha256_digest(headers, "Repr-Digest")? {
+    let sha256 = match wire::fields::sha256_digest(headers, "Repr-Digest")? {
         Some(digest) => Some(digest),
-        None => wire::sha256_digest(headers, "Content-Digest")?,
+        None => wire::fields::sha256_digest(headers, "Content-Digest")?,
     };
     let info = blocking(|| {
         server

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::digest::{self, FileStat};
+use crate::digest::{self, FileStat, Sha256};
 use crate::journal::job::Timestamp;
 use crate::journal::store::Durability;
 use crate::placement::{self, Placed};
@@ -37,7 +37,7 @@ pub struct UploadInfo {
     pub relative: String,
     /// Lowercase hex SHA-256 the finished file must have, when the client sent one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
     pub created_at: Timestamp,
@@ -51,7 +51,7 @@ pub struct Completed {
     /// Where the file landed, relative to the destination folder; differs
     /// from `relative` when a different file already had that name.
     pub placed: String,
-    pub sha256: String,
+    pub sha256: Sha256,
     /// The name already held identical content.
     pub identical: bool,
 }
@@ -91,7 +91,7 @@ pub enum UploadError {
     #[error("the upload is incomplete: {offset} of {length:?} bytes")]
     Incomplete { offset: u64, length: Option<u64> },
     #[error("the content's SHA-256 is {actual}, not the {expected} the client announced")]
-    DigestMismatch { expected: String, actual: String },
+    DigestMismatch { expected: Sha256, actual: Sha256 },
     #[error(transparent)]
     UnsafePath(#[from] placement::UnsafePath),
     #[error(transparent)]
@@ -200,7 +200,7 @@ impl UploadStore {
         &self,
         relative: &str,
         length: Option<u64>,
-        sha256: Option<String>,
+        sha256: Option<Sha256>,
         metadata: BTreeMap<String, String>,
         whole: bool,
     ) -> Result<UploadInfo, UploadError> {
@@ -315,7 +315,7 @@ impl UploadStore {
     }
 
     /// Records the SHA-256 the finished file must have (announced after creation).
-    pub fn set_sha256(&self, id: &str, sha256: String) -> Result<(), UploadError> {
+    pub fn set_sha256(&self, id: &str, sha256: Sha256) -> Result<(), UploadError> {
         let mut info = self.get(id)?.info;
         if info.sha256.as_ref() != Some(&sha256) {
             info.sha256 = Some(sha256);
@@ -351,7 +351,7 @@ impl UploadStore {
         {
             self.delete(id)?;
             return Err(UploadError::DigestMismatch {
-                expected: expected.clone(),
+                expected: *expected,
                 actual,
             });
         }
@@ -407,9 +407,8 @@ impl UploadStore {
 mod tests {
     use super::*;
 
-    fn sha(bytes: &[u8]) -> String {
-        use sha2::Digest;
-        digest::hex(&sha2::Sha256::digest(bytes))
+    fn sha(bytes: &[u8]) -> Sha256 {
+        Sha256::of(bytes)
     }
 
     #[test]

@@ -11,16 +11,18 @@
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, StatusCode};
 
-use super::body::{self, ChunkDigest, Ended};
+use super::body::{self, Ended};
 use super::writers::WriterGuard;
 use super::{Reply, Server, blocking, choose_relative, store_error};
+use crate::digest::Sha256;
 use crate::serve::store::{Upload, UploadError};
-use crate::wire;
+use crate::wire::{
+    self,
+    tus::{Checksum, ChecksumHasher, OFFSET_OCTET_STREAM, TUS_VERSION},
+};
 
-const VERSION: &str = "1.0.0";
 const EXTENSIONS: &str =
     "creation,creation-with-upload,creation-defer-length,checksum,termination,expiration";
-const OFFSET_STREAM: &str = "application/offset+octet-stream";
 const NAME: &str = "tus 1.0.0";
 
 /// 460 Checksum Mismatch, tus's own status code.
@@ -31,21 +33,21 @@ fn checksum_mismatch() -> StatusCode {
 /// The OPTIONS headers that describe tus support.
 pub fn capabilities(server: &Server, reply: Reply) -> Reply {
     reply
-        .header("Tus-Resumable", VERSION)
-        .header("Tus-Version", VERSION)
+        .header("Tus-Resumable", TUS_VERSION)
+        .header("Tus-Version", TUS_VERSION)
         .header("Tus-Extension", EXTENSIONS)
-        .header("Tus-Checksum-Algorithm", ChunkDigest::ALGORITHMS)
+        .header("Tus-Checksum-Algorithm", Checksum::LISTED)
         .optional_header("Tus-Max-Size", server.settings.max_size)
 }
 
 fn check_version(headers: &HeaderMap) -> Result<(), Reply> {
     match wire::text(headers, "Tus-Resumable") {
-        Some(VERSION) => Ok(()),
+        Some(TUS_VERSION) => Ok(()),
         other => Err(Reply::error(
             StatusCode::PRECONDITION_FAILED,
-            format!("Tus-Resumable {other:?} is not supported; this server speaks {VERSION}"),
+            format!("Tus-Resumable {other:?} is not supported; this server speaks {TUS_VERSION}"),
         )
-        .header("Tus-Version", VERSION)),
+        .header("Tus-Version", TUS_VERSION)),
     }
 }
 
@@ -60,17 +62,17 @@ fn expires(server: &Server, reply: Reply, upload: &Upload) -> Reply {
 }
 
 /// The chunk checksum a request announces, ready to be computed.
-fn chunk_checksum(headers: &HeaderMap) -> Result<Option<(ChunkDigest, Vec<u8>)>, Reply> {
-    let Some((algorithm, expected)) = wire::tus_checksum(headers)? else {
+fn chunk_checksum(headers: &HeaderMap) -> Result<Option<(ChecksumHasher, Vec<u8>)>, Reply> {
+    let Some((algorithm, expected)) = wire::tus::read_checksum(headers)? else {
         return Ok(None);
     };
-    match ChunkDigest::new(&algorithm) {
-        Some(digest) => Ok(Some((digest, expected))),
+    match Checksum::named(&algorithm) {
+        Some(checksum) => Ok(Some((checksum.hasher(), expected))),
         None => Err(Reply::error(
             StatusCode::BAD_REQUEST,
             format!(
                 "Upload-Checksum algorithm {algorithm} is not supported (use {})",
-                ChunkDigest::ALGORITHMS
+                Checksum::LISTED
             ),
         )),
     }
@@ -89,7 +91,7 @@ async fn write_chunk(
     let mut checksum = chunk_checksum(headers)?;
     let settings = &server.settings;
     if let (Some(content), Some(length)) = (
-        wire::integer(headers, "Content-Length")?,
+        wire::fields::integer(headers, "Content-Length")?,
         upload.info.length,
     ) && upload.offset + content > length
     {
@@ -114,7 +116,7 @@ async fn write_chunk(
     .map_err(store_error)?;
     let checked = checksum.is_some();
     let verdict = match (&ended, checksum) {
-        (Ended::Complete, Some((digest, expected))) => digest.matches(&expected),
+        (Ended::Complete, Some((digest, expected))) => digest.finish() == expected,
         _ => true,
     };
     let offset = match ended {
@@ -183,7 +185,7 @@ pub async fn create(
     create_upload(server, headers, body, target)
         .await
         .unwrap_or_else(|reply| reply)
-        .header("Tus-Resumable", VERSION)
+        .header("Tus-Resumable", TUS_VERSION)
 }
 
 async fn create_upload(
@@ -193,7 +195,7 @@ async fn create_upload(
     target: &str,
 ) -> Result<Reply, Reply> {
     check_version(headers)?;
-    let length = wire::integer(headers, "Upload-Length")?;
+    let length = wire::fields::integer(headers, "Upload-Length")?;
     let deferred = wire::text(headers, "Upload-Defer-Length");
     match (length, deferred) {
         (Some(_), None) | (None, Some("1")) => {}
@@ -218,23 +220,22 @@ async fn create_upload(
             format!("Upload-Length {length} exceeds Tus-Max-Size {max}"),
         ));
     }
-    let metadata = wire::parse_metadata(headers)?;
+    let metadata = wire::tus::read_metadata(headers)?;
     let relative = choose_relative(target, &metadata, headers)?;
-    let sha256 = match metadata.get("sha256") {
+    let sha256 = match metadata.get("sha256").map(|hex| Sha256::from_hex(hex)) {
         None => None,
-        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Some(hex.to_ascii_lowercase())
-        }
-        Some(_) => {
+        Some(Ok(sha256)) => Some(sha256),
+        Some(Err(_)) => {
             return Err(Reply::error(
                 StatusCode::BAD_REQUEST,
                 "Upload-Metadata sha256 must be 64 hex digits",
             ));
         }
     };
-    let carries_chunk = wire::media_type(headers).as_deref() == Some(OFFSET_STREAM);
-    let whole =
-        carries_chunk && length.is_some() && wire::integer(headers, "Content-Length")? == length;
+    let carries_chunk = wire::media_type(headers).as_deref() == Some(OFFSET_OCTET_STREAM);
+    let whole = carries_chunk
+        && length.is_some()
+        && wire::fields::integer(headers, "Content-Length")? == length;
     let info = blocking(|| {
         server
             .store
@@ -281,7 +282,7 @@ pub async fn resource(
     };
     result
         .unwrap_or_else(|reply| reply)
-        .header("Tus-Resumable", VERSION)
+        .header("Tus-Resumable", TUS_VERSION)
 }
 
 async fn head(server: &Server, id: &str) -> Result<Reply, Reply> {
@@ -296,7 +297,10 @@ async fn head(server: &Server, id: &str) -> Result<Reply, Reply> {
         None => reply.header("Upload-Defer-Length", 1),
     };
     if !info.metadata.is_empty() {
-        reply = reply.header("Upload-Metadata", wire::encode_metadata(&info.metadata));
+        reply = reply.header(
+            "Upload-Metadata",
+            wire::tus::write_metadata(info.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        );
     }
     if let Some(completed) = &info.completed {
         reply = Server::completed_headers(reply, completed);
@@ -310,15 +314,15 @@ async fn patch(
     body: &mut Incoming,
     id: &str,
 ) -> Result<Reply, Reply> {
-    if wire::media_type(headers).as_deref() != Some(OFFSET_STREAM) {
+    if wire::media_type(headers).as_deref() != Some(OFFSET_OCTET_STREAM) {
         return Err(Reply::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("PATCH needs Content-Type: {OFFSET_STREAM}"),
+            format!("PATCH needs Content-Type: {OFFSET_OCTET_STREAM}"),
         ));
     }
-    let claimed = wire::integer(headers, "Upload-Offset")?
+    let claimed = wire::fields::integer(headers, "Upload-Offset")?
         .ok_or_else(|| Reply::error(StatusCode::BAD_REQUEST, "PATCH needs Upload-Offset"))?;
-    let declared = wire::integer(headers, "Upload-Length")?;
+    let declared = wire::fields::integer(headers, "Upload-Length")?;
     let mut guard = server.writers.take_over(id).await;
     let mut upload = server.lookup(id).map_err(|lookup| lookup.reply(id))?;
     if claimed != upload.offset {
@@ -342,7 +346,7 @@ async fn patch(
             })?;
     }
     if upload.is_complete() {
-        return match wire::integer(headers, "Content-Length")? {
+        return match wire::fields::integer(headers, "Content-Length")? {
             Some(0) => Ok(expires(server, Reply::new(StatusCode::NO_CONTENT), &upload)
                 .header("Upload-Offset", upload.offset)),
             _ => Err(Reply::error(

@@ -58,6 +58,16 @@ impl Failure {
         }
     }
 
+    /// The reason as one line.
+    pub fn text(&self) -> String {
+        match self {
+            Failure::Transient { message, .. }
+            | Failure::Permanent { message, .. }
+            | Failure::Credentials { message, .. } => message.clone(),
+            Failure::Stopped => "interrupted".to_owned(),
+        }
+    }
+
     pub fn changed_since_scan(path: &std::path::Path, what: &str) -> Failure {
         Failure::permanent(
             ErrorClass::File,

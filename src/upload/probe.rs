@@ -14,8 +14,10 @@ use reqwest::header::HeaderMap;
 
 use super::http::{self, Failure};
 use super::protocols::Limits;
-use super::protocols::tus::{Checksum, Tus};
+use super::protocols::tus::Tus;
 use crate::journal::job::Protocol;
+use crate::wire::ietf::INTEROP_VERSIONS;
+use crate::wire::tus::Checksum;
 
 #[derive(Debug, Clone)]
 pub struct Capabilities {
@@ -165,7 +167,7 @@ pub async fn describe(
     if refused {
         return Ok(report);
     }
-    for version in super::protocols::ietf::VERSIONS {
+    for version in INTEROP_VERSIONS {
         let response = options(client, headers, url, timeout, Some(version)).await?;
         let echoed = response
             .headers()

@@ -1,23 +1,25 @@
-//! The IETF resumable uploads draft, as a client, for interop versions 3 to 8.
+//! The IETF resumable uploads draft, as a client, for every interop version.
 //!
 //! Careful creation (an empty `POST` answered 201 with `Location`) gives the
 //! engine the session URL before any data leaves, since 104 responses never
-//! reach us; a small file instead goes whole in the creation request. Versions
-//! differ in three places only: version 3 says `Upload-Incomplete` where later
-//! ones say `Upload-Complete`, and from version 6 an append must be typed
-//! `application/partial-upload`.
+//! reach us; a small file instead goes whole in the creation request. What
+//! differs between versions (the completeness field, the partial-upload
+//! media type) comes from `wire::ietf::Interop`, which `ferry serve` reads
+//! too.
 
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 
-use super::{Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query};
+use super::{
+    Adapter, Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
+};
+use crate::journal::job::{ErrorClass, Protocol};
 use crate::upload::http::{self, Failure, file_body};
-
-pub const VERSIONS: [u8; 5] = [3, 5, 6, 7, 8];
-pub const DEFAULT_VERSION: u8 = 8;
+use crate::wire::fields::write_sha256_digest;
+use crate::wire::ietf::{INTEROP_HEADER, Interop, PARTIAL_UPLOAD};
 
 pub struct Ietf {
-    pub version: u8,
+    pub interop: Interop,
 }
 
 impl Ietf {
@@ -25,36 +27,42 @@ impl Ietf {
         x.client
             .request(method, url)
             .headers(x.headers.clone())
-            .header("Upload-Draft-Interop-Version", self.version.to_string())
+            .header(INTEROP_HEADER, self.interop.version().to_string())
     }
 
-    /// `Upload-Complete: ?1`, or in version 3 `Upload-Incomplete: ?0`.
     fn completeness(
         &self,
         builder: reqwest::RequestBuilder,
         complete: bool,
     ) -> reqwest::RequestBuilder {
-        let flag = |yes: bool| if yes { "?1" } else { "?0" };
-        match self.version {
-            3 => builder.header("Upload-Incomplete", flag(!complete)),
-            _ => builder.header("Upload-Complete", flag(complete)),
-        }
+        builder.header(
+            self.interop.complete_field(),
+            self.interop.complete_value(complete),
+        )
     }
 
+    /// Whether an answer says the upload is complete; a field that does not
+    /// parse says nothing.
     fn says_complete(&self, headers: &HeaderMap) -> bool {
-        let flag = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-        };
-        match self.version {
-            3 => flag("upload-incomplete") == Some("?0"),
-            _ => flag("upload-complete") == Some("?1"),
-        }
+        self.interop.read_complete(headers).ok().flatten() == Some(true)
+    }
+}
+
+#[async_trait::async_trait]
+impl Adapter for Ietf {
+    fn protocol(&self) -> Protocol {
+        Protocol::Ietf
     }
 
-    pub async fn create(&self, x: &Exchange<'_>, first: Option<u64>) -> Result<Created, Failure> {
+    fn name(&self) -> String {
+        format!("ietf (interop {})", self.interop.version())
+    }
+
+    fn creates_with(&self, bytes: u64, small: u64) -> bool {
+        bytes <= small
+    }
+
+    async fn create(&self, x: &Exchange<'_>, first: Option<u64>) -> Result<Created, Failure> {
         let size = x.resource.size;
         let sent = first.unwrap_or(0);
         let complete = first == Some(size);
@@ -63,9 +71,9 @@ impl Ietf {
             .header("Upload-Length", size)
             .header(
                 "Content-Disposition",
-                format!("attachment; filename*=UTF-8''{}", x.encoded_path()),
+                crate::wire::write_disposition(&x.encoded_path()),
             )
-            .header("Repr-Digest", crate::wire::repr_digest(&x.resource.sha256))
+            .header("Repr-Digest", write_sha256_digest(&x.resource.sha256))
             .header("Content-Type", "application/octet-stream")
             .header("Content-Length", sent)
             .body(file_body(x.resource.source(), 0, sent, x.activity.clone()));
@@ -79,12 +87,12 @@ impl Ietf {
         let limits = Limits::from_upload_limit(headers);
         let done = (complete || self.says_complete(headers))
             .then(|| http::recorded(status.as_u16(), headers));
-        let url = match headers.get("location").and_then(|v| v.to_str().ok()) {
-            Some(location) => Some(x.absolute(x.endpoint, location)?),
+        let url = match x.location(headers)? {
+            Some(url) => Some(url),
             None if done.is_some() => None,
             None => {
                 return Err(Failure::permanent(
-                    crate::journal::job::ErrorClass::Server,
+                    ErrorClass::Server,
                     format!(
                         "creating the upload: HTTP {status} without a Location; is {} an IETF resumable upload endpoint?",
                         x.endpoint
@@ -100,12 +108,12 @@ impl Ietf {
         })
     }
 
-    pub async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
+    async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
         let response = x.send(self.request(x, Method::HEAD, url)).await?;
         read_query(response, |headers, _| self.says_complete(headers)).await
     }
 
-    pub async fn append(
+    async fn append(
         &self,
         x: &Exchange<'_>,
         url: &str,
@@ -123,8 +131,8 @@ impl Ietf {
                 len,
                 x.activity.clone(),
             ));
-        if self.version >= 6 {
-            builder = builder.header("Content-Type", "application/partial-upload");
+        if self.interop.announces_limits() {
+            builder = builder.header("Content-Type", PARTIAL_UPLOAD);
         }
         let response = x.send(self.completeness(builder, complete)).await?;
         let status = response.status();
@@ -146,7 +154,31 @@ impl Ietf {
         }
     }
 
-    pub async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
+    async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
         read_deleted(x.send(self.request(x, Method::DELETE, url)).await?).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_complete_flag_with_parameters_reads_as_complete() {
+        let mut headers = HeaderMap::new();
+        headers.insert("upload-complete", "?1;x".parse().unwrap());
+        let client = Ietf {
+            interop: Interop::default(),
+        };
+        assert!(client.says_complete(&headers));
+        headers.insert("upload-complete", "?0;x".parse().unwrap());
+        assert!(!client.says_complete(&headers));
+        headers.insert("upload-complete", "yes".parse().unwrap());
+        assert!(!client.says_complete(&headers));
+        let version_3 = Ietf {
+            interop: Interop::new(3).unwrap(),
+        };
+        headers.insert("upload-incomplete", "?0;x".parse().unwrap());
+        assert!(version_3.says_complete(&headers));
     }
 }

@@ -12,11 +12,16 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::digest::{self, FileStat};
-use crate::journal::job::{JobId, Resource};
+use crate::journal::job::{ErrorClass, Job, JobId, Resource, Response};
 use crate::placement::{self, Placed};
+use crate::report::{Event, Phase, Reporter};
+use crate::upload::http::{Activity, Failure};
 
 const PARTIAL_DIR: &str = ".ferry-partial";
 const BUFFER: usize = 1 << 20;
@@ -172,12 +177,69 @@ impl LocalFolder {
     }
 }
 
+/// Runs the copy on the blocking pool for the engine, with progress and the
+/// run's cancellation, and answers as an HTTP upload would.
+pub async fn transfer(
+    folder: Arc<LocalFolder>,
+    job: &Job,
+    activity: &Arc<Activity>,
+    reporter: &Arc<dyn Reporter>,
+    cancel: CancellationToken,
+) -> Result<Response, Failure> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_on_cancel = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            cancel.cancelled().await;
+            stop.store(true, Ordering::Relaxed);
+        })
+    };
+    let (owned, progress, reporter) = (job.clone(), activity.clone(), reporter.clone());
+    let copied = tokio::task::spawn_blocking(move || {
+        let mut count = |offset| {
+            progress.sent.store(offset, Ordering::Relaxed);
+            progress.position.store(offset, Ordering::Relaxed);
+            if offset == owned.resource.size {
+                // The copy is whole; `upload` now hashes it.
+                reporter.event(Event::Phase {
+                    job: &owned,
+                    phase: Phase::Verifying,
+                });
+            }
+        };
+        folder.upload(&owned.id, &owned.resource, &mut count, &stop)
+    })
+    .await
+    .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()));
+    stop_on_cancel.abort();
+    let copied = copied?;
+    match copied {
+        Ok(copied) => {
+            activity
+                .sent
+                .store(job.resource.size - copied.resumed_at, Ordering::Relaxed);
+            let mut headers = std::collections::BTreeMap::new();
+            let relative = copied.placed.relative.to_string_lossy().into_owned();
+            headers.insert("path".to_owned(), relative);
+            if copied.placed.identical {
+                headers.insert("identical".to_owned(), "true".to_owned());
+            }
+            Ok(Response {
+                status: 201,
+                headers,
+            })
+        }
+        Err(LocalError::Stopped { .. }) => Err(Failure::Stopped),
+        Err(error) => Err(Failure::permanent(ErrorClass::File, error.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::Sha256;
     use crate::journal::job::MediaKind;
     use crate::journal::paths::JournalPath;
-    use sha2::Digest;
 
     fn scanned(root: &Path, relative: &str, bytes: &[u8]) -> Resource {
         let path = root.join(relative);
@@ -190,7 +252,7 @@ mod tests {
             size: stat.size,
             mtime_ns: stat.mtime_ns,
             inode: stat.inode,
-            sha256: digest::hex(&sha2::Sha256::digest(bytes)),
+            sha256: Sha256::of(bytes),
             kind: MediaKind::Image,
         }
     }
@@ -250,7 +312,7 @@ mod tests {
         // Same size and mtime, different bytes: caught by the re-hash.
         let resource = scanned(&src, "b.jpg", b"original");
         let mut sneaky = resource.clone();
-        sneaky.sha256 = digest::hex(&sha2::Sha256::digest(b"elsewise"));
+        sneaky.sha256 = Sha256::of(b"elsewise");
         let error = dest
             .upload(&job(3), &sneaky, &mut |_| {}, &stop)
             .unwrap_err();

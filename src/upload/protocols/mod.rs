@@ -2,10 +2,18 @@
 //!
 //! Resumable protocols differ in header names and status codes but share one
 //! shape: create a session (maybe with the first bytes), ask for its offset,
-//! append from an offset, delete it. The adapters speak their protocol and
-//! answer in these types, so the engine's loop (durable session, resume, 409,
-//! 413, lost session) is written once. An enum, not a trait object: the set of
-//! protocols is closed and `async fn` stays simple.
+//! append from an offset, delete it. Each protocol is one file here that
+//! implements `Adapter` and answers in these types, so the engine's loop
+//! (durable session, resume, 409, 413, lost session) is written once. A trait
+//! object, so that adding a protocol is a new file plus one line in
+//! `route::adapter`; the protocol files depend on this module, never on each
+//! other or on the engine. The local folder is the exception: it moves no
+//! HTTP and resumes by its own partial file, so `local` is a route of its own.
+
+pub mod ietf;
+pub mod local;
+pub mod put;
+pub mod tus;
 
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
@@ -13,16 +21,40 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+use crate::journal::job::{ErrorClass, Protocol, Resource, Response};
 use crate::upload::http::{self, Activity, Failure, within_idle};
-pub mod ietf;
-pub mod local;
-pub mod put;
-pub mod tus;
+use crate::wire::{self, fields::UploadLimit};
 
-use crate::journal::job::{Resource, Response};
-use ietf::Ietf;
-use put::Put;
-use tus::Tus;
+/// A resumable-upload protocol as the engine sees it.
+#[async_trait::async_trait]
+pub trait Adapter: Send + Sync {
+    /// The protocol a session it opens belongs to.
+    fn protocol(&self) -> Protocol;
+
+    /// How a job's `started` line names it, e.g. "ietf (interop 8)".
+    fn name(&self) -> String;
+
+    /// Whether creation can carry `bytes` bytes (`small`: the engine's
+    /// one-request ceiling).
+    fn creates_with(&self, bytes: u64, small: u64) -> bool;
+
+    /// Creates a session; with `first` set, sends that many bytes in the same
+    /// request (small files: one request for the whole upload).
+    async fn create(&self, x: &Exchange<'_>, first: Option<u64>) -> Result<Created, Failure>;
+
+    async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure>;
+
+    async fn append(
+        &self,
+        x: &Exchange<'_>,
+        url: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Appended, Failure>;
+
+    /// Ends the server's session (`ferry cancel`).
+    async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure>;
+}
 
 /// Everything a request for one job needs.
 pub struct Exchange<'a> {
@@ -49,7 +81,7 @@ impl Exchange<'_> {
 
     /// The path the file gets at the destination, percent-encoded.
     pub fn encoded_path(&self) -> String {
-        crate::wire::encode_path_bytes(self.resource.path.as_path().as_os_str().as_bytes())
+        wire::encode_path_bytes(self.resource.path.as_path().as_os_str().as_bytes())
     }
 
     /// The path as text for metadata fields (lossy only for non-UTF-8 names).
@@ -68,30 +100,29 @@ impl Exchange<'_> {
 
     /// A relative `Location` made absolute against the URL it answered.
     pub fn absolute(&self, base: &str, location: &str) -> Result<String, Failure> {
-        let base = reqwest::Url::parse(base).map_err(|error| {
-            Failure::permanent(
-                crate::journal::job::ErrorClass::Client,
-                format!("{base}: {error}"),
-            )
-        })?;
+        let base = reqwest::Url::parse(base)
+            .map_err(|error| Failure::permanent(ErrorClass::Client, format!("{base}: {error}")))?;
         base.join(location).map(String::from).map_err(|error| {
             Failure::permanent(
-                crate::journal::job::ErrorClass::Server,
+                ErrorClass::Server,
                 format!("the server gave an unusable Location {location:?}: {error}"),
             )
         })
     }
+
+    /// `Location` of a creation answer, made absolute.
+    pub fn location(&self, headers: &HeaderMap) -> Result<Option<String>, Failure> {
+        wire::text(headers, "location")
+            .map(|location| self.absolute(self.endpoint, location))
+            .transpose()
+    }
 }
 
-/// `Upload-Offset`, in both protocols.
+/// `Upload-Offset`, in both protocols (absent or unreadable: `None`).
 pub fn offset_of(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get("upload-offset")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
+    wire::fields::integer(headers, "upload-offset")
         .ok()
+        .flatten()
 }
 
 /// A HEAD answer in both protocols: 404/410 gone, 2xx with `Upload-Offset`
@@ -107,7 +138,7 @@ pub async fn read_query(
             let headers = response.headers();
             let offset = offset_of(headers).ok_or_else(|| {
                 Failure::permanent(
-                    crate::journal::job::ErrorClass::Server,
+                    ErrorClass::Server,
                     format!("asking for the offset: HTTP {status} without Upload-Offset"),
                 )
             })?;
@@ -128,7 +159,8 @@ pub async fn read_deleted(response: reqwest::Response) -> Result<(), Failure> {
     }
 }
 
-/// Limits a server announced (`Upload-Limit`, `Tus-Max-Size`).
+/// Limits a server announced (`Upload-Limit`, `Tus-Max-Size`) that the
+/// engine obeys.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Limits {
     pub max_size: Option<u64>,
@@ -136,24 +168,12 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// `Upload-Limit: max-size=…, max-append-size=…` (other keys ignored).
     pub fn from_upload_limit(headers: &HeaderMap) -> Limits {
-        let mut limits = Limits::default();
-        let Some(value) = headers.get("upload-limit").and_then(|v| v.to_str().ok()) else {
-            return limits;
-        };
-        for item in value.split(',') {
-            let Some((key, number)) = item.split_once('=') else {
-                continue;
-            };
-            let number = number.split(';').next().unwrap_or("").trim().parse().ok();
-            match key.trim() {
-                "max-size" => limits.max_size = number,
-                "max-append-size" => limits.max_append = number,
-                _ => {}
-            }
+        let limit = UploadLimit::read(headers);
+        Limits {
+            max_size: limit.max_size,
+            max_append: limit.max_append_size,
         }
-        limits
     }
 
     pub fn merge(self, newer: Limits) -> Limits {
@@ -199,80 +219,6 @@ pub enum Appended {
     /// 413: too large for one request; the server's limit when it gave one.
     TooLarge(Option<u64>),
     Gone(u16),
-}
-
-pub enum Adapter {
-    Ietf(Ietf),
-    Tus(Tus),
-    Put(Put),
-}
-
-impl Adapter {
-    /// Creates a session; with `first` set, sends that many bytes in the same
-    /// request (small files: one request for the whole upload).
-    pub async fn create(&self, x: &Exchange<'_>, first: Option<u64>) -> Result<Created, Failure> {
-        match self {
-            Adapter::Ietf(ietf) => ietf.create(x, first).await,
-            Adapter::Tus(tus) => tus.create(x, first).await,
-            Adapter::Put(put) => put.send(x).await,
-        }
-    }
-
-    /// Whether creation can carry this many bytes.
-    pub fn creates_with(&self, bytes: u64, small: u64) -> bool {
-        match self {
-            Adapter::Ietf(_) => bytes <= small,
-            Adapter::Tus(tus) => bytes <= small && tus.creation_with_upload,
-            Adapter::Put(_) => true,
-        }
-    }
-
-    pub async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
-        match self {
-            Adapter::Ietf(ietf) => ietf.query(x, url).await,
-            Adapter::Tus(tus) => tus.query(x, url).await,
-            Adapter::Put(_) => Ok(Query::Gone(404)),
-        }
-    }
-
-    pub async fn append(
-        &self,
-        x: &Exchange<'_>,
-        url: &str,
-        offset: u64,
-        len: u64,
-    ) -> Result<Appended, Failure> {
-        match self {
-            Adapter::Ietf(ietf) => ietf.append(x, url, offset, len).await,
-            Adapter::Tus(tus) => tus.append(x, url, offset, len).await,
-            Adapter::Put(_) => Ok(Appended::Gone(404)),
-        }
-    }
-
-    pub async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
-        match self {
-            Adapter::Ietf(ietf) => ietf.terminate(x, url).await,
-            Adapter::Tus(tus) => tus.terminate(x, url).await,
-            Adapter::Put(_) => Ok(()),
-        }
-    }
-
-    /// The protocol a session it opens belongs to.
-    pub fn protocol(&self) -> crate::journal::job::Protocol {
-        match self {
-            Adapter::Ietf(_) => crate::journal::job::Protocol::Ietf,
-            Adapter::Tus(_) => crate::journal::job::Protocol::Tus,
-            Adapter::Put(_) => crate::journal::job::Protocol::Put,
-        }
-    }
-
-    pub fn name(&self) -> String {
-        match self {
-            Adapter::Ietf(ietf) => format!("ietf (interop {})", ietf.version),
-            Adapter::Tus(_) => "tus".to_owned(),
-            Adapter::Put(put) => put.method.to_string(),
-        }
-    }
 }
 
 #[cfg(test)]

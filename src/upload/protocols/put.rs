@@ -5,8 +5,10 @@
 //! The URL is a template: `{path}`, `{name}` and `{sha256}` are filled in;
 //! a URL without any of them gets the file's relative path appended.
 
-use super::{Created, Exchange, Limits};
+use super::{Adapter, Appended, Created, Exchange, Limits, Query};
+use crate::journal::job::Protocol;
 use crate::upload::http::{self, Failure, file_body};
+use crate::wire::{self, fields::write_sha256_digest};
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
@@ -37,15 +39,29 @@ pub fn target(x: &Exchange<'_>) -> String {
     if !placeholders.iter().any(|p| template.contains(p)) {
         return format!("{}/{}", template.trim_end_matches('/'), x.encoded_path());
     }
-    let name = crate::wire::encode_path(&x.file_name()).replace('/', "%2F");
+    let name = wire::encode_path(&x.file_name()).replace('/', "%2F");
     template
         .replace("{path}", &x.encoded_path())
         .replace("{name}", &name)
-        .replace("{sha256}", &x.resource.sha256)
+        .replace("{sha256}", &x.resource.sha256.to_hex())
 }
 
-impl Put {
-    pub async fn send(&self, x: &Exchange<'_>) -> Result<Created, Failure> {
+#[async_trait::async_trait]
+impl Adapter for Put {
+    fn protocol(&self) -> Protocol {
+        Protocol::Put
+    }
+
+    fn name(&self) -> String {
+        self.method.to_string()
+    }
+
+    /// Every size: the whole file always goes in one request.
+    fn creates_with(&self, _bytes: u64, _small: u64) -> bool {
+        true
+    }
+
+    async fn create(&self, x: &Exchange<'_>, _first: Option<u64>) -> Result<Created, Failure> {
         let size = x.resource.size;
         let method = match self.method {
             PutMethod::Put => reqwest::Method::PUT,
@@ -57,7 +73,7 @@ impl Put {
             .headers(x.headers.clone())
             .header("Content-Type", "application/octet-stream")
             .header("Content-Length", size)
-            .header("Repr-Digest", crate::wire::repr_digest(&x.resource.sha256))
+            .header("Repr-Digest", write_sha256_digest(&x.resource.sha256))
             .body(file_body(x.resource.source(), 0, size, x.activity.clone()));
         let response = x.send(builder).await?;
         let status = response.status();
@@ -70,5 +86,24 @@ impl Put {
             done: Some(http::recorded(status.as_u16(), response.headers())),
             limits: Limits::default(),
         })
+    }
+
+    /// A PUT leaves no session: a lost one starts again from 0.
+    async fn query(&self, _x: &Exchange<'_>, _url: &str) -> Result<Query, Failure> {
+        Ok(Query::Gone(404))
+    }
+
+    async fn append(
+        &self,
+        _x: &Exchange<'_>,
+        _url: &str,
+        _offset: u64,
+        _len: u64,
+    ) -> Result<Appended, Failure> {
+        Ok(Appended::Gone(404))
+    }
+
+    async fn terminate(&self, _x: &Exchange<'_>, _url: &str) -> Result<(), Failure> {
+        Ok(())
     }
 }

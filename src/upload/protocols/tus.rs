@@ -9,43 +9,14 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
-use sha2::Digest;
 
-use super::{Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query};
-use crate::journal::job::ErrorClass;
+use super::{
+    Adapter, Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
+};
+use crate::journal::job::{ErrorClass, Protocol};
 use crate::upload::http::{self, Failure, file_body};
-
-const VERSION: &str = "1.0.0";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Checksum {
-    Sha256,
-    Sha1,
-}
-
-impl Checksum {
-    /// The best algorithm in a `Tus-Checksum-Algorithm` list.
-    pub fn choose(listed: &str) -> Option<Checksum> {
-        let listed: Vec<String> = listed
-            .split(',')
-            .map(|name| name.trim().to_ascii_lowercase())
-            .collect();
-        [("sha256", Checksum::Sha256), ("sha1", Checksum::Sha1)]
-            .into_iter()
-            .find(|(name, _)| listed.iter().any(|listed| listed == name))
-            .map(|(_, checksum)| checksum)
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Checksum::Sha256 => "sha256",
-            Checksum::Sha1 => "sha1",
-        }
-    }
-}
+use crate::wire::tus::{Checksum, OFFSET_OCTET_STREAM, TUS_VERSION, write_metadata};
 
 #[derive(Clone, Debug, Default)]
 pub struct Tus {
@@ -53,14 +24,17 @@ pub struct Tus {
     pub checksum: Option<Checksum>,
 }
 
-fn digest_range<D: Digest>(
+/// The chunk's digest, read from the file (it is in the page cache, and is
+/// read again to send it).
+fn digest_range(
     path: &std::path::Path,
     offset: u64,
     len: u64,
+    checksum: Checksum,
 ) -> std::io::Result<Vec<u8>> {
     let mut file = fs_err::File::open(path)?;
     file.seek(SeekFrom::Start(offset))?;
-    let mut digest = D::new();
+    let mut hasher = checksum.hasher();
     let mut buffer = vec![0; 1 << 20];
     let mut left = len;
     while left > 0 {
@@ -72,10 +46,10 @@ fn digest_range<D: Digest>(
                 format!("{}: shorter than when it was scanned", path.display()),
             ));
         }
-        digest.update(&buffer[..read]);
+        hasher.update(&buffer[..read]);
         left -= read as u64;
     }
-    Ok(digest.finalize().to_vec())
+    Ok(hasher.finish())
 }
 
 impl Tus {
@@ -83,7 +57,7 @@ impl Tus {
         x.client
             .request(method, url)
             .headers(x.headers.clone())
-            .header("Tus-Resumable", VERSION)
+            .header("Tus-Resumable", TUS_VERSION)
     }
 
     /// `Upload-Checksum: <algorithm> <base64>` for the chunk, when the server takes one.
@@ -98,22 +72,15 @@ impl Tus {
         };
         let whole_file = offset == 0 && len == x.resource.size;
         let digest = if algorithm == Checksum::Sha256 && whole_file {
-            crate::digest::unhex(&x.resource.sha256)
+            x.resource.sha256.as_bytes().to_vec()
         } else {
             let path = x.resource.source();
-            tokio::task::spawn_blocking(move || match algorithm {
-                Checksum::Sha256 => digest_range::<sha2::Sha256>(&path, offset, len),
-                Checksum::Sha1 => digest_range::<sha1::Sha1>(&path, offset, len),
-            })
-            .await
-            .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
-            .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
+            tokio::task::spawn_blocking(move || digest_range(&path, offset, len, algorithm))
+                .await
+                .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
+                .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
         };
-        Ok(Some(format!(
-            "{} {}",
-            algorithm.name(),
-            STANDARD.encode(digest)
-        )))
+        Ok(Some(algorithm.header_value(&digest)))
     }
 
     fn with_chunk(
@@ -125,7 +92,7 @@ impl Tus {
         checksum: Option<String>,
     ) -> reqwest::RequestBuilder {
         let builder = builder
-            .header("Content-Type", "application/offset+octet-stream")
+            .header("Content-Type", OFFSET_OCTET_STREAM)
             .header("Content-Length", len)
             .body(file_body(
                 x.resource.source(),
@@ -140,18 +107,30 @@ impl Tus {
     }
 
     fn metadata(x: &Exchange<'_>) -> String {
-        [
-            ("filename", x.file_name()),
-            ("relativePath", x.path_text()),
-            ("sha256", x.resource.sha256.clone()),
-        ]
-        .iter()
-        .map(|(key, value)| format!("{key} {}", STANDARD.encode(value)))
-        .collect::<Vec<_>>()
-        .join(",")
+        let (name, path, sha256) = (x.file_name(), x.path_text(), x.resource.sha256.to_hex());
+        write_metadata([
+            ("filename", name.as_str()),
+            ("relativePath", path.as_str()),
+            ("sha256", sha256.as_str()),
+        ])
+    }
+}
+
+#[async_trait::async_trait]
+impl Adapter for Tus {
+    fn protocol(&self) -> Protocol {
+        Protocol::Tus
     }
 
-    pub async fn create(&self, x: &Exchange<'_>, first: Option<u64>) -> Result<Created, Failure> {
+    fn name(&self) -> String {
+        "tus".to_owned()
+    }
+
+    fn creates_with(&self, bytes: u64, small: u64) -> bool {
+        bytes <= small && self.creation_with_upload
+    }
+
+    async fn create(&self, x: &Exchange<'_>, first: Option<u64>) -> Result<Created, Failure> {
         let size = x.resource.size;
         let mut builder = self
             .request(x, Method::POST, x.endpoint)
@@ -170,19 +149,15 @@ impl Tus {
             return Err(http::unexpected(response, "creating the upload").await);
         }
         let headers = response.headers();
-        let location = headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                Failure::permanent(
-                    ErrorClass::Server,
-                    format!(
-                        "creating the upload: HTTP {status} without a Location; is {} a tus endpoint?",
-                        x.endpoint
-                    ),
-                )
-            })?;
-        let url = x.absolute(x.endpoint, location)?;
+        let url = x.location(headers)?.ok_or_else(|| {
+            Failure::permanent(
+                ErrorClass::Server,
+                format!(
+                    "creating the upload: HTTP {status} without a Location; is {} a tus endpoint?",
+                    x.endpoint
+                ),
+            )
+        })?;
         let offset = match first {
             Some(_) => offset_of(headers).unwrap_or(0),
             None => 0,
@@ -196,12 +171,12 @@ impl Tus {
         })
     }
 
-    pub async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
+    async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
         let response = x.send(self.request(x, Method::HEAD, url)).await?;
         read_query(response, |_, offset| offset == x.resource.size).await
     }
 
-    pub async fn append(
+    async fn append(
         &self,
         x: &Exchange<'_>,
         url: &str,
@@ -236,22 +211,7 @@ impl Tus {
         }
     }
 
-    pub async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
+    async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
         read_deleted(x.send(self.request(x, Method::DELETE, url)).await?).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checksum_prefers_sha256() {
-        assert_eq!(
-            Checksum::choose("md5, sha1, sha256"),
-            Some(Checksum::Sha256)
-        );
-        assert_eq!(Checksum::choose("SHA1,crc32"), Some(Checksum::Sha1));
-        assert_eq!(Checksum::choose("md5"), None);
     }
 }

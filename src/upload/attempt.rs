@@ -1,0 +1,300 @@
+//! One job's upload over a resumable HTTP protocol: a state machine with
+//! bounded retries.
+//!
+//! An attempt opens a session (its URL fsynced in the journal before the
+//! first data byte) or asks the server where an existing one stands (its
+//! number wins), then appends from there until the server says the upload is
+//! complete. A 409 moves to the server's offset, a 413 shrinks appends, a
+//! lost session (404/410) starts again from 0 and says so. Transient failures
+//! are retried with exponential backoff and jitter (or the server's
+//! `Retry-After`); the count starts again whenever the server's offset moved,
+//! so a long upload over a flaky link still finishes. The file is checked
+//! against the scan before creation, before each append and after the last.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::WHOLE_FILE_MAX;
+use super::engine::Run;
+use super::http::{Activity, Failure};
+use super::protocols::{Appended, Exchange, Limits, Query};
+use super::route::HttpRoute;
+use crate::digest::FileStat;
+use crate::journal::job::{ErrorClass, Job, Resource, Response, Session};
+use crate::journal::store::Durability;
+use crate::report::{Event, Phase};
+
+/// The smallest append a 413 can shrink us to before the job fails.
+const MIN_APPEND: u64 = 64 << 10;
+
+/// One job's upload to one HTTP route, within a run.
+pub struct JobUpload<'a> {
+    pub run: &'a Run,
+    pub route: &'a HttpRoute,
+    pub job: &'a Job,
+    pub activity: &'a Arc<Activity>,
+}
+
+impl JobUpload<'_> {
+    /// Runs attempts until the upload completes, retrying transient failures.
+    pub async fn to_the_end(&self) -> Result<Response, Failure> {
+        let (route, job) = (self.route, self.job);
+        let protocol = route.adapter.protocol();
+        let mut state = Attempt {
+            session: job
+                .session
+                .clone()
+                .filter(|session| session.protocol.is_none_or(|p| p == protocol)),
+            limits: route.limits,
+            append: route.chunk_size.unwrap_or(u64::MAX),
+            confirmed: 0,
+        };
+        let mut failures = 0u32;
+        loop {
+            let before = state.confirmed;
+            let failure = match self.attempt(&mut state).await {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            let Failure::Transient {
+                retry_after,
+                message,
+                ..
+            } = &failure
+            else {
+                return Err(failure);
+            };
+            if state.confirmed > before {
+                failures = 0;
+            }
+            if failures >= self.run.settings.retries {
+                return Err(failure);
+            }
+            let wait = backoff(failures, *retry_after);
+            self.run.reporter.event(Event::Retrying {
+                job,
+                attempt: failures + 1,
+                wait,
+                reason: message,
+            });
+            failures += 1;
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn exchange(&self) -> Exchange<'_> {
+        Exchange {
+            client: &self.run.client,
+            headers: &self.route.headers,
+            endpoint: &self.job.destination.url,
+            resource: &self.job.resource,
+            activity: self.activity,
+            idle: self.run.settings.idle_timeout,
+        }
+    }
+
+    /// One attempt: open or find the session, then append until complete.
+    async fn attempt(&self, state: &mut Attempt) -> Result<Response, Failure> {
+        let (adapter, job, activity) = (&self.route.adapter, self.job, self.activity);
+        let x = self.exchange();
+        let size = job.resource.size;
+        unchanged(&job.resource)?;
+        if let Some(max) = state.limits.max_size
+            && size > max
+        {
+            return Err(Failure::permanent(
+                ErrorClass::Client,
+                format!(
+                    "{} is {size} bytes; the server accepts at most {max} bytes per upload",
+                    job.resource.path.display()
+                ),
+            ));
+        }
+        let mut offset = match &state.session {
+            Some(session) => match adapter.query(&x, &session.url).await? {
+                Query::At {
+                    done: Some(response),
+                    ..
+                } => return Ok(response),
+                Query::At { offset, .. } => offset,
+                Query::Gone(status) => {
+                    return self.restart(state, status).await;
+                }
+            },
+            None => {
+                let whole = adapter.creates_with(size, WHOLE_FILE_MAX);
+                let phase = match whole {
+                    true => Phase::Uploading { from: 0 },
+                    false => Phase::Creating,
+                };
+                self.run.reporter.event(Event::Phase { job, phase });
+                let created = adapter.create(&x, whole.then_some(size)).await?;
+                state.limits = state.limits.merge(created.limits);
+                if let Some(response) = created.done {
+                    unchanged(&job.resource)?;
+                    return Ok(response);
+                }
+                let Some(url) = created.url else {
+                    return Err(Failure::permanent(
+                        ErrorClass::Server,
+                        "the server neither finished the upload nor gave a session URL",
+                    ));
+                };
+                let session = Session {
+                    url,
+                    offset: created.offset,
+                    protocol: Some(adapter.protocol()),
+                };
+                self.run
+                    .shared
+                    .change(&job.id, Durability::Durable, |job| {
+                        job.register(session.clone())
+                    })
+                    .await
+                    .map_err(|error| {
+                        Failure::permanent(ErrorClass::File, crate::error::one_line(&error))
+                    })?;
+                state.session = Some(session);
+                created.offset
+            }
+        };
+        let url = state
+            .session
+            .as_ref()
+            .map(|s| s.url.clone())
+            .unwrap_or_default();
+        state.confirmed = state.confirmed.max(offset);
+        activity.position.store(offset, Ordering::Relaxed);
+        self.run.reporter.event(Event::Phase {
+            job,
+            phase: Phase::Uploading { from: offset },
+        });
+        let mut stuck = 0;
+        loop {
+            unchanged(&job.resource)?;
+            let limit = state
+                .append
+                .min(state.limits.max_append.unwrap_or(u64::MAX));
+            let len = (size - offset.min(size)).min(limit);
+            match adapter.append(&x, &url, offset, len).await? {
+                Appended::At {
+                    done: Some(response),
+                    ..
+                } => {
+                    unchanged(&job.resource)?;
+                    return Ok(response);
+                }
+                Appended::At { offset: next, .. } => {
+                    stuck = if next > offset { 0 } else { stuck + 1 };
+                    if stuck >= 3 {
+                        return Err(Failure::transient(format!(
+                            "the server accepted no bytes at offset {offset}"
+                        )));
+                    }
+                    offset = next;
+                    state.confirmed = state.confirmed.max(offset);
+                    let _ = self
+                        .run
+                        .shared
+                        .change(&job.id, Durability::Lazy, |job| job.record_offset(offset))
+                        .await;
+                }
+                Appended::Conflict(server) => {
+                    offset = match server {
+                        Some(server) => server,
+                        None => match adapter.query(&x, &url).await? {
+                            Query::At {
+                                done: Some(response),
+                                ..
+                            } => return Ok(response),
+                            Query::At { offset, .. } => offset,
+                            Query::Gone(status) => {
+                                return self.restart(state, status).await;
+                            }
+                        },
+                    };
+                }
+                Appended::TooLarge(server_limit) => {
+                    let told = server_limit.filter(|&limit| limit > 0 && limit < len);
+                    let next = told.unwrap_or(len / 2);
+                    if next == 0 || (told.is_none() && next < MIN_APPEND) {
+                        return Err(Failure::Permanent {
+                            class: ErrorClass::Client,
+                            status: Some(413),
+                            message: format!(
+                                "the server refused an append of {len} bytes as too large and gave no smaller limit"
+                            ),
+                        });
+                    }
+                    state.append = next;
+                }
+                Appended::Gone(status) => {
+                    return self.restart(state, status).await;
+                }
+            }
+        }
+    }
+
+    /// The server lost the session (404, 410): say so and start again from 0.
+    async fn restart(&self, state: &mut Attempt, status: u16) -> Result<Response, Failure> {
+        self.run.reporter.event(Event::Restarted {
+            job: self.job,
+            status,
+        });
+        state.session = None;
+        Box::pin(self.attempt(state)).await
+    }
+}
+
+/// The first wait before a retry; it doubles with each failure in a row.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The server's `Retry-After` when it gave one; otherwise the doubled
+/// backoff with jitter: a random wait between half of it and all of it.
+fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(wait) = retry_after {
+        return wait;
+    }
+    let ceiling = FIRST_BACKOFF
+        .saturating_mul(1 << attempt.min(16))
+        .min(MAX_BACKOFF);
+    ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
+}
+
+/// The file as the scan saw it, or the reason it is not.
+fn unchanged(resource: &Resource) -> Result<(), Failure> {
+    let path = resource.source();
+    match std::fs::metadata(&path) {
+        Ok(meta) => {
+            let now = FileStat::of(&meta);
+            if now.size != resource.size || now.mtime_ns != resource.mtime_ns {
+                Err(Failure::changed_since_scan(
+                    &path,
+                    "size or modification time differs",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Failure::permanent(
+            ErrorClass::File,
+            format!("{}: vanished since scan", path.display()),
+        )),
+        Err(error) => Err(Failure::permanent(
+            ErrorClass::File,
+            format!("{}: {error}", path.display()),
+        )),
+    }
+}
+
+/// What an upload carries from one attempt to the next.
+struct Attempt {
+    session: Option<Session>,
+    limits: Limits,
+    /// The largest append to send; shrinks after a 413.
+    append: u64,
+    /// The highest offset the server confirmed in this run.
+    confirmed: u64,
+}

@@ -1,0 +1,374 @@
+//! The run: processable jobs, N at a time, each to its route.
+//!
+//! Each job runs through `attempt` (HTTP protocols) or the local folder's
+//! copy; this module only schedules them (`buffer_unordered` over one shared
+//! client), records how each one ended, and watches what concerns the whole
+//! run. The session URL is fsynced in the journal before the first data byte
+//! leaves; offsets are written lazily, since the server is the source of
+//! truth for them; a finished job waits for an fsync, which jobs finishing
+//! together share (the journal's group commit). A 401/403 or a journal
+//! failure stops scheduling new jobs. The first Ctrl-C (or SIGTERM) cancels
+//! the requests in flight and lets the run checkpoint and summarize; a second
+//! one exits at once. The jobs in flight are sampled for progress events.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::Settings;
+use super::attempt::JobUpload;
+use super::http::{self, Activity, Failure};
+use super::protocols::local;
+use super::route::{self, Route};
+use crate::journal::job::{Action, Destination, ErrorClass, Job, JobError, JobId, State};
+use crate::journal::store::{Durability, Store};
+use crate::report::{Event, Reporter, UploadSummary};
+
+/// The store shared by concurrent jobs. The lock is held only to apply a
+/// change in memory and append its line; fsyncs happen outside it.
+#[derive(Clone)]
+pub struct Shared {
+    store: Arc<Mutex<Store>>,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies a change; a durable one returns after the fsync covering it.
+    pub async fn change(
+        &self,
+        id: &JobId,
+        durability: Durability,
+        change: impl FnOnce(&mut Job) -> Result<(), crate::journal::job::TransitionError>,
+    ) -> anyhow::Result<Job> {
+        let (ticket, journal, job) = {
+            let mut store = self.lock();
+            let ticket = store.apply(id, Durability::Lazy, change)?;
+            let job = store.job(id).cloned().expect("the job just changed");
+            (ticket, store.journal_handle()?, job)
+        };
+        if durability == Durability::Durable {
+            tokio::task::spawn_blocking(move || journal.sync(ticket)).await??;
+        }
+        Ok(job)
+    }
+}
+
+/// What the run shares between its jobs.
+pub struct Run {
+    pub settings: Settings,
+    pub shared: Shared,
+    pub client: reqwest::Client,
+    routes: HashMap<Destination, Arc<Route>>,
+    pub reporter: Arc<dyn Reporter>,
+    cancel: CancellationToken,
+    /// Set by a 401/403 or a journal failure: no new job starts, and the
+    /// run ends with this message.
+    stopped_by: Mutex<Option<String>>,
+    /// The jobs in flight, sampled by `report_progress`.
+    active: Mutex<HashMap<JobId, (Job, Arc<Activity>)>>,
+}
+
+/// How often the jobs in flight are sampled for progress events; reporters
+/// throttle further (bars redraw at most 10 times a second, JSON once a
+/// second per job).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Emits a `Progress` event per job in flight, then a `Tick`, until aborted.
+async fn report_progress(run: Arc<Run>) {
+    let mut interval = tokio::time::interval(PROGRESS_EVERY);
+    loop {
+        interval.tick().await;
+        let active: Vec<(Job, u64)> = run
+            .active()
+            .values()
+            .map(|(job, activity)| (job.clone(), activity.position.load(Ordering::Relaxed)))
+            .collect();
+        for (job, offset) in &active {
+            run.reporter.event(Event::Progress {
+                job,
+                offset: *offset,
+            });
+        }
+        run.reporter.event(Event::Tick);
+    }
+}
+
+enum Outcome {
+    Succeeded { bytes: u64, sent: u64 },
+    Failed,
+    Left,
+}
+
+/// Processes the journal's processable jobs and returns the run's summary.
+/// Also returns the failures list: every failed job not yet retried or
+/// acknowledged, this run's and earlier ones.
+pub fn run(
+    store: Store,
+    settings: Settings,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<(UploadSummary, Vec<Job>)> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(run_async(store, settings, reporter))
+}
+
+async fn run_async(
+    store: Store,
+    settings: Settings,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<(UploadSummary, Vec<Job>)> {
+    let started = Instant::now();
+    let failures = |store: &Store| store.select(Action::Retry).cloned().collect::<Vec<Job>>();
+    let ids: Vec<JobId> = store
+        .select(Action::Process)
+        .filter(|job| {
+            // By URL, as the scan dedupes: a job queued with another --protocol still counts.
+            (settings.only.as_ref()).is_none_or(|only| job.destination.url == only.url)
+        })
+        .map(|job| job.id.clone())
+        .collect();
+    if ids.is_empty() {
+        let done_before = store
+            .jobs()
+            .iter()
+            .filter(|job| job.state == State::Succeeded)
+            .count() as u64;
+        reporter.event(Event::NothingToDo { done_before });
+        let listed = failures(&store);
+        let summary = UploadSummary {
+            failures_listed: listed.len() as u64,
+            ..UploadSummary::default()
+        };
+        return Ok((summary, listed));
+    }
+    let client = http::client(settings.connect_timeout)?;
+    let shared = Shared {
+        store: Arc::new(Mutex::new(store)),
+    };
+    let cancel = CancellationToken::new();
+    let routes = route::routes(&shared, &ids, &settings, &client).await?;
+    let run = Arc::new(Run {
+        settings,
+        shared: shared.clone(),
+        client,
+        routes,
+        reporter: reporter.clone(),
+        cancel: cancel.clone(),
+        stopped_by: Mutex::new(None),
+        active: Mutex::new(HashMap::new()),
+    });
+    let signals = tokio::spawn(watch_signals(cancel.clone(), reporter.clone()));
+    let (jobs, bytes) = {
+        let store = shared.lock();
+        let sizes = ids
+            .iter()
+            .filter_map(|id| store.job(id))
+            .map(|job| job.resource.size);
+        (ids.len() as u64, sizes.sum())
+    };
+    reporter.event(Event::RunStarted { jobs, bytes });
+    let progress = tokio::spawn(report_progress(run.clone()));
+
+    let concurrency = run.settings.concurrency.max(1);
+    let outcomes: Vec<Outcome> = futures_util::stream::iter(ids)
+        .map(|id| {
+            let run = run.clone();
+            async move { run.job(id).await }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    signals.abort();
+    progress.abort();
+
+    let mut summary = UploadSummary {
+        seconds: started.elapsed().as_secs_f64(),
+        interrupted: cancel.is_cancelled(),
+        stopped_by: run.stopped_by().clone(),
+        ..UploadSummary::default()
+    };
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Succeeded { bytes, sent } => {
+                summary.succeeded += 1;
+                summary.bytes += bytes;
+                summary.sent += sent;
+            }
+            Outcome::Failed => summary.failed += 1,
+            Outcome::Left => summary.left += 1,
+        }
+    }
+    let mut store = shared.lock();
+    store.checkpoint()?;
+    let listed = failures(&store);
+    summary.failures_listed = listed.len() as u64;
+    Ok((summary, listed))
+}
+
+/// First signal: cancel. Second: exit at once, as people expect of Ctrl-C.
+async fn watch_signals(cancel: CancellationToken, reporter: Arc<dyn Reporter>) {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        return;
+    };
+    for press in 0.. {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        if press > 0 {
+            std::process::exit(i32::from(crate::error::INTERRUPTED));
+        }
+        reporter.event(Event::Interrupting);
+        cancel.cancel();
+    }
+}
+
+impl Run {
+    async fn job(self: Arc<Self>, id: JobId) -> Outcome {
+        if self.cancel.is_cancelled() || self.stopped_by().is_some() {
+            return Outcome::Left;
+        }
+        match self.job_inner(&id).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // The journal itself failed: nothing more can be recorded.
+                self.stop(format!("journal: {}", crate::error::one_line(&error)));
+                Outcome::Left
+            }
+        }
+    }
+
+    fn stopped_by(&self) -> MutexGuard<'_, Option<String>> {
+        self.stopped_by.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn stop(&self, message: String) {
+        self.stopped_by().get_or_insert(message);
+    }
+
+    fn active(&self) -> MutexGuard<'_, HashMap<JobId, (Job, Arc<Activity>)>> {
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn job_inner(&self, id: &JobId) -> anyhow::Result<Outcome> {
+        let job = self
+            .shared
+            .change(id, Durability::Lazy, Job::start_attempt)
+            .await?;
+        let route = self.routes[&job.destination].clone();
+        let activity = Arc::new(Activity::default());
+        let protocol = match route.as_ref() {
+            Route::Local(_) => "local".to_owned(),
+            Route::Http(route) => route.adapter.name(),
+        };
+        self.reporter.event(Event::Started {
+            job: &job,
+            protocol: &protocol,
+        });
+        let transfer = async {
+            match route.as_ref() {
+                Route::Local(folder) => {
+                    let stop = self.cancel.clone();
+                    local::transfer(folder.clone(), &job, &activity, &self.reporter, stop).await
+                }
+                Route::Http(route) => {
+                    let upload = JobUpload {
+                        run: self,
+                        route,
+                        job: &job,
+                        activity: &activity,
+                    };
+                    upload.to_the_end().await
+                }
+            }
+        };
+        self.active()
+            .insert(id.clone(), (job.clone(), activity.clone()));
+        let result = tokio::select! {
+            result = transfer => result,
+            _ = self.cancel.cancelled() => Err(Failure::Stopped),
+        };
+        self.active().remove(id);
+        let sent = activity.sent.load(Ordering::Relaxed);
+        Ok(match result {
+            Ok(response) => {
+                let auto_ack = self.settings.auto_ack;
+                let job = self
+                    .shared
+                    .change(id, Durability::Durable, |job| {
+                        job.succeed(response)?;
+                        if auto_ack {
+                            job.acknowledge()?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
+                self.reporter.event(Event::Succeeded { job: &job, sent });
+                Outcome::Succeeded {
+                    bytes: job.resource.size,
+                    sent,
+                }
+            }
+            Err(Failure::Stopped) => {
+                self.reporter.event(Event::Stopped { job: &job });
+                Outcome::Left
+            }
+            Err(Failure::Credentials { message, .. }) => {
+                self.stop(format!(
+                    "{message}; the server refused the credentials: check -H and FERRY_TOKEN"
+                ));
+                self.reporter.event(Event::Stopped { job: &job });
+                Outcome::Left
+            }
+            Err(Failure::Transient {
+                status, message, ..
+            }) => {
+                let class = match status {
+                    Some(_) => ErrorClass::Server,
+                    None => ErrorClass::Network,
+                };
+                self.fail(id, class, status, message).await?
+            }
+            Err(Failure::Permanent {
+                class,
+                status,
+                message,
+            }) => self.fail(id, class, status, message).await?,
+        })
+    }
+
+    async fn fail(
+        &self,
+        id: &JobId,
+        class: ErrorClass,
+        status: Option<u16>,
+        message: String,
+    ) -> anyhow::Result<Outcome> {
+        let error = JobError {
+            class,
+            status,
+            message,
+        };
+        let job = self
+            .shared
+            .change(id, Durability::Durable, |job| job.fail(error.clone()))
+            .await?;
+        self.reporter.event(Event::Failed {
+            job: &job,
+            error: &error,
+        });
+        Ok(Outcome::Failed)
+    }
+}

@@ -1,0 +1,147 @@
+//! Where a destination's jobs go, decided once per run, and the one place
+//! that lists the protocols.
+//!
+//! A local folder is its own route. For HTTP, the protocol comes from the
+//! destination (`--protocol`), from the journal's memory of what `auto` chose
+//! for that URL (so registered jobs never switch protocol), or from a fresh
+//! OPTIONS (`probe`); the same answer carries the limits and tus extensions.
+//! The destination's transfer settings (interop version, PUT method, chunk
+//! size, headers) are applied here, so `ferry cancel` builds its adapters the
+//! same way as an upload does.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use reqwest::header::HeaderMap;
+
+use super::engine::Shared;
+use super::http::Failure;
+use super::probe::{self, Capabilities};
+use super::protocols::local::LocalFolder;
+use super::protocols::{Adapter, Limits, ietf::Ietf, put::Put};
+use super::{Settings, Transfer};
+use crate::journal::job::{Destination, JobId, Protocol};
+use crate::wire::ietf::Interop;
+
+pub enum Route {
+    Local(Arc<LocalFolder>),
+    Http(HttpRoute),
+}
+
+/// An HTTP destination: the protocol chosen, its limits, and how to talk to it.
+pub struct HttpRoute {
+    pub adapter: Box<dyn Adapter>,
+    pub limits: Limits,
+    pub chunk_size: Option<u64>,
+    pub headers: HeaderMap,
+}
+
+/// The adapter that speaks `protocol` to a destination with these settings
+/// and capabilities. Adding a protocol adds one line here.
+fn adapter(protocol: Protocol, transfer: &Transfer, found: &Capabilities) -> Box<dyn Adapter> {
+    match protocol {
+        Protocol::Ietf => Box::new(Ietf {
+            interop: Interop::new(transfer.ietf_version).unwrap_or_default(),
+        }),
+        Protocol::Tus => Box::new(found.tus.clone()),
+        Protocol::Put | Protocol::Auto | Protocol::Local => Box::new(Put {
+            method: transfer.put_method,
+        }),
+    }
+}
+
+/// The adapter for ending an existing session, when its protocol has sessions.
+pub fn session_adapter(protocol: Protocol, transfer: &Transfer) -> Option<Box<dyn Adapter>> {
+    let has_sessions = matches!(protocol, Protocol::Ietf | Protocol::Tus);
+    has_sessions.then(|| adapter(protocol, transfer, &Capabilities::none(protocol)))
+}
+
+/// One route per destination among the jobs.
+pub async fn routes(
+    shared: &Shared,
+    ids: &[JobId],
+    settings: &Settings,
+    client: &reqwest::Client,
+) -> anyhow::Result<HashMap<Destination, Arc<Route>>> {
+    let destinations: Vec<Destination> = {
+        let store = shared.lock();
+        let mut seen = Vec::new();
+        for id in ids {
+            let destination = &store.job(id).expect("selected").destination;
+            if !seen.contains(destination) {
+                seen.push(destination.clone());
+            }
+        }
+        seen
+    };
+    let mut routes = HashMap::new();
+    for destination in destinations {
+        let route = match destination.protocol {
+            Protocol::Local => {
+                let folder = LocalFolder::open(std::path::Path::new(&destination.url))?;
+                Route::Local(Arc::new(folder))
+            }
+            wanted => http_route(shared, settings, client, &destination, wanted).await?,
+        };
+        routes.insert(destination, Arc::new(route));
+    }
+    Ok(routes)
+}
+
+async fn http_route(
+    shared: &Shared,
+    settings: &Settings,
+    client: &reqwest::Client,
+    destination: &Destination,
+    wanted: Protocol,
+) -> anyhow::Result<Route> {
+    let transfer = settings.transfer(&destination.url);
+    let remembered = shared.lock().chosen_protocol(&destination.url);
+    let probed = probe::probe(
+        client,
+        &transfer.headers,
+        &destination.url,
+        settings.connect_timeout + settings.idle_timeout,
+    )
+    .await;
+    let capabilities = match (wanted, remembered, probed) {
+        (_, _, Err(Failure::Credentials { message, .. })) => {
+            anyhow::bail!(
+                "{}: {message}; check the credentials (-H, FERRY_TOKEN)",
+                destination.url
+            )
+        }
+        (_, _, Err(failure @ Failure::Transient { status: None, .. })) => {
+            anyhow::bail!(
+                "cannot reach {}: {}; no job was started",
+                destination.url,
+                failure.text()
+            )
+        }
+        (Protocol::Auto, None, Err(failure)) => anyhow::bail!(
+            "{}: cannot tell which protocol it speaks: {}",
+            destination.url,
+            failure.text()
+        ),
+        (Protocol::Auto, None, Ok(found)) => {
+            shared
+                .lock()
+                .choose_protocol(&destination.url, found.protocol)?;
+            found
+        }
+        (Protocol::Auto, Some(chosen), found) => Capabilities {
+            protocol: chosen,
+            ..found.unwrap_or_else(|_| Capabilities::none(chosen))
+        },
+        (explicit, _, found) => Capabilities {
+            protocol: explicit,
+            ..found.unwrap_or_else(|_| Capabilities::none(explicit))
+        },
+    };
+    Ok(Route::Http(HttpRoute {
+        adapter: adapter(capabilities.protocol, transfer, &capabilities),
+        limits: capabilities.limits,
+        chunk_size: transfer.chunk_size,
+        headers: transfer.headers.clone(),
+    }))
+}
