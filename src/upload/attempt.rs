@@ -15,22 +15,32 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::WHOLE_FILE_MAX;
-use super::engine::Run;
 use super::http::{Activity, Failure};
 use super::protocols::{Appended, Exchange, Limits, Query};
 use super::route::HttpRoute;
+use super::shared::Shared;
 use crate::digest::FileStat;
 use crate::journal::job::{ErrorClass, Job, Resource, Response, Session};
 use crate::journal::store::Durability;
-use crate::report::{Event, Phase};
+use crate::report::{Event, Phase, Reporter};
+
+/// Files up to this size (inclusive) go in one request where the protocol
+/// allows it (IETF optimistic creation, tus creation-with-upload, PUT). An
+/// interrupted one starts again from 0, which costs at most this much.
+pub const WHOLE_FILE_MAX: u64 = 4 << 20;
 
 /// The smallest append a 413 can shrink us to before the job fails.
 const MIN_APPEND: u64 = 64 << 10;
 
 /// One job's upload to one HTTP route, within a run.
 pub struct JobUpload<'a> {
-    pub run: &'a Run,
+    pub client: &'a reqwest::Client,
+    pub shared: &'a Shared,
+    pub reporter: &'a dyn Reporter,
+    /// Transient failures in a row before the job fails.
+    pub retries: u32,
+    /// How long a request may move no byte.
+    pub idle: Duration,
     pub route: &'a HttpRoute,
     pub job: &'a Job,
     pub activity: &'a Arc<Activity>,
@@ -68,11 +78,11 @@ impl JobUpload<'_> {
             if state.confirmed > before {
                 failures = 0;
             }
-            if failures >= self.run.settings.retries {
+            if failures >= self.retries {
                 return Err(failure);
             }
             let wait = backoff(failures, *retry_after);
-            self.run.reporter.event(Event::Retrying {
+            self.reporter.event(Event::Retrying {
                 job,
                 attempt: failures + 1,
                 wait,
@@ -85,12 +95,12 @@ impl JobUpload<'_> {
 
     fn exchange(&self) -> Exchange<'_> {
         Exchange {
-            client: &self.run.client,
+            client: self.client,
             headers: &self.route.headers,
             endpoint: &self.job.destination.url,
             resource: &self.job.resource,
             activity: self.activity,
-            idle: self.run.settings.idle_timeout,
+            idle: self.idle,
         }
     }
 
@@ -128,7 +138,7 @@ impl JobUpload<'_> {
                     true => Phase::Uploading { from: 0 },
                     false => Phase::Creating,
                 };
-                self.run.reporter.event(Event::Phase { job, phase });
+                self.reporter.event(Event::Phase { job, phase });
                 let created = adapter.create(&x, whole.then_some(size)).await?;
                 state.limits = state.limits.merge(created.limits);
                 if let Some(response) = created.done {
@@ -146,8 +156,7 @@ impl JobUpload<'_> {
                     offset: created.offset,
                     protocol: Some(adapter.protocol()),
                 };
-                self.run
-                    .shared
+                self.shared
                     .change(&job.id, Durability::Durable, |job| {
                         job.register(session.clone())
                     })
@@ -166,7 +175,7 @@ impl JobUpload<'_> {
             .unwrap_or_default();
         state.confirmed = state.confirmed.max(offset);
         activity.position.store(offset, Ordering::Relaxed);
-        self.run.reporter.event(Event::Phase {
+        self.reporter.event(Event::Phase {
             job,
             phase: Phase::Uploading { from: offset },
         });
@@ -195,7 +204,6 @@ impl JobUpload<'_> {
                     offset = next;
                     state.confirmed = state.confirmed.max(offset);
                     let _ = self
-                        .run
                         .shared
                         .change(&job.id, Durability::Lazy, |job| job.record_offset(offset))
                         .await;
@@ -238,7 +246,7 @@ impl JobUpload<'_> {
 
     /// The server lost the session (404, 410): say so and start again from 0.
     async fn restart(&self, state: &mut Attempt, status: u16) -> Result<Response, Failure> {
-        self.run.reporter.event(Event::Restarted {
+        self.reporter.event(Event::Restarted {
             job: self.job,
             status,
         });

@@ -24,43 +24,10 @@ use super::attempt::JobUpload;
 use super::http::{self, Activity, Failure};
 use super::protocols::local;
 use super::route::{self, Route};
+use super::shared::Shared;
 use crate::journal::job::{Action, Destination, ErrorClass, Job, JobError, JobId, State};
 use crate::journal::store::{Durability, Store};
 use crate::report::{Event, Reporter, UploadSummary};
-
-/// The store shared by concurrent jobs. The lock is held only to apply a
-/// change in memory and append its line; fsyncs happen outside it.
-#[derive(Clone)]
-pub struct Shared {
-    store: Arc<Mutex<Store>>,
-}
-
-impl Shared {
-    pub fn lock(&self) -> MutexGuard<'_, Store> {
-        self.store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Applies a change; a durable one returns after the fsync covering it.
-    pub async fn change(
-        &self,
-        id: &JobId,
-        durability: Durability,
-        change: impl FnOnce(&mut Job) -> Result<(), crate::journal::job::TransitionError>,
-    ) -> anyhow::Result<Job> {
-        let (ticket, journal, job) = {
-            let mut store = self.lock();
-            let ticket = store.apply(id, Durability::Lazy, change)?;
-            let job = store.job(id).cloned().expect("the job just changed");
-            (ticket, store.journal_handle()?, job)
-        };
-        if durability == Durability::Durable {
-            tokio::task::spawn_blocking(move || journal.sync(ticket)).await??;
-        }
-        Ok(job)
-    }
-}
 
 /// What the run shares between its jobs.
 pub struct Run {
@@ -153,9 +120,7 @@ async fn run_async(
         return Ok((summary, listed));
     }
     let client = http::client(settings.connect_timeout)?;
-    let shared = Shared {
-        store: Arc::new(Mutex::new(store)),
-    };
+    let shared = Shared::new(store);
     let cancel = CancellationToken::new();
     let routes = route::routes(&shared, &ids, &settings, &client).await?;
     let run = Arc::new(Run {
@@ -285,7 +250,11 @@ impl Run {
                 }
                 Route::Http(route) => {
                     let upload = JobUpload {
-                        run: self,
+                        client: &self.client,
+                        shared: &self.shared,
+                        reporter: self.reporter.as_ref(),
+                        retries: self.settings.retries,
+                        idle: self.settings.idle_timeout,
                         route,
                         job: &job,
                         activity: &activity,

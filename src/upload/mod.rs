@@ -11,7 +11,9 @@
 //! - `protocols`: one file per protocol behind the `Adapter` trait, plus the
 //!   local folder.
 //!
-//! This module holds what callers see: the settings, `run`, and the two
+//! `settings` is what the resolved configuration hands in, `shared` the
+//! journal as concurrent jobs share it. This module is only what callers see:
+//! the settings, `run`, and the two
 //! one-shot uses of the protocols, `describe` (`ferry probe`) and `terminate`
 //! (`ferry cancel`).
 
@@ -21,12 +23,14 @@ pub(crate) mod http;
 pub mod probe;
 pub mod protocols;
 mod route;
+mod settings;
+mod shared;
 
 pub use engine::run;
 pub use http::{is_secret_header, request_headers};
 pub use protocols::put::PutMethod;
+pub use settings::{Settings, Transfer};
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,72 +39,7 @@ use reqwest::header::HeaderMap;
 use self::http::Activity;
 use self::protocols::Exchange;
 use self::protocols::local::LocalFolder;
-use crate::journal::job::{Destination, Job, Protocol};
-use crate::wire::ietf::DEFAULT_INTEROP;
-
-/// Files up to this size (inclusive) go in one request where the protocol allows it
-/// (IETF optimistic creation, tus creation-with-upload, PUT). An interrupted
-/// one starts again from 0, which costs at most this much.
-pub const WHOLE_FILE_MAX: u64 = 4 << 20;
-
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub concurrency: usize,
-    pub retries: u32,
-    pub idle_timeout: Duration,
-    pub connect_timeout: Duration,
-    pub auto_ack: bool,
-    /// Only jobs for this destination (sync); every processable job otherwise.
-    pub only: Option<Destination>,
-    /// How to talk to a destination that `destinations` does not name.
-    pub transfer: Transfer,
-    /// Per destination URL, from the config file's named destinations.
-    pub destinations: HashMap<String, Transfer>,
-}
-
-/// What may differ between destinations: request shape and credentials.
-#[derive(Clone, Debug)]
-pub struct Transfer {
-    pub chunk_size: Option<u64>,
-    /// One of `wire::ietf::INTEROP_VERSIONS` (checked where it is read).
-    pub ietf_version: u8,
-    pub put_method: PutMethod,
-    /// `-H` headers, the token and configured headers; sent, never recorded.
-    pub headers: HeaderMap,
-}
-
-impl Default for Transfer {
-    fn default() -> Self {
-        Transfer {
-            chunk_size: None,
-            ietf_version: DEFAULT_INTEROP,
-            put_method: PutMethod::Put,
-            headers: HeaderMap::new(),
-        }
-    }
-}
-
-impl Settings {
-    /// The transfer settings for one destination URL.
-    pub fn transfer(&self, url: &str) -> &Transfer {
-        self.destinations.get(url).unwrap_or(&self.transfer)
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            concurrency: 4,
-            retries: 8,
-            idle_timeout: Duration::from_secs(60),
-            connect_timeout: Duration::from_secs(10),
-            auto_ack: true,
-            only: None,
-            transfer: Transfer::default(),
-            destinations: HashMap::new(),
-        }
-    }
-}
+use crate::journal::job::{Job, Protocol};
 
 fn current_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()

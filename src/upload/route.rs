@@ -14,12 +14,12 @@ use std::sync::Arc;
 
 use reqwest::header::HeaderMap;
 
-use super::engine::Shared;
 use super::http::Failure;
 use super::probe::{self, Capabilities};
 use super::protocols::local::LocalFolder;
 use super::protocols::{Adapter, Limits, ietf::Ietf, put::Put};
-use super::{Settings, Transfer};
+use super::settings::{Settings, Transfer};
+use super::shared::Shared;
 use crate::journal::job::{Destination, JobId, Protocol};
 use crate::wire::ietf::Interop;
 

@@ -1,0 +1,74 @@
+//! What a run is told: concurrency, retries, timeouts, and per destination
+//! the request shape and credentials.
+//!
+//! `config` builds these from flags, variables and the config file; the
+//! upload modules only read them, so nothing below `upload` knows where a
+//! setting came from.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+
+use super::protocols::put::PutMethod;
+use crate::journal::job::Destination;
+use crate::wire::ietf::DEFAULT_INTEROP;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub concurrency: usize,
+    pub retries: u32,
+    pub idle_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub auto_ack: bool,
+    /// Only jobs for this destination (sync); every processable job otherwise.
+    pub only: Option<Destination>,
+    /// How to talk to a destination that `destinations` does not name.
+    pub transfer: Transfer,
+    /// Per destination URL, from the config file's named destinations.
+    pub destinations: HashMap<String, Transfer>,
+}
+
+/// What may differ between destinations: request shape and credentials.
+#[derive(Clone, Debug)]
+pub struct Transfer {
+    pub chunk_size: Option<u64>,
+    /// One of `wire::ietf::INTEROP_VERSIONS` (checked where it is read).
+    pub ietf_version: u8,
+    pub put_method: PutMethod,
+    /// `-H` headers, the token and configured headers; sent, never recorded.
+    pub headers: HeaderMap,
+}
+
+impl Default for Transfer {
+    fn default() -> Self {
+        Transfer {
+            chunk_size: None,
+            ietf_version: DEFAULT_INTEROP,
+            put_method: PutMethod::Put,
+            headers: HeaderMap::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// The transfer settings for one destination URL.
+    pub fn transfer(&self, url: &str) -> &Transfer {
+        self.destinations.get(url).unwrap_or(&self.transfer)
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            concurrency: 4,
+            retries: 8,
+            idle_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            auto_ack: true,
+            only: None,
+            transfer: Transfer::default(),
+            destinations: HashMap::new(),
+        }
+    }
+}
