@@ -300,3 +300,91 @@ fn a_bad_config_file_is_one_line_naming_the_file_the_line_and_the_key() {
         "{stderr}"
     );
 }
+
+/// A server on 127.0.0.1 that answers every request `204` and keeps each
+/// request head, lowercased.
+fn recording_server() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = heads.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line.to_ascii_lowercase());
+            }
+            kept.lock().unwrap().push(head);
+            let _ = stream.write_all(
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (address, heads)
+}
+
+#[test]
+fn cancel_ends_an_ietf_session_in_the_destinations_configured_interop_version() {
+    use ferry::journal::job::{Destination, Protocol, Session};
+    use ferry::journal::store::Durability;
+    let env = TestEnv::new();
+    let (address, heads) = recording_server();
+    let configured = format!("http://{address}/old/");
+    write_default_config(
+        &env,
+        &format!("[destinations.old]\nurl = \"{configured}\"\nietf-version = 5\n"),
+    );
+    let mut store = env.store();
+    for (url, session) in [
+        (configured.clone(), "configured"),
+        (format!("http://{address}/other/"), "unconfigured"),
+    ] {
+        let id = store
+            .create(
+                crate::util::resource(&format!("{session}.jpg"), 100),
+                Destination::new(url, Protocol::Ietf),
+                Durability::Lazy,
+            )
+            .unwrap();
+        store
+            .apply(&id, Durability::Lazy, |job| {
+                job.register(Session {
+                    url: format!("http://{address}/uploads/{session}"),
+                    offset: 10,
+                    protocol: Some(Protocol::Ietf),
+                })
+            })
+            .unwrap();
+    }
+    store.checkpoint().unwrap();
+    drop(store);
+
+    let output = run_ok(env.ferry().args(["cancel", "--pending"]));
+    assert_eq!(stdout_of(&output).trim(), "cancel: 2 jobs");
+    let heads = heads.lock().unwrap().clone();
+    let head_of = |session: &str| {
+        heads
+            .iter()
+            .find(|head| head.starts_with(&format!("delete /uploads/{session} ")))
+            .unwrap_or_else(|| panic!("no DELETE of {session} in {heads:?}"))
+            .clone()
+    };
+    assert!(
+        head_of("configured").contains("upload-draft-interop-version: 5\r\n"),
+        "{heads:?}"
+    );
+    assert!(
+        head_of("unconfigured").contains("upload-draft-interop-version: 8\r\n"),
+        "{heads:?}"
+    );
+}

@@ -12,6 +12,7 @@ mod generate;
 mod interop;
 mod job_model;
 mod journal;
+mod layout;
 mod output;
 mod scan;
 mod serve;

@@ -22,6 +22,8 @@ use crate::error::UsageError;
 use crate::journal::job::{Destination, Protocol};
 use crate::journal::store::OpenOptions;
 use crate::scan::filter::FilterOptions;
+use crate::upload::PutMethod;
+use crate::wire::ietf::DEFAULT_INTEROP;
 
 #[derive(Debug)]
 pub struct Config {
@@ -240,8 +242,9 @@ impl Config {
         })
     }
 
-    /// Settings for requests outside an upload run (`ferry cancel`): only the
-    /// headers matter.
+    /// Settings for requests outside an upload run (`ferry cancel`): the
+    /// headers, and for a configured destination the request shape it speaks
+    /// (its IETF interop version above all).
     pub fn credential_settings(
         &self,
         credentials: &CredentialArgs,
@@ -252,8 +255,14 @@ impl Config {
                 headers: self.request_headers(credentials, None)?,
                 ..crate::upload::Transfer::default()
             },
-            destinations: self
-                .named_transfers(credentials, wanted, |_| crate::upload::Transfer::default())?,
+            destinations: self.named_transfers(credentials, wanted, |named| {
+                crate::upload::Transfer {
+                    chunk_size: named.chunk_size,
+                    ietf_version: named.ietf_version.unwrap_or(DEFAULT_INTEROP),
+                    put_method: named.put_method.unwrap_or(PutMethod::Put),
+                    headers: HeaderMap::new(),
+                }
+            })?,
             ..crate::upload::Settings::default()
         })
     }

@@ -391,3 +391,29 @@ async fn delete(server: &Server, id: &str) -> Result<Reply, Reply> {
     blocking(|| server.store.delete(id)).map_err(store_error)?;
     Ok(Reply::new(StatusCode::NO_CONTENT))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_complete_flag_with_parameters_reads_as_complete() {
+        let mut headers = HeaderMap::new();
+        headers.insert("upload-complete", "?1;x".parse().unwrap());
+        assert!(matches!(
+            Interop::default().required_complete(&headers),
+            Ok(true)
+        ));
+        headers.insert("upload-complete", "?0;x=1".parse().unwrap());
+        assert!(matches!(
+            Interop::default().required_complete(&headers),
+            Ok(false)
+        ));
+        headers.insert("upload-complete", "1".parse().unwrap());
+        assert!(Interop::default().required_complete(&headers).is_err());
+        let version_3 = Interop::new(3).unwrap();
+        assert!(version_3.required_complete(&headers).is_err());
+        headers.insert("upload-incomplete", "?0;x".parse().unwrap());
+        assert!(matches!(version_3.required_complete(&headers), Ok(true)));
+    }
+}

@@ -1,278 +1,237 @@
-//! The commands that work on the journal: `scan`, `jobs`, `status`, `retry`,
-//! `ack` and `cancel`.
+//! The transfer commands: `scan`, `upload`, `sync` and `probe`, their flags
+//! and the glue that runs them.
 //!
-//! Each one opens the store and turns library results into output for people
-//! (tables, a summary line) or scripts (JSON Lines). The job commands select
-//! jobs by ID prefix or by action and apply one checked transition to all. Reading
-//! commands take no lock, so they work while an upload runs; changing commands
-//! take it, and change every named job or none.
+//! The flags are only what was typed; `config` resolves them into the
+//! settings that `scan` and `upload` read. The glue opens the store, wires
+//! the reporters to the events, and turns the outcome into an exit code.
 
-use std::collections::BTreeMap;
 use std::io::Write;
-
-use serde::Serialize;
-
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::cli::{
-    AckArgs, CancelArgs, JobsArgs, ProbeArgs, ProtocolChoice, RetryArgs, ScanArgs, SyncArgs,
-    TransferArgs,
-};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, ArgGroup, Args};
+
 use crate::config::Config;
 use crate::error;
-use crate::format::{Align, human_bytes, table};
-use crate::journal::job::{Action, Job, JobId, Protocol, State};
+use crate::format::human_bytes;
+use crate::journal::job::{Action, Job, Protocol};
 use crate::journal::store::LimitReached;
 use crate::journal::store::Store;
 use crate::report::{self, Event, Reporter, ScanCounts};
 use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
 use crate::upload;
+use crate::wire::ietf::INTEROP_VERSIONS;
 
-fn open_read_only(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::open_read_only(&config.journal)?;
-    show_warnings(&store);
-    Ok(store)
+use super::{open_for_change, open_read_only, parse_duration, parse_size, print_json_line};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Folders to scan
+    #[arg(value_name = "DIR", required = true)]
+    pub roots: Vec<PathBuf>,
+
+    /// Where the jobs upload to: a destination named in the config file, a URL or a local folder
+    #[arg(long, value_name = "DEST", env = "FERRY_TO")]
+    pub to: String,
+
+    /// Protocol for a URL destination; auto asks the server with OPTIONS
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PROTOCOL",
+        env = "FERRY_PROTOCOL",
+        default_value = "auto"
+    )]
+    pub protocol: ProtocolChoice,
+
+    /// Follow symbolic links (loops are detected and reported)
+    #[arg(long, short = 'L', env = "FERRY_FOLLOW_LINKS", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub follow_links: bool,
+
+    /// Include hidden files and folders (names starting with a dot)
+    #[arg(long, env = "FERRY_HIDDEN", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub hidden: bool,
+
+    /// Descend at most this many folders below each root
+    #[arg(long, value_name = "N", env = "FERRY_MAX_DEPTH")]
+    pub max_depth: Option<usize>,
+
+    /// Take every file, not only images, videos and audio
+    #[arg(long, env = "FERRY_ALL_FILES", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub all_files: bool,
+
+    /// Also take sidecar files (XMP, AAE, THM)
+    #[arg(long, env = "FERRY_SIDECARS", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub sidecars: bool,
+
+    /// Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)
+    #[arg(
+        long,
+        value_name = "GLOB",
+        env = "FERRY_INCLUDE",
+        value_delimiter = '\n'
+    )]
+    pub include: Vec<String>,
+
+    /// Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)
+    #[arg(
+        long,
+        value_name = "GLOB",
+        env = "FERRY_EXCLUDE",
+        value_delimiter = '\n'
+    )]
+    pub exclude: Vec<String>,
+
+    /// Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)
+    #[arg(long, env = "FERRY_NO_DEFAULT_EXCLUDES", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub no_default_excludes: bool,
+
+    /// Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)
+    #[arg(long, value_name = "SIZE", env = "FERRY_MIN_SIZE", default_value = "1", value_parser = parse_size)]
+    pub min_size: u64,
+
+    /// Leave out files larger than this (e.g. 4G)
+    #[arg(long, value_name = "SIZE", env = "FERRY_MAX_SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+
+    /// Leave out files modified less than this long ago, still being written (e.g. 10m)
+    #[arg(long, value_name = "DURATION", env = "FERRY_MIN_AGE", default_value = "0s", value_parser = parse_duration)]
+    pub min_age: Duration,
+
+    /// Read and hash every file, even those unchanged since the last scan
+    #[arg(long, env = "FERRY_REHASH", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub rehash: bool,
+
+    /// Say what would be queued and write nothing
+    #[arg(long, short = 'n', env = "FERRY_DRY_RUN", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub dry_run: bool,
 }
 
-fn open_for_change(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::open(&config.journal, &config.open_options())?;
-    show_warnings(&store);
-    Ok(store)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProtocolChoice {
+    /// IETF resumable uploads if the server announces it, else tus, else PUT
+    Auto,
+    /// The IETF resumable uploads draft (see --ietf-version)
+    Ietf,
+    /// tus 1.0
+    Tus,
+    /// One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}
+    Put,
 }
 
-fn show_warnings(store: &Store) {
-    for warning in store.warnings() {
-        eprintln!("warning: {warning}");
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TransferArgs {
+    /// Upload this many jobs at once
+    #[arg(short = 'j', long, value_name = "N", env = "FERRY_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)
+    #[arg(long, value_name = "N", env = "FERRY_RETRIES", default_value_t = 8)]
+    pub retries: u32,
+
+    /// Send at most this much per request (default: the whole file, or the server's limit)
+    #[arg(long, value_name = "SIZE", env = "FERRY_CHUNK_SIZE", value_parser = parse_chunk_size)]
+    pub chunk_size: Option<u64>,
+
+    /// End a request when no byte has moved for this long, and retry
+    #[arg(long, value_name = "DURATION", env = "FERRY_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)
+    #[arg(long, value_name = "N", env = "FERRY_IETF_VERSION", default_value_t = crate::wire::ietf::DEFAULT_INTEROP,
+          value_parser = parse_ietf_version)]
+    pub ietf_version: u8,
+
+    /// Method for the put protocol
+    #[arg(
+        long,
+        value_enum,
+        value_name = "METHOD",
+        env = "FERRY_PUT_METHOD",
+        default_value = "put"
+    )]
+    pub put_method: crate::upload::PutMethod,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    /// Leave succeeded jobs unacknowledged, for scripts that read their responses first
+    #[arg(long, env = "FERRY_NO_AUTO_ACK", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub no_auto_ack: bool,
+
+    /// Without bars, print a progress line this often (e.g. 30s, 5m)
+    #[arg(long, value_name = "DURATION", env = "FERRY_STATS", default_value = "30s", value_parser = parse_duration)]
+    pub stats: Duration,
+
+    /// At the end, write the paths of the listed failed jobs to this file, one per line
+    #[arg(long, value_name = "FILE", env = "FERRY_FAILED_LIST")]
+    pub failed_list: Option<PathBuf>,
+}
+
+/// What a request carries besides the file: never recorded anywhere.
+#[derive(Debug, Args)]
+pub struct CredentialArgs {
+    /// Send this header with every request, e.g. -H 'X-Api-Key: ...' (repeatable; one per line in the variable; never recorded)
+    #[arg(
+        short = 'H',
+        long = "header",
+        value_name = "NAME: VALUE",
+        env = "FERRY_HEADERS",
+        value_delimiter = '\n',
+        hide_env_values = true
+    )]
+    pub headers: Vec<String>,
+
+    /// Read a bearer token from this environment variable (sent as Authorization; never recorded)
+    #[arg(
+        long,
+        value_name = "VAR",
+        env = "FERRY_TOKEN_ENV",
+        default_value = "FERRY_TOKEN"
+    )]
+    pub token_env: String,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).multiple(true).args(["destination", "to"])))]
+pub struct ProbeArgs {
+    /// The destination to ask: a name from the config file, a URL or a local folder
+    #[arg(value_name = "DEST")]
+    pub destination: Option<String>,
+
+    /// The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync
+    #[arg(long, value_name = "DEST", env = "FERRY_TO")]
+    pub to: Option<String>,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+fn parse_chunk_size(text: &str) -> Result<u64, String> {
+    match crate::format::parse_size(text)? {
+        0 => Err("must be at least 1 byte".to_owned()),
+        size => Ok(size),
     }
 }
 
-fn print_json_line(value: &impl Serialize) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value)?;
-    out.write_all(b"\n")?;
-    Ok(())
-}
-
-pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
-    let store = open_read_only(config)?;
-    let listed: Vec<&Job> = store
-        .jobs()
-        .iter()
-        .filter(|job| args.state.is_empty() || args.state.contains(&job.state))
-        .filter(|job| args.action.is_none_or(|action| action.selects(job)))
-        .collect();
-    if config.json() {
-        for job in listed {
-            print_json_line(job)?;
-        }
-        return Ok(());
-    }
-    if listed.is_empty() {
-        if !config.quiet() {
-            eprintln!("no jobs match");
-        }
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = listed
-        .iter()
-        .map(|job| {
-            let state = if job.is_acknowledged() {
-                format!("{} (acked)", job.state)
-            } else {
-                job.state.to_string()
-            };
-            let note = match (&job.error, job.state) {
-                (Some(error), State::Failed) => match error.status {
-                    Some(status) => format!("HTTP {status}: {}", error.message),
-                    None => error.message.clone(),
-                },
-                _ => String::new(),
-            };
-            vec![
-                job.id.short().to_owned(),
-                state,
-                human_bytes(job.resource.size),
-                job.resource.path.display().to_string(),
-                note,
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table(
-            &[
-                ("ID", Align::Left),
-                ("STATE", Align::Left),
-                ("SIZE", Align::Right),
-                ("PATH", Align::Left),
-                ("ERROR", Align::Left),
-            ],
-            &rows
-        )
-    );
-    Ok(())
-}
-
-#[derive(Default, Serialize)]
-struct Tally {
-    jobs: u64,
-    bytes: u64,
-    acknowledged: u64,
-}
-
-#[derive(Serialize)]
-struct StatusReport {
-    journal: String,
-    states: BTreeMap<&'static str, Tally>,
-    total: Tally,
-    holding_limit: usize,
-    job_limit: usize,
-}
-
-pub fn status(config: &Config) -> anyhow::Result<()> {
-    let store = open_read_only(config)?;
-    let mut states: BTreeMap<&'static str, Tally> = State::ALL
-        .iter()
-        .map(|state| (state.name(), Tally::default()))
-        .collect();
-    let mut total = Tally::default();
-    for job in store.jobs() {
-        let acknowledged = u64::from(job.is_acknowledged());
-        for tally in [states.entry(job.state.name()).or_default(), &mut total] {
-            tally.jobs += 1;
-            tally.bytes += job.resource.size;
-            tally.acknowledged += acknowledged;
-        }
-    }
-    let report = StatusReport {
-        journal: config.journal.display().to_string(),
-        states,
-        total,
-        holding_limit: store.holding_limit(),
-        job_limit: config.job_limit,
-    };
-    if config.json() {
-        return print_json_line(&report);
-    }
-    let row = |name: &str, tally: &Tally| {
-        vec![
-            name.to_owned(),
-            tally.jobs.to_string(),
-            human_bytes(tally.bytes),
-            tally.acknowledged.to_string(),
-        ]
-    };
-    let mut rows: Vec<Vec<String>> = State::ALL
-        .iter()
-        .map(|state| row(state.name(), &report.states[state.name()]))
-        .collect();
-    rows.push(row("total", &report.total));
-    print!(
-        "{}",
-        table(
-            &[
-                ("STATE", Align::Left),
-                ("JOBS", Align::Right),
-                ("BYTES", Align::Right),
-                ("ACKED", Align::Right),
-            ],
-            &rows
-        )
-    );
-    println!(
-        "journal {}; job limit: {} of {} in use",
-        report.journal, report.holding_limit, report.job_limit
-    );
-    Ok(())
-}
-
-/// Named IDs resolved by prefix, or else the jobs the selector picks.
-fn pick(
-    store: &Store,
-    ids: &[String],
-    select: impl Fn(&Job) -> bool,
-) -> anyhow::Result<Vec<JobId>> {
-    if ids.is_empty() {
-        return Ok(store
-            .jobs()
-            .iter()
-            .filter(|job| select(job))
-            .map(|job| job.id.clone())
-            .collect());
-    }
-    let mut picked = Vec::with_capacity(ids.len());
-    for prefix in ids {
-        let id = store.resolve(prefix)?;
-        if !picked.contains(&id) {
-            picked.push(id);
-        }
-    }
-    Ok(picked)
-}
-
-#[derive(Serialize)]
-struct Changed<'a> {
-    action: &'a str,
-    changed: usize,
-    ids: &'a [JobId],
-}
-
-fn report_changes(config: &Config, verb: &str, ids: &[JobId]) -> anyhow::Result<()> {
-    if config.json() {
-        return print_json_line(&Changed {
-            action: verb,
-            changed: ids.len(),
-            ids,
-        });
-    }
-    if !config.quiet() {
-        match ids.len() {
-            0 => println!("no jobs to {verb}"),
-            1 => println!("{verb}: 1 job"),
-            n => println!("{verb}: {n} jobs"),
-        }
-    }
-    Ok(())
-}
-
-pub fn retry(config: &Config, args: &RetryArgs) -> anyhow::Result<()> {
-    let destination = args
-        .to
-        .as_deref()
-        .map(|to| config.destination(to, ProtocolChoice::Auto))
-        .transpose()?;
-    let mut store = open_for_change(config)?;
-    let ids = pick(&store, &args.ids, |job| Action::Retry.selects(job))?;
-    store.apply_all(&ids, |job| job.retry(destination.clone()))?;
-    report_changes(config, "retry", &ids)
-}
-
-pub fn ack(config: &Config, args: &AckArgs) -> anyhow::Result<()> {
-    let mut store = open_for_change(config)?;
-    let wanted = |job: &Job| {
-        Action::Acknowledge.selects(job)
-            && (args.all
-                || (args.failed && job.state == State::Failed)
-                || (args.succeeded && job.state == State::Succeeded))
-    };
-    let ids = pick(&store, &args.ids, wanted)?;
-    store.apply_all(&ids, Job::acknowledge)?;
-    report_changes(config, "acknowledge", &ids)
-}
-
-pub fn cancel(config: &Config, args: &CancelArgs) -> anyhow::Result<()> {
-    let mut store = open_for_change(config)?;
-    let ids = pick(&store, &args.ids, |job| Action::Process.selects(job))?;
-    let cancelled: Vec<Job> = ids.iter().filter_map(|id| store.job(id).cloned()).collect();
-    let settings = config.credential_settings(&args.credentials, |url| {
-        cancelled.iter().any(|job| job.destination.url == url)
-    })?;
-    store.apply_all(&ids, Job::cancel)?;
-    drop(store);
-    for warning in upload::terminate(&cancelled, &settings)? {
-        eprintln!("warning: {warning}");
-    }
-    report_changes(config, "cancel", &ids)
+fn parse_ietf_version(text: &str) -> Result<u8, String> {
+    text.parse()
+        .ok()
+        .filter(|version| INTEROP_VERSIONS.contains(version))
+        .ok_or_else(|| format!("{text:?} is not one of {}", crate::wire::ietf::listed()))
 }
 
 /// `ferry scan`: exit 0 when clean, 3 when files could not be read.
