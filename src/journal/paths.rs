@@ -54,7 +54,7 @@ impl Serialize for JournalPath {
         let encoded = match self.0.to_str() {
             Some(text) => Encoded::Text(text.to_owned()),
             None => Encoded::Raw {
-                bytes: hex_encode(&os_bytes(self.0.as_os_str())),
+                bytes: hex::encode(os_bytes(self.0.as_os_str())),
             },
         };
         encoded.serialize(serializer)
@@ -66,8 +66,8 @@ impl<'de> Deserialize<'de> for JournalPath {
         match Encoded::deserialize(deserializer)? {
             Encoded::Text(text) => Ok(Self(PathBuf::from(text))),
             Encoded::Raw { bytes } => {
-                let raw = hex_decode(&bytes)
-                    .ok_or_else(|| serde::de::Error::custom("path bytes are not valid hex"))?;
+                let raw = hex::decode(&bytes)
+                    .map_err(|_| serde::de::Error::custom("path bytes are not valid hex"))?;
                 Ok(Self(PathBuf::from(os_string(raw))))
             }
         }
@@ -95,20 +95,6 @@ fn os_bytes(os: &std::ffi::OsStr) -> Vec<u8> {
 #[cfg(not(unix))]
 fn os_string(bytes: Vec<u8>) -> OsString {
     OsString::from(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

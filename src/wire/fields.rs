@@ -164,15 +164,7 @@ impl UploadLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
-
-    pub fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_str(value).unwrap());
-        }
-        map
-    }
+    use crate::wire::test_headers as headers;
 
     #[test]
     fn booleans_integers_and_digests() {

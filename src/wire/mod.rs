@@ -95,6 +95,16 @@ pub fn disposition_filename(headers: &HeaderMap) -> Option<String> {
     plain
 }
 
+/// Headers from name-value pairs, for the tests of both sides.
+#[cfg(test)]
+pub fn test_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.insert(*name, http::HeaderValue::from_str(value).unwrap());
+    }
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
