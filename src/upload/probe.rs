@@ -16,8 +16,9 @@ use super::http::{self, Failure};
 use super::protocols::Limits;
 use super::protocols::tus::Tus;
 use crate::journal::job::Protocol;
-use crate::wire::ietf::INTEROP_VERSIONS;
-use crate::wire::tus::Checksum;
+use crate::wire::fields;
+use crate::wire::ietf::{INTEROP_HEADER, INTEROP_VERSIONS};
+use crate::wire::tus::{Checksum, TUS_VERSION};
 
 #[derive(Debug, Clone)]
 pub struct Capabilities {
@@ -38,14 +39,13 @@ impl Capabilities {
 
     pub fn from_headers(headers: &HeaderMap) -> Capabilities {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let protocol =
-            if text("upload-limit").is_some() || text("upload-draft-interop-version").is_some() {
-                Protocol::Ietf
-            } else if text("tus-version").is_some_and(|versions| versions.contains("1.0.0")) {
-                Protocol::Tus
-            } else {
-                Protocol::Put
-            };
+        let protocol = if text("upload-limit").is_some() || text(INTEROP_HEADER).is_some() {
+            Protocol::Ietf
+        } else if text("tus-version").is_some_and(|versions| versions.contains(TUS_VERSION)) {
+            Protocol::Tus
+        } else {
+            Protocol::Put
+        };
         let extensions: Vec<&str> = text("tus-extension")
             .unwrap_or("")
             .split(',')
@@ -84,7 +84,7 @@ async fn options(
         .headers(headers.clone())
         .timeout(timeout);
     if let Some(version) = version {
-        request = request.header("Upload-Draft-Interop-Version", version.to_string());
+        request = request.header(INTEROP_HEADER, version.to_string());
     }
     request.send().await.map_err(http::send_failure)
 }
@@ -169,11 +169,8 @@ pub async fn describe(
     }
     for version in INTEROP_VERSIONS {
         let response = options(client, headers, url, timeout, Some(version)).await?;
-        let echoed = response
-            .headers()
-            .get("upload-draft-interop-version")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == version.to_string());
+        let echoed = fields::integer(response.headers(), INTEROP_HEADER)
+            .is_ok_and(|echoed| echoed == Some(u64::from(version)));
         if echoed {
             report.ietf_interop_versions.push(version);
         }
