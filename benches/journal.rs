@@ -119,6 +119,7 @@ fn main() {
                     url: format!("http://127.0.0.1:8080/files/{id}"),
                     offset: 0,
                     protocol: None,
+                    id: None,
                 })
             })
             .unwrap();

@@ -260,6 +260,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
         }
         'ferry;probe' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Ask in this protocol: bits sends a BITS Ping (BITS servers announce nothing on OPTIONS)')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)')
             [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read a bearer token from this environment variable (sent as Authorization; never recorded)')

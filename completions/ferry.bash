@@ -511,7 +511,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__probe)
-            opts="-H -q -v -h --to --header --token-env --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-H -q -v -h --to --protocol --header --token-env --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -519,6 +519,10 @@ _ferry() {
             case "${prev}" in
                 --to)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "auto ietf tus put bits" -- "${cur}"))
                     return 0
                     ;;
                 --header)
@@ -626,7 +630,7 @@ _ferry() {
                     return 0
                     ;;
                 --protocol)
-                    COMPREPLY=($(compgen -W "auto ietf tus put" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto ietf tus put bits" -- "${cur}"))
                     return 0
                     ;;
                 --max-depth)
@@ -808,7 +812,7 @@ _ferry() {
                     return 0
                     ;;
                 --protocol)
-                    COMPREPLY=($(compgen -W "auto ietf tus put" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto ietf tus put bits" -- "${cur}"))
                     return 0
                     ;;
                 --max-depth)

@@ -248,6 +248,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         }
         &'ferry;probe'= {
             cand --to 'The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync'
+            cand --protocol 'Ask in this protocol: bits sends a BITS Ping (BITS servers announce nothing on OPTIONS)'
             cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'

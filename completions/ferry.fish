@@ -57,7 +57,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l to -d 'Where the jo
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
 ietf\t'The IETF resumable uploads draft (see --ietf-version)'
 tus\t'tus 1.0'
-put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'"
+put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'
+bits\t'BITS 1.5 upload (Create-Session, Fragment, Close-Session), as IIS servers speak it'"
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-depth -d 'Descend at most this many folders below each root' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)' -r
@@ -103,7 +104,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jo
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
 ietf\t'The IETF resumable uploads draft (see --ietf-version)'
 tus\t'tus 1.0'
-put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'"
+put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'
+bits\t'BITS 1.5 upload (Create-Session, Fragment, Close-Session), as IIS servers speak it'"
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l max-depth -d 'Descend at most this many folders below each root' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)' -r
@@ -258,6 +260,11 @@ complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Pr
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l to -d 'The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync' -r
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l protocol -d 'Ask in this protocol: bits sends a BITS Ping (BITS servers announce nothing on OPTIONS)' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
+ietf\t'The IETF resumable uploads draft (see --ietf-version)'
+tus\t'tus 1.0'
+put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'
+bits\t'BITS 1.5 upload (Create-Session, Fragment, Close-Session), as IIS servers speak it'"
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F

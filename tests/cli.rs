@@ -27,6 +27,7 @@ fn seed(env: &TestEnv) -> Vec<JobId> {
                     url: "http://127.0.0.1:9/files/r".into(),
                     offset: 10,
                     protocol: None,
+                    id: None,
                 }),
                 State::Succeeded => job.succeed(Response {
                     status: 201,

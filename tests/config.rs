@@ -362,6 +362,7 @@ fn cancel_ends_an_ietf_session_in_the_destinations_configured_interop_version() 
                     url: format!("http://{address}/uploads/{session}"),
                     offset: 10,
                     protocol: Some(Protocol::Ietf),
+                    id: None,
                 })
             })
             .unwrap();

@@ -149,8 +149,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
+        Server::start_on(dir, "127.0.0.1:0", extra)
+    }
+
+    /// A server on a chosen address, so that a restarted one is found again.
+    pub fn start_on(dir: &Path, listen: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--dir"])
+            .args(["serve", "--listen", listen, "--dir"])
             .arg(dir)
             .args(extra)
             .env_remove("FERRY_SERVE_TOKEN_FILE")

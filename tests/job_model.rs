@@ -33,6 +33,7 @@ fn session() -> Session {
         url: "http://127.0.0.1:9/files/abc".into(),
         offset: 0,
         protocol: None,
+        id: None,
     }
 }
 

@@ -45,6 +45,7 @@ fn jobs_survive_reopening_with_every_field() {
                     url: "http://127.0.0.1:9/files/1".into(),
                     offset: 0,
                     protocol: None,
+                    id: None,
                 })
             })
             .unwrap();

@@ -5,6 +5,7 @@ mod http;
 mod peers;
 mod util;
 
+mod bits;
 mod cli;
 mod config;
 mod crash;

@@ -120,6 +120,8 @@ pub enum ProtocolChoice {
     Tus,
     /// One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}
     Put,
+    /// BITS 1.5 upload (Create-Session, Fragment, Close-Session), as IIS servers speak it
+    Bits,
 }
 
 #[derive(Debug, Args)]
@@ -215,6 +217,10 @@ pub struct ProbeArgs {
     /// The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync
     #[arg(long, value_name = "DEST", env = "FERRY_TO")]
     pub to: Option<String>,
+
+    /// Ask in this protocol: bits sends a BITS Ping (BITS servers announce nothing on OPTIONS)
+    #[arg(long, value_enum, env = "FERRY_PROTOCOL")]
+    pub protocol: Option<ProtocolChoice>,
 
     #[command(flatten)]
     pub credentials: CredentialArgs,
@@ -421,7 +427,32 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
         .as_ref()
         .or(args.to.as_ref())
         .expect("clap requires one");
-    let destination = config.destination(text, ProtocolChoice::Auto)?;
+    let destination = config.destination(text, args.protocol.unwrap_or(ProtocolChoice::Auto))?;
+    let name = config.named(text).map(|(name, _)| name);
+    if destination.protocol == Protocol::Bits {
+        let headers = config.request_headers(&args.credentials, name)?;
+        let report = upload::ping_bits(&destination.url, &headers)?;
+        if config.json() {
+            print_json_line(&report)?;
+        } else {
+            println!("{}", report.url);
+            let answer = match (report.ack, &report.error) {
+                (true, None) => "a BITS Ack".to_owned(),
+                (true, Some(error)) => format!("a BITS Ack with {error}"),
+                (false, _) => "not a BITS Ack".to_owned(),
+            };
+            println!(
+                "  Ping:           HTTP {}, {answer}, credentials {}",
+                report.status, report.credentials
+            );
+        }
+        let answered = report.ack && report.error.is_none() && report.status < 300;
+        return Ok(if answered {
+            error::SUCCESS
+        } else {
+            error::RUNTIME_ERROR
+        });
+    }
     if destination.protocol == Protocol::Local {
         let folder = std::path::Path::new(&destination.url);
         let writable = tempfile::tempfile_in(folder).is_ok();
@@ -446,7 +477,6 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
             error::RUNTIME_ERROR
         });
     }
-    let name = config.named(text).map(|(name, _)| name);
     let report = upload::describe(
         &destination.url,
         &config.request_headers(&args.credentials, name)?,

@@ -389,6 +389,7 @@ pub fn destination(text: &str, protocol: ProtocolChoice) -> anyhow::Result<Desti
         ProtocolChoice::Ietf => Protocol::Ietf,
         ProtocolChoice::Tus => Protocol::Tus,
         ProtocolChoice::Put => Protocol::Put,
+        ProtocolChoice::Bits => Protocol::Bits,
     };
     Ok(destination)
 }

@@ -158,6 +158,7 @@ pub enum Protocol {
     Tus,
     Put,
     Local,
+    Bits,
 }
 
 /// Where a job goes. Only non-secret headers are ever stored here.
@@ -187,6 +188,9 @@ pub struct Session {
     /// The protocol that opened it: a session is only resumed in its own protocol.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,
+    /// The session's name where the URL alone does not name it (BITS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

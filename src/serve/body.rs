@@ -44,7 +44,21 @@ pub async fn receive(
     appender: &mut Appender,
     guard: &mut WriterGuard<'_>,
     max_append: Option<u64>,
+    digest: Option<&mut ChecksumHasher>,
+) -> Result<Ended, UploadError> {
+    receive_after(body, appender, guard, max_append, digest, 0).await
+}
+
+/// `receive`, after dropping the body's first `skip` bytes: a BITS
+/// fragment that overlaps what arrived before is trimmed, never written
+/// twice.
+pub async fn receive_after(
+    body: &mut Incoming,
+    appender: &mut Appender,
+    guard: &mut WriterGuard<'_>,
+    max_append: Option<u64>,
     mut digest: Option<&mut ChecksumHasher>,
+    mut skip: u64,
 ) -> Result<Ended, UploadError> {
     let start = appender.offset();
     let mut draining_until: Option<Instant> = None;
@@ -77,6 +91,14 @@ pub async fn receive(
                 Ok(data) => data,
                 Err(_trailers) => continue,
             },
+        };
+        let data = match skip {
+            0 => data,
+            _ => {
+                let dropped = skip.min(data.len() as u64);
+                skip -= dropped;
+                data.slice(dropped as usize..)
+            }
         };
         if let Some(limit) = max_append
             && appender.offset() - start + data.len() as u64 > limit

@@ -17,6 +17,7 @@
 //! is why ferry's own client uses the draft's careful creation (an empty
 //! `POST` with `Upload-Complete: ?0`).
 
+mod bits;
 mod body;
 mod ietf;
 mod plain;
@@ -287,6 +288,10 @@ impl Server {
             return reply.into_response();
         }
         let is_tus = headers.contains_key("Tus-Resumable");
+        let is_bits = method.as_str() == wire::bits::METHOD
+            || (method == Method::POST
+                && wire::text(&headers, "X-Http-Method-Override")
+                    .is_some_and(|name| name.trim() == wire::bits::METHOD));
         let reply = if method == Method::OPTIONS {
             self.options(&headers)
         } else if let Some(rest) = path
@@ -295,6 +300,7 @@ impl Server {
         {
             match decode_path(rest) {
                 Err(reply) => reply,
+                Ok(target) if is_bits => bits::handle(self, &headers, &mut body, &target).await,
                 Ok(target) => match (method, Interop::of(&headers)) {
                     (_, Err(error)) => Reply::from(error),
                     (Method::POST, _) if is_tus => {
@@ -306,7 +312,7 @@ impl Server {
                     (Method::POST | Method::PUT, Ok(None)) => {
                         plain::put(self, &headers, &mut body, &target).await
                     }
-                    _ => method_not_allowed("OPTIONS, POST, PUT"),
+                    _ => method_not_allowed("OPTIONS, POST, PUT, BITS_POST"),
                 },
             }
         } else if let Some(id) = path.strip_prefix(UPLOADS_PREFIX) {

@@ -122,7 +122,7 @@ impl JobUpload<'_> {
             ));
         }
         let mut offset = match &state.session {
-            Some(session) => match adapter.query(&x, &session.url).await? {
+            Some(session) => match adapter.query(&x, session).await? {
                 Query::At {
                     done: Some(response),
                     ..
@@ -155,6 +155,7 @@ impl JobUpload<'_> {
                     url,
                     offset: created.offset,
                     protocol: Some(adapter.protocol()),
+                    id: created.session_id,
                 };
                 self.shared
                     .change(&job.id, Durability::Durable, |job| {
@@ -168,11 +169,9 @@ impl JobUpload<'_> {
                 created.offset
             }
         };
-        let url = state
-            .session
-            .as_ref()
-            .map(|s| s.url.clone())
-            .unwrap_or_default();
+        let mut session = state.session.clone().ok_or_else(|| {
+            Failure::permanent(ErrorClass::Server, "the upload has no session to append to")
+        })?;
         state.confirmed = state.confirmed.max(offset);
         activity.position.store(offset, Ordering::Relaxed);
         self.reporter.event(Event::Phase {
@@ -186,7 +185,7 @@ impl JobUpload<'_> {
                 .append
                 .min(state.limits.max_append.unwrap_or(u64::MAX));
             let len = (size - offset.min(size)).min(limit);
-            match adapter.append(&x, &url, offset, len).await? {
+            match adapter.append(&x, &session, offset, len).await? {
                 Appended::At {
                     done: Some(response),
                     ..
@@ -203,6 +202,8 @@ impl JobUpload<'_> {
                     }
                     offset = next;
                     state.confirmed = state.confirmed.max(offset);
+                    session.offset = offset;
+                    state.session = Some(session.clone());
                     let _ = self
                         .shared
                         .change(&job.id, Durability::Lazy, |job| job.record_offset(offset))
@@ -211,7 +212,7 @@ impl JobUpload<'_> {
                 Appended::Conflict(server) => {
                     offset = match server {
                         Some(server) => server,
-                        None => match adapter.query(&x, &url).await? {
+                        None => match adapter.query(&x, &session).await? {
                             Query::At {
                                 done: Some(response),
                                 ..

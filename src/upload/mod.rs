@@ -61,6 +61,21 @@ pub fn describe(url: &str, headers: &HeaderMap) -> anyhow::Result<probe::Report>
         .map_err(|failure| anyhow::anyhow!("cannot reach {url}: {}", failure.text()))
 }
 
+/// `ferry probe --protocol bits`: a BITS `Ping`, since BITS servers announce
+/// nothing on OPTIONS.
+pub fn ping_bits(url: &str, headers: &HeaderMap) -> anyhow::Result<protocols::bits::PingReport> {
+    let settings = Settings::default();
+    let client = http::client(settings.connect_timeout)?;
+    current_thread_runtime()?
+        .block_on(protocols::bits::ping(
+            &client,
+            headers,
+            url,
+            settings.idle_timeout,
+        ))
+        .map_err(|failure| anyhow::anyhow!("cannot reach {url}: {}", failure.text()))
+}
+
 /// Ends what cancelled jobs left behind: their server sessions (tus
 /// termination, IETF `DELETE`, in the destination's configured interop
 /// version) and local partial copies. Returns one warning per session that
@@ -100,7 +115,7 @@ pub fn terminate(jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<String
             activity: &activity,
             idle: Duration::from_secs(10),
         };
-        if let Err(failure) = runtime.block_on(adapter.terminate(&exchange, &session.url)) {
+        if let Err(failure) = runtime.block_on(adapter.terminate(&exchange, session)) {
             warnings.push(format!(
                 "{path}: could not end the upload session at {}: {}",
                 session.url,

@@ -17,7 +17,7 @@ use reqwest::header::HeaderMap;
 use super::http::Failure;
 use super::probe::{self, Capabilities};
 use super::protocols::local::LocalFolder;
-use super::protocols::{Adapter, Limits, ietf::Ietf, put::Put};
+use super::protocols::{Adapter, Limits, bits::Bits, ietf::Ietf, put::Put};
 use super::settings::{Settings, Transfer};
 use super::shared::Shared;
 use crate::journal::job::{Destination, JobId, Protocol};
@@ -44,6 +44,7 @@ fn adapter(protocol: Protocol, transfer: &Transfer, found: &Capabilities) -> Box
             interop: Interop::new(transfer.ietf_version).unwrap_or_default(),
         }),
         Protocol::Tus => Box::new(found.tus.clone()),
+        Protocol::Bits => Box::new(Bits),
         Protocol::Put | Protocol::Auto | Protocol::Local => Box::new(Put {
             method: transfer.put_method,
         }),
@@ -52,7 +53,7 @@ fn adapter(protocol: Protocol, transfer: &Transfer, found: &Capabilities) -> Box
 
 /// The adapter for ending an existing session, when its protocol has sessions.
 pub fn session_adapter(protocol: Protocol, transfer: &Transfer) -> Option<Box<dyn Adapter>> {
-    let has_sessions = matches!(protocol, Protocol::Ietf | Protocol::Tus);
+    let has_sessions = matches!(protocol, Protocol::Ietf | Protocol::Tus | Protocol::Bits);
     has_sessions.then(|| adapter(protocol, transfer, &Capabilities::none(protocol)))
 }
 

@@ -6,6 +6,7 @@
 //! once and both ends agree by construction. It depends on the `http` types
 //! only, not on reqwest or hyper, which both re-export them.
 
+pub mod bits;
 pub mod fields;
 pub mod ietf;
 pub mod tus;

@@ -13,7 +13,7 @@ use reqwest::header::HeaderMap;
 use super::{
     Adapter, Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
 };
-use crate::journal::job::{ErrorClass, Protocol};
+use crate::journal::job::{ErrorClass, Protocol, Session};
 use crate::upload::http::{self, Failure, file_body};
 use crate::wire::fields::write_sha256_digest;
 use crate::wire::ietf::{INTEROP_HEADER, Interop, PARTIAL_UPLOAD};
@@ -101,6 +101,7 @@ impl Adapter for Ietf {
             }
         };
         Ok(Created {
+            session_id: None,
             url,
             offset: offset_of(headers).unwrap_or(sent),
             done,
@@ -108,18 +109,19 @@ impl Adapter for Ietf {
         })
     }
 
-    async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
-        let response = x.send(self.request(x, Method::HEAD, url)).await?;
+    async fn query(&self, x: &Exchange<'_>, session: &Session) -> Result<Query, Failure> {
+        let response = x.send(self.request(x, Method::HEAD, &session.url)).await?;
         read_query(response, |headers, _| self.says_complete(headers)).await
     }
 
     async fn append(
         &self,
         x: &Exchange<'_>,
-        url: &str,
+        session: &Session,
         offset: u64,
         len: u64,
     ) -> Result<Appended, Failure> {
+        let url = &session.url;
         let complete = offset + len == x.resource.size;
         let mut builder = self
             .request(x, Method::PATCH, url)
@@ -154,8 +156,12 @@ impl Adapter for Ietf {
         }
     }
 
-    async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
-        read_deleted(x.send(self.request(x, Method::DELETE, url)).await?).await
+    async fn terminate(&self, x: &Exchange<'_>, session: &Session) -> Result<(), Failure> {
+        read_deleted(
+            x.send(self.request(x, Method::DELETE, &session.url))
+                .await?,
+        )
+        .await
     }
 }
 

@@ -10,6 +10,7 @@
 //! other or on the engine. The local folder is the exception: it moves no
 //! HTTP and resumes by its own partial file, so `local` is a route of its own.
 
+pub mod bits;
 pub mod ietf;
 pub mod local;
 pub mod put;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
-use crate::journal::job::{ErrorClass, Protocol, Resource, Response};
+use crate::journal::job::{ErrorClass, Protocol, Resource, Response, Session};
 use crate::upload::http::{self, Activity, Failure, within_idle};
 use crate::wire::{self, fields::UploadLimit};
 
@@ -42,18 +43,18 @@ pub trait Adapter: Send + Sync {
     /// request (small files: one request for the whole upload).
     async fn create(&self, x: &Exchange<'_>, first: Option<u64>) -> Result<Created, Failure>;
 
-    async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure>;
+    async fn query(&self, x: &Exchange<'_>, session: &Session) -> Result<Query, Failure>;
 
     async fn append(
         &self,
         x: &Exchange<'_>,
-        url: &str,
+        session: &Session,
         offset: u64,
         len: u64,
     ) -> Result<Appended, Failure>;
 
     /// Ends the server's session (`ferry cancel`).
-    async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure>;
+    async fn terminate(&self, x: &Exchange<'_>, session: &Session) -> Result<(), Failure>;
 }
 
 /// Everything a request for one job needs.
@@ -189,6 +190,8 @@ impl Limits {
 pub struct Created {
     /// Where to resume; `None` when the whole file went in one request.
     pub url: Option<String>,
+    /// The session's name, where the URL alone does not name it (BITS).
+    pub session_id: Option<String>,
     /// Bytes the server holds after the creation request.
     pub offset: u64,
     /// Set when the creation request finished the upload.

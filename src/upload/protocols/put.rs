@@ -6,7 +6,7 @@
 //! a URL without any of them gets the file's relative path appended.
 
 use super::{Adapter, Appended, Created, Exchange, Limits, Query};
-use crate::journal::job::Protocol;
+use crate::journal::job::{Protocol, Session};
 use crate::upload::http::{self, Failure, file_body};
 use crate::wire::{self, fields::write_sha256_digest};
 
@@ -82,6 +82,7 @@ impl Adapter for Put {
         }
         Ok(Created {
             url: None,
+            session_id: None,
             offset: size,
             done: Some(http::recorded(status.as_u16(), response.headers())),
             limits: Limits::default(),
@@ -89,21 +90,21 @@ impl Adapter for Put {
     }
 
     /// A PUT leaves no session: a lost one starts again from 0.
-    async fn query(&self, _x: &Exchange<'_>, _url: &str) -> Result<Query, Failure> {
+    async fn query(&self, _x: &Exchange<'_>, _session: &Session) -> Result<Query, Failure> {
         Ok(Query::Gone(404))
     }
 
     async fn append(
         &self,
         _x: &Exchange<'_>,
-        _url: &str,
+        _session: &Session,
         _offset: u64,
         _len: u64,
     ) -> Result<Appended, Failure> {
         Ok(Appended::Gone(404))
     }
 
-    async fn terminate(&self, _x: &Exchange<'_>, _url: &str) -> Result<(), Failure> {
+    async fn terminate(&self, _x: &Exchange<'_>, _session: &Session) -> Result<(), Failure> {
         Ok(())
     }
 }

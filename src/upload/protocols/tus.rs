@@ -14,7 +14,7 @@ use reqwest::Method;
 use super::{
     Adapter, Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
 };
-use crate::journal::job::{ErrorClass, Protocol};
+use crate::journal::job::{ErrorClass, Protocol, Session};
 use crate::upload::http::{self, Failure, file_body};
 use crate::wire::tus::{Checksum, OFFSET_OCTET_STREAM, TUS_VERSION, write_metadata};
 
@@ -164,6 +164,7 @@ impl Adapter for Tus {
         };
         let done = (offset == size).then(|| http::recorded(status.as_u16(), headers));
         Ok(Created {
+            session_id: None,
             url: Some(url),
             offset,
             done,
@@ -171,18 +172,19 @@ impl Adapter for Tus {
         })
     }
 
-    async fn query(&self, x: &Exchange<'_>, url: &str) -> Result<Query, Failure> {
-        let response = x.send(self.request(x, Method::HEAD, url)).await?;
+    async fn query(&self, x: &Exchange<'_>, session: &Session) -> Result<Query, Failure> {
+        let response = x.send(self.request(x, Method::HEAD, &session.url)).await?;
         read_query(response, |_, offset| offset == x.resource.size).await
     }
 
     async fn append(
         &self,
         x: &Exchange<'_>,
-        url: &str,
+        session: &Session,
         offset: u64,
         len: u64,
     ) -> Result<Appended, Failure> {
+        let url = &session.url;
         let checksum = self.checksum(x, offset, len).await?;
         let builder = self
             .request(x, Method::PATCH, url)
@@ -211,7 +213,11 @@ impl Adapter for Tus {
         }
     }
 
-    async fn terminate(&self, x: &Exchange<'_>, url: &str) -> Result<(), Failure> {
-        read_deleted(x.send(self.request(x, Method::DELETE, url)).await?).await
+    async fn terminate(&self, x: &Exchange<'_>, session: &Session) -> Result<(), Failure> {
+        read_deleted(
+            x.send(self.request(x, Method::DELETE, &session.url))
+                .await?,
+        )
+        .await
     }
 }
