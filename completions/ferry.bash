@@ -693,7 +693,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__serve)
-            opts="-q -v -h --dir --listen --token-file --max-size --max-append-size --expire-after --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-q -v -h --dir --listen --token-file --max-size --max-append-size --expire-after --forward --forward-method --forward-header --keep --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -720,6 +720,18 @@ _ferry() {
                     return 0
                     ;;
                 --expire-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-method)
+                    COMPREPLY=($(compgen -W "put post" -- "${cur}"))
+                    return 0
+                    ;;
+                --forward-header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

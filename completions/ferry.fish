@@ -289,6 +289,10 @@ complete -c ferry -n "__fish_ferry_using_subcommand serve" -l token-file -d 'Fil
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-size -d 'Refuse uploads larger than this (e.g. 64G; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-append-size -d 'Refuse requests carrying more than this many bytes of one upload' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l expire-after -d 'Delete unfinished uploads not written to for this long (e.g. 24h, 7d)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward -d 'Pass each completed, verified upload on to this backend in one plain request (PUT URL/<path>; the URL may hold {path}, {name}, {sha256})' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-method -d 'Method of the forwarded request' -r -f -a "put\t''
+post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-header -d 'Header for the forwarded request, \'Name: value\' with ${VAR} from the environment; never logged (repeatable; one per line in the variable)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -301,6 +305,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand serve" -l color -d 'Colour o
 always\t''
 never\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l keep -d 'Keep files in --dir after the backend took them (by default they are removed after a 2xx)'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'

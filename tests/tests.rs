@@ -9,6 +9,7 @@ mod bits;
 mod cli;
 mod config;
 mod crash;
+mod forward;
 mod generate;
 mod interop;
 mod job_model;

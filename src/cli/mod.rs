@@ -188,6 +188,35 @@ pub struct ServeArgs {
     /// Delete unfinished uploads not written to for this long (e.g. 24h, 7d)
     #[arg(long, value_name = "DURATION", env = "FERRY_SERVE_EXPIRE_AFTER", default_value = "7d", value_parser = parse_duration)]
     pub expire_after: Duration,
+
+    /// Pass each completed, verified upload on to this backend in one plain request (PUT URL/<path>; the URL may hold {path}, {name}, {sha256})
+    #[arg(long, value_name = "URL", env = "FERRY_SERVE_FORWARD")]
+    pub forward: Option<String>,
+
+    /// Method of the forwarded request
+    #[arg(
+        long,
+        value_enum,
+        value_name = "METHOD",
+        env = "FERRY_SERVE_FORWARD_METHOD",
+        default_value = "put",
+        requires = "forward"
+    )]
+    pub forward_method: crate::serve::forward::ForwardMethod,
+
+    /// Header for the forwarded request, 'Name: value' with ${VAR} from the environment; never logged (repeatable; one per line in the variable)
+    #[arg(
+        long,
+        value_name = "HEADER",
+        env = "FERRY_SERVE_FORWARD_HEADER",
+        value_delimiter = '\n',
+        requires = "forward"
+    )]
+    pub forward_header: Vec<String>,
+
+    /// Keep files in --dir after the backend took them (by default they are removed after a 2xx)
+    #[arg(long, env = "FERRY_SERVE_KEEP", value_parser = BoolishValueParser::new(), requires = "forward")]
+    pub keep: bool,
 }
 
 #[derive(Debug, Args)]

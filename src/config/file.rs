@@ -257,7 +257,10 @@ fn holds_literal_secret(value: &str) -> bool {
 }
 
 /// Replaces each `${NAME}` with `lookup(NAME)`; `$$` is a literal `$`.
-fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+pub(crate) fn expand(
+    text: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('$') {

@@ -421,6 +421,15 @@ pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::ser
     }
     let dir = std::path::absolute(&args.dir)
         .map_err(|error| UsageError(format!("--dir {}: {error}", args.dir.display())))?;
+    let forward = match &args.forward {
+        None => None,
+        Some(url) => Some(crate::serve::forward::ForwardSettings {
+            url: url.clone(),
+            method: args.forward_method,
+            headers: forward_headers(&args.forward_header)?,
+            keep: args.keep,
+        }),
+    };
     Ok(crate::serve::Settings {
         dir,
         listen: args.listen,
@@ -428,7 +437,35 @@ pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::ser
         max_size: args.max_size,
         max_append_size: args.max_append_size,
         lifetime: args.expire_after,
+        forward,
     })
+}
+
+/// `--forward-header 'Name: value'` with `${VAR}` expanded. Every value is
+/// marked sensitive: these headers are sent and never shown, and an error
+/// names the header, never its value.
+fn forward_headers(given: &[String]) -> anyhow::Result<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    for text in given {
+        let bad = |problem: &str| {
+            let name = text.split(':').next().unwrap_or("").trim();
+            UsageError(format!("--forward-header {name:?}: {problem}"))
+        };
+        let (name, value) = text
+            .split_once(':')
+            .ok_or_else(|| bad("expected 'Name: value'"))?;
+        let value = crate::config::file::expand(value.trim(), |var| {
+            std::env::var(var).ok().filter(|value| !value.is_empty())
+        })
+        .map_err(|problem| bad(&problem))?;
+        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| bad("not a header name"))?;
+        let mut value = reqwest::header::HeaderValue::from_str(&value)
+            .map_err(|_| bad("the value has characters a header cannot carry"))?;
+        value.set_sensitive(true);
+        headers.append(name, value);
+    }
+    Ok(headers)
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ pub async fn handle(
         Some(Packet::Ping) => Ok(ack(StatusCode::OK)),
         Some(Packet::CreateSession) => create(server, headers, target),
         Some(Packet::Fragment) => fragment(server, headers, body).await,
-        Some(Packet::CloseSession) => close(server, headers),
+        Some(Packet::CloseSession) => close(server, headers).await,
         Some(Packet::CancelSession) => cancel(server, headers),
     };
     result.unwrap_or_else(|reply| reply)
@@ -222,7 +222,7 @@ async fn fragment(
     }
 }
 
-fn close(server: &Server, headers: &HeaderMap) -> Result<Reply, Reply> {
+async fn close(server: &Server, headers: &HeaderMap) -> Result<Reply, Reply> {
     let upload = session(server, headers)?;
     let id = upload.info.id.as_str();
     if let Some(completed) = &upload.info.completed {
@@ -250,7 +250,7 @@ fn close(server: &Server, headers: &HeaderMap) -> Result<Reply, Reply> {
     let info = blocking(|| server.store.get(id))
         .map_err(store_refusal)?
         .info;
-    let completed = server.finish(&info, NAME).map_err(store_refusal)?;
+    let completed = server.finish(&info, NAME).await.map_err(store_refusal)?;
     Ok(Server::completed_headers(ack(StatusCode::OK), &completed))
 }
 

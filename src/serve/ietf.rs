@@ -153,7 +153,10 @@ async fn append_body(
                     )),
                     other => store_error(other),
                 })?;
-            let completed = server.finish(&info, &interop.name()).map_err(store_error)?;
+            let completed = server
+                .finish(&info, &interop.name())
+                .await
+                .map_err(store_error)?;
             Ok(Appended::Done(completed, offset))
         }
         Ended::Interrupted(why) => {
@@ -201,10 +204,11 @@ async fn append_body(
 }
 
 fn completion_reply(interop: Interop, completed: &Completed, offset: u64) -> Reply {
-    let status = match completed.identical {
+    let own = match completed.identical {
         true => StatusCode::OK,
         false => StatusCode::CREATED,
     };
+    let status = Server::completion_status(completed, own);
     let reply = interop
         .with_complete(Reply::new(status), true)
         .header("Upload-Offset", offset);

@@ -19,8 +19,10 @@
 
 mod bits;
 mod body;
+pub mod forward;
 mod ietf;
 mod plain;
+mod reply;
 pub mod store;
 mod tus;
 mod writers;
@@ -32,22 +34,26 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
-use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 
 use crate::format::human_bytes;
 use crate::journal::job::Timestamp;
-use crate::serve::store::{Completed, Upload, UploadError, UploadInfo, UploadStore};
+use crate::serve::store::{Completed, Forward, Upload, UploadError, UploadInfo, UploadStore};
 use crate::wire::{
     self,
-    ietf::{INTEROP_HEADER, Interop, InteropError},
+    ietf::{INTEROP_HEADER, Interop},
 };
+use reply::HttpResponse;
+pub use reply::Reply;
 use writers::Writers;
 
 /// Where uploads are created; tus clients use it as their endpoint.
 pub const FILES_PREFIX: &str = "/files/";
+/// How often uploads waiting for the `--forward` backend are looked at.
+const FORWARD_RETRY_EVERY: Duration = Duration::from_millis(500);
+
 /// Where upload resources live.
 pub const UPLOADS_PREFIX: &str = "/uploads/";
 
@@ -62,101 +68,15 @@ pub struct Settings {
     pub max_append_size: Option<u64>,
     /// How long an upload lives after its last write.
     pub lifetime: Duration,
+    /// Pass completed uploads on to a backend (`--forward`).
+    pub forward: Option<forward::ForwardSettings>,
 }
 
 struct Server {
     settings: Settings,
     store: UploadStore,
     writers: Writers,
-}
-
-type HttpResponse = Response<Full<Bytes>>;
-
-/// A response under construction; errors are one line of text.
-pub struct Reply {
-    status: StatusCode,
-    headers: Vec<(&'static str, String)>,
-    content_type: Option<&'static str>,
-    body: String,
-}
-
-impl Reply {
-    pub fn new(status: StatusCode) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            content_type: None,
-            body: String::new(),
-        }
-    }
-
-    pub fn header(mut self, name: &'static str, value: impl ToString) -> Reply {
-        self.headers.push((name, value.to_string()));
-        self
-    }
-
-    pub fn optional_header(self, name: &'static str, value: Option<impl ToString>) -> Reply {
-        match value {
-            Some(value) => self.header(name, value),
-            None => self,
-        }
-    }
-
-    /// An error for people: one line saying what is wrong.
-    pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Reply {
-        let mut reply = Reply::new(status);
-        reply.content_type = Some("text/plain; charset=utf-8");
-        reply.body = format!("{message}\n");
-        reply
-    }
-
-    /// An RFC 9457 problem, as the IETF draft defines for its errors.
-    pub fn problem(status: StatusCode, kind: &str, title: &str, extra: serde_json::Value) -> Reply {
-        let mut document = serde_json::json!({
-            "type": format!("https://iana.org/assignments/http-problem-types#{kind}"),
-            "title": title,
-        });
-        if let (Some(document), serde_json::Value::Object(extra)) =
-            (document.as_object_mut(), extra)
-        {
-            document.extend(extra);
-        }
-        let mut reply = Reply::new(status);
-        reply.content_type = Some("application/problem+json");
-        reply.body = format!("{document}\n");
-        reply
-    }
-
-    fn into_response(self) -> HttpResponse {
-        let mut builder = Response::builder().status(self.status);
-        if let Some(content_type) = self.content_type {
-            builder = builder.header("Content-Type", content_type);
-        }
-        for (name, value) in self.headers {
-            builder = builder.header(name, value);
-        }
-        builder
-            .body(Full::new(Bytes::from(self.body)))
-            .unwrap_or_else(|error| {
-                let mut response = Response::new(Full::new(Bytes::from(format!(
-                    "could not build the response: {error}\n"
-                ))));
-                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                response
-            })
-    }
-}
-
-impl From<InteropError> for Reply {
-    fn from(error: InteropError) -> Reply {
-        Reply::error(StatusCode::BAD_REQUEST, error)
-    }
-}
-
-impl From<wire::BadField> for Reply {
-    fn from(error: wire::BadField) -> Reply {
-        Reply::error(StatusCode::BAD_REQUEST, error)
-    }
+    forwarder: Option<forward::Forwarder>,
 }
 
 /// Runs store calls that touch the disk without stalling other connections.
@@ -217,12 +137,29 @@ impl Server {
         }
     }
 
-    /// Verifies and places a complete upload, and logs the one line that
-    /// says so (or why not).
-    fn finish(&self, info: &UploadInfo, protocol: &str) -> Result<Completed, UploadError> {
+    /// Verifies and places a complete upload, passes it on with
+    /// `--forward`, and returns how it stands.
+    async fn finish(&self, info: &UploadInfo, protocol: &str) -> Result<Completed, UploadError> {
         if let Some(completed) = &info.completed {
             return Ok(completed.clone());
         }
+        let completed = self.place(info, protocol)?;
+        match &self.forwarder {
+            Some(forwarder) if completed.forward.is_none() => {
+                let waiting = Forward::Waiting {
+                    attempts: 0,
+                    error: None,
+                };
+                let completed = blocking(|| self.store.set_forward(&info.id, waiting))?;
+                forwarder.forward(&self.store, info, &completed).await
+            }
+            _ => Ok(completed),
+        }
+    }
+
+    /// Verifies and places a complete upload, and logs the one line that
+    /// says so (or why not).
+    fn place(&self, info: &UploadInfo, protocol: &str) -> Result<Completed, UploadError> {
         let result = blocking(|| self.store.finish(&info.id));
         let size = info.length.unwrap_or(0);
         let took = SystemTime::now()
@@ -257,14 +194,36 @@ impl Server {
     }
 
     /// The headers every finished upload reports, on its last response and
-    /// on later `HEAD`s: where it landed and what it hashes to.
+    /// on later `HEAD`s: where it landed, what it hashes to, and with
+    /// `--forward` what the backend answered (or that it has not yet).
     fn completed_headers(reply: Reply, completed: &Completed) -> Reply {
-        reply
+        let mut reply = reply
             .header("Ferry-Path", wire::encode_path(&completed.placed))
             .header(
                 "Repr-Digest",
                 wire::fields::write_sha256_digest(&completed.sha256),
-            )
+            );
+        if let Some(forward) = &completed.forward {
+            reply = reply.header("Ferry-Forward", forward::status_text(forward));
+        }
+        if let Some(Forward::Answered(answer)) = &completed.forward {
+            for (name, value) in &answer.headers {
+                reply = reply.backend_header(name, value);
+            }
+        }
+        reply
+    }
+
+    /// The status of a reply that completes an upload, where the protocol
+    /// leaves it free (IETF, plain PUT): the backend's, `202 Accepted` while
+    /// the backend has not answered, else the protocol's own.
+    fn completion_status(completed: &Completed, own: StatusCode) -> StatusCode {
+        match &completed.forward {
+            None => own,
+            Some(Forward::Waiting { .. }) => StatusCode::ACCEPTED,
+            Some(Forward::Answered(answer)) => StatusCode::from_u16(answer.status).unwrap_or(own),
+            Some(Forward::Abandoned { .. }) => StatusCode::BAD_GATEWAY,
+        }
     }
 
     fn check_token(&self, headers: &HeaderMap) -> Option<Reply> {
@@ -441,11 +400,19 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let address = listener.local_addr()?;
+    let forwarder = match &settings.forward {
+        Some(forward) => Some(forward::Forwarder::new(
+            forward.clone(),
+            settings.dir.clone(),
+        )?),
+        None => None,
+    };
     let server = Arc::new(Server {
         settings: Settings {
             listen: address,
             ..settings
         },
+        forwarder,
         store,
         writers: Writers::default(),
     });
@@ -471,6 +438,20 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
             }
         })
     };
+    // Uploads waiting for the backend (from before a restart, or whose
+    // backend failed) are retried as their backoff allows.
+    let retrier = server.forwarder.as_ref().map(|_| {
+        let server = server.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(FORWARD_RETRY_EVERY);
+            loop {
+                ticks.tick().await;
+                if let Some(forwarder) = &server.forwarder {
+                    forwarder.retry_waiting(&server.store).await;
+                }
+            }
+        })
+    });
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         let (stream, _) = tokio::select! {
@@ -499,6 +480,9 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
         });
     }
     sweeper.abort();
+    if let Some(retrier) = retrier {
+        retrier.abort();
+    }
     log("stopped; partial uploads are kept and resume after a restart");
     Ok(crate::error::SUCCESS)
 }

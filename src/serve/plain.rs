@@ -13,6 +13,7 @@ use hyper::{HeaderMap, StatusCode};
 
 use super::body::{self, Ended};
 use super::{Reply, Server, blocking, choose_relative, store_error};
+use crate::serve::store::Forward;
 use crate::wire;
 
 pub async fn put(server: &Server, headers: &HeaderMap, body: &mut Incoming, target: &str) -> Reply {
@@ -70,12 +71,19 @@ async fn put_file(
     }
     let offset = blocking(|| appender.finish()).map_err(store_error)?;
     let info = blocking(|| server.store.set_length(&info.id, offset)).map_err(store_error)?;
-    let completed = server.finish(&info, "plain PUT").map_err(store_error)?;
-    // Nobody can ask about a plain upload later: it has no URL.
-    blocking(|| server.store.delete(&info.id)).map_err(store_error)?;
-    let status = match completed.identical {
+    let completed = server
+        .finish(&info, "plain PUT")
+        .await
+        .map_err(store_error)?;
+    // Nobody can ask about a plain upload later: it has no URL. One still
+    // waiting for the backend stays, so that it is retried.
+    if !matches!(completed.forward, Some(Forward::Waiting { .. })) {
+        blocking(|| server.store.delete(&info.id)).map_err(store_error)?;
+    }
+    let own = match completed.identical {
         true => StatusCode::OK,
         false => StatusCode::CREATED,
     };
+    let status = Server::completion_status(&completed, own);
     Ok(Server::completed_headers(Reply::new(status), &completed))
 }

@@ -54,6 +54,32 @@ pub struct Completed {
     pub sha256: Sha256,
     /// The name already held identical content.
     pub identical: bool,
+    /// Where passing the file on to a backend stands (`serve --forward`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward: Option<Forward>,
+}
+
+/// Passing a completed upload on to the backend (`serve --forward`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Forward {
+    /// Not answered yet, or only with a transient failure; retried.
+    Waiting {
+        attempts: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// The backend's final answer, which the client gets as the upload's.
+    Answered(Answer),
+    /// Given up: the file to send vanished from the folder.
+    Abandoned { error: String },
+}
+
+/// A backend's answer: its status and the headers the client may see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
 }
 
 /// An upload as it stands on disk.
@@ -364,10 +390,44 @@ impl UploadStore {
             placed: placed.to_string_lossy().into_owned(),
             sha256: actual,
             identical,
+            forward: None,
         };
         info.completed = Some(completed.clone());
         self.write_info(&info, Durability::Lazy)?;
         Ok(completed)
+    }
+
+    /// Records how passing a completed upload on stands.
+    pub fn set_forward(&self, id: &str, forward: Forward) -> Result<Completed, UploadError> {
+        let mut info = self.get(id)?.info;
+        let completed = info.completed.as_mut().ok_or(UploadError::Incomplete {
+            offset: 0,
+            length: info.length,
+        })?;
+        completed.forward = Some(forward);
+        let completed = completed.clone();
+        self.write_info(&info, Durability::Durable)?;
+        Ok(completed)
+    }
+
+    /// Completed uploads still waiting to be passed on.
+    pub fn waiting_forwards(&self) -> Result<Vec<UploadInfo>, UploadError> {
+        let mut waiting = Vec::new();
+        for entry in fs_err::read_dir(&self.state)? {
+            let name = entry?.file_name();
+            let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+                continue;
+            };
+            if let Ok(upload) = self.get(id)
+                && let Some(Completed {
+                    forward: Some(Forward::Waiting { .. }),
+                    ..
+                }) = &upload.info.completed
+            {
+                waiting.push(upload.info);
+            }
+        }
+        Ok(waiting)
     }
 
     /// Removes an upload and its bytes (termination, expiry, a bad digest).
@@ -394,6 +454,13 @@ impl UploadStore {
             };
             if let Ok(upload) = self.get(id)
                 && upload.expires_at(lifetime) <= now
+                && !matches!(
+                    upload.info.completed,
+                    Some(Completed {
+                        forward: Some(Forward::Waiting { .. }),
+                        ..
+                    })
+                )
             {
                 self.delete(id)?;
                 swept.push(id.to_owned());
@@ -404,158 +471,5 @@ impl UploadStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sha(bytes: &[u8]) -> Sha256 {
-        Sha256::of(bytes)
-    }
-
-    #[test]
-    fn an_upload_resumes_after_a_restart_and_lands_byte_identical() {
-        let dir = tempfile::tempdir().unwrap();
-        let body = b"0123456789abcdefghij".to_vec();
-        let id = {
-            let store = UploadStore::open(dir.path()).unwrap();
-            let info = store
-                .create(
-                    "2024/IMG.jpg",
-                    Some(20),
-                    Some(sha(&body)),
-                    BTreeMap::new(),
-                    false,
-                )
-                .unwrap();
-            let mut appender = store.append(&info.id, 0, None).unwrap();
-            appender.write(&body[..7]).unwrap();
-            assert_eq!(appender.finish().unwrap(), 7);
-            info.id
-        };
-        let store = UploadStore::open(dir.path()).unwrap();
-        assert_eq!(store.get(&id).unwrap().offset, 7);
-        assert!(matches!(
-            store.append(&id, 3, None),
-            Err(UploadError::OffsetMismatch {
-                claimed: 3,
-                actual: 7
-            })
-        ));
-        assert!(matches!(
-            store.finish(&id),
-            Err(UploadError::Incomplete { offset: 7, .. })
-        ));
-        let mut appender = store.append(&id, 7, None).unwrap();
-        assert!(matches!(
-            appender.write(&[0; 14]),
-            Err(UploadError::TooLong { length: 20 })
-        ));
-        appender.write(&body[7..]).unwrap();
-        assert_eq!(appender.finish().unwrap(), 20);
-        let completed = store.finish(&id).unwrap();
-        assert_eq!(completed.placed, "2024/IMG.jpg");
-        assert_eq!(completed.sha256, sha(&body));
-        assert_eq!(
-            std::fs::read(dir.path().join("2024/IMG.jpg")).unwrap(),
-            body
-        );
-        let finished = store.get(&id).unwrap();
-        assert!(finished.is_complete());
-        assert_eq!(finished.offset, 20);
-        assert!(matches!(
-            store.append(&id, 20, None),
-            Err(UploadError::Completed)
-        ));
-        assert_eq!(store.finish(&id).unwrap(), completed);
-    }
-
-    #[test]
-    fn a_wrong_digest_is_refused_and_the_bytes_discarded() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = UploadStore::open(dir.path()).unwrap();
-        let info = store
-            .create("a.jpg", Some(3), Some(sha(b"abc")), BTreeMap::new(), false)
-            .unwrap();
-        let mut appender = store.append(&info.id, 0, None).unwrap();
-        appender.write(b"abd").unwrap();
-        appender.finish().unwrap();
-        assert!(matches!(
-            store.finish(&info.id),
-            Err(UploadError::DigestMismatch { .. })
-        ));
-        assert!(!dir.path().join("a.jpg").exists());
-        assert!(matches!(store.get(&info.id), Err(UploadError::NotFound(_))));
-    }
-
-    #[test]
-    fn deferred_lengths_unsafe_names_unknown_ids_and_expiry() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = UploadStore::open(dir.path()).unwrap();
-        assert!(matches!(
-            store.create("../x", None, None, BTreeMap::new(), false),
-            Err(UploadError::UnsafePath(_))
-        ));
-        for id in [
-            "../../etc/passwd",
-            "ABC",
-            "00000000000000000000000000000000",
-        ] {
-            assert!(
-                matches!(store.get(id), Err(UploadError::NotFound(_))),
-                "{id}"
-            );
-        }
-        let deferred = store
-            .create("d.jpg", None, None, BTreeMap::new(), false)
-            .unwrap();
-        let mut appender = store.append(&deferred.id, 0, None).unwrap();
-        appender.write(b"hello").unwrap();
-        appender.finish().unwrap();
-        assert!(matches!(
-            store.set_length(&deferred.id, 4),
-            Err(UploadError::TooLong { .. })
-        ));
-        store.set_length(&deferred.id, 5).unwrap();
-        store.set_length(&deferred.id, 5).unwrap();
-        assert!(matches!(
-            store.set_length(&deferred.id, 6),
-            Err(UploadError::LengthAlreadySet(5))
-        ));
-        assert!(store.finish(&deferred.id).is_ok());
-
-        let chunk = store
-            .create("c.jpg", Some(10), None, BTreeMap::new(), false)
-            .unwrap();
-        let mut appender = store.append(&chunk.id, 0, None).unwrap();
-        appender.write(b"12345").unwrap();
-        assert_eq!(appender.discard().unwrap(), 0);
-        assert_eq!(store.get(&chunk.id).unwrap().offset, 0);
-        let capped = store
-            .create("m.jpg", None, None, BTreeMap::new(), false)
-            .unwrap();
-        let mut appender = store.append(&capped.id, 0, Some(4)).unwrap();
-        assert!(matches!(
-            appender.write(b"12345"),
-            Err(UploadError::TooLong { length: 4 })
-        ));
-
-        let old = store
-            .create("old.jpg", Some(1), None, BTreeMap::new(), false)
-            .unwrap();
-        let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
-        File::options()
-            .write(true)
-            .open(store.part_path(&old.id))
-            .unwrap()
-            .set_modified(an_hour_ago)
-            .unwrap();
-        let fresh = store
-            .create("new.jpg", Some(1), None, BTreeMap::new(), false)
-            .unwrap();
-        let mut swept = store.sweep_expired(Duration::from_secs(600)).unwrap();
-        swept.sort();
-        assert!(swept.contains(&old.id), "{swept:?}");
-        assert!(!swept.contains(&fresh.id));
-        assert!(store.get(&old.id).is_err());
-        assert!(store.get(&fresh.id).is_ok());
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;

@@ -160,7 +160,10 @@ async fn write_chunk(
     };
     let mut written = blocking(|| server.store.get(id)).map_err(store_error)?;
     if written.info.length == Some(offset) {
-        let completed = server.finish(&written.info, NAME).map_err(store_error)?;
+        let completed = server
+            .finish(&written.info, NAME)
+            .await
+            .map_err(store_error)?;
         written.info.completed = Some(completed);
     }
     Ok(written)

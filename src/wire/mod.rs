@@ -68,6 +68,26 @@ pub fn encode_path_bytes(path: &[u8]) -> String {
     percent_encoding::percent_encode(path, PATH_SAFE).to_string()
 }
 
+/// The URL for one file from a destination URL that may be a template:
+/// `{path}`, `{name}` and `{sha256}` are filled in, and a URL without any of
+/// them gets the file's relative path appended. Path and name come
+/// percent-encoded (`encode_path`, `encode_path_bytes`).
+pub fn file_url(
+    template: &str,
+    encoded_path: &str,
+    encoded_name: &str,
+    sha256: &crate::digest::Sha256,
+) -> String {
+    let placeholders = ["{path}", "{name}", "{sha256}"];
+    if !placeholders.iter().any(|p| template.contains(p)) {
+        return format!("{}/{encoded_path}", template.trim_end_matches('/'));
+    }
+    template
+        .replace("{path}", encoded_path)
+        .replace("{name}", &encoded_name.replace('/', "%2F"))
+        .replace("{sha256}", &sha256.to_hex())
+}
+
 /// `Content-Disposition` naming a file by its percent-encoded path.
 pub fn write_disposition(encoded_path: &str) -> String {
     format!("attachment; filename*=UTF-8''{encoded_path}")

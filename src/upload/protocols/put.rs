@@ -34,16 +34,8 @@ pub struct Put {
 
 /// The URL for one file.
 pub fn target(x: &Exchange<'_>) -> String {
-    let template = x.endpoint;
-    let placeholders = ["{path}", "{name}", "{sha256}"];
-    if !placeholders.iter().any(|p| template.contains(p)) {
-        return format!("{}/{}", template.trim_end_matches('/'), x.encoded_path());
-    }
-    let name = wire::encode_path(&x.file_name()).replace('/', "%2F");
-    template
-        .replace("{path}", &x.encoded_path())
-        .replace("{name}", &name)
-        .replace("{sha256}", &x.resource.sha256.to_hex())
+    let name = wire::encode_path(&x.file_name());
+    wire::file_url(x.endpoint, &x.encoded_path(), &name, &x.resource.sha256)
 }
 
 #[async_trait::async_trait]

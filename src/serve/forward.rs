@@ -1,0 +1,326 @@
+//! `ferry serve --forward URL`: a resumable front for a backend that takes
+//! only whole files.
+//!
+//! Once an upload is complete and verified, whatever protocol brought it,
+//! the placed file is streamed to the backend in one plain request, and the
+//! backend's answer (status, `ETag`, `Location`, `Content-Type`) becomes the
+//! answer that completes the upload, as SwiftNIO's resumable upload server
+//! translates resumable uploads into regular ones. The upload stays complete
+//! whatever the backend does: a transient failure leaves it `Waiting` in the
+//! durable store, retried with backoff by a background task (also after a
+//! restart), and a `HEAD` says so; a client therefore never sends its bytes
+//! again because of the backend. After a 2xx the file leaves `--dir` unless
+//! `--keep` is given. The forward headers may hold secrets and are never
+//! logged.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use reqwest::header::HeaderMap;
+
+use super::store::{Answer, Completed, Forward, UploadError, UploadInfo, UploadStore};
+use crate::wire;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardMethod {
+    Put,
+    Post,
+}
+
+/// What `--forward` and its companions say.
+#[derive(Clone, Debug)]
+pub struct ForwardSettings {
+    /// The backend URL, maybe a template with `{path}`, `{name}`, `{sha256}`.
+    pub url: String,
+    pub method: ForwardMethod,
+    /// `--forward-header`, `${VAR}` expanded; sent, never logged.
+    pub headers: HeaderMap,
+    /// Keep the file in `--dir` after the backend took it.
+    pub keep: bool,
+}
+
+/// The backend's headers the client is shown.
+const PASSED_ON: [&str; 3] = ["etag", "location", "content-type"];
+/// How long the request that completes an upload waits for the backend
+/// before answering that the upload is complete and waiting for it.
+const INLINE_PATIENCE: Duration = Duration::from_secs(10);
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+pub struct Forwarder {
+    settings: ForwardSettings,
+    dir: PathBuf,
+    client: reqwest::Client,
+    /// Uploads being forwarded right now: one forward per upload at a time.
+    busy: Mutex<HashSet<String>>,
+    /// When the background task may try an upload again.
+    next_try: Mutex<HashMap<String, Instant>>,
+}
+
+/// Why one attempt did not get a final answer.
+enum Attempt {
+    /// Worth another try: the backend failed or was unreachable.
+    Transient(String),
+    /// The file to send is gone from `--dir`; no retry brings it back.
+    Lost(String),
+}
+
+/// One caller's hold on an upload, released when dropped.
+struct Held<'a> {
+    busy: &'a Mutex<HashSet<String>>,
+    id: String,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
+
+fn backoff(attempts: u32) -> Duration {
+    FIRST_BACKOFF
+        .saturating_mul(1 << attempts.min(16))
+        .min(MAX_BACKOFF)
+}
+
+impl Forwarder {
+    pub fn new(settings: ForwardSettings, dir: PathBuf) -> anyhow::Result<Forwarder> {
+        // The backend may be https: the TLS provider must be chosen first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("ferry-serve/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Forwarder {
+            settings,
+            dir,
+            client,
+            busy: Mutex::new(HashSet::new()),
+            next_try: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Forwards a just-completed upload, trying for a while; returns how it
+    /// stands for the reply.
+    pub async fn forward(
+        &self,
+        store: &UploadStore,
+        info: &UploadInfo,
+        completed: &Completed,
+    ) -> Result<Completed, UploadError> {
+        let Some(_held) = self.hold(&info.id) else {
+            return Ok(completed.clone());
+        };
+        let started = Instant::now();
+        let mut attempts = 0;
+        while let Forward::Waiting {
+            attempts: tried, ..
+        } = self.try_once(store, info, attempts).await?
+        {
+            attempts = tried;
+            let wait = backoff(attempts - 1);
+            if started.elapsed() + wait > INLINE_PATIENCE {
+                self.later(&info.id, wait);
+                break;
+            }
+            tokio::time::sleep(wait).await;
+        }
+        store
+            .get(&info.id)?
+            .info
+            .completed
+            .ok_or(UploadError::Incomplete {
+                offset: 0,
+                length: info.length,
+            })
+    }
+
+    fn later(&self, id: &str, wait: Duration) {
+        let mut next = self.next_try.lock().unwrap_or_else(|p| p.into_inner());
+        next.insert(id.to_owned(), Instant::now() + wait);
+    }
+
+    /// Holds `id` for one caller at a time; `None` when another holds it.
+    fn hold(&self, id: &str) -> Option<Held<'_>> {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.insert(id.to_owned()).then(|| Held {
+            busy: &self.busy,
+            id: id.to_owned(),
+        })
+    }
+
+    /// One attempt, recorded in the store; the caller holds the upload.
+    async fn try_once(
+        &self,
+        store: &UploadStore,
+        info: &UploadInfo,
+        attempts: u32,
+    ) -> Result<Forward, UploadError> {
+        let completed = store
+            .get(&info.id)?
+            .info
+            .completed
+            .ok_or(UploadError::Incomplete {
+                offset: 0,
+                length: info.length,
+            })?;
+        if let Some(done @ (Forward::Answered(_) | Forward::Abandoned { .. })) = completed.forward {
+            return Ok(done);
+        }
+        let forward = match self.send(&completed).await {
+            Ok(answer) => {
+                let accepted = (200..300).contains(&answer.status);
+                super::log(&format!(
+                    "forwarded {} to the backend: HTTP {}",
+                    completed.placed, answer.status
+                ));
+                if accepted && !self.settings.keep {
+                    let _ = std::fs::remove_file(self.dir.join(&completed.placed));
+                }
+                Forward::Answered(answer)
+            }
+            Err(Attempt::Lost(error)) => {
+                super::log(&format!("not forwarding {}: {error}", completed.placed));
+                Forward::Abandoned { error }
+            }
+            Err(Attempt::Transient(error)) => {
+                super::log(&format!(
+                    "forwarding {} failed (attempt {}): {error}; it waits and is retried",
+                    completed.placed,
+                    attempts + 1
+                ));
+                Forward::Waiting {
+                    attempts: attempts + 1,
+                    error: Some(error),
+                }
+            }
+        };
+        store.set_forward(&info.id, forward.clone())?;
+        Ok(forward)
+    }
+
+    /// One request to the backend with the file as its body.
+    async fn send(&self, completed: &Completed) -> Result<Answer, Attempt> {
+        let path = self.dir.join(&completed.placed);
+        let name = completed
+            .placed
+            .rsplit('/')
+            .next()
+            .unwrap_or(&completed.placed);
+        let url = wire::file_url(
+            &self.settings.url,
+            &wire::encode_path(&completed.placed),
+            &wire::encode_path(name),
+            &completed.sha256,
+        );
+        let unreadable = |error: std::io::Error| match error.kind() {
+            std::io::ErrorKind::NotFound => Attempt::Lost(format!("{} is gone", path.display())),
+            _ => Attempt::Transient(format!("{}: {error}", path.display())),
+        };
+        let file = tokio::fs::File::open(&path).await.map_err(unreadable)?;
+        let size = file.metadata().await.map_err(unreadable)?.len();
+        let body = reqwest::Body::wrap_stream(
+            tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(|chunk| chunk),
+        );
+        let method = match self.settings.method {
+            ForwardMethod::Put => reqwest::Method::PUT,
+            ForwardMethod::Post => reqwest::Method::POST,
+        };
+        let response = self
+            .client
+            .request(method, &url)
+            .headers(self.settings.headers.clone())
+            .header("Content-Length", size)
+            .header("Content-Type", "application/octet-stream")
+            .header(
+                "Repr-Digest",
+                wire::fields::write_sha256_digest(&completed.sha256),
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| Attempt::Transient(one_line(&error)))?;
+        let status = response.status().as_u16();
+        if matches!(status, 408 | 429 | 500..=599) {
+            return Err(Attempt::Transient(format!("HTTP {status}")));
+        }
+        let headers: BTreeMap<String, String> = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| PASSED_ON.contains(&name.as_str()))
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
+        Ok(Answer { status, headers })
+    }
+
+    /// Tries every waiting upload whose backoff has passed (the background
+    /// task, and after a restart).
+    pub async fn retry_waiting(&self, store: &UploadStore) {
+        let waiting = match tokio::task::block_in_place(|| store.waiting_forwards()) {
+            Ok(waiting) => waiting,
+            Err(error) => {
+                super::log(&format!(
+                    "listing uploads waiting for the backend failed: {error}"
+                ));
+                return;
+            }
+        };
+        for info in waiting {
+            let due = {
+                let next = self.next_try.lock().unwrap_or_else(|p| p.into_inner());
+                next.get(&info.id).is_none_or(|at| *at <= Instant::now())
+            };
+            let attempts = match &info.completed {
+                Some(Completed {
+                    forward: Some(Forward::Waiting { attempts, .. }),
+                    ..
+                }) => *attempts,
+                _ => continue,
+            };
+            let Some(_held) = due.then(|| self.hold(&info.id)).flatten() else {
+                continue;
+            };
+            match self.try_once(store, &info, attempts).await {
+                Ok(Forward::Waiting { attempts, .. }) => self.later(&info.id, backoff(attempts)),
+                Ok(_) => {}
+                Err(error) => super::log(&format!("forwarding upload {}: {error}", info.id)),
+            }
+        }
+    }
+}
+
+fn one_line(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The `Ferry-Forward` value: how passing the upload on stands.
+pub fn status_text(forward: &Forward) -> String {
+    match forward {
+        Forward::Waiting { attempts, error } => format!(
+            "waiting for the backend ({attempts} attempts{})",
+            error
+                .as_ref()
+                .map(|error| format!(", last: {error}"))
+                .unwrap_or_default()
+        ),
+        Forward::Answered(answer) => format!("answered HTTP {}", answer.status),
+        Forward::Abandoned { error } => format!("not forwarded: {error}"),
+    }
+}

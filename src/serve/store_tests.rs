@@ -1,0 +1,154 @@
+//! The upload store's unit tests, beside it so that the store reads as code.
+use super::*;
+
+fn sha(bytes: &[u8]) -> Sha256 {
+    Sha256::of(bytes)
+}
+
+#[test]
+fn an_upload_resumes_after_a_restart_and_lands_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = b"0123456789abcdefghij".to_vec();
+    let id = {
+        let store = UploadStore::open(dir.path()).unwrap();
+        let info = store
+            .create(
+                "2024/IMG.jpg",
+                Some(20),
+                Some(sha(&body)),
+                BTreeMap::new(),
+                false,
+            )
+            .unwrap();
+        let mut appender = store.append(&info.id, 0, None).unwrap();
+        appender.write(&body[..7]).unwrap();
+        assert_eq!(appender.finish().unwrap(), 7);
+        info.id
+    };
+    let store = UploadStore::open(dir.path()).unwrap();
+    assert_eq!(store.get(&id).unwrap().offset, 7);
+    assert!(matches!(
+        store.append(&id, 3, None),
+        Err(UploadError::OffsetMismatch {
+            claimed: 3,
+            actual: 7
+        })
+    ));
+    assert!(matches!(
+        store.finish(&id),
+        Err(UploadError::Incomplete { offset: 7, .. })
+    ));
+    let mut appender = store.append(&id, 7, None).unwrap();
+    assert!(matches!(
+        appender.write(&[0; 14]),
+        Err(UploadError::TooLong { length: 20 })
+    ));
+    appender.write(&body[7..]).unwrap();
+    assert_eq!(appender.finish().unwrap(), 20);
+    let completed = store.finish(&id).unwrap();
+    assert_eq!(completed.placed, "2024/IMG.jpg");
+    assert_eq!(completed.sha256, sha(&body));
+    assert_eq!(
+        std::fs::read(dir.path().join("2024/IMG.jpg")).unwrap(),
+        body
+    );
+    let finished = store.get(&id).unwrap();
+    assert!(finished.is_complete());
+    assert_eq!(finished.offset, 20);
+    assert!(matches!(
+        store.append(&id, 20, None),
+        Err(UploadError::Completed)
+    ));
+    assert_eq!(store.finish(&id).unwrap(), completed);
+}
+
+#[test]
+fn a_wrong_digest_is_refused_and_the_bytes_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = UploadStore::open(dir.path()).unwrap();
+    let info = store
+        .create("a.jpg", Some(3), Some(sha(b"abc")), BTreeMap::new(), false)
+        .unwrap();
+    let mut appender = store.append(&info.id, 0, None).unwrap();
+    appender.write(b"abd").unwrap();
+    appender.finish().unwrap();
+    assert!(matches!(
+        store.finish(&info.id),
+        Err(UploadError::DigestMismatch { .. })
+    ));
+    assert!(!dir.path().join("a.jpg").exists());
+    assert!(matches!(store.get(&info.id), Err(UploadError::NotFound(_))));
+}
+
+#[test]
+fn deferred_lengths_unsafe_names_unknown_ids_and_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = UploadStore::open(dir.path()).unwrap();
+    assert!(matches!(
+        store.create("../x", None, None, BTreeMap::new(), false),
+        Err(UploadError::UnsafePath(_))
+    ));
+    for id in [
+        "../../etc/passwd",
+        "ABC",
+        "00000000000000000000000000000000",
+    ] {
+        assert!(
+            matches!(store.get(id), Err(UploadError::NotFound(_))),
+            "{id}"
+        );
+    }
+    let deferred = store
+        .create("d.jpg", None, None, BTreeMap::new(), false)
+        .unwrap();
+    let mut appender = store.append(&deferred.id, 0, None).unwrap();
+    appender.write(b"hello").unwrap();
+    appender.finish().unwrap();
+    assert!(matches!(
+        store.set_length(&deferred.id, 4),
+        Err(UploadError::TooLong { .. })
+    ));
+    store.set_length(&deferred.id, 5).unwrap();
+    store.set_length(&deferred.id, 5).unwrap();
+    assert!(matches!(
+        store.set_length(&deferred.id, 6),
+        Err(UploadError::LengthAlreadySet(5))
+    ));
+    assert!(store.finish(&deferred.id).is_ok());
+
+    let chunk = store
+        .create("c.jpg", Some(10), None, BTreeMap::new(), false)
+        .unwrap();
+    let mut appender = store.append(&chunk.id, 0, None).unwrap();
+    appender.write(b"12345").unwrap();
+    assert_eq!(appender.discard().unwrap(), 0);
+    assert_eq!(store.get(&chunk.id).unwrap().offset, 0);
+    let capped = store
+        .create("m.jpg", None, None, BTreeMap::new(), false)
+        .unwrap();
+    let mut appender = store.append(&capped.id, 0, Some(4)).unwrap();
+    assert!(matches!(
+        appender.write(b"12345"),
+        Err(UploadError::TooLong { length: 4 })
+    ));
+
+    let old = store
+        .create("old.jpg", Some(1), None, BTreeMap::new(), false)
+        .unwrap();
+    let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    File::options()
+        .write(true)
+        .open(store.part_path(&old.id))
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
+    let fresh = store
+        .create("new.jpg", Some(1), None, BTreeMap::new(), false)
+        .unwrap();
+    let mut swept = store.sweep_expired(Duration::from_secs(600)).unwrap();
+    swept.sort();
+    assert!(swept.contains(&old.id), "{swept:?}");
+    assert!(!swept.contains(&fresh.id));
+    assert!(store.get(&old.id).is_err());
+    assert!(store.get(&fresh.id).is_ok());
+}

@@ -1,0 +1,281 @@
+//! `ferry serve --forward`: completed uploads are handed, whole, to a
+//! backend that takes only plain PUTs (Python's standard-library HTTP server
+//! with a PUT handler, `tests/peers/put_backend.py`), from ferry (IETF and
+//! tus), tus-js-client (ietf-draft-05) and tuspy; a failing backend is
+//! retried without the client sending anything again, also after a restart.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::fault_proxy::{Fault, FaultProxy};
+use crate::http::{Server, request};
+use crate::peers;
+use crate::upload::{assert_same_tree, free_port, run_ok, write_big};
+use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
+
+/// The plain-PUT backend, killed when dropped.
+struct Backend {
+    child: Child,
+    address: SocketAddr,
+    dir: PathBuf,
+}
+
+impl Backend {
+    fn start_on(dir: &Path, port: u16) -> Backend {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut child = Command::new(peers::python())
+            .arg(peers::dir().join("put_backend.py"))
+            .arg(port.to_string())
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .unwrap();
+        assert_eq!(ready.trim(), "listening");
+        Backend {
+            child,
+            address: format!("127.0.0.1:{port}").parse().unwrap(),
+            dir: dir.to_owned(),
+        }
+    }
+
+    fn start(dir: &Path) -> Backend {
+        Backend::start_on(dir, free_port())
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The files `ferry serve` placed (its bookkeeping folder aside).
+fn placed_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .is_some_and(|name| name == ".ferry-uploads")
+        {
+            continue;
+        }
+        match path.is_dir() {
+            true => found.extend(placed_files(&path)),
+            false => found.push(path),
+        }
+    }
+    found
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    ferry::digest::Sha256::of(bytes).to_hex()
+}
+
+/// The response headers the journal recorded for the job uploading `name`.
+fn recorded_response(env: &TestEnv, journal: &str, name: &str) -> serde_json::Value {
+    let output = run_ok(
+        env.ferry_bare()
+            .arg("--journal")
+            .arg(env.path().join(journal))
+            .args(["jobs", "--json"]),
+    );
+    stdout_of(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|job| {
+            job["resource"]["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with(name))
+        })
+        .unwrap_or_else(|| panic!("no job for {name}"))["response"]
+        .clone()
+}
+
+#[test]
+fn every_client_and_protocol_lands_whole_files_at_a_plain_put_backend() {
+    let env = TestEnv::new();
+    let backend = Backend::start(&env.path().join("backend"));
+    let dest = env.path().join("dest");
+    let forward = format!("http://{}/", backend.address);
+    let server = Server::start(&dest, &["--forward", &forward]);
+
+    for protocol in ["ietf", "tus"] {
+        let source = env.path().join("media").join(protocol);
+        for i in 0..20u32 {
+            write_file(
+                &source.join(format!("{protocol}/IMG_{i:02}.jpg")),
+                &content(100 + i, 1000 + i as usize * 4099),
+            );
+        }
+        write_big(&source.join(format!("{protocol}/clip.mov")), 24 << 20, 3);
+        let journal = format!("{protocol}.jsonl");
+        let output = run_ok(
+            env.ferry_bare()
+                .arg("--journal")
+                .arg(env.path().join(&journal))
+                .arg("sync")
+                .arg(&source)
+                .args(["--to", &server.url("/files/"), "--protocol", protocol])
+                .args(["--chunk-size", "8M"]),
+        );
+        assert!(
+            stderr_of(&output).contains("uploaded 21 files"),
+            "{}",
+            stderr_of(&output)
+        );
+        assert_same_tree(&source.join(protocol), &backend.dir.join(protocol));
+        let clip = std::fs::read(source.join(format!("{protocol}/clip.mov"))).unwrap();
+        let response = recorded_response(&env, &journal, "clip.mov");
+        if protocol == "ietf" {
+            // The backend's status and ETag are the upload's final answer.
+            assert_eq!(response["status"], 201, "{response}");
+        }
+        assert_eq!(
+            response["headers"]["etag"],
+            format!("\"{}\"", sha256_hex(&clip)),
+            "{response}"
+        );
+    }
+    assert_eq!(
+        placed_files(&dest),
+        Vec::<PathBuf>::new(),
+        "files left in --dir"
+    );
+
+    let node = peers::node();
+    let sent = content(40, 20 << 20);
+    let file = env.path().join("client.bin");
+    write_file(&file, &sent);
+    let js = Command::new("node")
+        .arg(node.join("tus-js-upload.mjs"))
+        .arg(server.url("/files/"))
+        .arg(&file)
+        .args(["ietf-draft-05", "js/client.bin", "8388608"])
+        .current_dir(node)
+        .output()
+        .unwrap();
+    assert!(
+        js.status.success(),
+        "{}",
+        String::from_utf8_lossy(&js.stderr)
+    );
+    let py = Command::new(peers::python())
+        .arg(peers::dir().join("tuspy_upload.py"))
+        .arg(server.url("/files/"))
+        .arg(&file)
+        .args(["py/client.bin", "8388608"])
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    for name in ["js/client.bin", "py/client.bin"] {
+        assert!(
+            std::fs::read(backend.dir.join(name)).unwrap() == sent,
+            "{name}"
+        );
+    }
+    let log = server.log();
+    assert_eq!(log.matches("forwarded ").count(), 44, "{log}");
+}
+
+#[test]
+fn a_backend_answering_503_twice_still_ends_in_success_with_its_etag() {
+    let env = TestEnv::new();
+    let backend = Backend::start(&env.path().join("backend"));
+    let proxy = FaultProxy::start(backend.address, &[Fault::Status(503), Fault::Status(503)]);
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &["--forward", &format!("http://{}/", proxy.address)]);
+    let source = env.path().join("media");
+    let body = content(41, 3 << 20);
+    write_file(&source.join("clip.mov"), &body);
+    let output = run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &server.url("/files/")]),
+    );
+    assert!(
+        stderr_of(&output).contains("uploaded 1 file"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(std::fs::read(backend.dir.join("clip.mov")).unwrap() == body);
+    let log = server.log();
+    assert_eq!(
+        log.matches("forwarding clip.mov failed").count(),
+        2,
+        "{log}"
+    );
+    let response = recorded_response(&env, "journal.jsonl", "clip.mov");
+    assert_eq!(response["status"], 201, "{response}");
+    assert_eq!(
+        response["headers"]["etag"],
+        format!("\"{}\"", sha256_hex(&body))
+    );
+    // The client sent the file once: no retry reached ferry serve.
+    assert_eq!(log.matches("stored clip.mov").count(), 1);
+}
+
+#[test]
+fn while_the_backend_is_down_the_upload_waits_and_a_restart_forwards_it() {
+    let env = TestEnv::new();
+    let dest = env.path().join("dest");
+    let port = free_port();
+    let forward = format!("http://127.0.0.1:{port}/");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let server = Server::start_on(&dest, &listen, &["--forward", &forward, "--keep"]);
+    let source = env.path().join("media");
+    let body = content(42, 2 << 20);
+    write_file(&source.join("late.mov"), &body);
+    let output = run_ok(env.ferry().arg("sync").arg(&source).args([
+        "--to",
+        &server.url("/files/"),
+        "--protocol",
+        "ietf",
+    ]));
+    assert!(
+        stderr_of(&output).contains("uploaded 1 file"),
+        "{}",
+        stderr_of(&output)
+    );
+    let response = recorded_response(&env, "journal.jsonl", "late.mov");
+    assert_eq!(response["status"], 202, "{response}");
+    // The upload is complete and says it waits for the backend.
+    let upload = Server::path_of(response["headers"]["location"].as_str().unwrap());
+    let head = request("HEAD", &upload)
+        .header("Upload-Draft-Interop-Version", 8)
+        .send(server.address, b"");
+    assert_eq!(head.expect("Upload-Complete"), "?1");
+    assert!(
+        head.expect("Ferry-Forward")
+            .starts_with("waiting for the backend"),
+        "{head:?}"
+    );
+    drop(server);
+
+    let backend = Backend::start_on(&env.path().join("backend"), port);
+    let server = Server::start_on(&dest, &listen, &["--forward", &forward, "--keep"]);
+    server.wait_for_log("forwarded late.mov to the backend: HTTP 201");
+    assert!(std::fs::read(backend.dir.join("late.mov")).unwrap() == body);
+    // --keep: the file stays in --dir too.
+    assert!(std::fs::read(dest.join("late.mov")).unwrap() == body);
+    let head = request("HEAD", &upload)
+        .header("Upload-Draft-Interop-Version", 8)
+        .send(server.address, b"");
+    assert_eq!(head.expect("Ferry-Forward"), "answered HTTP 201");
+    assert_eq!(head.expect("ETag"), format!("\"{}\"", sha256_hex(&body)));
+}
