@@ -436,3 +436,22 @@ fn parts_in(dir: &Path) -> usize {
         })
         .count()
 }
+
+#[test]
+fn an_idle_bits_session_expires_like_any_partial_upload() {
+    let env = TestEnv::new();
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &["--expire-after", "1s"]);
+    let body = content(33, 20);
+    let session = create(&server, "/files/idle.mov");
+    let sent = fragment(&server, "/files/idle.mov", &session, &body, 0, 9, 20);
+    assert_eq!(sent.status, 200);
+    std::thread::sleep(Duration::from_millis(2200));
+    let late = fragment(&server, "/files/idle.mov", &session, &body, 10, 19, 20);
+    assert_eq!(
+        (late.status, error_code(&late)),
+        (500, "0x8020001F"),
+        "{late:?}"
+    );
+    assert_eq!(parts_in(&dest), 0);
+}

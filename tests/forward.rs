@@ -24,8 +24,17 @@ struct Backend {
 
 impl Backend {
     fn start_on(dir: &Path, port: u16) -> Backend {
+        Backend::start_with(dir, port, None)
+    }
+
+    /// A backend that answers 401 unless `Authorization` is `authorization`.
+    fn start_with(dir: &Path, port: u16, authorization: Option<&str>) -> Backend {
         std::fs::create_dir_all(dir).unwrap();
-        let mut child = Command::new(peers::python())
+        let mut command = Command::new(peers::python());
+        if let Some(authorization) = authorization {
+            command.env("REQUIRE_AUTHORIZATION", authorization);
+        }
+        let mut child = command
             .arg(peers::dir().join("put_backend.py"))
             .arg(port.to_string())
             .arg(dir)
@@ -195,10 +204,22 @@ fn every_client_and_protocol_lands_whole_files_at_a_plain_put_backend() {
 #[test]
 fn a_backend_answering_503_twice_still_ends_in_success_with_its_etag() {
     let env = TestEnv::new();
-    let backend = Backend::start(&env.path().join("backend"));
+    let secret = "Bearer backend-s3cret";
+    let backend = Backend::start_with(&env.path().join("backend"), free_port(), Some(secret));
     let proxy = FaultProxy::start(backend.address, &[Fault::Status(503), Fault::Status(503)]);
     let dest = env.path().join("dest");
-    let server = Server::start(&dest, &["--forward", &format!("http://{}/", proxy.address)]);
+    // The header's value comes from the environment and is never logged.
+    let server = Server::start_with(
+        &dest,
+        "127.0.0.1:0",
+        &[
+            "--forward",
+            &format!("http://{}/", proxy.address),
+            "--forward-header",
+            "Authorization: Bearer ${BACKEND_TOKEN}",
+        ],
+        &[("BACKEND_TOKEN", "backend-s3cret")],
+    );
     let source = env.path().join("media");
     let body = content(41, 3 << 20);
     write_file(&source.join("clip.mov"), &body);
@@ -228,6 +249,7 @@ fn a_backend_answering_503_twice_still_ends_in_success_with_its_etag() {
     );
     // The client sent the file once: no retry reached ferry serve.
     assert_eq!(log.matches("stored clip.mov").count(), 1);
+    assert!(!log.contains("s3cret"), "{log}");
 }
 
 #[test]

@@ -154,8 +154,14 @@ impl Server {
 
     /// A server on a chosen address, so that a restarted one is found again.
     pub fn start_on(dir: &Path, listen: &str, extra: &[&str]) -> Server {
+        Server::start_with(dir, listen, extra, &[])
+    }
+
+    /// A server with extra environment variables.
+    pub fn start_with(dir: &Path, listen: &str, extra: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
             .args(["serve", "--listen", listen, "--dir"])
+            .envs(envs.iter().copied())
             .arg(dir)
             .args(extra)
             .env_remove("FERRY_SERVE_TOKEN_FILE")

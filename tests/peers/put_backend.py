@@ -3,7 +3,8 @@ server with a PUT handler, for the `ferry serve --forward` tests.
 
 Usage: python put_backend.py <port> <folder>
 
-PUT /<path> stores the body under <folder>/<path> (written to a temporary
+With REQUIRE_AUTHORIZATION set, a PUT without exactly that Authorization
+header gets 401. PUT /<path> stores the body under <folder>/<path> (written to a temporary
 name and renamed, so a body that does not arrive whole leaves nothing) and
 answers 201 with ETag "<sha256 of the body>" and Location /<path>.
 """
@@ -19,6 +20,10 @@ port, folder = int(sys.argv[1]), sys.argv[2]
 
 class Handler(BaseHTTPRequestHandler):
     def do_PUT(self):
+        required = os.environ.get("REQUIRE_AUTHORIZATION")
+        if required and self.headers.get("Authorization") != required:
+            self.send_error(401, "wrong or missing Authorization")
+            return
         relative = unquote(self.path.split("?", 1)[0]).lstrip("/")
         if not relative or ".." in relative.split("/"):
             self.send_error(400, "bad path")
