@@ -13,6 +13,7 @@ use sha2::Digest;
 use crate::fault_proxy::FaultProxy;
 use crate::http::{Request, Response, Server, request};
 use crate::upload::{assert_same_tree, free_port, media_tree, run_ok, write_big};
+use crate::upload_faults::{kill_uploads_repeatedly, only_job};
 use crate::util::{TestEnv, content, stderr_of, stdout_of};
 
 const GUID: &str = "{7df0354d-249b-430f-820d-3d2a9bef4931}";
@@ -286,23 +287,7 @@ fn sigkill_during_a_bits_upload_resends_at_most_one_fragment_per_kill() {
     );
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut kills = 0u64;
-    while kills < 12 {
-        let mut child = env
-            .ferry()
-            .args(["upload", "--chunk-size", "4M"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.u64(150..500)));
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        child.kill().unwrap();
-        child.wait().unwrap();
-        kills += 1;
-    }
+    let kills = kill_uploads_repeatedly(&env, &["--chunk-size", "4M"], &mut rng, 12, || {});
     run_ok(env.ferry().args(["upload", "--chunk-size", "4M"]));
     assert!(kills >= 10, "only {kills} kills landed (seed {seed})");
     assert_same_tree(&source, &dest);
@@ -353,12 +338,6 @@ fn a_bits_upload_resumes_after_the_server_restarts() {
         1
     );
     assert!(proxy.forwarded() < size as u64 + 8 * MIB);
-}
-
-fn only_job(env: &TestEnv) -> ferry::journal::job::Job {
-    let store = ferry::journal::store::Store::open_read_only(&env.journal()).unwrap();
-    assert_eq!(store.jobs().len(), 1);
-    store.jobs()[0].clone()
 }
 
 /// Starts `ferry upload` and kills it once the job has a session.

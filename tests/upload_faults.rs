@@ -20,7 +20,39 @@ fn scan(env: &TestEnv, source: &Path, to: &str) {
     run_ok(env.ferry().arg("scan").arg(source).args(["--to", to]));
 }
 
-fn only_job(env: &TestEnv) -> ferry::journal::job::Job {
+/// Starts `ferry upload ARGS` and SIGKILLs it after a random 150-500 ms,
+/// up to `most` times or until a run ends first; `after_kill` runs after each
+/// kill. Returns how many kills landed.
+pub fn kill_uploads_repeatedly(
+    env: &TestEnv,
+    args: &[&str],
+    rng: &mut fastrand::Rng,
+    most: u64,
+    mut after_kill: impl FnMut(),
+) -> u64 {
+    let mut kills = 0;
+    while kills < most {
+        let mut child = env
+            .ferry()
+            .arg("upload")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.u64(150..500)));
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        kills += 1;
+        after_kill();
+    }
+    kills
+}
+
+pub fn only_job(env: &TestEnv) -> ferry::journal::job::Job {
     let store = ferry::journal::store::Store::open_read_only(&env.journal()).unwrap();
     assert_eq!(store.jobs().len(), 1);
     store.jobs()[0].clone()
@@ -40,29 +72,14 @@ fn sigkill_at_random_points_resumes_and_sends_each_byte_about_once() {
 
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut kills = 0u64;
     let mut sessions = Vec::new();
-    while kills < 12 {
-        let mut child = env
-            .ferry()
-            .args(["upload", "--chunk-size", "4M"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.u64(150..500)));
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        child.kill().unwrap();
-        child.wait().unwrap();
-        kills += 1;
+    let kills = kill_uploads_repeatedly(&env, &["--chunk-size", "4M"], &mut rng, 12, || {
         if let Some(session) = only_job(&env).session
             && sessions.last() != Some(&session.url)
         {
             sessions.push(session.url);
         }
-    }
+    });
     run_ok(env.ferry().args(["upload", "--chunk-size", "4M"]));
 
     assert!(

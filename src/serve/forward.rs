@@ -133,14 +133,7 @@ impl Forwarder {
             }
             tokio::time::sleep(wait).await;
         }
-        store
-            .get(&info.id)?
-            .info
-            .completed
-            .ok_or(UploadError::Incomplete {
-                offset: 0,
-                length: info.length,
-            })
+        store.completed(&info.id)
     }
 
     fn later(&self, id: &str, wait: Duration) {
@@ -164,14 +157,7 @@ impl Forwarder {
         info: &UploadInfo,
         attempts: u32,
     ) -> Result<Forward, UploadError> {
-        let completed = store
-            .get(&info.id)?
-            .info
-            .completed
-            .ok_or(UploadError::Incomplete {
-                offset: 0,
-                length: info.length,
-            })?;
+        let completed = store.completed(&info.id)?;
         if let Some(done @ (Forward::Answered(_) | Forward::Abandoned { .. })) = completed.forward {
             return Ok(done);
         }

@@ -93,6 +93,17 @@ pub struct Upload {
 }
 
 impl Upload {
+    /// Complete, and not yet taken by the `--forward` backend.
+    pub fn is_waiting_for_backend(&self) -> bool {
+        matches!(
+            self.info.completed,
+            Some(Completed {
+                forward: Some(Forward::Waiting { .. }),
+                ..
+            })
+        )
+    }
+
     pub fn is_complete(&self) -> bool {
         self.info.completed.is_some()
     }
@@ -410,24 +421,36 @@ impl UploadStore {
         Ok(completed)
     }
 
-    /// Completed uploads still waiting to be passed on.
-    pub fn waiting_forwards(&self) -> Result<Vec<UploadInfo>, UploadError> {
-        let mut waiting = Vec::new();
+    /// How a completed upload stands.
+    pub fn completed(&self, id: &str) -> Result<Completed, UploadError> {
+        let info = self.get(id)?.info;
+        info.completed.ok_or(UploadError::Incomplete {
+            offset: 0,
+            length: info.length,
+        })
+    }
+
+    /// Every upload the store holds (unreadable ones are skipped).
+    fn uploads(&self) -> Result<Vec<Upload>, UploadError> {
+        let mut uploads = Vec::new();
         for entry in fs_err::read_dir(&self.state)? {
             let name = entry?.file_name();
-            let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
-                continue;
-            };
-            if let Ok(upload) = self.get(id)
-                && let Some(Completed {
-                    forward: Some(Forward::Waiting { .. }),
-                    ..
-                }) = &upload.info.completed
+            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json"))
+                && let Ok(upload) = self.get(id)
             {
-                waiting.push(upload.info);
+                uploads.push(upload);
             }
         }
-        Ok(waiting)
+        Ok(uploads)
+    }
+
+    /// Completed uploads still waiting to be passed on.
+    pub fn waiting_forwards(&self) -> Result<Vec<UploadInfo>, UploadError> {
+        let uploads = self.uploads()?.into_iter();
+        Ok(uploads
+            .filter(|upload| upload.is_waiting_for_backend())
+            .map(|upload| upload.info)
+            .collect())
     }
 
     /// Removes an upload and its bytes (termination, expiry, a bad digest).
@@ -447,23 +470,10 @@ impl UploadStore {
     pub fn sweep_expired(&self, lifetime: Duration) -> Result<Vec<String>, UploadError> {
         let now = SystemTime::now();
         let mut swept = Vec::new();
-        for entry in fs_err::read_dir(&self.state)? {
-            let name = entry?.file_name();
-            let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
-                continue;
-            };
-            if let Ok(upload) = self.get(id)
-                && upload.expires_at(lifetime) <= now
-                && !matches!(
-                    upload.info.completed,
-                    Some(Completed {
-                        forward: Some(Forward::Waiting { .. }),
-                        ..
-                    })
-                )
-            {
-                self.delete(id)?;
-                swept.push(id.to_owned());
+        for upload in self.uploads()? {
+            if upload.expires_at(lifetime) <= now && !upload.is_waiting_for_backend() {
+                self.delete(&upload.info.id)?;
+                swept.push(upload.info.id);
             }
         }
         Ok(swept)
