@@ -25,15 +25,15 @@ use config::Config;
 pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
     let config = || Config::resolve(&cli.global, config::given_flags(matches));
     match &cli.command {
-        Command::Sync(args) => return cli::transfer::sync(&config()?, args),
-        Command::Scan(args) => return cli::transfer::scan(&config()?, args),
-        Command::Upload(args) => return cli::transfer::upload(&config()?, args),
-        Command::Jobs(args) => cli::jobs::jobs(&config()?, args)?,
-        Command::Status => cli::jobs::status(&config()?)?,
-        Command::Retry(args) => cli::jobs::retry(&config()?, args)?,
-        Command::Ack(args) => cli::jobs::ack(&config()?, args)?,
-        Command::Cancel(args) => cli::jobs::cancel(&config()?, args)?,
-        Command::Probe(args) => return cli::transfer::probe(&config()?, args),
+        Command::Sync(args) => return cli::commands::transfer::sync(&config()?, args),
+        Command::Scan(args) => return cli::commands::transfer::scan(&config()?, args),
+        Command::Upload(args) => return cli::commands::transfer::upload(&config()?, args),
+        Command::Jobs(args) => cli::commands::jobs::jobs(&config()?, args)?,
+        Command::Status => cli::commands::jobs::status(&config()?)?,
+        Command::Retry(args) => cli::commands::jobs::retry(&config()?, args)?,
+        Command::Ack(args) => cli::commands::jobs::ack(&config()?, args)?,
+        Command::Cancel(args) => cli::commands::jobs::cancel(&config()?, args)?,
+        Command::Probe(args) => return cli::commands::transfer::probe(&config()?, args),
         Command::Serve(args) => return serve::run(config::serve_settings(args)?),
         Command::Generate(args) => cli::generate::generate(&args.dir)?,
     }

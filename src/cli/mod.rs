@@ -2,9 +2,12 @@
 //!
 //! These structs only describe what was typed. `config` turns them into the
 //! resolved settings the work code uses, so nothing outside `cli` reads clap.
-//! The global flags and the command list are here; each command family has
-//! one file with its flags and the glue that runs it (`transfer`, `jobs`).
+//! The global flags and the command list are here, each command family's
+//! flags in a file of its own (`transfer`, `jobs`), and the glue that runs
+//! the commands in `commands/`, one file per family: `config` reads the
+//! flags, the glue reads `config`, and neither circles back.
 
+pub mod commands;
 pub mod generate;
 pub mod jobs;
 pub mod transfer;
@@ -12,16 +15,11 @@ pub mod transfer;
 pub use jobs::{AckArgs, CancelArgs, JobsArgs, RetryArgs};
 pub use transfer::{CredentialArgs, ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs};
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
-use serde::Serialize;
-
-use crate::config::Config;
-use crate::journal::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -229,31 +227,4 @@ pub struct GenerateArgs {
         default_value = "."
     )]
     pub dir: PathBuf,
-}
-
-// What the command families share: opening the journal, and JSON lines.
-
-fn open_read_only(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::open_read_only(&config.journal)?;
-    show_warnings(&store);
-    Ok(store)
-}
-
-fn open_for_change(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::open(&config.journal, &config.open_options())?;
-    show_warnings(&store);
-    Ok(store)
-}
-
-fn show_warnings(store: &Store) {
-    for warning in store.warnings() {
-        eprintln!("warning: {warning}");
-    }
-}
-
-fn print_json_line(value: &impl Serialize) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value)?;
-    out.write_all(b"\n")?;
-    Ok(())
 }

@@ -1,0 +1,242 @@
+//! Running `jobs`, `status`, `retry`, `ack` and `cancel`.
+//!
+//! Each one opens the store and turns library results into output for people
+//! (tables, a summary line) or scripts (JSON Lines). They select jobs by ID
+//! prefix or by action and apply one checked transition to all. Reading
+//! commands take no lock, so they work while an upload runs; changing commands
+//! take it, and change every named job or none.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::format::{Align, human_bytes, table};
+use crate::journal::job::{Action, Job, JobId, State};
+use crate::journal::store::Store;
+use crate::upload;
+
+use super::{open_for_change, open_read_only, print_json_line};
+use crate::cli::{AckArgs, CancelArgs, JobsArgs, ProtocolChoice, RetryArgs};
+
+pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
+    let store = open_read_only(config)?;
+    let listed: Vec<&Job> = store
+        .jobs()
+        .iter()
+        .filter(|job| args.state.is_empty() || args.state.contains(&job.state))
+        .filter(|job| args.action.is_none_or(|action| action.selects(job)))
+        .collect();
+    if config.json() {
+        for job in listed {
+            print_json_line(job)?;
+        }
+        return Ok(());
+    }
+    if listed.is_empty() {
+        if !config.quiet() {
+            eprintln!("no jobs match");
+        }
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = listed
+        .iter()
+        .map(|job| {
+            let state = if job.is_acknowledged() {
+                format!("{} (acked)", job.state)
+            } else {
+                job.state.to_string()
+            };
+            let note = match (&job.error, job.state) {
+                (Some(error), State::Failed) => match error.status {
+                    Some(status) => format!("HTTP {status}: {}", error.message),
+                    None => error.message.clone(),
+                },
+                _ => String::new(),
+            };
+            vec![
+                job.id.short().to_owned(),
+                state,
+                human_bytes(job.resource.size),
+                job.resource.path.display().to_string(),
+                note,
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(
+            &[
+                ("ID", Align::Left),
+                ("STATE", Align::Left),
+                ("SIZE", Align::Right),
+                ("PATH", Align::Left),
+                ("ERROR", Align::Left),
+            ],
+            &rows
+        )
+    );
+    Ok(())
+}
+
+#[derive(Default, Serialize)]
+struct Tally {
+    jobs: u64,
+    bytes: u64,
+    acknowledged: u64,
+}
+
+#[derive(Serialize)]
+struct StatusReport {
+    journal: String,
+    states: BTreeMap<&'static str, Tally>,
+    total: Tally,
+    holding_limit: usize,
+    job_limit: usize,
+}
+
+pub fn status(config: &Config) -> anyhow::Result<()> {
+    let store = open_read_only(config)?;
+    let mut states: BTreeMap<&'static str, Tally> = State::ALL
+        .iter()
+        .map(|state| (state.name(), Tally::default()))
+        .collect();
+    let mut total = Tally::default();
+    for job in store.jobs() {
+        let acknowledged = u64::from(job.is_acknowledged());
+        for tally in [states.entry(job.state.name()).or_default(), &mut total] {
+            tally.jobs += 1;
+            tally.bytes += job.resource.size;
+            tally.acknowledged += acknowledged;
+        }
+    }
+    let report = StatusReport {
+        journal: config.journal.display().to_string(),
+        states,
+        total,
+        holding_limit: store.holding_limit(),
+        job_limit: config.job_limit,
+    };
+    if config.json() {
+        return print_json_line(&report);
+    }
+    let row = |name: &str, tally: &Tally| {
+        vec![
+            name.to_owned(),
+            tally.jobs.to_string(),
+            human_bytes(tally.bytes),
+            tally.acknowledged.to_string(),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = State::ALL
+        .iter()
+        .map(|state| row(state.name(), &report.states[state.name()]))
+        .collect();
+    rows.push(row("total", &report.total));
+    print!(
+        "{}",
+        table(
+            &[
+                ("STATE", Align::Left),
+                ("JOBS", Align::Right),
+                ("BYTES", Align::Right),
+                ("ACKED", Align::Right),
+            ],
+            &rows
+        )
+    );
+    println!(
+        "journal {}; job limit: {} of {} in use",
+        report.journal, report.holding_limit, report.job_limit
+    );
+    Ok(())
+}
+
+/// Named IDs resolved by prefix, or else the jobs the selector picks.
+fn pick(
+    store: &Store,
+    ids: &[String],
+    select: impl Fn(&Job) -> bool,
+) -> anyhow::Result<Vec<JobId>> {
+    if ids.is_empty() {
+        return Ok(store
+            .jobs()
+            .iter()
+            .filter(|job| select(job))
+            .map(|job| job.id.clone())
+            .collect());
+    }
+    let mut picked = Vec::with_capacity(ids.len());
+    for prefix in ids {
+        let id = store.resolve(prefix)?;
+        if !picked.contains(&id) {
+            picked.push(id);
+        }
+    }
+    Ok(picked)
+}
+
+#[derive(Serialize)]
+struct Changed<'a> {
+    action: &'a str,
+    changed: usize,
+    ids: &'a [JobId],
+}
+
+fn report_changes(config: &Config, verb: &str, ids: &[JobId]) -> anyhow::Result<()> {
+    if config.json() {
+        return print_json_line(&Changed {
+            action: verb,
+            changed: ids.len(),
+            ids,
+        });
+    }
+    if !config.quiet() {
+        match ids.len() {
+            0 => println!("no jobs to {verb}"),
+            1 => println!("{verb}: 1 job"),
+            n => println!("{verb}: {n} jobs"),
+        }
+    }
+    Ok(())
+}
+
+pub fn retry(config: &Config, args: &RetryArgs) -> anyhow::Result<()> {
+    let destination = args
+        .to
+        .as_deref()
+        .map(|to| config.destination(to, ProtocolChoice::Auto))
+        .transpose()?;
+    let mut store = open_for_change(config)?;
+    let ids = pick(&store, &args.ids, |job| Action::Retry.selects(job))?;
+    store.apply_all(&ids, |job| job.retry(destination.clone()))?;
+    report_changes(config, "retry", &ids)
+}
+
+pub fn ack(config: &Config, args: &AckArgs) -> anyhow::Result<()> {
+    let mut store = open_for_change(config)?;
+    let wanted = |job: &Job| {
+        Action::Acknowledge.selects(job)
+            && (args.all
+                || (args.failed && job.state == State::Failed)
+                || (args.succeeded && job.state == State::Succeeded))
+    };
+    let ids = pick(&store, &args.ids, wanted)?;
+    store.apply_all(&ids, Job::acknowledge)?;
+    report_changes(config, "acknowledge", &ids)
+}
+
+pub fn cancel(config: &Config, args: &CancelArgs) -> anyhow::Result<()> {
+    let mut store = open_for_change(config)?;
+    let ids = pick(&store, &args.ids, |job| Action::Process.selects(job))?;
+    let cancelled: Vec<Job> = ids.iter().filter_map(|id| store.job(id).cloned()).collect();
+    let settings = config.credential_settings(&args.credentials, |url| {
+        cancelled.iter().any(|job| job.destination.url == url)
+    })?;
+    store.apply_all(&ids, Job::cancel)?;
+    drop(store);
+    for warning in upload::terminate(&cancelled, &settings)? {
+        eprintln!("warning: {warning}");
+    }
+    report_changes(config, "cancel", &ids)
+}

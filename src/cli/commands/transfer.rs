@@ -1,0 +1,313 @@
+//! Running `scan`, `upload`, `sync` and `probe`.
+//!
+//! The glue opens the store, wires the reporters to the events, and turns
+//! the outcome into an exit code.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::error;
+use crate::format::human_bytes;
+use crate::journal::job::{Action, Job, Protocol};
+use crate::journal::store::LimitReached;
+use crate::journal::store::Store;
+use crate::report::{self, Event, Reporter, ScanCounts};
+use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
+use crate::upload;
+
+use super::{open_for_change, open_read_only, print_json_line};
+use crate::cli::{ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs};
+
+/// `ferry scan`: exit 0 when clean, 3 when files could not be read.
+pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
+    let reporter = report::reporter(&config.output)?;
+    Ok(scan_with(config, args, reporter.as_ref())?.0)
+}
+
+fn scan_with(
+    config: &Config,
+    args: &ScanArgs,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<(u8, ScanSummary)> {
+    let options = ScanOptions {
+        roots: args.roots.clone(),
+        destination: config.destination(&args.to, args.protocol)?,
+        filter: config.filter(args),
+        follow_links: args.follow_links,
+        max_depth: args.max_depth,
+        min_size: args.min_size,
+        max_size: args.max_size,
+        min_age: args.min_age,
+        rehash: args.rehash,
+        dry_run: args.dry_run,
+        hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let mut store = if args.dry_run {
+        let mut store = open_read_only(config)?;
+        store.set_job_limit(config.job_limit);
+        store
+    } else {
+        open_for_change(config)?
+    };
+    let summary = scan::scan(&mut store, &options, &mut |event| match event {
+        ScanEvent::Walked {
+            files,
+            bytes_to_hash,
+        } => reporter.event(Event::Walked {
+            files: files as u64,
+            bytes_to_hash,
+        }),
+        ScanEvent::Scanned {
+            files,
+            hashed_bytes,
+        } => reporter.event(Event::Scanned {
+            files,
+            hashed_bytes,
+        }),
+        ScanEvent::Warning { path, message } => reporter.event(Event::ScanWarning {
+            path,
+            message: &message,
+        }),
+        ScanEvent::Queued {
+            root,
+            path,
+            size,
+            sha256,
+        } => {
+            let full = root.as_path().join(path.as_path());
+            // What a dry run would queue is its result: stdout, for people.
+            if args.dry_run && !config.json() && !config.quiet() {
+                println!("would queue {} ({})", full.display(), human_bytes(size));
+            }
+            reporter.event(Event::Queued {
+                path: &full,
+                size,
+                sha256,
+                dry_run: args.dry_run,
+            });
+        }
+    })?;
+    reporter.event(Event::ScanSummary {
+        summary: &summary,
+        dry_run: args.dry_run,
+    });
+    if let Some(limit) = summary.stopped_at_limit {
+        return Err(LimitReached { held: limit, limit }.into());
+    }
+    let code = if summary.warnings > 0 {
+        error::JOBS_FAILED
+    } else {
+        error::SUCCESS
+    };
+    Ok((code, summary))
+}
+
+/// `ferry upload`: 0 when every job succeeded, 3 when failed jobs are
+/// listed, 130 when interrupted, 1 when the credentials were refused.
+pub fn upload(config: &Config, args: &TransferArgs) -> anyhow::Result<u8> {
+    let store = open_for_change(config)?;
+    let settings = config.transfer_settings(args, None, |url| {
+        store
+            .jobs()
+            .iter()
+            .any(|job| job.destination.url == url && Action::Process.selects(job))
+    })?;
+    let reporter = report::reporter(&output_for(config, args))?;
+    upload_jobs(args, store, settings, &reporter, None)
+}
+
+fn output_for(config: &Config, args: &TransferArgs) -> report::Output {
+    report::Output {
+        stats: args.stats,
+        ..config.output.clone()
+    }
+}
+
+/// Runs the upload, then tells the summary and the failures list, and
+/// writes `--failed-list`.
+fn upload_jobs(
+    args: &TransferArgs,
+    store: Store,
+    settings: upload::Settings,
+    reporter: &Arc<dyn Reporter>,
+    scanned: Option<ScanCounts>,
+) -> anyhow::Result<u8> {
+    let (mut summary, failures) = upload::run(store, settings, reporter.clone())?;
+    summary.scanned = scanned;
+    reporter.event(Event::Summary(&summary));
+    for job in &failures {
+        reporter.event(Event::FailureListed { job });
+    }
+    if let Some(path) = &args.failed_list {
+        write_failed_list(path, &failures)?;
+    }
+    if let Some(reason) = summary.stopped_by {
+        anyhow::bail!(reason);
+    }
+    Ok(if summary.interrupted {
+        error::INTERRUPTED
+    } else if summary.failures_listed > 0 {
+        error::JOBS_FAILED
+    } else {
+        error::SUCCESS
+    })
+}
+
+/// The failed files' paths, one per line, replacing the file atomically
+/// (empty when nothing failed, so a script never reads a stale list).
+fn write_failed_list(path: &std::path::Path, failures: &[Job]) -> anyhow::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    crate::journal::atomic_file::write(path, ".ferry-failed-", |out| {
+        for job in failures {
+            out.write_all(job.resource.source().as_os_str().as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+    .map_err(|(at, error)| anyhow::anyhow!("--failed-list: {}: {error}", at.display()))
+}
+
+/// `ferry sync`: scan, then upload the destination's jobs.
+pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
+    let destination = config.destination(&args.scan.to, args.scan.protocol)?;
+    let mut settings = config.transfer_settings(&args.transfer, Some(&args.scan.to), |url| {
+        url == destination.url
+    })?;
+    settings.only = Some(destination);
+    let reporter = report::reporter(&output_for(config, &args.transfer))?;
+    let (scanned, summary) = scan_with(config, &args.scan, reporter.as_ref())?;
+    if args.scan.dry_run {
+        return Ok(scanned);
+    }
+    let counts = ScanCounts {
+        skipped: summary.skipped,
+        duplicates: summary.duplicates,
+        already: summary.known,
+    };
+    let uploaded = upload_jobs(
+        &args.transfer,
+        open_for_change(config)?,
+        settings,
+        &reporter,
+        Some(counts),
+    )?;
+    Ok(if uploaded == error::SUCCESS {
+        scanned
+    } else {
+        uploaded
+    })
+}
+
+/// `ferry probe`: 0 when the destination answers and takes the credentials, 1 otherwise.
+pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
+    let text = args
+        .destination
+        .as_ref()
+        .or(args.to.as_ref())
+        .expect("clap requires one");
+    let destination = config.destination(text, args.protocol.unwrap_or(ProtocolChoice::Auto))?;
+    let name = config.named(text).map(|(name, _)| name);
+    if destination.protocol == Protocol::Bits {
+        let headers = config.request_headers(&args.credentials, name)?;
+        let report = upload::ping_bits(&destination.url, &headers)?;
+        if config.json() {
+            print_json_line(&report)?;
+        } else {
+            println!("{}", report.url);
+            let answer = match (report.ack, &report.error) {
+                (true, None) => "a BITS Ack".to_owned(),
+                (true, Some(error)) => format!("a BITS Ack with {error}"),
+                (false, _) => "not a BITS Ack".to_owned(),
+            };
+            println!(
+                "  Ping:           HTTP {}, {answer}, credentials {}",
+                report.status, report.credentials
+            );
+        }
+        let answered = report.ack && report.error.is_none() && report.status < 300;
+        return Ok(if answered {
+            error::SUCCESS
+        } else {
+            error::RUNTIME_ERROR
+        });
+    }
+    if destination.protocol == Protocol::Local {
+        let folder = std::path::Path::new(&destination.url);
+        let writable = tempfile::tempfile_in(folder).is_ok();
+        if config.json() {
+            print_json_line(&serde_json::json!({
+                "url": destination.url, "auto_picks": "local", "writable": writable
+            }))?;
+        } else {
+            println!(
+                "{}: a local folder, {}",
+                destination.url,
+                if writable {
+                    "writable"
+                } else {
+                    "not writable (or missing)"
+                }
+            );
+        }
+        return Ok(if writable {
+            error::SUCCESS
+        } else {
+            error::RUNTIME_ERROR
+        });
+    }
+    let report = upload::describe(
+        &destination.url,
+        &config.request_headers(&args.credentials, name)?,
+    )?;
+    if config.json() {
+        print_json_line(&report)?;
+    } else {
+        let or_none = |items: Vec<String>| {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        let size = |limit: Option<u64>| limit.map_or("none announced".to_owned(), human_bytes);
+        println!("{}", report.url);
+        println!(
+            "  OPTIONS:        HTTP {}, credentials {}",
+            report.status, report.credentials
+        );
+        println!(
+            "  auto picks:     {}",
+            format!("{:?}", report.auto_picks).to_lowercase()
+        );
+        println!(
+            "  IETF interop:   {}",
+            or_none(
+                report
+                    .ietf_interop_versions
+                    .iter()
+                    .map(u8::to_string)
+                    .collect()
+            )
+        );
+        println!("  tus versions:   {}", or_none(report.tus_versions.clone()));
+        println!(
+            "  tus extensions: {}",
+            or_none(report.tus_extensions.clone())
+        );
+        println!(
+            "  tus checksums:  {}",
+            or_none(report.tus_checksum_algorithms.clone())
+        );
+        println!("  max size:       {}", size(report.max_size));
+        println!("  max append:     {}", size(report.max_append_size));
+    }
+    if report.credentials == "refused" {
+        anyhow::bail!(
+            "{}: the server refused the credentials (HTTP {}); check -H and FERRY_TOKEN",
+            report.url,
+            report.status
+        );
+    }
+    Ok(error::SUCCESS)
+}
