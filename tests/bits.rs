@@ -434,3 +434,32 @@ fn an_idle_bits_session_expires_like_any_partial_upload() {
     );
     assert_eq!(parts_in(&dest), 0);
 }
+
+#[test]
+fn a_bits_refusal_names_its_error_code() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    crate::util::write_file(&source.join("big.mov"), &content(34, 5000));
+    let server = Server::start(&env.path().join("dest"), &[]);
+    // `.ferry-` names are reserved on the server: Create-Session is refused.
+    let output = env
+        .ferry()
+        .arg("sync")
+        .arg(&source)
+        .args([
+            "--to",
+            &server.url("/files/.ferry-x/"),
+            "--protocol",
+            "bits",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains(
+            "failed: big.mov: creating the BITS session: E_INVALIDARG (0x80070057): HTTP 400"
+        ),
+        "{stderr}"
+    );
+}
