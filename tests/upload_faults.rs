@@ -337,9 +337,13 @@ fn a_server_that_speaks_no_upload_protocol_fails_the_job_in_one_line() {
             .collect();
         assert_eq!(failed.len(), 1, "{stderr}");
         assert!(
-            failed[0].contains("a.jpg") && failed[0].contains("HTTP 501"),
+            failed[0].contains("a.jpg") && failed[0].contains("HTTP 501 Not Implemented: "),
             "{stderr}"
         );
+        // The reason is the error page's words, not its markup.
+        assert!(failed[0].contains("Unsupported method"), "{stderr}");
+        assert!(!failed[0].contains('<'), "{stderr}");
+        assert!(failed[0].len() < 400, "{stderr}");
     }
     let _ = plain.kill();
     let _ = plain.wait();

@@ -448,7 +448,7 @@ fn forward_headers(given: &[String]) -> anyhow::Result<HeaderMap> {
     let mut headers = HeaderMap::new();
     for text in given {
         let bad = |problem: &str| {
-            let name = text.split(':').next().unwrap_or("").trim();
+            let name = crate::wire::typed_header_name(text);
             UsageError(format!("--forward-header {name:?}: {problem}"))
         };
         let (name, value) = text

@@ -207,12 +207,14 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// it gave a short reason (a problem document's title or a text body).
 pub async fn unexpected(response: reqwest::Response, doing: &str) -> Failure {
     let status = response.status().as_u16();
+    let standard = response.status().canonical_reason().unwrap_or("");
     let retry_after = retry_after(response.headers());
     let reason = reason(response).await;
     let message = match reason {
-        Some(reason) => format!("{doing}: HTTP {status}: {reason}"),
-        None => format!("{doing}: HTTP {status}"),
+        Some(reason) => format!("{doing}: HTTP {status} {standard}: {reason}"),
+        None => format!("{doing}: HTTP {status} {standard}"),
     };
+    let message = message.replace(" :", ":").trim_end().to_owned();
     match status {
         401 | 403 => Failure::Credentials { status, message },
         // Not implemented, version not supported: asking again will not help.
@@ -239,11 +241,14 @@ pub async fn unexpected(response: reqwest::Response, doing: &str) -> Failure {
 }
 
 async fn reason(response: reqwest::Response) -> Option<String> {
-    let is_problem = response
+    let content_type = response
         .headers()
         .get("content-type")
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.contains("json"));
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let is_problem = content_type.contains("json");
+    let is_markup = content_type.contains("html") || content_type.contains("xml");
     let body = tokio::time::timeout(Duration::from_secs(5), response.bytes())
         .await
         .ok()?
@@ -258,11 +263,40 @@ async fn reason(response: reqwest::Response) -> Option<String> {
                 .map(str::to_owned)
         };
         field("title").or_else(|| field("detail"))?
+    } else if is_markup || text.trim_start().starts_with('<') {
+        without_tags(&text)
     } else {
         text
     };
-    let line = text.lines().find(|line| !line.trim().is_empty())?.trim();
-    Some(line.chars().take(200).collect())
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!line.is_empty()).then(|| line.chars().take(200).collect())
+}
+
+/// Markup as its text: tags dropped, the entities for markup characters
+/// decoded. An error page's `<!DOCTYPE HTML>` is not a reason; its words are.
+fn without_tags(markup: &str) -> String {
+    let mut text = String::with_capacity(markup.len());
+    let mut in_tag = false;
+    for c in markup.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    [
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(text, |text, (entity, plain)| text.replace(entity, plain))
 }
 
 /// Header names whose values are never recorded.
@@ -305,14 +339,16 @@ pub fn request_headers(
 ) -> Result<HeaderMap, crate::error::UsageError> {
     let mut headers = HeaderMap::new();
     for text in given {
+        let shown = crate::wire::typed_header_name(text);
         let (name, value) = text.split_once(':').ok_or_else(|| {
             crate::error::UsageError(format!(
-                "--header {:?}: expected 'Name: value'",
-                redact_header_text(text)
+                "--header {shown:?}…: expected 'Name: value' (the value is not shown)"
             ))
         })?;
         let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-            crate::error::UsageError(format!("--header: {:?} is not a header name", name.trim()))
+            crate::error::UsageError(format!(
+                "--header {shown:?}…: not a header name before the colon (the rest is not shown)"
+            ))
         })?;
         let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
             crate::error::UsageError(format!(
@@ -335,21 +371,6 @@ pub fn request_headers(
     Ok(headers)
 }
 
-/// A header as typed, safe to print: the value hidden when it could be secret.
-fn redact_header_text(text: &str) -> String {
-    let name = text
-        .split(|c: char| c == ':' || c.is_whitespace())
-        .next()
-        .unwrap_or("");
-    if is_secret_header(name) {
-        format!("{name}: [redacted]")
-    } else if text.len() > 40 {
-        format!("{}…", &text[..text.floor_char_boundary(40)])
-    } else {
-        text.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +385,16 @@ mod tests {
         assert_eq!(response.headers["set-cookie"], "[redacted]");
         assert_eq!(response.headers["x-auth-token"], "[redacted]");
         assert_eq!(response.headers["location"], "/uploads/1");
+    }
+
+    #[test]
+    fn an_error_page_is_read_as_its_words() {
+        let page = "<!DOCTYPE HTML>\n<html><head><title>Error response</title></head>\n<body><p>Message: Unsupported method (&#39;PUT&#39;).</p></body></html>";
+        let words = without_tags(page);
+        assert_eq!(
+            words.split_whitespace().collect::<Vec<_>>().join(" "),
+            "Error response Message: Unsupported method ('PUT')."
+        );
     }
 
     #[test]
@@ -384,8 +415,17 @@ mod tests {
 
     #[test]
     fn bad_headers_are_usage_errors_that_hide_secrets() {
-        let error = request_headers(&["Authorization Bearer s3cret".to_owned()], None).unwrap_err();
-        assert!(!error.0.contains("s3cret"), "{}", error.0);
+        for typed in [
+            "Authorization Bearer s3cret",
+            "Authorization Bearer user:s3cret",
+            "Authorization=s3cret: x",
+            "X-Custom s3cret",
+        ] {
+            let error = request_headers(&[typed.to_owned()], None).unwrap_err();
+            assert!(!error.0.contains("s3cret"), "{}", error.0);
+            assert!(!error.0.contains("user"), "{}", error.0);
+            assert!(error.0.starts_with("--header \""), "{}", error.0);
+        }
         let error = request_headers(&["Authorization=s3cret: x".to_owned()], None).unwrap_err();
         assert!(error.0.contains("not a header name"), "{}", error.0);
         let headers = request_headers(&["X-Api-Key: k".to_owned()], Some("t")).unwrap();

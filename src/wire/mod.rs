@@ -49,6 +49,16 @@ impl BadField {
     }
 }
 
+/// The start of a header as someone typed it (`Name: value`), safe to show
+/// in an error: the characters a field name may hold (RFC 9110 `tchar`), up
+/// to the first it may not (a space, a colon, `=`). Nothing of a value is
+/// ever echoed, not even a misplaced one (`Authorization Bearer user:pass`).
+pub fn typed_header_name(text: &str) -> &str {
+    let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    let text = text.trim_start();
+    &text[..text.find(|c: char| !tchar(c)).unwrap_or(text.len())]
+}
+
 /// Characters left as they are in a path sent in a URL or header.
 const PATH_SAFE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'/')
@@ -154,5 +164,11 @@ mod tests {
         );
         assert_eq!(disposition_filename(&h).unwrap(), "2024/été (1).jpg");
         assert_eq!(encode_path_bytes(b"caf\xe9.jpg"), "caf%E9.jpg");
+        assert_eq!(
+            typed_header_name("Authorization Bearer user:pass"),
+            "Authorization"
+        );
+        assert_eq!(typed_header_name(" X-Key=s3cret: x"), "X-Key");
+        assert_eq!(typed_header_name("X-Api-Key: k"), "X-Api-Key");
     }
 }
