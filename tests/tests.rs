@@ -3,6 +3,7 @@
 mod fault_proxy;
 mod http;
 mod peers;
+mod scripted_server;
 mod util;
 
 mod bits;

@@ -11,6 +11,7 @@ use ferry::journal::job::State;
 
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
+use crate::scripted_server::ScriptedServer;
 use crate::upload::{BIG, assert_same_tree, free_port, run_ok, write_big};
 use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
 
@@ -518,4 +519,71 @@ fn a_second_sync_on_the_same_journal_exits_4_naming_the_holder() {
 fn only_job_if_any(env: &TestEnv) -> Option<ferry::journal::job::Job> {
     let store = ferry::journal::store::Store::open_read_only(&env.journal()).ok()?;
     store.jobs().first().cloned()
+}
+
+/// Runs `ferry sync` to `url` and gives it 60 s to end on its own.
+fn sync_within_a_minute(env: &TestEnv, source: &Path, url: &str) -> std::process::Output {
+    let mut child = env
+        .ferry()
+        .arg("sync")
+        .arg(source)
+        .args(["--to", url, "--protocol", "ietf", "--retries", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("ferry never stopped: a retry loop without a bound");
+}
+
+#[test]
+fn a_server_that_always_answers_409_or_loses_every_session_ends_the_job() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_big(&source.join("a.mov"), 6 << 20, 23);
+    let created = "Location: /u/1\r\nUpload-Draft-Interop-Version: 8\r\n";
+    for (patch, why) in [
+        (
+            (409, "Upload-Offset: 0\r\n"),
+            "the server answered 409 (offset conflict) 4 times in a row",
+        ),
+        (
+            (404, ""),
+            "the server no longer has the upload session (HTTP 404)",
+        ),
+    ] {
+        let server = ScriptedServer::start(&[
+            ("OPTIONS", 204, ""),
+            ("POST", 201, created),
+            ("HEAD", 204, "Upload-Offset: 0\r\n"),
+            ("PATCH", patch.0, patch.1),
+        ]);
+        let journal = env.journal();
+        let _ = std::fs::remove_file(&journal);
+        let output =
+            sync_within_a_minute(&env, &source, &format!("http://{}/files/", server.address));
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(3), "{stderr}");
+        assert!(
+            stderr.contains(&format!("failed: a.mov: {why}")),
+            "{stderr}"
+        );
+        // Each failure waited and counted: at most --retries + 1 attempts.
+        assert!(
+            server.count("POST") <= 4,
+            "{} creations",
+            server.count("POST")
+        );
+        assert!(
+            server.count("PATCH") <= 4 * 4,
+            "{} appends",
+            server.count("PATCH")
+        );
+    }
 }

@@ -29,6 +29,9 @@ use crate::report::{Event, Phase, Reporter};
 /// interrupted one starts again from 0, which costs at most this much.
 pub const WHOLE_FILE_MAX: u64 = 4 << 20;
 
+/// 409s in a row that an attempt follows before it counts as a failure.
+const MAX_CONFLICTS: u32 = 3;
+
 /// The smallest append a 413 can shrink us to before the job fails.
 const MIN_APPEND: u64 = 64 << 10;
 
@@ -179,6 +182,7 @@ impl JobUpload<'_> {
             phase: Phase::Uploading { from: offset },
         });
         let mut stuck = 0;
+        let mut conflicts = 0;
         loop {
             unchanged(&job.resource)?;
             let limit = state
@@ -194,6 +198,7 @@ impl JobUpload<'_> {
                     return Ok(response);
                 }
                 Appended::At { offset: next, .. } => {
+                    conflicts = 0;
                     stuck = if next > offset { 0 } else { stuck + 1 };
                     if stuck >= 3 {
                         return Err(Failure::transient(format!(
@@ -210,6 +215,16 @@ impl JobUpload<'_> {
                         .await;
                 }
                 Appended::Conflict(server) => {
+                    conflicts += 1;
+                    if conflicts > MAX_CONFLICTS {
+                        return Err(Failure::Transient {
+                            status: Some(409),
+                            message: format!(
+                                "the server answered 409 (offset conflict) {conflicts} times in a row at offset {offset}"
+                            ),
+                            retry_after: None,
+                        });
+                    }
                     offset = match server {
                         Some(server) => server,
                         None => match adapter.query(&x, &session).await? {
@@ -245,14 +260,21 @@ impl JobUpload<'_> {
         }
     }
 
-    /// The server lost the session (404, 410): say so and start again from 0.
+    /// The server lost the session (404, 410): say so, and start again from
+    /// 0 on the next attempt. It counts as a transient failure, so a server
+    /// that keeps losing sessions is waited for and, after `--retries`, the
+    /// job fails saying so.
     async fn restart(&self, state: &mut Attempt, status: u16) -> Result<Response, Failure> {
         self.reporter.event(Event::Restarted {
             job: self.job,
             status,
         });
         state.session = None;
-        Box::pin(self.attempt(state)).await
+        Err(Failure::Transient {
+            status: Some(status),
+            message: format!("the server no longer has the upload session (HTTP {status})"),
+            retry_after: None,
+        })
     }
 }
 
