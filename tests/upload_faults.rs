@@ -587,3 +587,38 @@ fn a_server_that_always_answers_409_or_loses_every_session_ends_the_job() {
         );
     }
 }
+
+#[test]
+fn a_faulty_options_answer_is_asked_again_and_never_read_as_put() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    for i in 0..3u32 {
+        write_file(&source.join(format!("IMG_{i}.jpg")), &content(60 + i, 9000));
+    }
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let proxy = FaultProxy::start(
+        server.address,
+        &[
+            Fault::Status(503),        // OPTIONS
+            Fault::TooManyRequests(1), // OPTIONS
+            Fault::ResetAfter(0),      // OPTIONS: the connection drops
+            Fault::Status(502),        // OPTIONS
+        ],
+    );
+    let output = run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &format!("http://{}/files/", proxy.address)]),
+    );
+    assert!(
+        stderr_of(&output).contains("uploaded 3 files"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_same_tree(&source, &dest);
+    let log = server.log();
+    assert_eq!(log.matches("IETF draft (interop 8)").count(), 3, "{log}");
+    assert!(!log.contains("plain PUT"), "{log}");
+}

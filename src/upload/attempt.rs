@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::http::{Activity, Failure};
+use super::http::{self, Activity, Failure};
 use super::protocols::{Appended, Exchange, Limits, Query};
 use super::route::HttpRoute;
 use super::shared::Shared;
@@ -84,7 +84,7 @@ impl JobUpload<'_> {
             if failures >= self.retries {
                 return Err(failure);
             }
-            let wait = backoff(failures, *retry_after);
+            let wait = http::backoff(failures, *retry_after);
             self.reporter.event(Event::Retrying {
                 job,
                 attempt: failures + 1,
@@ -276,22 +276,6 @@ impl JobUpload<'_> {
             retry_after: None,
         })
     }
-}
-
-/// The first wait before a retry; it doubles with each failure in a row.
-const FIRST_BACKOFF: Duration = Duration::from_millis(250);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// The server's `Retry-After` when it gave one; otherwise the doubled
-/// backoff with jitter: a random wait between half of it and all of it.
-fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
-    if let Some(wait) = retry_after {
-        return wait;
-    }
-    let ceiling = FIRST_BACKOFF
-        .saturating_mul(1 << attempt.min(16))
-        .min(MAX_BACKOFF);
-    ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 
 /// The file as the scan saw it, or the reason it is not.

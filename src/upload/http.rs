@@ -190,6 +190,22 @@ pub fn send_failure(error: reqwest::Error) -> Failure {
     Failure::transient(one_line(error))
 }
 
+/// The first wait before a retry; it doubles with each failure in a row.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The server's `Retry-After` when it gave one; otherwise the doubled
+/// backoff with jitter: a random wait between half of it and all of it.
+pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(wait) = retry_after {
+        return wait;
+    }
+    let ceiling = FIRST_BACKOFF
+        .saturating_mul(1 << attempt.min(16))
+        .min(MAX_BACKOFF);
+    ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
+}
+
 /// `Retry-After` as seconds or an HTTP date, capped at ten minutes.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get("retry-after")?.to_str().ok()?.trim();

@@ -78,7 +78,7 @@ async fn options(
     url: &str,
     timeout: Duration,
     version: Option<u8>,
-) -> Result<reqwest::Response, Failure> {
+) -> Result<reqwest::Response, reqwest::Error> {
     let mut request = client
         .request(reqwest::Method::OPTIONS, url)
         .headers(headers.clone())
@@ -86,21 +86,44 @@ async fn options(
     if let Some(version) = version {
         request = request.header(INTEROP_HEADER, version.to_string());
     }
-    request.send().await.map_err(http::send_failure)
+    request.send().await
 }
 
-/// Asks `url` what it speaks. Errors are those of the OPTIONS request itself.
+/// Asks `url` what it speaks. Only a clear answer decides: a reset, a
+/// timeout, a 408, a 429 or a 5xx (but 501 and 505) is retried with the
+/// uploads' backoff, up to `retries` times, and then returned as the
+/// failure it is, never read as "no protocol, so PUT". A refused
+/// connection (nothing listens) is returned at once.
 pub async fn probe(
     client: &reqwest::Client,
     headers: &HeaderMap,
     url: &str,
     timeout: Duration,
+    retries: u32,
 ) -> Result<Capabilities, Failure> {
-    let response = options(client, headers, url, timeout, None).await?;
-    let status = response.status();
-    match status.as_u16() {
-        401 | 403 => Err(http::unexpected(response, "asking the server what it supports").await),
-        _ => Ok(Capabilities::from_headers(response.headers())),
+    const DOING: &str = "asking the server what it supports";
+    let mut failures = 0;
+    loop {
+        let failure = match options(client, headers, url, timeout, None).await {
+            Ok(response) => match response.status().as_u16() {
+                401 | 403 => return Err(http::unexpected(response, DOING).await),
+                501 | 505 => return Ok(Capabilities::from_headers(response.headers())),
+                408 | 429 | 500..=599 => http::unexpected(response, DOING).await,
+                _ => return Ok(Capabilities::from_headers(response.headers())),
+            },
+            Err(error) if error.is_connect() && !error.is_timeout() => {
+                return Err(http::send_failure(error));
+            }
+            Err(error) => http::send_failure(error),
+        };
+        let Failure::Transient { retry_after, .. } = &failure else {
+            return Err(failure);
+        };
+        if failures >= retries {
+            return Err(failure);
+        }
+        tokio::time::sleep(http::backoff(failures, *retry_after)).await;
+        failures += 1;
     }
 }
 
@@ -143,7 +166,9 @@ pub async fn describe(
     url: &str,
     timeout: Duration,
 ) -> Result<Report, Failure> {
-    let response = options(client, headers, url, timeout, None).await?;
+    let response = options(client, headers, url, timeout, None)
+        .await
+        .map_err(http::send_failure)?;
     let status = response.status().as_u16();
     let refused = matches!(status, 401 | 403);
     let answer = response.headers();
@@ -168,7 +193,9 @@ pub async fn describe(
         return Ok(report);
     }
     for version in INTEROP_VERSIONS {
-        let response = options(client, headers, url, timeout, Some(version)).await?;
+        let response = options(client, headers, url, timeout, Some(version))
+            .await
+            .map_err(http::send_failure)?;
         let echoed = fields::integer(response.headers(), INTEROP_HEADER)
             .is_ok_and(|echoed| echoed == Some(u64::from(version)));
         if echoed {

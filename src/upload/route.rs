@@ -103,6 +103,7 @@ async fn http_route(
         &transfer.headers,
         &destination.url,
         settings.connect_timeout + settings.idle_timeout,
+        settings.retries,
     )
     .await;
     let capabilities = match (wanted, remembered, probed) {
