@@ -622,3 +622,41 @@ fn a_faulty_options_answer_is_asked_again_and_never_read_as_put() {
     assert_eq!(log.matches("IETF draft (interop 8)").count(), 3, "{log}");
     assert!(!log.contains("plain PUT"), "{log}");
 }
+
+#[test]
+fn a_413_on_a_creation_that_carries_the_file_creates_it_empty_and_appends() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    let body = content(70, 1 << 20);
+    write_file(&source.join("small.jpg"), &body);
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    for protocol in ["tus", "ietf"] {
+        let proxy = FaultProxy::start(
+            server.address,
+            &[
+                Fault::Pass,        // OPTIONS
+                Fault::Status(413), // POST carrying the whole file
+            ],
+        );
+        let journal = env.path().join(format!("{protocol}.jsonl"));
+        let output = run_ok(
+            env.ferry_bare()
+                .arg("--journal")
+                .arg(&journal)
+                .arg("sync")
+                .arg(&source)
+                .args([
+                    "--to",
+                    &format!("http://{}/files/{protocol}/", proxy.address),
+                ])
+                .args(["--protocol", protocol]),
+        );
+        assert!(
+            stderr_of(&output).contains("uploaded 1 file"),
+            "{}",
+            stderr_of(&output)
+        );
+        assert!(std::fs::read(dest.join(protocol).join("small.jpg")).unwrap() == body);
+    }
+}

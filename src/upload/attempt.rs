@@ -61,6 +61,7 @@ impl JobUpload<'_> {
                 .filter(|session| session.protocol.is_none_or(|p| p == protocol)),
             limits: route.limits,
             append: route.chunk_size.unwrap_or(u64::MAX),
+            whole_refused: false,
             confirmed: 0,
         };
         let mut failures = 0u32;
@@ -136,13 +137,31 @@ impl JobUpload<'_> {
                 }
             },
             None => {
-                let whole = adapter.creates_with(size, WHOLE_FILE_MAX);
+                // One request for a small file, unless the server said it
+                // takes less per request.
+                let fits = size <= state.limits.max_append.unwrap_or(u64::MAX);
+                let whole =
+                    adapter.creates_with(size, WHOLE_FILE_MAX) && fits && !state.whole_refused;
                 let phase = match whole {
                     true => Phase::Uploading { from: 0 },
                     false => Phase::Creating,
                 };
                 self.reporter.event(Event::Phase { job, phase });
-                let created = adapter.create(&x, whole.then_some(size)).await?;
+                let created = match adapter.create(&x, whole.then_some(size)).await {
+                    // Too large to come with the creation: create it empty,
+                    // then append in sizes that fit (a 413 shrinks appends).
+                    Err(Failure::Permanent {
+                        status: Some(413), ..
+                    }) if whole => {
+                        state.whole_refused = true;
+                        self.reporter.event(Event::Phase {
+                            job,
+                            phase: Phase::Creating,
+                        });
+                        adapter.create(&x, None).await?
+                    }
+                    other => other?,
+                };
                 state.limits = state.limits.merge(created.limits);
                 if let Some(response) = created.done {
                     unchanged(&job.resource)?;
@@ -310,6 +329,8 @@ struct Attempt {
     limits: Limits,
     /// The largest append to send; shrinks after a 413.
     append: u64,
+    /// The server refused the whole file in the creation request (413).
+    whole_refused: bool,
     /// The highest offset the server confirmed in this run.
     confirmed: u64,
 }
