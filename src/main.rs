@@ -7,8 +7,14 @@ fn main() -> ExitCode {
     let cli = ferry::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     match ferry::run(cli, &matches) {
         Ok(code) => ExitCode::from(code),
+        // The reader of our output went away (`ferry jobs | head -1`):
+        // nothing is wrong and nobody is left to tell.
+        Err(_) if ferry::report::stream::closed() => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("ferry: error: {}", ferry::error::one_line(&error));
+            ferry::report::stream::err_line(&format!(
+                "ferry: error: {}",
+                ferry::error::one_line(&error)
+            ));
             ExitCode::from(ferry::error::exit_code(&error))
         }
     }

@@ -484,3 +484,79 @@ fn each_exit_code_is_documented_and_earned() {
         );
     }
 }
+
+/// Reads one line of the child's stdout, then closes the pipe, as `| head -1` does.
+fn read_one_line_and_close(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    line
+}
+
+#[test]
+fn a_closed_pipe_ends_a_listing_quietly_and_stops_a_run_resumably() {
+    use std::process::Stdio;
+    let env = TestEnv::new();
+    {
+        let mut store = env.store();
+        crate::util::create_jobs(&mut store, 3000);
+        store.checkpoint().unwrap();
+    }
+    for args in [&["jobs"][..], &["--json", "jobs"][..]] {
+        let mut child = env
+            .ferry()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let first = read_one_line_and_close(&mut child);
+        assert!(!first.is_empty());
+        let output = child.wait_with_output().unwrap();
+        let stderr = stderr_of(&output);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+
+    // `ferry --json upload | head -1`: the run stops, resumably.
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    for i in 0..6u32 {
+        write_big(&source.join(format!("clip{i}.mov")), 4 << 20, 80 + i);
+    }
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let proxy = FaultProxy::start_throttled(server.address, &[], Some(4 << 20));
+    let to = format!("http://{}/files/", proxy.address);
+    run_ok(env.ferry().arg("scan").arg(&source).args(["--to", &to]));
+    let mut child = env
+        .ferry()
+        .args(["--json", "upload", "-j", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = read_one_line_and_close(&mut child);
+    assert!(first.contains("\"start\""), "{first}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = stderr_of(&output);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let stored = std::fs::read_dir(&dest)
+        .unwrap()
+        .filter(|entry| {
+            !entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
+        .count();
+    assert!(stored < 6, "the run went on after its reader left");
+    run_ok(env.ferry().arg("upload"));
+    crate::upload::assert_same_tree(&source, &dest);
+}

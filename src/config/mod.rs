@@ -72,7 +72,7 @@ impl Config {
             (None, None) => None,
         };
         for warning in file.iter().flat_map(ConfigFile::exposed_secrets) {
-            eprintln!("warning: {warning}");
+            crate::report::stream::err_line(&format!("warning: {warning}"));
         }
         Ok(Config {
             journal,

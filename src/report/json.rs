@@ -6,7 +6,6 @@
 //! table documents every type, and a test checks each line against it.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -120,10 +119,8 @@ enum Line<'a> {
 }
 
 fn print(line: &Line<'_>) {
-    let mut out = std::io::stdout().lock();
-    if serde_json::to_writer(&mut out, line).is_ok() {
-        let _ = out.write_all(b"\n");
-        let _ = out.flush();
+    if let Ok(text) = serde_json::to_string(line) {
+        let _ = super::stream::out_line(&text);
     }
 }
 

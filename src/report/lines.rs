@@ -79,7 +79,7 @@ impl Reporter for Lines {
                     .is_some_and(|at| at.elapsed() >= interval);
                 if due {
                     progress.last_line = Some(Instant::now());
-                    eprintln!("{}", progress.line());
+                    super::stream::err_line(&progress.line());
                 }
             }
         }
@@ -88,7 +88,7 @@ impl Reporter for Lines {
             return;
         }
         if let Some(line) = text(&event, self.verbosity) {
-            eprintln!("{}", self.paint(line));
+            super::stream::err_line(&self.paint(line));
         }
     }
 }

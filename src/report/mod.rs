@@ -11,6 +11,7 @@
 mod json;
 mod lines;
 mod log_file;
+pub mod stream;
 mod terminal;
 
 use std::path::{Path, PathBuf};

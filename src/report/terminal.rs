@@ -60,7 +60,7 @@ impl Terminal {
     /// are drawn again below it, so a line wider than the terminal cannot
     /// leave stale frames behind.
     fn say(&self, line: &str) {
-        self.multi.suspend(|| eprintln!("{line}"));
+        self.multi.suspend(|| super::stream::err_line(line));
     }
 
     fn update_total(bars: &Bars) {

@@ -381,7 +381,7 @@ fn store_error(error: UploadError) -> Reply {
 }
 
 fn log(line: &str) {
-    eprintln!("{} {line}", Timestamp::now());
+    crate::report::stream::err_line(&format!("{} {line}", Timestamp::now()));
 }
 
 /// Starts the server and runs until Ctrl-C or SIGTERM.

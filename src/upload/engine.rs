@@ -66,6 +66,10 @@ async fn report_progress(run: Arc<Run>) {
             });
         }
         run.reporter.event(Event::Tick);
+        // Whoever read our output went away: stop as a first Ctrl-C would.
+        if crate::report::stream::closed() {
+            run.cancel.cancel();
+        }
     }
 }
 

@@ -35,7 +35,7 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
     }
     if listed.is_empty() {
         if !config.quiet() {
-            eprintln!("no jobs match");
+            crate::report::stream::err_line("no jobs match");
         }
         return Ok(());
     }
@@ -63,19 +63,16 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        table(
-            &[
-                ("ID", Align::Left),
-                ("STATE", Align::Left),
-                ("SIZE", Align::Right),
-                ("PATH", Align::Left),
-                ("ERROR", Align::Left),
-            ],
-            &rows
-        )
-    );
+    crate::report::stream::out(&table(
+        &[
+            ("ID", Align::Left),
+            ("STATE", Align::Left),
+            ("SIZE", Align::Right),
+            ("PATH", Align::Left),
+            ("ERROR", Align::Left),
+        ],
+        &rows,
+    ))?;
     Ok(())
 }
 
@@ -133,22 +130,19 @@ pub fn status(config: &Config) -> anyhow::Result<()> {
         .map(|state| row(state.name(), &report.states[state.name()]))
         .collect();
     rows.push(row("total", &report.total));
-    print!(
-        "{}",
-        table(
-            &[
-                ("STATE", Align::Left),
-                ("JOBS", Align::Right),
-                ("BYTES", Align::Right),
-                ("ACKED", Align::Right),
-            ],
-            &rows
-        )
-    );
-    println!(
+    crate::report::stream::out(&table(
+        &[
+            ("STATE", Align::Left),
+            ("JOBS", Align::Right),
+            ("BYTES", Align::Right),
+            ("ACKED", Align::Right),
+        ],
+        &rows,
+    ))?;
+    crate::report::stream::out_line(&format!(
         "journal {}; job limit: {} of {} in use",
         report.journal, report.holding_limit, report.job_limit
-    );
+    ))?;
     Ok(())
 }
 
@@ -193,9 +187,9 @@ fn report_changes(config: &Config, verb: &str, ids: &[JobId]) -> anyhow::Result<
     }
     if !config.quiet() {
         match ids.len() {
-            0 => println!("no jobs to {verb}"),
-            1 => println!("{verb}: 1 job"),
-            n => println!("{verb}: {n} jobs"),
+            0 => crate::report::stream::out_line(&format!("no jobs to {verb}"))?,
+            1 => crate::report::stream::out_line(&format!("{verb}: 1 job"))?,
+            n => crate::report::stream::out_line(&format!("{verb}: {n} jobs"))?,
         }
     }
     Ok(())
@@ -236,7 +230,7 @@ pub fn cancel(config: &Config, args: &CancelArgs) -> anyhow::Result<()> {
     store.apply_all(&ids, Job::cancel)?;
     drop(store);
     for warning in upload::terminate(&cancelled, &settings)? {
-        eprintln!("warning: {warning}");
+        crate::report::stream::err_line(&format!("warning: {warning}"));
     }
     report_changes(config, "cancel", &ids)
 }

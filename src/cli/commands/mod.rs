@@ -4,8 +4,6 @@
 pub mod jobs;
 pub mod transfer;
 
-use std::io::Write;
-
 use serde::Serialize;
 
 use crate::config::Config;
@@ -25,13 +23,11 @@ pub(crate) fn open_for_change(config: &Config) -> anyhow::Result<Store> {
 
 fn show_warnings(store: &Store) {
     for warning in store.warnings() {
-        eprintln!("warning: {warning}");
+        crate::report::stream::err_line(&format!("warning: {warning}"));
     }
 }
 
 pub(crate) fn print_json_line(value: &impl Serialize) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value)?;
-    out.write_all(b"\n")?;
+    crate::report::stream::out_line(&serde_json::to_string(value)?)?;
     Ok(())
 }

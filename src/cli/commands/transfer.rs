@@ -78,7 +78,11 @@ fn scan_with(
             let full = root.as_path().join(path.as_path());
             // What a dry run would queue is its result: stdout, for people.
             if args.dry_run && !config.json() && !config.quiet() {
-                println!("would queue {} ({})", full.display(), human_bytes(size));
+                let _ = crate::report::stream::out_line(&format!(
+                    "would queue {} ({})",
+                    full.display(),
+                    human_bytes(size)
+                ));
             }
             reporter.event(Event::Queued {
                 path: &full,
@@ -214,16 +218,16 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
         if config.json() {
             print_json_line(&report)?;
         } else {
-            println!("{}", report.url);
+            crate::report::stream::out_line(&report.url)?;
             let answer = match (report.ack, &report.error) {
                 (true, None) => "a BITS Ack".to_owned(),
                 (true, Some(error)) => format!("a BITS Ack with {error}"),
                 (false, _) => "not a BITS Ack".to_owned(),
             };
-            println!(
+            crate::report::stream::out_line(&format!(
                 "  Ping:           HTTP {}, {answer}, credentials {}",
                 report.status, report.credentials
-            );
+            ))?;
         }
         let answered = report.ack && report.error.is_none() && report.status < 300;
         return Ok(if answered {
@@ -240,7 +244,7 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
                 "url": destination.url, "auto_picks": "local", "writable": writable
             }))?;
         } else {
-            println!(
+            crate::report::stream::out_line(&format!(
                 "{}: a local folder, {}",
                 destination.url,
                 if writable {
@@ -248,7 +252,7 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
                 } else {
                     "not writable (or missing)"
                 }
-            );
+            ))?;
         }
         return Ok(if writable {
             error::SUCCESS
@@ -271,16 +275,16 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
             }
         };
         let size = |limit: Option<u64>| limit.map_or("none announced".to_owned(), human_bytes);
-        println!("{}", report.url);
-        println!(
+        crate::report::stream::out_line(&report.url)?;
+        crate::report::stream::out_line(&format!(
             "  OPTIONS:        HTTP {}, credentials {}",
             report.status, report.credentials
-        );
-        println!(
+        ))?;
+        crate::report::stream::out_line(&format!(
             "  auto picks:     {}",
             format!("{:?}", report.auto_picks).to_lowercase()
-        );
-        println!(
+        ))?;
+        crate::report::stream::out_line(&format!(
             "  IETF interop:   {}",
             or_none(
                 report
@@ -289,18 +293,24 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
                     .map(u8::to_string)
                     .collect()
             )
-        );
-        println!("  tus versions:   {}", or_none(report.tus_versions.clone()));
-        println!(
+        ))?;
+        crate::report::stream::out_line(&format!(
+            "  tus versions:   {}",
+            or_none(report.tus_versions.clone())
+        ))?;
+        crate::report::stream::out_line(&format!(
             "  tus extensions: {}",
             or_none(report.tus_extensions.clone())
-        );
-        println!(
+        ))?;
+        crate::report::stream::out_line(&format!(
             "  tus checksums:  {}",
             or_none(report.tus_checksum_algorithms.clone())
-        );
-        println!("  max size:       {}", size(report.max_size));
-        println!("  max append:     {}", size(report.max_append_size));
+        ))?;
+        crate::report::stream::out_line(&format!("  max size:       {}", size(report.max_size)))?;
+        crate::report::stream::out_line(&format!(
+            "  max append:     {}",
+            size(report.max_append_size)
+        ))?;
     }
     if report.credentials == "refused" {
         anyhow::bail!(

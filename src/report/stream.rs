@@ -1,0 +1,48 @@
+//! Writing to stdout and stderr when the reader may have gone away.
+//!
+//! `println!` panics when a pipe's reader has closed (`ferry jobs | head
+//! -1`). Every line ferry prints goes through here instead. A closed pipe is
+//! noted once: listing commands then end quietly, as ripgrep and fd do, and
+//! the upload engine stops as a first Ctrl-C would, so the jobs stay
+//! resumable and the journal consistent. Other write errors are ignored for
+//! stderr (there is nowhere left to report them) and returned for stdout.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a reader of stdout or stderr went away.
+pub fn closed() -> bool {
+    CLOSED.load(Ordering::Relaxed)
+}
+
+fn noted<T>(result: io::Result<T>) -> io::Result<T> {
+    if let Err(error) = &result
+        && error.kind() == io::ErrorKind::BrokenPipe
+    {
+        CLOSED.store(true, Ordering::Relaxed);
+    }
+    result
+}
+
+/// Writes `text` to stdout as it is, and flushes.
+pub fn out(text: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    noted(
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush()),
+    )
+}
+
+/// Writes one line to stdout.
+pub fn out_line(line: &str) -> io::Result<()> {
+    out(&format!("{line}\n"))
+}
+
+/// Writes one line to stderr; a failure is noted, never fatal.
+pub fn err_line(line: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = noted(writeln!(stderr, "{line}"));
+}
