@@ -27,7 +27,33 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     }
 }
 
-/// One line: the error and its causes joined by ": ".
+/// One line: the error and its causes joined by ": ", each cause once (an
+/// error that already shows its source in its own text is not repeated).
 pub fn one_line(error: &anyhow::Error) -> String {
-    format!("{error:#}").replace('\n', " ")
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_shown_is_not_repeated() {
+        let io = std::io::Error::other("File too large");
+        let error = anyhow::Error::from(io).context("journal.jsonl: File too large");
+        assert_eq!(one_line(&error), "journal.jsonl: File too large");
+        let error = anyhow::anyhow!("disk").context("cannot write");
+        assert_eq!(one_line(&error), "cannot write: disk");
+    }
 }

@@ -3,6 +3,12 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
+    // A file-size limit (ulimit -f, prlimit --fsize) then fails the write
+    // like a full disk, which the journal handles, instead of killing us.
+    // SAFETY: setting a signal's disposition to ignore, before any thread.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let matches = ferry::cli::Cli::command().get_matches();
     let cli = ferry::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     match ferry::run(cli, &matches) {

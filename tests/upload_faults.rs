@@ -660,3 +660,50 @@ fn a_413_on_a_creation_that_carries_the_file_creates_it_empty_and_appends() {
         assert!(std::fs::read(dest.join(protocol).join("small.jpg")).unwrap() == body);
     }
 }
+
+#[test]
+fn a_journal_that_cannot_grow_ends_the_run_in_one_line_and_the_next_run_finishes() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    for i in 0..30u32 {
+        write_file(
+            &source.join(format!("IMG_{i:02}.jpg")),
+            &content(90 + i, 20_000),
+        );
+    }
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let to = server.url("/files/");
+    scan(&env, &source, &to);
+    // The journal may grow by 3,000 bytes, then writes fail as on a full disk.
+    let limit = std::fs::metadata(env.journal()).unwrap().len() + 3000;
+    let ferry = env.ferry();
+    let mut limited = Command::new("prlimit");
+    limited
+        .arg(format!("--fsize={limit}"))
+        .arg("--")
+        .arg(ferry.get_program())
+        .args(ferry.get_args())
+        .args(["upload", "-j", "2"])
+        .env_clear()
+        .envs(ferry.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .current_dir(env.path());
+    let output = limited.output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("journal") && errors[0].contains("File too large"),
+        "{stderr}"
+    );
+    assert_eq!(errors[0].matches("File too large").count(), 1, "{stderr}");
+
+    let next = run_ok(env.ferry().arg("upload"));
+    let stderr = stderr_of(&next);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert_same_tree(&source, &dest);
+    let store = ferry::journal::store::Store::open_read_only(&env.journal()).unwrap();
+    assert!(store.jobs().iter().all(|job| job.state == State::Succeeded));
+}

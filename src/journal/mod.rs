@@ -182,6 +182,9 @@ pub struct Journal {
     fsyncs: AtomicU64,
     sync: Mutex<SyncState>,
     synced_changed: Condvar,
+    /// Set by a failed write or fsync: from then on nothing is taken as
+    /// recorded, and every append and sync says why.
+    broken: Mutex<Option<String>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -235,7 +238,25 @@ impl Journal {
                 file: Arc::new(sync_file),
             }),
             synced_changed: Condvar::new(),
+            broken: Mutex::new(None),
         })
+    }
+
+    /// The error every call gets once a write or an fsync has failed.
+    fn refuse_if_broken(&self) -> Result<(), JournalError> {
+        match lock(&self.broken).as_ref() {
+            None => Ok(()),
+            Some(why) => Err(JournalError::Io {
+                path: self.path.clone(),
+                source: io::Error::other(format!(
+                    "{why}; nothing more is recorded in this run, the next one resumes from what was"
+                )),
+            }),
+        }
+    }
+
+    fn break_with(&self, why: String) {
+        lock(&self.broken).get_or_insert(why);
     }
 
     /// Records in the file after the header, dead ones included.
@@ -262,7 +283,18 @@ impl Journal {
         })?;
         line.push(b'\n');
         let mut file = lock(&self.writer);
-        file.write_all(&line).map_err(io_error(&self.path))?;
+        self.refuse_if_broken()?;
+        let before = file.metadata().map_err(io_error(&self.path))?.len();
+        if let Err(error) = file.write_all(&line) {
+            // Never leave half a line for the next record to be glued onto:
+            // cut the file back to where this append began.
+            let undone = file.set_len(before).is_ok();
+            self.break_with(match undone {
+                true => format!("a write failed ({error})"),
+                false => format!("a write failed ({error}) and could not be undone"),
+            });
+            return Err(io_error(&self.path)(error));
+        }
         let ticket = self.written.fetch_add(1, Ordering::SeqCst) + 1;
         self.records.fetch_add(1, Ordering::Relaxed);
         self.bytes_appended
@@ -275,6 +307,7 @@ impl Journal {
     pub fn sync(&self, ticket: Ticket) -> Result<(), JournalError> {
         let mut state = lock(&self.sync);
         loop {
+            self.refuse_if_broken()?;
             if state.synced >= ticket.0 {
                 return Ok(());
             }
@@ -293,8 +326,11 @@ impl Journal {
             self.fsyncs.fetch_add(1, Ordering::Relaxed);
             state = lock(&self.sync);
             state.syncing = false;
-            if result.is_ok() {
-                state.synced = state.synced.max(target);
+            match &result {
+                Ok(()) => state.synced = state.synced.max(target),
+                // After a failed fsync the kernel may have dropped the
+                // pages: a later fsync that succeeds proves nothing.
+                Err(error) => self.break_with(format!("an fsync failed ({error})")),
             }
             self.synced_changed.notify_all();
             result.map_err(io_error(&self.path))?;

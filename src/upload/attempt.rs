@@ -184,9 +184,7 @@ impl JobUpload<'_> {
                         job.register(session.clone())
                     })
                     .await
-                    .map_err(|error| {
-                        Failure::permanent(ErrorClass::File, crate::error::one_line(&error))
-                    })?;
+                    .map_err(|error| Failure::Journal(crate::error::one_line(&error)))?;
                 state.session = Some(session);
                 created.offset
             }
@@ -228,10 +226,10 @@ impl JobUpload<'_> {
                     state.confirmed = state.confirmed.max(offset);
                     session.offset = offset;
                     state.session = Some(session.clone());
-                    let _ = self
-                        .shared
+                    self.shared
                         .change(&job.id, Durability::Lazy, |job| job.record_offset(offset))
-                        .await;
+                        .await
+                        .map_err(|error| Failure::Journal(crate::error::one_line(&error)))?;
                 }
                 Appended::Conflict(server) => {
                     conflicts += 1;

@@ -298,6 +298,11 @@ impl Run {
                 self.reporter.event(Event::Stopped { job: &job });
                 Outcome::Left
             }
+            Err(Failure::Journal(message)) => {
+                self.stop(format!("journal: {message}"));
+                self.reporter.event(Event::Stopped { job: &job });
+                Outcome::Left
+            }
             Err(Failure::Credentials { message, .. }) => {
                 self.stop(format!(
                     "{message}; the server refused the credentials: check -H and FERRY_TOKEN"

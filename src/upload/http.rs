@@ -39,6 +39,8 @@ pub enum Failure {
     Credentials { status: u16, message: String },
     /// The run is being interrupted.
     Stopped,
+    /// The journal cannot record any more: the run must stop.
+    Journal(String),
 }
 
 impl Failure {
@@ -65,6 +67,7 @@ impl Failure {
             | Failure::Permanent { message, .. }
             | Failure::Credentials { message, .. } => message.clone(),
             Failure::Stopped => "interrupted".to_owned(),
+            Failure::Journal(message) => message.clone(),
         }
     }
 
