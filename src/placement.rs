@@ -8,8 +8,10 @@
 //! file is never overwritten even by a racing upload: identical content counts
 //! as success, and different content gets a distinct name, `name (1).ext`.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::digest::{self, FileStat, Sha256};
 
@@ -92,51 +94,124 @@ fn numbered(relative: &Path, n: u32) -> PathBuf {
     relative.with_file_name(name)
 }
 
-fn same_content(path: &Path, sha256: &Sha256) -> io::Result<bool> {
+/// The names this process has seen taken, per target, with what they hold
+/// (size, and the digest once known): a name that collides for the
+/// thousandth time starts looking where the last one ended and compares
+/// digests in memory, instead of trying and hashing the 999 names before it
+/// again. The link itself still decides, so a stale entry can cost a free
+/// name but never a file.
+static TAKEN: Mutex<Option<HashMap<PathBuf, Vec<Taken>>>> = Mutex::new(None);
+
+#[derive(Clone, Copy)]
+struct Taken {
+    attempt: u32,
+    size: u64,
+    sha256: Option<Sha256>,
+}
+
+fn taken(target: &Path) -> Vec<Taken> {
+    let taken = TAKEN.lock().unwrap_or_else(|p| p.into_inner());
+    taken
+        .as_ref()
+        .and_then(|map| map.get(target).cloned())
+        .unwrap_or_default()
+}
+
+fn note_taken(target: &Path, seen: Taken) {
+    let mut taken = TAKEN.lock().unwrap_or_else(|p| p.into_inner());
+    let names = taken.get_or_insert_with(HashMap::new);
+    let entry = names.entry(target.to_owned()).or_default();
+    match entry.iter_mut().find(|known| known.attempt == seen.attempt) {
+        Some(known) => *known = seen,
+        None => entry.push(seen),
+    }
+}
+
+fn candidate(relative: &Path, attempt: u32) -> PathBuf {
+    match attempt {
+        0 => relative.to_owned(),
+        n => numbered(relative, n),
+    }
+}
+
+/// What a taken name holds, when it is a file of `size` bytes.
+fn digest_if_size(path: &Path, size: u64) -> io::Result<Option<Sha256>> {
     let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Ok(false);
+    if !meta.is_file() || meta.len() != size {
+        return Ok(None);
     }
     match digest::sha256_file(path, &FileStat::of(&meta)) {
-        Ok(existing) => Ok(existing == *sha256),
+        Ok(existing) => Ok(Some(existing)),
         Err(digest::HashError::Io(error)) => Err(error),
-        Err(_) => Ok(false),
+        Err(_) => Ok(None),
     }
 }
 
 /// Moves the verified file `finished` (whose SHA-256 is `sha256`) into `dir`
-/// at `relative`, never replacing a different file.
+/// at `relative`, never replacing a different file. Identical content already
+/// at the name (or at one of its numbered names) counts as placed.
 pub fn place(dir: &Path, relative: &Path, finished: &Path, sha256: &Sha256) -> io::Result<Placed> {
-    let target_dir = dir.join(relative).parent().map(Path::to_owned);
+    let size = std::fs::metadata(finished)?.len();
+    let key = dir.join(relative);
+    let target_dir = key.parent().map(Path::to_owned);
     if let Some(parent) = &target_dir {
         fs_err::create_dir_all(parent)?;
     }
-    for attempt in 0..=MAX_RENAMES {
-        let candidate = if attempt == 0 {
-            relative.to_owned()
-        } else {
-            numbered(relative, attempt)
+    let identical = |attempt: u32| -> io::Result<Placed> {
+        fs_err::remove_file(finished)?;
+        Ok(Placed {
+            relative: candidate(relative, attempt),
+            identical: true,
+        })
+    };
+    let known = taken(&key);
+    for seen in known.iter().filter(|seen| seen.size == size) {
+        let held = match seen.sha256 {
+            Some(held) => Some(held),
+            None => digest_if_size(&dir.join(candidate(relative, seen.attempt)), size)?,
         };
-        let target = dir.join(&candidate);
+        if held == Some(*sha256) {
+            return identical(seen.attempt);
+        }
+    }
+    let first = known.iter().map(|seen| seen.attempt + 1).max().unwrap_or(0);
+    for attempt in first..=MAX_RENAMES {
+        let target = dir.join(candidate(relative, attempt));
         match std::fs::hard_link(finished, &target) {
             Ok(()) => {
                 fs_err::remove_file(finished)?;
                 if let Some(parent) = &target_dir {
                     std::fs::File::open(parent)?.sync_all()?;
                 }
+                let sha256 = Some(*sha256);
+                note_taken(
+                    &key,
+                    Taken {
+                        attempt,
+                        size,
+                        sha256,
+                    },
+                );
                 return Ok(Placed {
-                    relative: candidate,
+                    relative: candidate(relative, attempt),
                     identical: false,
                 });
             }
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-                if same_content(&target, sha256)? {
-                    fs_err::remove_file(finished)?;
-                    return Ok(Placed {
-                        relative: candidate,
-                        identical: true,
-                    });
+                // Sizes first: only a file of the same size is hashed.
+                let held = digest_if_size(&target, size)?;
+                if held == Some(*sha256) {
+                    return identical(attempt);
                 }
+                let existing = std::fs::metadata(&target).map_or(u64::MAX, |meta| meta.len());
+                note_taken(
+                    &key,
+                    Taken {
+                        attempt,
+                        size: existing,
+                        sha256: held,
+                    },
+                );
             }
             Err(error) => {
                 return Err(io::Error::new(
@@ -243,6 +318,39 @@ mod tests {
         assert_eq!(
             std::fs::read(dir.path().join("2024/IMG (2).jpg")).unwrap(),
             b"third"
+        );
+    }
+
+    #[test]
+    fn numbered_names_are_found_again_and_identical_content_is_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = Path::new("DCIM/IMG_0001.JPG");
+        let place_bytes = |bytes: &[u8]| {
+            let (part, sha) = finished(dir.path(), bytes);
+            place(dir.path(), name, &part, &sha).unwrap()
+        };
+        let names: Vec<String> = [&b"first"[..], b"second", b"third!"]
+            .iter()
+            .map(|bytes| place_bytes(bytes).relative.display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "DCIM/IMG_0001.JPG",
+                "DCIM/IMG_0001 (1).JPG",
+                "DCIM/IMG_0001 (2).JPG"
+            ]
+        );
+        let again = place_bytes(b"second");
+        assert!(again.identical);
+        assert_eq!(again.relative, Path::new("DCIM/IMG_0001 (1).JPG"));
+        // A name taken behind our back is never overwritten.
+        std::fs::write(dir.path().join("DCIM/IMG_0001 (3).JPG"), b"someone else").unwrap();
+        let fourth = place_bytes(b"fourth");
+        assert_eq!(fourth.relative, Path::new("DCIM/IMG_0001 (4).JPG"));
+        assert_eq!(
+            std::fs::read(dir.path().join("DCIM/IMG_0001 (3).JPG")).unwrap(),
+            b"someone else"
         );
     }
 }
