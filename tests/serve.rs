@@ -98,6 +98,8 @@ fn ietf_every_interop_version_creates_resumes_and_completes() {
         ietf.assert_complete(&created, false);
         assert_eq!(created.offset(), 0);
         let location = created.expect("Location").to_owned();
+        // Relative, so that a proxy terminating TLS in front is no problem.
+        assert!(location.starts_with("/uploads/"), "{location}");
         match version {
             3 | 5 => assert_eq!(created.header("Upload-Limit"), None),
             6 => assert!(created.expect("Upload-Limit").contains("expires=")),
@@ -652,6 +654,15 @@ fn a_token_is_required_everywhere_once_set_and_never_logged() {
         .header("Authorization", "Bearer s3cret-token")
         .send(server.address, b"x");
     assert_eq!(allowed.status, 201);
+    // The scheme is case-insensitive; the token is not.
+    let lowercase = request("PUT", "/files/b.jpg")
+        .header("Authorization", "bearer s3cret-token")
+        .send(server.address, b"y");
+    assert_eq!(lowercase.status, 201, "{lowercase:?}");
+    let shouting = request("PUT", "/files/c.jpg")
+        .header("Authorization", "BEARER S3CRET-TOKEN")
+        .send(server.address, b"z");
+    assert_eq!(shouting.status, 401, "{shouting:?}");
     assert!(
         server
             .wait_for_log("stored a.jpg")

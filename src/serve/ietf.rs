@@ -258,7 +258,7 @@ async fn create_upload(
             .create(&relative, length, sha256, metadata, whole)
     })
     .map_err(store_error)?;
-    let location = server.location(headers, &info.id);
+    let location = server.location(&info.id);
     let mut guard = server.writers.take_over(&info.id).await;
     let appended = append_body(server, body, &mut guard, &info.id, 0, complete, interop)
         .await

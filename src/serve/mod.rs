@@ -37,6 +37,7 @@ use anyhow::Context;
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use subtle::ConstantTimeEq;
 
 use crate::format::human_bytes;
 use crate::journal::job::Timestamp;
@@ -105,11 +106,11 @@ impl Lookup {
 }
 
 impl Server {
-    fn location(&self, headers: &HeaderMap, id: &str) -> String {
-        let host = wire::text(headers, "Host")
-            .map(str::to_owned)
-            .unwrap_or_else(|| self.settings.listen.to_string());
-        format!("http://{host}{UPLOADS_PREFIX}{id}")
+    /// An upload's URL, relative: behind a proxy that terminates TLS the
+    /// client resolves it against the URL it used, which this server cannot
+    /// know (RFC 9110 allows a relative `Location`).
+    fn location(&self, id: &str) -> String {
+        format!("{UPLOADS_PREFIX}{id}")
     }
 
     /// The upload, unless it is unknown or its lifetime ran out (then it is
@@ -228,11 +229,13 @@ impl Server {
 
     fn check_token(&self, headers: &HeaderMap) -> Option<Reply> {
         let token = self.settings.token.as_ref()?;
+        // The scheme is case-insensitive (RFC 9110, section 11.1).
         let presented = wire::text(headers, "Authorization")
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|value| value.trim_start().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+            .map(|(_, credentials)| credentials.trim());
         match presented {
-            Some(presented) if constant_time_eq(presented.as_bytes(), token.as_bytes()) => None,
+            Some(presented) if bool::from(presented.as_bytes().ct_eq(token.as_bytes())) => None,
             Some(_) => Some(unauthorized("the bearer token is wrong")),
             None => Some(unauthorized(
                 "this server needs Authorization: Bearer <token>",
@@ -316,10 +319,6 @@ fn unauthorized(message: &str) -> Reply {
 
 fn method_not_allowed(allowed: &str) -> Reply {
     Reply::error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here").header("Allow", allowed)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The path under `/files/`, percent-decoded.

@@ -181,8 +181,14 @@ impl Appender {
     }
 }
 
-fn new_id() -> String {
-    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+/// An upload's ID is a capability (whoever knows its URL can write to it),
+/// so it comes from the operating system's CSPRNG.
+fn new_id() -> Result<String, UploadError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|error| {
+        UploadError::Io(io::Error::other(format!("no random upload ID: {error}")))
+    })?;
+    Ok(hex::encode(bytes))
 }
 
 fn valid_id(id: &str) -> bool {
@@ -243,7 +249,7 @@ impl UploadStore {
     ) -> Result<UploadInfo, UploadError> {
         placement::safe_relative_path(relative)?;
         let info = UploadInfo {
-            id: new_id(),
+            id: new_id()?,
             length,
             relative: relative.to_owned(),
             sha256,

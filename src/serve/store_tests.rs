@@ -152,3 +152,10 @@ fn deferred_lengths_unsafe_names_unknown_ids_and_expiry() {
     assert!(store.get(&old.id).is_err());
     assert!(store.get(&fresh.id).is_ok());
 }
+
+#[test]
+fn upload_ids_are_128_random_bits_in_hex() {
+    let ids: std::collections::BTreeSet<String> = (0..200).map(|_| new_id().unwrap()).collect();
+    assert_eq!(ids.len(), 200);
+    assert!(ids.iter().all(|id| valid_id(id)));
+}

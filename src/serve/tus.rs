@@ -245,7 +245,7 @@ async fn create_upload(
             .create(&relative, length, sha256, metadata, whole)
     })
     .map_err(store_error)?;
-    let location = server.location(headers, &info.id);
+    let location = server.location(&info.id);
     let with_location = |reply: Reply| reply.header("Location", &location);
     let upload = blocking(|| server.store.get(&info.id)).map_err(store_error)?;
     if !carries_chunk && info.length != Some(0) {
