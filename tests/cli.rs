@@ -325,6 +325,9 @@ fn a_second_writer_names_the_holder_and_exits_4_or_waits() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(700));
+    // Still there: it is waiting for the lock, not done without it.
+    let mut waiting = waiting;
+    assert!(waiting.try_wait().unwrap().is_none(), "it did not wait");
     drop(holder);
     let output = waiting.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));

@@ -453,7 +453,7 @@ fn each_exit_code_is_documented_and_earned() {
     let (_server, proxy, slow) = slow_upload(&env);
     let mut child = env
         .ferry()
-        .args(["-q", "sync"])
+        .args(["--json", "sync"])
         .arg(&slow)
         .args([
             "--to",
@@ -461,13 +461,24 @@ fn each_exit_code_is_documented_and_earned() {
             "-j",
             "1",
         ])
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Interrupt once an upload is under way (an event, not a guessed time).
+    let mut events = std::io::BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        use std::io::BufRead;
+        assert!(events.read_line(&mut line).unwrap() > 0, "no job started");
+        if line.contains("\"type\":\"job_started\"") {
+            break;
+        }
+    }
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
+    std::thread::spawn(move || std::io::copy(&mut events, &mut std::io::sink()));
     assert_eq!(child.wait().unwrap().code(), Some(130));
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
