@@ -6,19 +6,22 @@
 //! so far. The offset is the length of the part file, fsynced at the end of
 //! each append, so there is no second copy of it to drift: after a crash or a
 //! restart the server reports exactly what is on disk. Finishing verifies the
-//! SHA-256 of the whole part file before the file is placed, and keeps the
+//! SHA-256 of the whole upload before the file is placed (computed as the
+//! bytes arrived, or read from the part file after a restart), and keeps the
 //! description (marked completed) so a client that missed the last response
 //! can still learn that its upload landed. Expiry is measured from the last
 //! write (the files' mtime), so an active upload never needs a rewrite to
 //! stay alive.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use crate::digest::{self, FileStat, Sha256};
 use crate::journal::job::Timestamp;
@@ -138,6 +141,32 @@ pub enum UploadError {
 pub struct UploadStore {
     dir: PathBuf,
     state: PathBuf,
+    running: RunningDigests,
+}
+
+/// The SHA-256 of each upload's bytes so far, computed as they are written
+/// while this process wrote them in order, so that finishing a 4 GiB upload
+/// does not read 4 GiB again inside the request. Lost on a restart (or after
+/// a discarded append): finishing then hashes the file from disk.
+#[derive(Clone, Default)]
+struct RunningDigests(Arc<Mutex<HashMap<String, (u64, sha2::Sha256)>>>);
+
+impl RunningDigests {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (u64, sha2::Sha256)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The digest of the first `offset` bytes, when it was kept.
+    fn take(&self, id: &str, offset: u64) -> Option<sha2::Sha256> {
+        match self.lock().remove(id) {
+            Some((at, digest)) if at == offset => Some(digest),
+            _ => None,
+        }
+    }
+
+    fn put(&self, id: &str, offset: u64, digest: sha2::Sha256) {
+        self.lock().insert(id.to_owned(), (offset, digest));
+    }
 }
 
 /// An append in progress; `finish` fsyncs and returns the new offset.
@@ -146,6 +175,9 @@ pub struct Appender {
     start: u64,
     offset: u64,
     limit: Option<u64>,
+    id: String,
+    digest: Option<sha2::Sha256>,
+    running: RunningDigests,
 }
 
 impl Appender {
@@ -158,6 +190,9 @@ impl Appender {
         }
         self.file.write_all(chunk)?;
         self.offset += chunk.len() as u64;
+        if let Some(digest) = &mut self.digest {
+            digest.update(chunk);
+        }
         Ok(())
     }
 
@@ -165,6 +200,9 @@ impl Appender {
     /// dropped connection: what arrived is kept, and the client resumes there.
     pub fn finish(self) -> Result<u64, UploadError> {
         self.file.sync_data()?;
+        if let Some(digest) = self.digest {
+            self.running.put(&self.id, self.offset, digest);
+        }
         Ok(self.offset)
     }
 
@@ -205,6 +243,7 @@ impl UploadStore {
         Ok(UploadStore {
             dir: dir.to_owned(),
             state,
+            running: RunningDigests::default(),
         })
     }
 
@@ -259,6 +298,7 @@ impl UploadStore {
         };
         // Empty: the directory fsync in `write_info` makes its name durable.
         File::create(self.part_path(&info.id))?;
+        self.running.put(&info.id, 0, sha2::Sha256::new());
         let durability = match whole {
             true => Durability::Lazy,
             false => Durability::Durable,
@@ -335,6 +375,9 @@ impl UploadStore {
             start: offset,
             offset,
             limit: upload.info.length.or(limit),
+            id: id.to_owned(),
+            digest: self.running.take(id, offset),
+            running: self.running.clone(),
         })
     }
 
@@ -384,11 +427,16 @@ impl UploadStore {
             });
         }
         let part = self.part_path(id);
-        let stat = FileStat::of(&std::fs::metadata(&part)?);
-        let actual = digest::sha256_file(&part, &stat).map_err(|error| match error {
-            digest::HashError::Io(error) => UploadError::Io(error),
-            other => UploadError::Io(io::Error::other(other.to_string())),
-        })?;
+        let actual = match self.running.take(id, offset) {
+            Some(digest) => Sha256(digest.finalize().into()),
+            None => {
+                let stat = FileStat::of(&std::fs::metadata(&part)?);
+                digest::sha256_file(&part, &stat).map_err(|error| match error {
+                    digest::HashError::Io(error) => UploadError::Io(error),
+                    other => UploadError::Io(io::Error::other(other.to_string())),
+                })?
+            }
+        };
         if let Some(expected) = &info.sha256
             && *expected != actual
         {
@@ -462,6 +510,7 @@ impl UploadStore {
     /// Removes an upload and its bytes (termination, expiry, a bad digest).
     pub fn delete(&self, id: &str) -> Result<(), UploadError> {
         self.get(id)?;
+        self.running.take(id, u64::MAX);
         for path in [self.info_path(id), self.part_path(id)] {
             match std::fs::remove_file(&path) {
                 Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error.into()),

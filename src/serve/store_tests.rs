@@ -159,3 +159,43 @@ fn upload_ids_are_128_random_bits_in_hex() {
     assert_eq!(ids.len(), 200);
     assert!(ids.iter().all(|id| valid_id(id)));
 }
+
+#[test]
+fn the_digest_is_computed_as_the_bytes_arrive_and_from_disk_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = b"the bytes that arrived".to_vec();
+    let create = |store: &UploadStore| {
+        let info = store
+            .create(
+                "a.mov",
+                Some(body.len() as u64),
+                Some(sha(&body)),
+                BTreeMap::new(),
+                false,
+            )
+            .unwrap();
+        let mut appender = store.append(&info.id, 0, None).unwrap();
+        appender.write(&body[..5]).unwrap();
+        appender.finish().unwrap();
+        let mut appender = store.append(&info.id, 5, None).unwrap();
+        appender.write(&body[5..]).unwrap();
+        appender.finish().unwrap();
+        info.id
+    };
+    // Bytes changed on disk after they arrived, same length: the digest
+    // taken while they arrived is what finishing checks, without a read.
+    let store = UploadStore::open(dir.path()).unwrap();
+    let id = create(&store);
+    std::fs::write(store.part_path(&id), b"THE bytes that arrived").unwrap();
+    assert!(store.finish(&id).is_ok());
+
+    // After a restart nothing is kept in memory: the file is read again,
+    // and the change is found.
+    let id = create(&store);
+    std::fs::write(store.part_path(&id), b"THE bytes that arrived").unwrap();
+    let restarted = UploadStore::open(dir.path()).unwrap();
+    assert!(matches!(
+        restarted.finish(&id),
+        Err(UploadError::DigestMismatch { .. })
+    ));
+}

@@ -126,7 +126,22 @@ async fn run_async(
     let client = http::client(settings.connect_timeout)?;
     let shared = Shared::new(store);
     let cancel = CancellationToken::new();
-    let routes = route::routes(&shared, &ids, &settings, &client).await?;
+    let signals = tokio::spawn(watch_signals(cancel.clone(), reporter.clone())?);
+    // Asking the servers what they speak may take retries: Ctrl-C ends it.
+    let routes = tokio::select! {
+        routes = route::routes(&shared, &ids, &settings, &client) => routes?,
+        _ = cancel.cancelled() => {
+            signals.abort();
+            let summary = UploadSummary {
+                interrupted: true,
+                left: ids.len() as u64,
+                seconds: started.elapsed().as_secs_f64(),
+                ..UploadSummary::default()
+            };
+            let listed = failures(&shared.lock());
+            return Ok((UploadSummary { failures_listed: listed.len() as u64, ..summary }, listed));
+        }
+    };
     let run = Arc::new(Run {
         settings,
         shared: shared.clone(),
@@ -137,7 +152,6 @@ async fn run_async(
         stopped_by: Mutex::new(None),
         active: Mutex::new(HashMap::new()),
     });
-    let signals = tokio::spawn(watch_signals(cancel.clone(), reporter.clone()));
     let (jobs, bytes) = {
         let store = shared.lock();
         let sizes = ids
@@ -186,22 +200,28 @@ async fn run_async(
 }
 
 /// First signal: cancel. Second: exit at once, as people expect of Ctrl-C.
-async fn watch_signals(cancel: CancellationToken, reporter: Arc<dyn Reporter>) {
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    else {
-        return;
-    };
-    for press in 0.. {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+/// The handlers are installed here, before any job starts (a spawned task
+/// might run only after the first Ctrl-C, which would then kill the run).
+fn watch_signals(
+    cancel: CancellationToken,
+    reporter: Arc<dyn Reporter>,
+) -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        for press in 0.. {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            if press > 0 {
+                std::process::exit(i32::from(crate::error::INTERRUPTED));
+            }
+            reporter.event(Event::Interrupting);
+            cancel.cancel();
         }
-        if press > 0 {
-            std::process::exit(i32::from(crate::error::INTERRUPTED));
-        }
-        reporter.event(Event::Interrupting);
-        cancel.cancel();
-    }
+    })
 }
 
 impl Run {
