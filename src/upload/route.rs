@@ -140,10 +140,11 @@ async fn http_route(
             ..found.unwrap_or_else(|_| Capabilities::none(explicit))
         },
     };
+    let adapter = adapter(capabilities.protocol, transfer, &capabilities);
     Ok(Route::Http(HttpRoute {
-        adapter: adapter(capabilities.protocol, transfer, &capabilities),
+        chunk_size: transfer.chunk_size.or(adapter.default_append()),
+        adapter,
         limits: capabilities.limits,
-        chunk_size: transfer.chunk_size,
         headers: transfer.headers.clone(),
     }))
 }

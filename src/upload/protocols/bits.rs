@@ -25,6 +25,9 @@ use crate::wire::text;
 
 pub struct Bits;
 
+/// Fragments when `--chunk-size` says nothing.
+pub const DEFAULT_FRAGMENT: u64 = 8 << 20;
+
 fn method() -> Method {
     Method::from_bytes(METHOD.as_bytes()).expect("BITS_POST is a valid method token")
 }
@@ -123,6 +126,11 @@ impl Adapter for Bits {
     /// Creation never carries data in BITS.
     fn creates_with(&self, _bytes: u64, _small: u64) -> bool {
         false
+    }
+
+    /// IIS takes at most 30,000,000 bytes per request by default.
+    fn default_append(&self) -> Option<u64> {
+        Some(DEFAULT_FRAGMENT)
     }
 
     async fn create(&self, x: &Exchange<'_>, _first: Option<u64>) -> Result<Created, Failure> {
@@ -266,4 +274,16 @@ pub async fn ping(
             (false, false) => "accepted",
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_default_to_8_mib_under_iis_request_limit() {
+        let fragment = Bits.default_append().unwrap();
+        assert_eq!(fragment, 8 << 20);
+        assert!(fragment < 30_000_000);
+    }
 }

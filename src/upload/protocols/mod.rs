@@ -39,6 +39,12 @@ pub trait Adapter: Send + Sync {
     /// one-request ceiling).
     fn creates_with(&self, bytes: u64, small: u64) -> bool;
 
+    /// The most bytes per append when `--chunk-size` says nothing (`None`:
+    /// the rest of the file).
+    fn default_append(&self) -> Option<u64> {
+        None
+    }
+
     /// Creates a session; with `first` set, sends that many bytes in the same
     /// request (small files: one request for the whole upload).
     async fn create(&self, x: &Exchange<'_>, first: Option<u64>) -> Result<Created, Failure>;
