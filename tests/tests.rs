@@ -10,6 +10,7 @@ mod bits;
 mod cli;
 mod config;
 mod crash;
+mod fault_matrix;
 mod forward;
 mod generate;
 mod interop;

@@ -46,7 +46,7 @@ pub fn media_tree(root: &Path) {
     write_big(&root.join("video/big.mp4"), BIG, 7);
 }
 
-fn sha256_of(path: &Path) -> String {
+pub fn sha256_of(path: &Path) -> String {
     let mut file = std::fs::File::open(path).unwrap();
     let mut digest = sha2::Sha256::new();
     std::io::copy(&mut file, &mut digest).unwrap();
@@ -66,7 +66,7 @@ pub fn tree(root: &Path) -> BTreeMap<PathBuf, String> {
         .collect()
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
