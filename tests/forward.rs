@@ -16,14 +16,14 @@ use crate::upload::{assert_same_tree, free_port, run_ok, write_big};
 use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
 
 /// The plain-PUT backend, killed when dropped.
-struct Backend {
+pub struct Backend {
     child: Child,
     address: SocketAddr,
     dir: PathBuf,
 }
 
 impl Backend {
-    fn start_on(dir: &Path, port: u16) -> Backend {
+    pub fn start_on(dir: &Path, port: u16) -> Backend {
         Backend::start_with(dir, port, None)
     }
 

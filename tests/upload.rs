@@ -161,7 +161,10 @@ impl Peer {
     }
 
     pub fn tus_node(dir: &Path) -> Peer {
-        let port = free_port();
+        Peer::tus_node_on(dir, free_port())
+    }
+
+    pub fn tus_node_on(dir: &Path, port: u16) -> Peer {
         let mut command = Command::new("node");
         command
             .arg(peers::node().join("tus-node-server.mjs"))

@@ -707,3 +707,40 @@ fn a_journal_that_cannot_grow_ends_the_run_in_one_line_and_the_next_run_finishes
     let store = ferry::journal::store::Store::open_read_only(&env.journal()).unwrap();
     assert!(store.jobs().iter().all(|job| job.state == State::Succeeded));
 }
+
+#[test]
+fn a_remembered_protocol_the_server_refuses_is_asked_again_once() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(71, 5000));
+    let port = free_port();
+    let to = format!("http://127.0.0.1:{port}/files/");
+    // First a plain-PUT server answers at the URL: auto remembers PUT.
+    let backend = crate::forward::Backend::start_on(&env.path().join("plain"), port);
+    run_ok(env.ferry().arg("sync").arg(&source).args(["--to", &to]));
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    assert!(journal.contains(r#""protocol":"put""#), "{journal}");
+    drop(backend);
+
+    // Then a tus server takes the URL over; it refuses the PUT (412).
+    let store = env.path().join("tus-node");
+    std::fs::create_dir_all(&store).unwrap();
+    let _tus = crate::upload::Peer::tus_node_on(&store, port);
+    write_file(&source.join("b.jpg"), &content(72, 6000));
+    let output = run_ok(env.ferry().arg("sync").arg(&source).args(["--to", &to]));
+    assert!(
+        stderr_of(&output).contains("uploaded 1 file"),
+        "{}",
+        stderr_of(&output)
+    );
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    assert!(journal.contains(r#""protocol":"tus""#), "{journal}");
+    let stored: Vec<Vec<u8>> = crate::upload::walk(&store)
+        .iter()
+        .map(|path| std::fs::read(path).unwrap())
+        .collect();
+    assert!(
+        stored.contains(&content(72, 6000)),
+        "b.jpg is not on the tus server"
+    );
+}

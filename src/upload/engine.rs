@@ -23,9 +23,9 @@ use super::Settings;
 use super::attempt::JobUpload;
 use super::http::{self, Activity, Failure};
 use super::protocols::local;
-use super::route::{self, Route};
+use super::route::{self, Route, Routes};
 use super::shared::Shared;
-use crate::journal::job::{Action, Destination, ErrorClass, Job, JobError, JobId, State};
+use crate::journal::job::{Action, ErrorClass, Job, JobError, JobId, State};
 use crate::journal::store::{Durability, Store};
 use crate::report::{Event, Reporter, UploadSummary};
 
@@ -34,7 +34,7 @@ pub struct Run {
     pub settings: Settings,
     pub shared: Shared,
     pub client: reqwest::Client,
-    routes: HashMap<Destination, Arc<Route>>,
+    routes: Routes,
     pub reporter: Arc<dyn Reporter>,
     cancel: CancellationToken,
     /// Set by a 401/403 or a journal failure: no new job starts, and the
@@ -146,7 +146,7 @@ async fn run_async(
         settings,
         shared: shared.clone(),
         client,
-        routes,
+        routes: Routes::new(routes),
         reporter: reporter.clone(),
         cancel: cancel.clone(),
         stopped_by: Mutex::new(None),
@@ -225,6 +225,40 @@ fn watch_signals(
 }
 
 impl Run {
+    /// One job's transfer over `route`, ended early by Ctrl-C.
+    async fn transfer(
+        &self,
+        route: &Route,
+        job: &Job,
+        activity: &Arc<Activity>,
+    ) -> Result<crate::journal::job::Response, Failure> {
+        let transfer = async {
+            match route {
+                Route::Local(folder) => {
+                    let stop = self.cancel.clone();
+                    local::transfer(folder.clone(), job, activity, &self.reporter, stop).await
+                }
+                Route::Http(route) => {
+                    let upload = JobUpload {
+                        client: &self.client,
+                        shared: &self.shared,
+                        reporter: self.reporter.as_ref(),
+                        retries: self.settings.retries,
+                        idle: self.settings.idle_timeout,
+                        route,
+                        job,
+                        activity,
+                    };
+                    upload.to_the_end().await
+                }
+            }
+        };
+        tokio::select! {
+            result = transfer => result,
+            _ = self.cancel.cancelled() => Err(Failure::Stopped),
+        }
+    }
+
     async fn job(self: Arc<Self>, id: JobId) -> Outcome {
         if self.cancel.is_cancelled() || self.stopped_by().is_some() {
             return Outcome::Left;
@@ -256,7 +290,7 @@ impl Run {
             .shared
             .change(id, Durability::Lazy, Job::start_attempt)
             .await?;
-        let route = self.routes[&job.destination].clone();
+        let route = self.routes.get(&job.destination);
         let activity = Arc::new(Activity::default());
         let protocol = match route.as_ref() {
             Route::Local(_) => "local".to_owned(),
@@ -266,33 +300,17 @@ impl Run {
             job: &job,
             protocol: &protocol,
         });
-        let transfer = async {
-            match route.as_ref() {
-                Route::Local(folder) => {
-                    let stop = self.cancel.clone();
-                    local::transfer(folder.clone(), &job, &activity, &self.reporter, stop).await
-                }
-                Route::Http(route) => {
-                    let upload = JobUpload {
-                        client: &self.client,
-                        shared: &self.shared,
-                        reporter: self.reporter.as_ref(),
-                        retries: self.settings.retries,
-                        idle: self.settings.idle_timeout,
-                        route,
-                        job: &job,
-                        activity: &activity,
-                    };
-                    upload.to_the_end().await
-                }
-            }
-        };
         self.active()
             .insert(id.clone(), (job.clone(), activity.clone()));
-        let result = tokio::select! {
-            result = transfer => result,
-            _ = self.cancel.cancelled() => Err(Failure::Stopped),
-        };
+        let mut result = self.transfer(&route, &job, &activity).await;
+        let asked = (&self.shared, &self.settings, &self.client);
+        if let Some(again) = self
+            .routes
+            .ask_again(asked, &route, &job.destination, &result)
+            .await
+        {
+            result = self.transfer(&again, &job, &activity).await;
+        }
         self.active().remove(id);
         let sent = activity.sent.load(Ordering::Relaxed);
         Ok(match result {

@@ -9,8 +9,8 @@
 //! size, headers) are applied here, so `ferry cancel` builds its adapters the
 //! same way as an upload does.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use reqwest::header::HeaderMap;
 
@@ -20,7 +20,7 @@ use super::protocols::local::LocalFolder;
 use super::protocols::{Adapter, Limits, bits::Bits, ietf::Ietf, put::Put};
 use super::settings::{Settings, Transfer};
 use super::shared::Shared;
-use crate::journal::job::{Destination, JobId, Protocol};
+use crate::journal::job::{Destination, JobId, Protocol, Response};
 use crate::wire::ietf::Interop;
 
 pub enum Route {
@@ -31,6 +31,9 @@ pub enum Route {
 /// An HTTP destination: the protocol chosen, its limits, and how to talk to it.
 pub struct HttpRoute {
     pub adapter: Box<dyn Adapter>,
+    /// The protocol is the journal's memory of what `auto` chose for this
+    /// URL, not this run's probe: a refusal means asking again.
+    pub remembered: bool,
     pub limits: Limits,
     pub chunk_size: Option<u64>,
     pub headers: HeaderMap,
@@ -82,11 +85,81 @@ pub async fn routes(
                 let folder = LocalFolder::open(std::path::Path::new(&destination.url))?;
                 Route::Local(Arc::new(folder))
             }
-            wanted => http_route(shared, settings, client, &destination, wanted).await?,
+            wanted => http_route(shared, settings, client, &destination, wanted, true).await?,
         };
         routes.insert(destination, Arc::new(route));
     }
     Ok(routes)
+}
+
+/// The run's routes. One may be replaced once per run, when the server
+/// refuses the protocol the journal remembered for an `auto` destination.
+pub struct Routes {
+    map: Mutex<HashMap<Destination, Arc<Route>>>,
+    asked_again: Mutex<HashSet<Destination>>,
+}
+
+impl Routes {
+    pub fn new(map: HashMap<Destination, Arc<Route>>) -> Routes {
+        Routes {
+            map: Mutex::new(map),
+            asked_again: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub fn get(&self, destination: &Destination) -> Arc<Route> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())[destination].clone()
+    }
+
+    /// After a 405, 412 or 501 to a protocol the journal remembered for an
+    /// `auto` destination, asks the server again (once per run); the new
+    /// route when the answer names another protocol, which the journal
+    /// then remembers instead.
+    pub async fn ask_again(
+        &self,
+        (shared, settings, client): (&Shared, &Settings, &reqwest::Client),
+        route: &Route,
+        destination: &Destination,
+        result: &Result<Response, Failure>,
+    ) -> Option<Arc<Route>> {
+        let Route::Http(used) = route else {
+            return None;
+        };
+        let refused = matches!(
+            result,
+            Err(Failure::Permanent {
+                status: Some(405 | 412 | 501),
+                ..
+            })
+        );
+        let first = || {
+            let mut asked = self.asked_again.lock().unwrap_or_else(|p| p.into_inner());
+            asked.insert(destination.clone())
+        };
+        if !refused || !used.remembered || !first() {
+            return None;
+        }
+        let fresh = reprobe(shared, settings, client, destination).await.ok()?;
+        match &fresh {
+            Route::Http(new) if new.adapter.protocol() != used.adapter.protocol() => {}
+            _ => return None,
+        }
+        let fresh = Arc::new(fresh);
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(destination.clone(), fresh.clone());
+        Some(fresh)
+    }
+}
+
+/// Asks again what an `auto` destination speaks, ignoring the journal's
+/// memory; the new answer replaces it.
+async fn reprobe(
+    shared: &Shared,
+    settings: &Settings,
+    client: &reqwest::Client,
+    destination: &Destination,
+) -> anyhow::Result<Route> {
+    http_route(shared, settings, client, destination, Protocol::Auto, false).await
 }
 
 async fn http_route(
@@ -95,9 +168,13 @@ async fn http_route(
     client: &reqwest::Client,
     destination: &Destination,
     wanted: Protocol,
+    use_memory: bool,
 ) -> anyhow::Result<Route> {
     let transfer = settings.transfer(&destination.url);
-    let remembered = shared.lock().chosen_protocol(&destination.url);
+    let remembered = match use_memory {
+        true => shared.lock().chosen_protocol(&destination.url),
+        false => None,
+    };
     let probed = probe::probe(
         client,
         &transfer.headers,
@@ -142,6 +219,7 @@ async fn http_route(
     };
     let adapter = adapter(capabilities.protocol, transfer, &capabilities);
     Ok(Route::Http(HttpRoute {
+        remembered: wanted == Protocol::Auto && remembered.is_some(),
         chunk_size: transfer.chunk_size.or(adapter.default_append()),
         adapter,
         limits: capabilities.limits,
