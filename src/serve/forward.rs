@@ -49,6 +49,10 @@ const PASSED_ON: [&str; 3] = ["etag", "location", "content-type"];
 const INLINE_PATIENCE: Duration = Duration::from_secs(10);
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// Attempts before an upload is given up on: with the backoff capped at 5
+/// minutes, about 16 hours of a backend that never answers. The file stays
+/// in `--dir` and `HEAD` says why it was not passed on.
+const MAX_ATTEMPTS: u32 = 200;
 
 pub struct Forwarder {
     settings: ForwardSettings,
@@ -177,6 +181,12 @@ impl Forwarder {
                 super::log(&format!("not forwarding {}: {error}", completed.placed));
                 Forward::Abandoned { error }
             }
+            Err(Attempt::Transient(error)) if attempts + 1 >= MAX_ATTEMPTS => {
+                let error =
+                    format!("the backend did not take it in {MAX_ATTEMPTS} attempts ({error})");
+                super::log(&format!("not forwarding {}: {error}", completed.placed));
+                Forward::Abandoned { error }
+            }
             Err(Attempt::Transient(error)) => {
                 super::log(&format!(
                     "forwarding {} failed (attempt {}): {error}; it waits and is retried",
@@ -233,7 +243,9 @@ impl Forwarder {
             .body(body)
             .send()
             .await
-            .map_err(|error| Attempt::Transient(one_line(&error)))?;
+            .map_err(|error| {
+                Attempt::Transient(crate::error::one_line(&anyhow::Error::from(error)))
+            })?;
         let status = response.status().as_u16();
         if matches!(status, 408 | 429 | 500..=599) {
             return Err(Attempt::Transient(format!("HTTP {status}")));
@@ -283,17 +295,6 @@ impl Forwarder {
             }
         }
     }
-}
-
-fn one_line(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The `Ferry-Forward` value: how passing the upload on stands.

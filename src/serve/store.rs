@@ -74,7 +74,8 @@ pub enum Forward {
     },
     /// The backend's final answer, which the client gets as the upload's.
     Answered(Answer),
-    /// Given up: the file to send vanished from the folder.
+    /// Given up: the file to send vanished from the folder, or the backend
+    /// failed every attempt.
     Abandoned { error: String },
 }
 
