@@ -183,15 +183,19 @@ pub fn place(dir: &Path, relative: &Path, finished: &Path, sha256: &Sha256) -> i
                 if let Some(parent) = &target_dir {
                     std::fs::File::open(parent)?.sync_all()?;
                 }
-                let sha256 = Some(*sha256);
-                note_taken(
-                    &key,
-                    Taken {
-                        attempt,
-                        size,
-                        sha256,
-                    },
-                );
+                // Only names that collided are remembered: a server's
+                // memory grows with collisions, not with every upload.
+                if attempt > 0 {
+                    let sha256 = Some(*sha256);
+                    note_taken(
+                        &key,
+                        Taken {
+                            attempt,
+                            size,
+                            sha256,
+                        },
+                    );
+                }
                 return Ok(Placed {
                     relative: candidate(relative, attempt),
                     identical: false,

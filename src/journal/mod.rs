@@ -175,7 +175,9 @@ struct SyncState {
 /// caller holds the journal lock.
 pub struct Journal {
     path: PathBuf,
-    writer: Mutex<File>,
+    /// The file appended to, and its length (known without asking the OS on
+    /// every append: a failed write is cut back to it).
+    writer: Mutex<(File, u64)>,
     written: AtomicU64,
     records: AtomicU64,
     bytes_appended: AtomicU64,
@@ -225,9 +227,10 @@ impl Journal {
 
     fn from_file(path: &Path, file: File, records: u64) -> Result<Journal, JournalError> {
         let sync_file = file.try_clone().map_err(io_error(path))?;
+        let length = file.metadata().map_err(io_error(path))?.len();
         Ok(Journal {
             path: path.to_owned(),
-            writer: Mutex::new(file),
+            writer: Mutex::new((file, length)),
             written: AtomicU64::new(0),
             records: AtomicU64::new(records),
             bytes_appended: AtomicU64::new(0),
@@ -282,9 +285,10 @@ impl Journal {
             source: io::Error::other(error),
         })?;
         line.push(b'\n');
-        let mut file = lock(&self.writer);
+        let mut writer = lock(&self.writer);
+        let (file, length) = &mut *writer;
         self.refuse_if_broken()?;
-        let before = file.metadata().map_err(io_error(&self.path))?.len();
+        let before = *length;
         if let Err(error) = file.write_all(&line) {
             // Never leave half a line for the next record to be glued onto:
             // cut the file back to where this append began.
@@ -295,6 +299,7 @@ impl Journal {
             });
             return Err(io_error(&self.path)(error));
         }
+        *length += line.len() as u64;
         let ticket = self.written.fetch_add(1, Ordering::SeqCst) + 1;
         self.records.fetch_add(1, Ordering::Relaxed);
         self.bytes_appended
@@ -365,7 +370,8 @@ impl Journal {
             .map_err(io_error(&self.path))?
             .into_file();
         let sync_file = file.try_clone().map_err(io_error(&self.path))?;
-        *writer = file;
+        let length = file.metadata().map_err(io_error(&self.path))?.len();
+        *writer = (file, length);
         let mut state = lock(&self.sync);
         state.file = Arc::new(sync_file);
         state.synced = self.written.load(Ordering::SeqCst);

@@ -7,8 +7,6 @@
 //! (which tus's plain decimals also are), the `sha-256` member of a digest
 //! dictionary (`Repr-Digest`, `Content-Digest`, RFC 9530) and `Upload-Limit`.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 use sfv::{BareItem, Dictionary, Item, KeyRef, ListEntry, Parser};
 
@@ -93,11 +91,6 @@ pub fn write_sha256_digest(sha256: &Sha256) -> String {
     let mut members = sfv::DictSerializer::new();
     members.bare_item(key("sha-256"), sha256.as_bytes().as_slice());
     members.finish().unwrap_or_default()
-}
-
-/// The digest in base64, as tus's `Upload-Checksum` and S3 checksums carry it.
-pub fn base64_digest(digest: &[u8]) -> String {
-    STANDARD.encode(digest)
 }
 
 fn key(name: &'static str) -> &'static KeyRef {
