@@ -301,3 +301,38 @@ fn while_the_backend_is_down_the_upload_waits_and_a_restart_forwards_it() {
     assert_eq!(head.expect("Ferry-Forward"), "answered HTTP 201");
     assert_eq!(head.expect("ETag"), format!("\"{}\"", sha256_hex(&body)));
 }
+
+#[test]
+fn a_backend_that_refuses_the_file_fails_the_job_with_its_status() {
+    let env = TestEnv::new();
+    // The backend wants a credential that ferry serve does not send: 401.
+    let backend = Backend::start_with(&env.path().join("backend"), free_port(), Some("Bearer x"));
+    let dest = env.path().join("dest");
+    let server = Server::start(
+        &dest,
+        &["--forward", &format!("http://{}/", backend.address)],
+    );
+    let source = env.path().join("media");
+    write_file(&source.join("no.mov"), &content(43, 10_000));
+    let output = env
+        .ferry()
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", &server.url("/files/"), "--protocol", "ietf"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    // The job fails with the backend's reason; the run does not take the
+    // backend's 401 for a refusal of its own credentials.
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("failed: no.mov: appending: HTTP 422")
+            || stderr.contains("failed: no.mov: creating the upload: HTTP 422"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the backend refused the file: HTTP 401"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("credentials"), "{stderr}");
+}

@@ -204,13 +204,8 @@ async fn append_body(
 }
 
 fn completion_reply(interop: Interop, completed: &Completed, offset: u64) -> Reply {
-    let own = match completed.identical {
-        true => StatusCode::OK,
-        false => StatusCode::CREATED,
-    };
-    let status = Server::completion_status(completed, own);
     let reply = interop
-        .with_complete(Reply::new(status), true)
+        .with_complete(Server::completion(completed), true)
         .header("Upload-Offset", offset);
     Server::completed_headers(reply, completed)
 }

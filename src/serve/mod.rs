@@ -215,15 +215,31 @@ impl Server {
         reply
     }
 
-    /// The status of a reply that completes an upload, where the protocol
-    /// leaves it free (IETF, plain PUT): the backend's, `202 Accepted` while
-    /// the backend has not answered, else the protocol's own.
-    fn completion_status(completed: &Completed, own: StatusCode) -> StatusCode {
+    /// The start of a reply that completes an upload, where the protocol
+    /// leaves the status free (IETF, plain PUT): 201, or 200 when identical
+    /// content was there. With `--forward`: the backend's 2xx; 202 while it
+    /// has not answered; 422 with the reason when it refused the file (its
+    /// 409, 413 or 403 would mean something else to a resumable client);
+    /// 502 when it was given up on.
+    fn completion(completed: &Completed) -> Reply {
+        let own = match completed.identical {
+            true => StatusCode::OK,
+            false => StatusCode::CREATED,
+        };
         match &completed.forward {
-            None => own,
-            Some(Forward::Waiting { .. }) => StatusCode::ACCEPTED,
-            Some(Forward::Answered(answer)) => StatusCode::from_u16(answer.status).unwrap_or(own),
-            Some(Forward::Abandoned { .. }) => StatusCode::BAD_GATEWAY,
+            None => Reply::new(own),
+            Some(Forward::Waiting { .. }) => Reply::new(StatusCode::ACCEPTED),
+            Some(Forward::Answered(answer)) => match StatusCode::from_u16(answer.status) {
+                Ok(status) if status.is_success() => Reply::new(status),
+                _ => Reply::error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("the backend refused the file: HTTP {}", answer.status),
+                ),
+            },
+            Some(Forward::Abandoned { error }) => Reply::error(
+                StatusCode::BAD_GATEWAY,
+                format!("the file was not passed on: {error}"),
+            ),
         }
     }
 

@@ -80,10 +80,8 @@ async fn put_file(
     if !matches!(completed.forward, Some(Forward::Waiting { .. })) {
         blocking(|| server.store.delete(&info.id)).map_err(store_error)?;
     }
-    let own = match completed.identical {
-        true => StatusCode::OK,
-        false => StatusCode::CREATED,
-    };
-    let status = Server::completion_status(&completed, own);
-    Ok(Server::completed_headers(Reply::new(status), &completed))
+    Ok(Server::completed_headers(
+        Server::completion(&completed),
+        &completed,
+    ))
 }
