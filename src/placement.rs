@@ -9,7 +9,9 @@
 //! as success, and different content gets a distinct name, `name (1).ext`.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
@@ -28,45 +30,44 @@ pub struct UnsafePath {
     pub reason: &'static str,
 }
 
-/// Checks a client-supplied relative path, `/`-separated.
-pub fn safe_relative_path(name: &str) -> Result<PathBuf, UnsafePath> {
+/// Checks a client-supplied relative path, `/`-separated, as raw bytes: a
+/// name that is not UTF-8 (`caf\xe9.jpg` from an old camera) is kept byte
+/// for byte, never replaced by U+FFFD.
+pub fn safe_relative_path(name: &[u8]) -> Result<PathBuf, UnsafePath> {
+    let text = String::from_utf8_lossy(name);
     let refuse = |reason| {
         Err(UnsafePath {
-            name: name.to_owned(),
+            name: text.clone().into_owned(),
             reason,
         })
     };
     if name.is_empty() {
         return refuse("it is empty");
     }
-    if name.starts_with('/') {
+    if name.starts_with(b"/") {
         return refuse("absolute paths are not accepted");
     }
-    if name.chars().any(|c| c == '\0') {
+    if name.contains(&0) {
         return refuse("it contains NUL");
     }
-    if name.chars().any(|c| c.is_control()) {
+    // Invalid bytes read as U+FFFD here, which is not a control character.
+    if text.chars().any(char::is_control) {
         return refuse("it contains control characters");
     }
-    if name.contains('\\') {
+    if name.contains(&b'\\') {
         return refuse("backslashes are not accepted");
     }
     let mut path = PathBuf::new();
-    for part in name.split('/') {
+    for part in name.split(|&byte| byte == b'/') {
         match part {
-            "" => return refuse("it has an empty path component"),
-            "." | ".." => return refuse("`.` and `..` are not accepted"),
+            b"" => return refuse("it has an empty path component"),
+            b"." | b".." => return refuse("`.` and `..` are not accepted"),
             _ if part.len() > MAX_COMPONENT => return refuse("a path component is too long"),
-            _ => path.push(part),
+            _ if path.as_os_str().is_empty() && part.starts_with(STATE_PREFIX.as_bytes()) => {
+                return refuse("names starting with .ferry- are reserved");
+            }
+            _ => path.push(OsStr::from_bytes(part)),
         }
-    }
-    if path.components().next().is_some_and(|first| {
-        first
-            .as_os_str()
-            .to_string_lossy()
-            .starts_with(STATE_PREFIX)
-    }) {
-        return refuse("names starting with .ferry- are reserved");
     }
     debug_assert!(path.components().all(|c| matches!(c, Component::Normal(_))));
     Ok(path)
@@ -81,16 +82,14 @@ pub struct Placed {
     pub identical: bool,
 }
 
-/// `IMG.jpg` -> `IMG (n).jpg`.
+/// `IMG.jpg` -> `IMG (n).jpg`, keeping the name's bytes as they are.
 fn numbered(relative: &Path, n: u32) -> PathBuf {
-    let stem = relative
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = match relative.extension() {
-        Some(ext) => format!("{stem} ({n}).{}", ext.to_string_lossy()),
-        None => format!("{stem} ({n})"),
-    };
+    let mut name = relative.file_stem().unwrap_or_default().to_owned();
+    name.push(format!(" ({n})"));
+    if let Some(ext) = relative.extension() {
+        name.push(".");
+        name.push(ext);
+    }
     relative.with_file_name(name)
 }
 
@@ -238,14 +237,20 @@ mod tests {
     #[test]
     fn plain_relative_paths_are_accepted() {
         assert_eq!(
-            safe_relative_path("2024/06/IMG_0001.HEIC").unwrap(),
+            safe_relative_path(b"2024/06/IMG_0001.HEIC").unwrap(),
             PathBuf::from("2024/06/IMG_0001.HEIC")
         );
         assert_eq!(
-            safe_relative_path("été 2024/a b.jpg").unwrap(),
+            safe_relative_path("été 2024/a b.jpg".as_bytes()).unwrap(),
             PathBuf::from("été 2024/a b.jpg")
         );
-        assert!(safe_relative_path("..hidden/x..y.jpg").is_ok());
+        assert!(safe_relative_path(b"..hidden/x..y.jpg").is_ok());
+        assert_eq!(
+            safe_relative_path(b"2024/caf\xe9.jpg").unwrap(),
+            Path::new("2024").join(OsStr::from_bytes(b"caf\xe9.jpg"))
+        );
+        let numbered = candidate(Path::new(OsStr::from_bytes(b"caf\xe9.jpg")), 2);
+        assert_eq!(numbered.as_os_str().as_bytes(), b"caf\xe9 (2).jpg");
     }
 
     #[test]
@@ -265,11 +270,15 @@ mod tests {
             "..",
             ".",
         ] {
-            assert!(safe_relative_path(name).is_err(), "{name:?} was accepted");
+            assert!(
+                safe_relative_path(name.as_bytes()).is_err(),
+                "{name:?} was accepted"
+            );
         }
         let long = "x".repeat(256);
-        assert!(safe_relative_path(&long).is_err());
-        let error = safe_relative_path("../x").unwrap_err().to_string();
+        assert!(safe_relative_path(long.as_bytes()).is_err());
+        assert!(safe_relative_path("a\u{85}b".as_bytes()).is_err());
+        let error = safe_relative_path(b"../x").unwrap_err().to_string();
         assert!(error.contains("\"../x\""), "{error}");
     }
 

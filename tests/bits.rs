@@ -12,7 +12,7 @@ use sha2::Digest;
 
 use crate::fault_proxy::FaultProxy;
 use crate::http::{Request, Response, Server, request};
-use crate::upload::{assert_same_tree, free_port, media_tree, run_ok, write_big};
+use crate::upload::{assert_same_tree, media_tree, run_ok, write_big};
 use crate::upload_faults::{kill_uploads_repeatedly, only_job};
 use crate::util::{TestEnv, content, stderr_of, stdout_of};
 
@@ -306,9 +306,8 @@ fn a_bits_upload_resumes_after_the_server_restarts() {
     let size = 48 << 20;
     write_big(&source.join("clip.mov"), size, 13);
     let dest = env.path().join("dest");
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let server = Server::start_on(&dest, &listen, &[]);
+    let server = Server::start(&dest, &[]);
+    let listen = server.address.to_string();
     let proxy = FaultProxy::start_throttled(server.address, &[], Some(8 * MIB));
     let to = format!("http://{}/files/", proxy.address);
     let child = env

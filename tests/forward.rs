@@ -12,13 +12,13 @@ use std::process::{Child, Command, Stdio};
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::{Server, request};
 use crate::peers;
-use crate::upload::{assert_same_tree, free_port, run_ok, write_big};
+use crate::upload::{assert_same_tree, run_ok, write_big};
 use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
 
 /// The plain-PUT backend, killed when dropped.
 pub struct Backend {
     child: Child,
-    address: SocketAddr,
+    pub address: SocketAddr,
     dir: PathBuf,
 }
 
@@ -45,7 +45,10 @@ impl Backend {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut ready)
             .unwrap();
-        assert_eq!(ready.trim(), "listening");
+        let port = ready
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("the backend said {ready:?}"));
         Backend {
             child,
             address: format!("127.0.0.1:{port}").parse().unwrap(),
@@ -54,7 +57,7 @@ impl Backend {
     }
 
     fn start(dir: &Path) -> Backend {
-        Backend::start_on(dir, free_port())
+        Backend::start_on(dir, 0)
     }
 }
 
@@ -205,7 +208,7 @@ fn every_client_and_protocol_lands_whole_files_at_a_plain_put_backend() {
 fn a_backend_answering_503_twice_still_ends_in_success_with_its_etag() {
     let env = TestEnv::new();
     let secret = "Bearer backend-s3cret";
-    let backend = Backend::start_with(&env.path().join("backend"), free_port(), Some(secret));
+    let backend = Backend::start_with(&env.path().join("backend"), 0, Some(secret));
     let proxy = FaultProxy::start(backend.address, &[Fault::Status(503), Fault::Status(503)]);
     let dest = env.path().join("dest");
     // The header's value comes from the environment and is never logged.
@@ -256,10 +259,11 @@ fn a_backend_answering_503_twice_still_ends_in_success_with_its_etag() {
 fn while_the_backend_is_down_the_upload_waits_and_a_restart_forwards_it() {
     let env = TestEnv::new();
     let dest = env.path().join("dest");
-    let port = free_port();
+    // The backend's port, taken from a first backend that is then stopped.
+    let port = Backend::start(&env.path().join("backend")).address.port();
     let forward = format!("http://127.0.0.1:{port}/");
-    let listen = format!("127.0.0.1:{}", free_port());
-    let server = Server::start_on(&dest, &listen, &["--forward", &forward, "--keep"]);
+    let server = Server::start(&dest, &["--forward", &forward, "--keep"]);
+    let listen = server.address.to_string();
     let source = env.path().join("media");
     let body = content(42, 2 << 20);
     write_file(&source.join("late.mov"), &body);
@@ -306,7 +310,7 @@ fn while_the_backend_is_down_the_upload_waits_and_a_restart_forwards_it() {
 fn a_backend_that_refuses_the_file_fails_the_job_with_its_status() {
     let env = TestEnv::new();
     // The backend wants a credential that ferry serve does not send: 401.
-    let backend = Backend::start_with(&env.path().join("backend"), free_port(), Some("Bearer x"));
+    let backend = Backend::start_with(&env.path().join("backend"), 0, Some("Bearer x"));
     let dest = env.path().join("dest");
     let server = Server::start(
         &dest,

@@ -9,8 +9,8 @@ use std::process::Command;
 
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
-use crate::upload::{free_port, run_ok, write_big};
-use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
+use crate::upload::{run_ok, write_big};
+use crate::util::{ClosedPort, TestEnv, content, stderr_of, stdout_of, write_file};
 
 const MIB: u64 = 1 << 20;
 
@@ -428,7 +428,8 @@ fn each_exit_code_is_documented_and_earned() {
         ),
         0
     );
-    let closed = format!("http://127.0.0.1:{}/files/", free_port());
+    let closed_port = ClosedPort::new();
+    let closed = closed_port.url();
     write_file(&source.join("b.jpg"), &content(2, 3000));
     assert_eq!(
         code(

@@ -4,7 +4,6 @@
 //! of 100 MiB arrive byte-identical on each; a second sync uploads nothing.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -14,7 +13,7 @@ use sha2::Digest;
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
 use crate::peers;
-use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
+use crate::util::{ClosedPort, TestEnv, content, listening_port, stderr_of, stdout_of, write_file};
 
 pub const BIG: usize = 100 << 20;
 
@@ -121,14 +120,6 @@ pub fn run_ok(command: &mut Command) -> std::process::Output {
     output
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A peer server process, killed when dropped.
 pub struct Peer {
     child: Child,
@@ -136,16 +127,17 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// Starts `command` and waits until `port` accepts connections.
+    /// Starts `command` and waits until it listens; the port is the one it
+    /// listens on (a peer told to use port 0 gets a free one from the kernel).
     /// Its output goes to `log`: a pipe nobody reads would fill and block it.
-    fn start(mut command: Command, port: u16, path: &str, log: &Path) -> Peer {
+    fn start(mut command: Command, path: &str, log: &Path) -> Peer {
         let mut child = command
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
             .unwrap();
         for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if let Some(port) = listening_port(child.id()) {
                 return Peer {
                     child,
                     url: format!("http://127.0.0.1:{port}{path}"),
@@ -157,11 +149,11 @@ impl Peer {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("{command:?} never listened on {port}");
+        panic!("{command:?} never listened");
     }
 
     pub fn tus_node(dir: &Path) -> Peer {
-        Peer::tus_node_on(dir, free_port())
+        Peer::tus_node_on(dir, 0)
     }
 
     pub fn tus_node_on(dir: &Path, port: u16) -> Peer {
@@ -170,20 +162,19 @@ impl Peer {
             .arg(peers::node().join("tus-node-server.mjs"))
             .arg(port.to_string())
             .arg(dir);
-        Peer::start(command, port, "/files/", &dir.with_extension("log"))
+        Peer::start(command, "/files/", &dir.with_extension("log"))
     }
 
     pub fn resumable_upload(dir: &Path) -> Peer {
-        let port = free_port();
         let mut command = Command::new(peers::python().with_file_name("resumable-upload"));
         command
-            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
             .args(["--base-path", "/files", "--upload-dir"])
             .arg(dir)
             .arg("--db-path")
             .arg(dir.join("uploads.db"))
             .args(["--checksum-algorithms", "sha1,sha256"]);
-        Peer::start(command, port, "/files", &dir.with_extension("log"))
+        Peer::start(command, "/files", &dir.with_extension("log"))
     }
 }
 
@@ -255,6 +246,51 @@ fn every_protocol_to_ferry_serve_and_a_second_sync_uploads_nothing() {
     assert_same_tree(&source, &local);
     let again = sync(&env, "local.jsonl", &source, local.to_str().unwrap(), &[]);
     assert!(again.contains("nothing to upload"), "{again}");
+}
+
+/// Names that are not UTF-8 (Latin-1 from an old camera) keep their exact
+/// bytes on every protocol, and two names that differ only in such a byte
+/// stay two files.
+#[test]
+fn names_that_are_not_utf8_arrive_byte_for_byte_on_every_protocol() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    let names: [&[u8]; 3] = [b"caf\xe9.jpg", b"caf\xe8.jpg", b"\xc9t\xe9/r\xeave.mov"];
+    for (n, name) in names.iter().enumerate() {
+        let path = source.join(std::ffi::OsStr::from_bytes(name));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content(n as u32, 5000 + n)).unwrap();
+    }
+    let stored = |dest: &Path| -> Vec<Vec<u8>> {
+        let mut found: Vec<Vec<u8>> = walk(dest)
+            .iter()
+            .map(|path| {
+                path.strip_prefix(dest)
+                    .unwrap()
+                    .as_os_str()
+                    .as_bytes()
+                    .to_vec()
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let mut expected: Vec<Vec<u8>> = names.iter().map(|name| name.to_vec()).collect();
+    expected.sort();
+    for protocol in ["ietf", "tus", "put", "bits"] {
+        let dest = env.path().join(format!("dest-{protocol}"));
+        let server = Server::start(&dest, &[]);
+        let journal = format!("{protocol}.jsonl");
+        let url = server.url("/files/");
+        let first = sync(&env, &journal, &source, &url, &["--protocol", protocol]);
+        assert!(first.contains("uploaded 3 files"), "{protocol}: {first}");
+        assert_eq!(stored(&dest), expected, "{protocol}:\n{}", server.log());
+        assert_same_tree(&source, &dest);
+    }
+    let local = env.path().join("dest-local");
+    sync(&env, "local.jsonl", &source, local.to_str().unwrap(), &[]);
+    assert_eq!(stored(&local), expected);
 }
 
 #[test]
@@ -504,11 +540,7 @@ fn probe_tells_what_each_server_speaks_and_whether_it_takes_the_credentials() {
             .contains(&"creation-with-upload".into())
     );
 
-    let closed = probe(
-        &env,
-        &format!("http://127.0.0.1:{}/files/", free_port()),
-        &[],
-    );
+    let closed = probe(&env, &ClosedPort::new().url(), &[]);
     assert_eq!(closed.status.code(), Some(1));
     assert!(stderr_of(&closed).contains("cannot reach"));
 }

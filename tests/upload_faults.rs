@@ -12,8 +12,8 @@ use ferry::journal::job::State;
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
 use crate::scripted_server::ScriptedServer;
-use crate::upload::{BIG, assert_same_tree, free_port, run_ok, write_big};
-use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
+use crate::upload::{BIG, assert_same_tree, run_ok, write_big};
+use crate::util::{ClosedPort, TestEnv, content, listening_port, stderr_of, stdout_of, write_file};
 
 const MIB: u64 = 1 << 20;
 
@@ -297,28 +297,21 @@ fn a_server_that_speaks_no_upload_protocol_fails_the_job_in_one_line() {
     let env = TestEnv::new();
     let source = env.path().join("media");
     write_file(&source.join("a.jpg"), &content(2, 5000));
-    let port = free_port();
     let docroot = env.path().join("www");
     std::fs::create_dir_all(&docroot).unwrap();
     let mut plain = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
+        .args(["-m", "http.server", "--bind", "127.0.0.1", "0"])
         .current_dir(&docroot)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    let port = (0..400)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(25));
+            listening_port(plain.id())
+        })
+        .expect("python -m http.server never listened");
     let url = format!("http://127.0.0.1:{port}/upload");
     for protocol in ["ietf", "tus", "auto"] {
         let output = env
@@ -389,7 +382,8 @@ fn an_unreachable_server_ends_the_run_at_once_and_keeps_the_jobs() {
     let env = TestEnv::new();
     let source = env.path().join("media");
     write_file(&source.join("a.jpg"), &content(7, 5000));
-    let closed = format!("http://127.0.0.1:{}/files/", free_port());
+    let closed_port = ClosedPort::new();
+    let closed = closed_port.url();
     for protocol in ["auto", "tus"] {
         let output = env
             .ferry()
@@ -713,10 +707,10 @@ fn a_remembered_protocol_the_server_refuses_is_asked_again_once() {
     let env = TestEnv::new();
     let source = env.path().join("media");
     write_file(&source.join("a.jpg"), &content(71, 5000));
-    let port = free_port();
-    let to = format!("http://127.0.0.1:{port}/files/");
     // First a plain-PUT server answers at the URL: auto remembers PUT.
-    let backend = crate::forward::Backend::start_on(&env.path().join("plain"), port);
+    let backend = crate::forward::Backend::start_on(&env.path().join("plain"), 0);
+    let port = backend.address.port();
+    let to = format!("http://127.0.0.1:{port}/files/");
     run_ok(env.ferry().arg("sync").arg(&source).args(["--to", &to]));
     let journal = std::fs::read_to_string(env.journal()).unwrap();
     assert!(journal.contains(r#""protocol":"put""#), "{journal}");

@@ -139,3 +139,74 @@ pub fn stdout_of(output: &std::process::Output) -> String {
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The loopback TCP port a child process listens on, read from `/proc`.
+/// Servers under test bind port 0 and the test reads back what the kernel
+/// gave, so tests running in parallel never race for a port.
+pub fn listening_port(pid: u32) -> Option<u16> {
+    const LISTEN: &str = "0A";
+    let mut inodes = Vec::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()? {
+        let target = std::fs::read_link(entry.ok()?.path()).ok();
+        let target = target.as_ref().and_then(|t| t.to_str());
+        if let Some(inode) = target
+            .and_then(|t| t.strip_prefix("socket:["))
+            .and_then(|t| t.strip_suffix(']'))
+        {
+            inodes.push(inode.to_owned());
+        }
+    }
+    let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (local, state, inode) = (fields.get(1)?, fields.get(3)?, fields.get(9)?);
+        if *state != LISTEN || !inodes.iter().any(|known| known == inode) {
+            return None;
+        }
+        u16::from_str_radix(local.rsplit(':').next()?, 16).ok()
+    })
+}
+
+/// A loopback port where nothing listens, held while the value lives: a
+/// bound socket that never listens, so connections to it are refused and no
+/// other test can take the port meanwhile.
+pub struct ClosedPort {
+    fd: libc::c_int,
+    pub port: u16,
+}
+
+impl ClosedPort {
+    pub fn new() -> ClosedPort {
+        // SAFETY: plain socket calls on a descriptor this value owns; the
+        // address structure is zeroed and then filled in field by field.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let mut address: libc::sockaddr_in = std::mem::zeroed();
+            address.sin_family = libc::AF_INET as libc::sa_family_t;
+            address.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let size = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let bound = libc::bind(fd, (&raw const address).cast(), size);
+            assert_eq!(bound, 0, "bind: {}", std::io::Error::last_os_error());
+            let mut length = size;
+            let named = libc::getsockname(fd, (&raw mut address).cast(), &mut length);
+            assert_eq!(named, 0, "getsockname: {}", std::io::Error::last_os_error());
+            ClosedPort {
+                fd,
+                port: u16::from_be(address.sin_port),
+            }
+        }
+    }
+
+    /// An upload URL on this port.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/files/", self.port)
+    }
+}
+
+impl Drop for ClosedPort {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor is this value's own and closed only here.
+        unsafe { libc::close(self.fd) };
+    }
+}

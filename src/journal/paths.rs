@@ -4,6 +4,7 @@
 //! not UTF-8. JSON strings can only carry Unicode, so a path that is valid UTF-8
 //! is stored as a plain string (readable in the journal) and any other path as
 //! `{"bytes": "<hex>"}` of its raw bytes. Both forms round-trip without loss.
+//! `ferry serve` keeps its uploads' names and tus metadata the same way.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -30,6 +31,12 @@ impl JournalPath {
     }
 }
 
+impl AsRef<Path> for JournalPath {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl From<PathBuf> for JournalPath {
     fn from(path: PathBuf) -> Self {
         Self(path)
@@ -42,6 +49,23 @@ impl From<&str> for JournalPath {
     }
 }
 
+impl JournalPath {
+    /// A path from its raw bytes (a percent-decoded URL path, say).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(PathBuf::from(os_string(bytes)))
+    }
+
+    /// The path's raw bytes, as they go on the wire.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        os_bytes(self.0.as_os_str())
+    }
+}
+
+/// Bytes that are nearly always text, such as a tus metadata value: a plain
+/// JSON string when they are UTF-8, else `{"bytes": "<hex>"}`, like a path.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct RawBytes(pub Vec<u8>);
+
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum Encoded {
@@ -49,28 +73,38 @@ enum Encoded {
     Raw { bytes: String },
 }
 
-impl Serialize for JournalPath {
+impl Serialize for RawBytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let encoded = match self.0.to_str() {
-            Some(text) => Encoded::Text(text.to_owned()),
-            None => Encoded::Raw {
-                bytes: hex::encode(os_bytes(self.0.as_os_str())),
+        let encoded = match std::str::from_utf8(&self.0) {
+            Ok(text) => Encoded::Text(text.to_owned()),
+            Err(_) => Encoded::Raw {
+                bytes: hex::encode(&self.0),
             },
         };
         encoded.serialize(serializer)
     }
 }
 
-impl<'de> Deserialize<'de> for JournalPath {
+impl<'de> Deserialize<'de> for RawBytes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Encoded::deserialize(deserializer)? {
-            Encoded::Text(text) => Ok(Self(PathBuf::from(text))),
-            Encoded::Raw { bytes } => {
-                let raw = hex::decode(&bytes)
-                    .map_err(|_| serde::de::Error::custom("path bytes are not valid hex"))?;
-                Ok(Self(PathBuf::from(os_string(raw))))
-            }
+            Encoded::Text(text) => Ok(Self(text.into_bytes())),
+            Encoded::Raw { bytes } => hex::decode(&bytes)
+                .map(Self)
+                .map_err(|_| serde::de::Error::custom("path bytes are not valid hex")),
         }
+    }
+}
+
+impl Serialize for JournalPath {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RawBytes(self.to_bytes()).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for JournalPath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawBytes::deserialize(deserializer).map(|raw| Self::from_bytes(raw.0))
     }
 }
 

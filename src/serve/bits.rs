@@ -104,7 +104,7 @@ pub async fn handle(
     server: &Server,
     headers: &HeaderMap,
     body: &mut Incoming,
-    target: &str,
+    target: &[u8],
 ) -> Reply {
     let result = match Packet::of(headers) {
         None => Err(invalid("no known BITS-Packet-Type")),
@@ -117,7 +117,7 @@ pub async fn handle(
     result.unwrap_or_else(|reply| reply)
 }
 
-fn create(server: &Server, headers: &HeaderMap, target: &str) -> Result<Reply, Reply> {
+fn create(server: &Server, headers: &HeaderMap, target: &[u8]) -> Result<Reply, Reply> {
     let offered = wire::text(headers, SUPPORTED_PROTOCOLS).unwrap_or("");
     let speaks = offered
         .split([' ', ','])

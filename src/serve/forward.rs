@@ -14,6 +14,7 @@
 //! logged.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -170,7 +171,8 @@ impl Forwarder {
                 let accepted = (200..300).contains(&answer.status);
                 super::log(&format!(
                     "forwarded {} to the backend: HTTP {}",
-                    completed.placed, answer.status
+                    completed.placed.display(),
+                    answer.status
                 ));
                 if accepted && !self.settings.keep {
                     let _ = std::fs::remove_file(self.dir.join(&completed.placed));
@@ -178,19 +180,25 @@ impl Forwarder {
                 Forward::Answered(answer)
             }
             Err(Attempt::Lost(error)) => {
-                super::log(&format!("not forwarding {}: {error}", completed.placed));
+                super::log(&format!(
+                    "not forwarding {}: {error}",
+                    completed.placed.display()
+                ));
                 Forward::Abandoned { error }
             }
             Err(Attempt::Transient(error)) if attempts + 1 >= MAX_ATTEMPTS => {
                 let error =
                     format!("the backend did not take it in {MAX_ATTEMPTS} attempts ({error})");
-                super::log(&format!("not forwarding {}: {error}", completed.placed));
+                super::log(&format!(
+                    "not forwarding {}: {error}",
+                    completed.placed.display()
+                ));
                 Forward::Abandoned { error }
             }
             Err(Attempt::Transient(error)) => {
                 super::log(&format!(
                     "forwarding {} failed (attempt {}): {error}; it waits and is retried",
-                    completed.placed,
+                    completed.placed.display(),
                     attempts + 1
                 ));
                 Forward::Waiting {
@@ -206,15 +214,12 @@ impl Forwarder {
     /// One request to the backend with the file as its body.
     async fn send(&self, completed: &Completed) -> Result<Answer, Attempt> {
         let path = self.dir.join(&completed.placed);
-        let name = completed
-            .placed
-            .rsplit('/')
-            .next()
-            .unwrap_or(&completed.placed);
+        let placed = completed.placed.as_path();
+        let name = placed.file_name().unwrap_or(placed.as_os_str());
         let url = wire::file_url(
             &self.settings.url,
-            &wire::encode_path(&completed.placed),
-            &wire::encode_path(name),
+            &wire::encode_path_bytes(placed.as_os_str().as_bytes()),
+            &wire::encode_path_bytes(name.as_bytes()),
             &completed.sha256,
         );
         let unreadable = |error: std::io::Error| match error.kind() {

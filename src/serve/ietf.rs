@@ -216,7 +216,7 @@ pub async fn create(
     server: &Server,
     headers: &HeaderMap,
     body: &mut Incoming,
-    target: &str,
+    target: &[u8],
     interop: Interop,
 ) -> Reply {
     create_upload(server, headers, body, target, interop)
@@ -228,7 +228,7 @@ async fn create_upload(
     server: &Server,
     headers: &HeaderMap,
     body: &mut Incoming,
-    target: &str,
+    target: &[u8],
     interop: Interop,
 ) -> Result<Reply, Reply> {
     let complete = interop.required_complete(headers)?;

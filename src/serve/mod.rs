@@ -41,6 +41,7 @@ use subtle::ConstantTimeEq;
 
 use crate::format::human_bytes;
 use crate::journal::job::Timestamp;
+use crate::journal::paths::JournalPath;
 use crate::serve::store::{Completed, Forward, Upload, UploadError, UploadInfo, UploadStore};
 use crate::wire::{
     self,
@@ -181,14 +182,14 @@ impl Server {
                 };
                 log(&format!(
                     "stored {} ({size} bytes, {}), {verified}, {:.2} s, {protocol}{note}",
-                    completed.placed,
+                    completed.placed.display(),
                     human_bytes(size),
                     took.as_secs_f64()
                 ));
             }
             Err(error) => log(&format!(
                 "refused {} via {protocol}: {error}",
-                info.relative
+                info.relative.display()
             )),
         }
         result
@@ -199,7 +200,10 @@ impl Server {
     /// `--forward` what the backend answered (or that it has not yet).
     fn completed_headers(reply: Reply, completed: &Completed) -> Reply {
         let mut reply = reply
-            .header("Ferry-Path", wire::encode_path(&completed.placed))
+            .header(
+                "Ferry-Path",
+                wire::encode_path_bytes(&completed.placed.to_bytes()),
+            )
             .header(
                 "Repr-Digest",
                 wire::fields::write_sha256_digest(&completed.sha256),
@@ -276,22 +280,20 @@ impl Server {
             .strip_prefix(FILES_PREFIX)
             .or_else(|| (path == FILES_PREFIX.trim_end_matches('/')).then_some(""))
         {
-            match decode_path(rest) {
-                Err(reply) => reply,
-                Ok(target) if is_bits => bits::handle(self, &headers, &mut body, &target).await,
-                Ok(target) => match (method, Interop::of(&headers)) {
-                    (_, Err(error)) => Reply::from(error),
-                    (Method::POST, _) if is_tus => {
-                        tus::create(self, &headers, &mut body, &target).await
-                    }
-                    (Method::POST | Method::PUT, Ok(Some(interop))) => {
-                        ietf::create(self, &headers, &mut body, &target, interop).await
-                    }
-                    (Method::POST | Method::PUT, Ok(None)) => {
-                        plain::put(self, &headers, &mut body, &target).await
-                    }
-                    _ => method_not_allowed("OPTIONS, POST, PUT, BITS_POST"),
-                },
+            let target = decode_path(rest);
+            match (method, Interop::of(&headers)) {
+                _ if is_bits => bits::handle(self, &headers, &mut body, &target).await,
+                (_, Err(error)) => Reply::from(error),
+                (Method::POST, _) if is_tus => {
+                    tus::create(self, &headers, &mut body, &target).await
+                }
+                (Method::POST | Method::PUT, Ok(Some(interop))) => {
+                    ietf::create(self, &headers, &mut body, &target, interop).await
+                }
+                (Method::POST | Method::PUT, Ok(None)) => {
+                    plain::put(self, &headers, &mut body, &target).await
+                }
+                _ => method_not_allowed("OPTIONS, POST, PUT, BITS_POST"),
             }
         } else if let Some(id) = path.strip_prefix(UPLOADS_PREFIX) {
             match Interop::of(&headers) {
@@ -337,22 +339,20 @@ fn method_not_allowed(allowed: &str) -> Reply {
     Reply::error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here").header("Allow", allowed)
 }
 
-/// The path under `/files/`, percent-decoded.
-fn decode_path(raw: &str) -> Result<String, Reply> {
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .map(|path| path.into_owned())
-        .map_err(|_| Reply::error(StatusCode::BAD_REQUEST, "the file path is not UTF-8"))
+/// The path under `/files/`, percent-decoded to raw bytes: a name that is
+/// not UTF-8 arrives percent-encoded byte for byte and is kept so.
+fn decode_path(raw: &str) -> Vec<u8> {
+    percent_encoding::percent_decode_str(raw).collect()
 }
 
 /// Where a new upload goes: the URL path; or, when the URL names a folder
 /// (ends in `/`), that folder joined with the tus metadata's relative path,
 /// else a `Content-Disposition` or metadata file name.
 fn choose_relative(
-    target: &str,
-    metadata: &std::collections::BTreeMap<String, String>,
+    target: &[u8],
+    metadata: &std::collections::BTreeMap<String, Vec<u8>>,
     headers: &HeaderMap,
-) -> Result<String, Reply> {
+) -> Result<JournalPath, Reply> {
     let from_metadata = |keys: &[&str]| {
         keys.iter()
             .find_map(|key| metadata.get(*key).filter(|value| !value.is_empty()))
@@ -364,8 +364,8 @@ fn choose_relative(
             .or_else(|| from_metadata(&["filename", "name"]))
     };
     let relative = match target {
-        "" => named(),
-        folder if folder.ends_with('/') => named().map(|name| format!("{folder}{name}")),
+        b"" => named(),
+        folder if folder.ends_with(b"/") => named().map(|name| [folder, &name].concat()),
         file => Some(file.to_owned()),
     }
     .ok_or_else(|| {
@@ -379,7 +379,7 @@ fn choose_relative(
     })?;
     crate::placement::safe_relative_path(&relative)
         .map_err(|error| Reply::error(StatusCode::BAD_REQUEST, error))?;
-    Ok(relative)
+    Ok(JournalPath::from_bytes(relative))
 }
 
 /// Replies for store failures every protocol answers alike.

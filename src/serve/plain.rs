@@ -16,7 +16,12 @@ use super::{Reply, Server, blocking, choose_relative, store_error};
 use crate::serve::store::Forward;
 use crate::wire;
 
-pub async fn put(server: &Server, headers: &HeaderMap, body: &mut Incoming, target: &str) -> Reply {
+pub async fn put(
+    server: &Server,
+    headers: &HeaderMap,
+    body: &mut Incoming,
+    target: &[u8],
+) -> Reply {
     put_file(server, headers, body, target)
         .await
         .unwrap_or_else(|reply| reply)
@@ -26,7 +31,7 @@ async fn put_file(
     server: &Server,
     headers: &HeaderMap,
     body: &mut Incoming,
-    target: &str,
+    target: &[u8],
 ) -> Result<Reply, Reply> {
     let relative = choose_relative(target, &BTreeMap::new(), headers)?;
     let content_length = wire::fields::integer(headers, "Content-Length")?;

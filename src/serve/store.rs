@@ -25,6 +25,7 @@ use sha2::Digest;
 
 use crate::digest::{self, FileStat, Sha256};
 use crate::journal::job::Timestamp;
+use crate::journal::paths::{JournalPath, RawBytes};
 use crate::journal::store::Durability;
 use crate::placement::{self, Placed};
 
@@ -37,12 +38,12 @@ pub struct UploadInfo {
     /// `None` while the length is deferred (tus creation-defer-length).
     pub length: Option<u64>,
     /// Where the file goes under the destination folder, already validated.
-    pub relative: String,
+    pub relative: JournalPath,
     /// Lowercase hex SHA-256 the finished file must have, when the client sent one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Sha256>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: BTreeMap<String, RawBytes>,
     pub created_at: Timestamp,
     /// Set once the file is verified and placed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,7 +54,7 @@ pub struct UploadInfo {
 pub struct Completed {
     /// Where the file landed, relative to the destination folder; differs
     /// from `relative` when a different file already had that name.
-    pub placed: String,
+    pub placed: JournalPath,
     pub sha256: Sha256,
     /// The name already held identical content.
     pub identical: bool,
@@ -281,19 +282,22 @@ impl UploadStore {
     /// is sent), so a crash before then leaves nothing anyone could resume.
     pub fn create(
         &self,
-        relative: &str,
+        relative: &JournalPath,
         length: Option<u64>,
         sha256: Option<Sha256>,
-        metadata: BTreeMap<String, String>,
+        metadata: BTreeMap<String, Vec<u8>>,
         whole: bool,
     ) -> Result<UploadInfo, UploadError> {
-        placement::safe_relative_path(relative)?;
+        placement::safe_relative_path(&relative.to_bytes())?;
         let info = UploadInfo {
             id: new_id()?,
             length,
-            relative: relative.to_owned(),
+            relative: relative.clone(),
             sha256,
-            metadata,
+            metadata: metadata
+                .into_iter()
+                .map(|(key, value)| (key, RawBytes(value)))
+                .collect(),
             created_at: Timestamp::now(),
             completed: None,
         };
@@ -447,13 +451,13 @@ impl UploadStore {
                 actual,
             });
         }
-        let relative = placement::safe_relative_path(&info.relative)?;
+        let relative = placement::safe_relative_path(&info.relative.to_bytes())?;
         let Placed {
             relative: placed,
             identical,
         } = placement::place(&self.dir, &relative, &part, &actual)?;
         let completed = Completed {
-            placed: placed.to_string_lossy().into_owned(),
+            placed: JournalPath::new(placed),
             sha256: actual,
             identical,
             forward: None,

@@ -13,7 +13,7 @@ fn an_upload_resumes_after_a_restart_and_lands_byte_identical() {
         let store = UploadStore::open(dir.path()).unwrap();
         let info = store
             .create(
-                "2024/IMG.jpg",
+                &"2024/IMG.jpg".into(),
                 Some(20),
                 Some(sha(&body)),
                 BTreeMap::new(),
@@ -46,7 +46,7 @@ fn an_upload_resumes_after_a_restart_and_lands_byte_identical() {
     appender.write(&body[7..]).unwrap();
     assert_eq!(appender.finish().unwrap(), 20);
     let completed = store.finish(&id).unwrap();
-    assert_eq!(completed.placed, "2024/IMG.jpg");
+    assert_eq!(completed.placed, "2024/IMG.jpg".into());
     assert_eq!(completed.sha256, sha(&body));
     assert_eq!(
         std::fs::read(dir.path().join("2024/IMG.jpg")).unwrap(),
@@ -67,7 +67,13 @@ fn a_wrong_digest_is_refused_and_the_bytes_discarded() {
     let dir = tempfile::tempdir().unwrap();
     let store = UploadStore::open(dir.path()).unwrap();
     let info = store
-        .create("a.jpg", Some(3), Some(sha(b"abc")), BTreeMap::new(), false)
+        .create(
+            &"a.jpg".into(),
+            Some(3),
+            Some(sha(b"abc")),
+            BTreeMap::new(),
+            false,
+        )
         .unwrap();
     let mut appender = store.append(&info.id, 0, None).unwrap();
     appender.write(b"abd").unwrap();
@@ -85,7 +91,7 @@ fn deferred_lengths_unsafe_names_unknown_ids_and_expiry() {
     let dir = tempfile::tempdir().unwrap();
     let store = UploadStore::open(dir.path()).unwrap();
     assert!(matches!(
-        store.create("../x", None, None, BTreeMap::new(), false),
+        store.create(&"../x".into(), None, None, BTreeMap::new(), false),
         Err(UploadError::UnsafePath(_))
     ));
     for id in [
@@ -99,7 +105,7 @@ fn deferred_lengths_unsafe_names_unknown_ids_and_expiry() {
         );
     }
     let deferred = store
-        .create("d.jpg", None, None, BTreeMap::new(), false)
+        .create(&"d.jpg".into(), None, None, BTreeMap::new(), false)
         .unwrap();
     let mut appender = store.append(&deferred.id, 0, None).unwrap();
     appender.write(b"hello").unwrap();
@@ -117,14 +123,14 @@ fn deferred_lengths_unsafe_names_unknown_ids_and_expiry() {
     assert!(store.finish(&deferred.id).is_ok());
 
     let chunk = store
-        .create("c.jpg", Some(10), None, BTreeMap::new(), false)
+        .create(&"c.jpg".into(), Some(10), None, BTreeMap::new(), false)
         .unwrap();
     let mut appender = store.append(&chunk.id, 0, None).unwrap();
     appender.write(b"12345").unwrap();
     assert_eq!(appender.discard().unwrap(), 0);
     assert_eq!(store.get(&chunk.id).unwrap().offset, 0);
     let capped = store
-        .create("m.jpg", None, None, BTreeMap::new(), false)
+        .create(&"m.jpg".into(), None, None, BTreeMap::new(), false)
         .unwrap();
     let mut appender = store.append(&capped.id, 0, Some(4)).unwrap();
     assert!(matches!(
@@ -133,7 +139,7 @@ fn deferred_lengths_unsafe_names_unknown_ids_and_expiry() {
     ));
 
     let old = store
-        .create("old.jpg", Some(1), None, BTreeMap::new(), false)
+        .create(&"old.jpg".into(), Some(1), None, BTreeMap::new(), false)
         .unwrap();
     let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
     File::options()
@@ -143,7 +149,7 @@ fn deferred_lengths_unsafe_names_unknown_ids_and_expiry() {
         .set_modified(an_hour_ago)
         .unwrap();
     let fresh = store
-        .create("new.jpg", Some(1), None, BTreeMap::new(), false)
+        .create(&"new.jpg".into(), Some(1), None, BTreeMap::new(), false)
         .unwrap();
     let mut swept = store.sweep_expired(Duration::from_secs(600)).unwrap();
     swept.sort();
@@ -167,7 +173,7 @@ fn the_digest_is_computed_as_the_bytes_arrive_and_from_disk_after_a_restart() {
     let create = |store: &UploadStore| {
         let info = store
             .create(
-                "a.mov",
+                &"a.mov".into(),
                 Some(body.len() as u64),
                 Some(sha(&body)),
                 BTreeMap::new(),

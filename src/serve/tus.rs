@@ -183,7 +183,7 @@ pub async fn create(
     server: &Server,
     headers: &HeaderMap,
     body: &mut Incoming,
-    target: &str,
+    target: &[u8],
 ) -> Reply {
     create_upload(server, headers, body, target)
         .await
@@ -195,7 +195,7 @@ async fn create_upload(
     server: &Server,
     headers: &HeaderMap,
     body: &mut Incoming,
-    target: &str,
+    target: &[u8],
 ) -> Result<Reply, Reply> {
     check_version(headers)?;
     let length = wire::fields::integer(headers, "Upload-Length")?;
@@ -225,7 +225,10 @@ async fn create_upload(
     }
     let metadata = wire::tus::read_metadata(headers)?;
     let relative = choose_relative(target, &metadata, headers)?;
-    let sha256 = match metadata.get("sha256").map(|hex| Sha256::from_hex(hex)) {
+    let announced = metadata
+        .get("sha256")
+        .map(|hex| String::from_utf8_lossy(hex));
+    let sha256 = match announced.map(|hex| Sha256::from_hex(&hex)) {
         None => None,
         Some(Ok(sha256)) => Some(sha256),
         Some(Err(_)) => {
@@ -302,7 +305,11 @@ async fn head(server: &Server, id: &str) -> Result<Reply, Reply> {
     if !info.metadata.is_empty() {
         reply = reply.header(
             "Upload-Metadata",
-            wire::tus::write_metadata(info.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            wire::tus::write_metadata(
+                info.metadata
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.0.as_slice())),
+            ),
         );
     }
     if let Some(completed) = &info.completed {

@@ -103,8 +103,10 @@ pub fn write_disposition(encoded_path: &str) -> String {
     format!("attachment; filename*=UTF-8''{encoded_path}")
 }
 
-/// The file name a `Content-Disposition` header carries (`filename*` wins).
-pub fn disposition_filename(headers: &HeaderMap) -> Option<String> {
+/// The file name a `Content-Disposition` header carries (`filename*` wins),
+/// as raw bytes: ferry percent-encodes a name that is not UTF-8 byte for
+/// byte, and the bytes are kept as they are.
+pub fn disposition_filename(headers: &HeaderMap) -> Option<Vec<u8>> {
     let value = text(headers, "Content-Disposition")?;
     let mut plain = None;
     for parameter in value.split(';').skip(1) {
@@ -114,12 +116,9 @@ pub fn disposition_filename(headers: &HeaderMap) -> Option<String> {
         match key.trim().to_ascii_lowercase().as_str() {
             "filename*" => {
                 let encoded = raw.trim().split_once("''").map(|(_, rest)| rest)?;
-                return percent_encoding::percent_decode_str(encoded)
-                    .decode_utf8()
-                    .ok()
-                    .map(|name| name.into_owned());
+                return Some(percent_encoding::percent_decode_str(encoded).collect());
             }
-            "filename" => plain = Some(raw.trim().trim_matches('"').to_owned()),
+            "filename" => plain = Some(raw.trim().trim_matches('"').as_bytes().to_vec()),
             _ => {}
         }
     }
@@ -150,20 +149,28 @@ mod tests {
                 "inline; filename=\"a b.jpg\"; filename*=UTF-8''%C3%A9t%C3%A9.jpg",
             ),
         );
-        assert_eq!(disposition_filename(&h).unwrap(), "été.jpg");
+        assert_eq!(disposition_filename(&h).unwrap(), "été.jpg".as_bytes());
         h.insert(
             "content-disposition",
             HeaderValue::from_static("inline; filename=\"a b.jpg\""),
         );
-        assert_eq!(disposition_filename(&h).unwrap(), "a b.jpg");
+        assert_eq!(disposition_filename(&h).unwrap(), b"a b.jpg");
         let encoded = encode_path("2024/été (1).jpg");
         assert_eq!(encoded, "2024/%C3%A9t%C3%A9%20%281%29.jpg");
         h.insert(
             "content-disposition",
             HeaderValue::from_str(&write_disposition(&encoded)).unwrap(),
         );
-        assert_eq!(disposition_filename(&h).unwrap(), "2024/été (1).jpg");
+        assert_eq!(
+            disposition_filename(&h).unwrap(),
+            "2024/été (1).jpg".as_bytes()
+        );
         assert_eq!(encode_path_bytes(b"caf\xe9.jpg"), "caf%E9.jpg");
+        h.insert(
+            "content-disposition",
+            HeaderValue::from_str(&write_disposition("caf%E9.jpg")).unwrap(),
+        );
+        assert_eq!(disposition_filename(&h).unwrap(), b"caf\xe9.jpg");
         assert_eq!(
             typed_header_name("Authorization Bearer user:pass"),
             "Authorization"

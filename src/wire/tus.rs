@@ -100,8 +100,10 @@ pub fn read_checksum(headers: &HeaderMap) -> Result<Option<(String, Vec<u8>)>, B
     Ok(Some((algorithm.to_ascii_lowercase(), digest)))
 }
 
-/// `Upload-Metadata` as a map; a key without a value maps to "".
-pub fn read_metadata(headers: &HeaderMap) -> Result<BTreeMap<String, String>, BadField> {
+/// `Upload-Metadata` as a map of raw values; a key without a value maps to
+/// nothing. Values are bytes, not text: a file name that is not UTF-8 is
+/// base64 of its exact bytes and stays that way.
+pub fn read_metadata(headers: &HeaderMap) -> Result<BTreeMap<String, Vec<u8>>, BadField> {
     const NAME: &str = "Upload-Metadata";
     let mut metadata = BTreeMap::new();
     let Some(value) = text(headers, NAME) else {
@@ -111,14 +113,10 @@ pub fn read_metadata(headers: &HeaderMap) -> Result<BTreeMap<String, String>, Ba
         let mut parts = pair.split(' ').filter(|p| !p.is_empty());
         let key = parts.next().unwrap_or_default();
         let decoded = match parts.next() {
-            None => String::new(),
+            None => Vec::new(),
             Some(encoded) => STANDARD
                 .decode(encoded)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(|| {
-                    BadField::new(NAME, format!("the value of {key:?} is not base64 of UTF-8"))
-                })?,
+                .map_err(|_| BadField::new(NAME, format!("the value of {key:?} is not base64")))?,
         };
         if parts.next().is_some() {
             return Err(BadField::new(NAME, format!("{pair:?} is not `key base64`")));
@@ -128,7 +126,7 @@ pub fn read_metadata(headers: &HeaderMap) -> Result<BTreeMap<String, String>, Ba
     Ok(metadata)
 }
 
-pub fn write_metadata<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub fn write_metadata<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
     pairs
         .into_iter()
         .map(|(key, value)| match value.is_empty() {
@@ -152,12 +150,16 @@ mod tests {
             HeaderValue::from_static("filename aW1nLmpwZw==,relativePath MjAyNC9pbWcuanBn,flag"),
         );
         let metadata = read_metadata(&h).unwrap();
-        assert_eq!(metadata["filename"], "img.jpg");
-        assert_eq!(metadata["relativePath"], "2024/img.jpg");
-        assert_eq!(metadata["flag"], "");
-        let written = write_metadata(metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        assert_eq!(metadata["filename"], b"img.jpg");
+        assert_eq!(metadata["relativePath"], b"2024/img.jpg");
+        assert_eq!(metadata["flag"], b"");
+        let written = write_metadata(metadata.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
         h.insert("upload-metadata", HeaderValue::from_str(&written).unwrap());
         assert_eq!(read_metadata(&h).unwrap(), metadata);
+        let latin1 = write_metadata([("filename", &b"caf\xe9.jpg"[..])]);
+        assert_eq!(latin1, "filename Y2Fm6S5qcGc=");
+        h.insert("upload-metadata", HeaderValue::from_str(&latin1).unwrap());
+        assert_eq!(read_metadata(&h).unwrap()["filename"], b"caf\xe9.jpg");
         h.insert("upload-metadata", HeaderValue::from_static("filename !!!"));
         assert!(
             read_metadata(&h)

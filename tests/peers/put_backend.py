@@ -3,6 +3,8 @@ server with a PUT handler, for the `ferry serve --forward` tests.
 
 Usage: python put_backend.py <port> <folder>
 
+Port 0 takes a free port; the first line printed is "listening <port>".
+
 With REQUIRE_AUTHORIZATION set, a PUT without exactly that Authorization
 header gets 401. PUT /<path> stores the body under <folder>/<path> (written to a temporary
 name and renamed, so a body that does not arrive whole leaves nothing) and
@@ -55,5 +57,5 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-print("listening", flush=True)
+print("listening", server.server_address[1], flush=True)
 server.serve_forever()

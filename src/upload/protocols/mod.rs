@@ -86,23 +86,19 @@ impl Exchange<'_> {
         .await
     }
 
-    /// The path the file gets at the destination, percent-encoded.
+    /// The path the file gets at the destination, its raw bytes
+    /// percent-encoded (a name that is not UTF-8 arrives byte for byte).
     pub fn encoded_path(&self) -> String {
-        wire::encode_path_bytes(self.resource.path.as_path().as_os_str().as_bytes())
+        wire::encode_path_bytes(&self.resource.path.to_bytes())
     }
 
-    /// The path as text for metadata fields (lossy only for non-UTF-8 names).
-    pub fn path_text(&self) -> String {
-        self.resource.path.as_path().to_string_lossy().into_owned()
-    }
-
-    pub fn file_name(&self) -> String {
-        self.resource
-            .path
-            .as_path()
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.path_text())
+    /// The file's name (its path's last part), as raw bytes.
+    pub fn name_bytes(&self) -> Vec<u8> {
+        let path = self.resource.path.as_path();
+        path.file_name()
+            .unwrap_or(path.as_os_str())
+            .as_bytes()
+            .to_vec()
     }
 
     /// A relative `Location` made absolute against the URL it answered.

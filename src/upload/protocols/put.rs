@@ -34,7 +34,7 @@ pub struct Put {
 
 /// The URL for one file.
 pub fn target(x: &Exchange<'_>) -> String {
-    let name = wire::encode_path(&x.file_name());
+    let name = wire::encode_path_bytes(&x.name_bytes());
     wire::file_url(x.endpoint, &x.encoded_path(), &name, &x.resource.sha256)
 }
 

@@ -107,11 +107,13 @@ impl Tus {
     }
 
     fn metadata(x: &Exchange<'_>) -> String {
-        let (name, path, sha256) = (x.file_name(), x.path_text(), x.resource.sha256.to_hex());
+        let path = x.resource.path.to_bytes();
+        let name = x.name_bytes();
+        let sha256 = x.resource.sha256.to_hex();
         write_metadata([
-            ("filename", name.as_str()),
-            ("relativePath", path.as_str()),
-            ("sha256", sha256.as_str()),
+            ("filename", name.as_slice()),
+            ("relativePath", path.as_slice()),
+            ("sha256", sha256.as_bytes()),
         ])
     }
 }
