@@ -120,6 +120,7 @@ fn main() {
                     offset: 0,
                     protocol: None,
                     id: None,
+                    ..Default::default()
                 })
             })
             .unwrap();

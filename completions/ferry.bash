@@ -813,7 +813,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__sync)
-            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -879,6 +879,10 @@ _ferry() {
                     COMPREPLY=($(compgen -W "put post" -- "${cur}"))
                     return 0
                     ;;
+                --part-concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -935,7 +939,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__upload)
-            opts="-j -H -q -v -h --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-j -H -q -v -h --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -967,6 +971,10 @@ _ferry() {
                     ;;
                 --put-method)
                     COMPREPLY=($(compgen -W "put post" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --header)

@@ -72,6 +72,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l idle-timeout -d 'En
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
 post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l part-concurrency -d 'S3: send this many parts of one file at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
@@ -95,6 +96,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l sidecars -d 'Also t
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l no-default-excludes -d 'Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l rehash -d 'Read and hash every file, even those unchanged since the last scan'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s n -l dry-run -d 'Say what would be queued and write nothing'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l overwrite -d 'S3: replace an object that holds different content (by default the job fails)'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
@@ -142,6 +144,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand upload" -l idle-timeout -d '
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
 post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l part-concurrency -d 'S3: send this many parts of one file at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
@@ -158,6 +161,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand upload" -l color -d 'Colour 
 always\t''
 never\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l overwrite -d 'S3: replace an object that holds different content (by default the job fails)'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'

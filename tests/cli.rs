@@ -28,6 +28,7 @@ fn seed(env: &TestEnv) -> Vec<JobId> {
                     offset: 10,
                     protocol: None,
                     id: None,
+                    ..Default::default()
                 }),
                 State::Succeeded => job.succeed(Response {
                     status: 201,

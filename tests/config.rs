@@ -363,6 +363,7 @@ fn cancel_ends_an_ietf_session_in_the_destinations_configured_interop_version() 
                     offset: 10,
                     protocol: Some(Protocol::Ietf),
                     id: None,
+                    ..Default::default()
                 })
             })
             .unwrap();

@@ -34,6 +34,7 @@ fn session() -> Session {
         offset: 0,
         protocol: None,
         id: None,
+        ..Default::default()
     }
 }
 

@@ -46,6 +46,7 @@ fn jobs_survive_reopening_with_every_field() {
                     offset: 0,
                     protocol: None,
                     id: None,
+                    ..Default::default()
                 })
             })
             .unwrap();

@@ -58,19 +58,29 @@ pub fn node() -> &'static Path {
 /// The venv's python, with tuspy and resumable-upload.
 pub fn python() -> &'static Path {
     static READY: OnceLock<PathBuf> = OnceLock::new();
-    READY.get_or_init(|| {
-        let dir = dir();
-        let venv = dir.join(".venv");
-        install_once(
-            &dir.join("requirements.txt"),
-            &venv.join(".ferry-installed"),
-            || {
-                run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-                run(Command::new(venv.join("bin/pip"))
-                    .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-                    .arg(dir.join("requirements.txt")));
-            },
-        );
-        venv.join("bin/python")
-    })
+    READY.get_or_init(|| venv(".venv", "requirements.txt"))
+}
+
+/// A second venv's python, with moto's S3 server and boto3 (their pins
+/// differ from the tus peers', so they live apart).
+pub fn s3_python() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| venv(".venv-s3", "requirements-s3.txt"))
+}
+
+/// A venv under tests/peers with `requirements` installed; its python.
+fn venv(name: &str, requirements: &str) -> PathBuf {
+    let dir = dir();
+    let venv = dir.join(name);
+    install_once(
+        &dir.join(requirements),
+        &venv.join(".ferry-installed"),
+        || {
+            run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
+            run(Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+                .arg(dir.join(requirements)));
+        },
+    );
+    venv.join("bin/python")
 }

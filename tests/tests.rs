@@ -18,6 +18,7 @@ mod job_model;
 mod journal;
 mod layout;
 mod output;
+mod s3;
 mod scan;
 mod serve;
 mod upload;

@@ -154,6 +154,15 @@ pub struct TransferArgs {
     )]
     pub put_method: crate::upload::PutMethod,
 
+    /// S3: send this many parts of one file at once
+    #[arg(long, value_name = "N", env = "FERRY_PART_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub part_concurrency: u16,
+
+    /// S3: replace an object that holds different content (by default the job fails)
+    #[arg(long, env = "FERRY_OVERWRITE", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub overwrite: bool,
+
     #[command(flatten)]
     pub credentials: CredentialArgs,
 

@@ -70,6 +70,13 @@ pub struct NamedDestination {
     pub include: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// S3: the store's URL (absent: AWS), region and addressing.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub path_style: Option<bool>,
+    /// S3 keys, normally `${VAR}` references.
+    pub access_key_id: Option<Spanned<String>>,
+    pub secret_access_key: Option<Spanned<String>>,
 }
 
 /// A size as a number of bytes or as text with a unit, like the flags take.
@@ -207,6 +214,38 @@ impl ConfigFile {
             }
         }
         warnings
+    }
+
+    /// The destination's S3 settings, with `${VAR}` expanded in the keys.
+    pub fn s3(&self, name: &str) -> Result<super::s3::Configured, UsageError> {
+        let Some(destination) = self.destinations.get(name) else {
+            return Ok(super::s3::Configured::default());
+        };
+        let secret = |key: &str, value: &Option<Spanned<String>>| {
+            value
+                .as_ref()
+                .map(|value| {
+                    expand(value.get_ref(), |var| {
+                        std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+                    })
+                    .map(|text| text.trim().to_owned())
+                    .map_err(|message| {
+                        self.error(
+                            Some(value.span()),
+                            &format!("destinations.{name}.{key}"),
+                            &message,
+                        )
+                    })
+                })
+                .transpose()
+        };
+        Ok(super::s3::Configured {
+            endpoint: destination.endpoint.clone(),
+            region: destination.region.clone(),
+            path_style: destination.path_style,
+            access_key_id: secret("access-key-id", &destination.access_key_id)?,
+            secret_access_key: secret("secret-access-key", &destination.secret_access_key)?,
+        })
     }
 
     /// The destination's headers with `${VAR}` expanded from the environment.

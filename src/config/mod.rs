@@ -7,6 +7,7 @@
 //! take the config file's values (flag, then env var, then file, then default).
 
 pub mod file;
+pub mod s3;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -213,6 +214,7 @@ impl Config {
             ietf_version: args.ietf_version,
             put_method: args.put_method,
             headers: self.request_headers(&args.credentials, None)?,
+            s3: s3::resolve(&s3::Configured::default(), environment),
         };
         let destinations =
             self.named_transfers(&args.credentials, wanted, |named| crate::upload::Transfer {
@@ -223,6 +225,7 @@ impl Config {
                 ietf_version: self.pick("ietf_version", args.ietf_version, named.ietf_version),
                 put_method: self.pick("put_method", args.put_method, named.put_method),
                 headers: HeaderMap::new(),
+                s3: s3::S3Access::default(),
             })?;
         let configured_concurrency = run_destination
             .and_then(|text| self.named(text))
@@ -236,6 +239,8 @@ impl Config {
             retries: args.retries,
             idle_timeout: args.idle_timeout,
             auto_ack: !args.no_auto_ack,
+            part_concurrency: usize::from(args.part_concurrency),
+            overwrite: args.overwrite,
             transfer: base,
             destinations,
             ..crate::upload::Settings::default()
@@ -253,6 +258,7 @@ impl Config {
         Ok(crate::upload::Settings {
             transfer: crate::upload::Transfer {
                 headers: self.request_headers(credentials, None)?,
+                s3: s3::resolve(&s3::Configured::default(), environment),
                 ..crate::upload::Transfer::default()
             },
             destinations: self.named_transfers(credentials, wanted, |named| {
@@ -261,6 +267,7 @@ impl Config {
                     ietf_version: named.ietf_version.unwrap_or(DEFAULT_INTEROP),
                     put_method: named.put_method.unwrap_or(PutMethod::Put),
                     headers: HeaderMap::new(),
+                    s3: s3::S3Access::default(),
                 }
             })?,
             ..crate::upload::Settings::default()
@@ -281,8 +288,13 @@ impl Config {
                 continue;
             };
             if wanted(&url.url) {
+                let configured = match &self.file {
+                    Some(file) => file.s3(name)?,
+                    None => s3::Configured::default(),
+                };
                 let transfer = crate::upload::Transfer {
                     headers: self.request_headers(credentials, Some(name))?,
+                    s3: s3::resolve(&configured, environment),
                     ..shape(named)
                 };
                 transfers.insert(url.url, transfer);
@@ -290,6 +302,11 @@ impl Config {
         }
         Ok(transfers)
     }
+}
+
+/// A variable from the process environment.
+fn environment(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 /// Decides bars or lines, colour and verbosity from the flags, `NO_COLOR`
@@ -346,15 +363,20 @@ pub fn default_journal() -> anyhow::Result<PathBuf> {
     Ok(dirs.data_dir().join("journals").join("default.jsonl"))
 }
 
-/// A destination as typed: an http(s) URL, or else a local folder.
+/// A destination as typed: an http(s) URL, an `s3://` bucket, or else a
+/// local folder.
 pub fn parse_destination(text: &str) -> anyhow::Result<Destination> {
     let lower = text.to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return Ok(Destination::new(text, Protocol::Auto));
     }
+    if lower.starts_with("s3://") {
+        crate::wire::s3::S3Url::parse(text).map_err(UsageError)?;
+        return Ok(Destination::new(text, Protocol::S3));
+    }
     if lower.contains("://") {
         return Err(UsageError(format!(
-            "destination {text:?}: only http:// and https:// URLs or local folders are supported"
+            "destination {text:?}: only http://, https:// and s3:// URLs or local folders are supported"
         ))
         .into());
     }
@@ -379,6 +401,15 @@ pub fn destination(text: &str, protocol: ProtocolChoice) -> anyhow::Result<Desti
         if protocol != ProtocolChoice::Auto {
             return Err(UsageError(format!(
                 "--protocol {protocol:?}: {text:?} is a local folder; protocols apply to URLs"
+            ))
+            .into());
+        }
+        return Ok(destination);
+    }
+    if destination.protocol == Protocol::S3 {
+        if protocol != ProtocolChoice::Auto {
+            return Err(UsageError(format!(
+                "--protocol {protocol:?}: {text:?} is an S3 bucket, which speaks S3 only"
             ))
             .into());
         }

@@ -159,6 +159,8 @@ pub enum Protocol {
     Put,
     Local,
     Bits,
+    /// S3-compatible object storage (`s3://BUCKET/PREFIX/`).
+    S3,
 }
 
 /// Where a job goes. Only non-secret headers are ever stored here.
@@ -181,16 +183,32 @@ impl Destination {
 }
 
 /// The server's upload session: where to resume and the last offset it confirmed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub url: String,
     pub offset: u64,
     /// The protocol that opened it: a session is only resumed in its own protocol.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,
-    /// The session's name where the URL alone does not name it (BITS).
+    /// The session's name where the URL alone does not name it (BITS, an
+    /// S3 multipart upload ID).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// An S3 multipart upload's finished parts, as the store confirmed them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
+    /// An S3 multipart upload's part size, which fixes where each part starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_size: Option<u64>,
+}
+
+/// One finished part of an S3 multipart upload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    pub number: u32,
+    pub size: u64,
+    pub sha256: crate::digest::Sha256,
+    pub etag: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -361,6 +379,20 @@ impl Job {
                 Ok(())
             }
             _ => Err(self.refuse("only registered jobs have an upload offset")),
+        }
+    }
+
+    /// The store confirmed one more part of a multipart upload.
+    pub fn record_part(&mut self, part: Part) -> Result<(), TransitionError> {
+        match (&mut self.session, self.state) {
+            (Some(session), State::Registered) => {
+                session.parts.retain(|known| known.number != part.number);
+                session.offset += part.size;
+                session.parts.push(part);
+                self.touch();
+                Ok(())
+            }
+            _ => Err(self.refuse("only registered jobs have parts")),
         }
     }
 

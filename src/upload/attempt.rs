@@ -178,6 +178,8 @@ impl JobUpload<'_> {
                     offset: created.offset,
                     protocol: Some(adapter.protocol()),
                     id: created.session_id,
+                    parts: Vec::new(),
+                    part_size: None,
                 };
                 self.shared
                     .change(&job.id, Durability::Durable, |job| {

@@ -23,6 +23,7 @@ use super::Settings;
 use super::attempt::JobUpload;
 use super::http::{self, Activity, Failure};
 use super::protocols::local;
+use super::protocols::s3;
 use super::route::{self, Route, Routes};
 use super::shared::Shared;
 use crate::journal::job::{Action, ErrorClass, Job, JobError, JobId, State};
@@ -238,6 +239,15 @@ impl Run {
                     let stop = self.cancel.clone();
                     local::transfer(folder.clone(), job, activity, &self.reporter, stop).await
                 }
+                Route::S3(route) => {
+                    s3::transfer(
+                        route,
+                        (&self.client, &self.shared, &self.settings),
+                        job,
+                        activity,
+                    )
+                    .await
+                }
                 Route::Http(route) => {
                     let upload = JobUpload {
                         client: &self.client,
@@ -292,13 +302,9 @@ impl Run {
             .await?;
         let route = self.routes.get(&job.destination);
         let activity = Arc::new(Activity::default());
-        let protocol = match route.as_ref() {
-            Route::Local(_) => "local".to_owned(),
-            Route::Http(route) => route.adapter.name(),
-        };
         self.reporter.event(Event::Started {
             job: &job,
-            protocol: &protocol,
+            protocol: &route.name(),
         });
         self.active()
             .insert(id.clone(), (job.clone(), activity.clone()));

@@ -78,7 +78,7 @@ pub fn ping_bits(url: &str, headers: &HeaderMap) -> anyhow::Result<protocols::bi
 
 /// Ends what cancelled jobs left behind: their server sessions (tus
 /// termination, IETF `DELETE`, in the destination's configured interop
-/// version) and local partial copies. Returns one warning per session that
+/// version), S3 multipart uploads and local partial copies. Returns one warning per session that
 /// could not be ended; the jobs stay cancelled either way.
 pub fn terminate(jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<String>> {
     let client = http::client(settings.connect_timeout)?;
@@ -100,6 +100,26 @@ pub fn terminate(jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<String
             continue;
         };
         let transfer = settings.transfer(&job.destination.url);
+        if job.destination.protocol == Protocol::S3 {
+            let options = protocols::s3::Options {
+                chunk_size: None,
+                part_concurrency: 1,
+                overwrite: false,
+            };
+            let aborted = protocols::s3::S3Route::open(&job.destination.url, &transfer.s3, options)
+                .map_err(|error| crate::error::one_line(&error))
+                .and_then(|route| {
+                    runtime
+                        .block_on(route.abort(&client, session))
+                        .map_err(|failure| failure.text())
+                });
+            if let Err(reason) = aborted {
+                warnings.push(format!(
+                    "{path}: could not abort the multipart upload: {reason}"
+                ));
+            }
+            continue;
+        }
         let Some(adapter) = session
             .protocol
             .and_then(|protocol| route::session_adapter(protocol, transfer))

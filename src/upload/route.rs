@@ -17,6 +17,7 @@ use reqwest::header::HeaderMap;
 use super::http::Failure;
 use super::probe::{self, Capabilities};
 use super::protocols::local::LocalFolder;
+use super::protocols::s3::{self, S3Route};
 use super::protocols::{Adapter, Limits, bits::Bits, ietf::Ietf, put::Put};
 use super::settings::{Settings, Transfer};
 use super::shared::Shared;
@@ -25,7 +26,19 @@ use crate::wire::ietf::Interop;
 
 pub enum Route {
     Local(Arc<LocalFolder>),
+    S3(Arc<S3Route>),
     Http(HttpRoute),
+}
+
+impl Route {
+    /// How a job's `started` line names the protocol, e.g. "ietf (interop 8)".
+    pub fn name(&self) -> String {
+        match self {
+            Route::Local(_) => "local".to_owned(),
+            Route::S3(_) => "s3".to_owned(),
+            Route::Http(route) => route.adapter.name(),
+        }
+    }
 }
 
 /// An HTTP destination: the protocol chosen, its limits, and how to talk to it.
@@ -48,7 +61,8 @@ fn adapter(protocol: Protocol, transfer: &Transfer, found: &Capabilities) -> Box
         }),
         Protocol::Tus => Box::new(found.tus.clone()),
         Protocol::Bits => Box::new(Bits),
-        Protocol::Put | Protocol::Auto | Protocol::Local => Box::new(Put {
+        // Local folders and S3 are routes of their own and never get here.
+        Protocol::Put | Protocol::Auto | Protocol::Local | Protocol::S3 => Box::new(Put {
             method: transfer.put_method,
         }),
     }
@@ -85,11 +99,29 @@ pub async fn routes(
                 let folder = LocalFolder::open(std::path::Path::new(&destination.url))?;
                 Route::Local(Arc::new(folder))
             }
+            Protocol::S3 => Route::S3(Arc::new(s3_route(settings, client, &destination).await?)),
             wanted => http_route(shared, settings, client, &destination, wanted, true).await?,
         };
         routes.insert(destination, Arc::new(route));
     }
     Ok(routes)
+}
+
+/// An `s3://` destination's route, its bucket checked once.
+pub async fn s3_route(
+    settings: &Settings,
+    client: &reqwest::Client,
+    destination: &Destination,
+) -> anyhow::Result<S3Route> {
+    let transfer = settings.transfer(&destination.url);
+    let options = s3::Options {
+        chunk_size: transfer.chunk_size,
+        part_concurrency: settings.part_concurrency,
+        overwrite: settings.overwrite,
+    };
+    let route = S3Route::open(&destination.url, &transfer.s3, options)?;
+    route.check_bucket(client, settings.idle_timeout).await?;
+    Ok(route)
 }
 
 /// The run's routes. One may be replaced once per run, when the server

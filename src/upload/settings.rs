@@ -11,6 +11,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 
 use super::protocols::put::PutMethod;
+use crate::config::s3::S3Access;
 use crate::journal::job::Destination;
 use crate::wire::ietf::DEFAULT_INTEROP;
 
@@ -21,6 +22,10 @@ pub struct Settings {
     pub idle_timeout: Duration,
     pub connect_timeout: Duration,
     pub auto_ack: bool,
+    /// S3: parts of one file in flight at once.
+    pub part_concurrency: usize,
+    /// S3: replace an object holding different content.
+    pub overwrite: bool,
     /// Only jobs for this destination (sync); every processable job otherwise.
     pub only: Option<Destination>,
     /// How to talk to a destination that `destinations` does not name.
@@ -38,6 +43,8 @@ pub struct Transfer {
     pub put_method: PutMethod,
     /// `-H` headers, the token and configured headers; sent, never recorded.
     pub headers: HeaderMap,
+    /// For `s3://` destinations: endpoint, region and keys; never recorded.
+    pub s3: S3Access,
 }
 
 impl Default for Transfer {
@@ -47,6 +54,7 @@ impl Default for Transfer {
             ietf_version: DEFAULT_INTEROP,
             put_method: PutMethod::Put,
             headers: HeaderMap::new(),
+            s3: S3Access::default(),
         }
     }
 }
@@ -66,6 +74,8 @@ impl Default for Settings {
             idle_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             auto_ack: true,
+            part_concurrency: 4,
+            overwrite: false,
             only: None,
             transfer: Transfer::default(),
             destinations: HashMap::new(),

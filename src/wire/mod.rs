@@ -9,6 +9,7 @@
 pub mod bits;
 pub mod fields;
 pub mod ietf;
+pub mod s3;
 pub mod tus;
 
 use http::HeaderMap;

@@ -7,13 +7,16 @@
 //! (durable session, resume, 409, 413, lost session) is written once. A trait
 //! object, so that adding a protocol is a new file plus one line in
 //! `route::adapter`; the protocol files depend on this module, never on each
-//! other or on the engine. The local folder is the exception: it moves no
-//! HTTP and resumes by its own partial file, so `local` is a route of its own.
+//! other or on the engine. Two are exceptions, routes of their own: the local
+//! folder moves no HTTP and resumes by its own partial file, and S3 has no
+//! offset to ask for but a list of parts (`s3`, with `s3_store`).
 
 pub mod bits;
 pub mod ietf;
 pub mod local;
 pub mod put;
+pub mod s3;
+mod s3_store;
 pub mod tus;
 
 use std::os::unix::ffi::OsStrExt;

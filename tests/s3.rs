@@ -1,0 +1,319 @@
+//! `s3://` destinations against a real S3 server: moto (PyPI `moto[server]`),
+//! checked through boto3, an independent client.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::peers;
+use crate::upload::{run_ok, sha256_of, walk, write_big};
+use crate::util::{TestEnv, content, listening_port, stderr_of, write_file};
+
+const MIB: usize = 1 << 20;
+
+/// A moto S3 server on a port of its own, killed when dropped.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start(log: &Path) -> Moto {
+        let mut child = Command::new(peers::s3_python().with_file_name("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        for _ in 0..400 {
+            if let Some(port) = listening_port(child.id()) {
+                return Moto {
+                    child,
+                    endpoint: format!("http://127.0.0.1:{port}"),
+                };
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("moto_server exited with {status}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("moto_server never listened");
+    }
+
+    /// Runs tests/peers/s3_tool.py (boto3) against this server.
+    pub fn tool(&self, args: &[&str]) -> String {
+        let output = Command::new(peers::s3_python())
+            .arg(peers::dir().join("s3_tool.py"))
+            .arg(&self.endpoint)
+            .args(args)
+            .envs(credentials("test-key", "test-secret"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "s3_tool {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Every object's key and the SHA-256 of what reading it back gives.
+    pub fn digests(&self, bucket: &str) -> BTreeMap<String, String> {
+        serde_json::from_str(&self.tool(&["digests", bucket])).unwrap()
+    }
+
+    /// `ferry` pointed at this server.
+    pub fn ferry(&self, env: &TestEnv) -> Command {
+        self.pointed(env.ferry())
+    }
+
+    /// `command` with this server's endpoint and keys.
+    pub fn pointed(&self, mut command: Command) -> Command {
+        command
+            .envs(credentials("test-key", "test-secret"))
+            .env("AWS_ENDPOINT_URL", &self.endpoint);
+        command
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn credentials(key: &str, secret: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", key.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", secret.to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ]
+}
+
+/// The tree under `root` as S3 keys under `prefix` with their SHA-256.
+fn expected_objects(root: &Path, prefix: &str) -> BTreeMap<String, String> {
+    walk(root)
+        .iter()
+        .map(|path| {
+            let relative = path.strip_prefix(root).unwrap().to_str().unwrap();
+            (format!("{prefix}{relative}"), sha256_of(path))
+        })
+        .collect()
+}
+
+fn small_files(root: &Path, n: u32) {
+    for i in 0..n {
+        let len = 1024 + (i as usize * 7919) % (47 << 10);
+        write_file(
+            &root.join(format!("{:02}/IMG_{i:04}.jpg", i % 7)),
+            &content(3000 + i, len),
+        );
+    }
+}
+
+#[test]
+fn two_hundred_files_and_a_256_mib_video_arrive_byte_identical_and_a_second_sync_sends_nothing() {
+    let env = TestEnv::new();
+    let moto = Moto::start(&env.path().join("moto.log"));
+    moto.tool(&["create-bucket", "photos"]);
+    let source = env.path().join("media");
+    small_files(&source, 200);
+    write_big(&source.join("video/big.mp4"), 256 * MIB, 21);
+    let output = run_ok(
+        moto.ferry(&env)
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", "s3://photos/2026/"]),
+    );
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("uploaded 201 files"), "{stderr}");
+    assert_eq!(moto.digests("photos"), expected_objects(&source, "2026/"));
+    // The big file went by multipart: its journal line recorded 32 parts.
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    assert!(journal.contains(r#""number":32"#), "no 32nd part recorded");
+
+    let again = run_ok(
+        moto.ferry(&env)
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", "s3://photos/2026/"]),
+    );
+    assert!(
+        stderr_of(&again).contains("nothing to upload"),
+        "{}",
+        stderr_of(&again)
+    );
+
+    // A fresh journal finds every object already there and sends no byte.
+    let fresh = run_ok(
+        moto.pointed(env.ferry_bare())
+            .arg("--journal")
+            .arg(env.path().join("fresh.jsonl"))
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", "s3://photos/2026/", "--json"]),
+    );
+    let events = String::from_utf8_lossy(&fresh.stdout).into_owned();
+    let summary = events.lines().last().unwrap();
+    assert!(summary.contains(r#""succeeded":201"#), "{summary}");
+    assert!(summary.contains(r#""sent":0"#), "{summary}");
+}
+
+/// SIGKILL at ten moments during a multipart upload: every later run
+/// resumes through `ListParts`, and the parts the store received add up to
+/// at most the file's parts plus, per kill, one for each part in flight
+/// (read from moto's request log).
+#[test]
+fn a_multipart_upload_killed_ten_times_resumes_through_list_parts() {
+    let env = TestEnv::new();
+    let log = env.path().join("moto.log");
+    let moto = Moto::start(&log);
+    moto.tool(&["create-bucket", "photos"]);
+    let size = 320 * MIB;
+    let (parts, in_flight, kills) = (40usize, 2usize, 10u64);
+    let source = env.path().join("media");
+    write_big(&source.join("clip.mov"), size, 5);
+    let sync = |extra: &[&str]| {
+        let mut command = moto.ferry(&env);
+        command
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", "s3://photos/", "--part-concurrency", "2"])
+            .args(extra);
+        command
+    };
+    let part_puts = || {
+        let text = std::fs::read_to_string(&log).unwrap();
+        text.lines()
+            .filter(|line| line.contains("\"PUT /photos/clip.mov?") && line.contains("partNumber"))
+            .count()
+    };
+    let mut seen = Vec::new();
+    for round in 0..kills {
+        let before = part_puts();
+        let mut child = sync(&[])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Once this run has landed a part, a seeded moment up to 400 ms on.
+        for _ in 0..600 {
+            if part_puts() > before || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis((round * 137) % 400));
+        let _ = child.kill();
+        child.wait().unwrap();
+        seen.push(part_puts());
+    }
+    // Parts arrived over several killed runs, not all in the first.
+    assert!(
+        seen[0] < parts && seen.windows(2).any(|w| w[0] > 0 && w[1] > w[0]),
+        "{seen:?}"
+    );
+    run_ok(&mut sync(&[]));
+    assert_eq!(moto.digests("photos"), expected_objects(&source, ""));
+    assert_eq!(moto.tool(&["uploads", "photos"]).trim(), "[]");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let listed = text
+        .lines()
+        .filter(|line| line.contains("\"GET /photos/clip.mov?") && line.contains("uploadId"))
+        .count();
+    assert!(listed >= 1, "no run listed the parts: {seen:?}");
+    let sent = part_puts();
+    assert!(
+        sent <= parts + kills as usize * in_flight,
+        "{sent} parts reached the store for a {parts}-part file and {kills} kills ({seen:?})"
+    );
+}
+
+#[test]
+fn bad_input_a_missing_bucket_a_different_object_and_a_small_part_size() {
+    let env = TestEnv::new();
+    let moto = Moto::start(&env.path().join("moto.log"));
+    moto.tool(&["create-bucket", "photos"]);
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(1, 5000));
+
+    let missing = moto
+        .ferry(&env)
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", "s3://no-such-bucket/"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = stderr_of(&missing);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("bucket no-such-bucket does not exist"),
+        "{stderr}"
+    );
+
+    let small = moto
+        .ferry(&env)
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", "s3://photos/", "--chunk-size", "4M"])
+        .output()
+        .unwrap();
+    assert_eq!(small.status.code(), Some(2), "{}", stderr_of(&small));
+    assert!(
+        stderr_of(&small).contains("at least 5 MiB"),
+        "{}",
+        stderr_of(&small)
+    );
+
+    let other = env.path().join("other.bin");
+    std::fs::write(&other, b"someone else's bytes").unwrap();
+    moto.tool(&["put", "photos", "a.jpg", other.to_str().unwrap()]);
+    let different = moto
+        .ferry(&env)
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", "s3://photos/"])
+        .output()
+        .unwrap();
+    // The job failed (exit 3); the object is untouched.
+    assert_eq!(different.status.code(), Some(3));
+    assert!(
+        stderr_of(&different).contains("a different object exists at a.jpg"),
+        "{}",
+        stderr_of(&different)
+    );
+    let untouched = moto.digests("photos");
+    assert_eq!(untouched["a.jpg"], sha256_of(&other));
+}
+
+#[test]
+fn secrets_stay_out_of_the_journal_and_the_output() {
+    let env = TestEnv::new();
+    let moto = Moto::start(&env.path().join("moto.log"));
+    moto.tool(&["create-bucket", "photos"]);
+    let source = env.path().join("media");
+    write_big(&source.join("clip.mov"), 20 * MIB, 2);
+    write_file(&source.join("a.jpg"), &content(1, 5000));
+    let output = run_ok(
+        moto.ferry(&env)
+            .env("AWS_SECRET_ACCESS_KEY", "s3cr3t-value")
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", "s3://photos/", "--json", "-v"]),
+    );
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    for text in [
+        journal.as_str(),
+        &String::from_utf8_lossy(&output.stdout),
+        &stderr_of(&output),
+    ] {
+        assert!(!text.contains("s3cr3t-value"));
+        assert!(!text.contains("X-Amz-Signature"), "{text}");
+        assert!(!text.contains("X-Amz-Credential"), "{text}");
+    }
+    assert_eq!(moto.digests("photos"), expected_objects(&source, ""));
+}
