@@ -195,6 +195,26 @@ impl S3Upload<'_> {
         }
     }
 
+    /// PUTs `len` bytes of the file from `offset`, streamed from disk.
+    async fn put_bytes(
+        &self,
+        url: &reqwest::Url,
+        headers: &[(&str, String)],
+        offset: u64,
+        len: u64,
+    ) -> Result<reqwest::Response, Failure> {
+        let body = file_body(
+            self.job.resource.source(),
+            offset,
+            len,
+            self.activity.clone(),
+        );
+        let body = Some((body, self.activity));
+        self.call()
+            .send(Method::PUT, url.clone(), headers, body)
+            .await
+    }
+
     async fn put_object(&self, key: &str) -> Result<Response, Failure> {
         let resource = &self.job.resource;
         let checksum = vocabulary::checksum(&resource.sha256);
@@ -216,16 +236,7 @@ impl S3Upload<'_> {
         let response = self
             .retrying(|| async {
                 self.check_file()?;
-                let body = file_body(resource.source(), 0, resource.size, self.activity.clone());
-                let response = self
-                    .call()
-                    .send(
-                        Method::PUT,
-                        url.clone(),
-                        &headers,
-                        Some((body, self.activity)),
-                    )
-                    .await?;
+                let response = self.put_bytes(&url, &headers, 0, resource.size).await?;
                 match response.status() {
                     status if status.is_success() || status == StatusCode::PRECONDITION_FAILED => {
                         Ok(response)
@@ -460,21 +471,7 @@ impl S3Upload<'_> {
         let url = action.sign(SIGNED_FOR);
         let etag = self
             .retrying(|| async {
-                let body = file_body(
-                    self.job.resource.source(),
-                    offset,
-                    len,
-                    self.activity.clone(),
-                );
-                let response = self
-                    .call()
-                    .send(
-                        Method::PUT,
-                        url.clone(),
-                        &headers,
-                        Some((body, self.activity)),
-                    )
-                    .await?;
+                let response = self.put_bytes(&url, &headers, offset, len).await?;
                 if !response.status().is_success() {
                     return Err(s3_failure(response, &format!("UploadPart {number}")).await);
                 }
