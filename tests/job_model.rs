@@ -220,3 +220,26 @@ fn attempts_are_counted() {
     job.start_attempt().unwrap();
     assert_eq!(job.attempts, 2);
 }
+
+#[test]
+fn a_part_sent_again_counts_once_and_only_registered_jobs_have_parts() {
+    let part = |number: u32, size: u64, etag: &str| ferry::journal::job::Part {
+        number,
+        size,
+        sha256: ferry::digest::Sha256([number as u8; 32]),
+        etag: etag.to_owned(),
+    };
+    let mut job = job_in(Situation::Registered);
+    job.record_part(part(1, 8, "\"a\"")).unwrap();
+    job.record_part(part(2, 3, "\"b\"")).unwrap();
+    job.record_part(part(1, 8, "\"c\"")).unwrap();
+    let session = job.session.as_ref().unwrap();
+    assert_eq!(session.offset, 11);
+    assert_eq!(session.parts.len(), 2);
+    assert_eq!(session.parts[1].etag, "\"c\"");
+    assert!(
+        job_in(Situation::Pending)
+            .record_part(part(1, 8, "x"))
+            .is_err()
+    );
+}

@@ -3,42 +3,30 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::peers;
-use crate::upload::{run_ok, sha256_of, walk, write_big};
-use crate::util::{TestEnv, content, listening_port, stderr_of, write_file};
+use crate::upload::{Peer, photos, run_ok, sha256_of, walk, write_big};
+use crate::util::{TestEnv, content, stderr_of, write_file};
 
 const MIB: usize = 1 << 20;
 
 /// A moto S3 server on a port of its own, killed when dropped.
 pub struct Moto {
-    child: Child,
+    _peer: Peer,
     pub endpoint: String,
 }
 
 impl Moto {
     pub fn start(log: &Path) -> Moto {
-        let mut child = Command::new(peers::s3_python().with_file_name("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", "0"])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .unwrap();
-        for _ in 0..400 {
-            if let Some(port) = listening_port(child.id()) {
-                return Moto {
-                    child,
-                    endpoint: format!("http://127.0.0.1:{port}"),
-                };
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("moto_server exited with {status}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let mut command = Command::new(peers::s3_python().with_file_name("moto_server"));
+        command.args(["-H", "127.0.0.1", "-p", "0"]);
+        let peer = Peer::start(command, "", log);
+        Moto {
+            endpoint: peer.url.clone(),
+            _peer: peer,
         }
-        panic!("moto_server never listened");
     }
 
     /// Runs tests/peers/s3_tool.py (boto3) against this server.
@@ -77,13 +65,6 @@ impl Moto {
     }
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn credentials(key: &str, secret: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ACCESS_KEY_ID", key.to_owned()),
@@ -103,23 +84,13 @@ fn expected_objects(root: &Path, prefix: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn small_files(root: &Path, n: u32) {
-    for i in 0..n {
-        let len = 1024 + (i as usize * 7919) % (47 << 10);
-        write_file(
-            &root.join(format!("{:02}/IMG_{i:04}.jpg", i % 7)),
-            &content(3000 + i, len),
-        );
-    }
-}
-
 #[test]
 fn two_hundred_files_and_a_256_mib_video_arrive_byte_identical_and_a_second_sync_sends_nothing() {
     let env = TestEnv::new();
     let moto = Moto::start(&env.path().join("moto.log"));
     moto.tool(&["create-bucket", "photos"]);
     let source = env.path().join("media");
-    small_files(&source, 200);
+    photos(&source, 200);
     write_big(&source.join("video/big.mp4"), 256 * MIB, 21);
     let output = run_ok(
         moto.ferry(&env)

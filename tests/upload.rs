@@ -37,12 +37,17 @@ pub fn write_big(path: &Path, len: usize, seed: u32) {
 
 /// 200 small files in nested folders (1–48 KiB) and one 100 MiB video.
 pub fn media_tree(root: &Path) {
-    for i in 0..200u32 {
+    photos(root, 200);
+    write_big(&root.join("video/big.mp4"), BIG, 7);
+}
+
+/// `n` small photos (1–48 KiB) in seven folders.
+pub fn photos(root: &Path, n: u32) {
+    for i in 0..n {
         let len = 1024 + (i as usize * 7919) % (47 << 10);
         let path = root.join(format!("{:02}/IMG_{i:04}.jpg", i % 7));
         write_file(&path, &content(1000 + i, len));
     }
-    write_big(&root.join("video/big.mp4"), BIG, 7);
 }
 
 pub fn sha256_of(path: &Path) -> String {
@@ -130,7 +135,7 @@ impl Peer {
     /// Starts `command` and waits until it listens; the port is the one it
     /// listens on (a peer told to use port 0 gets a free one from the kernel).
     /// Its output goes to `log`: a pipe nobody reads would fill and block it.
-    fn start(mut command: Command, path: &str, log: &Path) -> Peer {
+    pub fn start(mut command: Command, path: &str, log: &Path) -> Peer {
         let mut child = command
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())

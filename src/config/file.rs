@@ -225,17 +225,15 @@ impl ConfigFile {
             value
                 .as_ref()
                 .map(|value| {
-                    expand(value.get_ref(), |var| {
-                        std::env::var(var).ok().filter(|v| !v.trim().is_empty())
-                    })
-                    .map(|text| text.trim().to_owned())
-                    .map_err(|message| {
-                        self.error(
-                            Some(value.span()),
-                            &format!("destinations.{name}.{key}"),
-                            &message,
-                        )
-                    })
+                    expand(value.get_ref(), super::variable)
+                        .map(|text| text.trim().to_owned())
+                        .map_err(|message| {
+                            self.error(
+                                Some(value.span()),
+                                &format!("destinations.{name}.{key}"),
+                                &message,
+                            )
+                        })
                 })
                 .transpose()
         };
@@ -258,12 +256,8 @@ impl ConfigFile {
             let at = |message: &str| {
                 self.error(Some(value.span()), &Self::header_key(name, header), message)
             };
-            let expanded = expand(value.get_ref(), |var| {
-                std::env::var(var)
-                    .ok()
-                    .filter(|value| !value.trim().is_empty())
-            })
-            .map_err(|message| at(&message))?;
+            let expanded =
+                expand(value.get_ref(), super::variable).map_err(|message| at(&message))?;
             let mut value = HeaderValue::from_str(expanded.trim())
                 .map_err(|_| at("the value has characters a header cannot carry"))?;
             value.set_sensitive(crate::upload::is_secret_header(header));

@@ -214,7 +214,7 @@ impl Config {
             ietf_version: args.ietf_version,
             put_method: args.put_method,
             headers: self.request_headers(&args.credentials, None)?,
-            s3: s3::resolve(&s3::Configured::default(), environment),
+            s3: s3::Configured::default(),
         };
         let destinations =
             self.named_transfers(&args.credentials, wanted, |named| crate::upload::Transfer {
@@ -225,7 +225,7 @@ impl Config {
                 ietf_version: self.pick("ietf_version", args.ietf_version, named.ietf_version),
                 put_method: self.pick("put_method", args.put_method, named.put_method),
                 headers: HeaderMap::new(),
-                s3: s3::S3Access::default(),
+                s3: s3::Configured::default(),
             })?;
         let configured_concurrency = run_destination
             .and_then(|text| self.named(text))
@@ -258,7 +258,6 @@ impl Config {
         Ok(crate::upload::Settings {
             transfer: crate::upload::Transfer {
                 headers: self.request_headers(credentials, None)?,
-                s3: s3::resolve(&s3::Configured::default(), environment),
                 ..crate::upload::Transfer::default()
             },
             destinations: self.named_transfers(credentials, wanted, |named| {
@@ -267,7 +266,7 @@ impl Config {
                     ietf_version: named.ietf_version.unwrap_or(DEFAULT_INTEROP),
                     put_method: named.put_method.unwrap_or(PutMethod::Put),
                     headers: HeaderMap::new(),
-                    s3: s3::S3Access::default(),
+                    s3: s3::Configured::default(),
                 }
             })?,
             ..crate::upload::Settings::default()
@@ -294,7 +293,7 @@ impl Config {
                 };
                 let transfer = crate::upload::Transfer {
                     headers: self.request_headers(credentials, Some(name))?,
-                    s3: s3::resolve(&configured, environment),
+                    s3: configured,
                     ..shape(named)
                 };
                 transfers.insert(url.url, transfer);
@@ -304,9 +303,11 @@ impl Config {
     }
 }
 
-/// A variable from the process environment.
-fn environment(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+/// A variable from the process environment; unset and blank are alike.
+pub fn variable(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// Decides bars or lines, colour and verbosity from the flags, `NO_COLOR`

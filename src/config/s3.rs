@@ -12,8 +12,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
-/// The config file's S3 keys for one destination, `${VAR}` already expanded.
-#[derive(Clone, Debug, Default)]
+/// The config file's S3 keys for one destination, `${VAR}` already
+/// expanded. Resolved against the environment and the AWS files only when
+/// an `s3://` route is opened, so other runs never read them.
+#[derive(Clone, Default)]
 pub struct Configured {
     pub endpoint: Option<String>,
     pub region: Option<String>,
@@ -32,6 +34,17 @@ pub struct S3Access {
     pub key_id: Option<String>,
     pub secret: Option<String>,
     pub session_token: Option<String>,
+}
+
+impl fmt::Debug for Configured {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Configured")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("path_style", &self.path_style)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for S3Access {

@@ -387,8 +387,9 @@ impl Job {
         match (&mut self.session, self.state) {
             (Some(session), State::Registered) => {
                 session.parts.retain(|known| known.number != part.number);
-                session.offset += part.size;
                 session.parts.push(part);
+                // What the store holds, however often a part was sent again.
+                session.offset = session.parts.iter().map(|part| part.size).sum();
                 self.touch();
                 Ok(())
             }

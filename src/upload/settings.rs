@@ -11,7 +11,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 
 use super::protocols::put::PutMethod;
-use crate::config::s3::S3Access;
+use crate::config::s3::Configured;
 use crate::journal::job::Destination;
 use crate::wire::ietf::DEFAULT_INTEROP;
 
@@ -43,8 +43,9 @@ pub struct Transfer {
     pub put_method: PutMethod,
     /// `-H` headers, the token and configured headers; sent, never recorded.
     pub headers: HeaderMap,
-    /// For `s3://` destinations: endpoint, region and keys; never recorded.
-    pub s3: S3Access,
+    /// For `s3://` destinations: the config file's endpoint, region and
+    /// keys; never recorded.
+    pub s3: Configured,
 }
 
 impl Default for Transfer {
@@ -54,7 +55,7 @@ impl Default for Transfer {
             ietf_version: DEFAULT_INTEROP,
             put_method: PutMethod::Put,
             headers: HeaderMap::new(),
-            s3: S3Access::default(),
+            s3: Configured::default(),
         }
     }
 }

@@ -15,7 +15,7 @@ use reqwest::{Method, StatusCode, Url};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use tokio::sync::Semaphore;
 
-use crate::config::s3::S3Access;
+use crate::config::s3::Configured;
 use crate::error::UsageError;
 use crate::journal::job::{ErrorClass, Session};
 use crate::upload::http::{self, Activity, Failure, within_idle};
@@ -46,8 +46,13 @@ pub struct Options {
 }
 
 impl S3Route {
-    pub fn open(destination: &str, access: &S3Access, options: Options) -> anyhow::Result<S3Route> {
+    pub fn open(
+        destination: &str,
+        configured: &Configured,
+        options: Options,
+    ) -> anyhow::Result<S3Route> {
         let url = S3Url::parse(destination).map_err(UsageError)?;
+        let access = crate::config::s3::resolve(configured, crate::config::variable);
         if let Some(size) = options
             .chunk_size
             .filter(|&size| size < vocabulary::MIN_PART)
