@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::peers;
 use crate::upload::{Peer, photos, run_ok, sha256_of, walk, write_big};
-use crate::util::{TestEnv, content, stderr_of, write_file};
+use crate::util::{ClosedPort, TestEnv, content, stderr_of, write_file};
 
 const MIB: usize = 1 << 20;
 
@@ -287,4 +287,88 @@ fn secrets_stay_out_of_the_journal_and_the_output() {
         assert!(!text.contains("X-Amz-Credential"), "{text}");
     }
     assert_eq!(moto.digests("photos"), expected_objects(&source, ""));
+
+    // A failed request says why without its presigned URL.
+    let closed = ClosedPort::new();
+    let refused = moto
+        .ferry(&env)
+        .env("AWS_SECRET_ACCESS_KEY", "s3cr3t-value")
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", closed.port),
+        )
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", "s3://other/", "--retries", "0", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr_of(&refused));
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    assert!(stderr_of(&refused).contains("error sending request"));
+    for text in [
+        journal.as_str(),
+        &String::from_utf8_lossy(&refused.stdout),
+        &stderr_of(&refused),
+    ] {
+        assert!(!text.contains("X-Amz-Signature"), "{text}");
+        assert!(!text.contains("127.0.0.1"), "{text}");
+    }
+}
+
+/// Starts a multipart upload of `clip.mov` and kills it once a part landed.
+fn start_and_kill(moto: &Moto, env: &TestEnv, source: &Path, log: &Path) {
+    let mut child = moto
+        .ferry(env)
+        .arg("sync")
+        .arg(source)
+        .args(["--to", "s3://photos/"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let parts = || {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        text.matches("partNumber=").count()
+    };
+    let before = parts();
+    for _ in 0..600 {
+        if parts() > before || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+}
+
+#[test]
+fn cancel_aborts_the_multipart_upload_and_a_changed_file_is_never_completed() {
+    let env = TestEnv::new();
+    let log = env.path().join("moto.log");
+    let moto = Moto::start(&log);
+    moto.tool(&["create-bucket", "photos"]);
+    let source = env.path().join("media");
+    write_big(&source.join("clip.mov"), 200 * MIB, 8);
+
+    start_and_kill(&moto, &env, &source, &log);
+    assert_eq!(moto.tool(&["uploads", "photos"]).trim(), r#"["clip.mov"]"#);
+    run_ok(moto.ferry(&env).args(["cancel", "--pending"]));
+    assert_eq!(moto.tool(&["uploads", "photos"]).trim(), "[]");
+
+    // Again, then the file changes: the next upload fails the job, aborts
+    // the multipart upload and completes nothing.
+    let fresh = env.path().join("journal.jsonl");
+    std::fs::remove_file(&fresh).unwrap();
+    start_and_kill(&moto, &env, &source, &log);
+    assert_eq!(moto.tool(&["uploads", "photos"]).trim(), r#"["clip.mov"]"#);
+    write_big(&source.join("clip.mov"), 200 * MIB, 9);
+    let upload = moto.ferry(&env).arg("upload").output().unwrap();
+    assert_eq!(upload.status.code(), Some(3), "{}", stderr_of(&upload));
+    assert!(
+        stderr_of(&upload).contains("changed since scan"),
+        "{}",
+        stderr_of(&upload)
+    );
+    assert_eq!(moto.tool(&["uploads", "photos"]).trim(), "[]");
+    assert!(moto.digests("photos").is_empty());
 }

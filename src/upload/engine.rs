@@ -348,9 +348,7 @@ impl Run {
                 Outcome::Left
             }
             Err(Failure::Credentials { message, .. }) => {
-                self.stop(format!(
-                    "{message}; the server refused the credentials: check -H and FERRY_TOKEN"
-                ));
+                self.stop(format!("{message}; {}", route.refused_credentials()));
                 self.reporter.event(Event::Stopped { job: &job });
                 Outcome::Left
             }

@@ -39,6 +39,14 @@ impl Route {
             Route::Http(route) => route.adapter.name(),
         }
     }
+
+    /// What to say when the destination refuses the credentials.
+    pub fn refused_credentials(&self) -> &'static str {
+        match self {
+            Route::S3(_) => s3::REFUSED_CREDENTIALS,
+            _ => "the server refused the credentials: check -H and FERRY_TOKEN",
+        }
+    }
 }
 
 /// An HTTP destination: the protocol chosen, its limits, and how to talk to it.

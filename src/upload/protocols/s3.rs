@@ -34,8 +34,8 @@ use crate::upload::http::{self, Activity, Failure, file_body};
 use crate::upload::shared::Shared;
 use crate::wire::s3::{self as vocabulary, CHECKSUM_SHA256, META_SHA256, S3Error};
 
-use super::s3_store::{Call, SIGNED_FOR, failure_of, key_of, s3_failure};
-pub use super::s3_store::{Options, S3Route};
+use super::s3_store::{Call, SIGNED_FOR, failure_of, key_of};
+pub use super::s3_store::{Options, REFUSED_CREDENTIALS, S3Route};
 
 /// `ListParts` pages read at most (1,000 parts each; 10,000 parts at most).
 const MAX_PAGES: usize = 12;
@@ -118,8 +118,14 @@ impl S3Upload<'_> {
     }
 
     pub async fn to_the_end(&self) -> Result<Response, Failure> {
-        self.check_file()?;
         let key = self.key();
+        if let Err(failure) = self.check_file() {
+            // Parts of the old bytes must never be completed, nor resumed.
+            if let Some(session) = &self.job.session {
+                let _ = self.route.abort(self.client, session).await;
+            }
+            return Err(failure);
+        }
         let session = self.job.session.as_ref().filter(|s| {
             s.protocol == Some(Protocol::S3) && s.id.is_some() && key_of(s).as_deref() == Some(&key)
         });
@@ -191,7 +197,7 @@ impl S3Upload<'_> {
                     false => Existing::Different,
                 })
             }
-            _ => Err(s3_failure(response, "looking at the key").await),
+            _ => Err(self.call().failure(response, "looking at the key").await),
         }
     }
 
@@ -241,7 +247,7 @@ impl S3Upload<'_> {
                     status if status.is_success() || status == StatusCode::PRECONDITION_FAILED => {
                         Ok(response)
                     }
-                    _ => Err(s3_failure(response, "PutObject").await),
+                    _ => Err(self.call().failure(response, "PutObject").await),
                 }
             })
             .await?;
@@ -269,12 +275,9 @@ impl S3Upload<'_> {
         let url = action.sign(SIGNED_FOR);
         let response = self.call().send(Method::POST, url, &headers, None).await?;
         if !response.status().is_success() {
-            return Err(s3_failure(response, "CreateMultipartUpload").await);
+            return Err(self.call().failure(response, "CreateMultipartUpload").await);
         }
-        let body = response
-            .text()
-            .await
-            .map_err(|e| http::send_failure(e.without_url()))?;
+        let body = self.call().text(response).await?;
         vocabulary::element(&body, "UploadId")
             .map(str::to_owned)
             .ok_or_else(|| Failure::transient("CreateMultipartUpload: no UploadId in the answer"))
@@ -346,10 +349,7 @@ impl S3Upload<'_> {
             let url = action.sign(SIGNED_FOR);
             let response = self.call().send(Method::GET, url, &[], None).await?;
             let status = response.status();
-            let body = response
-                .text()
-                .await
-                .map_err(|e| http::send_failure(e.without_url()))?;
+            let body = self.call().text(response).await?;
             if !status.is_success() {
                 let error = S3Error::parse(&body);
                 if status == StatusCode::NOT_FOUND
@@ -473,7 +473,10 @@ impl S3Upload<'_> {
             .retrying(|| async {
                 let response = self.put_bytes(&url, &headers, offset, len).await?;
                 if !response.status().is_success() {
-                    return Err(s3_failure(response, &format!("UploadPart {number}")).await);
+                    return Err(self
+                        .call()
+                        .failure(response, &format!("UploadPart {number}"))
+                        .await);
                 }
                 crate::wire::text(response.headers(), "etag")
                     .map(str::to_owned)
@@ -524,10 +527,7 @@ impl S3Upload<'_> {
             )
             .await?;
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| http::send_failure(e.without_url()))?;
+        let text = self.call().text(response).await?;
         let error = S3Error::parse(&text);
         let gone = status == StatusCode::NOT_FOUND
             || error.as_ref().is_some_and(|e| e.code == "NoSuchUpload");
@@ -535,8 +535,12 @@ impl S3Upload<'_> {
             // A lost answer to an earlier Complete, or another writer.
             return match self.head(key).await? {
                 Existing::Same => Ok(self.done(key, "uploaded")),
-                _ if gone => Err(Failure::transient(
-                    "CompleteMultipartUpload: the upload is gone",
+                // Retrying Complete cannot help; the job's next run finds
+                // the upload gone (ListParts) and starts a new one.
+                _ if gone => Err(Failure::permanent(
+                    ErrorClass::Server,
+                    "CompleteMultipartUpload: the upload is gone (NoSuchUpload) and the key does \
+                     not hold the file; `ferry retry` uploads it again",
                 )),
                 _ => Err(self.different(key)),
             };

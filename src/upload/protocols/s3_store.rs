@@ -22,6 +22,10 @@ use crate::upload::http::{self, Activity, Failure, within_idle};
 use crate::wire::s3::S3Error;
 use crate::wire::s3::{self as vocabulary, S3Url};
 
+/// What to say when the store refuses the keys.
+pub const REFUSED_CREDENTIALS: &str = "the store refused the credentials: check the access key \
+     and secret (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the AWS profile, or the config file)";
+
 /// How long a presigned request stays valid: longer than any one request.
 pub const SIGNED_FOR: Duration = Duration::from_secs(3600);
 /// Requests in flight to one store, all jobs and parts together.
@@ -113,10 +117,10 @@ impl S3Route {
                 self.url.bucket,
                 self.endpoint
             ),
-            Ok(response) => match s3_failure(response, "checking the bucket").await {
-                Failure::Credentials { message, .. } => anyhow::bail!(
-                    "{message}; the store refused the credentials: check the access key and secret"
-                ),
+            Ok(response) => match call.failure(response, "checking the bucket").await {
+                Failure::Credentials { message, .. } => {
+                    anyhow::bail!("{message}; {REFUSED_CREDENTIALS}")
+                }
                 // Anything else is left to the jobs, which retry.
                 _ => Ok(()),
             },
@@ -133,12 +137,13 @@ impl S3Route {
             .bucket
             .abort_multipart_upload(Some(&self.credentials), &key, upload_id)
             .sign(SIGNED_FOR);
-        let response = Call::new(client, Duration::from_secs(30))
-            .send(Method::DELETE, url, &[], None)
-            .await?;
+        let call = Call::new(client, Duration::from_secs(30));
+        let response = call.send(Method::DELETE, url, &[], None).await?;
         match response.status() {
             status if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),
-            _ => Err(s3_failure(response, "aborting the multipart upload").await),
+            _ => Err(call
+                .failure(response, "aborting the multipart upload")
+                .await),
         }
     }
 }
@@ -187,14 +192,34 @@ impl<'a> Call<'a> {
         })
         .await
     }
-}
 
-/// The failure an S3 error answer means, by its `<Code>` first.
-pub async fn s3_failure(response: reqwest::Response, doing: &str) -> Failure {
-    let status = response.status().as_u16();
-    let retry_after = http::retry_after(response.headers());
-    let body = response.text().await.unwrap_or_default();
-    failure_of(status, S3Error::parse(&body), retry_after, doing)
+    /// An answer's body, ended as transient once nothing has arrived for
+    /// the idle time (a store may stall halfway through an XML document).
+    pub async fn text(&self, mut response: reqwest::Response) -> Result<String, Failure> {
+        let activity = Activity::default();
+        let mut body = Vec::new();
+        within_idle(&activity, self.idle, async {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|error| http::send_failure(error.without_url()))?
+            {
+                activity.touch();
+                body.extend_from_slice(&chunk);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// The failure an S3 error answer means, by its `<Code>` first.
+    pub async fn failure(&self, response: reqwest::Response, doing: &str) -> Failure {
+        let status = response.status().as_u16();
+        let retry_after = http::retry_after(response.headers());
+        let body = self.text(response).await.unwrap_or_default();
+        failure_of(status, S3Error::parse(&body), retry_after, doing)
+    }
 }
 
 pub fn failure_of(
