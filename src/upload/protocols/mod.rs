@@ -19,7 +19,9 @@ pub mod s3;
 mod s3_store;
 pub mod tus;
 
+use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +29,7 @@ use reqwest::header::HeaderMap;
 
 use crate::journal::job::{ErrorClass, Protocol, Resource, Response, Session};
 use crate::upload::http::{self, Activity, Failure, within_idle};
+use crate::wire::tus::Checksum;
 use crate::wire::{self, fields::UploadLimit};
 
 /// A resumable-upload protocol as the engine sees it.
@@ -122,6 +125,47 @@ impl Exchange<'_> {
             .map(|location| self.absolute(self.endpoint, location))
             .transpose()
     }
+}
+
+/// The digest of `len` bytes of the file from `offset`, read on the
+/// blocking pool: a tus chunk's `Upload-Checksum`, an S3 part's SHA-256.
+/// The bytes are then in the page cache for the request that sends them.
+pub async fn digest_range(
+    path: PathBuf,
+    offset: u64,
+    len: u64,
+    checksum: Checksum,
+) -> Result<Vec<u8>, Failure> {
+    tokio::task::spawn_blocking(move || read_digest(&path, offset, len, checksum))
+        .await
+        .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
+        .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))
+}
+
+fn read_digest(
+    path: &std::path::Path,
+    offset: u64,
+    len: u64,
+    checksum: Checksum,
+) -> std::io::Result<Vec<u8>> {
+    let mut file = fs_err::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut hasher = checksum.hasher();
+    let mut buffer = vec![0; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let want = buffer.len().min(left as usize);
+        let read = file.read(&mut buffer[..want])?;
+        if read == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("{}: shorter than when it was scanned", path.display()),
+            ));
+        }
+        hasher.update(&buffer[..read]);
+        left -= read as u64;
+    }
+    Ok(hasher.finish())
 }
 
 /// `Upload-Offset`, in both protocols (absent or unreadable: `None`).

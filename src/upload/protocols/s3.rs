@@ -18,14 +18,12 @@
 //! new upload where it does not (Garage).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
 use reqwest::{Method, StatusCode};
 use rusty_s3::S3Action;
-use sha2::Digest;
 
 use crate::digest::Sha256;
 use crate::journal::job::{ErrorClass, Job, Part, Protocol, Response, Session};
@@ -34,8 +32,10 @@ use crate::upload::http::{self, Activity, Failure, file_body};
 use crate::upload::shared::Shared;
 use crate::wire::s3::{self as vocabulary, CHECKSUM_SHA256, META_SHA256, S3Error};
 
+use super::digest_range;
 use super::s3_store::{Call, SIGNED_FOR, failure_of, key_of};
 pub use super::s3_store::{Options, REFUSED_CREDENTIALS, S3Route};
+use crate::wire::tus::Checksum;
 
 /// `ListParts` pages read at most (1,000 parts each; 10,000 parts at most).
 const MAX_PAGES: usize = 12;
@@ -376,28 +376,8 @@ impl S3Upload<'_> {
     /// SHA-256 of one part, read from the file.
     async fn hash_part(&self, offset: u64, len: u64) -> Result<Sha256, Failure> {
         let source = self.job.resource.source();
-        tokio::task::spawn_blocking(move || -> std::io::Result<Sha256> {
-            let mut file = std::fs::File::open(&source)?;
-            file.seek(SeekFrom::Start(offset))?;
-            let mut hasher = sha2::Sha256::new();
-            let mut reader = file.take(len);
-            let mut buffer = vec![0; 1 << 20];
-            loop {
-                match reader.read(&mut buffer)? {
-                    0 => break,
-                    n => hasher.update(&buffer[..n]),
-                }
-            }
-            Ok(Sha256(hasher.finalize().into()))
-        })
-        .await
-        .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
-        .map_err(|error| {
-            Failure::permanent(
-                ErrorClass::File,
-                format!("{}: {error}", self.job.resource.source().display()),
-            )
-        })
+        let digest = digest_range(source, offset, len, Checksum::Sha256).await?;
+        Ok(Sha256::from_slice(&digest).expect("a SHA-256 digest is 32 bytes"))
     }
 
     /// Sends the parts not in `kept`, several at once, then completes.

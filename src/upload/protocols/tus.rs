@@ -7,12 +7,11 @@
 //! the body, so the chunk is read twice: once to hash it, once to send it;
 //! a whole file from offset 0 needs no extra read, its SHA-256 is the job's.
 
-use std::io::{Read, Seek, SeekFrom};
-
 use reqwest::Method;
 
 use super::{
-    Adapter, Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
+    Adapter, Appended, Created, Exchange, Limits, Query, digest_range, offset_of, read_deleted,
+    read_query,
 };
 use crate::journal::job::{ErrorClass, Protocol, Session};
 use crate::upload::http::{self, Failure, file_body};
@@ -22,34 +21,6 @@ use crate::wire::tus::{Checksum, OFFSET_OCTET_STREAM, TUS_VERSION, write_metadat
 pub struct Tus {
     pub creation_with_upload: bool,
     pub checksum: Option<Checksum>,
-}
-
-/// The chunk's digest, read from the file (it is in the page cache, and is
-/// read again to send it).
-fn digest_range(
-    path: &std::path::Path,
-    offset: u64,
-    len: u64,
-    checksum: Checksum,
-) -> std::io::Result<Vec<u8>> {
-    let mut file = fs_err::File::open(path)?;
-    file.seek(SeekFrom::Start(offset))?;
-    let mut hasher = checksum.hasher();
-    let mut buffer = vec![0; 1 << 20];
-    let mut left = len;
-    while left > 0 {
-        let want = buffer.len().min(left as usize);
-        let read = file.read(&mut buffer[..want])?;
-        if read == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!("{}: shorter than when it was scanned", path.display()),
-            ));
-        }
-        hasher.update(&buffer[..read]);
-        left -= read as u64;
-    }
-    Ok(hasher.finish())
 }
 
 impl Tus {
@@ -74,11 +45,7 @@ impl Tus {
         let digest = if algorithm == Checksum::Sha256 && whole_file {
             x.resource.sha256.as_bytes().to_vec()
         } else {
-            let path = x.resource.source();
-            tokio::task::spawn_blocking(move || digest_range(&path, offset, len, algorithm))
-                .await
-                .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
-                .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?
+            digest_range(x.resource.source(), offset, len, algorithm).await?
         };
         Ok(Some(algorithm.header_value(&digest)))
     }
