@@ -84,3 +84,36 @@ fn venv(name: &str, requirements: &str) -> PathBuf {
     );
     venv.join("bin/python")
 }
+
+/// Garage, the distributed S3 store, built once per version into a cache
+/// outside the clone (`$FERRY_TEST_CACHE`, else `~/.cache/ferry-test-peers`):
+/// `garage-<version>/bin/garage`. The first build takes minutes; later runs
+/// find it there.
+pub fn garage() -> &'static Path {
+    const VERSION: &str = "2.5.0";
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| {
+        let cache = std::env::var_os("FERRY_TEST_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                let home = std::env::var_os("HOME").expect("HOME is set");
+                Path::new(&home).join(".cache/ferry-test-peers")
+            });
+        let root = cache.join(format!("garage-{VERSION}"));
+        let binary = root.join("bin/garage");
+        if !binary.exists() {
+            let build = cache.join(format!("garage-{VERSION}-build"));
+            run(
+                Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                    .args(["install", "--locked", "--quiet"])
+                    .arg(format!("garage@{VERSION}"))
+                    .args(["--no-default-features", "--features", "bundled-libs,lmdb"])
+                    .arg("--root")
+                    .arg(&root)
+                    .env("CARGO_TARGET_DIR", &build),
+            );
+            let _ = std::fs::remove_dir_all(&build);
+        }
+        binary
+    })
+}

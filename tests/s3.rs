@@ -6,27 +6,67 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::garage::{self, GarageNode};
 use crate::peers;
 use crate::upload::{Peer, photos, run_ok, sha256_of, walk, write_big};
 use crate::util::{ClosedPort, TestEnv, content, stderr_of, write_file};
 
 const MIB: usize = 1 << 20;
 
-/// A moto S3 server on a port of its own, killed when dropped.
-pub struct Moto {
-    _peer: Peer,
+/// An S3 server with a bucket and a key that may write it: moto, one
+/// Garage node or a Garage cluster. Its processes end when it is dropped.
+pub struct Store {
     pub endpoint: String,
+    key_id: String,
+    secret: String,
+    region: &'static str,
+    pub nodes: Vec<GarageNode>,
+    _moto: Option<Peer>,
 }
 
-impl Moto {
-    pub fn start(log: &Path) -> Moto {
+impl Store {
+    /// moto, which takes any key; its request log goes to `log`.
+    pub fn moto(log: &Path, bucket: &str) -> Store {
         let mut command = Command::new(peers::s3_python().with_file_name("moto_server"));
         command.args(["-H", "127.0.0.1", "-p", "0"]);
         let peer = Peer::start(command, "", log);
-        Moto {
+        let store = Store {
             endpoint: peer.url.clone(),
-            _peer: peer,
+            key_id: "test-key".to_owned(),
+            secret: "test-secret".to_owned(),
+            region: "us-east-1",
+            nodes: Vec::new(),
+            _moto: Some(peer),
+        };
+        store.tool(&["create-bucket", bucket]);
+        store
+    }
+
+    /// `n` Garage nodes (replication factor `n`) under `dir`; requests go
+    /// to the first.
+    pub fn garage(dir: &Path, n: usize, bucket: &str) -> Store {
+        let secret = garage::rpc_secret();
+        let nodes: Vec<GarageNode> = (0..n)
+            .map(|i| GarageNode::start(&dir.join(format!("node{i}")), &secret, n as u8))
+            .collect();
+        garage::apply_layout(&nodes.iter().collect::<Vec<_>>());
+        let (key_id, secret) = garage::bucket_and_key(&nodes[0], bucket);
+        Store {
+            endpoint: nodes[0].endpoint(),
+            key_id,
+            secret,
+            region: "garage",
+            nodes,
+            _moto: None,
         }
+    }
+
+    fn credentials(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", self.key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret.clone()),
+            ("AWS_REGION", self.region.to_owned()),
+        ]
     }
 
     /// Runs tests/peers/s3_tool.py (boto3) against this server.
@@ -35,7 +75,7 @@ impl Moto {
             .arg(peers::dir().join("s3_tool.py"))
             .arg(&self.endpoint)
             .args(args)
-            .envs(credentials("test-key", "test-secret"))
+            .envs(self.credentials())
             .output()
             .unwrap();
         assert!(
@@ -59,18 +99,10 @@ impl Moto {
     /// `command` with this server's endpoint and keys.
     pub fn pointed(&self, mut command: Command) -> Command {
         command
-            .envs(credentials("test-key", "test-secret"))
+            .envs(self.credentials())
             .env("AWS_ENDPOINT_URL", &self.endpoint);
         command
     }
-}
-
-fn credentials(key: &str, secret: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ACCESS_KEY_ID", key.to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", secret.to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-    ]
 }
 
 /// The tree under `root` as S3 keys under `prefix` with their SHA-256.
@@ -84,16 +116,15 @@ fn expected_objects(root: &Path, prefix: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-#[test]
-fn two_hundred_files_and_a_256_mib_video_arrive_byte_identical_and_a_second_sync_sends_nothing() {
-    let env = TestEnv::new();
-    let moto = Moto::start(&env.path().join("moto.log"));
-    moto.tool(&["create-bucket", "photos"]);
+/// 200 files and a 256 MiB video arrive byte-identical (read back through
+/// boto3), a second sync sends nothing, and a fresh journal finds every
+/// object there and sends no byte.
+fn two_hundred_files_and_a_video(env: &TestEnv, moto: &Store) {
     let source = env.path().join("media");
     photos(&source, 200);
     write_big(&source.join("video/big.mp4"), 256 * MIB, 21);
     let output = run_ok(
-        moto.ferry(&env)
+        moto.ferry(env)
             .arg("sync")
             .arg(&source)
             .args(["--to", "s3://photos/2026/"]),
@@ -106,7 +137,7 @@ fn two_hundred_files_and_a_256_mib_video_arrive_byte_identical_and_a_second_sync
     assert!(journal.contains(r#""number":32"#), "no 32nd part recorded");
 
     let again = run_ok(
-        moto.ferry(&env)
+        moto.ferry(env)
             .arg("sync")
             .arg(&source)
             .args(["--to", "s3://photos/2026/"]),
@@ -132,6 +163,84 @@ fn two_hundred_files_and_a_256_mib_video_arrive_byte_identical_and_a_second_sync
     assert!(summary.contains(r#""sent":0"#), "{summary}");
 }
 
+#[test]
+fn two_hundred_files_and_a_256_mib_video_to_moto() {
+    let env = TestEnv::new();
+    let moto = Store::moto(&env.path().join("moto.log"), "photos");
+    two_hundred_files_and_a_video(&env, &moto);
+}
+
+#[test]
+fn two_hundred_files_and_a_256_mib_video_to_a_garage_node() {
+    let env = TestEnv::new();
+    let garage = Store::garage(&env.path().join("garage"), 1, "photos");
+    two_hundred_files_and_a_video(&env, &garage);
+}
+
+/// Garage checks signatures (moto does not): a wrong secret stops the run
+/// with exit 1, and the secret appears nowhere.
+#[test]
+fn wrong_credentials_stop_the_run_and_the_secret_appears_nowhere() {
+    let env = TestEnv::new();
+    let garage = Store::garage(&env.path().join("garage"), 1, "photos");
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(4, 5000));
+    let output = garage
+        .ferry(&env)
+        .env("AWS_SECRET_ACCESS_KEY", "wrong-s3cr3t")
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", "s3://photos/", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("refused the credentials"), "{stderr}");
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    for text in [
+        &journal,
+        &stderr,
+        &String::from_utf8_lossy(&output.stdout).into_owned(),
+    ] {
+        assert!(!text.contains("wrong-s3cr3t"), "{text}");
+        assert!(!text.contains(&garage.secret), "{text}");
+    }
+    assert!(garage.digests("photos").is_empty());
+}
+
+/// Three Garage nodes with replication factor 3; one is stopped halfway
+/// through the run. The run finishes and every object reads back the same.
+#[test]
+fn a_garage_node_fails_halfway_and_the_run_finishes() {
+    let env = TestEnv::new();
+    let mut cluster = Store::garage(&env.path().join("garage"), 3, "photos");
+    let source = env.path().join("media");
+    photos(&source, 60);
+    write_big(&source.join("video/clip.mov"), 96 * MIB, 3);
+    let mut child = cluster
+        .ferry(&env)
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", "s3://photos/", "-j", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Halfway: once the journal shows parts of the video.
+    for _ in 0..400 {
+        let journal = std::fs::read_to_string(env.journal()).unwrap_or_default();
+        if journal.contains(r#""number":3"#) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the run ended first");
+    cluster.nodes[2].kill();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(cluster.digests("photos"), expected_objects(&source, ""));
+}
+
 /// SIGKILL at ten moments during a multipart upload: every later run
 /// resumes through `ListParts`, and the parts the store received add up to
 /// at most the file's parts plus, per kill, one for each part in flight
@@ -140,8 +249,7 @@ fn two_hundred_files_and_a_256_mib_video_arrive_byte_identical_and_a_second_sync
 fn a_multipart_upload_killed_ten_times_resumes_through_list_parts() {
     let env = TestEnv::new();
     let log = env.path().join("moto.log");
-    let moto = Moto::start(&log);
-    moto.tool(&["create-bucket", "photos"]);
+    let moto = Store::moto(&log, "photos");
     let size = 320 * MIB;
     let (parts, in_flight, kills) = (40usize, 2usize, 10u64);
     let source = env.path().join("media");
@@ -205,8 +313,7 @@ fn a_multipart_upload_killed_ten_times_resumes_through_list_parts() {
 #[test]
 fn bad_input_a_missing_bucket_a_different_object_and_a_small_part_size() {
     let env = TestEnv::new();
-    let moto = Moto::start(&env.path().join("moto.log"));
-    moto.tool(&["create-bucket", "photos"]);
+    let moto = Store::moto(&env.path().join("moto.log"), "photos");
     let source = env.path().join("media");
     write_file(&source.join("a.jpg"), &content(1, 5000));
 
@@ -264,8 +371,7 @@ fn bad_input_a_missing_bucket_a_different_object_and_a_small_part_size() {
 #[test]
 fn secrets_stay_out_of_the_journal_and_the_output() {
     let env = TestEnv::new();
-    let moto = Moto::start(&env.path().join("moto.log"));
-    moto.tool(&["create-bucket", "photos"]);
+    let moto = Store::moto(&env.path().join("moto.log"), "photos");
     let source = env.path().join("media");
     write_big(&source.join("clip.mov"), 20 * MIB, 2);
     write_file(&source.join("a.jpg"), &content(1, 5000));
@@ -316,7 +422,7 @@ fn secrets_stay_out_of_the_journal_and_the_output() {
 }
 
 /// Starts a multipart upload of `clip.mov` and kills it once a part landed.
-fn start_and_kill(moto: &Moto, env: &TestEnv, source: &Path, log: &Path) {
+fn start_and_kill(moto: &Store, env: &TestEnv, source: &Path, log: &Path) {
     let mut child = moto
         .ferry(env)
         .arg("sync")
@@ -345,8 +451,7 @@ fn start_and_kill(moto: &Moto, env: &TestEnv, source: &Path, log: &Path) {
 fn cancel_aborts_the_multipart_upload_and_a_changed_file_is_never_completed() {
     let env = TestEnv::new();
     let log = env.path().join("moto.log");
-    let moto = Moto::start(&log);
-    moto.tool(&["create-bucket", "photos"]);
+    let moto = Store::moto(&log, "photos");
     let source = env.path().join("media");
     write_big(&source.join("clip.mov"), 200 * MIB, 8);
 

@@ -1,6 +1,7 @@
 //! All integration tests, compiled into one binary as ripgrep does.
 
 mod fault_proxy;
+mod garage;
 mod http;
 mod peers;
 mod scripted_server;

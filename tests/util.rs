@@ -144,27 +144,38 @@ pub fn stderr_of(output: &std::process::Output) -> String {
 /// Servers under test bind port 0 and the test reads back what the kernel
 /// gave, so tests running in parallel never race for a port.
 pub fn listening_port(pid: u32) -> Option<u16> {
+    listening_ports(pid).into_iter().next()
+}
+
+/// Every TCP port a process listens on, lowest first.
+pub fn listening_ports(pid: u32) -> Vec<u16> {
     const LISTEN: &str = "0A";
-    let mut inodes = Vec::new();
-    for entry in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()? {
-        let target = std::fs::read_link(entry.ok()?.path()).ok();
-        let target = target.as_ref().and_then(|t| t.to_str());
-        if let Some(inode) = target
-            .and_then(|t| t.strip_prefix("socket:["))
-            .and_then(|t| t.strip_suffix(']'))
-        {
-            inodes.push(inode.to_owned());
-        }
-    }
-    let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).ok()?;
-    table.lines().skip(1).find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let (local, state, inode) = (fields.get(1)?, fields.get(3)?, fields.get(9)?);
-        if *state != LISTEN || !inodes.iter().any(|known| known == inode) {
-            return None;
-        }
-        u16::from_str_radix(local.rsplit(':').next()?, 16).ok()
-    })
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let target = std::fs::read_link(entry.path()).ok()?;
+            let target = target.to_str()?;
+            let inode = target.strip_prefix("socket:[")?.strip_suffix(']')?;
+            Some(inode.to_owned())
+        })
+        .collect();
+    let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).unwrap_or_default();
+    let mut ports: Vec<u16> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (local, state, inode) = (fields.get(1)?, fields.get(3)?, fields.get(9)?);
+            if *state != LISTEN || !inodes.iter().any(|known| known == inode) {
+                return None;
+            }
+            u16::from_str_radix(local.rsplit(':').next()?, 16).ok()
+        })
+        .collect();
+    ports.sort();
+    ports
 }
 
 /// A loopback port where nothing listens, held while the value lives: a
