@@ -576,7 +576,9 @@ fn a_file_that_grows_while_it_is_hashed_is_not_trusted() {
     let root = photos(&env);
     write_file(&root.join("steady.jpg"), &content(1, 100));
     let growing = root.join("recording.mov");
-    write_file(&growing, &content(2, 64 << 20));
+    // Large enough that hashing it takes a while on a loaded machine too.
+    let start = 192 << 20;
+    crate::upload::write_big(&growing, start, 2);
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let done = std::sync::Arc::clone(&done);
@@ -592,6 +594,10 @@ fn a_file_that_grows_while_it_is_hashed_is_not_trusted() {
             }
         })
     };
+    // The writer is running before the scan starts.
+    while std::fs::metadata(&growing).unwrap().len() == start as u64 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     let (code, summary, stderr) = scan_json(&env, &[]);
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     writer.join().unwrap();
