@@ -20,6 +20,9 @@ pub enum Fault {
     Pass,
     /// Answer with this status (e.g. 503) without asking the server.
     Status(u16),
+    /// Answer with this status and an XML body, as S3 does
+    /// (`<Error><Code>SlowDown</Code>…`).
+    Xml(u16, &'static str),
     /// Answer 429 with `Retry-After: <seconds>`.
     TooManyRequests(u64),
     /// Forward the head and this many body bytes, then drop both sides.
@@ -37,7 +40,26 @@ pub struct FaultProxy {
 struct Head {
     text: String,
     content_length: u64,
+    /// `Content-Length` was there (else a response runs to the close).
+    has_length: bool,
+    chunked: bool,
     no_body: bool,
+}
+
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.text
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.trim())
+    }
+
+    /// A response that never has a body: 1xx, 204, 304.
+    fn bodiless_status(&self) -> bool {
+        let status = self.text.split(' ').nth(1).unwrap_or("");
+        status.starts_with('1') || status == "204" || status == "304"
+    }
 }
 
 /// Reads a message head; `None` at a clean end of the connection.
@@ -54,17 +76,21 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
             break;
         }
     }
-    let content_length = text
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .map_or(0, |(_, value)| value.trim().parse().unwrap_or(0));
-    let no_body = text.starts_with("HEAD ");
-    Some(Head {
+    let mut head = Head {
+        no_body: text.starts_with("HEAD "),
         text,
-        content_length,
-        no_body,
-    })
+        content_length: 0,
+        has_length: false,
+        chunked: false,
+    };
+    if let Some(length) = head.header("content-length") {
+        head.content_length = length.parse().unwrap_or(0);
+        head.has_length = true;
+    }
+    head.chunked = head
+        .header("transfer-encoding")
+        .is_some_and(|coding| coding.eq_ignore_ascii_case("chunked"));
+    Some(head)
 }
 
 /// Copies `length` bytes, at most `rate` bytes per second when given;
@@ -144,20 +170,25 @@ fn serve(
     while let Some(request) = read_head(&mut client_reader) {
         let fault = script.lock().unwrap().pop_front();
         let canned = match fault {
-            Some(Fault::Status(status)) => Some(format!("HTTP/1.1 {status} Injected\r\n")),
-            Some(Fault::TooManyRequests(seconds)) => Some(format!(
-                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {seconds}\r\n"
+            Some(Fault::Status(status)) => Some((format!("HTTP/1.1 {status} Injected\r\n"), "")),
+            Some(Fault::Xml(status, body)) => Some((
+                format!("HTTP/1.1 {status} Injected\r\nContent-Type: application/xml\r\n"),
+                body,
+            )),
+            Some(Fault::TooManyRequests(seconds)) => Some((
+                format!("HTTP/1.1 429 Too Many Requests\r\nRetry-After: {seconds}\r\n"),
+                "",
             )),
             _ => None,
         };
-        if let Some(status) = canned {
+        if let Some((status, body)) = canned {
             copy_body(
                 &mut client_reader,
                 &mut std::io::sink(),
                 request.content_length,
                 None,
             );
-            let reply = format!("{status}Content-Length: 0\r\n\r\n");
+            let reply = format!("{status}Content-Length: {}\r\n\r\n{body}", body.len());
             if client_writer.write_all(reply.as_bytes()).is_err() {
                 return;
             }
@@ -201,11 +232,56 @@ fn serve(
         if client_writer.write_all(response.text.as_bytes()).is_err() {
             return;
         }
-        let length = if request.no_body {
-            0
+        if request.no_body || response.bodiless_status() {
+            continue;
+        }
+        if response.chunked {
+            if !copy_chunked(server_reader, &mut client_writer) {
+                return;
+            }
+        } else if response.has_length {
+            copy_body(
+                server_reader,
+                &mut client_writer,
+                response.content_length,
+                None,
+            );
         } else {
-            response.content_length
-        };
-        copy_body(server_reader, &mut client_writer, length, None);
+            // The body runs to the close (moto's server does this).
+            let _ = std::io::copy(server_reader, &mut client_writer);
+            let _ = client_writer.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+/// Copies a chunked body as it is, through its last chunk and trailers.
+fn copy_chunked(from: &mut impl BufRead, to: &mut impl Write) -> bool {
+    loop {
+        let mut size_line = String::new();
+        if from.read_line(&mut size_line).unwrap_or(0) == 0
+            || to.write_all(size_line.as_bytes()).is_err()
+        {
+            return false;
+        }
+        let size =
+            u64::from_str_radix(size_line.trim().split(';').next().unwrap_or(""), 16).unwrap_or(0);
+        if size == 0 {
+            // Trailers, then the empty line.
+            loop {
+                let mut line = String::new();
+                if from.read_line(&mut line).unwrap_or(0) == 0
+                    || to.write_all(line.as_bytes()).is_err()
+                {
+                    return false;
+                }
+                if line == "\r\n" {
+                    return true;
+                }
+            }
+        }
+        if copy_body(from, to, size + 2, None) != size + 2 {
+            return false;
+        }
     }
 }

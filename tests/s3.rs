@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::fault_proxy::{Fault, FaultProxy};
 use crate::garage::{self, GarageNode};
 use crate::peers;
 use crate::upload::{Peer, photos, run_ok, sha256_of, walk, write_big};
@@ -476,4 +477,61 @@ fn cancel_aborts_the_multipart_upload_and_a_changed_file_is_never_completed() {
     );
     assert_eq!(moto.tool(&["uploads", "photos"]).trim(), "[]");
     assert!(moto.digests("photos").is_empty());
+}
+
+/// S3's answer when it wants fewer requests.
+const SLOW_DOWN: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+
+/// Through the fault proxy to a Garage node: resets at random body bytes,
+/// 503 `SlowDown` with its XML body, a 500 and stalls land on the bucket
+/// check, HEADs, PutObject, multipart creation, parts and Complete alike.
+/// Every job ends succeeded and every object reads back identical.
+#[test]
+fn resets_slow_downs_and_stalls_end_with_every_job_succeeded() {
+    let env = TestEnv::new();
+    let garage = Store::garage(&env.path().join("garage"), 1, "photos");
+    let source = env.path().join("media");
+    photos(&source, 30);
+    write_big(&source.join("video/clip.mov"), 48 * MIB, 4);
+    for seed in 1..=2u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let faults: Vec<Fault> = (0..60)
+            .map(|_| match rng.u8(0..10) {
+                0 | 1 => Fault::Xml(503, SLOW_DOWN),
+                2 => Fault::ResetAfter(rng.u64(0..4 << 20)),
+                3 => Fault::Status(500),
+                4 if rng.bool() => Fault::Stall(Duration::from_secs(3)),
+                _ => Fault::Pass,
+            })
+            .collect();
+        let upstream = garage
+            .endpoint
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap();
+        let proxy = FaultProxy::start(upstream, &faults);
+        let prefix = format!("seed{seed}/");
+        let output = run_ok(
+            garage
+                .ferry(&env)
+                .env("AWS_ENDPOINT_URL", format!("http://{}", proxy.address))
+                .arg("sync")
+                .arg(&source)
+                .args(["--to", &format!("s3://photos/{prefix}")])
+                .args(["--idle-timeout", "1s", "--retries", "10", "--json"]),
+        );
+        let events = String::from_utf8_lossy(&output.stdout).into_owned();
+        let summary = events.lines().last().unwrap();
+        assert!(
+            summary.contains(r#""succeeded":31"#),
+            "seed {seed}: {summary}"
+        );
+        assert_eq!(proxy.remaining(), 0, "seed {seed}: not every fault landed");
+        let stored: BTreeMap<String, String> = garage
+            .digests("photos")
+            .into_iter()
+            .filter(|(key, _)| key.starts_with(&prefix))
+            .collect();
+        assert_eq!(stored, expected_objects(&source, &prefix), "seed {seed}");
+    }
 }

@@ -216,8 +216,12 @@ impl S3Upload<'_> {
             self.activity.clone(),
         );
         let body = Some((body, self.activity));
+        // A streamed body would otherwise go chunked, which S3 refuses
+        // (MissingContentLength) unless it is aws-chunked.
+        let mut headers = headers.to_vec();
+        headers.push(("content-length", len.to_string()));
         self.call()
-            .send(Method::PUT, url.clone(), headers, body)
+            .send(Method::PUT, url.clone(), &headers, body)
             .await
     }
 
