@@ -34,7 +34,14 @@ pub enum Fault {
 pub struct FaultProxy {
     pub address: SocketAddr,
     script: Arc<Mutex<VecDeque<Fault>>>,
-    forwarded: Arc<AtomicU64>,
+    seen: Arc<Seen>,
+}
+
+/// What the proxy counted: body bytes passed on, and request lines.
+#[derive(Default)]
+struct Seen {
+    forwarded: AtomicU64,
+    requests: Mutex<Vec<String>>,
 }
 
 struct Head {
@@ -133,14 +140,14 @@ impl FaultProxy {
         let proxy = FaultProxy {
             address: listener.local_addr().unwrap(),
             script: Arc::new(Mutex::new(faults.iter().cloned().collect())),
-            forwarded: Arc::default(),
+            seen: Arc::default(),
         };
-        let (script, forwarded) = (proxy.script.clone(), proxy.forwarded.clone());
+        let (script, seen) = (proxy.script.clone(), proxy.seen.clone());
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
-                let (script, forwarded) = (script.clone(), forwarded.clone());
-                std::thread::spawn(move || serve(client, upstream, &script, &forwarded, rate));
+                let (script, seen) = (script.clone(), seen.clone());
+                std::thread::spawn(move || serve(client, upstream, &script, &seen, rate));
             }
         });
         proxy
@@ -148,7 +155,12 @@ impl FaultProxy {
 
     /// Body bytes handed to the server so far.
     pub fn forwarded(&self) -> u64 {
-        self.forwarded.load(Ordering::SeqCst)
+        self.seen.forwarded.load(Ordering::SeqCst)
+    }
+
+    /// The request line of every request so far (`PUT /path?query HTTP/1.1`).
+    pub fn requests(&self) -> Vec<String> {
+        self.seen.requests.lock().unwrap().clone()
     }
 
     /// Faults not yet used.
@@ -161,13 +173,15 @@ fn serve(
     client: TcpStream,
     upstream: SocketAddr,
     script: &Mutex<VecDeque<Fault>>,
-    forwarded: &AtomicU64,
+    seen: &Seen,
     rate: Option<u64>,
 ) {
     let mut client_reader = BufReader::new(client.try_clone().unwrap());
     let mut client_writer = client;
     let mut server: Option<(BufReader<TcpStream>, TcpStream)> = None;
     while let Some(request) = read_head(&mut client_reader) {
+        let first_line = request.text.lines().next().unwrap_or("").to_owned();
+        seen.requests.lock().unwrap().push(first_line);
         let fault = script.lock().unwrap().pop_front();
         let canned = match fault {
             Some(Fault::Status(status)) => Some((format!("HTTP/1.1 {status} Injected\r\n"), "")),
@@ -210,7 +224,7 @@ fn serve(
             _ => request.content_length,
         };
         let sent = copy_body(&mut client_reader, server_writer, limit, rate);
-        forwarded.fetch_add(sent, Ordering::SeqCst);
+        seen.forwarded.fetch_add(sent, Ordering::SeqCst);
         match fault {
             Some(Fault::ResetAfter(_)) => {
                 let _ = server_writer.flush();

@@ -242,72 +242,87 @@ fn a_garage_node_fails_halfway_and_the_run_finishes() {
     assert_eq!(cluster.digests("photos"), expected_objects(&source, ""));
 }
 
-/// SIGKILL at ten moments during a multipart upload: every later run
-/// resumes through `ListParts`, and the parts the store received add up to
-/// at most the file's parts plus, per kill, one for each part in flight
-/// (read from moto's request log).
+/// SIGKILL at ten moments during a multipart upload to a Garage node,
+/// through the counting proxy: every later run resumes through `ListParts`,
+/// and the body bytes that reached the store add up to at most the file
+/// plus, per kill, one part for each part in flight.
 #[test]
 fn a_multipart_upload_killed_ten_times_resumes_through_list_parts() {
     let env = TestEnv::new();
-    let log = env.path().join("moto.log");
-    let moto = Store::moto(&log, "photos");
-    let size = 320 * MIB;
-    let (parts, in_flight, kills) = (40usize, 2usize, 10u64);
+    let garage = Store::garage(&env.path().join("garage"), 1, "photos");
+    let upstream = garage
+        .endpoint
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    // 32 MiB/s per request keeps the upload going through ten kills.
+    let proxy = FaultProxy::start_throttled(upstream, &[], Some(32 * MIB as u64));
+    let size = 320 * MIB as u64;
+    let (part, in_flight, kills) = (8 * MIB as u64, 2u64, 10u64);
     let source = env.path().join("media");
-    write_big(&source.join("clip.mov"), size, 5);
-    let sync = |extra: &[&str]| {
-        let mut command = moto.ferry(&env);
+    write_big(&source.join("clip.mov"), size as usize, 5);
+    let sync = || {
+        let mut command = garage.ferry(&env);
         command
+            .env("AWS_ENDPOINT_URL", format!("http://{}", proxy.address))
             .arg("sync")
             .arg(&source)
-            .args(["--to", "s3://photos/", "--part-concurrency", "2"])
-            .args(extra);
+            .args(["--to", "s3://photos/", "--part-concurrency", "2"]);
         command
     };
-    let part_puts = || {
-        let text = std::fs::read_to_string(&log).unwrap();
-        text.lines()
-            .filter(|line| line.contains("\"PUT /photos/clip.mov?") && line.contains("partNumber"))
-            .count()
-    };
     let mut seen = Vec::new();
+    // What a killed run had in flight drains through the proxy for a while.
+    let settled = || {
+        for _ in 0..150 {
+            let now = proxy.forwarded();
+            std::thread::sleep(Duration::from_millis(200));
+            if proxy.forwarded() == now {
+                return now;
+            }
+        }
+        panic!("the proxy never stopped forwarding");
+    };
     for round in 0..kills {
-        let before = part_puts();
-        let mut child = sync(&[])
+        let before = settled();
+        let mut child = sync()
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Once this run has landed a part, a seeded moment up to 400 ms on.
+        // Once this run has passed a part's worth on, a seeded moment up to
+        // 400 ms later.
         for _ in 0..600 {
-            if part_puts() > before || child.try_wait().unwrap().is_some() {
+            if proxy.forwarded() > before + part || child.try_wait().unwrap().is_some() {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
         std::thread::sleep(Duration::from_millis((round * 137) % 400));
         let _ = child.kill();
         child.wait().unwrap();
-        seen.push(part_puts());
+        seen.push(proxy.forwarded());
     }
-    // Parts arrived over several killed runs, not all in the first.
     assert!(
-        seen[0] < parts && seen.windows(2).any(|w| w[0] > 0 && w[1] > w[0]),
-        "{seen:?}"
+        seen[0] < size,
+        "the first run was not interrupted: {seen:?}"
     );
-    run_ok(&mut sync(&[]));
-    assert_eq!(moto.digests("photos"), expected_objects(&source, ""));
-    assert_eq!(moto.tool(&["uploads", "photos"]).trim(), "[]");
-    let text = std::fs::read_to_string(&log).unwrap();
-    let listed = text
-        .lines()
-        .filter(|line| line.contains("\"GET /photos/clip.mov?") && line.contains("uploadId"))
+    run_ok(&mut sync());
+    assert_eq!(garage.digests("photos"), expected_objects(&source, ""));
+    assert_eq!(garage.tool(&["uploads", "photos"]).trim(), "[]");
+    let listed = proxy
+        .requests()
+        .iter()
+        .filter(|line| line.starts_with("GET /photos/clip.mov?") && line.contains("uploadId"))
         .count();
-    assert!(listed >= 1, "no run listed the parts: {seen:?}");
-    let sent = part_puts();
     assert!(
-        sent <= parts + kills as usize * in_flight,
-        "{sent} parts reached the store for a {parts}-part file and {kills} kills ({seen:?})"
+        listed as u64 >= kills,
+        "{listed} ListParts for {kills} resumed runs"
+    );
+    let bound = size + kills * in_flight * part + (1 << 20);
+    assert!(
+        proxy.forwarded() <= bound,
+        "{} body bytes reached the store, more than {bound} ({seen:?})",
+        proxy.forwarded()
     );
 }
 
