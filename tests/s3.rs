@@ -550,3 +550,74 @@ fn resets_slow_downs_and_stalls_end_with_every_job_succeeded() {
         assert_eq!(stored, expected_objects(&source, &prefix), "seed {seed}");
     }
 }
+
+/// `ferry probe s3://…` against Garage: a bucket the keys may write is
+/// ready (exit 0), a killed multipart upload shows as unfinished with its
+/// age, and a missing bucket or a wrong secret is exit 1 with the secret
+/// printed nowhere.
+#[test]
+fn probe_reports_the_bucket_the_keys_and_unfinished_uploads() {
+    let env = TestEnv::new();
+    let garage = Store::garage(&env.path().join("garage"), 1, "photos");
+    let probe = |url: &str| {
+        let output = garage
+            .ferry(&env)
+            .args(["probe", url, "--json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value =
+            serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+        (output.status.code(), report)
+    };
+    let (code, report) = probe("s3://photos/2026/");
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["credentials"], "accepted");
+    assert_eq!(report["writable"], true);
+    assert_eq!(report["unfinished_uploads"], 0);
+    // The write check left nothing behind.
+    assert_eq!(garage.tool(&["uploads", "photos"]).trim(), "[]");
+    assert!(garage.digests("photos").is_empty());
+
+    let source = env.path().join("media");
+    write_big(&source.join("clip.mov"), 64 * MIB, 6);
+    let mut child = garage
+        .ferry(&env)
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", "s3://photos/2026/"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        let journal = std::fs::read_to_string(env.journal()).unwrap_or_default();
+        if journal.contains(r#""number":"#) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    let (_, report) = probe("s3://photos/2026/");
+    assert_eq!(report["unfinished_uploads"], 1, "{report}");
+    assert!(report["oldest_unfinished_seconds"].as_u64().unwrap() < 600);
+    let (_, elsewhere) = probe("s3://photos/other/");
+    assert_eq!(elsewhere["unfinished_uploads"], 0, "{elsewhere}");
+
+    let (code, report) = probe("s3://no-such-bucket/");
+    assert_eq!(code, Some(1));
+    assert_eq!(report["bucket_exists"], false);
+    let refused = garage
+        .ferry(&env)
+        .env("AWS_SECRET_ACCESS_KEY", "wrong-s3cr3t")
+        .args(["probe", "s3://photos/"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&refused.stdout).into_owned() + &stderr_of(&refused);
+    assert!(text.contains("credentials:    refused"), "{text}");
+    assert!(
+        !text.contains("wrong-s3cr3t") && !text.contains(&garage.secret),
+        "{text}"
+    );
+}

@@ -114,6 +114,14 @@ impl Config {
         }
     }
 
+    /// The config file's S3 settings for the destination `text` stands for.
+    pub fn s3(&self, text: &str) -> anyhow::Result<s3::Configured> {
+        match (&self.file, self.named(text)) {
+            (Some(file), Some((name, _))) => Ok(file.s3(name)?),
+            _ => Ok(s3::Configured::default()),
+        }
+    }
+
     /// The named destination `text` stands for, if the config file has one.
     pub fn named(&self, text: &str) -> Option<(&str, &NamedDestination)> {
         let file = self.file.as_ref()?;

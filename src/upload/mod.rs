@@ -76,6 +76,26 @@ pub fn ping_bits(url: &str, headers: &HeaderMap) -> anyhow::Result<protocols::bi
         .map_err(|failure| anyhow::anyhow!("cannot reach {url}: {}", failure.text()))
 }
 
+/// `ferry probe s3://…`: the endpoint, whether the keys open the bucket and
+/// may write to it, and the unfinished multipart uploads under the prefix.
+pub fn probe_s3(
+    url: &str,
+    configured: &crate::config::s3::Configured,
+) -> anyhow::Result<protocols::s3_probe::S3Report> {
+    let settings = Settings::default();
+    let client = http::client(settings.connect_timeout)?;
+    let options = protocols::s3::Options {
+        chunk_size: None,
+        part_concurrency: 1,
+        overwrite: false,
+    };
+    let route = protocols::s3::S3Route::open(url, configured, options)?;
+    let region = route.bucket.region().to_owned();
+    current_thread_runtime()?
+        .block_on(protocols::s3_probe::probe(&route, &client, url, &region))
+        .map_err(|failure| anyhow::anyhow!("cannot reach {}: {}", route.endpoint, failure.text()))
+}
+
 /// Ends what cancelled jobs left behind: their server sessions (tus
 /// termination, IETF `DELETE`, in the destination's configured interop
 /// version), S3 multipart uploads and local partial copies. Returns one warning per session that

@@ -54,6 +54,12 @@ impl S3Url {
         })
     }
 
+    /// The part of the prefix before any placeholder: where every key of
+    /// this destination starts.
+    pub fn fixed_prefix(&self) -> &str {
+        &self.prefix[..self.prefix.find('{').unwrap_or(self.prefix.len())]
+    }
+
     /// The object key for a file: the prefix plus its relative path, or the
     /// prefix as a template. Names are written as `key_text` spells them.
     pub fn key(&self, path: &[u8], sha256: &Sha256) -> String {

@@ -236,6 +236,9 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
             error::RUNTIME_ERROR
         });
     }
+    if destination.protocol == Protocol::S3 {
+        return probe_s3(config, text, &destination.url);
+    }
     if destination.protocol == Protocol::Local {
         let folder = std::path::Path::new(&destination.url);
         let writable = tempfile::tempfile_in(folder).is_ok();
@@ -320,4 +323,44 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
         );
     }
     Ok(error::SUCCESS)
+}
+
+/// `ferry probe s3://…`: 0 when the bucket exists and the keys may write to it.
+fn probe_s3(config: &Config, text: &str, url: &str) -> anyhow::Result<u8> {
+    use crate::report::stream::out_line;
+    let report = upload::probe_s3(url, &config.s3(text)?)?;
+    if config.json() {
+        print_json_line(&report)?;
+    } else {
+        out_line(&report.url)?;
+        out_line(&format!(
+            "  endpoint:       {} (region {})",
+            report.endpoint, report.region
+        ))?;
+        out_line(&format!("  credentials:    {}", report.credentials))?;
+        let bucket = match (report.bucket_exists, report.writable) {
+            (false, _) if report.credentials == "refused" => "not known (the keys were refused)",
+            (false, _) => "missing",
+            (true, true) => "exists, writable",
+            (true, false) => "exists, not writable with these keys",
+        };
+        out_line(&format!("  bucket:         {bucket}"))?;
+        if let Some(count) = report.unfinished_uploads {
+            let oldest = report
+                .oldest_unfinished_seconds
+                .map_or(String::new(), |age| {
+                    let age = std::time::Duration::from_secs(age);
+                    format!(", the oldest {} old", humantime::format_duration(age))
+                });
+            let uploads = if count == 1 { "upload" } else { "uploads" };
+            out_line(&format!(
+                "  unfinished:     {count} multipart {uploads}{oldest}"
+            ))?;
+        }
+    }
+    Ok(if report.ready() {
+        error::SUCCESS
+    } else {
+        error::RUNTIME_ERROR
+    })
 }

@@ -16,6 +16,7 @@ pub mod ietf;
 pub mod local;
 pub mod put;
 pub mod s3;
+pub mod s3_probe;
 mod s3_store;
 pub mod tus;
 

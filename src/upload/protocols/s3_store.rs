@@ -157,7 +157,7 @@ pub fn key_of(session: &Session) -> Option<String> {
 /// One request with the idle watchdog; failures never carry the URL.
 #[derive(Clone, Copy)]
 pub struct Call<'a> {
-    client: &'a reqwest::Client,
+    pub client: &'a reqwest::Client,
     idle: Duration,
 }
 
