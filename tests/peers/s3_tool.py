@@ -4,7 +4,7 @@ an independent client): the store's own view of what ferry uploaded.
 Usage: python s3_tool.py ENDPOINT COMMAND BUCKET [ARGS]
   create-bucket BUCKET
   digests BUCKET            one JSON object: key -> SHA-256 of the bytes read back
-  put BUCKET KEY FILE       stores FILE at KEY
+  put BUCKET KEY FILE       stores FILE at KEY, with its SHA-256 checksum
   uploads BUCKET            JSON list of unfinished multipart uploads' keys
 Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
 """
@@ -38,7 +38,9 @@ elif command == "digests":
     print(json.dumps(found))
 elif command == "put":
     with open(sys.argv[5], "rb") as f:
-        s3.put_object(Bucket=bucket, Key=sys.argv[4], Body=f.read())
+        s3.put_object(
+            Bucket=bucket, Key=sys.argv[4], Body=f.read(), ChecksumAlgorithm="SHA256"
+        )
 elif command == "uploads":
     answer = s3.list_multipart_uploads(Bucket=bucket)
     print(json.dumps([u["Key"] for u in answer.get("Uploads", [])]))

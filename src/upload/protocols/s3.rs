@@ -180,19 +180,27 @@ impl S3Upload<'_> {
         )
     }
 
+    /// What the key holds: this content when its `x-amz-meta-sha256` is
+    /// ours, or its SHA-256 checksum is (an object another tool stored
+    /// whole with a checksum, `x-amz-checksum-mode: ENABLED`).
     async fn head(&self, key: &str) -> Result<Existing, Failure> {
-        let url = self
+        const MODE: (&str, &str) = ("x-amz-checksum-mode", "ENABLED");
+        let mut action = self
             .route
             .bucket
-            .head_object(Some(&self.route.credentials), key)
-            .sign(SIGNED_FOR);
-        let response = self.call().send(Method::HEAD, url, &[], None).await?;
+            .head_object(Some(&self.route.credentials), key);
+        action.headers_mut().insert(MODE.0, MODE.1);
+        let url = action.sign(SIGNED_FOR);
+        let headers = [(MODE.0, MODE.1.to_owned())];
+        let response = self.call().send(Method::HEAD, url, &headers, None).await?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(Existing::Nothing),
             status if status.is_success() => {
-                let ours = self.job.resource.sha256.to_hex();
-                let theirs = crate::wire::text(response.headers(), META_SHA256);
-                Ok(match theirs == Some(ours.as_str()) {
+                let sha256 = &self.job.resource.sha256;
+                let found = |name| crate::wire::text(response.headers(), name);
+                let same = found(META_SHA256) == Some(sha256.to_hex().as_str())
+                    || found(CHECKSUM_SHA256) == Some(vocabulary::checksum(sha256).as_str());
+                Ok(match same {
                     true => Existing::Same,
                     false => Existing::Different,
                 })
