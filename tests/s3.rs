@@ -385,6 +385,54 @@ fn bad_input_a_missing_bucket_a_different_object_and_a_small_part_size() {
     );
     let untouched = moto.digests("photos");
     assert_eq!(untouched["a.jpg"], sha256_of(&other));
+
+    // --overwrite replaces it.
+    run_ok(moto.ferry(&env).args(["retry", "--all"]));
+    run_ok(
+        moto.ferry(&env)
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", "s3://photos/", "--overwrite"]),
+    );
+    assert_eq!(
+        moto.digests("photos")["a.jpg"],
+        sha256_of(&source.join("a.jpg"))
+    );
+}
+
+/// A `CompleteMultipartUpload` answered 200 with an `<Error>` body is that
+/// error: `InternalError` is retried, and the upload completes.
+#[test]
+fn a_complete_answered_200_with_an_error_is_retried() {
+    const INTERNAL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>";
+    let env = TestEnv::new();
+    let garage = Store::garage(&env.path().join("garage"), 1, "photos");
+    let source = env.path().join("media");
+    write_big(&source.join("clip.mov"), 24 * MIB, 9);
+    // HEAD bucket, HEAD key, create, three parts one at a time, Complete.
+    let mut faults = vec![Fault::Pass; 6];
+    faults.push(Fault::Xml(200, INTERNAL));
+    let upstream = garage
+        .endpoint
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream, &faults);
+    run_ok(
+        garage
+            .ferry(&env)
+            .env("AWS_ENDPOINT_URL", format!("http://{}", proxy.address))
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", "s3://photos/", "--part-concurrency", "1"]),
+    );
+    let completes = proxy
+        .requests()
+        .iter()
+        .filter(|line| line.starts_with("POST /photos/clip.mov?") && line.contains("uploadId="))
+        .count();
+    assert_eq!(completes, 2, "{:#?}", proxy.requests());
+    assert_eq!(garage.digests("photos"), expected_objects(&source, ""));
 }
 
 #[test]
