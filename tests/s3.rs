@@ -545,6 +545,33 @@ fn cancel_aborts_the_multipart_upload_and_a_changed_file_is_never_completed() {
     assert!(moto.digests("photos").is_empty());
 }
 
+/// An upload that vanished (aborted by someone else, or reaped by a
+/// lifecycle rule) while ferry was away: the next run finds `NoSuchUpload`,
+/// sees the key does not hold the file, and uploads it again whole.
+#[test]
+fn a_vanished_multipart_upload_starts_again() {
+    let env = TestEnv::new();
+    let log = env.path().join("moto.log");
+    let moto = Store::moto(&log, "photos");
+    let source = env.path().join("media");
+    write_big(&source.join("clip.mov"), 200 * MIB, 10);
+    start_and_kill(&moto, &env, &source, &log);
+    assert_eq!(moto.tool(&["uploads", "photos"]).trim(), r#"["clip.mov"]"#);
+    moto.tool(&["abort-all", "photos"]);
+    let output =
+        run_ok(
+            moto.ferry(&env)
+                .arg("sync")
+                .arg(&source)
+                .args(["--to", "s3://photos/", "--json"]),
+        );
+    let events = String::from_utf8_lossy(&output.stdout).into_owned();
+    let summary = events.lines().last().unwrap();
+    assert!(summary.contains(r#""succeeded":1"#), "{summary}");
+    assert_eq!(moto.digests("photos"), expected_objects(&source, ""));
+    assert_eq!(moto.tool(&["uploads", "photos"]).trim(), "[]");
+}
+
 /// S3's answer when it wants fewer requests.
 const SLOW_DOWN: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
 

@@ -6,6 +6,7 @@ Usage: python s3_tool.py ENDPOINT COMMAND BUCKET [ARGS]
   digests BUCKET            one JSON object: key -> SHA-256 of the bytes read back
   put BUCKET KEY FILE       stores FILE at KEY, with its SHA-256 checksum
   uploads BUCKET            JSON list of unfinished multipart uploads' keys
+  abort-all BUCKET          aborts every unfinished multipart upload
 Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
 """
 import hashlib
@@ -44,5 +45,10 @@ elif command == "put":
 elif command == "uploads":
     answer = s3.list_multipart_uploads(Bucket=bucket)
     print(json.dumps([u["Key"] for u in answer.get("Uploads", [])]))
+elif command == "abort-all":
+    for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+        s3.abort_multipart_upload(
+            Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+        )
 else:
     sys.exit(f"unknown command {command}")
