@@ -32,12 +32,8 @@ unset AWS_CA_BUNDLE # rclone 1.60 fails on any endpoint when it is set
 work=$(mktemp -d -p /dev/shm)
 disk=$(mktemp -d)
 trap 'pkill -P $$ || true; rm -rf "$work" "$disk"' EXIT
-
-now() { date +%s.%N; }
-since() { echo "$(now) - $1" | bc; }
-ratio() { echo "scale=2; $1 / $2" | bc; }
-mib() { echo "scale=1; $1 / $2" | bc; }
-median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+# shellcheck source=benches/common.sh
+. benches/common.sh
 
 # One Garage node on fixed loopback ports, set up with the garage command.
 s3_port=39300 rpc_port=39301
@@ -75,17 +71,6 @@ export RCLONE_CONFIG_G_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
 export RCLONE_CONFIG_G_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 export RCLONE_CONFIG_G_FORCE_PATH_STYLE=true
 
-# Times `ferry upload` of the jobs `ferry scan $1 --to $2` queued; sets
-# $seconds and $rss (MiB).
-ferry_upload() {
-    local journal=$work/journal-$RANDOM.jsonl
-    "$ferry" --journal "$journal" scan "$1" --to "$2" -q
-    sync
-    local start; start=$(now)
-    /usr/bin/time -v -o "$work/time.txt" "$ferry" --journal "$journal" upload -q
-    seconds=$(since "$start")
-    rss=$(grep 'Maximum resident set size' "$work/time.txt" | awk '{printf "%.1f", $NF / 1024}')
-}
 timed() {
     sync
     local start; start=$(now)
@@ -144,7 +129,6 @@ echo
 rclone_m=$(median "${rclone_small[@]}")
 aws_m=$(median "${aws_small[@]}")
 ferry_m=$(median "${ferry_small[@]}")
-files_per_s() { echo "scale=0; 1000 / $1" | bc; }
 echo "### 1,000 files of 256 KiB to one Garage node"
 echo
 echo "Median of three rounds (all rounds: rclone ${rclone_small[*]}; AWS CLI ${aws_small[*]}; ferry ${ferry_small[*]} s)."

@@ -32,10 +32,8 @@ fi
 work=$(mktemp -d -p /dev/shm)
 disk=$(mktemp -d)
 trap 'pkill -P $$ || true; rm -rf "$work" "$disk"' EXIT
-
-now() { date +%s.%N; }
-since() { echo "$(now) - $1" | bc; }
-ratio() { echo "scale=2; $1 / $2" | bc; }
+# shellcheck source=benches/common.sh
+. benches/common.sh
 
 # Starts `ferry serve` on a free port; sets $port.
 serve() {
@@ -50,21 +48,6 @@ serve() {
     exit 1
 }
 
-# Times `ferry upload` of the jobs `ferry scan $1 --to $2 ...` queued; sets
-# $seconds and $rss (MiB).
-ferry_upload() {
-    local source=$1 to=$2; shift 2
-    local journal=$work/journal-$RANDOM.jsonl
-    "$ferry" --journal "$journal" scan "$source" --to "$to" --all-files -q "$@"
-    sync
-    local start; start=$(now)
-    /usr/bin/time -v -o "$work/time.txt" "$ferry" --journal "$journal" upload -q
-    seconds=$(since "$start")
-    rss=$(grep 'Maximum resident set size' "$work/time.txt" | awk '{printf "%.1f", $NF / 1024}')
-}
-
-mib() { echo "scale=1; $1 / $2" | bc; }
-
 # 1. One large file.
 mkdir -p "$work/big"
 head -c 1G /dev/urandom >"$work/big/big.bin"
@@ -72,7 +55,6 @@ digest=$(openssl dgst -sha256 -binary "$work/big/big.bin" | base64)
 serve "$work/dest" "$work/serve.log"
 
 location() { grep -i '^location:' | tr -d '\r' | cut -d' ' -f2; }
-median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 
 # Three rounds, the clients taking turns, so that disk noise hits all alike.
 curl_all=() tusjs_all=() ferry_all=()
@@ -147,7 +129,6 @@ ferry_put_s=$seconds
 [ "$(ls "$work/webdav-ferry" | wc -l)" = 1000 ]
 cmp "$work/small/IMG_0500.jpg" "$work/webdav-ferry/IMG_0500.jpg"
 
-files_per_s() { echo "scale=0; 1000 / $1" | bc; }
 echo "### 1,000 files of 256 KiB"
 echo
 echo "| client | server | seconds | files/s | MiB/s | ferry's files/s ÷ this |"

@@ -109,6 +109,12 @@ impl Store {
     }
 }
 
+/// The last JSON line of a `--json` run: the upload summary.
+fn summary_of(output: &std::process::Output) -> String {
+    let events = String::from_utf8_lossy(&output.stdout);
+    events.lines().last().unwrap_or_default().to_owned()
+}
+
 /// The tree under `root` as S3 keys under `prefix` with their SHA-256.
 fn expected_objects(root: &Path, prefix: &str) -> BTreeMap<String, String> {
     walk(root)
@@ -161,8 +167,7 @@ fn two_hundred_files_and_a_video(env: &TestEnv, moto: &Store) {
             .arg(&source)
             .args(["--to", "s3://photos/2026/", "--json"]),
     );
-    let events = String::from_utf8_lossy(&fresh.stdout).into_owned();
-    let summary = events.lines().last().unwrap();
+    let summary = summary_of(&fresh);
     assert!(summary.contains(r#""succeeded":201"#), "{summary}");
     assert!(summary.contains(r#""sent":0"#), "{summary}");
 }
@@ -565,8 +570,7 @@ fn a_vanished_multipart_upload_starts_again() {
                 .arg(&source)
                 .args(["--to", "s3://photos/", "--json"]),
         );
-    let events = String::from_utf8_lossy(&output.stdout).into_owned();
-    let summary = events.lines().last().unwrap();
+    let summary = summary_of(&output);
     assert!(summary.contains(r#""succeeded":1"#), "{summary}");
     assert_eq!(moto.digests("photos"), expected_objects(&source, ""));
     assert_eq!(moto.tool(&["uploads", "photos"]).trim(), "[]");
@@ -613,8 +617,7 @@ fn resets_slow_downs_and_stalls_end_with_every_job_succeeded() {
                 .args(["--to", &format!("s3://photos/{prefix}")])
                 .args(["--idle-timeout", "1s", "--retries", "10", "--json"]),
         );
-        let events = String::from_utf8_lossy(&output.stdout).into_owned();
-        let summary = events.lines().last().unwrap();
+        let summary = summary_of(&output);
         assert!(
             summary.contains(r#""succeeded":31"#),
             "seed {seed}: {summary}"
@@ -741,8 +744,7 @@ fn a_configured_destination_odd_names_and_objects_another_tool_stored() {
             .arg(&source)
             .args(["--to", "archive", "--json"]),
     );
-    let events = String::from_utf8_lossy(&output.stdout).into_owned();
-    let summary = events.lines().last().unwrap();
+    let summary = summary_of(&output);
     assert!(summary.contains(r#""succeeded":3"#), "{summary}");
     assert!(
         summary.contains(r#""sent":7000"#),
