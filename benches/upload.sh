@@ -65,6 +65,8 @@ for round in 1 2 3; do
     url=$(curl -sf -D - -o /dev/null -X POST -H 'Upload-Draft-Interop-Version: 8' \
         -H 'Upload-Complete: ?0' -H "Upload-Length: $((1 << 30))" \
         -H "Repr-Digest: sha-256=:$digest:" "http://127.0.0.1:$port/files/curl/big.bin" | location)
+    # ferry serve answers with a relative Location.
+    [[ $url == /* ]] && url="http://127.0.0.1:$port$url"
     curl -sf -o /dev/null -X PATCH -T "$work/big/big.bin" -H 'Upload-Draft-Interop-Version: 8' \
         -H 'Upload-Complete: ?1' -H 'Upload-Offset: 0' \
         -H 'Content-Type: application/partial-upload' "$url"
