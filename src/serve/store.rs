@@ -198,6 +198,16 @@ impl Appender {
         Ok(())
     }
 
+    /// Takes the running digest out, for a caller that hashes the written
+    /// bytes elsewhere (beside the writes) and gives it back before `finish`.
+    pub fn take_digest(&mut self) -> Option<sha2::Sha256> {
+        self.digest.take()
+    }
+
+    pub fn restore_digest(&mut self, digest: sha2::Sha256) {
+        self.digest = Some(digest);
+    }
+
     /// Makes the received bytes durable. Also right after an error or a
     /// dropped connection: what arrived is kept, and the client resumes there.
     pub fn finish(self) -> Result<u64, UploadError> {

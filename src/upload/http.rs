@@ -1,24 +1,17 @@
-//! What every HTTP adapter shares: one client, file bodies, and reading answers.
+//! What every HTTP adapter shares: one client, the idle-transfer watchdog,
+//! and reading answers (file bodies are `upload::body`).
 //!
-//! A body is streamed from the file at an offset through a small fixed buffer,
-//! so memory never depends on file size, and every buffer sent counts as
-//! activity for the idle-transfer watchdog. An answer is turned into a
+//! Every chunk of a body sent counts as activity for the watchdog. An
+//! answer is turned into a
 //! `Failure` by status once, here, so the adapters only say what a status
 //! means in their protocol when it means something special there.
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::journal::job::{ErrorClass, Response};
-
-/// Bytes read from disk per body frame.
-const FRAME: usize = 1024 * 1024;
 
 /// Why an attempt ended without the job finishing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,34 +129,6 @@ pub async fn within_idle<T>(
             }
         }
     }
-}
-
-/// `len` bytes of `path` from `offset`, as a streamed request body.
-pub fn file_body(path: PathBuf, offset: u64, len: u64, activity: Arc<Activity>) -> reqwest::Body {
-    activity.position.store(offset, Ordering::Relaxed);
-    let stream = futures_util::stream::once(async move {
-        let mut file = tokio::fs::File::open(&path).await?;
-        file.seek(std::io::SeekFrom::Start(offset)).await?;
-        Ok::<_, std::io::Error>(tokio_util::io::ReaderStream::with_capacity(
-            file.take(len),
-            FRAME,
-        ))
-    })
-    .map(|opened| match opened {
-        Ok(frames) => frames.left_stream(),
-        Err(error) => futures_util::stream::once(async { Err(error) }).right_stream(),
-    })
-    .flatten()
-    .map(move |frame| {
-        if let Ok(bytes) = &frame {
-            let len = bytes.len() as u64;
-            activity.sent.fetch_add(len, Ordering::Relaxed);
-            activity.position.fetch_add(len, Ordering::Relaxed);
-            activity.touch();
-        }
-        frame
-    });
-    reqwest::Body::wrap_stream(stream)
 }
 
 /// The shared client: connections are reused across jobs; no proxy from the

@@ -18,6 +18,7 @@
 //! (`ferry cancel`).
 
 mod attempt;
+mod body;
 mod engine;
 pub(crate) mod http;
 pub mod probe;

@@ -15,7 +15,8 @@ use reqwest::header::HeaderMap;
 
 use super::{Adapter, Appended, Created, Exchange, Limits, Query, put};
 use crate::journal::job::{ErrorClass, Protocol, Response, Session};
-use crate::upload::http::{self, Failure, file_body};
+use crate::upload::body::file_body;
+use crate::upload::http::{self, Failure};
 use crate::wire::bits::{
     ErrorCode, FragmentRange, METHOD, PACKET_TYPE, PROTOCOL, PROTOCOL_GUID, Packet, SESSION_ID,
     SUPPORTED_PROTOCOLS, received,

@@ -14,7 +14,8 @@ use super::{
     Adapter, Appended, Created, Exchange, Limits, Query, offset_of, read_deleted, read_query,
 };
 use crate::journal::job::{ErrorClass, Protocol, Session};
-use crate::upload::http::{self, Failure, file_body};
+use crate::upload::body::file_body;
+use crate::upload::http::{self, Failure};
 use crate::wire::fields::write_sha256_digest;
 use crate::wire::ietf::{INTEROP_HEADER, Interop, PARTIAL_UPLOAD};
 

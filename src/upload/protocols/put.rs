@@ -7,7 +7,8 @@
 
 use super::{Adapter, Appended, Created, Exchange, Limits, Query};
 use crate::journal::job::{Protocol, Session};
-use crate::upload::http::{self, Failure, file_body};
+use crate::upload::body::file_body;
+use crate::upload::http::{self, Failure};
 use crate::wire::{self, fields::write_sha256_digest};
 
 #[derive(

@@ -28,7 +28,8 @@ use rusty_s3::S3Action;
 use crate::digest::Sha256;
 use crate::journal::job::{ErrorClass, Job, Part, Protocol, Response, Session};
 use crate::journal::store::Durability;
-use crate::upload::http::{self, Activity, Failure, file_body};
+use crate::upload::body::file_body;
+use crate::upload::http::{self, Activity, Failure};
 use crate::upload::shared::Shared;
 use crate::wire::s3::{self as vocabulary, CHECKSUM_SHA256, META_SHA256, S3Error};
 

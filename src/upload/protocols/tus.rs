@@ -14,7 +14,8 @@ use super::{
     read_query,
 };
 use crate::journal::job::{ErrorClass, Protocol, Session};
-use crate::upload::http::{self, Failure, file_body};
+use crate::upload::body::file_body;
+use crate::upload::http::{self, Failure};
 use crate::wire::tus::{Checksum, OFFSET_OCTET_STREAM, TUS_VERSION, write_metadata};
 
 #[derive(Clone, Debug, Default)]

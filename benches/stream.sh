@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The upload stream alone: ferry against curl making the same IETF requests
+# (a POST with Repr-Digest, then one PATCH of the whole file) to one fresh
+# `ferry serve` per size, sources and server folder in tmpfs.
+#
+#   bash benches/stream.sh            # 5 rounds at 256 MiB and at 1 GiB
+#   ROUNDS=3 SIZES=64 bash benches/stream.sh
+#
+# The clients take turns, round by round. Each timed client is one process
+# under /usr/bin/time, whose user + sys seconds give its CPU per GiB. ferry's
+# scan (which hashes) runs before, untimed, as an earlier `ferry scan` would.
+# Prints Markdown for BENCHMARKS.md with every round listed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+ferry=${FERRY:-$PWD/target/release/ferry}
+rounds=${ROUNDS:-5}
+sizes=${SIZES:-256 1024}
+
+work=$(mktemp -d -p /dev/shm)
+# On a VM with free page reporting (Firecracker here: min_free_ms=0), memory
+# freed by one round's `rm` goes back to the host at once, and the next
+# round's tmpfs writes fault it in again from the host at about 200 MiB/s
+# instead of 700: whichever client ran a few seconds after a cleanup was 3
+# to 6 times slower (measured; this was the unexplained 0.55x of
+# benches/upload.sh). For the run, freed memory stays with the guest for a
+# minute, and an untimed warm-up round per size faults in what the timed
+# rounds reuse. Both settings are put back on exit.
+reporting=/sys/module/page_reporting/parameters
+saved=()
+if [ -w "$reporting/min_free_ms" ] && [ -w "$reporting/max_waiting_mib" ]; then
+    saved=("$(cat "$reporting/min_free_ms")" "$(cat "$reporting/max_waiting_mib")")
+    echo 60000 >"$reporting/min_free_ms"
+    echo 8192 >"$reporting/max_waiting_mib"
+fi
+restore() {
+    if [ ${#saved[@]} = 2 ]; then
+        echo "${saved[0]}" >"$reporting/min_free_ms"
+        echo "${saved[1]}" >"$reporting/max_waiting_mib"
+    fi
+}
+trap 'pkill -P $$ || true; rm -rf "$work"; restore' EXIT
+# shellcheck source=benches/common.sh
+. benches/common.sh
+median_of() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# Runs a command under /usr/bin/time; sets $seconds and $cpu (user + sys).
+timed() {
+    sync
+    local start; start=$(now)
+    /usr/bin/time -f '%U %S' -o "$work/time.txt" "$@"
+    seconds=$(since "$start")
+    cpu=$(awk '{ print $1 + $2 }' "$work/time.txt")
+}
+
+for mib_size in $sizes; do
+    bytes=$((mib_size << 20))
+    mkdir -p "$work/src"
+    head -c "$bytes" /dev/urandom >"$work/src/video.mov"
+    digest=$(openssl dgst -sha256 -binary "$work/src/video.mov" | base64)
+    "$ferry" serve --listen 127.0.0.1:0 --dir "$work/dest" 2>"$work/serve.log" &
+    server=$!
+    port=
+    for _ in $(seq 200); do
+        port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f3 || true)
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { echo "ferry serve did not start" >&2; exit 1; }
+
+    curl_s=() curl_cpu=() ferry_s=() ferry_cpu=()
+    for round in warm-up $(seq "$rounds"); do
+        # Both of curl's requests are timed, as both of ferry's are; the
+        # shell that joins them is counted in curl's CPU time (about 2 ms).
+        export bytes digest port round src=$work/src/video.mov
+        timed bash -c 'url=$(curl -sf -D - -o /dev/null -X POST \
+                -H "Upload-Draft-Interop-Version: 8" -H "Upload-Complete: ?0" \
+                -H "Upload-Length: $bytes" -H "Repr-Digest: sha-256=:$digest:" \
+                "http://127.0.0.1:$port/files/curl-$round/video.mov" |
+                grep -i "^location:" | tr -d "\r" | cut -d" " -f2)
+            [[ $url == /* ]] && url="http://127.0.0.1:$port$url"
+            curl -sf -o /dev/null -X PATCH -T "$src" \
+                -H "Upload-Draft-Interop-Version: 8" -H "Upload-Complete: ?1" \
+                -H "Upload-Offset: 0" -H "Content-Type: application/partial-upload" "$url"'
+        [ "$round" = warm-up ] || curl_s+=("$seconds") curl_cpu+=("$cpu")
+        cmp "$work/src/video.mov" "$work/dest/curl-$round/video.mov"
+
+        journal=$work/journal-$round.jsonl
+        "$ferry" --journal "$journal" scan "$work/src" \
+            --to "http://127.0.0.1:$port/files/ferry-$round/" -q
+        timed "$ferry" --journal "$journal" upload -q
+        [ "$round" = warm-up ] || ferry_s+=("$seconds") ferry_cpu+=("$cpu")
+        cmp "$work/src/video.mov" "$work/dest/ferry-$round/video.mov"
+        rm -rf "$work/dest"/*
+    done
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+    rm -rf "$work/src" "$work/dest"
+
+    c=$(median_of "${curl_s[@]}") f=$(median_of "${ferry_s[@]}")
+    cc=$(median_of "${curl_cpu[@]}") fc=$(median_of "${ferry_cpu[@]}")
+    gib=$(echo "scale=4; $mib_size / 1024" | bc)
+    echo "### $mib_size MiB, $rounds rounds"
+    echo
+    echo "| round | curl s | ferry s | curl CPU s | ferry CPU s |"
+    echo "|---|---|---|---|---|"
+    for i in $(seq 0 $((rounds - 1))); do
+        printf '| %d | %.3f | %.3f | %.2f | %.2f |\n' $((i + 1)) "${curl_s[$i]}" "${ferry_s[$i]}" \
+            "${curl_cpu[$i]}" "${ferry_cpu[$i]}"
+    done
+    printf '| **median** | **%.3f** | **%.3f** | **%.2f** | **%.2f** |\n' "$c" "$f" "$cc" "$fc"
+    echo
+    printf "ferry's throughput ÷ curl's: **%.2f×**" "$(ratio "$c" "$f")"; echo " ($(mib "$mib_size" "$f") vs $(mib "$mib_size" "$c") MiB/s)."
+    printf "Client CPU per GiB (user + sys): ferry %.2f s, curl %.2f s.\n" "$(echo "scale=3; $fc / $gib" | bc)" "$(echo "scale=3; $cc / $gib" | bc)"
+    echo
+done
