@@ -44,12 +44,17 @@ trap 'pkill -P $$ || true; rm -rf "$work"; restore' EXIT
 . benches/common.sh
 median_of() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-# Runs a command under /usr/bin/time; sets $seconds and $cpu (user + sys).
+# The server's CPU seconds so far (user + sys, from /proc).
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$server/stat"; }
+
+# Runs a command under /usr/bin/time; sets $seconds, $cpu (its user + sys)
+# and $served (the server's CPU seconds meanwhile).
 timed() {
     sync
-    local start; start=$(now)
+    local start before; start=$(now) before=$(server_cpu)
     /usr/bin/time -f '%U %S' -o "$work/time.txt" "$@"
     seconds=$(since "$start")
+    served=$(echo "$(server_cpu) - $before" | bc)
     cpu=$(awk '{ print $1 + $2 }' "$work/time.txt")
 }
 
@@ -68,7 +73,7 @@ for mib_size in $sizes; do
     done
     [ -n "$port" ] || { echo "ferry serve did not start" >&2; exit 1; }
 
-    curl_s=() curl_cpu=() ferry_s=() ferry_cpu=()
+    curl_s=() curl_cpu=() curl_srv=() ferry_s=() ferry_cpu=() ferry_srv=()
     for round in warm-up $(seq "$rounds"); do
         # Both of curl's requests are timed, as both of ferry's are; the
         # shell that joins them is counted in curl's CPU time (about 2 ms).
@@ -82,14 +87,14 @@ for mib_size in $sizes; do
             curl -sf -o /dev/null -X PATCH -T "$src" \
                 -H "Upload-Draft-Interop-Version: 8" -H "Upload-Complete: ?1" \
                 -H "Upload-Offset: 0" -H "Content-Type: application/partial-upload" "$url"'
-        [ "$round" = warm-up ] || curl_s+=("$seconds") curl_cpu+=("$cpu")
+        [ "$round" = warm-up ] || curl_s+=("$seconds") curl_cpu+=("$cpu") curl_srv+=("$served")
         cmp "$work/src/video.mov" "$work/dest/curl-$round/video.mov"
 
         journal=$work/journal-$round.jsonl
         "$ferry" --journal "$journal" scan "$work/src" \
             --to "http://127.0.0.1:$port/files/ferry-$round/" -q
         timed "$ferry" --journal "$journal" upload -q
-        [ "$round" = warm-up ] || ferry_s+=("$seconds") ferry_cpu+=("$cpu")
+        [ "$round" = warm-up ] || ferry_s+=("$seconds") ferry_cpu+=("$cpu") ferry_srv+=("$served")
         cmp "$work/src/video.mov" "$work/dest/ferry-$round/video.mov"
         rm -rf "$work/dest"/*
     done
@@ -102,13 +107,14 @@ for mib_size in $sizes; do
     gib=$(echo "scale=4; $mib_size / 1024" | bc)
     echo "### $mib_size MiB, $rounds rounds"
     echo
-    echo "| round | curl s | ferry s | curl CPU s | ferry CPU s |"
-    echo "|---|---|---|---|---|"
+    echo "| round | curl s | ferry s | curl CPU s | ferry CPU s | server CPU s (curl) | server CPU s (ferry) |"
+    echo "|---|---|---|---|---|---|---|"
     for i in $(seq 0 $((rounds - 1))); do
-        printf '| %d | %.3f | %.3f | %.2f | %.2f |\n' $((i + 1)) "${curl_s[$i]}" "${ferry_s[$i]}" \
-            "${curl_cpu[$i]}" "${ferry_cpu[$i]}"
+        printf '| %d | %.3f | %.3f | %.2f | %.2f | %.2f | %.2f |\n' $((i + 1)) "${curl_s[$i]}" \
+            "${ferry_s[$i]}" "${curl_cpu[$i]}" "${ferry_cpu[$i]}" "${curl_srv[$i]}" "${ferry_srv[$i]}"
     done
-    printf '| **median** | **%.3f** | **%.3f** | **%.2f** | **%.2f** |\n' "$c" "$f" "$cc" "$fc"
+    printf '| **median** | **%.3f** | **%.3f** | **%.2f** | **%.2f** | **%.2f** | **%.2f** |\n' \
+        "$c" "$f" "$cc" "$fc" "$(median_of "${curl_srv[@]}")" "$(median_of "${ferry_srv[@]}")"
     echo
     printf "ferry's throughput ÷ curl's: **%.2f×**" "$(ratio "$c" "$f")"; echo " ($(mib "$mib_size" "$f") vs $(mib "$mib_size" "$c") MiB/s)."
     printf "Client CPU per GiB (user + sys): ferry %.2f s, curl %.2f s.\n" "$(echo "scale=3; $fc / $gib" | bc)" "$(echo "scale=3; $cc / $gib" | bc)"

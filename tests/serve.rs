@@ -329,6 +329,48 @@ fn limits_are_announced_and_enforced() {
     assert!(!server.dir.join("whole.jpg").exists());
 }
 
+/// Bodies of several MiB go to disk in batches, from a thread of their
+/// own: one that crosses the size limit there is refused and leaves
+/// nothing, and one that arrives whole is stored and verified.
+#[test]
+fn large_bodies_are_written_in_batches_and_still_held_to_the_limits() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &["--max-size", "2M"]);
+    let body = content(9, 3 << 20);
+    let put = request("PUT", "/files/whole.mov").send(server.address, &body);
+    assert_eq!(put.status, 413, "{put:?}");
+    assert!(!server.dir.join("whole.mov").exists());
+
+    let ietf = Ietf(8);
+    let created = ietf
+        .creation("/files/deferred.mov", false)
+        .send(server.address, b"");
+    let location = created.expect("Location").to_owned();
+    // Not complete, so no length to refuse it by before the body arrives.
+    let over = ietf.append(&location, 0, false).send(server.address, &body);
+    assert_eq!(over.status, 413, "{over:?}");
+    let head = ietf
+        .request("HEAD", &Server::path_of(&location))
+        .send(server.address, b"");
+    assert_eq!(head.status, 404, "the upload was deactivated: {head:?}");
+
+    let fits = &body[..(2 << 20) - 1];
+    let created = ietf
+        .creation("/files/fits.mov", false)
+        .header("Upload-Length", fits.len())
+        .header("Repr-Digest", repr_digest(fits))
+        .send(server.address, b"");
+    let location = created.expect("Location").to_owned();
+    let done = ietf.append(&location, 0, true).send(server.address, fits);
+    assert_eq!(done.status, 201, "{done:?}");
+    assert_eq!(std::fs::read(server.dir.join("fits.mov")).unwrap(), fits);
+    assert!(
+        server
+            .wait_for_log("stored fits.mov")
+            .contains("sha256 verified")
+    );
+}
+
 fn tus(method: &'static str, target: &str) -> Request {
     request(method, target).header("Tus-Resumable", "1.0.0")
 }

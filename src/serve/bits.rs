@@ -202,10 +202,9 @@ async fn fragment(
     if range.last < offset {
         return Ok(received(ack(StatusCode::OK), offset));
     }
-    let mut appender =
-        blocking(|| server.store.append(&id, offset, None)).map_err(store_refusal)?;
+    let appender = blocking(|| server.store.append(&id, offset, None)).map_err(store_refusal)?;
     let skip = offset - range.first;
-    let ended = body::receive_after(body, &mut appender, &mut guard, None, None, skip)
+    let (ended, appender) = body::receive_after(body, appender, &mut guard, None, None, skip)
         .await
         .map_err(store_refusal)?;
     let offset = blocking(|| appender.finish()).map_err(store_refusal)?;

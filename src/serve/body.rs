@@ -40,15 +40,16 @@ pub enum Ended {
     OverLength(u64),
 }
 
-/// Copies `body` into `appender` until it ends one way or another. Only
-/// disk errors are errors; the caller finishes or discards the append.
+/// Copies `body` into `appender` until it ends one way or another, and
+/// hands the appender back. Only disk errors are errors; the caller
+/// finishes or discards the append.
 pub async fn receive(
     body: &mut Incoming,
-    appender: &mut Appender,
+    appender: Appender,
     guard: &mut WriterGuard<'_>,
     max_append: Option<u64>,
     digest: Option<&mut ChecksumHasher>,
-) -> Result<Ended, UploadError> {
+) -> Result<(Ended, Appender), UploadError> {
     receive_after(body, appender, guard, max_append, digest, 0).await
 }
 
@@ -57,139 +58,138 @@ pub async fn receive(
 /// twice.
 pub async fn receive_after(
     body: &mut Incoming,
-    appender: &mut Appender,
+    appender: Appender,
     guard: &mut WriterGuard<'_>,
     max_append: Option<u64>,
     digest: Option<&mut ChecksumHasher>,
     skip: u64,
-) -> Result<Ended, UploadError> {
-    let mut batch = Batch::default();
-    let ended = take_frames(body, &mut batch, appender, guard, max_append, digest, skip).await;
+) -> Result<(Ended, Appender), UploadError> {
+    let mut batch = Batch::new(appender);
+    let ended = take_frames(body, &mut batch, guard, max_append, digest, skip).await;
     // However the body ended, what arrived is written before anyone is told.
     let flushed = match ended {
-        Ok(_) => batch.write_out(appender, true).await,
+        Ok(_) => batch.write_out(true).await,
         Err(_) => Ok(None),
     };
-    batch.finish_hashing(appender).await;
+    let (written, appender) = batch.settle().await?;
     let ended = ended?;
-    Ok(flushed?.unwrap_or(ended))
+    let ended = match (flushed?, written) {
+        (Some(over), _) => over,
+        (None, Err(UploadError::TooLong { length })) => Ended::OverLength(length),
+        (None, Err(error)) => return Err(error),
+        (None, Ok(())) => ended,
+    };
+    Ok((ended, appender))
 }
 
-/// Frames waiting to be written. hyper hands a body over in socket-sized
-/// frames; writing each from the async task meant a `block_in_place`
-/// hand-off per frame, which profiling showed as wake-ups and context
-/// switches. Frames are kept, without copying, until `BATCH` bytes wait or
-/// the body ends. A body longer than one batch has its SHA-256 computed by
-/// a `Hasher` beside the writes: hashing is a third of the server's work on
-/// a large upload, and on its own thread it overlaps the socket and the disk.
-#[derive(Default)]
+/// Frames on their way to disk. hyper hands a body over in socket-sized
+/// frames; writing each from the async task took a `block_in_place` per
+/// frame, which profiling showed as wake-ups and threads taking turns as
+/// the runtime's worker. Frames are kept, without copying, until `BATCH`
+/// bytes wait or the body ends. A body longer than one batch is written
+/// (and hashed, a third of the server's work) by a `Writer` thread that
+/// owns the appender meanwhile, so the socket, the disk and SHA-256
+/// overlap; a small body is written in place in one go.
 struct Batch {
     frames: Vec<Bytes>,
     len: usize,
-    hasher: Option<Hasher>,
+    sink: Sink,
+}
+
+enum Sink {
+    Here(Appender),
+    Thread(Writer),
+    /// Only while changing from one to the other.
+    Moving,
 }
 
 /// Bytes gathered before one write to disk.
 const BATCH: usize = 1 << 20;
 /// How long gathered bytes wait for more before they are written anyway.
 const LINGER: Duration = Duration::from_millis(20);
-/// Batches written but not yet hashed, at most: the memory an upload holds.
-const HASH_QUEUE: usize = 2;
+/// Batches queued for the writer thread, at most: with the one it writes
+/// and the one being gathered, the memory an upload holds.
+const QUEUE: usize = 2;
 
 impl Batch {
+    fn new(appender: Appender) -> Self {
+        Batch {
+            frames: Vec::new(),
+            len: 0,
+            sink: Sink::Here(appender),
+        }
+    }
+
     fn push(&mut self, data: Bytes) {
         self.len += data.len();
         self.frames.push(data);
     }
 
-    /// Writes what waits; `last` when the body has ended, so that a small
-    /// body is hashed in place rather than on a thread started for it.
-    async fn flush(&mut self, appender: &mut Appender, last: bool) -> Result<(), UploadError> {
-        let mut frames = std::mem::take(&mut self.frames);
+    /// Writes what waits, or queues it for the writer thread; `last` when
+    /// the body has ended, so that a small body needs no thread.
+    async fn flush(&mut self, last: bool) -> Result<(), UploadError> {
+        let frames = std::mem::take(&mut self.frames);
         self.len = 0;
         if frames.is_empty() {
             return Ok(());
         }
-        if self.hasher.is_none()
-            && !last
-            && let Some(digest) = appender.take_digest()
-        {
-            self.hasher = Some(Hasher::start(digest));
+        self.sink = match std::mem::replace(&mut self.sink, Sink::Moving) {
+            Sink::Here(mut appender) if last => {
+                let written = tokio::task::block_in_place(|| write_all(&mut appender, &frames));
+                self.sink = Sink::Here(appender);
+                return written;
+            }
+            Sink::Here(appender) => Sink::Thread(Writer::start(appender)),
+            other => other,
+        };
+        let Sink::Thread(writer) = &self.sink else {
+            unreachable!("the sink was just made a thread");
+        };
+        if writer.batches.send(frames).await.is_err() {
+            // The thread stopped at an error: say which.
+            let (written, appender) = self.settle_thread().await?;
+            self.sink = Sink::Here(appender);
+            return written;
         }
-        let mut written = 0;
-        let result = tokio::task::block_in_place(|| {
-            frames.iter().try_for_each(|data| {
-                appender.write(data)?;
-                written += 1;
-                Ok(())
-            })
-        });
-        if let Some(hasher) = &self.hasher {
-            // Only what reached the file is hashed.
-            frames.truncate(written);
-            hasher.add(frames).await;
-        }
-        result
+        Ok(())
     }
 
     /// `flush`, where a write past the upload's length ends the body.
-    async fn write_out(
-        &mut self,
-        appender: &mut Appender,
-        last: bool,
-    ) -> Result<Option<Ended>, UploadError> {
-        match self.flush(appender, last).await {
+    async fn write_out(&mut self, last: bool) -> Result<Option<Ended>, UploadError> {
+        match self.flush(last).await {
             Ok(()) => Ok(None),
             Err(UploadError::TooLong { length }) => Ok(Some(Ended::OverLength(length))),
             Err(error) => Err(error),
         }
     }
 
-    /// Hands the digest of everything written back to the appender.
-    async fn finish_hashing(&mut self, appender: &mut Appender) {
-        if let Some(hasher) = self.hasher.take()
-            && let Some(digest) = hasher.finish().await
-        {
-            appender.restore_digest(digest);
+    /// The appender back from wherever it is, with the writer thread's
+    /// first error if it stopped at one.
+    async fn settle(mut self) -> Result<(Result<(), UploadError>, Appender), UploadError> {
+        match std::mem::replace(&mut self.sink, Sink::Moving) {
+            Sink::Here(appender) => Ok((Ok(()), appender)),
+            thread => {
+                self.sink = thread;
+                self.settle_thread().await
+            }
+        }
+    }
+
+    async fn settle_thread(&mut self) -> Result<(Result<(), UploadError>, Appender), UploadError> {
+        match std::mem::replace(&mut self.sink, Sink::Moving) {
+            Sink::Thread(writer) => writer.finish().await,
+            _ => unreachable!("settle_thread is only called with a writer thread"),
         }
     }
 }
 
-/// A running SHA-256 on a blocking thread, fed batches in order.
-struct Hasher {
-    batches: mpsc::Sender<Vec<Bytes>>,
-    done: tokio::task::JoinHandle<sha2::Sha256>,
-}
-
-impl Hasher {
-    fn start(mut digest: sha2::Sha256) -> Self {
-        let (batches, mut receiver) = mpsc::channel::<Vec<Bytes>>(HASH_QUEUE);
-        let done = tokio::task::spawn_blocking(move || {
-            while let Some(frames) = receiver.blocking_recv() {
-                frames.iter().for_each(|data| digest.update(data));
-            }
-            digest
-        });
-        Hasher { batches, done }
-    }
-
-    async fn add(&self, frames: Vec<Bytes>) {
-        // The thread only stops once the sender is gone, so this cannot fail.
-        let _ = self.batches.send(frames).await;
-    }
-
-    /// The digest, or none if the thread died: then finishing the upload
-    /// hashes the file from disk, as after a restart.
-    async fn finish(self) -> Option<sha2::Sha256> {
-        drop(self.batches);
-        self.done.await.ok()
-    }
+fn write_all(appender: &mut Appender, frames: &[Bytes]) -> Result<(), UploadError> {
+    frames.iter().try_for_each(|data| appender.write(data))
 }
 
 async fn take_frames(
     body: &mut Incoming,
     batch: &mut Batch,
-    appender: &mut Appender,
     guard: &mut WriterGuard<'_>,
     max_append: Option<u64>,
     mut digest: Option<&mut ChecksumHasher>,
@@ -221,7 +221,7 @@ async fn take_frames(
         let data = match frame {
             Err(_) if draining_until.is_some() => return Ok(Ended::Preempted),
             Err(_) if batch.len > 0 => {
-                if let Some(ended) = batch.write_out(appender, false).await? {
+                if let Some(ended) = batch.write_out(false).await? {
                     return Ok(ended);
                 }
                 continue;
@@ -258,9 +258,80 @@ async fn take_frames(
         }
         batch.push(data);
         if batch.len >= BATCH
-            && let Some(ended) = batch.write_out(appender, false).await?
+            && let Some(ended) = batch.write_out(false).await?
         {
             return Ok(ended);
         }
+    }
+}
+
+/// A blocking thread that owns the appender while a large body arrives,
+/// writing batches in order until the queue closes or a write fails, and
+/// passing each written batch to a second thread that keeps the running
+/// SHA-256: with the socket on the async task, the three overlap.
+struct Writer {
+    batches: mpsc::Sender<Vec<Bytes>>,
+    done: tokio::task::JoinHandle<(Result<(), UploadError>, Appender)>,
+}
+
+impl Writer {
+    fn start(mut appender: Appender) -> Self {
+        let (batches, mut receiver) = mpsc::channel::<Vec<Bytes>>(QUEUE);
+        let hasher = appender.take_digest().map(Hasher::start);
+        let done = tokio::task::spawn_blocking(move || {
+            while let Some(frames) = receiver.blocking_recv() {
+                if let Err(error) = write_all(&mut appender, &frames) {
+                    // The upload is discarded or left unfinished: its
+                    // running digest no longer matters.
+                    return (Err(error), appender);
+                }
+                if let Some(hasher) = &hasher {
+                    hasher.add(frames);
+                }
+            }
+            if let Some(digest) = hasher.and_then(Hasher::finish) {
+                appender.restore_digest(digest);
+            }
+            (Ok(()), appender)
+        });
+        Writer { batches, done }
+    }
+
+    async fn finish(self) -> Result<(Result<(), UploadError>, Appender), UploadError> {
+        drop(self.batches);
+        self.done
+            .await
+            .map_err(|error| UploadError::Io(std::io::Error::other(error.to_string())))
+    }
+}
+
+/// A running SHA-256 on a thread of its own, fed written batches in order.
+struct Hasher {
+    batches: std::sync::mpsc::SyncSender<Vec<Bytes>>,
+    done: std::thread::JoinHandle<sha2::Sha256>,
+}
+
+impl Hasher {
+    fn start(mut digest: sha2::Sha256) -> Self {
+        let (batches, receiver) = std::sync::mpsc::sync_channel::<Vec<Bytes>>(QUEUE);
+        let done = std::thread::spawn(move || {
+            for frames in receiver {
+                frames.iter().for_each(|data| digest.update(data));
+            }
+            digest
+        });
+        Hasher { batches, done }
+    }
+
+    fn add(&self, frames: Vec<Bytes>) {
+        // The thread only stops once the sender is gone.
+        let _ = self.batches.send(frames);
+    }
+
+    /// The digest, or none if the thread died: finishing the upload then
+    /// hashes the file from disk, as after a restart.
+    fn finish(self) -> Option<sha2::Sha256> {
+        drop(self.batches);
+        self.done.join().ok()
     }
 }

@@ -135,9 +135,9 @@ async fn append_body(
     interop: Interop,
 ) -> Result<Appended, Reply> {
     let settings = &server.settings;
-    let mut appender =
+    let appender =
         blocking(|| server.store.append(id, offset, settings.max_size)).map_err(store_error)?;
-    let ended = body::receive(body, &mut appender, guard, settings.max_append_size, None)
+    let (ended, appender) = body::receive(body, appender, guard, settings.max_append_size, None)
         .await
         .map_err(store_error)?;
     match ended {

@@ -55,9 +55,8 @@ async fn put_file(
     })
     .map_err(store_error)?;
     let mut guard = server.writers.take_over(&info.id).await;
-    let mut appender =
-        blocking(|| server.store.append(&info.id, 0, max_size)).map_err(store_error)?;
-    let ended = body::receive(body, &mut appender, &mut guard, None, None)
+    let appender = blocking(|| server.store.append(&info.id, 0, max_size)).map_err(store_error)?;
+    let (ended, appender) = body::receive(body, appender, &mut guard, None, None)
         .await
         .map_err(store_error)?;
     if ended != Ended::Complete {

@@ -199,7 +199,7 @@ impl Appender {
     }
 
     /// Takes the running digest out, for a caller that hashes the written
-    /// bytes elsewhere (beside the writes) and gives it back before `finish`.
+    /// bytes beside the writes and gives it back before `finish`.
     pub fn take_digest(&mut self) -> Option<sha2::Sha256> {
         self.digest.take()
     }

@@ -103,11 +103,11 @@ async fn write_chunk(
             ),
         ));
     }
-    let mut appender = blocking(|| server.store.append(id, upload.offset, settings.max_size))
+    let appender = blocking(|| server.store.append(id, upload.offset, settings.max_size))
         .map_err(store_error)?;
-    let ended = body::receive(
+    let (ended, appender) = body::receive(
         body,
-        &mut appender,
+        appender,
         guard,
         settings.max_append_size,
         checksum.as_mut().map(|(digest, _)| digest),
