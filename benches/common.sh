@@ -1,10 +1,35 @@
 # Helpers the upload benchmarks share; sourced after $ferry and $work are set.
 
+# On a VM with free page reporting (Firecracker here, min_free_ms=0), memory
+# freed by one round's cleanup goes back to the host at once, and the next
+# tmpfs writes fault it in again from the host at about 200 MiB/s instead of
+# 700: whichever client ran a few seconds after a cleanup was 3 to 6 times
+# slower (measured: curl itself went from 1.4 s to 10 s per GiB). That was
+# the unexplained 0.55x of benches/upload.sh. For the run, freed memory
+# stays with the guest for a minute; release_freed_memory puts the
+# settings back (call it from the EXIT trap). Without root, or on a machine
+# without page reporting, this does nothing.
+reporting=/sys/module/page_reporting/parameters
+held_reporting=()
+hold_freed_memory() {
+    if [ -w "$reporting/min_free_ms" ] && [ -w "$reporting/max_waiting_mib" ]; then
+        held_reporting=("$(cat "$reporting/min_free_ms")" "$(cat "$reporting/max_waiting_mib")")
+        echo 60000 >"$reporting/min_free_ms"
+        echo 8192 >"$reporting/max_waiting_mib"
+    fi
+}
+release_freed_memory() {
+    if [ ${#held_reporting[@]} = 2 ]; then
+        echo "${held_reporting[0]}" >"$reporting/min_free_ms"
+        echo "${held_reporting[1]}" >"$reporting/max_waiting_mib"
+    fi
+}
+
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
 mib() { echo "scale=1; $1 / $2" | bc; }
-median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 files_per_s() { echo "scale=0; 1000 / $1" | bc; }
 
 # Times `ferry upload` of the jobs `ferry scan $1 --to $2 ...` queued (the

@@ -31,9 +31,10 @@ unset AWS_CA_BUNDLE # rclone 1.60 fails on any endpoint when it is set
 
 work=$(mktemp -d -p /dev/shm)
 disk=$(mktemp -d)
-trap 'pkill -P $$ || true; rm -rf "$work" "$disk"' EXIT
 # shellcheck source=benches/common.sh
 . benches/common.sh
+hold_freed_memory
+trap 'pkill -P $$ || true; rm -rf "$work" "$disk"; release_freed_memory' EXIT
 
 # One Garage node on fixed loopback ports, set up with the garage command.
 s3_port=39300 rpc_port=39301

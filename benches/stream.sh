@@ -18,31 +18,10 @@ rounds=${ROUNDS:-5}
 sizes=${SIZES:-256 1024}
 
 work=$(mktemp -d -p /dev/shm)
-# On a VM with free page reporting (Firecracker here: min_free_ms=0), memory
-# freed by one round's `rm` goes back to the host at once, and the next
-# round's tmpfs writes fault it in again from the host at about 200 MiB/s
-# instead of 700: whichever client ran a few seconds after a cleanup was 3
-# to 6 times slower (measured; this was the unexplained 0.55x of
-# benches/upload.sh). For the run, freed memory stays with the guest for a
-# minute, and an untimed warm-up round per size faults in what the timed
-# rounds reuse. Both settings are put back on exit.
-reporting=/sys/module/page_reporting/parameters
-saved=()
-if [ -w "$reporting/min_free_ms" ] && [ -w "$reporting/max_waiting_mib" ]; then
-    saved=("$(cat "$reporting/min_free_ms")" "$(cat "$reporting/max_waiting_mib")")
-    echo 60000 >"$reporting/min_free_ms"
-    echo 8192 >"$reporting/max_waiting_mib"
-fi
-restore() {
-    if [ ${#saved[@]} = 2 ]; then
-        echo "${saved[0]}" >"$reporting/min_free_ms"
-        echo "${saved[1]}" >"$reporting/max_waiting_mib"
-    fi
-}
-trap 'pkill -P $$ || true; rm -rf "$work"; restore' EXIT
 # shellcheck source=benches/common.sh
 . benches/common.sh
-median_of() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+hold_freed_memory
+trap 'pkill -P $$ || true; rm -rf "$work"; release_freed_memory' EXIT
 
 # The server's CPU seconds so far (user + sys, from /proc).
 server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$server/stat"; }
@@ -58,6 +37,8 @@ timed() {
     cpu=$(awk '{ print $1 + $2 }' "$work/time.txt")
 }
 
+# An untimed warm-up round per size faults in the memory the timed rounds
+# reuse (see hold_freed_memory in benches/common.sh).
 for mib_size in $sizes; do
     bytes=$((mib_size << 20))
     mkdir -p "$work/src"
@@ -102,8 +83,8 @@ for mib_size in $sizes; do
     wait "$server" 2>/dev/null || true
     rm -rf "$work/src" "$work/dest"
 
-    c=$(median_of "${curl_s[@]}") f=$(median_of "${ferry_s[@]}")
-    cc=$(median_of "${curl_cpu[@]}") fc=$(median_of "${ferry_cpu[@]}")
+    c=$(median "${curl_s[@]}") f=$(median "${ferry_s[@]}")
+    cc=$(median "${curl_cpu[@]}") fc=$(median "${ferry_cpu[@]}")
     gib=$(echo "scale=4; $mib_size / 1024" | bc)
     echo "### $mib_size MiB, $rounds rounds"
     echo
@@ -114,7 +95,7 @@ for mib_size in $sizes; do
             "${ferry_s[$i]}" "${curl_cpu[$i]}" "${ferry_cpu[$i]}" "${curl_srv[$i]}" "${ferry_srv[$i]}"
     done
     printf '| **median** | **%.3f** | **%.3f** | **%.2f** | **%.2f** | **%.2f** | **%.2f** |\n' \
-        "$c" "$f" "$cc" "$fc" "$(median_of "${curl_srv[@]}")" "$(median_of "${ferry_srv[@]}")"
+        "$c" "$f" "$cc" "$fc" "$(median "${curl_srv[@]}")" "$(median "${ferry_srv[@]}")"
     echo
     printf "ferry's throughput ÷ curl's: **%.2f×**" "$(ratio "$c" "$f")"; echo " ($(mib "$mib_size" "$f") vs $(mib "$mib_size" "$c") MiB/s)."
     printf "Client CPU per GiB (user + sys): ferry %.2f s, curl %.2f s.\n" "$(echo "scale=3; $fc / $gib" | bc)" "$(echo "scale=3; $cc / $gib" | bc)"

@@ -31,9 +31,10 @@ fi
 # figures measure the clients, not this machine's noisy disk; part 3 uses disk.
 work=$(mktemp -d -p /dev/shm)
 disk=$(mktemp -d)
-trap 'pkill -P $$ || true; rm -rf "$work" "$disk"' EXIT
 # shellcheck source=benches/common.sh
 . benches/common.sh
+hold_freed_memory
+trap 'pkill -P $$ || true; rm -rf "$work" "$disk"; release_freed_memory' EXIT
 
 # Starts `ferry serve` on a free port; sets $port.
 serve() {

@@ -91,6 +91,15 @@ impl Request {
         stream
     }
 
+    /// `send`, for a body the server may refuse before reading it all: it
+    /// answers and closes, so writing the rest can fail, and the answer is
+    /// read all the same.
+    pub fn send_refused(&self, server: SocketAddr, body: &[u8]) -> Response {
+        let mut stream = self.start(server, Some(body.len() as u64), b"");
+        let _ = stream.write_all(body);
+        read_response(&mut stream, false)
+    }
+
     pub fn send(&self, server: SocketAddr, body: &[u8]) -> Response {
         let mut stream = self.start(server, Some(body.len() as u64), body);
         read_response(&mut stream, self.method == "HEAD")

@@ -337,7 +337,7 @@ fn large_bodies_are_written_in_batches_and_still_held_to_the_limits() {
     let env = TestEnv::new();
     let server = Server::start(&env.path().join("dest"), &["--max-size", "2M"]);
     let body = content(9, 3 << 20);
-    let put = request("PUT", "/files/whole.mov").send(server.address, &body);
+    let put = request("PUT", "/files/whole.mov").send_refused(server.address, &body);
     assert_eq!(put.status, 413, "{put:?}");
     assert!(!server.dir.join("whole.mov").exists());
 
@@ -347,7 +347,9 @@ fn large_bodies_are_written_in_batches_and_still_held_to_the_limits() {
         .send(server.address, b"");
     let location = created.expect("Location").to_owned();
     // Not complete, so no length to refuse it by before the body arrives.
-    let over = ietf.append(&location, 0, false).send(server.address, &body);
+    let over = ietf
+        .append(&location, 0, false)
+        .send_refused(server.address, &body);
     assert_eq!(over.status, 413, "{over:?}");
     let head = ietf
         .request("HEAD", &Server::path_of(&location))
