@@ -73,6 +73,11 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l ietf-version -d 'IE
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
 post\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l part-concurrency -d 'S3: send this many parts of one file at once' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l bwlimit -d 'Cap the upload rate of all jobs together, e.g. 10M (bytes per second), or a timetable: "08:00,512k 19:00,10M 23:00,off"' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-duration -d 'Start no new upload after this long (e.g. 2h), and stop the ones in flight (see --cutoff-mode); jobs left resume on the next run' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l stop-at -d 'Like --max-duration, at this local time of day (HH:MM; tomorrow\'s if today\'s has passed)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l cutoff-mode -d 'At the end of the time window: hard stops the uploads in flight (they resume), soft lets them finish' -r -f -a "hard\t'Stop the uploads in flight; they resume on the next run'
+soft\t'Let the uploads in flight finish; start no new one'"
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
@@ -145,6 +150,11 @@ complete -c ferry -n "__fish_ferry_using_subcommand upload" -l ietf-version -d '
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
 post\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l part-concurrency -d 'S3: send this many parts of one file at once' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l bwlimit -d 'Cap the upload rate of all jobs together, e.g. 10M (bytes per second), or a timetable: "08:00,512k 19:00,10M 23:00,off"' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l max-duration -d 'Start no new upload after this long (e.g. 2h), and stop the ones in flight (see --cutoff-mode); jobs left resume on the next run' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l stop-at -d 'Like --max-duration, at this local time of day (HH:MM; tomorrow\'s if today\'s has passed)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l cutoff-mode -d 'At the end of the time window: hard stops the uploads in flight (they resume), soft lets them finish' -r -f -a "hard\t'Stop the uploads in flight; they resume on the next run'
+soft\t'Let the uploads in flight finish; start no new one'"
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r

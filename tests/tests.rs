@@ -22,5 +22,6 @@ mod output;
 mod s3;
 mod scan;
 mod serve;
+mod unattended;
 mod upload;
 mod upload_faults;

@@ -9,6 +9,8 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, ArgGroup, Args};
 
+use crate::upload::throttle::Schedule;
+use crate::upload::window::{Cutoff, StopAt};
 use crate::wire::ietf::INTEROP_VERSIONS;
 
 use super::{parse_duration, parse_size};
@@ -162,6 +164,28 @@ pub struct TransferArgs {
     /// S3: replace an object that holds different content (by default the job fails)
     #[arg(long, env = "FERRY_OVERWRITE", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub overwrite: bool,
+
+    /// Cap the upload rate of all jobs together, e.g. 10M (bytes per second), or a timetable: "08:00,512k 19:00,10M 23:00,off"
+    #[arg(long, value_name = "RATE", env = "FERRY_BWLIMIT", value_parser = Schedule::parse)]
+    pub bwlimit: Option<Schedule>,
+
+    /// Start no new upload after this long (e.g. 2h), and stop the ones in flight (see --cutoff-mode); jobs left resume on the next run
+    #[arg(long, value_name = "DURATION", env = "FERRY_MAX_DURATION", value_parser = parse_duration)]
+    pub max_duration: Option<Duration>,
+
+    /// Like --max-duration, at this local time of day (HH:MM; tomorrow's if today's has passed)
+    #[arg(long, value_name = "HH:MM", env = "FERRY_STOP_AT", value_parser = StopAt::parse)]
+    pub stop_at: Option<StopAt>,
+
+    /// At the end of the time window: hard stops the uploads in flight (they resume), soft lets them finish
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MODE",
+        env = "FERRY_CUTOFF_MODE",
+        default_value = "hard"
+    )]
+    pub cutoff_mode: Cutoff,
 
     #[command(flatten)]
     pub credentials: CredentialArgs,

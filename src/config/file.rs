@@ -17,6 +17,7 @@ use toml::Spanned;
 use crate::cli::ProtocolChoice;
 use crate::error::UsageError;
 use crate::upload::PutMethod;
+use crate::upload::throttle::Schedule;
 use crate::wire::ietf::INTEROP_VERSIONS;
 
 /// `config.toml` in the user's config directory, e.g. `~/.config/ferry/config.toml`.
@@ -66,6 +67,9 @@ pub struct NamedDestination {
     pub chunk_size: Option<u64>,
     #[serde(default, deserialize_with = "concurrency")]
     pub concurrency: Option<u16>,
+    /// This destination's own bandwidth limit: a rate or a timetable.
+    #[serde(default, deserialize_with = "bwlimit")]
+    pub bwlimit: Option<Schedule>,
     #[serde(default)]
     pub include: Vec<String>,
     #[serde(default)]
@@ -107,6 +111,13 @@ fn ietf_version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u8>
         )));
     }
     Ok(Some(version))
+}
+
+fn bwlimit<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Schedule>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Schedule::parse(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 fn concurrency<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u16>, D::Error> {

@@ -24,6 +24,7 @@ use crate::journal::job::{Destination, Protocol};
 use crate::journal::store::OpenOptions;
 use crate::scan::filter::FilterOptions;
 use crate::upload::PutMethod;
+use crate::upload::window::Window;
 use crate::wire::ietf::DEFAULT_INTEROP;
 
 #[derive(Debug)]
@@ -223,6 +224,7 @@ impl Config {
             put_method: args.put_method,
             headers: self.request_headers(&args.credentials, None)?,
             s3: s3::Configured::default(),
+            bwlimit: None,
         };
         let destinations =
             self.named_transfers(&args.credentials, wanted, |named| crate::upload::Transfer {
@@ -234,6 +236,7 @@ impl Config {
                 put_method: self.pick("put_method", args.put_method, named.put_method),
                 headers: HeaderMap::new(),
                 s3: s3::Configured::default(),
+                bwlimit: named.bwlimit.clone(),
             })?;
         let configured_concurrency = run_destination
             .and_then(|text| self.named(text))
@@ -249,6 +252,8 @@ impl Config {
             auto_ack: !args.no_auto_ack,
             part_concurrency: usize::from(args.part_concurrency),
             overwrite: args.overwrite,
+            bwlimit: args.bwlimit.clone(),
+            window: Window::new(args.max_duration, args.stop_at, args.cutoff_mode),
             transfer: base,
             destinations,
             ..crate::upload::Settings::default()
@@ -275,6 +280,7 @@ impl Config {
                     put_method: named.put_method.unwrap_or(PutMethod::Put),
                     headers: HeaderMap::new(),
                     s3: s3::Configured::default(),
+                    bwlimit: None,
                 }
             })?,
             ..crate::upload::Settings::default()

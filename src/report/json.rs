@@ -16,6 +16,7 @@ use super::{Event, Phase, Reporter, UploadSummary, error_text};
 use crate::digest::Sha256;
 use crate::journal::job::{Job, JobError, Response};
 use crate::scan::ScanSummary;
+use crate::upload::window::Cutoff;
 
 /// Bumped when a field is removed or changes meaning; new fields and new
 /// types keep the version.
@@ -109,6 +110,15 @@ enum Line<'a> {
         path: String,
     },
     Interrupting,
+    WindowClosed {
+        by: &'a str,
+        cutoff: Cutoff,
+    },
+    Bwlimit {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        destination: Option<&'a str>,
+        bytes_per_second: Option<u64>,
+    },
     UploadSummary(&'a UploadSummary),
     Failure {
         id: &'a str,
@@ -263,6 +273,11 @@ impl Reporter for Json {
                 path: path(job),
             },
             Event::Interrupting => Line::Interrupting,
+            Event::WindowClosed { by, cutoff } => Line::WindowClosed { by, cutoff },
+            Event::Bwlimit { destination, rate } => Line::Bwlimit {
+                destination,
+                bytes_per_second: rate,
+            },
             Event::Summary(summary) => Line::UploadSummary(summary),
             Event::FailureListed { job } => Line::Failure {
                 id: job.id.as_str(),

@@ -24,6 +24,7 @@ use crate::digest::Sha256;
 use crate::format::human_bytes;
 use crate::journal::job::{Job, JobError};
 use crate::scan::ScanSummary;
+use crate::upload::window::Cutoff;
 
 pub use json::SCHEMA_VERSION;
 
@@ -45,8 +46,13 @@ pub struct UploadSummary {
     /// What the scan before the upload left out (`sync` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scanned: Option<ScanCounts>,
+    /// Why the run stopped early: an error, or the time window's flag
+    /// (`max-duration`, `stop-at`) when `on_schedule`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_by: Option<String>,
+    /// The run stopped because its time window ended: a success.
+    #[serde(skip)]
+    pub on_schedule: bool,
 }
 
 /// The scan's figures that belong in a sync's summary.
@@ -145,6 +151,18 @@ pub enum Event<'a> {
         job: &'a Job,
     },
     Interrupting,
+    /// The time window ended (`by` is the flag that set it).
+    WindowClosed {
+        by: &'a str,
+        cutoff: Cutoff,
+    },
+    /// A bandwidth limit's rate (bytes per second, none when off), at the
+    /// start and whenever its timetable changes it; `destination` is none
+    /// for the run's own `--bwlimit`.
+    Bwlimit {
+        destination: Option<&'a str>,
+        rate: Option<u64>,
+    },
     Summary(&'a UploadSummary),
     /// One failed job on the failures list, after the summary.
     FailureListed {
@@ -305,6 +323,9 @@ pub fn summary_text(summary: &UploadSummary) -> String {
     if summary.left > 0 {
         text.push_str(&format!(", {} left for the next run", summary.left));
     }
+    if let Some(by) = summary.stopped_by.as_ref().filter(|_| summary.on_schedule) {
+        text.push_str(&format!(" (stopped by --{by})"));
+    }
     text
 }
 
@@ -407,8 +428,24 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
         Event::NothingToDo { done_before } if normal => Some(format!(
             "nothing to upload: no pending jobs ({done_before} jobs already finished)"
         )),
+        Event::WindowClosed { by, cutoff } if normal => Some(match cutoff {
+            Cutoff::Hard => format!(
+                "--{by} reached: stopping the uploads in flight; they resume on the next run"
+            ),
+            Cutoff::Soft => {
+                format!("--{by} reached: finishing the uploads in flight, starting no new one")
+            }
+        }),
+        Event::Bwlimit { destination, rate } if verbose => Some(format!(
+            "bandwidth limit{}: {}",
+            destination
+                .map(|url| format!(" for {url}"))
+                .unwrap_or_default(),
+            rate.map_or("off".to_owned(), |rate| format!("{}/s", human_bytes(rate)))
+        )),
         Event::Summary(summary) => {
-            let failed = summary.failed > 0 || summary.stopped_by.is_some();
+            let failed =
+                summary.failed > 0 || (summary.stopped_by.is_some() && !summary.on_schedule);
             let happened = summary.succeeded + summary.failed + summary.left > 0;
             let mut text = ((normal && happened) || failed || summary.failures_listed > 0)
                 .then(|| summary_text(summary))?;

@@ -38,7 +38,9 @@ pub fn file_body(path: PathBuf, offset: u64, len: u64, activity: Arc<Activity>) 
     // A blocking-pool thread, reused from body to body: 1,000 small files
     // would otherwise start 1,000 threads.
     tokio::task::spawn_blocking(move || read_range(path, offset, len, sender));
-    let stream = futures_util::stream::poll_fn(move |context| receiver.poll_recv(context)).map(
+    let chunks = futures_util::stream::poll_fn(move |context| receiver.poll_recv(context));
+    let count = {
+        let activity = activity.clone();
         move |chunk: std::io::Result<Bytes>| {
             if let Ok(bytes) = &chunk {
                 let len = bytes.len() as u64;
@@ -47,9 +49,43 @@ pub fn file_body(path: PathBuf, offset: u64, len: u64, activity: Arc<Activity>) 
                 activity.touch();
             }
             chunk
-        },
-    );
-    reqwest::Body::wrap_stream(stream)
+        }
+    };
+    if activity.throttles.is_empty() {
+        return reqwest::Body::wrap_stream(chunks.map(count));
+    }
+    // Under a bandwidth limit, each slice waits for its turn.
+    let paced = chunks
+        .flat_map({
+            let activity = activity.clone();
+            move |chunk| futures_util::stream::iter(slices(chunk, activity.slice()))
+        })
+        .then(move |slice| {
+            let activity = activity.clone();
+            async move {
+                if let Ok(bytes) = &slice {
+                    activity.pace(bytes.len() as u64).await;
+                }
+                slice
+            }
+        })
+        .map(count);
+    reqwest::Body::wrap_stream(paced)
+}
+
+/// A chunk cut into slices of at most `most` bytes (without copying).
+fn slices(chunk: std::io::Result<Bytes>, most: Option<usize>) -> Vec<std::io::Result<Bytes>> {
+    match (chunk, most) {
+        (Ok(mut bytes), Some(most)) => {
+            let mut slices = Vec::with_capacity(bytes.len() / most + 1);
+            while bytes.len() > most {
+                slices.push(Ok(bytes.split_to(most)));
+            }
+            slices.push(Ok(bytes));
+            slices
+        }
+        (chunk, _) => vec![chunk],
+    }
 }
 
 /// Sends the range chunk by chunk until it is all sent, the file fails, or

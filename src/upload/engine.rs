@@ -26,6 +26,9 @@ use super::protocols::local;
 use super::protocols::s3;
 use super::route::{self, Route, Routes};
 use super::shared::Shared;
+use super::signals;
+use super::throttle::Limits;
+use super::window::Gates;
 use crate::journal::job::{Action, ErrorClass, Job, JobError, JobId, State};
 use crate::journal::store::{Durability, Store};
 use crate::report::{Event, Reporter, UploadSummary};
@@ -38,6 +41,9 @@ pub struct Run {
     routes: Routes,
     pub reporter: Arc<dyn Reporter>,
     cancel: CancellationToken,
+    /// Ctrl-C, or the end of the time window: see `window`.
+    gates: Gates,
+    limits: Limits,
     /// Set by a 401/403 or a journal failure: no new job starts, and the
     /// run ends with this message.
     stopped_by: Mutex<Option<String>>,
@@ -67,6 +73,9 @@ async fn report_progress(run: Arc<Run>) {
             });
         }
         run.reporter.event(Event::Tick);
+        for (destination, rate) in run.limits.rates(true) {
+            run.reporter.event(Event::Bwlimit { destination, rate });
+        }
         // Whoever read our output went away: stop as a first Ctrl-C would.
         if crate::report::stream::closed() {
             run.cancel.cancel();
@@ -127,7 +136,7 @@ async fn run_async(
     let client = http::client(settings.connect_timeout)?;
     let shared = Shared::new(store);
     let cancel = CancellationToken::new();
-    let signals = tokio::spawn(watch_signals(cancel.clone(), reporter.clone())?);
+    let signals = tokio::spawn(signals::watch(cancel.clone(), reporter.clone())?);
     // Asking the servers what they speak may take retries: Ctrl-C ends it.
     let routes = tokio::select! {
         routes = route::routes(&shared, &ids, &settings, &client) => routes?,
@@ -143,13 +152,18 @@ async fn run_async(
             return Ok((UploadSummary { failures_listed: listed.len() as u64, ..summary }, listed));
         }
     };
+    let gates = Gates::new(&cancel);
+    let window =
+        (settings.window.as_ref()).map(|window| gates.start_timer(window, reporter.clone()));
     let run = Arc::new(Run {
+        limits: Limits::new(&settings),
         settings,
         shared: shared.clone(),
         client,
         routes: Routes::new(routes),
         reporter: reporter.clone(),
         cancel: cancel.clone(),
+        gates: gates.clone(),
         stopped_by: Mutex::new(None),
         active: Mutex::new(HashMap::new()),
     });
@@ -162,6 +176,9 @@ async fn run_async(
         (ids.len() as u64, sizes.sum())
     };
     reporter.event(Event::RunStarted { jobs, bytes });
+    for (destination, rate) in run.limits.rates(false) {
+        reporter.event(Event::Bwlimit { destination, rate });
+    }
     let progress = tokio::spawn(report_progress(run.clone()));
 
     let concurrency = run.settings.concurrency.max(1);
@@ -175,11 +192,18 @@ async fn run_async(
         .await;
     signals.abort();
     progress.abort();
+    window.inspect(|timer| timer.abort());
 
+    let on_schedule = gates.closed.is_cancelled() && !cancel.is_cancelled();
+    let stopped_by = run.stopped_by().clone();
     let mut summary = UploadSummary {
         seconds: started.elapsed().as_secs_f64(),
         interrupted: cancel.is_cancelled(),
-        stopped_by: run.stopped_by().clone(),
+        on_schedule: on_schedule && stopped_by.is_none(),
+        stopped_by: stopped_by.or_else(|| {
+            let window = run.settings.window.as_ref().filter(|_| on_schedule);
+            window.map(|window| window.by.to_owned())
+        }),
         ..UploadSummary::default()
     };
     for outcome in outcomes {
@@ -200,31 +224,6 @@ async fn run_async(
     Ok((summary, listed))
 }
 
-/// First signal: cancel. Second: exit at once, as people expect of Ctrl-C.
-/// The handlers are installed here, before any job starts (a spawned task
-/// might run only after the first Ctrl-C, which would then kill the run).
-fn watch_signals(
-    cancel: CancellationToken,
-    reporter: Arc<dyn Reporter>,
-) -> std::io::Result<impl Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    Ok(async move {
-        for press in 0.. {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-            if press > 0 {
-                std::process::exit(i32::from(crate::error::INTERRUPTED));
-            }
-            reporter.event(Event::Interrupting);
-            cancel.cancel();
-        }
-    })
-}
-
 impl Run {
     /// One job's transfer over `route`, ended early by Ctrl-C.
     async fn transfer(
@@ -236,7 +235,7 @@ impl Run {
         let transfer = async {
             match route {
                 Route::Local(folder) => {
-                    let stop = self.cancel.clone();
+                    let stop = self.gates.halt.clone();
                     local::transfer(folder.clone(), job, activity, &self.reporter, stop).await
                 }
                 Route::S3(route) => {
@@ -265,12 +264,12 @@ impl Run {
         };
         tokio::select! {
             result = transfer => result,
-            _ = self.cancel.cancelled() => Err(Failure::Stopped),
+            _ = self.gates.halt.cancelled() => Err(Failure::Stopped),
         }
     }
 
     async fn job(self: Arc<Self>, id: JobId) -> Outcome {
-        if self.cancel.is_cancelled() || self.stopped_by().is_some() {
+        if self.gates.closed.is_cancelled() || self.stopped_by().is_some() {
             return Outcome::Left;
         }
         match self.job_inner(&id).await {
@@ -301,7 +300,9 @@ impl Run {
             .change(id, Durability::Lazy, Job::start_attempt)
             .await?;
         let route = self.routes.get(&job.destination);
-        let activity = Arc::new(Activity::default());
+        let activity = Arc::new(Activity::throttled(
+            self.limits.for_destination(&job.destination.url),
+        ));
         self.reporter.event(Event::Started {
             job: &job,
             protocol: &route.name(),

@@ -6,11 +6,13 @@
 //! `Failure` by status once, here, so the adapters only say what a status
 //! means in their protocol when it means something special there.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::throttle::Throttle;
 use crate::journal::job::{ErrorClass, Response};
 
 /// Why an attempt ended without the job finishing.
@@ -82,20 +84,39 @@ pub struct Activity {
     /// The file offset reached: the start of the request under way plus
     /// what it has handed over (or the local copy's length).
     pub position: AtomicU64,
+    /// The bandwidth limits this job's bytes count against.
+    pub throttles: Vec<Arc<Throttle>>,
 }
 
 impl Default for Activity {
     fn default() -> Self {
+        Activity::throttled(Vec::new())
+    }
+}
+
+impl Activity {
+    pub fn throttled(throttles: Vec<Arc<Throttle>>) -> Activity {
         Activity {
             started: Instant::now(),
             last_ms: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             position: AtomicU64::new(0),
+            throttles,
         }
     }
-}
 
-impl Activity {
+    /// Waits until every limit lets `bytes` more go.
+    pub async fn pace(&self, bytes: u64) {
+        for throttle in &self.throttles {
+            throttle.take(bytes).await;
+        }
+    }
+
+    /// The slice a body should send at once: the smallest of its limits'.
+    pub fn slice(&self) -> Option<usize> {
+        self.throttles.iter().filter_map(|t| t.slice()).min()
+    }
+
     pub fn touch(&self) {
         let now = self.started.elapsed().as_millis() as u64;
         self.last_ms.store(now, Ordering::Relaxed);

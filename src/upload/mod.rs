@@ -26,6 +26,9 @@ pub mod protocols;
 mod route;
 mod settings;
 mod shared;
+mod signals;
+pub mod throttle;
+pub mod window;
 
 pub use engine::run;
 pub use http::{is_secret_header, request_headers};

@@ -11,6 +11,8 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 
 use super::protocols::put::PutMethod;
+use super::throttle::Schedule;
+use super::window::Window;
 use crate::config::s3::Configured;
 use crate::journal::job::Destination;
 use crate::wire::ietf::DEFAULT_INTEROP;
@@ -26,6 +28,10 @@ pub struct Settings {
     pub part_concurrency: usize,
     /// S3: replace an object holding different content.
     pub overwrite: bool,
+    /// The run's own bandwidth limit (`--bwlimit`), on all jobs together.
+    pub bwlimit: Option<Schedule>,
+    /// When the run must end (`--max-duration`, `--stop-at`).
+    pub window: Option<Window>,
     /// Only jobs for this destination (sync); every processable job otherwise.
     pub only: Option<Destination>,
     /// How to talk to a destination that `destinations` does not name.
@@ -46,6 +52,8 @@ pub struct Transfer {
     /// For `s3://` destinations: the config file's endpoint, region and
     /// keys; never recorded.
     pub s3: Configured,
+    /// The destination's own bandwidth limit, from the config file.
+    pub bwlimit: Option<Schedule>,
 }
 
 impl Default for Transfer {
@@ -56,6 +64,7 @@ impl Default for Transfer {
             put_method: PutMethod::Put,
             headers: HeaderMap::new(),
             s3: Configured::default(),
+            bwlimit: None,
         }
     }
 }
@@ -77,6 +86,8 @@ impl Default for Settings {
             auto_ack: true,
             part_concurrency: 4,
             overwrite: false,
+            bwlimit: None,
+            window: None,
             only: None,
             transfer: Transfer::default(),
             destinations: HashMap::new(),

@@ -146,7 +146,7 @@ fn upload_jobs(
     if let Some(path) = &args.failed_list {
         write_failed_list(path, &failures)?;
     }
-    if let Some(reason) = summary.stopped_by {
+    if let Some(reason) = summary.stopped_by.filter(|_| !summary.on_schedule) {
         anyhow::bail!(reason);
     }
     Ok(if summary.interrupted {

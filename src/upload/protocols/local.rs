@@ -195,8 +195,17 @@ pub async fn transfer(
         })
     };
     let (owned, progress, reporter) = (job.clone(), activity.clone(), reporter.clone());
+    let runtime = tokio::runtime::Handle::current();
     let copied = tokio::task::spawn_blocking(move || {
+        // Under a bandwidth limit, the copy waits its turn as bodies do,
+        // from its second buffer on (the first reports where it resumed).
+        let mut paced_to: Option<u64> = None;
         let mut count = |offset| {
+            if let Some(before) = paced_to.replace(offset)
+                && !progress.throttles.is_empty()
+            {
+                runtime.block_on(progress.pace(offset.saturating_sub(before)));
+            }
             progress.sent.store(offset, Ordering::Relaxed);
             progress.position.store(offset, Ordering::Relaxed);
             if offset == owned.resource.size {
