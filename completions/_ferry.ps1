@@ -45,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Put failed jobs back in the queue')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge finished jobs: take failures off the list and free room under the job limit')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel jobs that have not finished')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that succeeded jobs'' files are at their destination with the same content')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers)')
@@ -270,6 +271,30 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'ferry;verify' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Only jobs for this destination (a configured name, a URL or a local folder)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Check this many jobs at once')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Check this many jobs at once')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)')
+            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read a bearer token from this environment variable (sent as Authorization; never recorded)')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with named destinations, instead of config.toml in the user''s config directory')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
+            [CompletionResult]::new('--job-limit', '--job-limit', [CompletionResultType]::ParameterName, 'At most this many jobs may be unacknowledged; scans stop there')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How uploads show their progress: bars at a terminal, else lines')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Also append plain timestamped lines to this file, whatever the terminal shows')
+            [CompletionResult]::new('--requeue', '--requeue', [CompletionResultType]::ParameterName, 'Put jobs whose file is missing or different back in the queue, for the next upload')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on stdout instead of tables and messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success; on failure, the errors and the failures list')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success; on failure, the errors and the failures list')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more: each job as it starts and finishes, with its protocol and offset')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more: each job as it starts and finishes, with its protocol and offset')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'ferry;probe' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync')
             [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Ask in this protocol: bits sends a BITS Ping (BITS servers announce nothing on OPTIONS)')
@@ -346,6 +371,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Put failed jobs back in the queue')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge finished jobs: take failures off the list and free room under the job limit')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel jobs that have not finished')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that succeeded jobs'' files are at their destination with the same content')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (for packagers)')
@@ -374,6 +400,9 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;help;cancel' {
+            break
+        }
+        'ferry;help;verify' {
             break
         }
         'ferry;help;probe' {

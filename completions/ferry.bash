@@ -52,6 +52,9 @@ _ferry() {
             ferry,upload)
                 cmd="ferry__subcmd__upload"
                 ;;
+            ferry,verify)
+                cmd="ferry__subcmd__verify"
+                ;;
             ferry__subcmd__help,ack)
                 cmd="ferry__subcmd__help__subcmd__ack"
                 ;;
@@ -88,6 +91,9 @@ _ferry() {
             ferry__subcmd__help,upload)
                 cmd="ferry__subcmd__help__subcmd__upload"
                 ;;
+            ferry__subcmd__help,verify)
+                cmd="ferry__subcmd__help__subcmd__verify"
+                ;;
             *)
                 ;;
         esac
@@ -95,7 +101,7 @@ _ferry() {
 
     case "${cmd}" in
         ferry)
-            opts="-q -v -h -V --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help --version sync scan upload jobs status retry ack cancel probe serve generate help"
+            opts="-q -v -h -V --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help --version sync scan upload jobs status retry ack cancel verify probe serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,7 +285,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__help)
-            opts="sync scan upload jobs status retry ack cancel probe serve generate help"
+            opts="sync scan upload jobs status retry ack cancel verify probe serve generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -447,6 +453,20 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__help__subcmd__upload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ferry__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1026,6 +1046,72 @@ _ferry() {
                     return 0
                     ;;
                 --failed-list)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bars lines none" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ferry__subcmd__verify)
+            opts="-j -H -q -v -h --to --requeue --concurrency --header --token-env --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -42,6 +42,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand retry 'Put failed jobs back in the queue'
             cand ack 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
             cand cancel 'Cancel jobs that have not finished'
+            cand verify 'Check that succeeded jobs'' files are at their destination with the same content'
             cand probe 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
             cand serve 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
             cand generate 'Write shell completions and man pages (for packagers)'
@@ -258,6 +259,29 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'ferry;verify'= {
+            cand --to 'Only jobs for this destination (a configured name, a URL or a local folder)'
+            cand -j 'Check this many jobs at once'
+            cand --concurrency 'Check this many jobs at once'
+            cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
+            cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
+            cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'
+            cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
+            cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
+            cand --progress 'How uploads show their progress: bars at a terminal, else lines'
+            cand --color 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set'
+            cand --log-file 'Also append plain timestamped lines to this file, whatever the terminal shows'
+            cand --requeue 'Put jobs whose file is missing or different back in the queue, for the next upload'
+            cand --json 'Print JSON Lines on stdout instead of tables and messages'
+            cand -q 'Print nothing on success; on failure, the errors and the failures list'
+            cand --quiet 'Print nothing on success; on failure, the errors and the failures list'
+            cand -v 'Say more: each job as it starts and finishes, with its protocol and offset'
+            cand --verbose 'Say more: each job as it starts and finishes, with its protocol and offset'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'ferry;probe'= {
             cand --to 'The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync'
             cand --protocol 'Ask in this protocol: bits sends a BITS Ping (BITS servers announce nothing on OPTIONS)'
@@ -331,6 +355,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand retry 'Put failed jobs back in the queue'
             cand ack 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
             cand cancel 'Cancel jobs that have not finished'
+            cand verify 'Check that succeeded jobs'' files are at their destination with the same content'
             cand probe 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
             cand serve 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
             cand generate 'Write shell completions and man pages (for packagers)'
@@ -351,6 +376,8 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;help;ack'= {
         }
         &'ferry;help;cancel'= {
+        }
+        &'ferry;help;verify'= {
         }
         &'ferry;help;probe'= {
         }

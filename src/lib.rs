@@ -33,6 +33,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
         Command::Retry(args) => cli::commands::jobs::retry(&config()?, args)?,
         Command::Ack(args) => cli::commands::jobs::ack(&config()?, args)?,
         Command::Cancel(args) => cli::commands::jobs::cancel(&config()?, args)?,
+        Command::Verify(args) => return cli::commands::verify::verify(&config()?, args),
         Command::Probe(args) => return cli::commands::transfer::probe(&config()?, args),
         Command::Serve(args) => return serve::run(config::serve_settings(args)?),
         Command::Generate(args) => cli::generate::generate(&args.dir)?,

@@ -25,3 +25,4 @@ mod serve;
 mod unattended;
 mod upload;
 mod upload_faults;
+mod verify;

@@ -69,3 +69,26 @@ pub struct CancelArgs {
     #[command(flatten)]
     pub credentials: CredentialArgs,
 }
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Job IDs, or any unique prefix of them (default: every succeeded job)
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+
+    /// Only jobs for this destination (a configured name, a URL or a local folder)
+    #[arg(long, value_name = "DEST", env = "FERRY_VERIFY_TO")]
+    pub to: Option<String>,
+
+    /// Put jobs whose file is missing or different back in the queue, for the next upload
+    #[arg(long, env = "FERRY_VERIFY_REQUEUE", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub requeue: bool,
+
+    /// Check this many jobs at once
+    #[arg(short = 'j', long, value_name = "N", env = "FERRY_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}

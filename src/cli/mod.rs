@@ -12,7 +12,7 @@ pub mod generate;
 pub mod jobs;
 pub mod transfer;
 
-pub use jobs::{AckArgs, CancelArgs, JobsArgs, RetryArgs};
+pub use jobs::{AckArgs, CancelArgs, JobsArgs, RetryArgs, VerifyArgs};
 pub use transfer::{CredentialArgs, ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs};
 
 use std::path::PathBuf;
@@ -147,6 +147,8 @@ pub enum Command {
     Ack(AckArgs),
     /// Cancel jobs that have not finished
     Cancel(CancelArgs),
+    /// Check that succeeded jobs' files are at their destination with the same content
+    Verify(VerifyArgs),
     /// Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials
     Probe(ProbeArgs),
     /// Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)

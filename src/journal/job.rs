@@ -464,6 +464,21 @@ impl Job {
         Ok(())
     }
 
+    /// `ferry verify --requeue`: a succeeded job whose file is missing or
+    /// different at the destination goes back to pending, for a new upload
+    /// (its finished session is of no use any more).
+    pub fn requeue(&mut self) -> Result<(), TransitionError> {
+        if self.state != State::Succeeded {
+            return Err(self.refuse("only succeeded jobs can be requeued after verification"));
+        }
+        self.state = State::Pending;
+        self.session = None;
+        self.response = None;
+        self.acknowledged_at = None;
+        self.touch();
+        Ok(())
+    }
+
     pub fn acknowledge(&mut self) -> Result<(), TransitionError> {
         if !Action::Acknowledge.selects(self) {
             return Err(self.refuse(

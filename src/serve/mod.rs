@@ -24,6 +24,7 @@ mod ietf;
 mod plain;
 mod reply;
 pub mod store;
+mod stored;
 mod tus;
 mod writers;
 
@@ -293,7 +294,8 @@ impl Server {
                 (Method::POST | Method::PUT, Ok(None)) => {
                     plain::put(self, &headers, &mut body, &target).await
                 }
-                _ => method_not_allowed("OPTIONS, POST, PUT, BITS_POST"),
+                (Method::HEAD, _) => stored::head(self, &target).await,
+                _ => method_not_allowed("OPTIONS, HEAD, POST, PUT, BITS_POST"),
             }
         } else if let Some(id) = path.strip_prefix(UPLOADS_PREFIX) {
             match Interop::of(&headers) {

@@ -249,6 +249,11 @@ fn valid_id(id: &str) -> bool {
 }
 
 impl UploadStore {
+    /// The folder finished uploads are placed in.
+    pub fn root(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn open(dir: &Path) -> io::Result<UploadStore> {
         let state = dir.join(STATE_DIR);
         fs_err::create_dir_all(&state)?;

@@ -28,6 +28,7 @@ mod settings;
 mod shared;
 mod signals;
 pub mod throttle;
+pub mod verify;
 pub mod window;
 
 pub use engine::run;

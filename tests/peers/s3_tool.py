@@ -7,6 +7,7 @@ Usage: python s3_tool.py ENDPOINT COMMAND BUCKET [ARGS]
   put BUCKET KEY FILE       stores FILE at KEY, with its SHA-256 checksum
   uploads BUCKET            JSON list of unfinished multipart uploads' keys
   abort-all BUCKET          aborts every unfinished multipart upload
+  delete BUCKET KEY         deletes the object at KEY
 Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
 """
 import hashlib
@@ -42,6 +43,8 @@ elif command == "put":
         s3.put_object(
             Bucket=bucket, Key=sys.argv[4], Body=f.read(), ChecksumAlgorithm="SHA256"
         )
+elif command == "delete":
+    s3.delete_object(Bucket=bucket, Key=sys.argv[4])
 elif command == "uploads":
     answer = s3.list_multipart_uploads(Bucket=bucket)
     print(json.dumps([u["Key"] for u in answer.get("Uploads", [])]))

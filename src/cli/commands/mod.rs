@@ -3,6 +3,7 @@
 
 pub mod jobs;
 pub mod transfer;
+pub mod verify;
 
 use serde::Serialize;
 

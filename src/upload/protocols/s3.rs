@@ -61,10 +61,42 @@ pub async fn transfer(
 }
 
 /// What a `HEAD` of the key found.
-enum Existing {
+pub enum Existing {
     Nothing,
     Same,
     Different,
+}
+
+/// What `key` holds: this content when its `x-amz-meta-sha256` is ours, or
+/// its SHA-256 checksum is (an object another tool stored whole with a
+/// checksum, `x-amz-checksum-mode: ENABLED`). Also `ferry verify`'s check.
+pub async fn look_at(
+    route: &S3Route,
+    client: &reqwest::Client,
+    idle: Duration,
+    key: &str,
+    sha256: &Sha256,
+) -> Result<Existing, Failure> {
+    const MODE: (&str, &str) = ("x-amz-checksum-mode", "ENABLED");
+    let call = Call::new(client, idle);
+    let mut action = route.bucket.head_object(Some(&route.credentials), key);
+    action.headers_mut().insert(MODE.0, MODE.1);
+    let url = action.sign(SIGNED_FOR);
+    let headers = [(MODE.0, MODE.1.to_owned())];
+    let response = call.send(Method::HEAD, url, &headers, None).await?;
+    match response.status() {
+        StatusCode::NOT_FOUND => Ok(Existing::Nothing),
+        status if status.is_success() => {
+            let found = |name| crate::wire::text(response.headers(), name);
+            let same = found(META_SHA256) == Some(sha256.to_hex().as_str())
+                || found(CHECKSUM_SHA256) == Some(vocabulary::checksum(sha256).as_str());
+            Ok(match same {
+                true => Existing::Same,
+                false => Existing::Different,
+            })
+        }
+        _ => Err(call.failure(response, "looking at the key").await),
+    }
 }
 
 /// One job's upload to an `s3://` route.
@@ -181,33 +213,15 @@ impl S3Upload<'_> {
         )
     }
 
-    /// What the key holds: this content when its `x-amz-meta-sha256` is
-    /// ours, or its SHA-256 checksum is (an object another tool stored
-    /// whole with a checksum, `x-amz-checksum-mode: ENABLED`).
     async fn head(&self, key: &str) -> Result<Existing, Failure> {
-        const MODE: (&str, &str) = ("x-amz-checksum-mode", "ENABLED");
-        let mut action = self
-            .route
-            .bucket
-            .head_object(Some(&self.route.credentials), key);
-        action.headers_mut().insert(MODE.0, MODE.1);
-        let url = action.sign(SIGNED_FOR);
-        let headers = [(MODE.0, MODE.1.to_owned())];
-        let response = self.call().send(Method::HEAD, url, &headers, None).await?;
-        match response.status() {
-            StatusCode::NOT_FOUND => Ok(Existing::Nothing),
-            status if status.is_success() => {
-                let sha256 = &self.job.resource.sha256;
-                let found = |name| crate::wire::text(response.headers(), name);
-                let same = found(META_SHA256) == Some(sha256.to_hex().as_str())
-                    || found(CHECKSUM_SHA256) == Some(vocabulary::checksum(sha256).as_str());
-                Ok(match same {
-                    true => Existing::Same,
-                    false => Existing::Different,
-                })
-            }
-            _ => Err(self.call().failure(response, "looking at the key").await),
-        }
+        look_at(
+            self.route,
+            self.client,
+            self.idle,
+            key,
+            &self.job.resource.sha256,
+        )
+        .await
     }
 
     /// PUTs `len` bytes of the file from `offset`, streamed from disk.

@@ -1,0 +1,132 @@
+//! `ferry verify`: checks succeeded jobs at their destinations, prints one
+//! line per job and the counts, and with `--requeue` puts the missing and
+//! different ones back in the queue.
+//!
+//! The journal is only read while the checks run (other commands go on);
+//! `--requeue` then opens it for change, as `ferry retry` does.
+
+use serde::Serialize;
+
+use super::{open_for_change, open_read_only, print_json_line};
+use crate::cli::{ProtocolChoice, VerifyArgs};
+use crate::config::Config;
+use crate::error;
+use crate::journal::job::{Job, JobId, State};
+use crate::report::stream;
+use crate::upload::verify::{self, Checked, Verdict};
+
+#[derive(Serialize)]
+struct Line<'a> {
+    id: &'a JobId,
+    path: String,
+    destination: &'a str,
+    result: Verdict,
+    detail: &'a str,
+}
+
+pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
+    let destination = (args.to.as_deref())
+        .map(|to| config.destination(to, ProtocolChoice::Auto))
+        .transpose()?;
+    let jobs: Vec<Job> = {
+        let store = open_read_only(config)?;
+        let mut jobs = Vec::new();
+        if args.ids.is_empty() {
+            jobs.extend(
+                store
+                    .jobs()
+                    .iter()
+                    .filter(|job| job.state == State::Succeeded)
+                    .cloned(),
+            );
+        } else {
+            for prefix in &args.ids {
+                let id = store.resolve(prefix)?;
+                let job = store.job(&id).expect("resolved");
+                if job.state != State::Succeeded {
+                    anyhow::bail!(
+                        "job {id} is {}; only succeeded jobs can be verified",
+                        job.state
+                    );
+                }
+                jobs.push(job.clone());
+            }
+        }
+        jobs.retain(|job| (destination.as_ref()).is_none_or(|to| job.destination.url == to.url));
+        jobs
+    };
+    let settings = config.credential_settings(&args.credentials, |url| {
+        jobs.iter().any(|job| job.destination.url == url)
+    })?;
+    let bar = progress_bar(config, jobs.len() as u64);
+    let show = |checked: &Checked| {
+        bar.inc(1);
+        let path = checked.job.resource.path.display().to_string();
+        let printed = if config.json() {
+            print_json_line(&Line {
+                id: &checked.job.id,
+                path,
+                destination: &checked.job.destination.url,
+                result: checked.verdict,
+                detail: &checked.detail,
+            })
+        } else if !config.quiet() || checked.verdict.is_bad() {
+            let line = format!(
+                "{:<10} {path}  ({})",
+                checked.verdict.label(),
+                checked.detail
+            );
+            bar.suspend(|| stream::out_line(&line)).map_err(Into::into)
+        } else {
+            Ok(())
+        };
+        // A closed stdout ends the printing, not the checks' results.
+        let _ = printed;
+    };
+    let checked = verify::run(jobs, &settings, usize::from(args.concurrency), &show)?;
+    bar.finish_and_clear();
+
+    let count = |verdict| checked.iter().filter(|one| one.verdict == verdict).count();
+    let bad: Vec<JobId> = (checked.iter())
+        .filter(|one| one.verdict.is_bad())
+        .map(|one| one.job.id.clone())
+        .collect();
+    let counts = format!(
+        "verified {}, size only {}, missing {}, different {}, unknown {}",
+        count(Verdict::Verified),
+        count(Verdict::SizeOnly),
+        count(Verdict::Missing),
+        count(Verdict::Different),
+        count(Verdict::Unknown)
+    );
+    if !config.quiet() || !bad.is_empty() {
+        stream::err_line(&counts);
+    }
+    if args.requeue && !bad.is_empty() {
+        let mut store = open_for_change(config)?;
+        store.apply_all(&bad, Job::requeue)?;
+        stream::err_line(&format!(
+            "requeued {} jobs: the next `ferry upload` sends them again",
+            bad.len()
+        ));
+    }
+    Ok(match bad.is_empty() {
+        true => error::SUCCESS,
+        false => error::JOBS_FAILED,
+    })
+}
+
+/// A bar on stderr at a terminal, hidden otherwise.
+fn progress_bar(config: &Config, jobs: u64) -> indicatif::ProgressBar {
+    use crate::report::ProgressStyle;
+    if config.json() || config.quiet() || config.output.progress != ProgressStyle::Bars {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(jobs);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("verifying {bar:30} {pos}/{len} {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,41 @@
+//! `HEAD /files/<path>`: what is stored there, for `ferry verify`.
+//!
+//! The answer carries the file's size and a `Repr-Digest` computed from
+//! the file as it is on disk now, not the digest recorded when it arrived:
+//! verification is meant to catch a file changed or damaged since. Hashing
+//! costs a read of the file, on the blocking pool.
+
+use hyper::StatusCode;
+
+use super::{Reply, Server};
+use crate::digest::{FileStat, HashError, sha256_file};
+use crate::placement;
+use crate::wire;
+
+pub async fn head(server: &Server, target: &[u8]) -> Reply {
+    let relative = match placement::safe_relative_path(target) {
+        Ok(relative) => relative,
+        Err(error) => return Reply::error(StatusCode::BAD_REQUEST, error.to_string()),
+    };
+    let path = server.store.root().join(relative);
+    let hashed = tokio::task::spawn_blocking(move || {
+        let metadata = std::fs::metadata(&path).map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => HashError::Vanished,
+            _ => HashError::Io(error),
+        })?;
+        if !metadata.is_file() {
+            return Err(HashError::Vanished);
+        }
+        let seen = FileStat::of(&metadata);
+        sha256_file(&path, &seen).map(|sha256| (seen.size, sha256))
+    })
+    .await;
+    match hashed {
+        Ok(Ok((size, sha256))) => Reply::new(StatusCode::OK)
+            .header("Content-Length", size)
+            .header("Repr-Digest", wire::fields::write_sha256_digest(&sha256)),
+        Ok(Err(HashError::Vanished)) => Reply::new(StatusCode::NOT_FOUND),
+        Ok(Err(error)) => Reply::error(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+        Err(error) => Reply::error(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+    }
+}

@@ -1,0 +1,343 @@
+//! `ferry verify`: is what the journal says was uploaded at its destination,
+//! with the same content?
+//!
+//! Each succeeded job is checked as strongly as its destination allows:
+//! `ferry serve` is asked for the stored file (`HEAD /files/<path>`, whose
+//! `Repr-Digest` it computes from the file as it is now); a local folder's
+//! copy is hashed again; an S3 object's SHA-256 checksum or
+//! `x-amz-meta-sha256` is read with `HeadObject`; another IETF or PUT
+//! server's `Repr-Digest` or `Content-Digest` is compared when it sends
+//! one, else only the size, and a tus upload's offset against its length
+//! ("size only"). A check that cannot be made is "unknown", never a pass.
+//! Checks run N at a time and share the upload's client and retries.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use reqwest::header::HeaderMap;
+use serde::Serialize;
+
+use super::Settings;
+use super::http::{self, Activity, Failure};
+use super::protocols::{Exchange, put, s3};
+use super::route;
+use crate::digest::{FileStat, HashError, Sha256, sha256_file};
+use crate::journal::job::{Job, Protocol};
+use crate::wire;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The destination confirmed the full SHA-256.
+    Verified,
+    /// Only the size could be compared, and it matches.
+    SizeOnly,
+    Missing,
+    Different,
+    /// The check could not be made (unreachable, or nothing to ask).
+    Unknown,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Verified => "verified",
+            Verdict::SizeOnly => "size only",
+            Verdict::Missing => "missing",
+            Verdict::Different => "different",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    /// Missing or different: the upload has to be done again.
+    pub fn is_bad(self) -> bool {
+        matches!(self, Verdict::Missing | Verdict::Different)
+    }
+}
+
+/// One job's check.
+#[derive(Debug)]
+pub struct Checked {
+    pub job: Job,
+    pub verdict: Verdict,
+    /// How it was checked, or why it could not be.
+    pub detail: String,
+}
+
+/// Checks `jobs`, `concurrency` at a time; `done` is told after each.
+pub fn run(
+    jobs: Vec<Job>,
+    settings: &Settings,
+    concurrency: usize,
+    done: &(dyn Fn(&Checked) + Sync),
+) -> anyhow::Result<Vec<Checked>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let client = http::client(settings.connect_timeout)?;
+    runtime.block_on(async {
+        let checks = futures_util::stream::iter(jobs).map(|job| {
+            let client = &client;
+            async move {
+                let (verdict, detail) = check(client, settings, &job).await;
+                Checked {
+                    job,
+                    verdict,
+                    detail,
+                }
+            }
+        });
+        let mut checked = Vec::new();
+        let mut stream = checks.buffer_unordered(concurrency.max(1));
+        while let Some(one) = stream.next().await {
+            done(&one);
+            checked.push(one);
+        }
+        Ok(checked)
+    })
+}
+
+async fn check(client: &reqwest::Client, settings: &Settings, job: &Job) -> (Verdict, String) {
+    let response_headers = job.response.as_ref().map(|r| &r.headers);
+    let header = |name: &str| response_headers.and_then(|headers| headers.get(name));
+    let protocol = (job.session.as_ref())
+        .and_then(|session| session.protocol)
+        .unwrap_or(job.destination.protocol);
+    let result = if let Some(placed) = header("ferry-path") {
+        ferry_serve(client, settings, job, placed).await
+    } else {
+        match protocol {
+            Protocol::Local => {
+                let placed = header("path").cloned().unwrap_or_default();
+                Ok(local_copy(job, &Path::new(&job.destination.url).join(placed)).await)
+            }
+            Protocol::S3 => s3_object(client, settings, job).await,
+            Protocol::Tus => session_size(client, settings, job, true).await,
+            Protocol::Ietf => session_size(client, settings, job, false).await,
+            Protocol::Put | Protocol::Auto => put_target(client, settings, job).await,
+            Protocol::Bits => Ok((
+                Verdict::Unknown,
+                "a BITS server cannot be asked about a finished upload".to_owned(),
+            )),
+        }
+    };
+    result.unwrap_or_else(|failure| (Verdict::Unknown, failure.text()))
+}
+
+/// Sends a HEAD with the destination's headers, retried like an upload's
+/// requests on transient failures.
+async fn head(
+    client: &reqwest::Client,
+    settings: &Settings,
+    job: &Job,
+    url: &str,
+    extra: &[(&str, String)],
+) -> Result<(u16, HeaderMap), Failure> {
+    let transfer = settings.transfer(&job.destination.url);
+    let activity = Arc::new(Activity::default());
+    let mut attempt = 0;
+    loop {
+        let mut builder = client.head(url).headers(transfer.headers.clone());
+        for (name, value) in extra {
+            builder = builder.header(*name, value);
+        }
+        let sent = http::within_idle(&activity, settings.idle_timeout, async {
+            builder.send().await.map_err(http::send_failure)
+        })
+        .await;
+        match sent {
+            Ok(response) => return Ok((response.status().as_u16(), response.headers().clone())),
+            Err(Failure::Transient { retry_after, .. }) if attempt < settings.retries => {
+                attempt += 1;
+                tokio::time::sleep(http::backoff(attempt, retry_after)).await;
+            }
+            Err(failure) => return Err(failure),
+        }
+    }
+}
+
+/// A digest or size in `headers` against the job's content.
+fn compare(job: &Job, headers: &HeaderMap, what: &str) -> (Verdict, String) {
+    for name in ["Repr-Digest", "Content-Digest"] {
+        if let Ok(Some(found)) = wire::fields::sha256_digest(headers, name) {
+            return digest_verdict(&found, &job.resource.sha256, &format!("{what} {name}"));
+        }
+    }
+    match wire::fields::integer(headers, "Content-Length") {
+        Ok(Some(size)) if size == job.resource.size => (
+            Verdict::SizeOnly,
+            format!("{what}: {size} bytes, no digest"),
+        ),
+        Ok(Some(size)) => (
+            Verdict::Different,
+            format!("{what}: {size} bytes, not {}", job.resource.size),
+        ),
+        _ => (Verdict::Unknown, format!("{what}: no digest and no size")),
+    }
+}
+
+fn digest_verdict(found: &Sha256, expected: &Sha256, how: &str) -> (Verdict, String) {
+    match found == expected {
+        true => (Verdict::Verified, format!("{how}: sha-256 matches")),
+        false => (
+            Verdict::Different,
+            format!(
+                "{how}: sha-256 {} instead of {}",
+                found.to_hex(),
+                expected.to_hex()
+            ),
+        ),
+    }
+}
+
+async fn ferry_serve(
+    client: &reqwest::Client,
+    settings: &Settings,
+    job: &Job,
+    placed: &str,
+) -> Result<(Verdict, String), Failure> {
+    // The files' root on that server: the destination up to /files/.
+    let url = &job.destination.url;
+    let root = match url.find("/files/") {
+        Some(at) => &url[..at + "/files/".len()],
+        None => url.as_str(),
+    };
+    let (status, headers) = head(client, settings, job, &format!("{root}{placed}"), &[]).await?;
+    Ok(match status {
+        200 => compare(job, &headers, "ferry serve"),
+        404 => (Verdict::Missing, format!("ferry serve has no {placed}")),
+        other => (Verdict::Unknown, format!("HEAD {placed}: HTTP {other}")),
+    })
+}
+
+async fn local_copy(job: &Job, path: &Path) -> (Verdict, String) {
+    let owned = path.to_owned();
+    let hashed = tokio::task::spawn_blocking(move || {
+        let metadata = std::fs::metadata(&owned).map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => HashError::Vanished,
+            _ => HashError::Io(error),
+        })?;
+        sha256_file(&owned, &FileStat::of(&metadata))
+    })
+    .await;
+    let shown = path.display();
+    match hashed {
+        Ok(Ok(found)) => {
+            digest_verdict(&found, &job.resource.sha256, &format!("{shown} re-hashed"))
+        }
+        Ok(Err(HashError::Vanished)) => (Verdict::Missing, format!("{shown} is not there")),
+        Ok(Err(error)) => (Verdict::Unknown, format!("{shown}: {error}")),
+        Err(error) => (Verdict::Unknown, error.to_string()),
+    }
+}
+
+async fn s3_object(
+    client: &reqwest::Client,
+    settings: &Settings,
+    job: &Job,
+) -> Result<(Verdict, String), Failure> {
+    let route = route::s3_route(settings, client, &job.destination)
+        .await
+        .map_err(|error| Failure::transient(crate::error::one_line(&error)))?;
+    let key = route
+        .url
+        .key(&job.resource.path.to_bytes(), &job.resource.sha256);
+    Ok(
+        match s3::look_at(
+            &route,
+            client,
+            settings.idle_timeout,
+            &key,
+            &job.resource.sha256,
+        )
+        .await?
+        {
+            s3::Existing::Same => (Verdict::Verified, format!("{key}: sha-256 matches")),
+            s3::Existing::Different => (Verdict::Different, format!("{key} holds other content")),
+            s3::Existing::Nothing => (Verdict::Missing, format!("no object {key}")),
+        },
+    )
+}
+
+/// tus (and IETF servers other than ferry serve): the upload session's
+/// offset against the file's size.
+async fn session_size(
+    client: &reqwest::Client,
+    settings: &Settings,
+    job: &Job,
+    tus: bool,
+) -> Result<(Verdict, String), Failure> {
+    let Some(session) = &job.session else {
+        return Ok((
+            Verdict::Unknown,
+            "no upload session was recorded".to_owned(),
+        ));
+    };
+    let extra = match tus {
+        true => vec![("Tus-Resumable", "1.0.0".to_owned())],
+        false => {
+            let version = settings.transfer(&job.destination.url).ietf_version;
+            vec![(wire::ietf::INTEROP_HEADER, version.to_string())]
+        }
+    };
+    let (status, headers) = head(client, settings, job, &session.url, &extra).await?;
+    if !(200..300).contains(&status) {
+        return Ok((
+            Verdict::Unknown,
+            format!("the upload session answers HTTP {status} (it may have expired)"),
+        ));
+    }
+    if !tus && let Ok(Some(found)) = wire::fields::sha256_digest(&headers, "Repr-Digest") {
+        return Ok(digest_verdict(
+            &found,
+            &job.resource.sha256,
+            "the session's Repr-Digest",
+        ));
+    }
+    let offset = wire::fields::integer(&headers, "Upload-Offset")
+        .ok()
+        .flatten();
+    Ok(match offset {
+        Some(offset) if offset == job.resource.size => (
+            Verdict::SizeOnly,
+            format!("the upload's offset is its length, {offset} bytes"),
+        ),
+        Some(offset) => (
+            Verdict::Different,
+            format!(
+                "the upload stands at {offset} of {} bytes",
+                job.resource.size
+            ),
+        ),
+        None => (
+            Verdict::Unknown,
+            "no Upload-Offset in the answer".to_owned(),
+        ),
+    })
+}
+
+async fn put_target(
+    client: &reqwest::Client,
+    settings: &Settings,
+    job: &Job,
+) -> Result<(Verdict, String), Failure> {
+    let transfer = settings.transfer(&job.destination.url);
+    let activity = Arc::new(Activity::default());
+    let exchange = Exchange {
+        client,
+        headers: &transfer.headers,
+        endpoint: &job.destination.url,
+        resource: &job.resource,
+        activity: &activity,
+        idle: settings.idle_timeout,
+    };
+    let url = put::target(&exchange);
+    let (status, headers) = head(client, settings, job, &url, &[]).await?;
+    Ok(match status {
+        200..=299 => compare(job, &headers, "HEAD"),
+        404 | 410 => (Verdict::Missing, format!("{url}: HTTP {status}")),
+        other => (Verdict::Unknown, format!("HEAD {url}: HTTP {other}")),
+    })
+}

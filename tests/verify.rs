@@ -1,0 +1,129 @@
+//! `ferry verify` against `ferry serve`, a local folder and moto: what a
+//! sync uploaded is verified; a file removed or changed at the destination
+//! is reported missing or different (exit 3), and `--requeue` then
+//! `ferry upload` repairs it.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::http::Server;
+use crate::s3::Store;
+use crate::upload::{photos, run_ok};
+use crate::util::{TestEnv, stderr_of, stdout_of, write_file};
+
+/// `ferry verify --json ARGS`: its exit code and each job's result by path.
+fn verify(command: &mut Command, args: &[&str]) -> (i32, Vec<(String, String)>) {
+    let output = command
+        .args(["--json", "verify"])
+        .args(args)
+        .output()
+        .unwrap();
+    let mut results: Vec<(String, String)> = stdout_of(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .map(|line| {
+            let path = line["path"].as_str().unwrap().to_owned();
+            (path, line["result"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    results.sort();
+    (output.status.code().unwrap(), results)
+}
+
+fn all(results: &[(String, String)], result: &str) -> bool {
+    !results.is_empty() && results.iter().all(|(_, found)| found == result)
+}
+
+fn result_of<'a>(results: &'a [(String, String)], path: &str) -> &'a str {
+    let found = results.iter().find(|(at, _)| at.ends_with(path));
+    found.map_or("none", |(_, result)| result.as_str())
+}
+
+/// Syncs 12 photos to `to`, verifies, damages two files at `stored` (the
+/// folder the destination keeps them in), and repairs them.
+fn damage_and_repair(env: &TestEnv, to: &str, stored: &Path) {
+    let source = env.path().join("card");
+    photos(&source, 12);
+    run_ok(env.ferry().arg("sync").arg(&source).args(["--to", to]));
+    let (code, results) = verify(&mut env.ferry(), &[]);
+    assert_eq!((code, results.len()), (0, 12), "{results:?}");
+    assert!(all(&results, "verified"), "{results:?}");
+
+    let removed = stored.join("00/IMG_0000.jpg");
+    let changed = stored.join("01/IMG_0001.jpg");
+    std::fs::remove_file(&removed).unwrap();
+    write_file(&changed, b"not the photo any more");
+    let (code, results) = verify(&mut env.ferry(), &["--requeue"]);
+    assert_eq!(code, 3, "{results:?}");
+    assert_eq!(result_of(&results, "IMG_0000.jpg"), "missing");
+    assert_eq!(result_of(&results, "IMG_0001.jpg"), "different");
+    assert_eq!(results.iter().filter(|(_, r)| r == "verified").count(), 10);
+
+    let again = run_ok(env.ferry().arg("upload"));
+    assert!(
+        stderr_of(&again).contains("uploaded 2 files"),
+        "{}",
+        stderr_of(&again)
+    );
+    let (code, results) = verify(&mut env.ferry(), &[]);
+    assert_eq!(code, 0, "{results:?}");
+    assert!(all(&results, "verified"), "{results:?}");
+    let restored = std::fs::read(&removed).unwrap();
+    assert_eq!(
+        restored,
+        std::fs::read(source.join("00/IMG_0000.jpg")).unwrap()
+    );
+}
+
+#[test]
+fn ferry_serve_missing_and_different_files_are_found_and_repaired() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    damage_and_repair(&env, &server.url("/files/"), &server.dir);
+}
+
+#[test]
+fn a_local_folder_is_verified_by_hashing_it_again() {
+    let env = TestEnv::new();
+    let folder = env.path().join("backup");
+    damage_and_repair(&env, folder.to_str().unwrap(), &folder);
+    // --to picks one destination's jobs; another's are left out.
+    let (code, results) = verify(&mut env.ferry(), &["--to", "/nowhere/else"]);
+    assert_eq!((code, results.len()), (0, 0));
+}
+
+#[test]
+fn s3_objects_are_checked_with_head_object() {
+    let env = TestEnv::new();
+    let moto = Store::moto(&env.path().join("moto.log"), "photos");
+    let source = env.path().join("card");
+    photos(&source, 4);
+    run_ok(
+        moto.ferry(&env)
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", "s3://photos/card/"]),
+    );
+    let (code, results) = verify(&mut moto.ferry(&env), &[]);
+    assert_eq!(code, 0, "{results:?}");
+    assert!(all(&results, "verified"), "{results:?}");
+
+    moto.tool(&["delete", "photos", "card/00/IMG_0000.jpg"]);
+    let other = env.path().join("other.jpg");
+    write_file(&other, b"other content");
+    moto.tool(&[
+        "put",
+        "photos",
+        "card/01/IMG_0001.jpg",
+        other.to_str().unwrap(),
+    ]);
+    let (code, results) = verify(&mut moto.ferry(&env), &["--requeue"]);
+    assert_eq!(code, 3, "{results:?}");
+    assert_eq!(result_of(&results, "IMG_0000.jpg"), "missing");
+    assert_eq!(result_of(&results, "IMG_0001.jpg"), "different");
+    // The different object is ferry's to replace only with --overwrite.
+    run_ok(moto.ferry(&env).args(["upload", "--overwrite"]));
+    let (code, results) = verify(&mut moto.ferry(&env), &[]);
+    assert_eq!(code, 0, "{results:?}");
+    assert!(all(&results, "verified"), "{results:?}");
+}
