@@ -21,14 +21,7 @@ work=$(mktemp -d -p /dev/shm)
 hold_freed_memory
 trap 'pkill -P $$ || true; rm -rf "$work"; release_freed_memory' EXIT
 
-"$ferry" serve --listen 127.0.0.1:0 --dir "$work/dest" 2>"$work/serve.log" &
-port=
-for _ in $(seq 200); do
-    port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f3 || true)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || { echo "ferry serve did not start" >&2; exit 1; }
+serve "$work/dest" "$work/serve.log"
 
 # 1. A fixed rate.
 mkdir -p "$work/fixed"

@@ -44,15 +44,7 @@ for mib_size in $sizes; do
     mkdir -p "$work/src"
     head -c "$bytes" /dev/urandom >"$work/src/video.mov"
     digest=$(openssl dgst -sha256 -binary "$work/src/video.mov" | base64)
-    "$ferry" serve --listen 127.0.0.1:0 --dir "$work/dest" 2>"$work/serve.log" &
-    server=$!
-    port=
-    for _ in $(seq 200); do
-        port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f3 || true)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "ferry serve did not start" >&2; exit 1; }
+    serve "$work/dest" "$work/serve.log"
 
     curl_s=() curl_cpu=() curl_srv=() ferry_s=() ferry_cpu=() ferry_srv=()
     for round in warm-up $(seq "$rounds"); do

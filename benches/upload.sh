@@ -36,19 +36,6 @@ disk=$(mktemp -d)
 hold_freed_memory
 trap 'pkill -P $$ || true; rm -rf "$work" "$disk"; release_freed_memory' EXIT
 
-# Starts `ferry serve` on a free port; sets $port.
-serve() {
-    local dir=$1 log=$2
-    "$ferry" serve --listen 127.0.0.1:0 --dir "$dir" 2>"$log" &
-    for _ in $(seq 200); do
-        port=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f3 || true)
-        [ -n "$port" ] && return
-        sleep 0.05
-    done
-    echo "ferry serve did not start" >&2
-    exit 1
-}
-
 # 1. One large file.
 mkdir -p "$work/big"
 head -c 1G /dev/urandom >"$work/big/big.bin"

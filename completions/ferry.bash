@@ -833,7 +833,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__sync)
-            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -919,6 +919,10 @@ _ferry() {
                     COMPREPLY=($(compgen -W "hard soft" -- "${cur}"))
                     return 0
                     ;;
+                --move-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -975,7 +979,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__upload)
-            opts="-j -H -q -v -h --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-j -H -q -v -h --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1027,6 +1031,10 @@ _ferry() {
                     ;;
                 --cutoff-mode)
                     COMPREPLY=($(compgen -W "hard soft" -- "${cur}"))
+                    return 0
+                    ;;
+                --move-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --header)

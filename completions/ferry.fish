@@ -79,6 +79,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-duration -d 'St
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l stop-at -d 'Like --max-duration, at this local time of day (HH:MM; tomorrow\'s if today\'s has passed)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l cutoff-mode -d 'At the end of the time window: hard stops the uploads in flight (they resume), soft lets them finish' -r -f -a "hard\t'Stop the uploads in flight; they resume on the next run'
 soft\t'Let the uploads in flight finish; start no new one'"
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l move-to -d 'Move each source file under DIR (keeping its path below the scanned folder) once its upload is verified end to end' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
@@ -103,6 +104,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l no-default-excludes
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l rehash -d 'Read and hash every file, even those unchanged since the last scan'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s n -l dry-run -d 'Say what would be queued and write nothing'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l overwrite -d 'S3: replace an object that holds different content (by default the job fails)'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l delete-after -d 'Delete each source file once its upload is verified end to end (the destination confirmed its SHA-256)'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
@@ -156,6 +158,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand upload" -l max-duration -d '
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l stop-at -d 'Like --max-duration, at this local time of day (HH:MM; tomorrow\'s if today\'s has passed)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l cutoff-mode -d 'At the end of the time window: hard stops the uploads in flight (they resume), soft lets them finish' -r -f -a "hard\t'Stop the uploads in flight; they resume on the next run'
 soft\t'Let the uploads in flight finish; start no new one'"
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l move-to -d 'Move each source file under DIR (keeping its path below the scanned folder) once its upload is verified end to end' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
@@ -173,6 +176,7 @@ always\t''
 never\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l overwrite -d 'S3: replace an object that holds different content (by default the job fails)'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l delete-after -d 'Delete each source file once its upload is verified end to end (the destination confirmed its SHA-256)'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'

@@ -29,7 +29,14 @@ pub enum Fault {
     ResetAfter(u64),
     /// Forward the head, then hold the connection silent this long and drop it.
     Stall(Duration),
+    /// Forward the request, and replace the answer's `Repr-Digest` with the
+    /// SHA-256 of nothing: a server whose verification is broken.
+    WrongDigest,
 }
+
+/// `Repr-Digest` of zero bytes.
+const EMPTY_DIGEST: &str =
+    "Repr-Digest: sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hfuFU=:\r\n";
 
 pub struct FaultProxy {
     pub address: SocketAddr,
@@ -240,9 +247,19 @@ fn serve(
             }
             _ => {}
         }
-        let Some(response) = read_head(server_reader) else {
+        let Some(mut response) = read_head(server_reader) else {
             return;
         };
+        if matches!(fault, Some(Fault::WrongDigest)) {
+            response.text = (response.text.split_inclusive("\r\n"))
+                .map(
+                    |line| match line.to_ascii_lowercase().starts_with("repr-digest:") {
+                        true => EMPTY_DIGEST,
+                        false => line,
+                    },
+                )
+                .collect();
+        }
         if client_writer.write_all(response.text.as_bytes()).is_err() {
             return;
         }

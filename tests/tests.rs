@@ -8,6 +8,7 @@ mod scripted_server;
 mod util;
 
 mod bits;
+mod clear;
 mod cli;
 mod config;
 mod crash;

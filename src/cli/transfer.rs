@@ -187,6 +187,15 @@ pub struct TransferArgs {
     )]
     pub cutoff_mode: Cutoff,
 
+    /// Delete each source file once its upload is verified end to end (the destination confirmed its SHA-256)
+    #[arg(long, env = "FERRY_DELETE_AFTER", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue,
+          conflicts_with = "move_to")]
+    pub delete_after: bool,
+
+    /// Move each source file under DIR (keeping its path below the scanned folder) once its upload is verified end to end
+    #[arg(long, value_name = "DIR", env = "FERRY_MOVE_TO")]
+    pub move_to: Option<PathBuf>,
+
     #[command(flatten)]
     pub credentials: CredentialArgs,
 

@@ -24,6 +24,7 @@ use crate::journal::job::{Destination, Protocol};
 use crate::journal::store::OpenOptions;
 use crate::scan::filter::FilterOptions;
 use crate::upload::PutMethod;
+use crate::upload::clear::AfterUpload;
 use crate::upload::window::Window;
 use crate::wire::ietf::DEFAULT_INTEROP;
 
@@ -254,6 +255,11 @@ impl Config {
             overwrite: args.overwrite,
             bwlimit: args.bwlimit.clone(),
             window: Window::new(args.max_duration, args.stop_at, args.cutoff_mode),
+            after_upload: match (&args.move_to, args.delete_after) {
+                (Some(dir), _) => Some(AfterUpload::MoveTo(dir.clone())),
+                (None, true) => Some(AfterUpload::Delete),
+                (None, false) => None,
+            },
             transfer: base,
             destinations,
             ..crate::upload::Settings::default()

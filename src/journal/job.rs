@@ -238,6 +238,41 @@ pub struct Response {
     pub headers: BTreeMap<String, String>,
 }
 
+/// A source file removed after its verified upload: deleted, or moved to
+/// `to`. The file's path and SHA-256 are the job's resource.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cleared {
+    pub action: ClearedBy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<JournalPath>,
+    pub at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClearedBy {
+    Deleted,
+    Moved,
+}
+
+impl Cleared {
+    pub fn deleted() -> Cleared {
+        Cleared {
+            action: ClearedBy::Deleted,
+            to: None,
+            at: Timestamp::now(),
+        }
+    }
+
+    pub fn moved(to: JournalPath) -> Cleared {
+        Cleared {
+            action: ClearedBy::Moved,
+            to: Some(to),
+            at: Timestamp::now(),
+        }
+    }
+}
+
 /// A wall-clock instant, stored as RFC 3339 with milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(pub SystemTime);
@@ -283,6 +318,9 @@ pub struct Job {
     pub response: Option<Response>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledged_at: Option<Timestamp>,
+    /// What `--delete-after` or `--move-to` did with the source file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared: Option<Cleared>,
     #[serde(default)]
     pub attempts: u32,
     #[serde(default)]
@@ -313,6 +351,7 @@ impl Job {
             error: None,
             response: None,
             acknowledged_at: None,
+            cleared: None,
             attempts: 0,
             retries: 0,
             created_at: now,
@@ -460,6 +499,16 @@ impl Job {
         self.state = State::Pending;
         self.acknowledged_at = None;
         self.retries += 1;
+        self.touch();
+        Ok(())
+    }
+
+    /// The source file was deleted or moved after the verified upload.
+    pub fn record_cleared(&mut self, cleared: Cleared) -> Result<(), TransitionError> {
+        if self.state != State::Succeeded {
+            return Err(self.refuse("only succeeded jobs can have their source cleared"));
+        }
+        self.cleared = Some(cleared);
         self.touch();
         Ok(())
     }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::{Event, Phase, Reporter, UploadSummary, error_text};
 use crate::digest::Sha256;
-use crate::journal::job::{Job, JobError, Response};
+use crate::journal::job::{ClearedBy, Job, JobError, Response};
 use crate::scan::ScanSummary;
 use crate::upload::window::Cutoff;
 
@@ -110,6 +110,18 @@ enum Line<'a> {
         path: String,
     },
     Interrupting,
+    Cleared {
+        id: &'a str,
+        path: String,
+        action: ClearedBy,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
+    Kept {
+        id: &'a str,
+        path: String,
+        reason: &'a str,
+    },
     WindowClosed {
         by: &'a str,
         cutoff: Cutoff,
@@ -273,6 +285,17 @@ impl Reporter for Json {
                 path: path(job),
             },
             Event::Interrupting => Line::Interrupting,
+            Event::Cleared { job, cleared } => Line::Cleared {
+                id: job.id.as_str(),
+                path: path(job),
+                action: cleared.action,
+                to: cleared.to.as_ref().map(|to| to.display().to_string()),
+            },
+            Event::Kept { job, reason } => Line::Kept {
+                id: job.id.as_str(),
+                path: path(job),
+                reason,
+            },
             Event::WindowClosed { by, cutoff } => Line::WindowClosed { by, cutoff },
             Event::Bwlimit { destination, rate } => Line::Bwlimit {
                 destination,

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::digest::Sha256;
 use crate::format::human_bytes;
-use crate::journal::job::{Job, JobError};
+use crate::journal::job::{Cleared, Job, JobError};
 use crate::scan::ScanSummary;
 use crate::upload::window::Cutoff;
 
@@ -53,6 +53,9 @@ pub struct UploadSummary {
     /// The run stopped because its time window ended: a success.
     #[serde(skip)]
     pub on_schedule: bool,
+    /// Source files deleted or moved after their verified upload.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cleared: u64,
 }
 
 /// The scan's figures that belong in a sync's summary.
@@ -151,6 +154,16 @@ pub enum Event<'a> {
         job: &'a Job,
     },
     Interrupting,
+    /// `--delete-after` / `--move-to` removed the job's source file.
+    Cleared {
+        job: &'a Job,
+        cleared: &'a Cleared,
+    },
+    /// The source file of a succeeded job was kept: `reason` says why.
+    Kept {
+        job: &'a Job,
+        reason: &'a str,
+    },
     /// The time window ended (`by` is the flag that set it).
     WindowClosed {
         by: &'a str,
@@ -305,6 +318,10 @@ fn rate_text(bytes: u64, seconds: f64) -> String {
     }
 }
 
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
 pub fn summary_text(summary: &UploadSummary) -> String {
     let mut text = format!(
         "uploaded {} files ({}) in {:.1} s, {}",
@@ -322,6 +339,9 @@ pub fn summary_text(summary: &UploadSummary) -> String {
     text.push_str(&format!("; {} failed", summary.failed));
     if summary.left > 0 {
         text.push_str(&format!(", {} left for the next run", summary.left));
+    }
+    if summary.cleared > 0 {
+        text.push_str(&format!("; {} source files cleared", summary.cleared));
     }
     if let Some(by) = summary.stopped_by.as_ref().filter(|_| summary.on_schedule) {
         text.push_str(&format!(" (stopped by --{by})"));
@@ -428,6 +448,15 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
         Event::NothingToDo { done_before } if normal => Some(format!(
             "nothing to upload: no pending jobs ({done_before} jobs already finished)"
         )),
+        Event::Cleared { job, cleared } if verbose => Some(match &cleared.to {
+            Some(to) => format!(
+                "moved {} to {}",
+                job.resource.source().display(),
+                to.display()
+            ),
+            None => format!("deleted {}", job.resource.source().display()),
+        }),
+        Event::Kept { reason, .. } => Some(format!("warning: {reason}")),
         Event::WindowClosed { by, cutoff } if normal => Some(match cutoff {
             Cutoff::Hard => format!(
                 "--{by} reached: stopping the uploads in flight; they resume on the next run"

@@ -14,14 +14,16 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::Settings;
 use super::attempt::JobUpload;
+use super::clear;
 use super::http::{self, Activity, Failure};
+use super::progress;
 use super::protocols::local;
 use super::protocols::s3;
 use super::route::{self, Route, Routes};
@@ -40,10 +42,10 @@ pub struct Run {
     pub client: reqwest::Client,
     routes: Routes,
     pub reporter: Arc<dyn Reporter>,
-    cancel: CancellationToken,
+    pub cancel: CancellationToken,
     /// Ctrl-C, or the end of the time window: see `window`.
     gates: Gates,
-    limits: Limits,
+    pub limits: Limits,
     /// Set by a 401/403 or a journal failure: no new job starts, and the
     /// run ends with this message.
     stopped_by: Mutex<Option<String>>,
@@ -51,40 +53,12 @@ pub struct Run {
     active: Mutex<HashMap<JobId, (Job, Arc<Activity>)>>,
 }
 
-/// How often the jobs in flight are sampled for progress events; reporters
-/// throttle further (bars redraw at most 10 times a second, JSON once a
-/// second per job).
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
-
-/// Emits a `Progress` event per job in flight, then a `Tick`, until aborted.
-async fn report_progress(run: Arc<Run>) {
-    let mut interval = tokio::time::interval(PROGRESS_EVERY);
-    loop {
-        interval.tick().await;
-        let active: Vec<(Job, u64)> = run
-            .active()
-            .values()
-            .map(|(job, activity)| (job.clone(), activity.position.load(Ordering::Relaxed)))
-            .collect();
-        for (job, offset) in &active {
-            run.reporter.event(Event::Progress {
-                job,
-                offset: *offset,
-            });
-        }
-        run.reporter.event(Event::Tick);
-        for (destination, rate) in run.limits.rates(true) {
-            run.reporter.event(Event::Bwlimit { destination, rate });
-        }
-        // Whoever read our output went away: stop as a first Ctrl-C would.
-        if crate::report::stream::closed() {
-            run.cancel.cancel();
-        }
-    }
-}
-
 enum Outcome {
-    Succeeded { bytes: u64, sent: u64 },
+    Succeeded {
+        bytes: u64,
+        sent: u64,
+        cleared: bool,
+    },
     Failed,
     Left,
 }
@@ -152,6 +126,9 @@ async fn run_async(
             return Ok((UploadSummary { failures_listed: listed.len() as u64, ..summary }, listed));
         }
     };
+    if let Some(after) = &settings.after_upload {
+        clear::refuse_unconfirmable(after, &routes)?;
+    }
     let gates = Gates::new(&cancel);
     let window =
         (settings.window.as_ref()).map(|window| gates.start_timer(window, reporter.clone()));
@@ -179,7 +156,7 @@ async fn run_async(
     for (destination, rate) in run.limits.rates(false) {
         reporter.event(Event::Bwlimit { destination, rate });
     }
-    let progress = tokio::spawn(report_progress(run.clone()));
+    let progress = tokio::spawn(progress::report(run.clone()));
 
     let concurrency = run.settings.concurrency.max(1);
     let outcomes: Vec<Outcome> = futures_util::stream::iter(ids)
@@ -208,8 +185,13 @@ async fn run_async(
     };
     for outcome in outcomes {
         match outcome {
-            Outcome::Succeeded { bytes, sent } => {
+            Outcome::Succeeded {
+                bytes,
+                sent,
+                cleared,
+            } => {
                 summary.succeeded += 1;
+                summary.cleared += u64::from(cleared);
                 summary.bytes += bytes;
                 summary.sent += sent;
             }
@@ -290,7 +272,7 @@ impl Run {
         self.stopped_by().get_or_insert(message);
     }
 
-    fn active(&self) -> MutexGuard<'_, HashMap<JobId, (Job, Arc<Activity>)>> {
+    pub fn active(&self) -> MutexGuard<'_, HashMap<JobId, (Job, Arc<Activity>)>> {
         self.active.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -337,6 +319,7 @@ impl Run {
                 Outcome::Succeeded {
                     bytes: job.resource.size,
                     sent,
+                    cleared: clear::source(self, &route, &job).await?,
                 }
             }
             Err(Failure::Stopped) => {

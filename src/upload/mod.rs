@@ -19,9 +19,11 @@
 
 mod attempt;
 mod body;
+pub mod clear;
 mod engine;
 pub(crate) mod http;
 pub mod probe;
+mod progress;
 pub mod protocols;
 mod route;
 mod settings;

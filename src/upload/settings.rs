@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+use super::clear::AfterUpload;
 use super::protocols::put::PutMethod;
 use super::throttle::Schedule;
 use super::window::Window;
@@ -32,6 +33,8 @@ pub struct Settings {
     pub bwlimit: Option<Schedule>,
     /// When the run must end (`--max-duration`, `--stop-at`).
     pub window: Option<Window>,
+    /// `--delete-after` or `--move-to`: what happens to a verified upload's source.
+    pub after_upload: Option<AfterUpload>,
     /// Only jobs for this destination (sync); every processable job otherwise.
     pub only: Option<Destination>,
     /// How to talk to a destination that `destinations` does not name.
@@ -88,6 +91,7 @@ impl Default for Settings {
             overwrite: false,
             bwlimit: None,
             window: None,
+            after_upload: None,
             only: None,
             transfer: Transfer::default(),
             destinations: HashMap::new(),

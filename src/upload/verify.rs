@@ -99,7 +99,8 @@ pub fn run(
     })
 }
 
-async fn check(client: &reqwest::Client, settings: &Settings, job: &Job) -> (Verdict, String) {
+/// One job's check: its verdict and how it was reached.
+pub async fn check(client: &reqwest::Client, settings: &Settings, job: &Job) -> (Verdict, String) {
     let response_headers = job.response.as_ref().map(|r| &r.headers);
     let header = |name: &str| response_headers.and_then(|headers| headers.get(name));
     let protocol = (job.session.as_ref())

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::format::{Align, human_bytes, table};
-use crate::journal::job::{Action, Job, JobId, State};
+use crate::journal::job::{Action, ClearedBy, Job, JobId, State};
 use crate::journal::store::Store;
 use crate::upload;
 
@@ -42,11 +42,15 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
     let rows: Vec<Vec<String>> = listed
         .iter()
         .map(|job| {
-            let state = if job.is_acknowledged() {
-                format!("{} (acked)", job.state)
-            } else {
-                job.state.to_string()
-            };
+            let mut state = job.state.to_string();
+            if job.is_acknowledged() {
+                state.push_str(" (acked)");
+            }
+            match job.cleared.as_ref().map(|cleared| cleared.action) {
+                Some(ClearedBy::Deleted) => state.push_str(", source deleted"),
+                Some(ClearedBy::Moved) => state.push_str(", source moved"),
+                None => {}
+            }
             let note = match (&job.error, job.state) {
                 (Some(error), State::Failed) => match error.status {
                     Some(status) => format!("HTTP {status}: {}", error.message),

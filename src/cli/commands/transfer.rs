@@ -18,17 +18,21 @@ use crate::upload;
 
 use super::{open_for_change, open_read_only, print_json_line};
 use crate::cli::{ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs};
+use crate::upload::clear::AfterUpload;
 
 /// `ferry scan`: exit 0 when clean, 3 when files could not be read.
 pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
     let reporter = report::reporter(&config.output)?;
-    Ok(scan_with(config, args, reporter.as_ref())?.0)
+    Ok(scan_with(config, args, reporter.as_ref(), None)?.0)
 }
 
+/// Scans; a dry run lists what it would queue, and with `after` (a sync's
+/// `--delete-after` or `--move-to`) what would then happen to each file.
 fn scan_with(
     config: &Config,
     args: &ScanArgs,
     reporter: &dyn Reporter,
+    after: Option<&AfterUpload>,
 ) -> anyhow::Result<(u8, ScanSummary)> {
     let options = ScanOptions {
         roots: args.roots.clone(),
@@ -78,8 +82,11 @@ fn scan_with(
             let full = root.as_path().join(path.as_path());
             // What a dry run would queue is its result: stdout, for people.
             if args.dry_run && !config.json() && !config.quiet() {
+                let then = after
+                    .map(|after| format!(", {}", after.would(path.as_path())))
+                    .unwrap_or_default();
                 let _ = crate::report::stream::out_line(&format!(
-                    "would queue {} ({})",
+                    "would queue {} ({}){then}",
                     full.display(),
                     human_bytes(size)
                 ));
@@ -180,7 +187,8 @@ pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
     })?;
     settings.only = Some(destination);
     let reporter = report::reporter(&output_for(config, &args.transfer))?;
-    let (scanned, summary) = scan_with(config, &args.scan, reporter.as_ref())?;
+    let after = settings.after_upload.clone();
+    let (scanned, summary) = scan_with(config, &args.scan, reporter.as_ref(), after.as_ref())?;
     if args.scan.dry_run {
         return Ok(scanned);
     }

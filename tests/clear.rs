@@ -1,0 +1,190 @@
+//! Clearing a card: `--delete-after` and `--move-to` against `ferry serve`
+//! and a local folder. A source goes only once the destination confirmed
+//! its SHA-256, never when it changed since the scan, never when the
+//! confirmation is wrong, and never toward a protocol that cannot confirm.
+
+use std::path::Path;
+
+use crate::fault_proxy::{Fault, FaultProxy};
+use crate::http::Server;
+use crate::upload::{assert_same_tree, photos, run_ok, tree, walk};
+use crate::util::{TestEnv, stderr_of, stdout_of, write_file};
+
+/// A fake camera card, and a copy of it to compare against later.
+fn card(env: &TestEnv, n: u32) -> (std::path::PathBuf, std::path::PathBuf) {
+    let card = env.path().join("card/DCIM");
+    photos(&card, n);
+    let copy = env.path().join("copy");
+    for path in walk(&card) {
+        let relative = path.strip_prefix(&card).unwrap();
+        write_file(&copy.join(relative), &std::fs::read(&path).unwrap());
+    }
+    (card, copy)
+}
+
+fn sync(env: &TestEnv, card: &Path, to: &str, extra: &[&str]) -> std::process::Output {
+    env.ferry()
+        .arg("sync")
+        .arg(card)
+        .args(["--to", to])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_card_synced_with_delete_after_is_emptied_and_every_file_arrives() {
+    let env = TestEnv::new();
+    let (card, copy) = card(&env, 30);
+    let server = Server::start(&env.path().join("dest"), &[]);
+
+    let dry = run_ok(
+        env.ferry()
+            .args(["sync", "--dry-run", "--delete-after"])
+            .arg(&card)
+            .args(["--to", &server.url("/files/")]),
+    );
+    let listed = stdout_of(&dry);
+    assert_eq!(
+        listed
+            .matches("then delete it once its upload is verified")
+            .count(),
+        30,
+        "{listed}"
+    );
+    assert_eq!(walk(&card).len(), 30, "a dry run deletes nothing");
+
+    let output = sync(&env, &card, &server.url("/files/"), &["--delete-after"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(
+        walk(&card).is_empty(),
+        "left on the card: {:?}",
+        walk(&card)
+    );
+    assert_same_tree(&copy, &server.dir);
+    let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
+    let cleared = jobs
+        .lines()
+        .filter(|line| line.contains("\"action\":\"deleted\""))
+        .count();
+    assert_eq!(cleared, 30, "{jobs}");
+    let table = stdout_of(&run_ok(env.ferry().arg("jobs")));
+    assert!(
+        table.contains("succeeded (acked), source deleted"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_file_changed_after_the_scan_is_kept_and_its_job_fails() {
+    let env = TestEnv::new();
+    let (card, _) = card(&env, 5);
+    let server = Server::start(&env.path().join("dest"), &[]);
+    run_ok(
+        env.ferry()
+            .arg("scan")
+            .arg(&card)
+            .args(["--to", &server.url("/files/")]),
+    );
+    let changed = card.join("01/IMG_0001.jpg");
+    let mut bytes = std::fs::read(&changed).unwrap();
+    bytes.extend_from_slice(b" edited");
+    write_file(&changed, &bytes);
+
+    let output = env
+        .ferry()
+        .args(["upload", "--delete-after"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    assert_eq!(
+        walk(&card),
+        vec![changed.clone()],
+        "only the changed file stays"
+    );
+    assert_eq!(std::fs::read(&changed).unwrap(), bytes);
+    assert!(
+        stderr_of(&output).contains("changed since scan"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn a_wrong_digest_from_the_server_deletes_nothing() {
+    let env = TestEnv::new();
+    let (card, copy) = card(&env, 6);
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let proxy = FaultProxy::start(server.address, &vec![Fault::WrongDigest; 64]);
+    let output = sync(
+        &env,
+        &card,
+        &format!("http://{}/files/", proxy.address),
+        &["--delete-after"],
+    );
+    let text = stderr_of(&output);
+    assert_eq!(walk(&card).len(), 6, "nothing deleted: {text}");
+    assert_eq!(tree(&card), tree(&copy));
+    assert_eq!(text.matches("warning: kept").count(), 6, "{text}");
+    assert!(
+        text.contains("the server answered sha-256 e3b0c442"),
+        "{text}"
+    );
+}
+
+#[test]
+fn delete_after_toward_tus_is_refused_before_any_upload() {
+    let env = TestEnv::new();
+    let (card, _) = card(&env, 3);
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let output = sync(
+        &env,
+        &card,
+        &server.url("/files/"),
+        &["--protocol", "tus", "--delete-after"],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let text = stderr_of(&output);
+    assert!(
+        text.contains(
+            "--delete-after needs a destination that confirms each file's SHA-256, and tus"
+        ),
+        "{text}"
+    );
+    assert_eq!(walk(&card).len(), 3);
+    assert!(walk(&server.dir).is_empty(), "nothing was uploaded");
+}
+
+#[test]
+fn move_to_keeps_relative_paths_and_never_overwrites() {
+    let env = TestEnv::new();
+    let (card, copy) = card(&env, 8);
+    let archive = env.path().join("archive");
+    let taken = archive.join("02/IMG_0002.jpg");
+    write_file(&taken, b"already here");
+    let backup = env.path().join("backup");
+    let output = sync(
+        &env,
+        &card,
+        backup.to_str().unwrap(),
+        &["--move-to", archive.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_same_tree(&copy, &backup);
+    assert_eq!(
+        walk(&card),
+        vec![card.join("02/IMG_0002.jpg")],
+        "the one whose name was taken stays"
+    );
+    assert_eq!(std::fs::read(&taken).unwrap(), b"already here");
+    assert!(stderr_of(&output).contains("already exists; it is never replaced"));
+    for path in walk(&copy) {
+        let relative = path.strip_prefix(&copy).unwrap();
+        if relative != Path::new("02/IMG_0002.jpg") {
+            assert_eq!(
+                std::fs::read(archive.join(relative)).unwrap(),
+                std::fs::read(&path).unwrap()
+            );
+        }
+    }
+}
