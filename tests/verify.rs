@@ -127,3 +127,25 @@ fn s3_objects_are_checked_with_head_object() {
     assert_eq!(code, 0, "{results:?}");
     assert!(all(&results, "verified"), "{results:?}");
 }
+
+#[test]
+fn a_tus_server_is_checked_by_size_only_and_says_so() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    photos(&source, 3);
+    let store = env.path().join("tus-node");
+    std::fs::create_dir_all(&store).unwrap();
+    let peer = crate::upload::Peer::tus_node(&store);
+    run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &peer.url]),
+    );
+    let (code, results) = verify(&mut env.ferry(), &[]);
+    assert_eq!(code, 0, "{results:?}");
+    let shown = stdout_of(&env.ferry().args(["--json", "verify"]).output().unwrap());
+    assert!(all(&results, "size_only"), "{shown}");
+    let text = stderr_of(&env.ferry().arg("verify").output().unwrap());
+    assert!(text.contains("verified 0, size only 3"), "{text}");
+}

@@ -135,7 +135,7 @@ async fn confirm(
 ) -> Result<(), String> {
     let expected = &job.resource.sha256;
     match route {
-        Route::Local(_) => match verify::check(client, settings, job).await {
+        Route::Local(_) => match verify::check(client, settings, job, None).await {
             (verify::Verdict::Verified, _) => Ok(()),
             (_, detail) => Err(format!("the local copy was not confirmed: {detail}")),
         },

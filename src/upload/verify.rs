@@ -11,6 +11,7 @@
 //! ("size only"). A check that cannot be made is "unknown", never a pass.
 //! Checks run N at a time and share the upload's client and retries.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -66,9 +67,11 @@ pub struct Checked {
 }
 
 /// Checks `jobs`, `concurrency` at a time; `done` is told after each.
+/// `chosen` is the journal's memory of what `auto` chose per URL.
 pub fn run(
     jobs: Vec<Job>,
     settings: &Settings,
+    chosen: &HashMap<String, Protocol>,
     concurrency: usize,
     done: &(dyn Fn(&Checked) + Sync),
 ) -> anyhow::Result<Vec<Checked>> {
@@ -81,7 +84,8 @@ pub fn run(
         let checks = futures_util::stream::iter(jobs).map(|job| {
             let client = &client;
             async move {
-                let (verdict, detail) = check(client, settings, &job).await;
+                let remembered = chosen.get(&job.destination.url).copied();
+                let (verdict, detail) = check(client, settings, &job, remembered).await;
                 Checked {
                     job,
                     verdict,
@@ -99,13 +103,21 @@ pub fn run(
     })
 }
 
-/// One job's check: its verdict and how it was reached.
-pub async fn check(client: &reqwest::Client, settings: &Settings, job: &Job) -> (Verdict, String) {
+/// One job's check: its verdict and how it was reached. `remembered` is
+/// what `auto` chose for the job's URL, if the journal knows.
+pub async fn check(
+    client: &reqwest::Client,
+    settings: &Settings,
+    job: &Job,
+    remembered: Option<Protocol>,
+) -> (Verdict, String) {
     let response_headers = job.response.as_ref().map(|r| &r.headers);
     let header = |name: &str| response_headers.and_then(|headers| headers.get(name));
-    let protocol = (job.session.as_ref())
-        .and_then(|session| session.protocol)
-        .unwrap_or(job.destination.protocol);
+    let protocol = match (job.session.as_ref()).and_then(|session| session.protocol) {
+        Some(used) => used,
+        None if job.destination.protocol == Protocol::Auto => remembered.unwrap_or(Protocol::Auto),
+        None => job.destination.protocol,
+    };
     let result = if let Some(placed) = header("ferry-path") {
         ferry_serve(client, settings, job, placed).await
     } else {
@@ -117,7 +129,11 @@ pub async fn check(client: &reqwest::Client, settings: &Settings, job: &Job) -> 
             Protocol::S3 => s3_object(client, settings, job).await,
             Protocol::Tus => session_size(client, settings, job, true).await,
             Protocol::Ietf => session_size(client, settings, job, false).await,
-            Protocol::Put | Protocol::Auto => put_target(client, settings, job).await,
+            Protocol::Put => put_target(client, settings, job).await,
+            Protocol::Auto => Ok((
+                Verdict::Unknown,
+                "the journal does not say which protocol carried it".to_owned(),
+            )),
             Protocol::Bits => Ok((
                 Verdict::Unknown,
                 "a BITS server cannot be asked about a finished upload".to_owned(),
@@ -270,7 +286,18 @@ async fn session_size(
     job: &Job,
     tus: bool,
 ) -> Result<(Verdict, String), Failure> {
-    let Some(session) = &job.session else {
+    // A file sent whole in its creation request has no session recorded;
+    // the creation's answer says where the upload lives.
+    let location = (job.response.as_ref())
+        .and_then(|response| response.headers.get("location"))
+        .and_then(|location| {
+            reqwest::Url::parse(&job.destination.url)
+                .ok()?
+                .join(location)
+                .ok()
+        })
+        .map(String::from);
+    let Some(url) = job.session.as_ref().map(|s| s.url.clone()).or(location) else {
         return Ok((
             Verdict::Unknown,
             "no upload session was recorded".to_owned(),
@@ -283,7 +310,7 @@ async fn session_size(
             vec![(wire::ietf::INTEROP_HEADER, version.to_string())]
         }
     };
-    let (status, headers) = head(client, settings, job, &session.url, &extra).await?;
+    let (status, headers) = head(client, settings, job, &url, &extra).await?;
     if !(200..300).contains(&status) {
         return Ok((
             Verdict::Unknown,

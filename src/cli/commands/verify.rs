@@ -5,6 +5,8 @@
 //! The journal is only read while the checks run (other commands go on);
 //! `--requeue` then opens it for change, as `ferry retry` does.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::{open_for_change, open_read_only, print_json_line};
@@ -28,6 +30,7 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
     let destination = (args.to.as_deref())
         .map(|to| config.destination(to, ProtocolChoice::Auto))
         .transpose()?;
+    let mut chosen = HashMap::new();
     let jobs: Vec<Job> = {
         let store = open_read_only(config)?;
         let mut jobs = Vec::new();
@@ -53,6 +56,11 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
             }
         }
         jobs.retain(|job| (destination.as_ref()).is_none_or(|to| job.destination.url == to.url));
+        for job in &jobs {
+            if let Some(protocol) = store.chosen_protocol(&job.destination.url) {
+                chosen.insert(job.destination.url.clone(), protocol);
+            }
+        }
         jobs
     };
     let settings = config.credential_settings(&args.credentials, |url| {
@@ -83,7 +91,8 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
         // A closed stdout ends the printing, not the checks' results.
         let _ = printed;
     };
-    let checked = verify::run(jobs, &settings, usize::from(args.concurrency), &show)?;
+    let concurrency = usize::from(args.concurrency);
+    let checked = verify::run(jobs, &settings, &chosen, concurrency, &show)?;
     bar.finish_and_clear();
 
     let count = |verdict| checked.iter().filter(|one| one.verdict == verdict).count();
