@@ -13,6 +13,7 @@ pub mod placement;
 pub mod report;
 pub mod scan;
 pub mod serve;
+pub mod settle;
 pub mod upload;
 pub mod wire;
 
