@@ -15,6 +15,7 @@ pub mod scan;
 pub mod serve;
 pub mod settle;
 pub mod upload;
+pub mod watching;
 pub mod wire;
 
 use cli::{Cli, Command};

@@ -1,0 +1,162 @@
+//! File-system events for the coming `ferry watch`, reduced to what a
+//! backup acts on.
+//!
+//! The `notify` crate watches the roots recursively (inotify on Linux,
+//! FSEvents on macOS) and adds watches for folders created or moved in.
+//! Its events become `Change`s: a path that was created, written, renamed
+//! into place or closed after writing is `Touched`; a folder that appears
+//! is expanded into the files already in it (moving a folder in raises one
+//! event, not one per file); deletions are dropped, since a backup never
+//! deletes; a queue overflow or a watch error is `Rescan`, because events
+//! were lost and only a full scan catches up. The `Settling` clock
+//! (`settle.rs`) decides when a touched file is taken. Nothing calls this
+//! yet (issue 18).
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use notify::event::{EventKind, ModifyKind};
+use notify::{RecursiveMode, Watcher as _};
+
+/// What the watcher has to act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A file that may be new or changed.
+    Touched(PathBuf),
+    /// Events were lost (`why`): scan everything again.
+    Rescan(String),
+}
+
+pub struct Watcher {
+    _inner: notify::RecommendedWatcher,
+    events: mpsc::Receiver<notify::Result<notify::Event>>,
+}
+
+impl Watcher {
+    /// Watches every root, recursively.
+    pub fn new(roots: &[PathBuf]) -> notify::Result<Watcher> {
+        let (sender, events) = mpsc::channel();
+        let mut inner = notify::recommended_watcher(move |event| {
+            // The receiver is gone only when the watcher is dropped.
+            let _ = sender.send(event);
+        })?;
+        for root in roots {
+            inner.watch(root, RecursiveMode::Recursive)?;
+        }
+        Ok(Watcher {
+            _inner: inner,
+            events,
+        })
+    }
+
+    /// The changes of the next event, waiting at most `timeout`; none when
+    /// nothing happened (or only what a backup ignores).
+    pub fn next(&self, timeout: Duration) -> Option<Vec<Change>> {
+        match self.events.recv_timeout(timeout) {
+            Ok(Ok(event)) => Some(changes(&event)),
+            Ok(Err(error)) => Some(vec![Change::Rescan(error.to_string())]),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Some(vec![Change::Rescan("the watch ended".to_owned())])
+            }
+        }
+    }
+}
+
+fn changes(event: &notify::Event) -> Vec<Change> {
+    if event.need_rescan() {
+        return vec![Change::Rescan("the event queue overflowed".to_owned())];
+    }
+    let acts = match event.kind {
+        EventKind::Create(_) | EventKind::Any | EventKind::Other => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(notify::event::AccessKind::Close(notify::event::AccessMode::Write)) => {
+            true
+        }
+        EventKind::Access(_) | EventKind::Remove(_) => false,
+    };
+    if !acts {
+        return Vec::new();
+    }
+    event
+        .paths
+        .iter()
+        .flat_map(|path| files_at(path))
+        .map(Change::Touched)
+        .collect()
+}
+
+/// The path itself, or, for a folder, every file below it; nothing for a
+/// path that is gone again (a rename's old name, a temporary file).
+fn files_at(path: &Path) -> Vec<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => walkdir::WalkDir::new(path)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_type().is_file())
+            .map(walkdir::DirEntry::into_path)
+            .collect(),
+        Ok(meta) if meta.is_file() => vec![path.to_owned()],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::time::Instant;
+
+    /// Collects touched paths until `wanted` are all seen (or 10 s pass).
+    fn touched_until(watcher: &Watcher, wanted: &BTreeSet<PathBuf>) -> BTreeSet<PathBuf> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut seen = BTreeSet::new();
+        while !wanted.is_subset(&seen) && Instant::now() < deadline {
+            for change in watcher.next(Duration::from_millis(200)).unwrap_or_default() {
+                if let Change::Touched(path) = change {
+                    seen.insert(path);
+                }
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn new_files_and_folders_moved_in_are_touched_and_deletions_are_not() {
+        let base = tempfile::tempdir().unwrap();
+        let card = base.path().join("card");
+        std::fs::create_dir_all(&card).unwrap();
+        let watcher = Watcher::new(std::slice::from_ref(&card)).unwrap();
+
+        let photo = card.join("IMG_0001.jpg");
+        std::fs::write(&photo, b"jpeg").unwrap();
+        let outside = base.path().join("outside/DCIM");
+        std::fs::create_dir_all(&outside).unwrap();
+        for name in ["a.jpg", "b.jpg", "c.mov"] {
+            std::fs::write(outside.join(name), name).unwrap();
+        }
+        std::fs::rename(base.path().join("outside"), card.join("moved")).unwrap();
+        let moved: BTreeSet<PathBuf> = ["a.jpg", "b.jpg", "c.mov"]
+            .iter()
+            .map(|name| card.join("moved/DCIM").join(name))
+            .collect();
+        let mut wanted = moved.clone();
+        wanted.insert(photo.clone());
+        let seen = touched_until(&watcher, &wanted);
+        assert!(wanted.is_subset(&seen), "saw {seen:?}");
+
+        // Events arrive in order: once a file written after the deletion
+        // is seen, the deletion has been passed over.
+        std::fs::remove_file(&photo).unwrap();
+        let sentinel = card.join("after.jpg");
+        std::fs::write(&sentinel, b"later").unwrap();
+        let after_delete = touched_until(&watcher, &BTreeSet::from([sentinel.clone()]));
+        assert!(after_delete.contains(&sentinel), "saw {after_delete:?}");
+        assert!(
+            !after_delete.contains(&photo),
+            "a deletion touched {after_delete:?}"
+        );
+    }
+}
