@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Scan folders, then upload what is new: the one-liner for cron and CI')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Sync, then keep watching the folders and upload new files once they settle')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Walk folders, hash media files and queue one upload job per new content (no network)')
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload the queued jobs (pending, or interrupted and resumable)')
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List jobs, optionally by state or by the action that applies to them')
@@ -79,6 +80,63 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read a bearer token from this environment variable (sent as Authorization; never recorded)')
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Without bars, print a progress line this often (e.g. 30s, 5m)')
             [CompletionResult]::new('--failed-list', '--failed-list', [CompletionResultType]::ParameterName, 'At the end, write the paths of the listed failed jobs to this file, one per line')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with named destinations, instead of config.toml in the user''s config directory')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
+            [CompletionResult]::new('--job-limit', '--job-limit', [CompletionResultType]::ParameterName, 'At most this many jobs may be unacknowledged; scans stop there')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How uploads show their progress: bars at a terminal, else lines')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Also append plain timestamped lines to this file, whatever the terminal shows')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Follow symbolic links (loops are detected and reported)')
+            [CompletionResult]::new('--follow-links', '--follow-links', [CompletionResultType]::ParameterName, 'Follow symbolic links (loops are detected and reported)')
+            [CompletionResult]::new('--hidden', '--hidden', [CompletionResultType]::ParameterName, 'Include hidden files and folders (names starting with a dot)')
+            [CompletionResult]::new('--all-files', '--all-files', [CompletionResultType]::ParameterName, 'Take every file, not only images, videos and audio')
+            [CompletionResult]::new('--sidecars', '--sidecars', [CompletionResultType]::ParameterName, 'Also take sidecar files (XMP, AAE, THM)')
+            [CompletionResult]::new('--no-default-excludes', '--no-default-excludes', [CompletionResultType]::ParameterName, 'Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)')
+            [CompletionResult]::new('--rehash', '--rehash', [CompletionResultType]::ParameterName, 'Read and hash every file, even those unchanged since the last scan')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Say what would be queued and write nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be queued and write nothing')
+            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'S3: replace an object that holds different content (by default the job fails)')
+            [CompletionResult]::new('--delete-after', '--delete-after', [CompletionResultType]::ParameterName, 'Delete each source file once its upload is verified end to end (the destination confirmed its SHA-256)')
+            [CompletionResult]::new('--no-auto-ack', '--no-auto-ack', [CompletionResultType]::ParameterName, 'Leave succeeded jobs unacknowledged, for scripts that read their responses first')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on stdout instead of tables and messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success; on failure, the errors and the failures list')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success; on failure, the errors and the failures list')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more: each job as it starts and finishes, with its protocol and offset')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more: each job as it starts and finishes, with its protocol and offset')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'ferry;watch' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where the jobs upload to: a destination named in the config file, a URL or a local folder')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Protocol for a URL destination; auto asks the server with OPTIONS')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'Descend at most this many folders below each root')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)')
+            [CompletionResult]::new('--min-size', '--min-size', [CompletionResultType]::ParameterName, 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Leave out files larger than this (e.g. 4G)')
+            [CompletionResult]::new('--min-age', '--min-age', [CompletionResultType]::ParameterName, 'Leave out files modified less than this long ago, still being written (e.g. 10m)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Upload this many jobs at once')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Upload this many jobs at once')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)')
+            [CompletionResult]::new('--chunk-size', '--chunk-size', [CompletionResultType]::ParameterName, 'Send at most this much per request (default: the whole file, or the server''s limit)')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'End a request when no byte has moved for this long, and retry')
+            [CompletionResult]::new('--ietf-version', '--ietf-version', [CompletionResultType]::ParameterName, 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)')
+            [CompletionResult]::new('--put-method', '--put-method', [CompletionResultType]::ParameterName, 'Method for the put protocol')
+            [CompletionResult]::new('--part-concurrency', '--part-concurrency', [CompletionResultType]::ParameterName, 'S3: send this many parts of one file at once')
+            [CompletionResult]::new('--bwlimit', '--bwlimit', [CompletionResultType]::ParameterName, 'Cap the upload rate of all jobs together, e.g. 10M (bytes per second), or a timetable: "08:00,512k 19:00,10M 23:00,off"')
+            [CompletionResult]::new('--max-duration', '--max-duration', [CompletionResultType]::ParameterName, 'Start no new upload after this long (e.g. 2h), and stop the ones in flight (see --cutoff-mode); jobs left resume on the next run')
+            [CompletionResult]::new('--stop-at', '--stop-at', [CompletionResultType]::ParameterName, 'Like --max-duration, at this local time of day (HH:MM; tomorrow''s if today''s has passed)')
+            [CompletionResult]::new('--cutoff-mode', '--cutoff-mode', [CompletionResultType]::ParameterName, 'At the end of the time window: hard stops the uploads in flight (they resume), soft lets them finish')
+            [CompletionResult]::new('--move-to', '--move-to', [CompletionResultType]::ParameterName, 'Move each source file under DIR (keeping its path below the scanned folder) once its upload is verified end to end')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)')
+            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read a bearer token from this environment variable (sent as Authorization; never recorded)')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Without bars, print a progress line this often (e.g. 30s, 5m)')
+            [CompletionResult]::new('--failed-list', '--failed-list', [CompletionResultType]::ParameterName, 'At the end, write the paths of the listed failed jobs to this file, one per line')
+            [CompletionResult]::new('--settle', '--settle', [CompletionResultType]::ParameterName, 'Queue a new or changed file once its size and modification time have held still this long')
+            [CompletionResult]::new('--rescan', '--rescan', [CompletionResultType]::ParameterName, 'Scan every folder again this often, to catch what no event announced')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with named destinations, instead of config.toml in the user''s config directory')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
@@ -368,6 +426,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
         }
         'ferry;help' {
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Scan folders, then upload what is new: the one-liner for cron and CI')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Sync, then keep watching the folders and upload new files once they settle')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Walk folders, hash media files and queue one upload job per new content (no network)')
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload the queued jobs (pending, or interrupted and resumable)')
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List jobs, optionally by state or by the action that applies to them')
@@ -383,6 +442,9 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;help;sync' {
+            break
+        }
+        'ferry;help;watch' {
             break
         }
         'ferry;help;scan' {

@@ -42,6 +42,7 @@ complete -c ferry -n "__fish_ferry_needs_command" -s v -l verbose -d 'Say more: 
 complete -c ferry -n "__fish_ferry_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_needs_command" -s V -l version -d 'Print version'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "watch" -d 'Sync, then keep watching the folders and upload new files once they settle'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
@@ -110,6 +111,64 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l json -d 'Print JSON
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
+ietf\t'The IETF resumable uploads draft (see --ietf-version)'
+tus\t'tus 1.0'
+put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}'
+bits\t'BITS 1.5 upload (Create-Session, Fragment, Close-Session), as IIS servers speak it'"
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l max-depth -d 'Descend at most this many folders below each root' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l include -d 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l exclude -d 'Leave out files and folders matching this glob, gitignore style (repeatable; one per line in the variable; wins over --include)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -s j -l concurrency -d 'Upload this many jobs at once' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l retries -d 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l chunk-size -d 'Send at most this much per request (default: the whole file, or the server\'s limit)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l idle-timeout -d 'End a request when no byte has moved for this long, and retry' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
+post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l part-concurrency -d 'S3: send this many parts of one file at once' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l bwlimit -d 'Cap the upload rate of all jobs together, e.g. 10M (bytes per second), or a timetable: "08:00,512k 19:00,10M 23:00,off"' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l max-duration -d 'Start no new upload after this long (e.g. 2h), and stop the ones in flight (see --cutoff-mode); jobs left resume on the next run' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l stop-at -d 'Like --max-duration, at this local time of day (HH:MM; tomorrow\'s if today\'s has passed)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l cutoff-mode -d 'At the end of the time window: hard stops the uploads in flight (they resume), soft lets them finish' -r -f -a "hard\t'Stop the uploads in flight; they resume on the next run'
+soft\t'Let the uploads in flight finish; start no new one'"
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l move-to -d 'Move each source file under DIR (keeping its path below the scanned folder) once its upload is verified end to end' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l settle -d 'Queue a new or changed file once its size and modification time have held still this long' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l rescan -d 'Scan every folder again this often, to catch what no event announced' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l hidden -d 'Include hidden files and folders (names starting with a dot)'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l all-files -d 'Take every file, not only images, videos and audio'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l sidecars -d 'Also take sidecar files (XMP, AAE, THM)'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l no-default-excludes -d 'Do not exclude NAS and OS junk (@eaDir, @__thumb, .DS_Store, ._*, Thumbs.db, desktop.ini, ...)'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l rehash -d 'Read and hash every file, even those unchanged since the last scan'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -s n -l dry-run -d 'Say what would be queued and write nothing'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l overwrite -d 'S3: replace an object that holds different content (by default the job fails)'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l delete-after -d 'Delete each source file once its upload is verified end to end (the destination confirmed its SHA-256)'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
 ietf\t'The IETF resumable uploads draft (see --ietf-version)'
@@ -367,16 +426,17 @@ complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print 
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "status" -d 'Count jobs and bytes in each state'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "verify" -d 'Check that succeeded jobs\' files are at their destination with the same content'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "probe" -d 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "watch" -d 'Sync, then keep watching the folders and upload new files once they settle'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "status" -d 'Count jobs and bytes in each state'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "verify" -d 'Check that succeeded jobs\' files are at their destination with the same content'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "probe" -d 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -27,3 +27,4 @@ mod unattended;
 mod upload;
 mod upload_faults;
 mod verify;
+mod watch;

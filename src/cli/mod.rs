@@ -13,7 +13,9 @@ pub mod jobs;
 pub mod transfer;
 
 pub use jobs::{AckArgs, CancelArgs, JobsArgs, RetryArgs, VerifyArgs};
-pub use transfer::{CredentialArgs, ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs};
+pub use transfer::{
+    CredentialArgs, ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs, WatchArgs,
+};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -133,6 +135,8 @@ fn parse_size(text: &str) -> Result<u64, String> {
 pub enum Command {
     /// Scan folders, then upload what is new: the one-liner for cron and CI
     Sync(SyncArgs),
+    /// Sync, then keep watching the folders and upload new files once they settle
+    Watch(WatchArgs),
     /// Walk folders, hash media files and queue one upload job per new content (no network)
     Scan(ScanArgs),
     /// Upload the queued jobs (pending, or interrupted and resumable)

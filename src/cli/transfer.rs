@@ -123,6 +123,20 @@ pub struct SyncArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub sync: SyncArgs,
+
+    /// Queue a new or changed file once its size and modification time have held still this long
+    #[arg(long, value_name = "DURATION", env = "FERRY_SETTLE", default_value = "2s", value_parser = parse_duration)]
+    pub settle: Duration,
+
+    /// Scan every folder again this often, to catch what no event announced
+    #[arg(long, value_name = "DURATION", env = "FERRY_RESCAN", default_value = "1h", value_parser = parse_duration)]
+    pub rescan: Duration,
+}
+
+#[derive(Debug, Args)]
 pub struct TransferArgs {
     /// Upload this many jobs at once
     #[arg(short = 'j', long, value_name = "N", env = "FERRY_CONCURRENCY", default_value_t = 4,

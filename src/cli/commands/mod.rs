@@ -4,6 +4,7 @@
 pub mod jobs;
 pub mod transfer;
 pub mod verify;
+pub mod watch;
 
 use serde::Serialize;
 

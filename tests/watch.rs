@@ -1,0 +1,194 @@
+//! `ferry watch` against `ferry serve`: files dropped into a watched folder
+//! arrive byte-identical, a file still being written is taken once it
+//! settles, deletions change nothing, other commands work meanwhile, a
+//! second watcher is refused, and SIGTERM stops it. The tests wait for
+//! what the server stores, never a fixed time.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::http::Server;
+use crate::upload::{run_ok, walk};
+use crate::util::{TestEnv, content, stderr_of, write_file};
+
+/// A running `ferry watch`, stopped with SIGTERM when dropped.
+struct Watching(Child);
+
+impl Watching {
+    fn start(env: &TestEnv, source: &Path, to: &str, settle: &str) -> Watching {
+        let child = env
+            .ferry()
+            .arg("watch")
+            .arg(source)
+            .args(["--to", to, "--settle", settle])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(env.path().join("watch.log")).unwrap())
+            .spawn()
+            .unwrap();
+        Watching(child)
+    }
+
+    fn terminate(&mut self) -> Option<i32> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until `dir` holds `n` files (up to 60 s).
+fn wait_for_files(dir: &Path, n: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let count = walk(dir).len();
+        if count >= n || Instant::now() > deadline {
+            return count;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the file at `path` contains `text` (up to 30 s); its text.
+fn wait_for_line(path: &Path, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = std::fs::read_to_string(path).unwrap_or_default();
+        if log.contains(text) || Instant::now() > deadline {
+            return log;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn dropped_files_arrive_and_other_commands_work_while_watching() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    write_file(&source.join("first.jpg"), &content(1, 5000));
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let mut watching = Watching::start(&env, &source, &server.url("/files/"), "300ms");
+    assert_eq!(wait_for_files(&server.dir, 1), 1, "the first sync");
+
+    for i in 0..50 {
+        write_file(
+            &source.join(format!("drop/IMG_{i:04}.jpg")),
+            &content(100 + i, 3000 + i as usize),
+        );
+    }
+    assert_eq!(wait_for_files(&server.dir, 51), 51);
+    for i in 0..50 {
+        let name = format!("drop/IMG_{i:04}.jpg");
+        assert_eq!(
+            std::fs::read(server.dir.join(&name)).unwrap(),
+            std::fs::read(source.join(&name)).unwrap()
+        );
+    }
+
+    // The watcher holds the journal only during a batch; a command that
+    // meets one waits for it.
+    run_ok(env.ferry().args(["--wait-lock", "30s", "status"]));
+    run_ok(
+        env.ferry()
+            .args(["--wait-lock", "30s", "ack", "--succeeded"]),
+    );
+    let second = env
+        .ferry()
+        .arg("watch")
+        .arg(&source)
+        .args(["--to", &server.url("/files/")])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(4), "{}", stderr_of(&second));
+    assert!(
+        stderr_of(&second).contains("locked by another ferry (pid"),
+        "{}",
+        stderr_of(&second)
+    );
+
+    // A deletion changes nothing at the destination; a file after it shows
+    // the deletion was passed over.
+    std::fs::remove_file(source.join("first.jpg")).unwrap();
+    write_file(&source.join("after.jpg"), &content(9, 2000));
+    assert_eq!(wait_for_files(&server.dir, 52), 52);
+    assert!(server.dir.join("first.jpg").exists());
+
+    assert_eq!(
+        watching.terminate(),
+        Some(130),
+        "SIGTERM stops the watch as it stops a sync"
+    );
+}
+
+#[test]
+fn a_file_written_slowly_is_uploaded_once_after_it_settles() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    std::fs::create_dir_all(&source).unwrap();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let _watching = Watching::start(&env, &source, &server.url("/files/"), "1s");
+    server.wait_for_log("listening");
+
+    let video = content(7, 2 << 20);
+    let path = source.join("clip.mov");
+    let mut file = std::fs::File::create(&path).unwrap();
+    // 2 MiB over about 2.5 s: never still for the settle time until done.
+    for piece in video.chunks(128 << 10) {
+        file.write_all(piece).unwrap();
+        file.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    drop(file);
+    assert_eq!(wait_for_files(&server.dir, 1), 1);
+    assert_eq!(std::fs::read(server.dir.join("clip.mov")).unwrap(), video);
+    assert_eq!(
+        server.log().matches("stored clip.mov").count(),
+        1,
+        "{}",
+        server.log()
+    );
+    // The server stores the file before the watcher hears back and says so.
+    let log = wait_for_line(&env.path().join("watch.log"), "uploaded clip.mov");
+    assert_eq!(log.matches("uploaded clip.mov").count(), 1, "{log}");
+}
+
+#[test]
+fn a_server_that_is_down_pauses_the_watch_instead_of_ending_it() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    write_file(&source.join("a.jpg"), &content(3, 4000));
+    let closed = crate::util::ClosedPort::new();
+    let out = env.path().join("events.jsonl");
+    let mut watching = Watching(
+        env.ferry()
+            .args(["--json", "watch"])
+            .arg(&source)
+            .args(["--to", &closed.url()])
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(env.path().join("watch.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let log = wait_for_line(&env.path().join("watch.log"), "paused");
+    assert!(log.contains("ferry: paused: cannot reach"), "{log}");
+    assert_eq!(watching.0.try_wait().unwrap(), None, "still watching");
+    let events = std::fs::read_to_string(&out).unwrap();
+    let first: serde_json::Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
+    assert_eq!(first["type"], "watch_started", "{events}");
+    assert_eq!(watching.terminate(), Some(130));
+}
