@@ -18,11 +18,22 @@ struct Watching(Child);
 
 impl Watching {
     fn start(env: &TestEnv, source: &Path, to: &str, settle: &str) -> Watching {
+        Watching::start_with(env, source, to, settle, &[])
+    }
+
+    fn start_with(
+        env: &TestEnv,
+        source: &Path,
+        to: &str,
+        settle: &str,
+        extra: &[&str],
+    ) -> Watching {
         let child = env
             .ferry()
             .arg("watch")
             .arg(source)
             .args(["--to", to, "--settle", settle])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(env.path().join("watch.log")).unwrap())
             .spawn()
@@ -191,4 +202,47 @@ fn a_server_that_is_down_pauses_the_watch_instead_of_ending_it() {
     let first: serde_json::Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
     assert_eq!(first["type"], "watch_started", "{events}");
     assert_eq!(watching.terminate(), Some(130));
+}
+
+#[test]
+fn a_folder_of_1000_files_moved_in_arrives_whole() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    std::fs::create_dir_all(&source).unwrap();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let _watching = Watching::start(&env, &source, &server.url("/files/"), "300ms");
+    wait_for_line(&env.path().join("watch.log"), "nothing to upload");
+    let outside = env.path().join("import");
+    for i in 0..1000u32 {
+        write_file(
+            &outside.join(format!("IMG_{i:04}.jpg")),
+            &content(i, 1000 + i as usize),
+        );
+    }
+    std::fs::rename(&outside, source.join("import")).unwrap();
+    assert_eq!(wait_for_files(&server.dir, 1000), 1000);
+    crate::upload::assert_same_tree(&source, &server.dir);
+}
+
+#[test]
+fn after_a_stop_files_added_meanwhile_and_a_cut_upload_finish_on_restart() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    write_file(&source.join("early.jpg"), &content(1, 3000));
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let url = server.url("/files/");
+    // 4 MiB at 1 MiB/s: SIGTERM lands mid-upload.
+    let big = content(2, 4 << 20);
+    let mut watching = Watching::start_with(&env, &source, &url, "200ms", &["--bwlimit", "1M"]);
+    assert_eq!(wait_for_files(&server.dir, 1), 1);
+    write_file(&source.join("clip.mov"), &big);
+    wait_for_line(&env.path().join("watch.log"), "1 files settled");
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(watching.terminate(), Some(130));
+    assert!(!server.dir.join("clip.mov").exists(), "stopped mid-upload");
+
+    write_file(&source.join("while-down.jpg"), &content(3, 5000));
+    let _again = Watching::start(&env, &source, &url, "200ms");
+    assert_eq!(wait_for_files(&server.dir, 3), 3);
+    crate::upload::assert_same_tree(&source, &server.dir);
 }
