@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
 use crate::s3::Store;
 use crate::upload::{photos, run_ok};
@@ -148,4 +149,30 @@ fn a_tus_server_is_checked_by_size_only_and_says_so() {
     assert!(all(&results, "size_only"), "{shown}");
     let text = stderr_of(&env.ferry().arg("verify").output().unwrap());
     assert!(text.contains("verified 0, size only 3"), "{text}");
+}
+
+#[test]
+fn a_5xx_or_429_during_a_check_is_retried_as_on_every_other_request() {
+    // How many requests a sync of one photo makes, so that the faults below
+    // fall on verify's HEAD and not on the upload.
+    let sync_through = |faults: &[Fault]| {
+        let env = TestEnv::new();
+        let source = env.path().join("card");
+        photos(&source, 1);
+        let server = Server::start(&env.path().join("dest"), &[]);
+        let proxy = FaultProxy::start(server.address, faults);
+        let url = format!("http://{}/files/", proxy.address);
+        run_ok(env.ferry().arg("sync").arg(&source).args(["--to", &url]));
+        (env, server, proxy)
+    };
+    let (_, _, counted) = sync_through(&[]);
+    let upload_requests = counted.requests().len();
+    let mut faults = vec![Fault::Pass; upload_requests];
+    faults.extend([Fault::Status(503), Fault::TooManyRequests(0)]);
+    let (env, _server, proxy) = sync_through(&faults);
+    let (code, results) = verify(&mut env.ferry(), &[]);
+    assert_eq!(code, 0, "{results:?}");
+    assert!(all(&results, "verified"), "{results:?}");
+    assert_eq!(proxy.remaining(), 0, "both faults met verify's HEAD");
+    assert_eq!(proxy.requests().len(), upload_requests + 3);
 }

@@ -24,7 +24,8 @@ use tokio::sync::mpsc;
 use super::http::Activity;
 
 /// Bytes per read and per body frame: small enough to stay in the CPU's
-/// cache between the read and the send (1 MiB measured 8% slower), large
+/// cache between the read and the send (1 MiB chunks gave 0.80× curl against
+/// 0.98× for 256 KiB, one run at 256 MiB), large
 /// enough to keep wake-ups few (128 KiB doubled the context switches).
 const CHUNK: usize = 256 * 1024;
 /// Chunks read ahead of the connection.

@@ -23,7 +23,7 @@ use super::Settings;
 use super::http::{self, Activity, Failure};
 use super::protocols::{Exchange, put, s3};
 use super::route;
-use crate::digest::{FileStat, HashError, Sha256, sha256_file};
+use crate::digest::{HashError, Sha256, sha256_now};
 use crate::journal::job::{Job, Protocol};
 use crate::wire;
 
@@ -161,7 +161,13 @@ async fn head(
             builder = builder.header(*name, value);
         }
         let sent = http::within_idle(&activity, settings.idle_timeout, async {
-            builder.send().await.map_err(http::send_failure)
+            let response = builder.send().await.map_err(http::send_failure)?;
+            // A 5xx, 408, 423 or 429 is retried here as on every other
+            // request path; any other answer is the check's to read.
+            match response.status().as_u16() {
+                408 | 423 | 429 | 500..=599 => Err(http::unexpected(response, "HEAD").await),
+                _ => Ok(response),
+            }
         })
         .await;
         match sent {
@@ -231,17 +237,10 @@ async fn ferry_serve(
 
 async fn local_copy(job: &Job, path: &Path) -> (Verdict, String) {
     let owned = path.to_owned();
-    let hashed = tokio::task::spawn_blocking(move || {
-        let metadata = std::fs::metadata(&owned).map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => HashError::Vanished,
-            _ => HashError::Io(error),
-        })?;
-        sha256_file(&owned, &FileStat::of(&metadata))
-    })
-    .await;
+    let hashed = tokio::task::spawn_blocking(move || sha256_now(&owned)).await;
     let shown = path.display();
     match hashed {
-        Ok(Ok(found)) => {
+        Ok(Ok((_, found))) => {
             digest_verdict(&found, &job.resource.sha256, &format!("{shown} re-hashed"))
         }
         Ok(Err(HashError::Vanished)) => (Verdict::Missing, format!("{shown} is not there")),
