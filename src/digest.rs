@@ -141,6 +141,20 @@ impl<'de> serde::Deserialize<'de> for Sha256 {
     }
 }
 
+/// Hashes the file at `path` as it is now: its size and SHA-256, or
+/// `Vanished` when nothing is there (a folder counts as nothing).
+pub fn sha256_now(path: &Path) -> Result<(u64, Sha256), HashError> {
+    let meta = std::fs::metadata(path).map_err(|error| match error.kind() {
+        io::ErrorKind::NotFound => HashError::Vanished,
+        _ => HashError::Io(error),
+    })?;
+    if !meta.is_file() {
+        return Err(HashError::Vanished);
+    }
+    let seen = FileStat::of(&meta);
+    sha256_file(path, &seen).map(|sha256| (seen.size, sha256))
+}
+
 /// Hashes `path`, which the walk saw as `seen`.
 pub fn sha256_file(path: &Path, seen: &FileStat) -> Result<Sha256, HashError> {
     let mut file = File::open(path).map_err(|error| match error.kind() {

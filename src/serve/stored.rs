@@ -8,7 +8,7 @@
 use hyper::StatusCode;
 
 use super::{Reply, Server};
-use crate::digest::{FileStat, HashError, sha256_file};
+use crate::digest::{HashError, sha256_now};
 use crate::placement;
 use crate::wire;
 
@@ -18,18 +18,7 @@ pub async fn head(server: &Server, target: &[u8]) -> Reply {
         Err(error) => return Reply::error(StatusCode::BAD_REQUEST, error.to_string()),
     };
     let path = server.store.root().join(relative);
-    let hashed = tokio::task::spawn_blocking(move || {
-        let metadata = std::fs::metadata(&path).map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => HashError::Vanished,
-            _ => HashError::Io(error),
-        })?;
-        if !metadata.is_file() {
-            return Err(HashError::Vanished);
-        }
-        let seen = FileStat::of(&metadata);
-        sha256_file(&path, &seen).map(|sha256| (seen.size, sha256))
-    })
-    .await;
+    let hashed = tokio::task::spawn_blocking(move || sha256_now(&path)).await;
     match hashed {
         Ok(Ok((size, sha256))) => Reply::new(StatusCode::OK)
             .header("Content-Length", size)
