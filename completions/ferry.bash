@@ -191,7 +191,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__cancel)
-            opts="-H -q -v -h --pending --header --token-env --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-H -q -v -h --pending --header --token-env --token-file --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +206,10 @@ _ferry() {
                     return 0
                     ;;
                 --token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -551,7 +555,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__probe)
-            opts="-H -q -v -h --to --protocol --header --token-env --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-H -q -v -h --to --protocol --header --token-env --token-file --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -574,6 +578,10 @@ _ferry() {
                     return 0
                     ;;
                 --token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -853,7 +861,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__sync)
-            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --token-file --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -952,6 +960,10 @@ _ferry() {
                     return 0
                     ;;
                 --token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -999,7 +1011,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__upload)
-            opts="-j -H -q -v -h --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-j -H -q -v -h --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --token-file --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1069,6 +1081,10 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --stats)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1113,7 +1129,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__verify)
-            opts="-j -H -q -v -h --to --requeue --concurrency --header --token-env --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-j -H -q -v -h --to --requeue --concurrency --header --token-env --token-file --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1140,6 +1156,10 @@ _ferry() {
                     return 0
                     ;;
                 --token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1179,7 +1199,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__watch)
-            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --no-auto-ack --stats --failed-list --settle --rescan --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --token-file --no-auto-ack --stats --failed-list --settle --rescan --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1278,6 +1298,10 @@ _ferry() {
                     return 0
                     ;;
                 --token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -28,7 +28,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
     let config = || Config::resolve(&cli.global, config::given_flags(matches));
     match &cli.command {
         Command::Sync(args) => return cli::commands::transfer::sync(&config()?, args),
-        Command::Watch(args) => return cli::commands::watch::watch(&config()?, args),
+        Command::Watch(args) => return cli::commands::watch::watch(config()?, args, config),
         Command::Scan(args) => return cli::commands::transfer::scan(&config()?, args),
         Command::Upload(args) => return cli::commands::transfer::upload(&config()?, args),
         Command::Jobs(args) => cli::commands::jobs::jobs(&config()?, args)?,

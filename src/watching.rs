@@ -1,4 +1,4 @@
-//! File-system events for the coming `ferry watch`, reduced to what a
+//! File-system events for `ferry watch`, reduced to what a
 //! backup acts on.
 //!
 //! The `notify` crate watches the roots recursively (inotify on Linux,
@@ -9,8 +9,7 @@
 //! event, not one per file); deletions are dropped, since a backup never
 //! deletes; a queue overflow or a watch error is `Rescan`, because events
 //! were lost and only a full scan catches up. The `Settling` clock
-//! (`settle.rs`) decides when a touched file is taken. Nothing calls this
-//! yet (issue 18).
+//! (`settle.rs`) decides when a touched file is taken.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;

@@ -357,6 +357,16 @@ fn unreadable_files_and_folders_are_warnings_and_the_scan_goes_on() {
 }
 
 fn library_scan(env: &TestEnv, on_walked: impl FnOnce()) -> (ScanSummary, Vec<String>) {
+    library_scan_only(env, None, on_walked)
+}
+
+/// A scan of the library, of just `only` when given (as `ferry watch`'s
+/// batches do).
+fn library_scan_only(
+    env: &TestEnv,
+    only: Option<Vec<PathBuf>>,
+    on_walked: impl FnOnce(),
+) -> (ScanSummary, Vec<String>) {
     let mut store = Store::open(&env.journal(), &OpenOptions::default()).unwrap();
     let options = ScanOptions {
         roots: vec![photos(env)],
@@ -373,6 +383,7 @@ fn library_scan(env: &TestEnv, on_walked: impl FnOnce()) -> (ScanSummary, Vec<St
         rehash: false,
         dry_run: false,
         hash_threads: 2,
+        only,
     };
     let mut warnings = Vec::new();
     let mut on_walked = Some(on_walked);
@@ -609,4 +620,43 @@ fn a_file_that_grows_while_it_is_hashed_is_not_trusted() {
         "{stderr}"
     );
     assert_eq!(queued_paths(&env), ["steady.jpg"]);
+}
+
+#[test]
+fn a_list_of_files_meets_the_rules_the_walk_applies_on_its_way_down() {
+    let env = TestEnv::new();
+    let root = photos(&env);
+    let named = [
+        "new/IMG_0001.jpg",
+        "new/.thumbnails/t.jpg",
+        "@eaDir/IMG_0001.jpg",
+        "new/notes.txt",
+        "new/empty.jpg",
+    ];
+    for name in named {
+        let size = if name.ends_with("empty.jpg") { 0 } else { 500 };
+        write_file(&root.join(name), &content(name.len() as u32, size));
+    }
+    write_file(&root.join("old.jpg"), &content(7, 500));
+    let outside = env.path().join("elsewhere.jpg");
+    write_file(&outside, &content(8, 500));
+    std::os::unix::fs::symlink(&outside, root.join("new/link.jpg")).unwrap();
+
+    let mut only: Vec<PathBuf> = named.iter().map(|name| root.join(name)).collect();
+    only.extend([
+        outside.clone(),
+        root.join("new/link.jpg"),
+        root.join("new/gone.jpg"),
+        root.join("new"),
+        // The same file twice, once through a path with `..` in it.
+        root.join("new/../new/IMG_0001.jpg"),
+    ]);
+    let (summary, warnings) = library_scan_only(&env, Some(only), || {});
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(queued_paths(&env), ["new/IMG_0001.jpg"]);
+    // Seen: the photo, the text file, the empty photo; left out by a rule:
+    // the two pruned folders' files, the text file, the empty photo and
+    // the symlink. old.jpg, which nobody named, is not looked at.
+    assert_eq!((summary.seen, summary.queued), (3, 1), "{summary:?}");
+    assert_eq!(summary.skipped, 5, "{summary:?}");
 }

@@ -5,10 +5,11 @@
 //! what the server stores, never a fixed time.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
 use crate::upload::{run_ok, walk};
 use crate::util::{TestEnv, content, stderr_of, write_file};
@@ -39,6 +40,22 @@ impl Watching {
             .spawn()
             .unwrap();
         Watching(child)
+    }
+
+    /// With `--json`: the events go to the returned file.
+    fn start_json(env: &TestEnv, source: &Path, to: &str, extra: &[&str]) -> (Watching, PathBuf) {
+        let out = env.path().join("events.jsonl");
+        let child = env
+            .ferry()
+            .args(["--json", "watch"])
+            .arg(source)
+            .args(["--to", to])
+            .args(extra)
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(env.path().join("watch.log")).unwrap())
+            .spawn()
+            .unwrap();
+        (Watching(child), out)
     }
 
     fn terminate(&mut self) -> Option<i32> {
@@ -158,13 +175,15 @@ fn a_file_written_slowly_is_uploaded_once_after_it_settles() {
     let video = content(7, 2 << 20);
     let path = source.join("clip.mov");
     let mut file = std::fs::File::create(&path).unwrap();
-    // 2 MiB over about 2.5 s: never still for the settle time until done.
-    for piece in video.chunks(128 << 10) {
+    // 2 MiB over about 5 s: never still for the settle time until done.
+    let started = Instant::now();
+    for piece in video.chunks(64 << 10) {
         file.write_all(piece).unwrap();
         file.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(150));
+        std::thread::sleep(Duration::from_millis(160));
     }
     drop(file);
+    assert!(started.elapsed() >= Duration::from_secs(5));
     assert_eq!(wait_for_files(&server.dir, 1), 1);
     assert_eq!(std::fs::read(server.dir.join("clip.mov")).unwrap(), video);
     assert_eq!(
@@ -184,17 +203,7 @@ fn a_server_that_is_down_pauses_the_watch_instead_of_ending_it() {
     let source = env.path().join("photos");
     write_file(&source.join("a.jpg"), &content(3, 4000));
     let closed = crate::util::ClosedPort::new();
-    let out = env.path().join("events.jsonl");
-    let mut watching = Watching(
-        env.ferry()
-            .args(["--json", "watch"])
-            .arg(&source)
-            .args(["--to", &closed.url()])
-            .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(std::fs::File::create(env.path().join("watch.log")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let (mut watching, out) = Watching::start_json(&env, &source, &closed.url(), &[]);
     let log = wait_for_line(&env.path().join("watch.log"), "paused");
     assert!(log.contains("ferry: paused: cannot reach"), "{log}");
     assert_eq!(watching.0.try_wait().unwrap(), None, "still watching");
@@ -236,7 +245,7 @@ fn after_a_stop_files_added_meanwhile_and_a_cut_upload_finish_on_restart() {
     let mut watching = Watching::start_with(&env, &source, &url, "200ms", &["--bwlimit", "1M"]);
     assert_eq!(wait_for_files(&server.dir, 1), 1);
     write_file(&source.join("clip.mov"), &big);
-    wait_for_line(&env.path().join("watch.log"), "1 files settled");
+    wait_for_line(&env.path().join("watch.log"), "1 file settled");
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(watching.terminate(), Some(130));
     assert!(!server.dir.join("clip.mov").exists(), "stopped mid-upload");
@@ -245,4 +254,207 @@ fn after_a_stop_files_added_meanwhile_and_a_cut_upload_finish_on_restart() {
     let _again = Watching::start(&env, &source, &url, "200ms");
     assert_eq!(wait_for_files(&server.dir, 3), 3);
     crate::upload::assert_same_tree(&source, &server.dir);
+}
+
+/// Lines of JSON events written to `path` so far.
+fn events_in(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+#[test]
+fn a_batch_looks_at_just_the_settled_files_and_a_rescan_at_every_file() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    for i in 0..40u32 {
+        write_file(
+            &source.join(format!("old/{i:02}.jpg")),
+            &content(i, 1000 + i as usize),
+        );
+    }
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let (mut watching, out) = Watching::start_json(
+        &env,
+        &source,
+        &server.url("/files/"),
+        &["--settle", "200ms", "--rescan", "3s"],
+    );
+    assert_eq!(wait_for_files(&server.dir, 40), 40);
+    write_file(&source.join("new/IMG_9000.jpg"), &content(90, 7000));
+    assert_eq!(wait_for_files(&server.dir, 41), 41);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !events_in(&out).iter().any(|e| e["type"] == "rescan") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let rescanned = Instant::now() + Duration::from_secs(30);
+    let summaries = loop {
+        let summaries: Vec<u64> = events_in(&out)
+            .iter()
+            .filter(|event| event["type"] == "scan_summary")
+            .map(|event| event["seen"].as_u64().unwrap())
+            .collect();
+        if summaries.len() >= 3 || Instant::now() > rescanned {
+            break summaries;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The first sync walks 40 files, the batch looks at its one, the
+    // scheduled rescan walks all 41 again.
+    assert_eq!(summaries[..3], [40, 1, 41], "{summaries:?}");
+    let events = events_in(&out);
+    let batch = events.iter().find(|e| e["type"] == "batch").unwrap();
+    assert_eq!(batch["settled"], 1);
+    assert_eq!(watching.terminate(), Some(130));
+}
+
+#[test]
+fn failed_jobs_are_retried_at_the_next_rescan() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    write_file(&source.join("a.jpg"), &content(5, 9000));
+    let server = Server::start(&env.path().join("dest"), &[]);
+    // Every request fails until the script is used up: with --retries 1
+    // the first run gives the job up, later rescans put it back.
+    let proxy = FaultProxy::start(server.address, &vec![Fault::Status(503); 4]);
+    let url = format!("http://{}/files/", proxy.address);
+    let _watching = Watching::start_with(
+        &env,
+        &source,
+        &url,
+        "200ms",
+        &["--protocol", "ietf", "--retries", "1", "--rescan", "1s"],
+    );
+    assert_eq!(wait_for_files(&server.dir, 1), 1);
+    assert_eq!(
+        std::fs::read(server.dir.join("a.jpg")).unwrap(),
+        std::fs::read(source.join("a.jpg")).unwrap()
+    );
+    assert_eq!(proxy.remaining(), 0);
+    let log = wait_for_line(&env.path().join("watch.log"), "retrying 1 failed job");
+    assert!(log.contains("failed"), "{log}");
+}
+
+#[test]
+fn refused_credentials_pause_until_a_fixed_token_file_is_read_at_a_rescan() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    write_file(&source.join("a.jpg"), &content(6, 9000));
+    let server_token = env.path().join("server-token");
+    std::fs::write(&server_token, "right-token\n").unwrap();
+    let server = Server::start(
+        &env.path().join("dest"),
+        &["--token-file", server_token.to_str().unwrap()],
+    );
+    let token = env.path().join("token");
+    std::fs::write(&token, "wrong-token\n").unwrap();
+    let mut watching = Watching::start_with(
+        &env,
+        &source,
+        &server.url("/files/"),
+        "200ms",
+        &["--token-file", token.to_str().unwrap(), "--rescan", "1s"],
+    );
+    let log = wait_for_line(&env.path().join("watch.log"), "paused");
+    assert!(log.contains("ferry: paused: "), "{log}");
+    assert!(log.contains("401 Unauthorized"), "{log}");
+    let log = wait_for_line(&env.path().join("watch.log"), "· 1 queued");
+    assert!(
+        log.contains("watching 1 folder · 0 uploaded · 1 queued"),
+        "{log}"
+    );
+    assert_eq!(watching.0.try_wait().unwrap(), None, "still watching");
+    std::fs::write(&token, "right-token\n").unwrap();
+    assert_eq!(wait_for_files(&server.dir, 1), 1);
+    let log = std::fs::read_to_string(env.path().join("watch.log")).unwrap();
+    assert!(
+        !log.contains("right-token") && !log.contains("wrong-token"),
+        "{log}"
+    );
+    assert_eq!(watching.terminate(), Some(130));
+}
+
+#[test]
+fn sighup_rereads_the_config_file() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    std::fs::create_dir_all(&source).unwrap();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let config = env.path().join("home/.config/ferry/config.toml");
+    let home = |exclude: &str| {
+        format!(
+            "[destinations.home]\nurl = \"{}\"\nexclude = [{exclude}]\n",
+            server.url("/files/")
+        )
+    };
+    write_file(&config, home("\"*.png\"").as_bytes());
+    let watching = Watching::start(&env, &source, "home", "200ms");
+    let log_path = env.path().join("watch.log");
+    wait_for_line(&log_path, "nothing to upload");
+    write_file(&source.join("left-out.png"), &content(1, 3000));
+    write_file(&source.join("kept.jpg"), &content(2, 3000));
+    assert_eq!(wait_for_files(&server.dir, 1), 1);
+    assert!(server.dir.join("kept.jpg").exists());
+
+    write_file(&config, home("").as_bytes());
+    let hangup = std::process::Command::new("kill")
+        .args(["-HUP", &watching.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hangup.success());
+    wait_for_line(&log_path, "config reread");
+    write_file(&source.join("now-in.png"), &content(3, 3000));
+    assert_eq!(wait_for_files(&server.dir, 2), 2);
+    assert!(server.dir.join("now-in.png").exists());
+    assert!(!server.dir.join("left-out.png").exists());
+
+    // A config that no longer loads is refused; the watch goes on.
+    write_file(&config, b"[destinations.home\n");
+    std::process::Command::new("kill")
+        .args(["-HUP", &watching.0.id().to_string()])
+        .status()
+        .unwrap();
+    let log = wait_for_line(&log_path, "config not reread");
+    assert!(log.contains("keeping the previous one"), "{log}");
+    write_file(&source.join("after.jpg"), &content(4, 3000));
+    assert_eq!(wait_for_files(&server.dir, 3), 3);
+}
+
+#[test]
+fn the_status_line_is_redrawn_at_a_terminal_and_plain_elsewhere() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    for i in 0..3u32 {
+        write_file(&source.join(format!("{i}.jpg")), &content(i, 2000));
+    }
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let url = server.url("/files/");
+    // --progress bars draws as at a terminal.
+    let mut bars = Watching::start_with(&env, &source, &url, "200ms", &["--progress", "bars"]);
+    let log_path = env.path().join("watch.log");
+    let log = wait_for_line(&log_path, "idle since");
+    assert!(
+        log.contains("\r\x1b[2Kwatching 1 folder · 3 uploaded · 0 queued · idle since "),
+        "{log:?}"
+    );
+    write_file(&source.join("3.jpg"), &content(3, 2000));
+    let log = wait_for_line(&log_path, "4 uploaded");
+    assert!(
+        log.contains("· 4 uploaded · 0 queued · idle since "),
+        "{log:?}"
+    );
+    assert_eq!(bars.terminate(), Some(130));
+
+    // Elsewhere: a plain line after each batch, without the clock.
+    let dest = env.path().join("dest2");
+    let server = Server::start(&dest, &[]);
+    let mut plain = Watching::start(&env, &source, &server.url("/files/"), "200ms");
+    let log = wait_for_line(&log_path, "watching 1 folder · 4 uploaded · 0 queued\n");
+    assert!(
+        !log.contains('\r') && !log.contains("idle since"),
+        "{log:?}"
+    );
+    assert_eq!(plain.terminate(), Some(130));
 }

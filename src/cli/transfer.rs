@@ -248,6 +248,10 @@ pub struct CredentialArgs {
         default_value = "FERRY_TOKEN"
     )]
     pub token_env: String,
+
+    /// Read a bearer token from this file instead (its first line; read again by each run and each batch of a watch; never recorded)
+    #[arg(long, value_name = "FILE", env = "FERRY_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ pub mod file;
 pub mod s3;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::ArgMatches;
@@ -186,8 +186,8 @@ impl Config {
 
     /// The headers for one destination: its configured ones (with `${VAR}`
     /// expanded), then `-H` (which replaces a configured header of the same
-    /// name), then the token from `--token-env`'s variable unless an
-    /// `Authorization` header is already there.
+    /// name), then the token from `--token-file` or else `--token-env`'s
+    /// variable, unless an `Authorization` header is already there.
     pub fn request_headers(
         &self,
         args: &CredentialArgs,
@@ -203,9 +203,12 @@ impl Config {
         }
         headers.extend(flags);
         if !headers.contains_key(AUTHORIZATION) {
-            let token = std::env::var(&args.token_env)
-                .ok()
-                .filter(|token| !token.trim().is_empty());
+            let token = match &args.token_file {
+                Some(path) => Some(token_in(path)?),
+                None => std::env::var(&args.token_env)
+                    .ok()
+                    .filter(|token| !token.trim().is_empty()),
+            };
             headers.extend(crate::upload::request_headers(&[], token.as_deref())?);
         }
         Ok(headers)
@@ -320,6 +323,22 @@ impl Config {
             }
         }
         Ok(transfers)
+    }
+}
+
+/// The bearer token in a `--token-file`: its first line, trimmed. Not a
+/// usage error when missing, so that a watch pauses until it is there.
+fn token_in(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| anyhow::anyhow!("--token-file {}: {error}", path.display()))?;
+    match text.lines().next().map(str::trim) {
+        Some(token) if !token.is_empty() && !token.contains(char::is_whitespace) => {
+            Ok(token.to_owned())
+        }
+        _ => anyhow::bail!(
+            "--token-file {}: expected a token on its first line",
+            path.display()
+        ),
     }
 }
 

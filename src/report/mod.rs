@@ -13,6 +13,7 @@ mod lines;
 mod log_file;
 pub mod stream;
 mod terminal;
+pub mod watch_status;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -41,6 +41,16 @@ pub fn out_line(line: &str) -> io::Result<()> {
     out(&format!("{line}\n"))
 }
 
+/// Writes `text` to stderr as it is (a line redrawn in place), and flushes.
+pub fn err(text: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = noted(
+        stderr
+            .write_all(text.as_bytes())
+            .and_then(|()| stderr.flush()),
+    );
+}
+
 /// Writes one line to stderr; a failure is noted, never fatal.
 pub fn err_line(line: &str) {
     let mut stderr = io::stderr().lock();

@@ -1,8 +1,9 @@
 //! The scan: walk roots, filter, hash, dedupe, queue jobs. No network.
 //!
-//! It runs in two phases so that each is simple. The walk lists every
-//! candidate file with its stat (folders pruned by the filter, symlinks only
-//! followed on request, special files never opened). Then candidates whose
+//! It runs in two phases so that each is simple. The walk (`walk.rs`) lists
+//! every candidate file with its stat (folders pruned by the filter,
+//! symlinks only followed on request, special files never opened), or, for
+//! `ferry watch`, just the files it names, under the same rules. Then candidates whose
 //! size, mtime and inode match the journal reuse its hash, and the rest are
 //! hashed on a bounded pool of threads; results are taken in walk order, so
 //! which of two identical files gets the job is deterministic. Jobs are
@@ -11,22 +12,23 @@
 
 pub mod filter;
 pub mod media;
+mod walk;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::digest::{self, FileStat, HashError, Sha256};
-use crate::error::UsageError;
+use crate::digest::{self, HashError, Sha256};
 use crate::journal::job::{Action, Destination, Job, JobId, MediaKind};
 use crate::journal::paths::JournalPath;
 use crate::journal::store::{Durability, LimitReached, SeenFile, Store};
 use crate::scan::filter::{Filter, FilterOptions};
+use walk::{Candidate, Root, resolve_roots, visit_only, walk};
 
 const SYNC_EVERY: u64 = 1000;
 
@@ -43,6 +45,9 @@ pub struct ScanOptions {
     pub rehash: bool,
     pub dry_run: bool,
     pub hash_threads: usize,
+    /// Look at just these files under the roots instead of walking them
+    /// (`ferry watch`'s settled files).
+    pub only: Option<Vec<PathBuf>>,
 }
 
 /// What a scan reports as it goes.
@@ -86,164 +91,6 @@ pub struct ScanSummary {
     /// Set when the job limit stopped the scan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_at_limit: Option<usize>,
-}
-
-struct Root {
-    real: PathBuf,
-    journal: JournalPath,
-}
-
-struct Candidate {
-    root: usize,
-    relative: JournalPath,
-    stat: FileStat,
-    kind: MediaKind,
-}
-
-impl Candidate {
-    fn path(&self, roots: &[Root]) -> PathBuf {
-        roots[self.root].real.join(self.relative.as_path())
-    }
-}
-
-/// Checks each root: it must exist and be a folder. Returns canonical paths.
-fn resolve_roots(roots: &[PathBuf]) -> anyhow::Result<Vec<Root>> {
-    roots
-        .iter()
-        .map(|root| {
-            let real = std::fs::canonicalize(root).map_err(|error| {
-                UsageError(format!(
-                    "{}: cannot use as a folder to scan: {error}",
-                    root.display()
-                ))
-            })?;
-            if !real.is_dir() {
-                return Err(UsageError(format!(
-                    "{}: is a file, not a folder to scan",
-                    root.display()
-                ))
-                .into());
-            }
-            Ok(Root {
-                journal: JournalPath::new(real.clone()),
-                real,
-            })
-        })
-        .collect()
-}
-
-fn name_bytes(path: &Path) -> Vec<u8> {
-    path.file_name()
-        .map(|name| name.as_encoded_bytes().to_vec())
-        .unwrap_or_default()
-}
-
-fn walk(
-    roots: &[Root],
-    options: &ScanOptions,
-    filter: &Filter,
-    summary: &mut ScanSummary,
-    on_event: &mut dyn FnMut(ScanEvent),
-) -> Vec<Candidate> {
-    let now = SystemTime::now();
-    let mut candidates = Vec::new();
-    for (index, root) in roots.iter().enumerate() {
-        let mut walker = walkdir::WalkDir::new(&root.real)
-            .follow_links(options.follow_links)
-            .sort_by_file_name();
-        if let Some(depth) = options.max_depth {
-            walker = walker.max_depth(depth);
-        }
-        let walker = walker.into_iter().filter_entry(|entry| {
-            entry.depth() == 0
-                || !entry.file_type().is_dir()
-                || filter.enter_dir(
-                    entry
-                        .path()
-                        .strip_prefix(&root.real)
-                        .unwrap_or(entry.path()),
-                    &name_bytes(entry.path()),
-                )
-        });
-        for entry in walker {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(error) => {
-                    let path = error.path().unwrap_or(&root.real).to_owned();
-                    let message = match error.loop_ancestor() {
-                        Some(ancestor) => format!(
-                            "symlink loop: leads back to {}; not followed",
-                            ancestor.display()
-                        ),
-                        None => match error.io_error() {
-                            Some(io) => format!("cannot read: {io}"),
-                            None => error.to_string(),
-                        },
-                    };
-                    summary.warnings += 1;
-                    on_event(ScanEvent::Warning {
-                        path: &path,
-                        message,
-                    });
-                    continue;
-                }
-            };
-            let file_type = entry.file_type();
-            if file_type.is_dir() {
-                continue;
-            }
-            if !file_type.is_file() {
-                // Symlinks not followed, FIFOs, sockets and devices: never opened.
-                summary.skipped += 1;
-                continue;
-            }
-            summary.seen += 1;
-            let relative = entry
-                .path()
-                .strip_prefix(&root.real)
-                .unwrap_or(entry.path())
-                .to_owned();
-            let kind = match filter.keep_file(&relative, &name_bytes(entry.path())) {
-                Ok(kind) => kind,
-                Err(_) => {
-                    summary.skipped += 1;
-                    continue;
-                }
-            };
-            let meta = match entry.metadata() {
-                Ok(meta) => meta,
-                Err(error) => {
-                    summary.warnings += 1;
-                    on_event(ScanEvent::Warning {
-                        path: entry.path(),
-                        message: format!("cannot read: {error}"),
-                    });
-                    continue;
-                }
-            };
-            let stat = FileStat::of(&meta);
-            let too_new = meta
-                .modified()
-                .ok()
-                .and_then(|modified| now.duration_since(modified).ok())
-                .is_some_and(|age| age < options.min_age)
-                && !options.min_age.is_zero();
-            if stat.size < options.min_size
-                || options.max_size.is_some_and(|max| stat.size > max)
-                || too_new
-            {
-                summary.skipped += 1;
-                continue;
-            }
-            candidates.push(Candidate {
-                root: index,
-                relative: JournalPath::new(relative),
-                stat,
-                kind,
-            });
-        }
-    }
-    candidates
 }
 
 /// Who already carries a piece of content to the destination: a job in the
@@ -298,7 +145,10 @@ pub fn scan(
     let roots = resolve_roots(&options.roots)?;
     let filter = Filter::new(options.filter.clone())?;
     let mut summary = ScanSummary::default();
-    let candidates = walk(&roots, options, &filter, &mut summary, on_event);
+    let candidates = match &options.only {
+        Some(files) => visit_only(files, &roots, options, &filter, &mut summary, on_event),
+        None => walk(&roots, options, &filter, &mut summary, on_event),
+    };
 
     let reused: Vec<bool> = candidates
         .iter()

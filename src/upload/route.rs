@@ -226,7 +226,7 @@ async fn http_route(
     let capabilities = match (wanted, remembered, probed) {
         (_, _, Err(Failure::Credentials { message, .. })) => {
             anyhow::bail!(
-                "{}: {message}; check the credentials (-H, FERRY_TOKEN)",
+                "{}: {message}; check the credentials (-H, --token-file, FERRY_TOKEN)",
                 destination.url
             )
         }

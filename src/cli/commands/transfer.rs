@@ -12,7 +12,7 @@ use crate::format::human_bytes;
 use crate::journal::job::{Action, Job, Protocol};
 use crate::journal::store::LimitReached;
 use crate::journal::store::Store;
-use crate::report::{self, Event, Reporter, ScanCounts};
+use crate::report::{self, Event, Reporter, ScanCounts, UploadSummary};
 use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
 use crate::upload;
 
@@ -23,16 +23,18 @@ use crate::upload::clear::AfterUpload;
 /// `ferry scan`: exit 0 when clean, 3 when files could not be read.
 pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
     let reporter = report::reporter(&config.output)?;
-    Ok(scan_with(config, args, reporter.as_ref(), None)?.0)
+    Ok(scan_with(config, args, reporter.as_ref(), None, None)?.0)
 }
 
 /// Scans; a dry run lists what it would queue, and with `after` (a sync's
 /// `--delete-after` or `--move-to`) what would then happen to each file.
+/// With `only`, just those files under the roots are looked at.
 fn scan_with(
     config: &Config,
     args: &ScanArgs,
     reporter: &dyn Reporter,
     after: Option<&AfterUpload>,
+    only: Option<Vec<std::path::PathBuf>>,
 ) -> anyhow::Result<(u8, ScanSummary)> {
     let options = ScanOptions {
         roots: args.roots.clone(),
@@ -46,6 +48,7 @@ fn scan_with(
         rehash: args.rehash,
         dry_run: args.dry_run,
         hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        only,
     };
     let mut store = if args.dry_run {
         let mut store = open_read_only(config)?;
@@ -144,6 +147,17 @@ fn upload_jobs(
     reporter: &Arc<dyn Reporter>,
     scanned: Option<ScanCounts>,
 ) -> anyhow::Result<u8> {
+    Ok(upload_summed(args, store, settings, reporter, scanned)?.0)
+}
+
+/// `upload_jobs`, also giving back the run's summary.
+fn upload_summed(
+    args: &TransferArgs,
+    store: Store,
+    settings: upload::Settings,
+    reporter: &Arc<dyn Reporter>,
+    scanned: Option<ScanCounts>,
+) -> anyhow::Result<(u8, UploadSummary)> {
     let (mut summary, failures) = upload::run(store, settings, reporter.clone())?;
     summary.scanned = scanned;
     reporter.event(Event::Summary(&summary));
@@ -153,16 +167,17 @@ fn upload_jobs(
     if let Some(path) = &args.failed_list {
         write_failed_list(path, &failures)?;
     }
-    if let Some(reason) = summary.stopped_by.filter(|_| !summary.on_schedule) {
+    if let Some(reason) = summary.stopped_by.clone().filter(|_| !summary.on_schedule) {
         anyhow::bail!(reason);
     }
-    Ok(if summary.interrupted {
+    let code = if summary.interrupted {
         error::INTERRUPTED
     } else if summary.failures_listed > 0 {
         error::JOBS_FAILED
     } else {
         error::SUCCESS
-    })
+    };
+    Ok((code, summary))
 }
 
 /// The failed files' paths, one per line, replacing the file atomically
@@ -181,6 +196,17 @@ fn write_failed_list(path: &std::path::Path, failures: &[Job]) -> anyhow::Result
 
 /// `ferry sync`: scan, then upload the destination's jobs.
 pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
+    Ok(sync_files(config, args, None)?.0)
+}
+
+/// A sync whose scan looks at just `only` (when given) instead of walking
+/// the roots: `ferry watch`'s batches. Also gives back the upload's
+/// summary (none for a dry run).
+pub fn sync_files(
+    config: &Config,
+    args: &SyncArgs,
+    only: Option<Vec<std::path::PathBuf>>,
+) -> anyhow::Result<(u8, Option<UploadSummary>)> {
     let destination = config.destination(&args.scan.to, args.scan.protocol)?;
     let mut settings = config.transfer_settings(&args.transfer, Some(&args.scan.to), |url| {
         url == destination.url
@@ -188,27 +214,29 @@ pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
     settings.only = Some(destination);
     let reporter = report::reporter(&output_for(config, &args.transfer))?;
     let after = settings.after_upload.clone();
-    let (scanned, summary) = scan_with(config, &args.scan, reporter.as_ref(), after.as_ref())?;
+    let (scanned, summary) =
+        scan_with(config, &args.scan, reporter.as_ref(), after.as_ref(), only)?;
     if args.scan.dry_run {
-        return Ok(scanned);
+        return Ok((scanned, None));
     }
     let counts = ScanCounts {
         skipped: summary.skipped,
         duplicates: summary.duplicates,
         already: summary.known,
     };
-    let uploaded = upload_jobs(
+    let (uploaded, summary) = upload_summed(
         &args.transfer,
         open_for_change(config)?,
         settings,
         &reporter,
         Some(counts),
     )?;
-    Ok(if uploaded == error::SUCCESS {
+    let code = if uploaded == error::SUCCESS {
         scanned
     } else {
         uploaded
-    })
+    };
+    Ok((code, Some(summary)))
 }
 
 /// `ferry probe`: 0 when the destination answers and takes the credentials, 1 otherwise.

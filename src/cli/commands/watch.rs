@@ -1,49 +1,93 @@
 //! `ferry watch`: a sync, then a sync per batch of files that settled.
 //!
 //! The folders are watched before the first sync, so nothing written
-//! meanwhile is missed. Each batch is a whole `sync` (scan, then upload),
-//! which opens the journal and lets it go again, so `ferry status`, `jobs`,
-//! `retry`, `ack` and `cancel` work between batches; a second watcher on
-//! the same journal is refused (exit 4) by a lock of its own. A full
-//! rescan runs every `--rescan`, and at once when events were lost. The
-//! first SIGINT or SIGTERM ends the batch in flight as it ends a sync, and
-//! then the watch.
+//! meanwhile is missed. The first sync and each rescan walk every folder;
+//! a batch of settled files looks at just those files, so a tree of
+//! 100,000 files is not walked again for each new photo. Each batch is a
+//! whole `sync` (scan, then upload), which opens the journal and lets it
+//! go again, so `ferry status`, `jobs`, `retry`, `ack` and `cancel` work
+//! between batches; a second watcher on the same journal is refused
+//! (exit 4) by a lock of its own. A rescan runs every `--rescan`, and at
+//! once when events were lost; it first puts failed jobs back in the
+//! queue, so each rescan gives them another run's `--retries`. The first
+//! SIGINT or SIGTERM ends the batch in flight as it ends a sync, and then
+//! the watch; SIGHUP rereads the config file before the next batch.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::transfer::sync;
+use super::transfer::sync_files;
+use super::{open_for_change, open_read_only};
 use crate::cli::WatchArgs;
 use crate::config::Config;
 use crate::error;
+use crate::journal::job::{Action, Job};
 use crate::journal::lock;
 use crate::report::stream;
+use crate::report::watch_status::{Figures, WatchStatus};
 use crate::settle::{Settling, StatNow};
 use crate::watching::{Change, Watcher};
 
-pub fn watch(config: &Config, args: &WatchArgs) -> anyhow::Result<u8> {
+/// What starts a batch.
+enum Batch {
+    /// The first sync, or a rescan: every folder is walked.
+    Everything,
+    /// These files settled: only they are looked at.
+    Settled(Vec<PathBuf>),
+}
+
+/// The watch's running state: its config, what it shows, and what the
+/// batches have done so far.
+struct Watch<'a> {
+    config: Config,
+    args: &'a WatchArgs,
+    status: WatchStatus,
+    uploaded: u64,
+    left: u64,
+    /// When the last batch ended (HH:MM, local time).
+    idle_since: String,
+}
+
+pub fn watch(
+    config: Config,
+    args: &WatchArgs,
+    reread: impl Fn() -> anyhow::Result<Config>,
+) -> anyhow::Result<u8> {
     let mut own = config.journal.clone().into_os_string();
     own.push(".watch");
     let _only_watcher = lock::acquire(std::path::Path::new(&own), None)?;
     let roots = &args.sync.scan.roots;
     let watcher = Watcher::new(roots)
         .map_err(|error| anyhow::anyhow!("cannot watch {}: {error}", shown(roots)))?;
-    let stop = stop_flag()?;
-    say(
+    let signals = Signals::install()?;
+    let mut watch = Watch {
+        status: WatchStatus::new(&config.output, roots.len()),
         config,
+        args,
+        uploaded: 0,
+        left: 0,
+        idle_since: String::new(),
+    };
+    watch.say(
         &format!("watching {}", shown(roots)),
         || serde_json::json!({"type": "watch_started", "folders": roots}),
     );
-    let mut code = batch(config, args)?;
+    let mut code = watch.batch(Batch::Everything)?;
     let mut settling = Settling::new(args.settle);
+    watch.show(&settling);
     let mut rescan_at = Instant::now() + args.rescan;
-    while !stop.load(Ordering::Relaxed) && code != error::INTERRUPTED {
+    while !signals.stop.load(Ordering::Relaxed) && code != error::INTERRUPTED {
+        if signals.reread.swap(false, Ordering::Relaxed) {
+            watch.reread(&reread);
+        }
         let now = Instant::now();
         let until = settling.next_due().unwrap_or(rescan_at).min(rescan_at);
         let wait = until
             .saturating_duration_since(now)
             .min(Duration::from_millis(250));
+        let waiting = settling.len();
         for change in watcher.next(wait).unwrap_or_default() {
             match change {
                 Change::Touched(path) => {
@@ -54,8 +98,7 @@ pub fn watch(config: &Config, args: &WatchArgs) -> anyhow::Result<u8> {
                     settling.touched(path, stat, Instant::now());
                 }
                 Change::Rescan(why) => {
-                    say(
-                        config,
+                    watch.say(
                         &format!("rescanning: {why}"),
                         || serde_json::json!({"type": "rescan", "reason": why}),
                     );
@@ -67,31 +110,38 @@ pub fn watch(config: &Config, args: &WatchArgs) -> anyhow::Result<u8> {
         let due = settling.due(now, StatNow::of);
         let rescan = now >= rescan_at;
         if due.is_empty() && !rescan {
+            if settling.len() != waiting {
+                watch.status.update(watch.figures(&settling));
+            }
             continue;
         }
         if rescan {
             rescan_at = now + args.rescan;
-            say(
-                config,
+            watch.say(
                 "rescanning every folder",
                 || serde_json::json!({"type": "rescan", "reason": "scheduled"}),
             );
+            code = watch.batch(Batch::Everything)?;
         } else {
-            say(
-                config,
-                &format!("{} files settled", due.len()),
+            watch.say(
+                &match due.len() {
+                    1 => "1 file settled".to_owned(),
+                    n => format!("{n} files settled"),
+                },
                 || serde_json::json!({"type": "batch", "settled": due.len()}),
             );
+            code = watch.batch(Batch::Settled(due))?;
         }
-        code = batch(config, args)?;
+        watch.show(&settling);
     }
-    Ok(match stop.load(Ordering::Relaxed) {
+    watch.status.clear();
+    Ok(match signals.stop.load(Ordering::Relaxed) {
         true => error::INTERRUPTED,
         false => code,
     })
 }
 
-fn shown(roots: &[std::path::PathBuf]) -> String {
+fn shown(roots: &[PathBuf]) -> String {
     let names: Vec<String> = roots
         .iter()
         .map(|root| root.display().to_string())
@@ -99,56 +149,172 @@ fn shown(roots: &[std::path::PathBuf]) -> String {
     names.join(", ")
 }
 
-/// One sync. A failure that is not the command line's fault (a server
-/// down, refused credentials, the journal held by another run) pauses the
-/// watch until the next batch or rescan instead of ending it, so that a
-/// fixed token file or a server back up is picked up without a restart.
-fn batch(config: &Config, args: &WatchArgs) -> anyhow::Result<u8> {
-    match sync(config, &args.sync) {
-        Err(error) if error::exit_code(&error) != error::USAGE_ERROR => {
-            let text = error::one_line(&error);
-            stream::err_line(&format!(
-                "ferry: paused: {text}; trying again with the next files or rescan"
-            ));
-            Ok(error::RUNTIME_ERROR)
-        }
-        other => other,
-    }
-}
-
-/// A line for people on stderr, or with `--json` an event on stdout.
-fn say(config: &Config, line: &str, event: impl FnOnce() -> serde_json::Value) {
-    if config.json() {
-        let _ = stream::out_line(&event().to_string());
-    } else if !config.quiet() {
-        stream::err_line(line);
-    }
-}
-
-/// Set by the first SIGINT or SIGTERM (a run in flight sees it too).
-fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let flag = stop.clone();
-    std::thread::Builder::new()
-        .name("ferry-signals".into())
-        .spawn(move || {
-            runtime.block_on(async {
-                use tokio::signal::unix::{SignalKind, signal};
-                let (Ok(mut interrupt), Ok(mut terminate)) = (
-                    signal(SignalKind::interrupt()),
-                    signal(SignalKind::terminate()),
-                ) else {
-                    return;
-                };
-                tokio::select! {
-                    _ = interrupt.recv() => {}
-                    _ = terminate.recv() => {}
+impl Watch<'_> {
+    /// One sync. A failure that is not the command line's fault (a server
+    /// down, refused credentials, the journal held by another run) pauses
+    /// the watch until the next batch or rescan instead of ending it, so
+    /// that a fixed token or a server back up is picked up without a
+    /// restart.
+    fn batch(&mut self, batch: Batch) -> anyhow::Result<u8> {
+        self.status.clear();
+        let only = match batch {
+            Batch::Everything => {
+                self.retry_failed()?;
+                None
+            }
+            Batch::Settled(files) => Some(files),
+        };
+        let synced = sync_files(&self.config, &self.args.sync, only);
+        self.idle_since = jiff::Zoned::now().strftime("%H:%M").to_string();
+        match synced {
+            Ok((code, summary)) => {
+                if let Some(summary) = summary {
+                    self.uploaded += summary.succeeded;
+                    self.left = summary.left;
                 }
-                flag.store(true, Ordering::Relaxed);
-            });
+                Ok(code)
+            }
+            Err(error) if error::exit_code(&error) != error::USAGE_ERROR => {
+                let text = error::one_line(&error);
+                stream::err_line(&format!(
+                    "ferry: paused: {text}; trying again with the next files or rescan"
+                ));
+                self.left = self.waiting().unwrap_or(self.left);
+                Ok(error::RUNTIME_ERROR)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Failed jobs toward the watched destination that nobody acknowledged
+    /// go back in the queue, as `ferry retry` would put them.
+    fn retry_failed(&mut self) -> anyhow::Result<()> {
+        let scan = &self.args.sync.scan;
+        let destination = self.config.destination(&scan.to, scan.protocol)?;
+        let mut store = match open_for_change(&self.config) {
+            Ok(store) => store,
+            // The rescan's sync meets the same and says why.
+            Err(_) => return Ok(()),
+        };
+        let failed: Vec<_> = store
+            .select(Action::Retry)
+            .filter(|job| job.destination.url == destination.url)
+            .map(|job| job.id.clone())
+            .collect();
+        if !failed.is_empty() {
+            store.apply_all(&failed, |job: &mut Job| job.retry(None))?;
+            let count = failed.len();
+            let jobs = match count {
+                1 => "1 failed job".to_owned(),
+                n => format!("{n} failed jobs"),
+            };
+            self.say(
+                &format!("retrying {jobs}"),
+                || serde_json::json!({"type": "requeued", "jobs": count}),
+            );
+        }
+        Ok(())
+    }
+
+    /// The jobs toward the watched destination that wait for a run, read
+    /// from the journal (after a batch that did not say).
+    fn waiting(&self) -> anyhow::Result<u64> {
+        let scan = &self.args.sync.scan;
+        let destination = self.config.destination(&scan.to, scan.protocol)?;
+        let store = open_read_only(&self.config)?;
+        let waiting = store
+            .select(Action::Process)
+            .filter(|job| job.destination.url == destination.url)
+            .count();
+        Ok(waiting as u64)
+    }
+
+    /// Reads the config file again (SIGHUP); a config that does not load,
+    /// or that moves the journal, is refused and the old one kept.
+    fn reread(&mut self, reread: &impl Fn() -> anyhow::Result<Config>) {
+        match reread() {
+            Ok(config) if config.journal == self.config.journal => {
+                self.config = config;
+                self.say(
+                    "config reread",
+                    || serde_json::json!({"type": "config_reread"}),
+                );
+            }
+            Ok(config) => stream::err_line(&format!(
+                "ferry: config not reread: it moves the journal to {}; restart the watch for that",
+                config.journal.display()
+            )),
+            Err(error) => stream::err_line(&format!(
+                "ferry: config not reread, keeping the previous one: {}",
+                error::one_line(&error)
+            )),
+        }
+    }
+
+    fn figures(&self, settling: &Settling) -> Figures {
+        Figures {
+            uploaded: self.uploaded,
+            queued: self.left + settling.len() as u64,
+            idle_since: self.idle_since.clone(),
+        }
+    }
+
+    fn show(&mut self, settling: &Settling) {
+        self.status.show(self.figures(settling));
+    }
+
+    /// A line for people on stderr, or with `--json` an event on stdout.
+    fn say(&mut self, line: &str, event: impl FnOnce() -> serde_json::Value) {
+        if self.config.json() {
+            let _ = stream::out_line(&event().to_string());
+        } else {
+            self.status.say(line);
+        }
+    }
+}
+
+/// Set by signals: the first SIGINT or SIGTERM stops the watch (a run in
+/// flight sees it too, and stops as a sync does); SIGHUP asks for the
+/// config file to be read again.
+struct Signals {
+    stop: Arc<AtomicBool>,
+    reread: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let signals = Signals {
+            stop: Arc::new(AtomicBool::new(false)),
+            reread: Arc::new(AtomicBool::new(false)),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        // Installed here, before the first sync, so that no signal meets
+        // the default action (which would end the process).
+        let (mut interrupt, mut terminate, mut hangup) = runtime.block_on(async {
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::hangup())?,
+            ))
         })?;
-    Ok(stop)
+        let (stop, reread) = (signals.stop.clone(), signals.reread.clone());
+        std::thread::Builder::new()
+            .name("ferry-signals".into())
+            .spawn(move || {
+                runtime.block_on(async {
+                    loop {
+                        tokio::select! {
+                            _ = interrupt.recv() => break,
+                            _ = terminate.recv() => break,
+                            _ = hangup.recv() => reread.store(true, Ordering::Relaxed),
+                        }
+                    }
+                    stop.store(true, Ordering::Relaxed);
+                });
+            })?;
+        Ok(signals)
+    }
 }

@@ -1,0 +1,263 @@
+//! Finding the files a scan looks at: a walk of the roots, or just the
+//! files a watcher names, under the same rules.
+//!
+//! The walk prunes folders by the filter, follows symlinks only on request
+//! and never opens special files. A watcher's list skips the walk (a new
+//! photo in a tree of 100,000 must not cost a walk of all of them), so the
+//! rules the walk applies on its way down are applied to each file's path
+//! instead; `consider` is the per-file part both share.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::{ScanEvent, ScanOptions, ScanSummary};
+use crate::digest::FileStat;
+use crate::error::UsageError;
+use crate::journal::job::MediaKind;
+use crate::journal::paths::JournalPath;
+use crate::scan::filter::Filter;
+
+pub(super) struct Root {
+    pub(super) real: PathBuf,
+    pub(super) journal: JournalPath,
+}
+
+pub(super) struct Candidate {
+    pub(super) root: usize,
+    pub(super) relative: JournalPath,
+    pub(super) stat: FileStat,
+    pub(super) kind: MediaKind,
+}
+
+impl Candidate {
+    pub(super) fn path(&self, roots: &[Root]) -> PathBuf {
+        roots[self.root].real.join(self.relative.as_path())
+    }
+}
+
+/// Checks each root: it must exist and be a folder. Returns canonical paths.
+pub(super) fn resolve_roots(roots: &[PathBuf]) -> anyhow::Result<Vec<Root>> {
+    roots
+        .iter()
+        .map(|root| {
+            let real = std::fs::canonicalize(root).map_err(|error| {
+                UsageError(format!(
+                    "{}: cannot use as a folder to scan: {error}",
+                    root.display()
+                ))
+            })?;
+            if !real.is_dir() {
+                return Err(UsageError(format!(
+                    "{}: is a file, not a folder to scan",
+                    root.display()
+                ))
+                .into());
+            }
+            Ok(Root {
+                journal: JournalPath::new(real.clone()),
+                real,
+            })
+        })
+        .collect()
+}
+
+fn name_bytes(path: &Path) -> Vec<u8> {
+    path.file_name()
+        .map(|name| name.as_encoded_bytes().to_vec())
+        .unwrap_or_default()
+}
+
+pub(super) fn walk(
+    roots: &[Root],
+    options: &ScanOptions,
+    filter: &Filter,
+    summary: &mut ScanSummary,
+    on_event: &mut dyn FnMut(ScanEvent),
+) -> Vec<Candidate> {
+    let now = SystemTime::now();
+    let mut candidates = Vec::new();
+    for (index, root) in roots.iter().enumerate() {
+        let mut walker = walkdir::WalkDir::new(&root.real)
+            .follow_links(options.follow_links)
+            .sort_by_file_name();
+        if let Some(depth) = options.max_depth {
+            walker = walker.max_depth(depth);
+        }
+        let walker = walker.into_iter().filter_entry(|entry| {
+            entry.depth() == 0
+                || !entry.file_type().is_dir()
+                || filter.enter_dir(
+                    entry
+                        .path()
+                        .strip_prefix(&root.real)
+                        .unwrap_or(entry.path()),
+                    &name_bytes(entry.path()),
+                )
+        });
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    let path = error.path().unwrap_or(&root.real).to_owned();
+                    let message = match error.loop_ancestor() {
+                        Some(ancestor) => format!(
+                            "symlink loop: leads back to {}; not followed",
+                            ancestor.display()
+                        ),
+                        None => match error.io_error() {
+                            Some(io) => format!("cannot read: {io}"),
+                            None => error.to_string(),
+                        },
+                    };
+                    summary.warnings += 1;
+                    on_event(ScanEvent::Warning {
+                        path: &path,
+                        message,
+                    });
+                    continue;
+                }
+            };
+            let file_type = entry.file_type();
+            if file_type.is_dir() {
+                continue;
+            }
+            if !file_type.is_file() {
+                // Symlinks not followed, FIFOs, sockets and devices: never opened.
+                summary.skipped += 1;
+                continue;
+            }
+            let relative = entry
+                .path()
+                .strip_prefix(&root.real)
+                .unwrap_or(entry.path())
+                .to_owned();
+            let meta = entry.metadata();
+            let file = Met {
+                root: index,
+                path: entry.path(),
+                relative,
+                meta,
+            };
+            candidates.extend(consider(file, options, filter, now, summary, on_event));
+        }
+    }
+    candidates
+}
+
+/// A regular file the walk (or a watcher) met under one of the roots.
+struct Met<'a, E> {
+    root: usize,
+    path: &'a Path,
+    relative: PathBuf,
+    meta: Result<std::fs::Metadata, E>,
+}
+
+/// Whether a regular file met becomes a candidate: the filter, the size
+/// and age rules, and a stat that can be read.
+fn consider<E: std::fmt::Display>(
+    file: Met<'_, E>,
+    options: &ScanOptions,
+    filter: &Filter,
+    now: SystemTime,
+    summary: &mut ScanSummary,
+    on_event: &mut dyn FnMut(ScanEvent),
+) -> Option<Candidate> {
+    summary.seen += 1;
+    let Ok(kind) = filter.keep_file(&file.relative, &name_bytes(file.path)) else {
+        summary.skipped += 1;
+        return None;
+    };
+    let meta = match file.meta {
+        Ok(meta) => meta,
+        Err(error) => {
+            summary.warnings += 1;
+            on_event(ScanEvent::Warning {
+                path: file.path,
+                message: format!("cannot read: {error}"),
+            });
+            return None;
+        }
+    };
+    let stat = FileStat::of(&meta);
+    let too_new = meta
+        .modified()
+        .ok()
+        .and_then(|modified| now.duration_since(modified).ok())
+        .is_some_and(|age| age < options.min_age)
+        && !options.min_age.is_zero();
+    if stat.size < options.min_size
+        || options.max_size.is_some_and(|max| stat.size > max)
+        || too_new
+    {
+        summary.skipped += 1;
+        return None;
+    }
+    Some(Candidate {
+        root: file.root,
+        relative: JournalPath::new(file.relative),
+        stat,
+        kind,
+    })
+}
+
+/// Instead of walking, looks at just these files (a watcher's settled
+/// ones), with the rules the walk applies on its way down to them: a file
+/// outside every root, below `--max-depth`, in a folder the filter prunes,
+/// or a symlink not followed is left out; a file gone again is not seen.
+pub(super) fn visit_only(
+    files: &[PathBuf],
+    roots: &[Root],
+    options: &ScanOptions,
+    filter: &Filter,
+    summary: &mut ScanSummary,
+    on_event: &mut dyn FnMut(ScanEvent),
+) -> Vec<Candidate> {
+    let now = SystemTime::now();
+    let mut found: Vec<(usize, PathBuf, PathBuf)> = files
+        .iter()
+        .filter_map(|file| {
+            let folder = std::fs::canonicalize(file.parent()?).ok()?;
+            let full = folder.join(file.file_name()?);
+            let index = roots.iter().position(|root| full.starts_with(&root.real))?;
+            let relative = full.strip_prefix(&roots[index].real).ok()?.to_owned();
+            Some((index, full, relative))
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    let mut candidates = Vec::new();
+    for (index, full, relative) in found {
+        let depth = relative.components().count();
+        let pruned = relative.ancestors().skip(1).any(|folder| {
+            !folder.as_os_str().is_empty() && !filter.enter_dir(folder, &name_bytes(folder))
+        });
+        if pruned || options.max_depth.is_some_and(|max| depth > max) {
+            summary.skipped += 1;
+            continue;
+        }
+        let Ok(own) = std::fs::symlink_metadata(&full) else {
+            continue;
+        };
+        let meta = match own.file_type() {
+            kind if kind.is_symlink() && options.follow_links => std::fs::metadata(&full),
+            _ => Ok(own),
+        };
+        match &meta {
+            Ok(meta) if meta.is_dir() => continue,
+            Ok(meta) if !meta.is_file() => {
+                // A symlink not followed, a FIFO, a socket or a device.
+                summary.skipped += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let file = Met {
+            root: index,
+            path: &full,
+            relative,
+            meta,
+        };
+        candidates.extend(consider(file, options, filter, now, summary, on_event));
+    }
+    candidates
+}
