@@ -29,16 +29,35 @@ pub enum Change {
 
 pub struct Watcher {
     _inner: notify::RecommendedWatcher,
-    events: mpsc::Receiver<notify::Result<notify::Event>>,
+    events: mpsc::Receiver<Message>,
+    sender: mpsc::Sender<Message>,
+}
+
+enum Message {
+    Event(notify::Result<notify::Event>),
+    /// Something besides the file system wants the waiting loop (a signal).
+    Wake,
+}
+
+/// Ends a `Watcher::next` wait early, from another thread.
+#[derive(Clone)]
+pub struct Waker(mpsc::Sender<Message>);
+
+impl Waker {
+    pub fn wake(&self) {
+        // Nobody waits any more only when the watcher is gone.
+        let _ = self.0.send(Message::Wake);
+    }
 }
 
 impl Watcher {
     /// Watches every root, recursively.
     pub fn new(roots: &[PathBuf]) -> notify::Result<Watcher> {
         let (sender, events) = mpsc::channel();
+        let events_sender = sender.clone();
         let mut inner = notify::recommended_watcher(move |event| {
             // The receiver is gone only when the watcher is dropped.
-            let _ = sender.send(event);
+            let _ = events_sender.send(Message::Event(event));
         })?;
         for root in roots {
             inner.watch(root, RecursiveMode::Recursive)?;
@@ -46,15 +65,22 @@ impl Watcher {
         Ok(Watcher {
             _inner: inner,
             events,
+            sender,
         })
     }
 
-    /// The changes of the next event, waiting at most `timeout`; none when
-    /// nothing happened (or only what a backup ignores).
+    pub fn waker(&self) -> Waker {
+        Waker(self.sender.clone())
+    }
+
+    /// The changes of the next event, waiting at most `timeout` (or until
+    /// a `Waker` wakes it); none when nothing happened (or only what a
+    /// backup ignores).
     pub fn next(&self, timeout: Duration) -> Option<Vec<Change>> {
         match self.events.recv_timeout(timeout) {
-            Ok(Ok(event)) => Some(changes(&event)),
-            Ok(Err(error)) => Some(vec![Change::Rescan(error.to_string())]),
+            Ok(Message::Event(Ok(event))) => Some(changes(&event)),
+            Ok(Message::Event(Err(error))) => Some(vec![Change::Rescan(error.to_string())]),
+            Ok(Message::Wake) => None,
             Err(mpsc::RecvTimeoutError::Timeout) => None,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 Some(vec![Change::Rescan("the watch ended".to_owned())])
@@ -157,5 +183,18 @@ mod tests {
             !after_delete.contains(&photo),
             "a deletion touched {after_delete:?}"
         );
+    }
+
+    #[test]
+    fn a_waker_ends_a_long_wait() {
+        let base = tempfile::tempdir().unwrap();
+        let watcher = Watcher::new(&[base.path().to_owned()]).unwrap();
+        let waker = watcher.waker();
+        let started = Instant::now();
+        let thread = std::thread::spawn(move || waker.wake());
+        // Nothing happens on disk: only the wake can end this wait early.
+        assert_eq!(watcher.next(Duration::from_secs(600)), None);
+        assert!(started.elapsed() < Duration::from_secs(300));
+        thread.join().unwrap();
     }
 }

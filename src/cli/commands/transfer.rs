@@ -28,14 +28,15 @@ pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
 
 /// Scans; a dry run lists what it would queue, and with `after` (a sync's
 /// `--delete-after` or `--move-to`) what would then happen to each file.
-/// With `only`, just those files under the roots are looked at.
+/// With `only`, just those files under the roots are looked at. The store
+/// is given back, so that a sync uploads without reading the journal again.
 fn scan_with(
     config: &Config,
     args: &ScanArgs,
     reporter: &dyn Reporter,
     after: Option<&AfterUpload>,
     only: Option<Vec<std::path::PathBuf>>,
-) -> anyhow::Result<(u8, ScanSummary)> {
+) -> anyhow::Result<(u8, ScanSummary, Store)> {
     let options = ScanOptions {
         roots: args.roots.clone(),
         destination: config.destination(&args.to, args.protocol)?,
@@ -114,7 +115,7 @@ fn scan_with(
     } else {
         error::SUCCESS
     };
-    Ok((code, summary))
+    Ok((code, summary, store))
 }
 
 /// `ferry upload`: 0 when every job succeeded, 3 when failed jobs are
@@ -214,7 +215,7 @@ pub fn sync_files(
     settings.only = Some(destination);
     let reporter = report::reporter(&output_for(config, &args.transfer))?;
     let after = settings.after_upload.clone();
-    let (scanned, summary) =
+    let (scanned, summary, store) =
         scan_with(config, &args.scan, reporter.as_ref(), after.as_ref(), only)?;
     if args.scan.dry_run {
         return Ok((scanned, None));
@@ -224,13 +225,8 @@ pub fn sync_files(
         duplicates: summary.duplicates,
         already: summary.known,
     };
-    let (uploaded, summary) = upload_summed(
-        &args.transfer,
-        open_for_change(config)?,
-        settings,
-        &reporter,
-        Some(counts),
-    )?;
+    let (uploaded, summary) =
+        upload_summed(&args.transfer, store, settings, &reporter, Some(counts))?;
     let code = if uploaded == error::SUCCESS {
         scanned
     } else {
