@@ -80,7 +80,7 @@ echo "### From the last write to the upload: one 10 MiB file, --settle 2s"
 echo
 echo "Rounds: ${latencies[*]} s; median **$latency s** (target: under 3 s, --settle + 1 s)."
 echo "A whole \`ferry sync\` of the same file: ${syncs[*]} s; median $synced s."
-echo "What watching adds beyond the settle time and a sync: $(echo "$latency - 2 - $synced" | bc) s."
+echo "What watching adds beyond the settle time and a sync: $(printf '%.3f' "$(echo "$latency - 2 - $synced" | bc)") s."
 echo
 
 # 2. A tree of 100,000 files.
@@ -116,14 +116,17 @@ for round in 1 2 3; do
     wait_for "$work/tree.log" "uploaded 05/0500/VID_$round.mov\|uploaded VID_$round.mov"
     tree_latencies+=("$(printf '%.3f' "$(echo "$seen - $written" | bc)")")
     cmp "$work/clip-$round.mov" "$work/dest/tree/05/0500/VID_$round.mov"
+    wait_for "$work/tree.log" "100,00$round uploaded · 0 queued"
 done
+sleep 2
 rss_after=$(status_mib "$watcher" VmRSS)
 kill -TERM "$watcher"
 wait "$watcher" || true
 echo "### A watched tree of 100,000 files (1,000 folders)"
 echo
 echo "- First sync (hash and upload all 100,000, then the first status line): $first s."
-echo "- Idle for $idle s: **$(echo "$cpu_after - $cpu_before" | bc) s of CPU** (from $cpu_before to $cpu_after s; /proc ticks are 10 ms)."
+echo "- Idle for $idle s: **$(printf '%.2f' "$(echo "$cpu_after - $cpu_before" | bc)") s of CPU** (from $cpu_before to $cpu_after s; /proc ticks are 10 ms)."
+echo "- Journal: $(du -m "$work/tree.jsonl" | cut -f1) MiB."
 echo "- RSS while idle: **$rss MiB** (peak over the first sync: $peak MiB; $threads threads)."
 echo "- A 10 MiB file dropped into the tree, from its last write to its upload: ${tree_latencies[*]} s; median $(median "${tree_latencies[@]}") s."
-echo "- RSS after those three batches: $rss_after MiB."
+echo "- RSS idle after those three batches: $rss_after MiB."

@@ -55,10 +55,19 @@ impl Watcher {
     pub fn new(roots: &[PathBuf]) -> notify::Result<Watcher> {
         let (sender, events) = mpsc::channel();
         let events_sender = sender.clone();
-        let mut inner = notify::recommended_watcher(move |event| {
-            // The receiver is gone only when the watcher is dropped.
-            let _ = events_sender.send(Message::Event(event));
-        })?;
+        let mut inner =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                // inotify also reports every open, so ferry's own reading while
+                // a batch runs would pile up here; only what may act is kept.
+                if event
+                    .as_ref()
+                    .is_ok_and(|event| !event.need_rescan() && !acts(&event.kind))
+                {
+                    return;
+                }
+                // The receiver is gone only when the watcher is dropped.
+                let _ = events_sender.send(Message::Event(event));
+            })?;
         for root in roots {
             inner.watch(root, RecursiveMode::Recursive)?;
         }
@@ -93,16 +102,7 @@ fn changes(event: &notify::Event) -> Vec<Change> {
     if event.need_rescan() {
         return vec![Change::Rescan("the event queue overflowed".to_owned())];
     }
-    let acts = match event.kind {
-        EventKind::Create(_) | EventKind::Any | EventKind::Other => true,
-        EventKind::Modify(ModifyKind::Metadata(_)) => false,
-        EventKind::Modify(_) => true,
-        EventKind::Access(notify::event::AccessKind::Close(notify::event::AccessMode::Write)) => {
-            true
-        }
-        EventKind::Access(_) | EventKind::Remove(_) => false,
-    };
-    if !acts {
+    if !acts(&event.kind) {
         return Vec::new();
     }
     event
@@ -111,6 +111,20 @@ fn changes(event: &notify::Event) -> Vec<Change> {
         .flat_map(|path| files_at(path))
         .map(Change::Touched)
         .collect()
+}
+
+/// Whether an event of this kind may mean a new or changed file: not a
+/// read, an open, a metadata change or a deletion.
+fn acts(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Any | EventKind::Other => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(notify::event::AccessKind::Close(notify::event::AccessMode::Write)) => {
+            true
+        }
+        EventKind::Access(_) | EventKind::Remove(_) => false,
+    }
 }
 
 /// The path itself, or, for a folder, every file below it; nothing for a
