@@ -28,7 +28,7 @@ pub enum Change {
 }
 
 pub struct Watcher {
-    _inner: notify::RecommendedWatcher,
+    inner: notify::RecommendedWatcher,
     events: mpsc::Receiver<Message>,
     sender: mpsc::Sender<Message>,
 }
@@ -72,10 +72,20 @@ impl Watcher {
             inner.watch(root, RecursiveMode::Recursive)?;
         }
         Ok(Watcher {
-            _inner: inner,
+            inner,
             events,
             sender,
         })
+    }
+
+    /// Watches the roots again (before a rescan): a root that went away
+    /// and came back (a card taken out and put back) is watched anew. A
+    /// root still watched is left as it is.
+    pub fn rewatch(&mut self, roots: &[PathBuf]) -> notify::Result<()> {
+        for root in roots {
+            self.inner.watch(root, RecursiveMode::Recursive)?;
+        }
+        Ok(())
     }
 
     pub fn waker(&self) -> Waker {

@@ -458,3 +458,79 @@ fn the_status_line_is_redrawn_at_a_terminal_and_plain_elsewhere() {
     );
     assert_eq!(plain.terminate(), Some(130));
 }
+
+#[test]
+fn a_folder_that_is_not_there_is_a_usage_error_at_start() {
+    let env = TestEnv::new();
+    let missing = env.path().join("no-card");
+    let output = env
+        .ferry()
+        .arg("watch")
+        .arg(&missing)
+        .args(["--to", env.path().join("dest").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert_eq!(
+        stderr_of(&output).trim(),
+        format!(
+            "ferry: error: {}: cannot use as a folder to watch: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+}
+
+#[test]
+fn a_card_taken_out_pauses_the_watch_and_is_watched_again_when_back() {
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    write_file(&card.join("DCIM/IMG_0001.jpg"), &content(1, 3000));
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let (mut watching, out) = Watching::start_json(
+        &env,
+        &card,
+        &server.url("/files/"),
+        &["--settle", "200ms", "--rescan", "1s"],
+    );
+    assert_eq!(wait_for_files(&server.dir, 1), 1);
+    std::fs::remove_dir_all(&card).unwrap();
+    let log = wait_for_line(&env.path().join("watch.log"), "paused");
+    assert!(
+        log.contains("cannot use as a folder to scan") || log.contains("cannot watch"),
+        "{log}"
+    );
+    assert_eq!(watching.0.try_wait().unwrap(), None, "still watching");
+
+    // Back in: the next rescan watches it again, so a photo taken after
+    // that arrives through a batch of its own, not a rescan.
+    std::fs::create_dir_all(card.join("DCIM")).unwrap();
+    let rescans = |events: &[serde_json::Value]| {
+        events
+            .iter()
+            .filter(|event| event["type"] == "scan_summary" && event["seen"] == 0)
+            .count()
+    };
+    // The first rescan that finds the card may have tried to watch it just
+    // before it was back; the second one watched it after.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rescans(&events_in(&out)) < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(rescans(&events_in(&out)) >= 2, "rescans of the empty card");
+    write_file(&card.join("DCIM/IMG_0002.jpg"), &content(2, 3000));
+    assert_eq!(wait_for_files(&server.dir, 2), 2);
+    let batched = |events: &[serde_json::Value]| events.iter().any(|e| e["type"] == "batch");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !batched(&events_in(&out)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        batched(&events_in(&out)),
+        "the new photo was seen by the watch"
+    );
+    assert_eq!(
+        std::fs::read(server.dir.join("DCIM/IMG_0002.jpg")).unwrap(),
+        content(2, 3000)
+    );
+    assert_eq!(watching.terminate(), Some(130));
+}

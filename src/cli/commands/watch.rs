@@ -22,7 +22,7 @@ use super::transfer::sync_files;
 use super::{open_for_change, open_read_only};
 use crate::cli::WatchArgs;
 use crate::config::Config;
-use crate::error;
+use crate::error::{self, UsageError};
 use crate::journal::job::{Action, Job};
 use crate::journal::lock;
 use crate::report::stream;
@@ -48,6 +48,8 @@ struct Watch<'a> {
     left: u64,
     /// When the last batch ended (HH:MM, local time).
     idle_since: String,
+    /// The first sync has run.
+    started: bool,
 }
 
 pub fn watch(
@@ -59,7 +61,20 @@ pub fn watch(
     own.push(".watch");
     let _only_watcher = lock::acquire(std::path::Path::new(&own), None)?;
     let roots = &args.sync.scan.roots;
-    let watcher = Watcher::new(roots)
+    for root in roots {
+        match std::fs::metadata(root) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => Err(UsageError(format!(
+                "{}: is a file, not a folder to watch",
+                root.display()
+            )))?,
+            Err(error) => Err(UsageError(format!(
+                "{}: cannot use as a folder to watch: {error}",
+                root.display()
+            )))?,
+        }
+    }
+    let mut watcher = Watcher::new(roots)
         .map_err(|error| anyhow::anyhow!("cannot watch {}: {error}", shown(roots)))?;
     let signals = Signals::install(watcher.waker())?;
     let mut watch = Watch {
@@ -69,6 +84,7 @@ pub fn watch(
         uploaded: 0,
         left: 0,
         idle_since: String::new(),
+        started: false,
     };
     watch.say(
         &format!("watching {}", shown(roots)),
@@ -118,6 +134,12 @@ pub fn watch(
         }
         if rescan {
             rescan_at = now + args.rescan;
+            if let Err(error) = watcher.rewatch(roots) {
+                stream::err_line(&format!(
+                    "ferry: paused: cannot watch {}: {error}; trying again at the next rescan",
+                    shown(roots)
+                ));
+            }
             watch.say(
                 "rescanning every folder",
                 || serde_json::json!({"type": "rescan", "reason": "scheduled"}),
@@ -158,14 +180,13 @@ impl Watch<'_> {
     /// restart.
     fn batch(&mut self, batch: Batch) -> anyhow::Result<u8> {
         self.status.clear();
-        let only = match batch {
-            Batch::Everything => {
-                self.retry_failed()?;
-                None
-            }
-            Batch::Settled(files) => Some(files),
+        let synced = match batch {
+            Batch::Everything => self
+                .retry_failed()
+                .and_then(|()| sync_files(&self.config, &self.args.sync, None)),
+            Batch::Settled(files) => sync_files(&self.config, &self.args.sync, Some(files)),
         };
-        let synced = sync_files(&self.config, &self.args.sync, only);
+        let started = std::mem::replace(&mut self.started, true);
         self.idle_since = jiff::Zoned::now().strftime("%H:%M").to_string();
         give_back_freed_memory();
         match synced {
@@ -176,7 +197,10 @@ impl Watch<'_> {
                 }
                 Ok(code)
             }
-            Err(error) if error::exit_code(&error) != error::USAGE_ERROR => {
+            // Once the first sync has run, the command line was sound: a
+            // folder gone (a card taken out) or a config reread since
+            // pauses too, rather than ending the watch.
+            Err(error) if started || error::exit_code(&error) != error::USAGE_ERROR => {
                 let text = error::one_line(&error);
                 stream::err_line(&format!(
                     "ferry: paused: {text}; trying again with the next files or rescan"
