@@ -138,7 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Without bars, print a progress line this often (e.g. 30s, 5m)')
             [CompletionResult]::new('--failed-list', '--failed-list', [CompletionResultType]::ParameterName, 'At the end, write the paths of the listed failed jobs to this file, one per line')
             [CompletionResult]::new('--settle', '--settle', [CompletionResultType]::ParameterName, 'Queue a new or changed file once its size and modification time have held still this long')
-            [CompletionResult]::new('--rescan', '--rescan', [CompletionResultType]::ParameterName, 'Scan every folder again this often, to catch what no event announced')
+            [CompletionResult]::new('--rescan', '--rescan', [CompletionResultType]::ParameterName, 'Scan every folder again this often, to catch what no event announced (0: only after lost events)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with named destinations, instead of config.toml in the user''s config directory')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')

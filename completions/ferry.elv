@@ -133,7 +133,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --stats 'Without bars, print a progress line this often (e.g. 30s, 5m)'
             cand --failed-list 'At the end, write the paths of the listed failed jobs to this file, one per line'
             cand --settle 'Queue a new or changed file once its size and modification time have held still this long'
-            cand --rescan 'Scan every folder again this often, to catch what no event announced'
+            cand --rescan 'Scan every folder again this often, to catch what no event announced (0: only after lost events)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'

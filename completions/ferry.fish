@@ -144,7 +144,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand watch" -l token-file -d 'Rea
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l settle -d 'Queue a new or changed file once its size and modification time have held still this long' -r
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l rescan -d 'Scan every folder again this often, to catch what no event announced' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l rescan -d 'Scan every folder again this often, to catch what no event announced (0: only after lost events)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r

@@ -534,3 +534,27 @@ fn a_card_taken_out_pauses_the_watch_and_is_watched_again_when_back() {
     );
     assert_eq!(watching.terminate(), Some(130));
 }
+
+#[test]
+fn rescan_0_turns_the_timed_rescans_off() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    write_file(&source.join("a.jpg"), &content(1, 2000));
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let (mut watching, out) = Watching::start_json(
+        &env,
+        &source,
+        &server.url("/files/"),
+        &["--settle", "100ms", "--rescan", "0"],
+    );
+    assert_eq!(wait_for_files(&server.dir, 1), 1);
+    write_file(&source.join("b.jpg"), &content(2, 2000));
+    assert_eq!(wait_for_files(&server.dir, 2), 2);
+    let events = events_in(&out);
+    // Were 0 taken as "at once, always", rescans would follow each other.
+    assert!(
+        !events.iter().any(|event| event["type"] == "rescan"),
+        "{events:?}"
+    );
+    assert_eq!(watching.terminate(), Some(130));
+}

@@ -131,7 +131,7 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", env = "FERRY_SETTLE", default_value = "2s", value_parser = parse_duration)]
     pub settle: Duration,
 
-    /// Scan every folder again this often, to catch what no event announced
+    /// Scan every folder again this often, to catch what no event announced (0: only after lost events)
     #[arg(long, value_name = "DURATION", env = "FERRY_RESCAN", default_value = "1h", value_parser = parse_duration)]
     pub rescan: Duration,
 }

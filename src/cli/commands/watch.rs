@@ -16,7 +16,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::transfer::sync_files;
 use super::{open_for_change, open_read_only};
@@ -91,9 +91,9 @@ pub fn watch(
         || serde_json::json!({"type": "watch_started", "folders": roots}),
     );
     let mut code = watch.batch(Batch::Everything)?;
-    let mut settling = Settling::new(args.settle);
+    let mut settling = Settling::new(args.settle.min(LONGEST));
     watch.show(&settling);
-    let mut rescan_at = Instant::now() + args.rescan;
+    let mut rescan_at = next_rescan(args);
     while !signals.stop.load(Ordering::Relaxed) && code != error::INTERRUPTED {
         if signals.reread.swap(false, Ordering::Relaxed) {
             watch.reread(&reread);
@@ -133,7 +133,7 @@ pub fn watch(
             continue;
         }
         if rescan {
-            rescan_at = now + args.rescan;
+            rescan_at = next_rescan(args);
             if let Err(error) = watcher.rewatch(roots) {
                 stream::err_line(&format!(
                     "ferry: paused: cannot watch {}: {error}; trying again at the next rescan",
@@ -162,6 +162,19 @@ pub fn watch(
         true => error::INTERRUPTED,
         false => code,
     })
+}
+
+/// Longer waits are taken as this (an `Instant` must not overflow).
+const LONGEST: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// When the next scheduled rescan is due; `--rescan 0` turns them off
+/// (a rescan still follows lost events).
+fn next_rescan(args: &WatchArgs) -> Instant {
+    let every = match args.rescan {
+        Duration::ZERO => LONGEST,
+        every => every.min(LONGEST),
+    };
+    Instant::now() + every
 }
 
 fn shown(roots: &[PathBuf]) -> String {
