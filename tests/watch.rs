@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
 use crate::upload::{run_ok, walk};
-use crate::util::{TestEnv, content, stderr_of, write_file};
+use crate::util::{TestEnv, content, stderr_of, stdout_of, write_file};
 
 /// A running `ferry watch`, stopped with SIGTERM when dropped.
 struct Watching(Child);
@@ -92,14 +92,16 @@ fn wait_for_files(dir: &Path, n: usize) -> usize {
     }
 }
 
-/// Waits until the file at `path` contains `text` (up to 30 s); its text.
+/// Waits until the file at `path` contains `text` (failing after 30 s);
+/// its text.
 fn wait_for_line(path: &Path, text: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let log = std::fs::read_to_string(path).unwrap_or_default();
-        if log.contains(text) || Instant::now() > deadline {
+        if log.contains(text) {
             return log;
         }
+        assert!(Instant::now() < deadline, "no {text:?} in {log}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -556,5 +558,52 @@ fn rescan_0_turns_the_timed_rescans_off() {
         !events.iter().any(|event| event["type"] == "rescan"),
         "{events:?}"
     );
+    assert_eq!(watching.terminate(), Some(130));
+}
+
+#[test]
+fn ack_failed_while_watching_takes_a_failure_off_the_list_and_rescans_leave_it() {
+    let env = TestEnv::new();
+    let source = env.path().join("photos");
+    write_file(&source.join("a.jpg"), &content(5, 9000));
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let proxy = FaultProxy::start(server.address, &vec![Fault::Status(503); 50]);
+    let url = format!("http://{}/files/", proxy.address);
+    let mut watching = Watching::start_with(
+        &env,
+        &source,
+        &url,
+        "200ms",
+        &["--protocol", "ietf", "--retries", "0", "--rescan", "3s"],
+    );
+    let log_path = env.path().join("watch.log");
+    let log = wait_for_line(&log_path, "failed: a.jpg");
+    assert!(log.contains("failed: a.jpg: "), "{log}");
+    let acked = run_ok(env.ferry().args(["--wait-lock", "30s", "ack", "--failed"]));
+    assert_eq!(stdout_of(&acked).trim(), "acknowledge: 1 job");
+    let status = run_ok(env.ferry().args(["--wait-lock", "30s", "status"]));
+    assert!(
+        stdout_of(&status).contains("failed"),
+        "{}",
+        stdout_of(&status)
+    );
+
+    // Two rescans after the acknowledgement: neither puts the job back.
+    let acked_at = std::fs::read_to_string(&log_path).unwrap().len();
+    let requests_then = proxy.requests().len();
+    let rescans = |log: &str| log[acked_at..].matches("rescanning every folder").count();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rescans(&std::fs::read_to_string(&log_path).unwrap()) < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(rescans(&log), 2, "{log}");
+    assert!(!log[acked_at..].contains("retrying"), "{log}");
+    assert_eq!(
+        proxy.requests().len(),
+        requests_then,
+        "nothing was sent again"
+    );
+    assert!(walk(&server.dir).is_empty());
     assert_eq!(watching.terminate(), Some(130));
 }
