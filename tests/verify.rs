@@ -176,3 +176,30 @@ fn a_5xx_or_429_during_a_check_is_retried_as_on_every_other_request() {
     assert_eq!(proxy.remaining(), 0, "both faults met verify's HEAD");
     assert_eq!(proxy.requests().len(), upload_requests + 3);
 }
+
+#[test]
+fn a_local_copy_whose_name_is_not_utf8_is_found_again() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9 \xff.jpg");
+    write_file(&source.join(name), b"a photo with a Latin-1 name");
+    let folder = env.path().join("backup");
+    run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", folder.to_str().unwrap()]),
+    );
+    assert_eq!(
+        std::fs::read(folder.join(name)).unwrap(),
+        b"a photo with a Latin-1 name"
+    );
+    let (code, results) = verify(&mut env.ferry(), &[]);
+    assert_eq!((code, results.len()), (0, 1), "{results:?}");
+    assert!(all(&results, "verified"), "{results:?}");
+    std::fs::remove_file(folder.join(name)).unwrap();
+    let (code, results) = verify(&mut env.ferry(), &[]);
+    assert_eq!(code, 3, "{results:?}");
+    assert!(all(&results, "missing"), "{results:?}");
+}

@@ -12,7 +12,7 @@
 //! Checks run N at a time and share the upload's client and retries.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -123,7 +123,7 @@ pub async fn check(
     } else {
         match protocol {
             Protocol::Local => {
-                let placed = header("path").cloned().unwrap_or_default();
+                let placed = local_placement(header("path-bytes"), header("path"));
                 Ok(local_copy(job, &Path::new(&job.destination.url).join(placed)).await)
             }
             Protocol::S3 => s3_object(client, settings, job).await,
@@ -233,6 +233,16 @@ async fn ferry_serve(
         404 => (Verdict::Missing, format!("ferry serve has no {placed}")),
         other => (Verdict::Unknown, format!("HEAD {placed}: HTTP {other}")),
     })
+}
+
+/// Where a local copy was placed, below the destination folder: the raw
+/// bytes when the name was not UTF-8, else the readable `path`.
+fn local_placement(raw: Option<&String>, readable: Option<&String>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    match raw.and_then(|hex| hex::decode(hex).ok()) {
+        Some(bytes) => PathBuf::from(std::ffi::OsString::from_vec(bytes)),
+        None => PathBuf::from(readable.cloned().unwrap_or_default()),
+    }
 }
 
 async fn local_copy(job: &Job, path: &Path) -> (Verdict, String) {

@@ -228,8 +228,14 @@ pub async fn transfer(
                 .sent
                 .store(job.resource.size - copied.resumed_at, Ordering::Relaxed);
             let mut headers = std::collections::BTreeMap::new();
-            let relative = copied.placed.relative.to_string_lossy().into_owned();
-            headers.insert("path".to_owned(), relative);
+            let relative = &copied.placed.relative;
+            headers.insert("path".to_owned(), relative.to_string_lossy().into_owned());
+            if relative.to_str().is_none() {
+                // `path` is for people; a name that is not UTF-8 is also
+                // kept byte for byte, so `verify` and `--move-to` find it.
+                let raw = relative.as_os_str().as_encoded_bytes();
+                headers.insert("path-bytes".to_owned(), hex::encode(raw));
+            }
             if copied.placed.identical {
                 headers.insert("identical".to_owned(), "true".to_owned());
             }
