@@ -242,20 +242,49 @@ fn after_a_stop_files_added_meanwhile_and_a_cut_upload_finish_on_restart() {
     write_file(&source.join("early.jpg"), &content(1, 3000));
     let server = Server::start(&env.path().join("dest"), &[]);
     let url = server.url("/files/");
-    // 4 MiB at 1 MiB/s: SIGTERM lands mid-upload.
+    // 4 MiB at 1 MiB/s: SIGTERM lands mid-upload, once progress is seen.
     let big = content(2, 4 << 20);
-    let mut watching = Watching::start_with(&env, &source, &url, "200ms", &["--bwlimit", "1M"]);
+    let (mut watching, out) = Watching::start_json(
+        &env,
+        &source,
+        &url,
+        &["--settle", "200ms", "--bwlimit", "1M"],
+    );
     assert_eq!(wait_for_files(&server.dir, 1), 1);
     write_file(&source.join("clip.mov"), &big);
-    wait_for_line(&env.path().join("watch.log"), "1 file settled");
-    std::thread::sleep(Duration::from_millis(800));
+    let moving = |events: &[serde_json::Value]| {
+        events.iter().any(|event| {
+            event["type"] == "progress"
+                && event["path"].as_str().unwrap_or("").ends_with("clip.mov")
+                && event["offset"].as_u64().unwrap_or(0) >= 1 << 20
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !moving(&events_in(&out)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(moving(&events_in(&out)), "clip.mov never started");
     assert_eq!(watching.terminate(), Some(130));
     assert!(!server.dir.join("clip.mov").exists(), "stopped mid-upload");
 
     write_file(&source.join("while-down.jpg"), &content(3, 5000));
-    let _again = Watching::start(&env, &source, &url, "200ms");
+    let (_again, out) = Watching::start_json(&env, &source, &url, &["--settle", "200ms"]);
     assert_eq!(wait_for_files(&server.dir, 3), 3);
     crate::upload::assert_same_tree(&source, &server.dir);
+    // The cut upload went on from where the server had it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sent = loop {
+        let sent = events_in(&out).iter().find_map(|event| {
+            let clip = event["path"].as_str().unwrap_or("").ends_with("clip.mov");
+            (event["type"] == "succeeded" && clip).then(|| event["sent"].as_u64().unwrap())
+        });
+        if sent.is_some() || Instant::now() > deadline {
+            break sent;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let sent = sent.expect("a succeeded event for clip.mov");
+    assert!(sent <= (5 << 20), "resent what the server had: {sent}");
 }
 
 /// Lines of JSON events written to `path` so far.
