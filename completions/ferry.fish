@@ -83,7 +83,7 @@ soft\t'Let the uploads in flight finish; start no new one'"
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l move-to -d 'Move each source file under DIR (keeping its path below the scanned folder) once its upload is verified end to end' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-file -d 'Read a bearer token from this file instead (its first line; read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
@@ -140,7 +140,7 @@ soft\t'Let the uploads in flight finish; start no new one'"
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l move-to -d 'Move each source file under DIR (keeping its path below the scanned folder) once its upload is verified end to end' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l token-file -d 'Read a bearer token from this file instead (its first line; read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l settle -d 'Queue a new or changed file once its size and modification time have held still this long' -r
@@ -222,7 +222,7 @@ soft\t'Let the uploads in flight finish; start no new one'"
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l move-to -d 'Move each source file under DIR (keeping its path below the scanned folder) once its upload is verified end to end' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-file -d 'Read a bearer token from this file instead (its first line; read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
@@ -323,7 +323,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand ack" -s v -l verbose -d 'Say
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-file -d 'Read a bearer token from this file instead (its first line; read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -345,7 +345,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand verify" -l to -d 'Only jobs 
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -s j -l concurrency -d 'Check this many jobs at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand verify" -l token-file -d 'Read a bearer token from this file instead (its first line; read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand verify" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -371,7 +371,7 @@ put\t'One plain PUT (or POST, see --put-method) per file; the URL may hold {path
 bits\t'BITS 1.5 upload (Create-Session, Fragment, Close-Session), as IIS servers speak it'"
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-file -d 'Read a bearer token from this file instead (its first line; read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r

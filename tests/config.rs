@@ -390,3 +390,60 @@ fn cancel_ends_an_ietf_session_in_the_destinations_configured_interop_version() 
         "{heads:?}"
     );
 }
+
+#[test]
+fn a_token_file_is_sent_never_recorded_and_a_bad_one_is_named() {
+    const TOKEN: &str = "f1le-s3cret-token";
+    let env = TestEnv::new();
+    let server_token = env.path().join("server-token");
+    std::fs::write(&server_token, TOKEN).unwrap();
+    let server = Server::start(
+        &env.path().join("dest"),
+        &["--token-file", server_token.to_str().unwrap()],
+    );
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(8, 9000));
+    let sync = |token_file: &Path| {
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &server.url("/files/")])
+            .arg("--token-file")
+            .arg(token_file)
+            .output()
+            .unwrap()
+    };
+
+    let missing = env.path().join("no-such-token");
+    let output = sync(&missing);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert_eq!(
+        stderr_of(&output).trim(),
+        format!(
+            "ferry: error: --token-file {}: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+    let two_words = env.path().join("two-words");
+    std::fs::write(&two_words, "Bearer f1le-s3cret-token\n").unwrap();
+    let output = sync(&two_words);
+    assert_eq!(
+        stderr_of(&output).trim(),
+        format!(
+            "ferry: error: --token-file {}: expected one token without spaces",
+            two_words.display()
+        )
+    );
+
+    let token_file = env.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let output = sync(&token_file);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(
+        std::fs::read(server.dir.join("a.jpg")).unwrap(),
+        content(8, 9000)
+    );
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    assert!(!journal.contains(TOKEN));
+    assert!(!stderr_of(&output).contains(TOKEN));
+}

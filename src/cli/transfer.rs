@@ -249,7 +249,7 @@ pub struct CredentialArgs {
     )]
     pub token_env: String,
 
-    /// Read a bearer token from this file instead (its first line; read again by each run and each batch of a watch; never recorded)
+    /// Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)
     #[arg(long, value_name = "FILE", env = "FERRY_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
 }

@@ -205,9 +205,7 @@ impl Config {
         if !headers.contains_key(AUTHORIZATION) {
             let token = match &args.token_file {
                 Some(path) => Some(token_in(path)?),
-                None => std::env::var(&args.token_env)
-                    .ok()
-                    .filter(|token| !token.trim().is_empty()),
+                None => variable(&args.token_env),
             };
             headers.extend(crate::upload::request_headers(&[], token.as_deref())?);
         }
@@ -326,20 +324,20 @@ impl Config {
     }
 }
 
-/// The bearer token in a `--token-file`: its first line, trimmed. Not a
-/// usage error when missing, so that a watch pauses until it is there.
+/// The bearer token in a `--token-file` (`ferry serve`'s or a client's):
+/// the file's text, trimmed, one token without spaces. A plain error, so
+/// that a watch whose token file is missing pauses until it is there.
 fn token_in(path: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| anyhow::anyhow!("--token-file {}: {error}", path.display()))?;
-    match text.lines().next().map(str::trim) {
-        Some(token) if !token.is_empty() && !token.contains(char::is_whitespace) => {
-            Ok(token.to_owned())
-        }
-        _ => anyhow::bail!(
-            "--token-file {}: expected a token on its first line",
+    let token = text.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        anyhow::bail!(
+            "--token-file {}: expected one token without spaces",
             path.display()
-        ),
+        );
     }
+    Ok(token.to_owned())
 }
 
 /// A variable from the process environment; unset and blank are alike.
@@ -467,22 +465,9 @@ pub fn destination(text: &str, protocol: ProtocolChoice) -> anyhow::Result<Desti
 
 /// `ferry serve`'s settings: the token read, the listen address checked.
 pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::serve::Settings> {
-    let token = match &args.token_file {
-        None => None,
-        Some(path) => {
-            let text = fs_err::read_to_string(path)
-                .map_err(|error| UsageError(format!("--token-file: {error}")))?;
-            let token = text.trim();
-            if token.is_empty() || token.contains(char::is_whitespace) {
-                return Err(UsageError(format!(
-                    "--token-file {}: expected one token without spaces",
-                    path.display()
-                ))
-                .into());
-            }
-            Some(token.to_owned())
-        }
-    };
+    let token = (args.token_file.as_deref())
+        .map(|path| token_in(path).map_err(|error| UsageError(error.to_string())))
+        .transpose()?;
     if !args.listen.ip().is_loopback() && token.is_none() {
         return Err(UsageError(format!(
             "--listen {} is reachable from other machines; give --token-file so every request needs a bearer token",
