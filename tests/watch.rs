@@ -636,3 +636,46 @@ fn ack_failed_while_watching_takes_a_failure_off_the_list_and_rescans_leave_it()
     assert!(walk(&server.dir).is_empty());
     assert_eq!(watching.terminate(), Some(130));
 }
+
+#[test]
+fn a_journal_and_log_inside_the_watched_folder_start_no_batches_of_their_own() {
+    let env = TestEnv::new();
+    let source = env.path().join("home");
+    std::fs::create_dir_all(&source).unwrap();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    // A first run: the journal's folder does not exist yet.
+    let journal = source.join(".local/share/ferry/journal.jsonl");
+    let out = env.path().join("events.jsonl");
+    let mut watching = Watching(
+        env.ferry_bare()
+            .arg("--journal")
+            .arg(&journal)
+            .arg("--log-file")
+            .arg(source.join("ferry.log"))
+            .args(["--json", "watch"])
+            .arg(&source)
+            .args(["--to", &server.url("/files/"), "--settle", "100ms"])
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(env.path().join("watch.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let synced =
+        |events: &[serde_json::Value]| events.iter().any(|e| e["type"] == "upload_summary");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !synced(&events_in(&out)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    write_file(&source.join("IMG_0001.jpg"), &content(1, 3000));
+    assert_eq!(wait_for_files(&server.dir, 1), 1);
+    // Each batch writes the journal, its lock and the log, all inside the
+    // watched folder; were those events taken, a batch would follow every
+    // 100 ms settle for ever.
+    std::thread::sleep(Duration::from_millis(1500));
+    let batches = events_in(&out)
+        .iter()
+        .filter(|event| event["type"] == "batch")
+        .count();
+    assert_eq!(batches, 1, "{:?}", events_in(&out));
+    assert_eq!(watching.terminate(), Some(130));
+}

@@ -59,6 +59,10 @@ pub fn watch(
 ) -> anyhow::Result<u8> {
     let mut own = config.journal.clone().into_os_string();
     own.push(".watch");
+    if let Some(folder) = (config.journal.parent()).filter(|dir| !dir.as_os_str().is_empty()) {
+        // As the journal's own opening does, on a first run.
+        fs_err::create_dir_all(folder)?;
+    }
     let _only_watcher = lock::acquire(std::path::Path::new(&own), None)?;
     let roots = &args.sync.scan.roots;
     for root in roots {
@@ -77,6 +81,7 @@ pub fn watch(
     let mut watcher = Watcher::new(roots)
         .map_err(|error| anyhow::anyhow!("cannot watch {}: {error}", shown(roots)))?;
     let signals = Signals::install(watcher.waker())?;
+    let own_files = OwnFiles::new(&config, args);
     let mut watch = Watch {
         status: WatchStatus::new(&config.output, roots.len()),
         config,
@@ -107,6 +112,7 @@ pub fn watch(
         let waiting = settling.len();
         for change in watcher.next(wait).unwrap_or_default() {
             match change {
+                Change::Touched(path) if own_files.hold(&path) => {}
                 Change::Touched(path) => {
                     let stat = match StatNow::of(&path) {
                         StatNow::Is(stat) => Some(stat),
@@ -162,6 +168,81 @@ pub fn watch(
         true => error::INTERRUPTED,
         false => code,
     })
+}
+
+/// The files ferry itself writes while it watches: the journal, its lock
+/// files and temporary files, the log, the failed list. Their events are
+/// its own and never start a batch; a journal inside a watched folder
+/// would otherwise start one after every batch, for ever.
+struct OwnFiles(Vec<OwnFile>);
+
+struct OwnFile {
+    folder: PathBuf,
+    name: std::ffi::OsString,
+    /// `name` starts the file's name (a temporary file) instead of being it.
+    prefix: bool,
+}
+
+impl OwnFiles {
+    fn new(config: &Config, args: &WatchArgs) -> OwnFiles {
+        let mut own = OwnFiles(Vec::new());
+        let journal = &config.journal;
+        for suffix in ["", ".lock", ".watch.lock"] {
+            let mut name = journal.clone().into_os_string();
+            name.push(suffix);
+            own.add(std::path::Path::new(&name), false);
+        }
+        own.add(&journal.with_file_name(".ferry-journal-"), true);
+        let written = [&config.output.log_file, &args.sync.transfer.failed_list];
+        for path in written.into_iter().flatten() {
+            own.add(path, false);
+        }
+        if let Some(list) = &args.sync.transfer.failed_list {
+            own.add(&list.with_file_name(".ferry-failed-"), true);
+        }
+        own
+    }
+
+    fn add(&mut self, path: &std::path::Path, prefix: bool) {
+        let (Some(name), Some(folder)) = (path.file_name(), path.parent()) else {
+            return;
+        };
+        self.0.push(OwnFile {
+            folder: real_folder(folder),
+            name: name.to_owned(),
+            prefix,
+        });
+    }
+
+    /// Whether `path` is one of them.
+    fn hold(&self, path: &std::path::Path) -> bool {
+        let (Some(name), Some(folder)) = (path.file_name(), path.parent()) else {
+            return false;
+        };
+        let named = |own: &&OwnFile| match own.prefix {
+            true => name
+                .as_encoded_bytes()
+                .starts_with(own.name.as_encoded_bytes()),
+            false => name == own.name,
+        };
+        let mut candidates = self.0.iter().filter(named).peekable();
+        // Only a matching name costs a look at the folder.
+        candidates.peek().is_some() && {
+            let folder = real_folder(folder);
+            candidates.any(|own| own.folder == folder)
+        }
+    }
+}
+
+/// A folder as the watcher names it: canonical when it exists.
+fn real_folder(folder: &std::path::Path) -> PathBuf {
+    let folder = match folder.as_os_str().is_empty() {
+        true => std::path::Path::new("."),
+        false => folder,
+    };
+    std::fs::canonicalize(folder)
+        .or_else(|_| std::path::absolute(folder))
+        .unwrap_or_else(|_| folder.to_owned())
 }
 
 /// Longer waits are taken as this (an `Instant` must not overflow).
