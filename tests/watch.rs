@@ -679,3 +679,43 @@ fn a_journal_and_log_inside_the_watched_folder_start_no_batches_of_their_own() {
     assert_eq!(batches, 1, "{:?}", events_in(&out));
     assert_eq!(watching.terminate(), Some(130));
 }
+
+#[test]
+fn files_the_scan_leaves_out_start_no_batch() {
+    let env = TestEnv::new();
+    let source = env.path().join("Pictures");
+    std::fs::create_dir_all(&source).unwrap();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let (mut watching, out) = Watching::start_json(
+        &env,
+        &source,
+        &server.url("/files/"),
+        &["--settle", "100ms"],
+    );
+    let synced =
+        |events: &[serde_json::Value]| events.iter().any(|e| e["type"] == "upload_summary");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !synced(&events_in(&out)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A photo app's catalog and thumbnails change all the time.
+    for round in 0..3u32 {
+        write_file(&source.join("Library.lrcat"), &content(round, 5000));
+        write_file(
+            &source.join(".thumbnails/IMG_0001.jpg"),
+            &content(round, 500),
+        );
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    write_file(&source.join("IMG_0001.jpg"), &content(9, 3000));
+    assert_eq!(wait_for_files(&server.dir, 1), 1);
+    std::thread::sleep(Duration::from_millis(500));
+    let batches: Vec<u64> = events_in(&out)
+        .iter()
+        .filter(|event| event["type"] == "batch")
+        .map(|event| event["settled"].as_u64().unwrap())
+        .collect();
+    assert_eq!(batches, [1], "{:?}", events_in(&out));
+    assert!(server.dir.join("IMG_0001.jpg").exists());
+    assert_eq!(watching.terminate(), Some(130));
+}

@@ -119,6 +119,15 @@ impl Filter {
             && !self.exclude_dirs.is_match(relative)
     }
 
+    /// Whether a walk down to the file at `relative` would enter each of
+    /// its folders (a watcher's file, met without a walk).
+    pub fn enters_folders_of(&self, relative: &Path) -> bool {
+        relative.ancestors().skip(1).all(|folder| {
+            let name = folder.file_name().map(|name| name.as_encoded_bytes());
+            folder.as_os_str().is_empty() || self.enter_dir(folder, name.unwrap_or_default())
+        })
+    }
+
     /// Whether to keep a regular file, and as what kind of media.
     pub fn keep_file(&self, relative: &Path, name: &[u8]) -> Result<MediaKind, Skip> {
         if self.hidden(name) {

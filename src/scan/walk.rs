@@ -228,10 +228,8 @@ pub(super) fn visit_only(
     let mut candidates = Vec::new();
     for (index, full, relative) in found {
         let depth = relative.components().count();
-        let pruned = relative.ancestors().skip(1).any(|folder| {
-            !folder.as_os_str().is_empty() && !filter.enter_dir(folder, &name_bytes(folder))
-        });
-        if pruned || options.max_depth.is_some_and(|max| depth > max) {
+        if !filter.enters_folders_of(&relative) || options.max_depth.is_some_and(|max| depth > max)
+        {
             summary.skipped += 1;
             continue;
         }

@@ -27,6 +27,7 @@ use crate::journal::job::{Action, Job};
 use crate::journal::lock;
 use crate::report::stream;
 use crate::report::watch_status::{Figures, WatchStatus};
+use crate::scan::filter::Filter;
 use crate::settle::{Settling, StatNow};
 use crate::watching::{Change, Waker, Watcher};
 
@@ -50,6 +51,8 @@ struct Watch<'a> {
     idle_since: String,
     /// The first sync has run.
     started: bool,
+    /// The scan's filter, to pass over events for files it leaves out.
+    filter: Filter,
 }
 
 pub fn watch(
@@ -82,6 +85,7 @@ pub fn watch(
         .map_err(|error| anyhow::anyhow!("cannot watch {}: {error}", shown(roots)))?;
     let signals = Signals::install(watcher.waker())?;
     let own_files = OwnFiles::new(&config, args);
+    let filter = Filter::new(config.filter(&args.sync.scan))?;
     let mut watch = Watch {
         status: WatchStatus::new(&config.output, roots.len()),
         config,
@@ -90,6 +94,7 @@ pub fn watch(
         left: 0,
         idle_since: String::new(),
         started: false,
+        filter,
     };
     watch.say(
         &format!("watching {}", shown(roots)),
@@ -112,7 +117,7 @@ pub fn watch(
         let waiting = settling.len();
         for change in watcher.next(wait).unwrap_or_default() {
             match change {
-                Change::Touched(path) if own_files.hold(&path) => {}
+                Change::Touched(path) if own_files.hold(&path) || !watch.may_take(&path) => {}
                 Change::Touched(path) => {
                     let stat = match StatNow::of(&path) {
                         StatNow::Is(stat) => Some(stat),
@@ -354,6 +359,14 @@ impl Watch<'_> {
     fn reread(&mut self, reread: &impl Fn() -> anyhow::Result<Config>) {
         match reread() {
             Ok(config) if config.journal == self.config.journal => {
+                match Filter::new(config.filter(&self.args.sync.scan)) {
+                    Ok(filter) => self.filter = filter,
+                    Err(error) => {
+                        let text = error::one_line(&error);
+                        stream::err_line(&format!("ferry: config not reread: {text}"));
+                        return;
+                    }
+                }
                 self.config = config;
                 self.say(
                     "config reread",
@@ -369,6 +382,28 @@ impl Watch<'_> {
                 error::one_line(&error)
             )),
         }
+    }
+
+    /// Whether the scan could take the file at `path`, by the filter's
+    /// rules on its name and folders: a file it would leave out (a
+    /// catalog, a hidden folder's) need not start a batch.
+    fn may_take(&self, path: &std::path::Path) -> bool {
+        let roots = &self.args.sync.scan.roots;
+        // notify names paths below a root as the root was given, or made
+        // absolute; a path below neither is left to the scan.
+        let below = |root: &PathBuf| {
+            (path.strip_prefix(root).ok())
+                .or_else(|| path.strip_prefix(std::path::absolute(root).ok()?).ok())
+        };
+        let Some(relative) = roots.iter().find_map(below) else {
+            return true;
+        };
+        let name = path.file_name().map(|name| name.as_encoded_bytes());
+        self.filter.enters_folders_of(relative)
+            && self
+                .filter
+                .keep_file(relative, name.unwrap_or_default())
+                .is_ok()
     }
 
     fn figures(&self, settling: &Settling) -> Figures {
