@@ -11,14 +11,20 @@
 //! once when events were lost; it first puts failed jobs back in the
 //! queue, so each rescan gives them another run's `--retries`. The first
 //! SIGINT or SIGTERM ends the batch in flight as it ends a sync, and then
-//! the watch; SIGHUP rereads the config file before the next batch.
+//! the watch; SIGHUP rereads the config file before the next batch. An
+//! event for a file the scan would leave out, or for one of ferry's own
+//! files (`own_files.rs`), starts no batch.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::transfer::sync_files;
+use own_files::OwnFiles;
+use signals::Signals;
+mod own_files;
+mod signals;
+
 use super::{open_for_change, open_read_only};
 use crate::cli::WatchArgs;
 use crate::config::Config;
@@ -29,7 +35,7 @@ use crate::report::stream;
 use crate::report::watch_status::{Figures, WatchStatus};
 use crate::scan::filter::Filter;
 use crate::settle::{Settling, StatNow};
-use crate::watching::{Change, Waker, Watcher};
+use crate::watching::{Change, Watcher};
 
 /// What starts a batch.
 enum Batch {
@@ -173,81 +179,6 @@ pub fn watch(
         true => error::INTERRUPTED,
         false => code,
     })
-}
-
-/// The files ferry itself writes while it watches: the journal, its lock
-/// files and temporary files, the log, the failed list. Their events are
-/// its own and never start a batch; a journal inside a watched folder
-/// would otherwise start one after every batch, for ever.
-struct OwnFiles(Vec<OwnFile>);
-
-struct OwnFile {
-    folder: PathBuf,
-    name: std::ffi::OsString,
-    /// `name` starts the file's name (a temporary file) instead of being it.
-    prefix: bool,
-}
-
-impl OwnFiles {
-    fn new(config: &Config, args: &WatchArgs) -> OwnFiles {
-        let mut own = OwnFiles(Vec::new());
-        let journal = &config.journal;
-        for suffix in ["", ".lock", ".watch.lock"] {
-            let mut name = journal.clone().into_os_string();
-            name.push(suffix);
-            own.add(std::path::Path::new(&name), false);
-        }
-        own.add(&journal.with_file_name(".ferry-journal-"), true);
-        let written = [&config.output.log_file, &args.sync.transfer.failed_list];
-        for path in written.into_iter().flatten() {
-            own.add(path, false);
-        }
-        if let Some(list) = &args.sync.transfer.failed_list {
-            own.add(&list.with_file_name(".ferry-failed-"), true);
-        }
-        own
-    }
-
-    fn add(&mut self, path: &std::path::Path, prefix: bool) {
-        let (Some(name), Some(folder)) = (path.file_name(), path.parent()) else {
-            return;
-        };
-        self.0.push(OwnFile {
-            folder: real_folder(folder),
-            name: name.to_owned(),
-            prefix,
-        });
-    }
-
-    /// Whether `path` is one of them.
-    fn hold(&self, path: &std::path::Path) -> bool {
-        let (Some(name), Some(folder)) = (path.file_name(), path.parent()) else {
-            return false;
-        };
-        let named = |own: &&OwnFile| match own.prefix {
-            true => name
-                .as_encoded_bytes()
-                .starts_with(own.name.as_encoded_bytes()),
-            false => name == own.name,
-        };
-        let mut candidates = self.0.iter().filter(named).peekable();
-        // Only a matching name costs a look at the folder.
-        candidates.peek().is_some() && {
-            let folder = real_folder(folder);
-            candidates.any(|own| own.folder == folder)
-        }
-    }
-}
-
-/// A folder as the watcher names it: canonical when it exists.
-fn real_folder(folder: &std::path::Path) -> PathBuf {
-    let folder = match folder.as_os_str().is_empty() {
-        true => std::path::Path::new("."),
-        false => folder,
-    };
-    std::fs::canonicalize(folder)
-        .or_else(|_| std::path::absolute(folder))
-        .unwrap_or_else(|_| folder.to_owned())
 }
 
 /// Longer waits are taken as this (an `Instant` must not overflow).
@@ -436,53 +367,5 @@ fn give_back_freed_memory() {
     // SAFETY: malloc_trim only returns free heap pages to the system.
     unsafe {
         libc::malloc_trim(0);
-    }
-}
-
-/// Set by signals: the first SIGINT or SIGTERM stops the watch (a run in
-/// flight sees it too, and stops as a sync does); SIGHUP asks for the
-/// config file to be read again.
-struct Signals {
-    stop: Arc<AtomicBool>,
-    reread: Arc<AtomicBool>,
-}
-
-impl Signals {
-    fn install(waker: Waker) -> anyhow::Result<Signals> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let signals = Signals {
-            stop: Arc::new(AtomicBool::new(false)),
-            reread: Arc::new(AtomicBool::new(false)),
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        // Installed here, before the first sync, so that no signal meets
-        // the default action (which would end the process).
-        let (mut interrupt, mut terminate, mut hangup) = runtime.block_on(async {
-            Ok::<_, std::io::Error>((
-                signal(SignalKind::interrupt())?,
-                signal(SignalKind::terminate())?,
-                signal(SignalKind::hangup())?,
-            ))
-        })?;
-        let (stop, reread) = (signals.stop.clone(), signals.reread.clone());
-        std::thread::Builder::new()
-            .name("ferry-signals".into())
-            .spawn(move || {
-                runtime.block_on(async {
-                    loop {
-                        tokio::select! {
-                            _ = interrupt.recv() => break,
-                            _ = terminate.recv() => break,
-                            _ = hangup.recv() => reread.store(true, Ordering::Relaxed),
-                        }
-                        waker.wake();
-                    }
-                    stop.store(true, Ordering::Relaxed);
-                    waker.wake();
-                });
-            })?;
-        Ok(signals)
     }
 }
