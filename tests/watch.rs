@@ -259,11 +259,7 @@ fn after_a_stop_files_added_meanwhile_and_a_cut_upload_finish_on_restart() {
                 && event["offset"].as_u64().unwrap_or(0) >= 1 << 20
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !moving(&events_in(&out)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(moving(&events_in(&out)), "clip.mov never started");
+    wait_for_events(&out, moving);
     assert_eq!(watching.terminate(), Some(130));
     assert!(!server.dir.join("clip.mov").exists(), "stopped mid-upload");
 
@@ -272,18 +268,13 @@ fn after_a_stop_files_added_meanwhile_and_a_cut_upload_finish_on_restart() {
     assert_eq!(wait_for_files(&server.dir, 3), 3);
     crate::upload::assert_same_tree(&source, &server.dir);
     // The cut upload went on from where the server had it.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let sent = loop {
-        let sent = events_in(&out).iter().find_map(|event| {
+    let clip_sent = |events: &[serde_json::Value]| {
+        events.iter().find_map(|event| {
             let clip = event["path"].as_str().unwrap_or("").ends_with("clip.mov");
             (event["type"] == "succeeded" && clip).then(|| event["sent"].as_u64().unwrap())
-        });
-        if sent.is_some() || Instant::now() > deadline {
-            break sent;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+        })
     };
-    let sent = sent.expect("a succeeded event for clip.mov");
+    let sent = clip_sent(&wait_for_events(&out, |events| clip_sent(events).is_some())).unwrap();
     assert!(sent <= (5 << 20), "resent what the server had: {sent}");
 }
 
@@ -294,6 +285,28 @@ fn events_in(path: &Path) -> Vec<serde_json::Value> {
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())
         .collect()
+}
+
+/// Waits until the events written to `path` satisfy `done` (failing,
+/// with what it saw, after 30 s); those events.
+fn wait_for_events(
+    path: &Path,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let events = events_in(path);
+        if done(&events) {
+            return events;
+        }
+        assert!(Instant::now() < deadline, "still waiting after {events:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether an event of this type is among `events`.
+fn has(events: &[serde_json::Value], kind: &str) -> bool {
+    events.iter().any(|event| event["type"] == kind)
 }
 
 #[test]
@@ -316,26 +329,20 @@ fn a_batch_looks_at_just_the_settled_files_and_a_rescan_at_every_file() {
     assert_eq!(wait_for_files(&server.dir, 40), 40);
     write_file(&source.join("new/IMG_9000.jpg"), &content(90, 7000));
     assert_eq!(wait_for_files(&server.dir, 41), 41);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !events_in(&out).iter().any(|e| e["type"] == "rescan") && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let rescanned = Instant::now() + Duration::from_secs(30);
-    let summaries = loop {
-        let summaries: Vec<u64> = events_in(&out)
+    let seen = |events: &[serde_json::Value]| -> Vec<u64> {
+        events
             .iter()
             .filter(|event| event["type"] == "scan_summary")
             .map(|event| event["seen"].as_u64().unwrap())
-            .collect();
-        if summaries.len() >= 3 || Instant::now() > rescanned {
-            break summaries;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+            .collect()
     };
+    let events = wait_for_events(&out, |events| {
+        has(events, "rescan") && seen(events).len() >= 3
+    });
+    let summaries = seen(&events);
     // The first sync walks 40 files, the batch looks at its one, the
     // scheduled rescan walks all 41 again.
     assert_eq!(summaries[..3], [40, 1, 41], "{summaries:?}");
-    let events = events_in(&out);
     let batch = events.iter().find(|e| e["type"] == "batch").unwrap();
     assert_eq!(batch["settled"], 1);
     assert_eq!(watching.terminate(), Some(130));
@@ -543,22 +550,11 @@ fn a_card_taken_out_pauses_the_watch_and_is_watched_again_when_back() {
     };
     // The first rescan that finds the card may have tried to watch it just
     // before it was back; the second one watched it after.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while rescans(&events_in(&out)) < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(rescans(&events_in(&out)) >= 2, "rescans of the empty card");
+    wait_for_events(&out, |events| rescans(events) >= 2);
     write_file(&card.join("DCIM/IMG_0002.jpg"), &content(2, 3000));
     assert_eq!(wait_for_files(&server.dir, 2), 2);
-    let batched = |events: &[serde_json::Value]| events.iter().any(|e| e["type"] == "batch");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !batched(&events_in(&out)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        batched(&events_in(&out)),
-        "the new photo was seen by the watch"
-    );
+    // The new photo was seen by the watch.
+    wait_for_events(&out, |events| has(events, "batch"));
     assert_eq!(
         std::fs::read(server.dir.join("DCIM/IMG_0002.jpg")).unwrap(),
         content(2, 3000)
@@ -583,10 +579,7 @@ fn rescan_0_turns_the_timed_rescans_off() {
     assert_eq!(wait_for_files(&server.dir, 2), 2);
     let events = events_in(&out);
     // Were 0 taken as "at once, always", rescans would follow each other.
-    assert!(
-        !events.iter().any(|event| event["type"] == "rescan"),
-        "{events:?}"
-    );
+    assert!(!has(&events, "rescan"), "{events:?}");
     assert_eq!(watching.terminate(), Some(130));
 }
 
@@ -660,12 +653,7 @@ fn a_journal_and_log_inside_the_watched_folder_start_no_batches_of_their_own() {
             .spawn()
             .unwrap(),
     );
-    let synced =
-        |events: &[serde_json::Value]| events.iter().any(|e| e["type"] == "upload_summary");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !synced(&events_in(&out)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_events(&out, |events| has(events, "upload_summary"));
     write_file(&source.join("IMG_0001.jpg"), &content(1, 3000));
     assert_eq!(wait_for_files(&server.dir, 1), 1);
     // Each batch writes the journal, its lock and the log, all inside the
@@ -692,12 +680,7 @@ fn files_the_scan_leaves_out_start_no_batch() {
         &server.url("/files/"),
         &["--settle", "100ms"],
     );
-    let synced =
-        |events: &[serde_json::Value]| events.iter().any(|e| e["type"] == "upload_summary");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !synced(&events_in(&out)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_events(&out, |events| has(events, "upload_summary"));
     // A photo app's catalog and thumbnails change all the time.
     for round in 0..3u32 {
         write_file(&source.join("Library.lrcat"), &content(round, 5000));
