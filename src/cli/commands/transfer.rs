@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::error;
 use crate::format::human_bytes;
-use crate::journal::job::{Action, Job, Protocol};
+use crate::journal::job::{Action, Destination, Job, Protocol};
 use crate::journal::store::LimitReached;
 use crate::journal::store::Store;
 use crate::report::{self, Event, Reporter, ScanCounts, UploadSummary};
@@ -197,25 +197,27 @@ fn write_failed_list(path: &std::path::Path, failures: &[Job]) -> anyhow::Result
 
 /// `ferry sync`: scan, then upload the destination's jobs.
 pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
-    Ok(sync_files(config, args, None)?.0)
+    Ok(sync_files(config, args, None, |_, _| Ok(()))?.0)
 }
 
 /// A sync whose scan looks at just `only` (when given) instead of walking
-/// the roots: `ferry watch`'s batches. Also gives back the upload's
-/// summary (none for a dry run).
+/// the roots, and which hands the store and the destination to `prepare`
+/// between scan and upload: `ferry watch`'s batches. Also gives back the
+/// upload's summary (none for a dry run).
 pub fn sync_files(
     config: &Config,
     args: &SyncArgs,
     only: Option<Vec<std::path::PathBuf>>,
+    prepare: impl FnOnce(&mut Store, &Destination) -> anyhow::Result<()>,
 ) -> anyhow::Result<(u8, Option<UploadSummary>)> {
     let destination = config.destination(&args.scan.to, args.scan.protocol)?;
     let mut settings = config.transfer_settings(&args.transfer, Some(&args.scan.to), |url| {
         url == destination.url
     })?;
-    settings.only = Some(destination);
+    settings.only = Some(destination.clone());
     let reporter = report::reporter(&output_for(config, &args.transfer))?;
     let after = settings.after_upload.clone();
-    let (scanned, summary, store) =
+    let (scanned, summary, mut store) =
         scan_with(config, &args.scan, reporter.as_ref(), after.as_ref(), only)?;
     if args.scan.dry_run {
         return Ok((scanned, None));
@@ -225,6 +227,7 @@ pub fn sync_files(
         duplicates: summary.duplicates,
         already: summary.known,
     };
+    prepare(&mut store, &destination)?;
     let (uploaded, summary) =
         upload_summed(&args.transfer, store, settings, &reporter, Some(counts))?;
     let code = if uploaded == error::SUCCESS {

@@ -8,8 +8,9 @@
 //! go again, so `ferry status`, `jobs`, `retry`, `ack` and `cancel` work
 //! between batches; a second watcher on the same journal is refused
 //! (exit 4) by a lock of its own. A rescan runs every `--rescan`, and at
-//! once when events were lost; it first puts failed jobs back in the
-//! queue, so each rescan gives them another run's `--retries`. The first
+//! once when events were lost; between its scan and its upload it puts
+//! failed jobs back in the queue, in the store it already holds, so each
+//! rescan gives them another run's `--retries`. The first
 //! SIGINT or SIGTERM ends the batch in flight as it ends a sync, and then
 //! the watch; SIGHUP rereads the config file before the next batch. An
 //! event for a file the scan would leave out, or for one of ferry's own
@@ -25,12 +26,13 @@ use signals::Signals;
 mod own_files;
 mod signals;
 
-use super::{open_for_change, open_read_only};
+use super::open_read_only;
 use crate::cli::WatchArgs;
 use crate::config::Config;
 use crate::error::{self, UsageError};
-use crate::journal::job::{Action, Job};
+use crate::journal::job::{Action, Destination, Job};
 use crate::journal::lock;
+use crate::journal::store::Store;
 use crate::report::stream;
 use crate::report::watch_status::{Figures, WatchStatus};
 use crate::scan::filter::Filter;
@@ -210,12 +212,19 @@ impl Watch<'_> {
     /// restart.
     fn batch(&mut self, batch: Batch) -> anyhow::Result<u8> {
         self.status.clear();
-        let synced = match batch {
-            Batch::Everything => self
-                .retry_failed()
-                .and_then(|()| sync_files(&self.config, &self.args.sync, None)),
-            Batch::Settled(files) => sync_files(&self.config, &self.args.sync, Some(files)),
+        let (only, requeue) = match batch {
+            Batch::Everything => (None, true),
+            Batch::Settled(files) => (Some(files), false),
         };
+        let (config, status) = (&self.config, &mut self.status);
+        let synced = sync_files(config, &self.args.sync, only, |store, destination| {
+            if requeue {
+                retry_failed(store, destination, |line, event| {
+                    say(config, status, line, event);
+                })?;
+            }
+            Ok(())
+        });
         let started = std::mem::replace(&mut self.started, true);
         self.idle_since = jiff::Zoned::now().strftime("%H:%M").to_string();
         give_back_freed_memory();
@@ -240,36 +249,6 @@ impl Watch<'_> {
             }
             Err(error) => Err(error),
         }
-    }
-
-    /// Failed jobs toward the watched destination that nobody acknowledged
-    /// go back in the queue, as `ferry retry` would put them.
-    fn retry_failed(&mut self) -> anyhow::Result<()> {
-        let scan = &self.args.sync.scan;
-        let destination = self.config.destination(&scan.to, scan.protocol)?;
-        let mut store = match open_for_change(&self.config) {
-            Ok(store) => store,
-            // The rescan's sync meets the same and says why.
-            Err(_) => return Ok(()),
-        };
-        let failed: Vec<_> = store
-            .select(Action::Retry)
-            .filter(|job| job.destination.url == destination.url)
-            .map(|job| job.id.clone())
-            .collect();
-        if !failed.is_empty() {
-            store.apply_all(&failed, |job: &mut Job| job.retry(None))?;
-            let count = failed.len();
-            let jobs = match count {
-                1 => "1 failed job".to_owned(),
-                n => format!("{n} failed jobs"),
-            };
-            self.say(
-                &format!("retrying {jobs}"),
-                || serde_json::json!({"type": "requeued", "jobs": count}),
-            );
-        }
-        Ok(())
     }
 
     /// The jobs toward the watched destination that wait for a run, read
@@ -351,15 +330,53 @@ impl Watch<'_> {
 
     /// A line for people on stderr, or with `--json` an event on stdout.
     fn say(&mut self, line: &str, event: impl FnOnce() -> serde_json::Value) {
-        if self.config.json() {
-            let _ = stream::out_line(&event().to_string());
-        } else {
-            self.status.say(line);
-        }
+        say(&self.config, &mut self.status, line, event);
     }
 }
 
-/// A batch's journal (100,000 jobs take some 200 MiB) is freed when it
+/// What `Watch::say` does, for where `self` is borrowed in parts.
+fn say(
+    config: &Config,
+    status: &mut WatchStatus,
+    line: &str,
+    event: impl FnOnce() -> serde_json::Value,
+) {
+    if config.json() {
+        let _ = stream::out_line(&event().to_string());
+    } else {
+        status.say(line);
+    }
+}
+
+/// Before a rescan's upload: failed jobs toward the watched destination
+/// that nobody acknowledged go back in the queue, as `ferry retry` would
+/// put them, in the store the batch already holds.
+fn retry_failed(
+    store: &mut Store,
+    destination: &Destination,
+    say: impl FnOnce(&str, &dyn Fn() -> serde_json::Value),
+) -> anyhow::Result<()> {
+    let failed: Vec<_> = store
+        .select(Action::Retry)
+        .filter(|job| job.destination.url == destination.url)
+        .map(|job| job.id.clone())
+        .collect();
+    if !failed.is_empty() {
+        store.apply_all(&failed, |job: &mut Job| job.retry(None))?;
+        let count = failed.len();
+        let jobs = match count {
+            1 => "1 failed job".to_owned(),
+            n => format!("{n} failed jobs"),
+        };
+        say(
+            &format!("retrying {jobs}"),
+            &|| serde_json::json!({"type": "requeued", "jobs": count}),
+        );
+    }
+    Ok(())
+}
+
+/// A batch's journal (a peak of 225 MiB for 100,000 jobs) is freed when it
 /// ends, but glibc keeps freed memory for later; handing it back to the
 /// system keeps an idle watcher small (measured in BENCHMARKS.md).
 fn give_back_freed_memory() {
