@@ -208,6 +208,13 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(wait.min(Duration::from_secs(600)))
 }
 
+/// A status that says the server is in trouble for now (timeout, locked,
+/// too many requests, 5xx), so the request is worth sending again;
+/// `unexpected` still makes 501 and 505 permanent.
+pub fn answers_trouble(status: u16) -> bool {
+    matches!(status, 408 | 423 | 429 | 500..=599)
+}
+
 /// The failure an unexpected status means, with the server's own words when
 /// it gave a short reason (a problem document's title or a text body).
 pub async fn unexpected(response: reqwest::Response, doing: &str) -> Failure {
@@ -228,7 +235,7 @@ pub async fn unexpected(response: reqwest::Response, doing: &str) -> Failure {
             status: Some(status),
             message,
         },
-        408 | 423 | 429 | 500..=599 => Failure::Transient {
+        status if answers_trouble(status) => Failure::Transient {
             status: Some(status),
             message,
             retry_after,

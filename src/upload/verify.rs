@@ -165,7 +165,9 @@ async fn head(
             // A 5xx, 408, 423 or 429 is retried here as on every other
             // request path; any other answer is the check's to read.
             match response.status().as_u16() {
-                408 | 423 | 429 | 500..=599 => Err(http::unexpected(response, "HEAD").await),
+                status if http::answers_trouble(status) => {
+                    Err(http::unexpected(response, "HEAD").await)
+                }
                 _ => Ok(response),
             }
         })
