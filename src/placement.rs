@@ -95,10 +95,13 @@ fn numbered(relative: &Path, n: u32) -> PathBuf {
 
 /// The names this process has seen taken, per target, with what they hold
 /// (size, and the digest once known): a name that collides for the
-/// thousandth time starts looking where the last one ended and compares
-/// digests in memory, instead of trying and hashing the 999 names before it
-/// again. The link itself still decides, so a stale entry can cost a free
-/// name but never a file.
+/// thousandth time starts looking where the last one ended, instead of
+/// trying and hashing the 999 names before it again. Memory only points:
+/// an "identical content is already there" found in it is hashed again on
+/// disk before it is believed (the file may have been removed, or moved on
+/// by `--forward`), and a stale entry makes the search start over from the
+/// plain name. The link itself decides every new name, so a stale entry
+/// never costs a file.
 static TAKEN: Mutex<Option<HashMap<PathBuf, Vec<Taken>>>> = Mutex::new(None);
 
 #[derive(Clone, Copy)]
@@ -114,6 +117,13 @@ fn taken(target: &Path) -> Vec<Taken> {
         .as_ref()
         .and_then(|map| map.get(target).cloned())
         .unwrap_or_default()
+}
+
+fn forget_taken(target: &Path) {
+    let mut taken = TAKEN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(names) = taken.as_mut() {
+        names.remove(target);
+    }
 }
 
 fn note_taken(target: &Path, seen: Taken) {
@@ -133,9 +143,13 @@ fn candidate(relative: &Path, attempt: u32) -> PathBuf {
     }
 }
 
-/// What a taken name holds, when it is a file of `size` bytes.
+/// What a taken name holds, when it is a file of `size` bytes (none when
+/// the name is free again).
 fn digest_if_size(path: &Path, size: u64) -> io::Result<Option<Sha256>> {
-    let meta = std::fs::metadata(path)?;
+    let meta = match std::fs::metadata(path) {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        meta => meta?,
+    };
     if !meta.is_file() || meta.len() != size {
         return Ok(None);
     }
@@ -163,14 +177,20 @@ pub fn place(dir: &Path, relative: &Path, finished: &Path, sha256: &Sha256) -> i
             identical: true,
         })
     };
-    let known = taken(&key);
-    for seen in known.iter().filter(|seen| seen.size == size) {
-        let held = match seen.sha256 {
-            Some(held) => Some(held),
-            None => digest_if_size(&dir.join(candidate(relative, seen.attempt)), size)?,
-        };
-        if held == Some(*sha256) {
+    let mut known = taken(&key);
+    let remembered = known.iter().filter(|seen| seen.size == size);
+    let recalled = remembered.filter(|seen| seen.sha256.is_none_or(|held| held == *sha256));
+    for seen in recalled.copied().collect::<Vec<_>>() {
+        // What memory says is checked on disk now: the name may be gone
+        // or hold something else since.
+        let on_disk = digest_if_size(&dir.join(candidate(relative, seen.attempt)), size)?;
+        if on_disk == Some(*sha256) {
             return identical(seen.attempt);
+        }
+        if seen.sha256.is_some() {
+            forget_taken(&key);
+            known.clear();
+            break;
         }
     }
     let first = known.iter().map(|seen| seen.attempt + 1).max().unwrap_or(0);
@@ -364,6 +384,37 @@ mod tests {
         assert_eq!(
             std::fs::read(dir.path().join("DCIM/IMG_0001 (3).JPG")).unwrap(),
             b"someone else"
+        );
+    }
+
+    #[test]
+    fn identical_content_remembered_at_a_name_is_believed_only_when_it_is_still_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = Path::new("gone/IMG.jpg");
+        let place_bytes = |bytes: &[u8]| {
+            let (part, sha) = finished(dir.path(), bytes);
+            place(dir.path(), name, &part, &sha).unwrap()
+        };
+        place_bytes(b"content A");
+        assert_eq!(
+            place_bytes(b"content B").relative,
+            Path::new("gone/IMG (1).jpg")
+        );
+        std::fs::remove_file(dir.path().join("gone/IMG.jpg")).unwrap();
+        let again = place_bytes(b"content A");
+        assert!(!again.identical, "{again:?}");
+        assert_eq!(again.relative, Path::new("gone/IMG.jpg"));
+        assert_eq!(
+            std::fs::read(dir.path().join("gone/IMG.jpg")).unwrap(),
+            b"content A"
+        );
+        // The same name changed behind our back is not taken for A either.
+        std::fs::write(dir.path().join("gone/IMG (1).jpg"), b"content C").unwrap();
+        let b_again = place_bytes(b"content B");
+        assert!(!b_again.identical, "{b_again:?}");
+        assert_eq!(
+            std::fs::read(dir.path().join(&b_again.relative)).unwrap(),
+            b"content B"
         );
     }
 }

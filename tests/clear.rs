@@ -188,3 +188,44 @@ fn move_to_keeps_relative_paths_and_never_overwrites() {
         }
     }
 }
+
+/// The worst case of a server that believes its memory: the copy at the
+/// destination is gone, the server says "identical file already there",
+/// and the card's only copy is deleted.
+#[test]
+fn delete_after_never_removes_a_source_whose_copy_was_removed_at_the_server() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let to = server.url("/files/");
+    let a = crate::util::content(11, 50_000);
+    let first = env.path().join("first");
+    write_file(&first.join("IMG.jpg"), &a);
+    run_ok(env.ferry().arg("sync").arg(&first).args(["--to", &to]));
+    let second = env.path().join("second");
+    write_file(&second.join("IMG.jpg"), &crate::util::content(12, 50_000));
+    run_ok(env.ferry().arg("sync").arg(&second).args(["--to", &to]));
+    assert!(server.dir.join("IMG (1).jpg").exists());
+    std::fs::remove_file(server.dir.join("IMG.jpg")).unwrap();
+
+    // A card holding A again, backed up by another machine's journal.
+    let card = env.path().join("card");
+    write_file(&card.join("IMG.jpg"), &a);
+    let output = env
+        .ferry_bare()
+        .arg("--journal")
+        .arg(env.path().join("other-journal.jsonl"))
+        .arg("sync")
+        .arg(&card)
+        .args(["--to", &to, "--delete-after"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stored = std::fs::read(server.dir.join("IMG.jpg"));
+    assert!(
+        stored.as_deref().ok() == Some(&a[..]) || card.join("IMG.jpg").exists(),
+        "the card's copy was deleted and the server has no copy: {}",
+        stderr_of(&output)
+    );
+    assert_eq!(stored.unwrap(), a);
+    assert!(!card.join("IMG.jpg").exists());
+}

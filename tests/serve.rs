@@ -12,7 +12,7 @@ use sha2::Digest;
 
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::{Request, Response, Server, read_response, request};
-use crate::util::{TestEnv, content, stderr_of};
+use crate::util::{TestEnv, content, stderr_of, write_file};
 
 fn repr_digest(bytes: &[u8]) -> String {
     format!("sha-256=:{}:", STANDARD.encode(sha2::Sha256::digest(bytes)))
@@ -635,6 +635,34 @@ fn plain_put_places_files_and_never_overwrites_a_different_one() {
     use std::os::unix::ffi::OsStrExt;
     let raw = server.dir.join(std::ffi::OsStr::from_bytes(b"\xff.jpg"));
     assert_eq!(std::fs::read(raw).unwrap(), first);
+}
+
+#[test]
+fn identical_content_is_already_there_only_when_the_file_still_is() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let a = content(5, 20_000);
+    let b = content(6, 20_000);
+    let put = |body: &[u8]| request("PUT", "/files/IMG.jpg").send(server.address, body);
+    assert_eq!(put(&a).status, 201);
+    let second = put(&b);
+    assert_eq!(second.expect("Ferry-Path"), "IMG%20%281%29.jpg");
+    std::fs::remove_file(server.dir.join("IMG.jpg")).unwrap();
+
+    let again = put(&a);
+    assert_eq!(
+        again.status, 201,
+        "a file gone is not already there: {again:?}"
+    );
+    assert_eq!(again.expect("Ferry-Path"), "IMG.jpg");
+    assert_eq!(again.expect("Repr-Digest"), repr_digest(&a));
+    assert_eq!(std::fs::read(server.dir.join("IMG.jpg")).unwrap(), a);
+    // Nor is a file that changed since.
+    write_file(&server.dir.join("IMG (1).jpg"), &content(7, 20_000));
+    let b_again = put(&b);
+    assert_eq!(b_again.status, 201, "{b_again:?}");
+    assert_eq!(b_again.expect("Ferry-Path"), "IMG%20%282%29.jpg");
+    assert_eq!(std::fs::read(server.dir.join("IMG (2).jpg")).unwrap(), b);
 }
 
 #[test]
