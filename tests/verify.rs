@@ -203,3 +203,61 @@ fn a_local_copy_whose_name_is_not_utf8_is_found_again() {
     assert_eq!(code, 3, "{results:?}");
     assert!(all(&results, "missing"), "{results:?}");
 }
+
+#[test]
+fn refused_credentials_end_verify_with_exit_1_and_an_unchecked_file_is_not_a_pass() {
+    let env = TestEnv::new();
+    let token_file = env.path().join("token");
+    std::fs::write(&token_file, "s3cret-token\n").unwrap();
+    let token = ["--token-file", token_file.to_str().unwrap()];
+    let server = Server::start(&env.path().join("dest"), &token);
+    let source = env.path().join("card");
+    photos(&source, 3);
+    let url = server.url("/files/");
+    run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &url])
+            .args(token),
+    );
+    let (code, results) = verify(&mut env.ferry(), &token);
+    assert_eq!(code, 0, "{results:?}");
+    assert!(all(&results, "verified"), "{results:?}");
+
+    let output = env.ferry().args(["-q", "verify"]).output().unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("HTTP 401"), "{text}");
+    assert!(text.contains("--token-file"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+}
+
+#[test]
+fn a_file_that_could_not_be_checked_is_not_a_pass() {
+    let sync_through = |faults: &[Fault]| {
+        let env = TestEnv::new();
+        let source = env.path().join("card");
+        photos(&source, 3);
+        let server = Server::start(&env.path().join("dest"), &[]);
+        let proxy = FaultProxy::start(server.address, faults);
+        let url = format!("http://{}/files/", proxy.address);
+        run_ok(env.ferry().arg("sync").arg(&source).args(["--to", &url]));
+        (env, server, proxy)
+    };
+    let (_, _, counted) = sync_through(&[]);
+    // The upload's requests pass; then every HEAD meets a 400.
+    let mut faults = vec![Fault::Pass; counted.requests().len()];
+    faults.extend(vec![Fault::Status(400); 3]);
+    let (env, _server, proxy) = sync_through(&faults);
+    let output = env.ferry().args(["-q", "verify"]).output().unwrap();
+    let (out, err) = (stdout_of(&output), stderr_of(&output));
+    assert_eq!(output.status.code(), Some(3), "{out}{err}");
+    assert_eq!(
+        out.matches("unknown ").count(),
+        3,
+        "even -q names them: {out}"
+    );
+    assert!(err.contains("unknown 3"), "{err}");
+    assert_eq!(proxy.remaining(), 0);
+}

@@ -15,6 +15,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use super::throttle::Throttle;
 use crate::journal::job::{ErrorClass, Response};
 
+/// What every refusal of the credentials ends with: where they come from.
+pub const CREDENTIALS_HINT: &str = "check the credentials (-H, --token-file, FERRY_TOKEN)";
+
 /// Why an attempt ended without the job finishing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {

@@ -44,7 +44,7 @@ impl Route {
     pub fn refused_credentials(&self) -> &'static str {
         match self {
             Route::S3(_) => s3::REFUSED_CREDENTIALS,
-            _ => "the server refused the credentials: check -H and FERRY_TOKEN",
+            _ => "the server refused the credentials: check -H, --token-file and FERRY_TOKEN",
         }
     }
 }
@@ -226,8 +226,9 @@ async fn http_route(
     let capabilities = match (wanted, remembered, probed) {
         (_, _, Err(Failure::Credentials { message, .. })) => {
             anyhow::bail!(
-                "{}: {message}; check the credentials (-H, --token-file, FERRY_TOKEN)",
-                destination.url
+                "{}: {message}; {}",
+                destination.url,
+                super::http::CREDENTIALS_HINT
             )
         }
         (_, _, Err(failure @ Failure::Transient { status: None, .. })) => {

@@ -9,7 +9,9 @@
 //! server's `Repr-Digest` or `Content-Digest` is compared when it sends
 //! one, else only the size, and a tus upload's offset against its length
 //! ("size only"). A check that cannot be made is "unknown", never a pass.
-//! Checks run N at a time and share the upload's client and retries.
+//! Refused credentials (401, 403) are not an answer about one file: they
+//! end the whole run as an error, as they end an upload. Checks run N at a
+//! time and share the upload's client and retries.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +57,11 @@ impl Verdict {
     pub fn is_bad(self) -> bool {
         matches!(self, Verdict::Missing | Verdict::Different)
     }
+
+    /// The destination answered for the file (its digest, or at least its size).
+    pub fn is_confirmed(self) -> bool {
+        matches!(self, Verdict::Verified | Verdict::SizeOnly)
+    }
 }
 
 /// One job's check.
@@ -67,7 +74,8 @@ pub struct Checked {
 }
 
 /// Checks `jobs`, `concurrency` at a time; `done` is told after each.
-/// `chosen` is the journal's memory of what `auto` chose per URL.
+/// `chosen` is the journal's memory of what `auto` chose per URL. A
+/// destination that refuses the credentials ends the run with an error.
 pub fn run(
     jobs: Vec<Job>,
     settings: &Settings,
@@ -85,17 +93,24 @@ pub fn run(
             let client = &client;
             async move {
                 let remembered = chosen.get(&job.destination.url).copied();
-                let (verdict, detail) = check(client, settings, &job, remembered).await;
-                Checked {
-                    job,
-                    verdict,
-                    detail,
+                match check_or_refused(client, settings, &job, remembered).await {
+                    Ok((verdict, detail)) => Ok(Checked {
+                        job,
+                        verdict,
+                        detail,
+                    }),
+                    Err(message) => Err(format!(
+                        "{}: {message}; {}",
+                        job.destination.url,
+                        http::CREDENTIALS_HINT
+                    )),
                 }
             }
         });
         let mut checked = Vec::new();
         let mut stream = checks.buffer_unordered(concurrency.max(1));
         while let Some(one) = stream.next().await {
+            let one = one.map_err(anyhow::Error::msg)?;
             done(&one);
             checked.push(one);
         }
@@ -104,13 +119,26 @@ pub fn run(
 }
 
 /// One job's check: its verdict and how it was reached. `remembered` is
-/// what `auto` chose for the job's URL, if the journal knows.
+/// what `auto` chose for the job's URL, if the journal knows. Refused
+/// credentials are "unknown" here; `run` stops on them instead.
 pub async fn check(
     client: &reqwest::Client,
     settings: &Settings,
     job: &Job,
     remembered: Option<Protocol>,
 ) -> (Verdict, String) {
+    check_or_refused(client, settings, job, remembered)
+        .await
+        .unwrap_or_else(|message| (Verdict::Unknown, message))
+}
+
+/// `check`, or the destination's refusal of the credentials.
+async fn check_or_refused(
+    client: &reqwest::Client,
+    settings: &Settings,
+    job: &Job,
+    remembered: Option<Protocol>,
+) -> Result<(Verdict, String), String> {
     let response_headers = job.response.as_ref().map(|r| &r.headers);
     let header = |name: &str| response_headers.and_then(|headers| headers.get(name));
     let protocol = match (job.session.as_ref()).and_then(|session| session.protocol) {
@@ -140,7 +168,11 @@ pub async fn check(
             )),
         }
     };
-    result.unwrap_or_else(|failure| (Verdict::Unknown, failure.text()))
+    match result {
+        Ok(verdict) => Ok(verdict),
+        Err(Failure::Credentials { message, .. }) => Err(message),
+        Err(failure) => Ok((Verdict::Unknown, failure.text())),
+    }
 }
 
 /// Sends a HEAD with the destination's headers, retried like an upload's
@@ -163,9 +195,10 @@ async fn head(
         let sent = http::within_idle(&activity, settings.idle_timeout, async {
             let response = builder.send().await.map_err(http::send_failure)?;
             // A 5xx, 408, 423 or 429 is retried here as on every other
-            // request path; any other answer is the check's to read.
+            // request path, a 401 or 403 ends the run; any other answer is
+            // the check's to read.
             match response.status().as_u16() {
-                status if http::answers_trouble(status) => {
+                status if http::answers_trouble(status) || matches!(status, 401 | 403) => {
                     Err(http::unexpected(response, "HEAD").await)
                 }
                 _ => Ok(response),

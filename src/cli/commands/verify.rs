@@ -1,6 +1,9 @@
 //! `ferry verify`: checks succeeded jobs at their destinations, prints one
 //! line per job and the counts, and with `--requeue` puts the missing and
-//! different ones back in the queue.
+//! different ones back in the queue. Exit 0 only when every file was
+//! confirmed; 3 when one is missing, different, or could not be checked
+//! ("unknown"), so that `ferry verify || alert` in cron never stays silent
+//! about a file nobody could vouch for; 1 when the credentials are refused.
 //!
 //! The journal is only read while the checks run (other commands go on);
 //! `--requeue` then opens it for change, as `ferry retry` does.
@@ -78,7 +81,7 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
                 result: checked.verdict,
                 detail: &checked.detail,
             })
-        } else if !config.quiet() || checked.verdict.is_bad() {
+        } else if !config.quiet() || !checked.verdict.is_confirmed() {
             let line = format!(
                 "{:<10} {path}  ({})",
                 checked.verdict.label(),
@@ -108,7 +111,8 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
         count(Verdict::Different),
         count(Verdict::Unknown)
     );
-    if !config.quiet() || !bad.is_empty() {
+    let unconfirmed = checked.len() - count(Verdict::Verified) - count(Verdict::SizeOnly);
+    if !config.quiet() || unconfirmed > 0 {
         stream::err_line(&counts);
     }
     if args.requeue && !bad.is_empty() {
@@ -119,9 +123,9 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
             bad.len()
         ));
     }
-    Ok(match bad.is_empty() {
-        true => error::SUCCESS,
-        false => error::JOBS_FAILED,
+    Ok(match unconfirmed {
+        0 => error::SUCCESS,
+        _ => error::JOBS_FAILED,
     })
 }
 
