@@ -261,3 +261,71 @@ fn a_file_that_could_not_be_checked_is_not_a_pass() {
     assert!(err.contains("unknown 3"), "{err}");
     assert_eq!(proxy.remaining(), 0);
 }
+
+#[test]
+fn every_report_names_the_file_the_destination_wrote() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let to = server.url("/files/");
+    let card = env.path().join("card");
+    let photo = card.join("2025/Trip/beach day.jpg");
+    write_file(&photo, b"the first version of the beach");
+    run_ok(env.ferry().arg("sync").arg(&card).args(["--to", &to]));
+    write_file(&photo, b"the beach, edited afterwards");
+    let output = run_ok(
+        env.ferry()
+            .args(["-v", "sync"])
+            .arg(&card)
+            .args(["--to", &to]),
+    );
+    let text = stderr_of(&output);
+    assert!(
+        text.contains("uploaded 2025/Trip/beach day.jpg as 2025/Trip/beach day (1).jpg"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read(server.dir.join("2025/Trip/beach day (1).jpg")).unwrap(),
+        b"the beach, edited afterwards"
+    );
+    let jobs = stdout_of(&run_ok(env.ferry().arg("jobs")));
+    assert!(
+        jobs.contains("beach day.jpg as 2025/Trip/beach day (1).jpg"),
+        "{jobs}"
+    );
+
+    let output = run_ok(env.ferry().args(["verify", "--json"]));
+    let stored: Vec<String> = stdout_of(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .map(|line| line["stored"].as_str().unwrap_or("none").to_owned())
+        .collect();
+    assert!(
+        stored.contains(&"2025/Trip/beach day (1).jpg".to_owned()),
+        "{stored:?}"
+    );
+    let output = run_ok(env.ferry().arg("verify"));
+    assert!(
+        stdout_of(&output).contains("beach day.jpg as 2025/Trip/beach day (1).jpg"),
+        "{}",
+        stdout_of(&output)
+    );
+
+    // The JSON event of an upload says where it went too.
+    let other = env.path().join("other");
+    write_file(&other.join("2025/Trip/beach day.jpg"), b"a third beach");
+    let output = run_ok(
+        env.ferry()
+            .args(["--json", "sync"])
+            .arg(&other)
+            .args(["--to", &to]),
+    );
+    let succeeded = stdout_of(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|line| line["type"] == "succeeded")
+        .expect("a succeeded event");
+    assert_eq!(
+        succeeded["stored"], "2025/Trip/beach day (2).jpg",
+        "{succeeded}"
+    );
+}

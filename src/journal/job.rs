@@ -363,6 +363,28 @@ impl Job {
         self.acknowledged_at.is_some()
     }
 
+    /// The name the destination reported storing the file under, when it
+    /// reports one: `ferry serve`'s `Ferry-Path` (percent-decoded), the S3
+    /// key, or the path below a local destination folder.
+    pub fn stored_as(&self) -> Option<String> {
+        let headers = &self.response.as_ref()?.headers;
+        if let Some(encoded) = headers.get("ferry-path") {
+            let decoded = percent_encoding::percent_decode_str(encoded);
+            return Some(decoded.decode_utf8_lossy().into_owned());
+        }
+        headers.get("key").or(headers.get("path")).cloned()
+    }
+
+    /// The file's path below its scanned folder, followed by ` as <name>`
+    /// when the destination stored it under another name (`IMG (1).jpg`).
+    pub fn shown_path(&self) -> String {
+        let path = self.resource.path.display().to_string();
+        match self.stored_as() {
+            Some(stored) if stored != path => format!("{path} as {stored}"),
+            _ => path,
+        }
+    }
+
     /// Counts against the job limit: everything not yet acknowledged, except cancelled jobs.
     pub fn holds_limit(&self) -> bool {
         self.state != State::Cancelled && !self.is_acknowledged()

@@ -96,6 +96,9 @@ enum Line<'a> {
     Succeeded {
         id: &'a str,
         path: String,
+        /// The name the destination reported storing the file under.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stored: Option<String>,
         size: u64,
         sent: u64,
         response: Option<&'a Response>,
@@ -271,6 +274,7 @@ impl Reporter for Json {
             Event::Succeeded { job, sent } => Line::Succeeded {
                 id: job.id.as_str(),
                 path: path(job),
+                stored: job.stored_as(),
                 size: job.resource.size,
                 sent,
                 response: job.response.as_ref(),

@@ -435,7 +435,7 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
         )),
         Event::Succeeded { job, .. } if normal => Some(format!(
             "uploaded {} ({})",
-            job.resource.path.display(),
+            job.shown_path(),
             human_bytes(job.resource.size)
         )),
         Event::Stopped { job } if verbose => Some(format!(

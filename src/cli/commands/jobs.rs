@@ -62,7 +62,7 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
                 job.id.short().to_owned(),
                 state,
                 human_bytes(job.resource.size),
-                job.resource.path.display().to_string(),
+                job.shown_path(),
                 note,
             ]
         })

@@ -24,6 +24,9 @@ use crate::upload::verify::{self, Checked, Verdict};
 struct Line<'a> {
     id: &'a JobId,
     path: String,
+    /// The name the destination reported storing the file under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stored: Option<String>,
     destination: &'a str,
     result: Verdict,
     detail: &'a str,
@@ -72,19 +75,20 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
     let bar = progress_bar(config, jobs.len() as u64);
     let show = |checked: &Checked| {
         bar.inc(1);
-        let path = checked.job.resource.path.display().to_string();
         let printed = if config.json() {
             print_json_line(&Line {
                 id: &checked.job.id,
-                path,
+                path: checked.job.resource.path.display().to_string(),
+                stored: checked.job.stored_as(),
                 destination: &checked.job.destination.url,
                 result: checked.verdict,
                 detail: &checked.detail,
             })
         } else if !config.quiet() || !checked.verdict.is_confirmed() {
             let line = format!(
-                "{:<10} {path}  ({})",
+                "{:<10} {}  ({})",
                 checked.verdict.label(),
+                checked.job.shown_path(),
                 checked.detail
             );
             bar.suspend(|| stream::out_line(&line)).map_err(Into::into)
