@@ -153,6 +153,21 @@ fn delete_after_toward_tus_is_refused_before_any_upload() {
     );
     assert_eq!(walk(&card).len(), 3);
     assert!(walk(&server.dir).is_empty(), "nothing was uploaded");
+    // Nothing was queued either: a later plain upload sends nothing, and
+    // an auto destination that turns out to speak tus is refused the same.
+    let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
+    assert_eq!(jobs.lines().count(), 0, "{jobs}");
+    let tus = crate::upload::Peer::tus_node(&env.path().join("tus"));
+    let output = sync(&env, &card, &tus.url, &["--delete-after"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
+    assert_eq!(jobs.lines().count(), 0, "{jobs}");
+    let upload = run_ok(env.ferry().arg("upload"));
+    assert!(
+        stderr_of(&upload).contains("nothing to upload"),
+        "{}",
+        stderr_of(&upload)
+    );
 }
 
 #[test]

@@ -268,6 +268,12 @@ fn refused_credentials_stop_the_run_and_the_token_is_never_recorded() {
         "{stderr}"
     );
     assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+    // The sync asked before its scan: nothing was queued.
+    assert!(only_job_if_any(&env).is_none());
+    // A job queued by a scan stays pending when the upload is refused.
+    run_ok(env.ferry().arg("scan").arg(&source).args(["--to", &url]));
+    let refused = env.ferry().arg("upload").output().unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr_of(&refused));
     assert_eq!(only_job(&env).state, State::Pending);
 
     let output = run_ok(
@@ -385,6 +391,7 @@ fn an_unreachable_server_ends_the_run_at_once_and_keeps_the_jobs() {
     let closed_port = ClosedPort::new();
     let closed = closed_port.url();
     for protocol in ["auto", "tus"] {
+        // A sync asks before its scan, and queues nothing.
         let output = env
             .ferry()
             .arg("sync")
@@ -392,6 +399,16 @@ fn an_unreachable_server_ends_the_run_at_once_and_keeps_the_jobs() {
             .args(["--to", &closed, "--protocol", protocol])
             .output()
             .unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("error: cannot reach"), "{stderr}");
+        assert!(only_job_if_any(&env).is_none(), "{protocol}");
+    }
+    for protocol in ["auto", "tus"] {
+        // Jobs a scan queued stay pending.
+        let scan = ["--to", &closed, "--protocol", protocol];
+        run_ok(env.ferry().arg("scan").arg(&source).args(scan));
+        let output = env.ferry().arg("upload").output().unwrap();
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains("error: cannot reach"), "{stderr}");

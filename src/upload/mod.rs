@@ -38,6 +38,7 @@ pub use http::{is_secret_header, request_headers};
 pub use protocols::put::PutMethod;
 pub use settings::{Settings, Transfer};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,12 +47,36 @@ use reqwest::header::HeaderMap;
 use self::http::Activity;
 use self::protocols::Exchange;
 use self::protocols::local::LocalFolder;
-use crate::journal::job::{Job, Protocol};
+use crate::journal::job::{Destination, Job, Protocol};
+use crate::journal::store::Store;
 
 fn current_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
+}
+
+/// A sync's look at its destination before the scan queues anything:
+/// the route is resolved as the run would resolve it (the folder opened,
+/// the bucket checked, the server reached with the credentials and its
+/// protocol chosen), a `--delete-after` or `--move-to` that it could not
+/// confirm is refused, and the route is kept in `settings` for the run.
+pub fn check_destination(
+    store: Store,
+    settings: &mut Settings,
+    destination: &Destination,
+) -> anyhow::Result<Store> {
+    let client = http::client(settings.connect_timeout)?;
+    let shared = shared::Shared::new(store);
+    let resolved =
+        current_thread_runtime()?.block_on(route::route(&shared, settings, &client, destination));
+    let store = shared.into_store().expect("no job holds the store yet");
+    let routes = HashMap::from([(destination.clone(), Arc::new(resolved?))]);
+    if let Some(after) = &settings.after_upload {
+        clear::refuse_unconfirmable(after, &routes)?;
+    }
+    settings.prepared = route::Prepared::new(routes);
+    Ok(store)
 }
 
 /// `ferry probe`: what the destination speaks, and whether it takes the credentials.

@@ -82,6 +82,23 @@ pub fn session_adapter(protocol: Protocol, transfer: &Transfer) -> Option<Box<dy
     has_sessions.then(|| adapter(protocol, transfer, &Capabilities::none(protocol)))
 }
 
+/// Routes resolved before the run (a sync's check of its destination,
+/// before its scan), so that the run does not ask the server again.
+#[derive(Clone, Default)]
+pub struct Prepared(HashMap<Destination, Arc<Route>>);
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl Prepared {
+    pub fn new(map: HashMap<Destination, Arc<Route>>) -> Prepared {
+        Prepared(map)
+    }
+}
+
 /// One route per destination among the jobs.
 pub async fn routes(
     shared: &Shared,
@@ -102,17 +119,31 @@ pub async fn routes(
     };
     let mut routes = HashMap::new();
     for destination in destinations {
-        let route = match destination.protocol {
-            Protocol::Local => {
-                let folder = LocalFolder::open(std::path::Path::new(&destination.url))?;
-                Route::Local(Arc::new(folder))
-            }
-            Protocol::S3 => Route::S3(Arc::new(s3_route(settings, client, &destination).await?)),
-            wanted => http_route(shared, settings, client, &destination, wanted, true).await?,
+        let route = match settings.prepared.0.get(&destination) {
+            Some(prepared) => prepared.clone(),
+            None => Arc::new(route(shared, settings, client, &destination).await?),
         };
-        routes.insert(destination, Arc::new(route));
+        routes.insert(destination, route);
     }
     Ok(routes)
+}
+
+/// One destination's route: its folder, its bucket checked, or the
+/// protocol its server speaks (from the journal's memory or OPTIONS).
+pub async fn route(
+    shared: &Shared,
+    settings: &Settings,
+    client: &reqwest::Client,
+    destination: &Destination,
+) -> anyhow::Result<Route> {
+    Ok(match destination.protocol {
+        Protocol::Local => {
+            let folder = LocalFolder::open(std::path::Path::new(&destination.url))?;
+            Route::Local(Arc::new(folder))
+        }
+        Protocol::S3 => Route::S3(Arc::new(s3_route(settings, client, destination).await?)),
+        wanted => http_route(shared, settings, client, destination, wanted, true).await?,
+    })
 }
 
 /// An `s3://` destination's route, its bucket checked once.

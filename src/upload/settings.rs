@@ -12,6 +12,7 @@ use reqwest::header::HeaderMap;
 
 use super::clear::AfterUpload;
 use super::protocols::put::PutMethod;
+use super::route::Prepared;
 use super::throttle::Schedule;
 use super::window::Window;
 use crate::config::s3::Configured;
@@ -41,6 +42,8 @@ pub struct Settings {
     pub transfer: Transfer,
     /// Per destination URL, from the config file's named destinations.
     pub destinations: HashMap<String, Transfer>,
+    /// Routes already resolved (by `check_destination`), used as they are.
+    pub prepared: Prepared,
 }
 
 /// What may differ between destinations: request shape and credentials.
@@ -95,6 +98,7 @@ impl Default for Settings {
             only: None,
             transfer: Transfer::default(),
             destinations: HashMap::new(),
+            prepared: Prepared::default(),
         }
     }
 }

@@ -24,6 +24,12 @@ impl Shared {
         }
     }
 
+    /// The store back, once no job shares it any more.
+    pub fn into_store(self) -> Option<Store> {
+        let store = Arc::into_inner(self.store)?;
+        Some(store.into_inner().unwrap_or_else(|p| p.into_inner()))
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, Store> {
         self.store
             .lock()

@@ -23,7 +23,19 @@ use crate::upload::clear::AfterUpload;
 /// `ferry scan`: exit 0 when clean, 3 when files could not be read.
 pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
     let reporter = report::reporter(&config.output)?;
-    Ok(scan_with(config, args, reporter.as_ref(), None, None)?.0)
+    let store = open_for_scan(config, args)?;
+    Ok(scan_with(config, args, store, reporter.as_ref(), None, None)?.0)
+}
+
+/// The journal as a scan needs it: read-only for a dry run.
+fn open_for_scan(config: &Config, args: &ScanArgs) -> anyhow::Result<Store> {
+    Ok(if args.dry_run {
+        let mut store = open_read_only(config)?;
+        store.set_job_limit(config.job_limit);
+        store
+    } else {
+        open_for_change(config)?
+    })
 }
 
 /// Scans; a dry run lists what it would queue, and with `after` (a sync's
@@ -33,6 +45,7 @@ pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
 fn scan_with(
     config: &Config,
     args: &ScanArgs,
+    mut store: Store,
     reporter: &dyn Reporter,
     after: Option<&AfterUpload>,
     only: Option<Vec<std::path::PathBuf>>,
@@ -50,13 +63,6 @@ fn scan_with(
         dry_run: args.dry_run,
         hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         only,
-    };
-    let mut store = if args.dry_run {
-        let mut store = open_read_only(config)?;
-        store.set_job_limit(config.job_limit);
-        store
-    } else {
-        open_for_change(config)?
     };
     let summary = scan::scan(&mut store, &options, &mut |event| match event {
         ScanEvent::Walked {
@@ -217,8 +223,21 @@ pub fn sync_files(
     settings.only = Some(destination.clone());
     let reporter = report::reporter(&output_for(config, &args.transfer))?;
     let after = settings.after_upload.clone();
-    let (scanned, summary, mut store) =
-        scan_with(config, &args.scan, reporter.as_ref(), after.as_ref(), only)?;
+    let mut store = open_for_scan(config, &args.scan)?;
+    if !args.scan.dry_run {
+        // Before the scan queues anything: a destination that cannot be
+        // reached, refuses the credentials, or cannot confirm what
+        // --delete-after needs leaves no jobs behind.
+        store = upload::check_destination(store, &mut settings, &destination)?;
+    }
+    let (scanned, summary, mut store) = scan_with(
+        config,
+        &args.scan,
+        store,
+        reporter.as_ref(),
+        after.as_ref(),
+        only,
+    )?;
     if args.scan.dry_run {
         return Ok((scanned, None));
     }

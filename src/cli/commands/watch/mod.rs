@@ -55,6 +55,9 @@ struct Watch<'a> {
     status: WatchStatus,
     uploaded: u64,
     left: u64,
+    /// Settled files of batches that paused before their scan (a sync
+    /// checks its destination first): looked at again with the next batch.
+    held: Vec<PathBuf>,
     /// When the last batch ended (HH:MM, local time).
     idle_since: String,
     /// The first sync has run.
@@ -100,6 +103,7 @@ pub fn watch(
         args,
         uploaded: 0,
         left: 0,
+        held: Vec::new(),
         idle_since: String::new(),
         started: false,
         filter,
@@ -212,11 +216,13 @@ impl Watch<'_> {
     /// restart.
     fn batch(&mut self, batch: Batch) -> anyhow::Result<u8> {
         self.status.clear();
+        let held = std::mem::take(&mut self.held);
         let (only, requeue) = match batch {
             Batch::Everything => (None, true),
-            Batch::Settled(files) => (Some(files), false),
+            Batch::Settled(files) => (Some([held, files].concat()), false),
         };
         let (config, status) = (&self.config, &mut self.status);
+        let looked_at = only.clone();
         let synced = sync_files(config, &self.args.sync, only, |store, destination| {
             if requeue {
                 retry_failed(store, destination, |line, event| {
@@ -244,7 +250,8 @@ impl Watch<'_> {
                 stream::err_line(&format!(
                     "ferry: paused: {text}; trying again with the next files or rescan"
                 ));
-                self.left = self.waiting().unwrap_or(self.left);
+                self.held = looked_at.unwrap_or_default();
+                self.left = self.waiting().unwrap_or(self.left) + self.held.len() as u64;
                 Ok(error::RUNTIME_ERROR)
             }
             Err(error) => Err(error),
