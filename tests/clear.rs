@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::http::Server;
-use crate::upload::{assert_same_tree, photos, run_ok, tree, walk};
+use crate::upload::{assert_same_tree, photos, run_ok, sha256_of, tree, walk};
 use crate::util::{TestEnv, stderr_of, stdout_of, write_file};
 
 /// A fake camera card, and a copy of it to compare against later.
@@ -243,4 +243,173 @@ fn delete_after_never_removes_a_source_whose_copy_was_removed_at_the_server() {
     );
     assert_eq!(stored.unwrap(), a);
     assert!(!card.join("IMG.jpg").exists());
+}
+
+/// A card of 30 photos, 3 of them duplicates of others, backed up once;
+/// its contents by SHA-256.
+fn backed_up_card(env: &TestEnv, sync: &dyn Fn(&[&str]) -> std::process::Output) -> Vec<String> {
+    let card = env.path().join("card");
+    photos(&card.join("DCIM"), 27);
+    for i in 0..3 {
+        let original = card.join(format!("DCIM/{:02}/IMG_{i:04}.jpg", i % 7));
+        let copy = card.join(format!("Copies/copy of IMG_{i:04}.jpg"));
+        write_file(&copy, &std::fs::read(original).unwrap());
+    }
+    let mut contents: Vec<String> = walk(&card).iter().map(|path| sha256_of(path)).collect();
+    contents.sort();
+    contents.dedup();
+    assert_eq!((walk(&card).len(), contents.len()), (30, 27));
+    let output = sync(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    contents
+}
+
+/// The second sync, with --delete-after: every file goes, each duplicate
+/// vouched for by its twin, and the destination holds every content.
+fn clear_the_backed_up_card(
+    env: &TestEnv,
+    sync: &dyn Fn(&[&str]) -> std::process::Output,
+    stored: &dyn Fn() -> Vec<String>,
+) {
+    let card = env.path().join("card");
+    let contents = backed_up_card(env, sync);
+    let output = sync(&["--delete-after", "-v"]);
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        walk(&card).is_empty(),
+        "left on the card: {:?}\n{text}",
+        walk(&card)
+    );
+    assert_eq!(text.matches("deleted ").count(), 30, "{text}");
+    assert_eq!(
+        text.matches(", confirmed at the destination)").count(),
+        3,
+        "{text}"
+    );
+    assert!(text.contains("30 source files cleared"), "{text}");
+    let at_destination = stored();
+    for sha in &contents {
+        assert!(
+            at_destination.contains(sha),
+            "{sha} is not at the destination"
+        );
+    }
+}
+
+#[test]
+fn a_card_already_backed_up_to_ferry_serve_is_cleared_by_a_second_sync() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let to = server.url("/files/");
+    let card = env.path().join("card");
+    let sync = |extra: &[&str]| {
+        env.ferry()
+            .arg("sync")
+            .arg(&card)
+            .args(["--to", &to])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let stored = || {
+        walk(&server.dir)
+            .iter()
+            .map(|path| sha256_of(path))
+            .collect()
+    };
+    clear_the_backed_up_card(&env, &sync, &stored);
+}
+
+#[test]
+fn a_card_already_backed_up_to_a_local_folder_is_cleared_by_a_second_sync() {
+    let env = TestEnv::new();
+    let dest = env.path().join("backup");
+    let card = env.path().join("card");
+    let sync = |extra: &[&str]| {
+        env.ferry()
+            .arg("sync")
+            .arg(&card)
+            .arg("--to")
+            .arg(&dest)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let stored = || walk(&dest).iter().map(|path| sha256_of(path)).collect();
+    clear_the_backed_up_card(&env, &sync, &stored);
+}
+
+#[test]
+fn a_copy_gone_from_the_destination_keeps_its_file_and_its_duplicate_on_the_card() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let to = server.url("/files/");
+    let card = env.path().join("card");
+    let sync = |extra: &[&str]| {
+        env.ferry()
+            .arg("sync")
+            .arg(&card)
+            .args(["--to", &to])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    backed_up_card(&env, &sync);
+    // The walk meets Copies/ first: its file carries the content, and the
+    // one in DCIM/ is the duplicate.
+    std::fs::remove_file(server.dir.join("Copies/copy of IMG_0000.jpg")).unwrap();
+    let output = sync(&["--delete-after"]);
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let mut left: Vec<String> = walk(&card)
+        .iter()
+        .map(|path| path.strip_prefix(&card).unwrap().display().to_string())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["Copies/copy of IMG_0000.jpg", "DCIM/00/IMG_0000.jpg"],
+        "{text}"
+    );
+    assert!(
+        text.contains("ferry serve has no Copies/copy of IMG_0000.jpg"),
+        "{text}"
+    );
+    assert!(text.contains("28 source files cleared"), "{text}");
+
+    // The repair sends it again; then the rest goes too.
+    let verify = env.ferry().args(["verify", "--requeue"]).output().unwrap();
+    assert_eq!(verify.status.code(), Some(3), "{}", stderr_of(&verify));
+    let output = sync(&["--delete-after"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(walk(&card).is_empty(), "{}", stderr_of(&output));
+    assert!(server.dir.join("Copies/copy of IMG_0000.jpg").exists());
+
+    // Nothing left to clear: the run says so.
+    let output = sync(&["--delete-after"]);
+    let text = stderr_of(&output);
+    assert!(
+        text.contains("--delete-after cleared nothing: no file under the folders"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_card_already_backed_up_to_garage_is_cleared_by_a_second_sync() {
+    let env = TestEnv::new();
+    let garage = crate::s3::Store::garage(&env.path().join("garage"), 1, "photos");
+    let card = env.path().join("card");
+    let sync = |extra: &[&str]| {
+        garage
+            .ferry(&env)
+            .arg("sync")
+            .arg(&card)
+            .args(["--to", "s3://photos/card/"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let stored = || garage.digests("photos").into_values().collect();
+    clear_the_backed_up_card(&env, &sync, &stored);
 }

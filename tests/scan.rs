@@ -392,7 +392,7 @@ fn library_scan_only(
         ScanEvent::Warning { path, message } => {
             warnings.push(format!("{}: {message}", path.display()))
         }
-        ScanEvent::Queued { .. } | ScanEvent::Scanned { .. } => {}
+        ScanEvent::Queued { .. } | ScanEvent::Scanned { .. } | ScanEvent::Carried { .. } => {}
     })
     .unwrap();
     (summary, warnings)

@@ -119,10 +119,17 @@ enum Line<'a> {
         action: ClearedBy,
         #[serde(skip_serializing_if = "Option::is_none")]
         to: Option<String>,
+        /// `path` is a duplicate of this file, whose upload vouched for it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        duplicate_of: Option<String>,
     },
     Kept {
         id: &'a str,
         path: String,
+        reason: &'a str,
+    },
+    ClearedNothing {
+        flag: &'a str,
         reason: &'a str,
     },
     WindowClosed {
@@ -289,17 +296,27 @@ impl Reporter for Json {
                 path: path(job),
             },
             Event::Interrupting => Line::Interrupting,
-            Event::Cleared { job, cleared } => Line::Cleared {
+            Event::Cleared {
+                job,
+                cleared,
+                duplicate,
+            } => Line::Cleared {
                 id: job.id.as_str(),
-                path: path(job),
+                path: duplicate.map_or_else(|| path(job), shown),
                 action: cleared.action,
                 to: cleared.to.as_ref().map(|to| to.display().to_string()),
+                duplicate_of: duplicate.map(|_| path(job)),
             },
-            Event::Kept { job, reason } => Line::Kept {
+            Event::Kept {
+                job,
+                source,
+                reason,
+            } => Line::Kept {
                 id: job.id.as_str(),
-                path: path(job),
+                path: shown(source),
                 reason,
             },
+            Event::ClearedNothing { flag, reason } => Line::ClearedNothing { flag, reason },
             Event::WindowClosed { by, cutoff } => Line::WindowClosed { by, cutoff },
             Event::Bwlimit { destination, rate } => Line::Bwlimit {
                 destination,

@@ -159,10 +159,20 @@ pub enum Event<'a> {
     Cleared {
         job: &'a Job,
         cleared: &'a Cleared,
+        /// The file cleared was not the job's own source but this
+        /// duplicate of it, vouched for by the job's confirmed upload.
+        duplicate: Option<&'a std::path::Path>,
+    },
+    /// `--delete-after` or `--move-to` (`flag`) cleared no file: why.
+    ClearedNothing {
+        flag: &'a str,
+        reason: &'a str,
     },
     /// The source file of a succeeded job was kept: `reason` says why.
     Kept {
         job: &'a Job,
+        /// The file kept: the job's source, or a duplicate of it.
+        source: &'a std::path::Path,
         reason: &'a str,
     },
     /// The time window ended (`by` is the flag that set it).
@@ -449,15 +459,28 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
         Event::NothingToDo { done_before } if normal => Some(format!(
             "nothing to upload: no pending jobs ({done_before} jobs already finished)"
         )),
-        Event::Cleared { job, cleared } if verbose => Some(match &cleared.to {
-            Some(to) => format!(
-                "moved {} to {}",
-                job.resource.source().display(),
-                to.display()
-            ),
-            None => format!("deleted {}", job.resource.source().display()),
-        }),
+        Event::Cleared {
+            job,
+            cleared,
+            duplicate,
+        } if verbose => {
+            let source = duplicate.map_or(job.resource.source(), std::path::Path::to_owned);
+            let vouched = match duplicate {
+                Some(_) => format!(
+                    " (a duplicate of {}, confirmed at the destination)",
+                    job.resource.source().display()
+                ),
+                None => String::new(),
+            };
+            Some(match &cleared.to {
+                Some(to) => format!("moved {} to {}{vouched}", source.display(), to.display()),
+                None => format!("deleted {}{vouched}", source.display()),
+            })
+        }
         Event::Kept { reason, .. } => Some(format!("warning: {reason}")),
+        Event::ClearedNothing { flag, reason } if normal => {
+            Some(format!("{flag} cleared nothing: {reason}"))
+        }
         Event::WindowClosed { by, cutoff } if normal => Some(match cutoff {
             Cutoff::Hard => format!(
                 "--{by} reached: stopping the uploads in flight; they resume on the next run"
@@ -476,7 +499,7 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
         Event::Summary(summary) => {
             let failed =
                 summary.failed > 0 || (summary.stopped_by.is_some() && !summary.on_schedule);
-            let happened = summary.succeeded + summary.failed + summary.left > 0;
+            let happened = summary.succeeded + summary.failed + summary.left + summary.cleared > 0;
             let mut text = ((normal && happened) || failed || summary.failures_listed > 0)
                 .then(|| summary_text(summary))?;
             if summary.failures_listed > 0 {

@@ -59,6 +59,16 @@ pub enum ScanEvent<'a> {
     Walked { files: usize, bytes_to_hash: u64 },
     /// Progress: this many files looked at, this many bytes hashed so far.
     Scanned { files: u64, hashed_bytes: u64 },
+    /// A file whose content a job in the journal already carries to the
+    /// destination: the job of this same path (`same_path`), or another
+    /// file's (this one is a duplicate). `stat` is what the scan saw.
+    Carried {
+        source: &'a Path,
+        relative: &'a JournalPath,
+        stat: crate::digest::FileStat,
+        twin: &'a JobId,
+        same_path: bool,
+    },
     /// A job was queued (or would be, in a dry run).
     Queued {
         root: &'a JournalPath,
@@ -292,13 +302,23 @@ impl Queue<'_> {
         let sha256 = &seen.sha256;
         let key = *sha256;
         match self.index.by_sha.get(&key) {
-            Some(&Carrier::Job(slot))
-                if store.jobs()[slot].resource.root == *root
-                    && store.jobs()[slot].resource.path == candidate.relative =>
-            {
-                self.summary.known += 1;
+            Some(&Carrier::Job(slot)) => {
+                let twin = &store.jobs()[slot];
+                let same_path =
+                    twin.resource.root == *root && twin.resource.path == candidate.relative;
+                match same_path {
+                    true => self.summary.known += 1,
+                    false => self.summary.duplicates += 1,
+                }
+                on_event(ScanEvent::Carried {
+                    source: &candidate.path(self.roots),
+                    relative: &candidate.relative,
+                    stat: candidate.stat,
+                    twin: &twin.id,
+                    same_path,
+                });
             }
-            Some(_) => self.summary.duplicates += 1,
+            Some(Carrier::Planned) => self.summary.duplicates += 1,
             None => {
                 let carrier = if self.options.dry_run {
                     let held = store.holding_limit() + self.summary.queued as usize;

@@ -13,8 +13,17 @@
 //! never replaces a file: it links (or, across file systems, copies,
 //! syncs and links) the new name before the old one goes. Each deletion or
 //! move is recorded on the job.
+//!
+//! A sync with these flags also clears what earlier runs uploaded, since
+//! clearing a card already backed up is the commonest use: a file whose
+//! job already succeeded is cleared once the destination confirms the full
+//! SHA-256 now (verify's check, not the journal's memory) and the file is
+//! as the scan saw it; a duplicate on the card (the same content under
+//! another name, which dedupe never uploads) is cleared once the file
+//! holding its content is confirmed there and its own bytes hash the same
+//! again, and the line names the twin that vouched for it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,11 +32,11 @@ use super::engine::Run;
 use super::protocols::s3;
 use super::route::Route;
 use super::verify;
-use crate::digest::{FileStat, Sha256};
-use crate::journal::job::{Cleared, Destination, Job, Protocol};
+use crate::digest::{self, FileStat, Sha256};
+use crate::journal::job::{Cleared, Destination, Job, JobId, Protocol, State};
 use crate::journal::paths::JournalPath;
 use crate::journal::store::Durability;
-use crate::report::Event;
+use crate::report::{Event, Reporter};
 use crate::wire;
 
 /// What happens to a source file once its upload is verified.
@@ -56,6 +65,19 @@ impl AfterUpload {
             ),
         }
     }
+}
+
+/// A scanned file whose content a job already carries to the destination:
+/// the job of its own path (`same_path`), or another file's, its `twin`.
+#[derive(Clone, Debug)]
+pub struct CarriedSource {
+    pub source: PathBuf,
+    /// Below its scanned folder (where `--move-to` puts it).
+    pub relative: PathBuf,
+    /// As the scan saw it.
+    pub stat: FileStat,
+    pub twin: JobId,
+    pub same_path: bool,
 }
 
 /// Refuses, before any upload, a destination that cannot confirm a file's
@@ -96,17 +118,164 @@ pub async fn source(run: &Run, route: &Route, job: &Job) -> anyhow::Result<bool>
             (run.reporter).event(Event::Cleared {
                 job: &job,
                 cleared: &cleared,
+                duplicate: None,
             });
             Ok(true)
         }
         Err(reason) => {
             (run.reporter).event(Event::Kept {
                 job,
+                source: &job.resource.source(),
                 reason: &reason,
             });
             Ok(false)
         }
     }
+}
+
+/// What clearing the carried sources came to.
+#[derive(Default)]
+pub struct CarriedOutcome {
+    pub cleared: u64,
+    pub kept: u64,
+}
+
+/// After the run's jobs: clears the scanned files whose content an
+/// already succeeded job carries (`settings.carried`). Jobs this run
+/// processed had their own source handled when they ended (`done_now`).
+pub async fn carried(
+    run: &Run,
+    routes: &super::route::Routes,
+    done_now: &HashSet<JobId>,
+) -> anyhow::Result<CarriedOutcome> {
+    let mut outcome = CarriedOutcome::default();
+    let Some(after) = &run.settings.after_upload else {
+        return Ok(outcome);
+    };
+    // One confirmation per twin, however many duplicates it vouches for.
+    let mut confirmed: HashMap<JobId, Result<(), String>> = HashMap::new();
+    for carried in &run.settings.carried {
+        if carried.same_path && done_now.contains(&carried.twin) {
+            continue;
+        }
+        let Some(twin) = run.shared.lock().job(&carried.twin).cloned() else {
+            continue;
+        };
+        let kept = |why: String| format!("kept {}: {why}", carried.source.display());
+        let result = match twin.state {
+            State::Succeeded if carried.same_path && twin.cleared.is_some() => continue,
+            State::Succeeded => {
+                let confirmation = match confirmed.get(&twin.id) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let found = match routes.for_url(&twin.destination.url) {
+                            Some(route) => confirm_now(run, &route, &twin).await,
+                            None => Err("no route to its destination in this run".to_owned()),
+                        };
+                        confirmed.insert(twin.id.clone(), found.clone());
+                        found
+                    }
+                };
+                match confirmation {
+                    Ok(()) => clear_carried(after, carried, &twin).await,
+                    Err(why) if carried.same_path => Err(kept(why)),
+                    Err(why) => Err(kept(format!(
+                        "{} holding the same content was not confirmed: {why}",
+                        twin.resource.source().display()
+                    ))),
+                }
+            }
+            // Its own job's failure or interruption says why already.
+            _ if carried.same_path => continue,
+            state => Err(kept(format!(
+                "{} holding the same content is {state}, not uploaded",
+                twin.resource.source().display()
+            ))),
+        };
+        match result {
+            Ok(cleared) => {
+                if carried.same_path {
+                    let record = |job: &mut Job| job.record_cleared(cleared.clone());
+                    (run.shared)
+                        .change(&twin.id, Durability::Durable, record)
+                        .await?;
+                }
+                let duplicate = (!carried.same_path).then_some(carried.source.as_path());
+                (run.reporter).event(Event::Cleared {
+                    job: &twin,
+                    cleared: &cleared,
+                    duplicate,
+                });
+                outcome.cleared += 1;
+            }
+            Err(reason) => {
+                (run.reporter).event(Event::Kept {
+                    job: &twin,
+                    source: &carried.source,
+                    reason: &reason,
+                });
+                outcome.kept += 1;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// With `--delete-after` or `--move-to`, a run that cleared nothing says
+/// why: `kept` files stayed (each with its warning), or there was nothing.
+pub fn say_why_nothing_was_cleared(settings: &Settings, reporter: &dyn Reporter, kept: u64) {
+    let Some(after) = &settings.after_upload else {
+        return;
+    };
+    let reason = match kept {
+        0 => "no file under the folders was uploaded or is already at the destination".to_owned(),
+        1 => "1 file was kept; the warning above says why".to_owned(),
+        n => format!("{n} files were kept; the warnings above say why"),
+    };
+    reporter.event(Event::ClearedNothing {
+        flag: after.flag(),
+        reason: &reason,
+    });
+}
+
+/// Asks the destination now whether it holds `job`'s full SHA-256.
+async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(), String> {
+    if !matches!(route, Route::Http(_)) {
+        return confirm(route, &run.client, &run.settings, job).await;
+    }
+    let remembered = run.shared.lock().chosen_protocol(&job.destination.url);
+    match verify::check(&run.client, &run.settings, job, remembered).await {
+        (verify::Verdict::Verified, _) => Ok(()),
+        (verdict, detail) => Err(format!(
+            "the destination did not confirm its SHA-256 ({}: {detail})",
+            verdict.label()
+        )),
+    }
+}
+
+/// Clears one carried source; a duplicate is hashed again first.
+async fn clear_carried(
+    after: &AfterUpload,
+    carried: &CarriedSource,
+    twin: &Job,
+) -> Result<Cleared, String> {
+    let (after, carried, expected) = (after.clone(), carried.clone(), twin.resource.sha256);
+    tokio::task::spawn_blocking(move || {
+        let source = &carried.source;
+        if !carried.same_path {
+            let hashed = digest::sha256_file(source, &carried.stat)
+                .map_err(|error| format!("kept {}: {error}", source.display()))?;
+            if hashed != expected {
+                return Err(format!(
+                    "kept {}: its content is not the same as its twin's any more",
+                    source.display()
+                ));
+            }
+        }
+        clear_file(&after, source, &carried.relative, carried.stat)
+    })
+    .await
+    .map_err(|error| error.to_string())?
 }
 
 /// Confirms `job`'s upload end to end, then deletes or moves its source.
@@ -122,9 +291,12 @@ pub async fn after_success(
         .await
         .map_err(|why| format!("kept {}: {why}", source.display()))?;
     let (after, job) = (after.clone(), job.clone());
-    tokio::task::spawn_blocking(move || clear(&after, &job))
-        .await
-        .map_err(|error| error.to_string())?
+    tokio::task::spawn_blocking(move || {
+        let resource = &job.resource;
+        clear_file(&after, &source, resource.path.as_path(), resource.stat())
+    })
+    .await
+    .map_err(|error| error.to_string())?
 }
 
 async fn confirm(
@@ -171,22 +343,27 @@ fn read_digest(value: &str) -> Option<Sha256> {
     wire::fields::sha256_digest(&headers, "Repr-Digest").ok()?
 }
 
-/// Deletes or moves the source, if it is still the file that was scanned.
-fn clear(after: &AfterUpload, job: &Job) -> Result<Cleared, String> {
-    let source = job.resource.source();
+/// Deletes or moves `source` (`relative` below its scanned folder), if it
+/// is still the file the scan saw (`scanned`).
+fn clear_file(
+    after: &AfterUpload,
+    source: &Path,
+    relative: &Path,
+    scanned: FileStat,
+) -> Result<Cleared, String> {
     let kept = |why: String| format!("kept {}: {why}", source.display());
-    let now = std::fs::symlink_metadata(&source).map_err(|error| kept(error.to_string()))?;
-    if FileStat::of(&now) != job.resource.stat() {
+    let now = std::fs::symlink_metadata(source).map_err(|error| kept(error.to_string()))?;
+    if FileStat::of(&now) != scanned {
         return Err(kept("it changed since the scan".to_owned()));
     }
     match after {
         AfterUpload::Delete => {
-            std::fs::remove_file(&source).map_err(|error| kept(error.to_string()))?;
+            std::fs::remove_file(source).map_err(|error| kept(error.to_string()))?;
             Ok(Cleared::deleted())
         }
         AfterUpload::MoveTo(dir) => {
-            let target = dir.join(job.resource.path.as_path());
-            move_without_replacing(&source, &target).map_err(kept)?;
+            let target = dir.join(relative);
+            move_without_replacing(source, &target).map_err(kept)?;
             Ok(Cleared::moved(JournalPath::new(target)))
         }
     }

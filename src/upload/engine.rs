@@ -100,6 +100,10 @@ async fn run_async(
             .filter(|job| job.state == State::Succeeded)
             .count() as u64;
         reporter.event(Event::NothingToDo { done_before });
+    }
+    let clearing = settings.after_upload.is_some() && !settings.carried.is_empty();
+    if ids.is_empty() && !clearing {
+        clear::say_why_nothing_was_cleared(&settings, reporter.as_ref(), 0);
         let listed = failures(&store);
         let summary = UploadSummary {
             failures_listed: listed.len() as u64,
@@ -152,13 +156,16 @@ async fn run_async(
             .map(|job| job.resource.size);
         (ids.len() as u64, sizes.sum())
     };
-    reporter.event(Event::RunStarted { jobs, bytes });
+    if jobs > 0 {
+        reporter.event(Event::RunStarted { jobs, bytes });
+    }
     for (destination, rate) in run.limits.rates(false) {
         reporter.event(Event::Bwlimit { destination, rate });
     }
     let progress = tokio::spawn(progress::report(run.clone()));
 
     let concurrency = run.settings.concurrency.max(1);
+    let done_now: std::collections::HashSet<JobId> = ids.iter().cloned().collect();
     let outcomes: Vec<Outcome> = futures_util::stream::iter(ids)
         .map(|id| {
             let run = run.clone();
@@ -167,6 +174,10 @@ async fn run_async(
         .buffer_unordered(concurrency)
         .collect()
         .await;
+    let carried = match cancel.is_cancelled() || run.stopped_by().is_some() {
+        true => clear::CarriedOutcome::default(),
+        false => clear::carried(&run, &run.routes, &done_now).await?,
+    };
     signals.abort();
     progress.abort();
     window.inspect(|timer| timer.abort());
@@ -198,6 +209,11 @@ async fn run_async(
             Outcome::Failed => summary.failed += 1,
             Outcome::Left => summary.left += 1,
         }
+    }
+    summary.cleared += carried.cleared;
+    if summary.cleared == 0 && !summary.interrupted {
+        let kept = summary.succeeded + carried.kept;
+        clear::say_why_nothing_was_cleared(&run.settings, reporter.as_ref(), kept);
     }
     let mut store = shared.lock();
     store.checkpoint()?;

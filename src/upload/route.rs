@@ -117,7 +117,7 @@ pub async fn routes(
         }
         seen
     };
-    let mut routes = HashMap::new();
+    let mut routes = settings.prepared.0.clone();
     for destination in destinations {
         let route = match settings.prepared.0.get(&destination) {
             Some(prepared) => prepared.clone(),
@@ -176,6 +176,14 @@ impl Routes {
             map: Mutex::new(map),
             asked_again: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// The route of the destination at `url`, whatever protocol a job
+    /// toward it was queued with.
+    pub fn for_url(&self, url: &str) -> Option<Arc<Route>> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let found = map.iter().find(|(destination, _)| destination.url == url);
+        found.map(|(_, route)| route.clone())
     }
 
     pub fn get(&self, destination: &Destination) -> Arc<Route> {

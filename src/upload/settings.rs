@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
-use super::clear::AfterUpload;
+use super::clear::{AfterUpload, CarriedSource};
 use super::protocols::put::PutMethod;
 use super::route::Prepared;
 use super::throttle::Schedule;
@@ -44,6 +44,9 @@ pub struct Settings {
     pub destinations: HashMap<String, Transfer>,
     /// Routes already resolved (by `check_destination`), used as they are.
     pub prepared: Prepared,
+    /// With `after_upload`: scanned files whose content a job already
+    /// carries, cleared once the destination confirms it.
+    pub carried: Vec<CarriedSource>,
 }
 
 /// What may differ between destinations: request shape and credentials.
@@ -99,6 +102,7 @@ impl Default for Settings {
             transfer: Transfer::default(),
             destinations: HashMap::new(),
             prepared: Prepared::default(),
+            carried: Vec::new(),
         }
     }
 }

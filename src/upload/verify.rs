@@ -263,10 +263,11 @@ async fn ferry_serve(
         None => url.as_str(),
     };
     let (status, headers) = head(client, settings, job, &format!("{root}{placed}"), &[]).await?;
+    let shown = percent_encoding::percent_decode_str(placed).decode_utf8_lossy();
     Ok(match status {
         200 => compare(job, &headers, "ferry serve"),
-        404 => (Verdict::Missing, format!("ferry serve has no {placed}")),
-        other => (Verdict::Unknown, format!("HEAD {placed}: HTTP {other}")),
+        404 => (Verdict::Missing, format!("ferry serve has no {shown}")),
+        other => (Verdict::Unknown, format!("HEAD {shown}: HTTP {other}")),
     })
 }
 

@@ -18,7 +18,7 @@ use crate::upload;
 
 use super::{open_for_change, open_read_only, print_json_line};
 use crate::cli::{ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs};
-use crate::upload::clear::AfterUpload;
+use crate::upload::clear::{AfterUpload, CarriedSource};
 
 /// `ferry scan`: exit 0 when clean, 3 when files could not be read.
 pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
@@ -49,7 +49,7 @@ fn scan_with(
     reporter: &dyn Reporter,
     after: Option<&AfterUpload>,
     only: Option<Vec<std::path::PathBuf>>,
-) -> anyhow::Result<(u8, ScanSummary, Store)> {
+) -> anyhow::Result<(u8, ScanSummary, Store, Vec<CarriedSource>)> {
     let options = ScanOptions {
         roots: args.roots.clone(),
         destination: config.destination(&args.to, args.protocol)?,
@@ -64,7 +64,38 @@ fn scan_with(
         hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         only,
     };
+    let mut carried = Vec::new();
     let summary = scan::scan(&mut store, &options, &mut |event| match event {
+        // With --delete-after or --move-to, files already carried by a job
+        // are cleared too, once the destination confirms them.
+        ScanEvent::Carried {
+            source,
+            relative,
+            stat,
+            twin,
+            same_path,
+        } => {
+            if let Some(after) = after {
+                if args.dry_run && !config.json() && !config.quiet() {
+                    let why = match same_path {
+                        true => "already uploaded".to_owned(),
+                        false => format!("same content as job {}", twin.short()),
+                    };
+                    let _ = crate::report::stream::out_line(&format!(
+                        "would check {} ({why}), {}",
+                        source.display(),
+                        after.would(relative.as_path())
+                    ));
+                }
+                carried.push(CarriedSource {
+                    source: source.to_owned(),
+                    relative: relative.as_path().to_owned(),
+                    stat,
+                    twin: twin.clone(),
+                    same_path,
+                });
+            }
+        }
         ScanEvent::Walked {
             files,
             bytes_to_hash,
@@ -121,7 +152,7 @@ fn scan_with(
     } else {
         error::SUCCESS
     };
-    Ok((code, summary, store))
+    Ok((code, summary, store, carried))
 }
 
 /// `ferry upload`: 0 when every job succeeded, 3 when failed jobs are
@@ -230,7 +261,7 @@ pub fn sync_files(
         // --delete-after needs leaves no jobs behind.
         store = upload::check_destination(store, &mut settings, &destination)?;
     }
-    let (scanned, summary, mut store) = scan_with(
+    let (scanned, summary, mut store, carried) = scan_with(
         config,
         &args.scan,
         store,
@@ -246,6 +277,7 @@ pub fn sync_files(
         duplicates: summary.duplicates,
         already: summary.known,
     };
+    settings.carried = carried;
     prepare(&mut store, &destination)?;
     let (uploaded, summary) =
         upload_summed(&args.transfer, store, settings, &reporter, Some(counts))?;
