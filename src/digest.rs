@@ -35,6 +35,20 @@ impl FileStat {
             inode: inode(meta),
         }
     }
+
+    /// What moved between the scan (`self`) and `now`, if anything: the
+    /// same three facts everywhere a file is checked before it is read.
+    pub fn what_changed(&self, now: &FileStat) -> Option<&'static str> {
+        if self.size != now.size {
+            Some("its size differs")
+        } else if self.mtime_ns != now.mtime_ns {
+            Some("its modification time differs")
+        } else if self.inode != now.inode {
+            Some("its inode differs: it was replaced")
+        } else {
+            None
+        }
+    }
 }
 
 #[cfg(unix)]

@@ -243,3 +243,113 @@ fn a_part_sent_again_counts_once_and_only_registered_jobs_have_parts() {
             .is_err()
     );
 }
+
+#[test]
+fn a_failure_superseded_by_a_newer_scan_of_its_path_leaves_the_list_and_the_exit_code() {
+    use crate::http::Server;
+    use crate::upload::run_ok;
+    use crate::util::{TestEnv, stderr_of, stdout_of, write_file};
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let to = server.url("/files/");
+    let card = env.path().join("card");
+    let photo = card.join("beach.jpg");
+    write_file(&photo, b"the beach as the camera wrote it");
+    run_ok(env.ferry().arg("scan").arg(&card).args(["--to", &to]));
+    write_file(&photo, b"the beach, edited after the scan and longer");
+    let failed = env.ferry().arg("upload").output().unwrap();
+    let text = stderr_of(&failed);
+    assert_eq!(failed.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("changed since scan (its size differs)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not worth a retry: the next `ferry sync` of its folder scans it again"),
+        "{text}"
+    );
+
+    // Another destination's sync is not answerable for that failure.
+    let other = env.path().join("other");
+    write_file(&other.join("x.jpg"), b"another photo");
+    let elsewhere = env
+        .ferry()
+        .arg("sync")
+        .arg(&other)
+        .arg("--to")
+        .arg(env.path().join("backup"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        elsewhere.status.code(),
+        Some(0),
+        "{}",
+        stderr_of(&elsewhere)
+    );
+
+    // The next sync of the folder queues the new content, and the old
+    // failure leaves the list as superseded.
+    let synced = env
+        .ferry()
+        .arg("sync")
+        .arg(&card)
+        .args(["--to", &to])
+        .output()
+        .unwrap();
+    let text = stderr_of(&synced);
+    assert_eq!(synced.status.code(), Some(0), "{text}");
+    assert!(text.contains("1 superseded"), "{text}");
+    assert!(!text.contains("failures list"), "{text}");
+    assert_eq!(
+        std::fs::read(server.dir.join("beach.jpg")).unwrap(),
+        b"the beach, edited after the scan and longer"
+    );
+    let listed = stdout_of(&run_ok(env.ferry().args(["jobs", "--action", "retry"])));
+    assert!(!listed.contains("beach"), "{listed}");
+    let all = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
+    let old = all
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|job| job["state"] == "cancelled")
+        .expect("the old job is kept, cancelled");
+    let message = old["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("superseded: the file changed and was scanned again"),
+        "{message}"
+    );
+    let upload = env.ferry().arg("upload").output().unwrap();
+    assert_eq!(upload.status.code(), Some(0), "{}", stderr_of(&upload));
+}
+
+#[test]
+fn a_file_replaced_with_the_same_size_and_time_is_changed_since_scan_over_http() {
+    use crate::http::Server;
+    use crate::upload::run_ok;
+    use crate::util::{TestEnv, stderr_of, write_file};
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let to = server.url("/files/");
+    let card = env.path().join("card");
+    let photo = card.join("IMG.jpg");
+    write_file(&photo, b"the photo as it was scanned");
+    run_ok(env.ferry().arg("scan").arg(&card).args(["--to", &to]));
+    // Another file, same size and modification time, takes its name.
+    let modified = std::fs::metadata(&photo).unwrap().modified().unwrap();
+    let other = card.join("other.tmp");
+    write_file(&other, b"THE PHOTO AS IT WAS SCANNED");
+    std::fs::File::options()
+        .write(true)
+        .open(&other)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    std::fs::rename(&other, &photo).unwrap();
+    let failed = env.ferry().arg("upload").output().unwrap();
+    let text = stderr_of(&failed);
+    assert_eq!(failed.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("changed since scan (its inode differs: it was replaced)"),
+        "{text}"
+    );
+    assert!(!server.dir.join("IMG.jpg").exists());
+}

@@ -394,7 +394,10 @@ fn the_failures_list_names_id_path_reason_and_attempts_and_how_to_retry_or_ackno
     );
     let entry = format!("  {}  {}  ", id.short(), source.join("gone.jpg").display());
     assert!(
-        lines[3].starts_with(&entry) && lines[3].ends_with("(1 attempt)"),
+        lines[3].starts_with(&entry)
+            && lines[3].ends_with(
+                "(1 attempt; not worth a retry: the next `ferry sync` of its folder scans it again)"
+            ),
         "{stderr}"
     );
     assert_eq!(lines.len(), 4, "{stderr}");

@@ -230,6 +230,16 @@ pub struct JobError {
     pub message: String,
 }
 
+impl JobError {
+    /// The file changed or vanished after its scan: retrying the job
+    /// uploads the old content from a file that no longer holds it.
+    pub fn is_changed_file(&self) -> bool {
+        self.class == ErrorClass::File
+            && (self.message.contains("changed since scan")
+                || self.message.contains("vanished since scan"))
+    }
+}
+
 /// The server's final answer, with secret header values already redacted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Response {
@@ -483,14 +493,30 @@ impl Job {
     }
 
     /// The file changed before this job uploaded it, and no other file holds
-    /// the old content: the job is cancelled, with the reason recorded.
+    /// the old content: the job is cancelled, with the reason recorded. A
+    /// failed job on the failures list leaves it the same way: a newer scan
+    /// of its path queued what the file holds now, so retrying the old
+    /// content could only fail again.
     pub fn supersede(&mut self) -> Result<(), TransitionError> {
-        self.require_processable("only pending or registered jobs can be superseded")?;
+        let message = match self.state {
+            State::Failed if !self.is_acknowledged() => format!(
+                "superseded: the file changed and was scanned again (it had failed: {})",
+                self.error
+                    .as_ref()
+                    .map_or("no reason recorded", |e| &e.message)
+            ),
+            _ => {
+                self.require_processable(
+                    "only pending, registered or unacknowledged failed jobs can be superseded",
+                )?;
+                "superseded: the file changed before it was uploaded".to_owned()
+            }
+        };
         self.state = State::Cancelled;
         self.error = Some(JobError {
             class: ErrorClass::File,
             status: None,
-            message: "superseded: the file changed before it was uploaded".to_owned(),
+            message,
         });
         self.touch();
         Ok(())

@@ -272,6 +272,14 @@ impl Store {
         self.jobs.iter().filter(move |job| action.selects(job))
     }
 
+    /// The failures list: failed jobs nobody retried or acknowledged, all
+    /// of them or those toward the destination at `url`.
+    pub fn failures(&self, url: Option<&str>) -> Vec<Job> {
+        let listed = self.select(Action::Retry);
+        let toward = listed.filter(|job| url.is_none_or(|url| job.destination.url == url));
+        toward.cloned().collect()
+    }
+
     /// Jobs counting against the limit: not acknowledged and not cancelled.
     pub fn holding_limit(&self) -> usize {
         self.holding_limit

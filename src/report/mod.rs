@@ -389,10 +389,14 @@ fn failure_line(job: &Job) -> String {
         .error
         .as_ref()
         .map_or("no reason recorded".to_owned(), error_text);
-    let attempts = match job.attempts {
+    let mut attempts = match job.attempts {
         1 => "1 attempt".to_owned(),
         n => format!("{n} attempts"),
     };
+    if job.error.as_ref().is_some_and(JobError::is_changed_file) {
+        attempts
+            .push_str("; not worth a retry: the next `ferry sync` of its folder scans it again");
+    }
     format!(
         "  {}  {}  {reason} ({attempts})",
         job.id.short(),

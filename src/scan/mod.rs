@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::digest::{self, HashError, Sha256};
-use crate::journal::job::{Action, Destination, Job, JobId, MediaKind};
+use crate::journal::job::{Action, Destination, Job, JobId, MediaKind, State};
 use crate::journal::paths::JournalPath;
 use crate::journal::store::{Durability, LimitReached, SeenFile, Store};
 use crate::scan::filter::{Filter, FilterOptions};
@@ -360,7 +360,8 @@ impl Queue<'_> {
     }
 
     /// The file at `path` no longer holds `old`: a job still waiting to upload
-    /// `old` from this path moves to another file holding it, or is cancelled.
+    /// `old` from this path moves to another file holding it, or is cancelled;
+    /// a failed one leaves the failures list as superseded.
     fn supersede(
         &mut self,
         store: &mut Store,
@@ -370,6 +371,7 @@ impl Queue<'_> {
     ) -> anyhow::Result<()> {
         let stale: Vec<(JobId, MediaKind)> = store
             .select(Action::Process)
+            .chain(store.select(Action::Retry))
             .filter(|job| {
                 job.resource.sha256 == *old
                     && job.resource.root == *root
@@ -379,6 +381,12 @@ impl Queue<'_> {
             .map(|job| (job.id.clone(), job.resource.kind))
             .collect();
         for (id, kind) in stale {
+            if store.job(&id).is_some_and(|job| job.state == State::Failed) {
+                store.apply(&id, Durability::Lazy, Job::supersede)?;
+                self.index.by_sha.remove(old);
+                self.summary.superseded += 1;
+                continue;
+            }
             let elsewhere = store
                 .seen_files()
                 .find(|seen| seen.sha256 == *old && (&seen.root, &seen.path) != (root, path))

@@ -301,17 +301,10 @@ impl JobUpload<'_> {
 fn unchanged(resource: &Resource) -> Result<(), Failure> {
     let path = resource.source();
     match std::fs::metadata(&path) {
-        Ok(meta) => {
-            let now = FileStat::of(&meta);
-            if now.size != resource.size || now.mtime_ns != resource.mtime_ns {
-                Err(Failure::changed_since_scan(
-                    &path,
-                    "size or modification time differs",
-                ))
-            } else {
-                Ok(())
-            }
-        }
+        Ok(meta) => match resource.stat().what_changed(&FileStat::of(&meta)) {
+            Some(what) => Err(Failure::changed_since_scan(&path, what)),
+            None => Ok(()),
+        },
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Failure::permanent(
             ErrorClass::File,
             format!("{}: vanished since scan", path.display()),

@@ -84,7 +84,9 @@ async fn run_async(
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<(UploadSummary, Vec<Job>)> {
     let started = Instant::now();
-    let failures = |store: &Store| store.select(Action::Retry).cloned().collect::<Vec<Job>>();
+    // A sync's exit code and list are about its own destination's files.
+    let only = settings.only.as_ref().map(|only| only.url.clone());
+    let failures = |store: &Store| store.failures(only.as_deref());
     let ids: Vec<JobId> = store
         .select(Action::Process)
         .filter(|job| {

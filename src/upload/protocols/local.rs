@@ -3,7 +3,7 @@
 //! It behaves like a resumable server without the network. Bytes are appended
 //! to `<dest>/.ferry-partial/<job id>.part`, whose length is the offset to
 //! resume from, so an interrupted copy loses nothing it wrote. The source's
-//! size and mtime are checked before and after reading, and the finished
+//! size, mtime and inode are checked before reading (size and mtime after), and the finished
 //! partial file is hashed again and compared with the job's SHA-256, so bytes
 //! that changed since the scan are never stored under the old hash. The file
 //! is then linked into place by `placement::place`, which never overwrites a
@@ -126,8 +126,8 @@ impl LocalFolder {
         };
         let mut input = File::open(&source).map_err(vanished)?;
         let before = FileStat::of(&input.metadata()?);
-        if before.size != resource.size || before.mtime_ns != resource.mtime_ns {
-            return Err(changed("size or modification time differs"));
+        if let Some(what) = resource.stat().what_changed(&before) {
+            return Err(changed(what));
         }
 
         let partial_path = self.partial_path(job)?;

@@ -144,8 +144,13 @@ impl S3Upload<'_> {
         let resource = &self.job.resource;
         let source = resource.source();
         match std::fs::metadata(&source) {
-            Ok(meta) if crate::digest::FileStat::of(&meta) == resource.stat() => Ok(()),
-            Ok(_) => Err(Failure::changed_since_scan(&source, "size or mtime")),
+            Ok(meta) => match resource
+                .stat()
+                .what_changed(&crate::digest::FileStat::of(&meta))
+            {
+                Some(what) => Err(Failure::changed_since_scan(&source, what)),
+                None => Ok(()),
+            },
             Err(_) => Err(Failure::changed_since_scan(&source, "it is gone")),
         }
     }
