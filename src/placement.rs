@@ -160,10 +160,22 @@ fn digest_if_size(path: &Path, size: u64) -> io::Result<Option<Sha256>> {
     }
 }
 
+/// Names that are taken although no file holds them in `dir` (files
+/// `ferry serve --forward` passed on): the content each was taken by.
+pub type Reserved<'a> = &'a dyn Fn(&Path) -> Option<Sha256>;
+
 /// Moves the verified file `finished` (whose SHA-256 is `sha256`) into `dir`
 /// at `relative`, never replacing a different file. Identical content already
-/// at the name (or at one of its numbered names) counts as placed.
-pub fn place(dir: &Path, relative: &Path, finished: &Path, sha256: &Sha256) -> io::Result<Placed> {
+/// at the name (or at one of its numbered names) counts as placed. A name
+/// `reserved` for other content is passed over; one reserved for the same
+/// content is used again.
+pub fn place(
+    dir: &Path,
+    relative: &Path,
+    finished: &Path,
+    sha256: &Sha256,
+    reserved: Reserved,
+) -> io::Result<Placed> {
     let size = std::fs::metadata(finished)?.len();
     let key = dir.join(relative);
     let target_dir = key.parent().map(Path::to_owned);
@@ -193,8 +205,15 @@ pub fn place(dir: &Path, relative: &Path, finished: &Path, sha256: &Sha256) -> i
             break;
         }
     }
-    let first = known.iter().map(|seen| seen.attempt + 1).max().unwrap_or(0);
+    let after_known = known.iter().map(|seen| seen.attempt + 1).max().unwrap_or(0);
+    // A name passed on with this very content is this content's name again.
+    let first = (0..after_known)
+        .find(|&n| reserved(&candidate(relative, n)) == Some(*sha256))
+        .unwrap_or(after_known);
     for attempt in first..=MAX_RENAMES {
+        if reserved(&candidate(relative, attempt)).is_some_and(|held| held != *sha256) {
+            continue;
+        }
         let target = dir.join(candidate(relative, attempt));
         match std::fs::hard_link(finished, &target) {
             Ok(()) => {
@@ -316,7 +335,7 @@ mod tests {
         let name = Path::new("2024/IMG.jpg");
 
         let (first, sha) = finished(dir.path(), b"first");
-        let placed = place(dir.path(), name, &first, &sha).unwrap();
+        let placed = place(dir.path(), name, &first, &sha, &|_| None).unwrap();
         assert_eq!(
             placed,
             Placed {
@@ -327,16 +346,18 @@ mod tests {
         assert!(!first.exists());
 
         let (again, sha) = finished(dir.path(), b"first");
-        let placed = place(dir.path(), name, &again, &sha).unwrap();
+        let placed = place(dir.path(), name, &again, &sha, &|_| None).unwrap();
         assert!(placed.identical);
         assert!(!again.exists());
 
         let (other, sha) = finished(dir.path(), b"second");
-        let placed = place(dir.path(), name, &other, &sha).unwrap();
+        let placed = place(dir.path(), name, &other, &sha, &|_| None).unwrap();
         assert_eq!(placed.relative, PathBuf::from("2024/IMG (1).jpg"));
         let (third, sha) = finished(dir.path(), b"third");
         assert_eq!(
-            place(dir.path(), name, &third, &sha).unwrap().relative,
+            place(dir.path(), name, &third, &sha, &|_| None)
+                .unwrap()
+                .relative,
             PathBuf::from("2024/IMG (2).jpg")
         );
 
@@ -360,7 +381,7 @@ mod tests {
         let name = Path::new("DCIM/IMG_0001.JPG");
         let place_bytes = |bytes: &[u8]| {
             let (part, sha) = finished(dir.path(), bytes);
-            place(dir.path(), name, &part, &sha).unwrap()
+            place(dir.path(), name, &part, &sha, &|_| None).unwrap()
         };
         let names: Vec<String> = [&b"first"[..], b"second", b"third!"]
             .iter()
@@ -393,7 +414,7 @@ mod tests {
         let name = Path::new("gone/IMG.jpg");
         let place_bytes = |bytes: &[u8]| {
             let (part, sha) = finished(dir.path(), bytes);
-            place(dir.path(), name, &part, &sha).unwrap()
+            place(dir.path(), name, &part, &sha, &|_| None).unwrap()
         };
         place_bytes(b"content A");
         assert_eq!(

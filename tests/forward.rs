@@ -340,3 +340,86 @@ fn a_backend_that_refuses_the_file_fails_the_job_with_its_status() {
     );
     assert!(!stderr.contains("credentials"), "{stderr}");
 }
+
+/// `ferry verify` against a `serve --forward` whose files left `--dir`:
+/// serve answers from its record of what it forwarded, and a name the
+/// backend holds for one content is not given to another.
+#[test]
+fn verify_finds_forwarded_files_verified_and_a_forwarded_name_stays_taken() {
+    let env = TestEnv::new();
+    let backend = Backend::start(&env.path().join("backend"));
+    let dest = env.path().join("dest");
+    let forward = format!("http://{}/{{path}}", backend.address);
+    let server = Server::start(&dest, &["--forward", &forward]);
+    let to = server.url("/files/");
+    let card = env.path().join("card");
+    for i in 0..3u32 {
+        write_file(&card.join(format!("IMG_{i}.jpg")), &content(300 + i, 5000));
+    }
+    run_ok(env.ferry().arg("sync").arg(&card).args(["--to", &to]));
+    assert!(
+        placed_files(&dest).is_empty(),
+        "forwarded files leave --dir"
+    );
+
+    let output = run_ok(env.ferry().args(["verify"]));
+    let text = stdout_of(&output);
+    assert_eq!(text.matches("verified ").count(), 3, "{text}");
+    assert!(
+        text.contains("ferry serve forwarded IMG_0.jpg (backend answered HTTP 201)"),
+        "{text}"
+    );
+    assert!(stderr_of(&output).contains("verified 3, size only 0, missing 0"));
+
+    // Another content under a forwarded name gets its own name, at serve
+    // and so at the backend; both verify.
+    let other = env.path().join("other");
+    write_file(&other.join("IMG_0.jpg"), &content(9, 5000));
+    let output = run_ok(env.ferry().arg("sync").arg(&other).args(["--to", &to]));
+    assert!(
+        stderr_of(&output).contains("uploaded IMG_0.jpg as IMG_0 (1).jpg"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(
+        std::fs::read(backend.dir.join("IMG_0.jpg")).unwrap(),
+        content(300, 5000)
+    );
+    assert_eq!(
+        std::fs::read(backend.dir.join("IMG_0 (1).jpg")).unwrap(),
+        content(9, 5000)
+    );
+    let output = run_ok(env.ferry().args(["verify"]));
+    assert_eq!(stdout_of(&output).matches("verified ").count(), 4);
+
+    // Restarted, serve still knows what it forwarded.
+    let listen = server.address.to_string();
+    drop(server);
+    let _server = Server::start_on(&dest, &listen, &["--forward", &forward]);
+    let output = run_ok(env.ferry().args(["verify"]));
+    assert_eq!(stdout_of(&output).matches("verified ").count(), 4);
+}
+
+/// Finding 1 with `--forward --keep`: a kept copy removed from `--dir` is
+/// not "already there"; the same content is placed and forwarded again.
+#[test]
+fn a_kept_copy_removed_from_the_folder_is_forwarded_again_not_believed() {
+    let env = TestEnv::new();
+    let backend = Backend::start(&env.path().join("backend"));
+    let dest = env.path().join("dest");
+    let forward = format!("http://{}/{{path}}", backend.address);
+    let server = Server::start(&dest, &["--forward", &forward, "--keep"]);
+    let a = content(21, 8000);
+    let b = content(22, 8000);
+    let put = |body: &[u8]| request("PUT", "/files/IMG.jpg").send(server.address, body);
+    assert_eq!(put(&a).status, 201);
+    assert_eq!(put(&b).expect("Ferry-Path"), "IMG%20%281%29.jpg");
+    std::fs::remove_file(dest.join("IMG.jpg")).unwrap();
+    std::fs::remove_file(backend.dir.join("IMG.jpg")).unwrap();
+
+    let again = put(&a);
+    assert_eq!(again.status, 201, "{again:?}");
+    assert_eq!(again.expect("Ferry-Path"), "IMG.jpg");
+    assert_eq!(std::fs::read(backend.dir.join("IMG.jpg")).unwrap(), a);
+    assert_eq!(std::fs::read(dest.join("IMG.jpg")).unwrap(), a);
+}

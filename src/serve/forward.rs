@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use reqwest::header::HeaderMap;
 
+use super::forwarded::Record;
 use super::store::{Answer, Completed, Forward, UploadError, UploadInfo, UploadStore};
 use crate::wire;
 
@@ -174,7 +175,19 @@ impl Forwarder {
                     completed.placed.display(),
                     answer.status
                 ));
-                if accepted && !self.settings.keep {
+                // The ledger's line first: a file never leaves --dir
+                // without a record of where it went.
+                let recorded = match accepted {
+                    true => self.record(store, info, &completed, &answer),
+                    false => Ok(()),
+                };
+                if let Err(error) = &recorded {
+                    super::log(&format!(
+                        "keeping {} in the folder: recording its forward failed: {error}",
+                        completed.placed.display()
+                    ));
+                }
+                if accepted && recorded.is_ok() && !self.settings.keep {
                     let _ = std::fs::remove_file(self.dir.join(&completed.placed));
                 }
                 Forward::Answered(answer)
@@ -209,6 +222,24 @@ impl Forwarder {
         };
         store.set_forward(&info.id, forward.clone())?;
         Ok(forward)
+    }
+
+    /// Writes the accepted forward of `completed` to the ledger.
+    fn record(
+        &self,
+        store: &UploadStore,
+        info: &UploadInfo,
+        completed: &Completed,
+        answer: &Answer,
+    ) -> std::io::Result<()> {
+        let record = Record {
+            path: completed.placed.clone(),
+            sha256: completed.sha256,
+            size: info.length.unwrap_or_default(),
+            status: answer.status,
+            headers: answer.headers.clone(),
+        };
+        tokio::task::block_in_place(|| store.forwarded.record(record))
     }
 
     /// One request to the backend with the file as its body.

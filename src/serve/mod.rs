@@ -20,6 +20,7 @@
 mod bits;
 mod body;
 pub mod forward;
+mod forwarded;
 mod ietf;
 mod plain;
 mod reply;

@@ -23,6 +23,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+use super::forwarded::Forwarded;
 use crate::digest::{self, FileStat, Sha256};
 use crate::journal::job::Timestamp;
 use crate::journal::paths::{JournalPath, RawBytes};
@@ -144,6 +145,8 @@ pub struct UploadStore {
     dir: PathBuf,
     state: PathBuf,
     running: RunningDigests,
+    /// What `--forward` passed on: answers for files gone from `dir`.
+    pub forwarded: Forwarded,
 }
 
 /// The SHA-256 of each upload's bytes so far, computed as they are written
@@ -259,6 +262,7 @@ impl UploadStore {
         fs_err::create_dir_all(&state)?;
         Ok(UploadStore {
             dir: dir.to_owned(),
+            forwarded: Forwarded::open(&state)?,
             state,
             running: RunningDigests::default(),
         })
@@ -470,7 +474,9 @@ impl UploadStore {
         let Placed {
             relative: placed,
             identical,
-        } = placement::place(&self.dir, &relative, &part, &actual)?;
+        } = placement::place(&self.dir, &relative, &part, &actual, &|name| {
+            self.forwarded.get(name).map(|record| record.sha256)
+        })?;
         let completed = Completed {
             placed: JournalPath::new(placed),
             sha256: actual,

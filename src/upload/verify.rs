@@ -265,7 +265,14 @@ async fn ferry_serve(
     let (status, headers) = head(client, settings, job, &format!("{root}{placed}"), &[]).await?;
     let shown = percent_encoding::percent_decode_str(placed).decode_utf8_lossy();
     Ok(match status {
-        200 => compare(job, &headers, "ferry serve"),
+        200 => match wire::text(&headers, "Ferry-Forward") {
+            // Passed on by `serve --forward`: its digest was checked then.
+            Some(forward) => {
+                let how = format!("ferry serve forwarded {shown} (backend {forward}),");
+                compare(job, &headers, &how)
+            }
+            None => compare(job, &headers, "ferry serve"),
+        },
         404 => (Verdict::Missing, format!("ferry serve has no {shown}")),
         other => (Verdict::Unknown, format!("HEAD {shown}: HTTP {other}")),
     })

@@ -172,7 +172,7 @@ impl LocalFolder {
             self.discard(job)?;
             return Err(changed("its content no longer has the scanned SHA-256"));
         }
-        let placed = placement::place(&self.dir, relative, &partial_path, &copied)?;
+        let placed = placement::place(&self.dir, relative, &partial_path, &copied, &|_| None)?;
         Ok(Copied { placed, resumed_at })
     }
 }
