@@ -575,3 +575,156 @@ fn a_closed_pipe_ends_a_listing_quietly_and_stops_a_run_resumably() {
     run_ok(env.ferry().arg("upload"));
     crate::upload::assert_same_tree(&source, &dest);
 }
+
+/// One 8 MiB clip, half sent by a run its time window stopped (ferry serve
+/// kept those bytes); the environment and source for the run that resumes.
+fn half_sent_clip(env: &TestEnv) -> (Server, PathBuf) {
+    let source = env.path().join("card");
+    write_big(&source.join("clip.mov"), (8 * MIB) as usize, 41);
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let stopped = env
+        .ferry()
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", &server.url("/files/"), "--protocol", "ietf"])
+        .args([
+            "--chunk-size",
+            "512K",
+            "--bwlimit",
+            "2M",
+            "--max-duration",
+            "2s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(stopped.status.code(), Some(0), "{}", stderr_of(&stopped));
+    (server, source)
+}
+
+/// Every "N MiB/s" (or KiB/s, B/s) rate in `text`, in MiB/s.
+fn rates(text: &str) -> Vec<f64> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("iB/s").chain(text.match_indices(" B/s")) {
+        let before = &text[..at];
+        let (number, unit) = match before.strip_suffix(" M").or(before.strip_suffix('M')) {
+            Some(rest) => (rest, 1.0),
+            None => match before.strip_suffix(" K").or(before.strip_suffix('K')) {
+                Some(rest) => (rest, 1.0 / 1024.0),
+                None => (before, 1.0 / (1024.0 * 1024.0)),
+            },
+        };
+        let digits: String = number
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if let Ok(value) = digits.parse::<f64>() {
+            found.push(value * unit);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_resumed_upload_reports_where_it_resumed_what_it_sent_and_its_true_rate() {
+    let env = TestEnv::new();
+    let (_server, _source) = half_sent_clip(&env);
+    let output = env
+        .ferry()
+        .args(["--progress", "lines", "--json", "upload", "--bwlimit", "4M"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let summary: serde_json::Value = stdout_of(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|line| line["type"] == "upload_summary")
+        .unwrap();
+    let (sent, resumed) = (
+        summary["sent"].as_u64().unwrap(),
+        summary["resumed"].as_u64().unwrap(),
+    );
+    assert!((MIB..8 * MIB).contains(&resumed), "{summary}");
+    assert!(sent >= 8 * MIB - resumed && sent < 8 * MIB, "{summary}");
+
+    // Lines mode: where it resumed, and a summary of what was sent.
+    let env = TestEnv::new();
+    let (_server, _source) = half_sent_clip(&env);
+    let output = env
+        .ferry()
+        .args(["--progress", "lines", "upload", "--bwlimit", "4M"])
+        .output()
+        .unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("resuming clip.mov at "), "{text}");
+    assert!(
+        text.contains(" of 8.0 MiB (the destination confirmed"),
+        "{text}"
+    );
+    assert!(text.contains("uploaded 1 files (8.0 MiB) in "), "{text}");
+    assert!(text.contains(" resumed; 0 failed"), "{text}");
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("uploaded 1 files"))
+        .unwrap();
+    assert!(rates(summary).iter().all(|&rate| rate < 5.0), "{summary}");
+
+    // Bars: no rate is the jump to the resumed offset.
+    let env = TestEnv::new();
+    let (_server, _source) = half_sent_clip(&env);
+    let mut upload = env.ferry();
+    upload.args(["upload", "--bwlimit", "2M"]);
+    let (code, printed) = under_pty(&env, &upload);
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("resuming at"), "{printed:?}");
+    let seen = rates(&printed);
+    assert!(!seen.is_empty(), "{printed:?}");
+    assert!(
+        seen.iter().all(|&rate| rate < 4.0),
+        "{seen:?} in {printed:?}"
+    );
+}
+
+#[test]
+fn an_interrupted_run_reports_the_bytes_it_sent() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    write_big(&source.join("clip.mov"), (8 * MIB) as usize, 42);
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let mut child = env
+        .ferry()
+        .args(["--json", "sync"])
+        .arg(&source)
+        .args(["--to", &server.url("/files/"), "--protocol", "ietf"])
+        .args(["--chunk-size", "512K", "--bwlimit", "2M"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut events = std::io::BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        use std::io::BufRead;
+        assert!(events.read_line(&mut line).unwrap() > 0, "no progress");
+        if line.contains("\"type\":\"progress\"") && !line.contains("\"offset\":0") {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut events, &mut rest).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let summary: serde_json::Value = rest
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|line| line["type"] == "upload_summary")
+        .unwrap();
+    assert_eq!(summary["succeeded"], 0, "{summary}");
+    assert!(summary["sent"].as_u64().unwrap() >= 512 * 1024, "{summary}");
+}

@@ -177,3 +177,34 @@ fn limits_come_from_flags_variables_and_the_config_and_bad_ones_are_refused() {
         stderr_of(&refused)
     );
 }
+
+/// Waiting for the bandwidth limit is not a stall: four jobs sharing
+/// 16 KiB/s each reserve a 16 KiB slice, so the last waits about 3 s for
+/// its first byte, three times the idle timeout, and none is retried.
+#[test]
+fn waiting_for_the_bandwidth_limit_does_not_trip_the_stall_watchdog() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    for i in 0..4u32 {
+        write_file(
+            &source.join(format!("IMG_{i}.jpg")),
+            &crate::util::content(60 + i, 16 << 10),
+        );
+    }
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let output = env
+        .ferry()
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", &server.url("/files/"), "-j", "4"])
+        .args(["--bwlimit", "16K", "--idle-timeout", "1s", "--retries", "0"])
+        .output()
+        .unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        !text.contains("retrying") && !text.contains("failed:"),
+        "{text}"
+    );
+    assert_same_tree(&source, &server.dir);
+}

@@ -34,7 +34,7 @@ impl Progress {
             tally.done,
             tally.jobs,
             human_bytes(tally.position()),
-            human_bytes(tally.bytes),
+            human_bytes(tally.to_send()),
             rate_text(tally.position(), seconds),
             tally.active.len()
         )

@@ -38,8 +38,12 @@ pub struct UploadSummary {
     pub left: u64,
     /// Bytes of the files that succeeded.
     pub bytes: u64,
-    /// Body bytes sent, resends included.
+    /// Body bytes sent, resends included (also of jobs left unfinished).
     pub sent: u64,
+    /// Bytes the destinations already had when this run took the jobs up
+    /// (resumed uploads); never sent by this run.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub resumed: u64,
     pub seconds: f64,
     pub interrupted: bool,
     /// Failed jobs in the journal that nobody has retried or acknowledged yet.
@@ -278,6 +282,10 @@ pub struct Tally {
     pub done_bytes: u64,
     /// Offsets of the jobs in flight.
     pub active: std::collections::HashMap<String, u64>,
+    /// Where each job's first transfer of the run started: bytes the
+    /// destination had already, which this run neither sends nor times.
+    pub resumed_from: std::collections::HashMap<String, u64>,
+    pub resumed: u64,
 }
 
 impl Tally {
@@ -289,13 +297,25 @@ impl Tally {
                 self.jobs = jobs;
                 self.bytes = bytes;
             }
+            Event::Phase {
+                job,
+                phase: Phase::Uploading { from },
+            } => {
+                let id = job.id.as_str().to_owned();
+                if let std::collections::hash_map::Entry::Vacant(entry) =
+                    self.resumed_from.entry(id)
+                {
+                    entry.insert(from);
+                    self.resumed += from;
+                }
+            }
             Event::Progress { job, offset } => {
                 self.active.insert(job.id.as_str().to_owned(), offset);
             }
             Event::Succeeded { job, .. } => {
                 self.active.remove(job.id.as_str());
                 self.done += 1;
-                self.done_bytes += job.resource.size;
+                self.done_bytes += job.resource.size - self.from(job);
             }
             Event::Failed { job, .. } | Event::Stopped { job } => {
                 self.active.remove(job.id.as_str());
@@ -305,9 +325,24 @@ impl Tally {
         }
     }
 
-    /// Bytes finished or in flight.
+    fn from(&self, job: &Job) -> u64 {
+        let from = self.resumed_from.get(job.id.as_str());
+        from.copied().unwrap_or(0).min(job.resource.size)
+    }
+
+    /// Bytes this run moved: of finished jobs and in flight, from where
+    /// each resumed.
     pub fn position(&self) -> u64 {
-        self.done_bytes + self.active.values().sum::<u64>()
+        let in_flight = self.active.iter().map(|(id, offset)| {
+            let from = self.resumed_from.get(id).copied().unwrap_or(0);
+            offset.saturating_sub(from)
+        });
+        self.done_bytes + in_flight.sum::<u64>()
+    }
+
+    /// Bytes this run has to move: the jobs' sizes less what was resumed.
+    pub fn to_send(&self) -> u64 {
+        self.bytes.saturating_sub(self.resumed)
     }
 }
 
@@ -341,6 +376,14 @@ pub fn summary_text(summary: &UploadSummary) -> String {
         summary.seconds,
         rate_text(summary.sent, summary.seconds)
     );
+    // The rate is of what this run sent; say so when that is not the
+    // files' bytes (resumed uploads, resends, unfinished ones).
+    if summary.sent != summary.bytes || summary.resumed > 0 {
+        text.push_str(&format!("; sent {}", human_bytes(summary.sent)));
+        if summary.resumed > 0 {
+            text.push_str(&format!(", {} resumed", human_bytes(summary.resumed)));
+        }
+    }
     if let Some(scanned) = summary.scanned {
         text.push_str(&format!(
             "; {} skipped, {} duplicates, {} already queued or uploaded",
@@ -438,14 +481,19 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
             attempt + 1
         )),
         Event::Started { job, protocol } if verbose => Some(format!(
-            "started {} ({}, {protocol}{})",
+            "started {} ({}, {protocol})",
             job.resource.path.display(),
             human_bytes(job.resource.size),
-            match &job.session {
-                Some(session) if session.offset > 0 =>
-                    format!(", resuming at {}", human_bytes(session.offset)),
-                _ => String::new(),
-            }
+        )),
+        // The destination's own offset, once it said it.
+        Event::Phase {
+            job,
+            phase: Phase::Uploading { from },
+        } if normal && *from > 0 => Some(format!(
+            "resuming {} at {} of {} (the destination confirmed the bytes before it)",
+            job.resource.path.display(),
+            human_bytes(*from),
+            human_bytes(job.resource.size)
         )),
         Event::Succeeded { job, .. } if normal => Some(format!(
             "uploaded {} ({})",

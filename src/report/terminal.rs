@@ -69,6 +69,7 @@ impl Terminal {
                 "total: {}/{} files",
                 bars.tally.done, bars.tally.jobs
             ));
+            total.set_length(bars.tally.to_send());
             total.set_position(bars.tally.position());
         }
     }
@@ -135,9 +136,6 @@ impl Reporter for Terminal {
             Event::Started { job, .. } => {
                 let bar = self.job_bar(&mut bars, job);
                 bar.set_prefix("starting");
-                if let Some(session) = &job.session {
-                    bar.set_position(session.offset);
-                }
             }
             Event::Phase { job, phase } => {
                 let bar = self.job_bar(&mut bars, job);
@@ -150,7 +148,12 @@ impl Reporter for Terminal {
                     Phase::Verifying => "verifying".to_owned(),
                 });
                 if let Phase::Uploading { from } = phase {
+                    // The jump to where the destination stands is not
+                    // speed: the rate and ETA count from here on.
                     bar.set_position(from);
+                    bar.tick();
+                    bar.reset_eta();
+                    Self::update_total(&bars);
                 }
             }
             Event::Progress { job, offset } => {

@@ -12,7 +12,6 @@
 //! against the scan before creation, before each append and after the last.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::http::{self, Activity, Failure};
@@ -195,7 +194,7 @@ impl JobUpload<'_> {
             Failure::permanent(ErrorClass::Server, "the upload has no session to append to")
         })?;
         state.confirmed = state.confirmed.max(offset);
-        activity.position.store(offset, Ordering::Relaxed);
+        activity.starts_at(offset);
         self.reporter.event(Event::Phase {
             job,
             phase: Phase::Uploading { from: offset },

@@ -20,13 +20,10 @@ use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::Settings;
-use super::attempt::JobUpload;
 use super::clear;
 use super::http::{self, Activity, Failure};
 use super::progress;
-use super::protocols::local;
-use super::protocols::s3;
-use super::route::{self, Route, Routes};
+use super::route::{self, Routes};
 use super::shared::Shared;
 use super::signals;
 use super::throttle::Limits;
@@ -44,7 +41,7 @@ pub struct Run {
     pub reporter: Arc<dyn Reporter>,
     pub cancel: CancellationToken,
     /// Ctrl-C, or the end of the time window: see `window`.
-    gates: Gates,
+    pub(super) gates: Gates,
     pub limits: Limits,
     /// Set by a 401/403 or a journal failure: no new job starts, and the
     /// run ends with this message.
@@ -54,13 +51,17 @@ pub struct Run {
 }
 
 enum Outcome {
-    Succeeded {
-        bytes: u64,
-        sent: u64,
-        cleared: bool,
-    },
+    Succeeded { bytes: u64, cleared: bool },
     Failed,
     Left,
+}
+
+/// How one job ended, and what its transfer moved: body bytes sent, and
+/// what the destination already had when the run took it up.
+struct Ended {
+    outcome: Outcome,
+    sent: u64,
+    resumed: u64,
 }
 
 /// Processes the journal's processable jobs and returns the run's summary.
@@ -168,7 +169,7 @@ async fn run_async(
 
     let concurrency = run.settings.concurrency.max(1);
     let done_now: std::collections::HashSet<JobId> = ids.iter().cloned().collect();
-    let outcomes: Vec<Outcome> = futures_util::stream::iter(ids)
+    let outcomes: Vec<Ended> = futures_util::stream::iter(ids)
         .map(|id| {
             let run = run.clone();
             async move { run.job(id).await }
@@ -196,17 +197,14 @@ async fn run_async(
         }),
         ..UploadSummary::default()
     };
-    for outcome in outcomes {
-        match outcome {
-            Outcome::Succeeded {
-                bytes,
-                sent,
-                cleared,
-            } => {
+    for ended in outcomes {
+        summary.sent += ended.sent;
+        summary.resumed += ended.resumed;
+        match ended.outcome {
+            Outcome::Succeeded { bytes, cleared } => {
                 summary.succeeded += 1;
                 summary.cleared += u64::from(cleared);
                 summary.bytes += bytes;
-                summary.sent += sent;
             }
             Outcome::Failed => summary.failed += 1,
             Outcome::Left => summary.left += 1,
@@ -225,61 +223,20 @@ async fn run_async(
 }
 
 impl Run {
-    /// One job's transfer over `route`, ended early by Ctrl-C.
-    async fn transfer(
-        &self,
-        route: &Route,
-        job: &Job,
-        activity: &Arc<Activity>,
-    ) -> Result<crate::journal::job::Response, Failure> {
-        let transfer = async {
-            match route {
-                Route::Local(folder) => {
-                    let stop = self.gates.halt.clone();
-                    local::transfer(folder.clone(), job, activity, &self.reporter, stop).await
-                }
-                Route::S3(route) => {
-                    s3::transfer(
-                        route,
-                        (&self.client, &self.shared, &self.settings),
-                        job,
-                        activity,
-                    )
-                    .await
-                }
-                Route::Http(route) => {
-                    let upload = JobUpload {
-                        client: &self.client,
-                        shared: &self.shared,
-                        reporter: self.reporter.as_ref(),
-                        retries: self.settings.retries,
-                        idle: self.settings.idle_timeout,
-                        route,
-                        job,
-                        activity,
-                    };
-                    upload.to_the_end().await
-                }
-            }
+    async fn job(self: Arc<Self>, id: JobId) -> Ended {
+        let left = Ended {
+            outcome: Outcome::Left,
+            sent: 0,
+            resumed: 0,
         };
-        tokio::select! {
-            result = transfer => result,
-            _ = self.gates.halt.cancelled() => Err(Failure::Stopped),
-        }
-    }
-
-    async fn job(self: Arc<Self>, id: JobId) -> Outcome {
         if self.gates.closed.is_cancelled() || self.stopped_by().is_some() {
-            return Outcome::Left;
+            return left;
         }
-        match self.job_inner(&id).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                // The journal itself failed: nothing more can be recorded.
-                self.stop(format!("journal: {}", crate::error::one_line(&error)));
-                Outcome::Left
-            }
-        }
+        self.job_inner(&id).await.unwrap_or_else(|error| {
+            // The journal itself failed: nothing more can be recorded.
+            self.stop(format!("journal: {}", crate::error::one_line(&error)));
+            left
+        })
     }
 
     fn stopped_by(&self) -> MutexGuard<'_, Option<String>> {
@@ -294,7 +251,7 @@ impl Run {
         self.active.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn job_inner(&self, id: &JobId) -> anyhow::Result<Outcome> {
+    async fn job_inner(&self, id: &JobId) -> anyhow::Result<Ended> {
         let job = self
             .shared
             .change(id, Durability::Lazy, Job::start_attempt)
@@ -320,7 +277,7 @@ impl Run {
         }
         self.active().remove(id);
         let sent = activity.sent.load(Ordering::Relaxed);
-        Ok(match result {
+        let outcome = match result {
             Ok(response) => {
                 let auto_ack = self.settings.auto_ack;
                 let job = self
@@ -336,7 +293,6 @@ impl Run {
                 self.reporter.event(Event::Succeeded { job: &job, sent });
                 Outcome::Succeeded {
                     bytes: job.resource.size,
-                    sent,
                     cleared: clear::source(self, &route, &job).await?,
                 }
             }
@@ -368,6 +324,11 @@ impl Run {
                 status,
                 message,
             }) => self.fail(id, class, status, message).await?,
+        };
+        Ok(Ended {
+            outcome,
+            sent,
+            resumed: activity.resumed(),
         })
     }
 

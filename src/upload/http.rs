@@ -89,6 +89,11 @@ pub struct Activity {
     pub position: AtomicU64,
     /// The bandwidth limits this job's bytes count against.
     pub throttles: Vec<Arc<Throttle>>,
+    /// Waits for the bandwidth limit under way: they are not silence.
+    pacing: AtomicU64,
+    /// Where this run's first transfer of the job started (what the
+    /// destination already had); `u64::MAX` until known.
+    resumed: AtomicU64,
 }
 
 impl Default for Activity {
@@ -105,13 +110,38 @@ impl Activity {
             sent: AtomicU64::new(0),
             position: AtomicU64::new(0),
             throttles,
+            pacing: AtomicU64::new(0),
+            resumed: AtomicU64::new(u64::MAX),
         }
     }
 
-    /// Waits until every limit lets `bytes` more go.
+    /// Waits until every limit lets `bytes` more go. The wait is not
+    /// silence: the stall watchdog does not count it.
     pub async fn pace(&self, bytes: u64) {
+        if self.throttles.is_empty() {
+            return;
+        }
+        self.pacing.fetch_add(1, Ordering::Relaxed);
         for throttle in &self.throttles {
             throttle.take(bytes).await;
+        }
+        self.touch();
+        self.pacing.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The transfer starts at `offset`, which the destination confirmed:
+    /// the first such offset of the run is what it resumed from.
+    pub fn starts_at(&self, offset: u64) {
+        self.position.store(offset, Ordering::Relaxed);
+        let _ =
+            (self.resumed).compare_exchange(u64::MAX, offset, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// Bytes the destination already had when this run took the job up.
+    pub fn resumed(&self) -> u64 {
+        match self.resumed.load(Ordering::Relaxed) {
+            u64::MAX => 0,
+            offset => offset,
         }
     }
 
@@ -126,6 +156,9 @@ impl Activity {
     }
 
     fn idle_for(&self) -> Duration {
+        if self.pacing.load(Ordering::Relaxed) > 0 {
+            return Duration::ZERO;
+        }
         let now = self.started.elapsed().as_millis() as u64;
         Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)))
     }

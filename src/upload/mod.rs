@@ -30,6 +30,7 @@ mod settings;
 mod shared;
 mod signals;
 pub mod throttle;
+mod transfer;
 pub mod verify;
 pub mod window;
 

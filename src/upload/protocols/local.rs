@@ -224,6 +224,7 @@ pub async fn transfer(
     let copied = copied?;
     match copied {
         Ok(copied) => {
+            activity.starts_at(copied.resumed_at);
             activity
                 .sent
                 .store(job.resource.size - copied.resumed_at, Ordering::Relaxed);

@@ -421,6 +421,8 @@ impl S3Upload<'_> {
         kept: Vec<Part>,
     ) -> Result<Response, Failure> {
         let have: Vec<u32> = kept.iter().map(|part| part.number).collect();
+        self.activity
+            .starts_at(kept.iter().map(|part| part.size).sum());
         let missing: Vec<(u32, u64, u64)> = vocabulary::parts(self.job.resource.size, part_size)
             .into_iter()
             .filter(|(number, _, _)| !have.contains(number))
