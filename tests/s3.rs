@@ -761,3 +761,57 @@ fn a_configured_destination_odd_names_and_objects_another_tool_stored() {
         ferry::digest::Sha256::of(&content(13, 4000)).to_hex()
     );
 }
+
+/// A request retried after a `Retry-After` wait is signed again: a
+/// signature made once could expire during long waits, and the store's 403
+/// would then stop the run as refused credentials.
+#[test]
+fn each_attempt_of_a_put_and_a_part_is_signed_anew() {
+    let sync_through = |faults: &[Fault]| {
+        let env = TestEnv::new();
+        let moto = Store::moto(&env.path().join("moto.log"), "photos");
+        let upstream = moto.endpoint.trim_start_matches("http://").parse().unwrap();
+        let proxy = FaultProxy::start(upstream, faults);
+        let source = env.path().join("media");
+        write_file(&source.join("a.jpg"), &content(8, 5000));
+        write_big(&source.join("clip.mov"), 17 * MIB, 8);
+        run_ok(
+            moto.ferry(&env)
+                .env("AWS_ENDPOINT_URL", format!("http://{}", proxy.address))
+                .arg("sync")
+                .arg(&source)
+                .args(["--to", "s3://photos/", "-j", "1", "--part-concurrency", "1"])
+                .args(["--chunk-size", "5M"]),
+        );
+        assert_eq!(moto.digests("photos"), expected_objects(&source, ""));
+        proxy.requests()
+    };
+    let clean = sync_through(&[]);
+    let put = |line: &String| line.starts_with("PUT /photos/a.jpg?");
+    let part =
+        |line: &String| line.starts_with("PUT /photos/clip.mov?") && line.contains("partNumber=2");
+    let mut faults = Vec::new();
+    for line in &clean {
+        if put(line) || part(line) {
+            faults.push(Fault::TooManyRequests(1));
+        }
+        faults.push(Fault::Pass);
+    }
+    let seen = sync_through(&faults);
+    let date = |line: &String| {
+        let at = line.find("X-Amz-Date=").expect("a presigned URL");
+        line[at..].split('&').next().unwrap().to_owned()
+    };
+    for (what, matches) in [
+        ("PutObject", &put as &dyn Fn(&String) -> bool),
+        ("UploadPart", &part),
+    ] {
+        let attempts: Vec<&String> = seen.iter().filter(|line| matches(line)).collect();
+        assert_eq!(attempts.len(), 2, "{what}: {seen:#?}");
+        assert_ne!(
+            date(attempts[0]),
+            date(attempts[1]),
+            "{what} was not signed again"
+        );
+    }
+}

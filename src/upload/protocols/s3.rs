@@ -270,10 +270,12 @@ impl S3Upload<'_> {
         for (name, value) in &headers {
             action.headers_mut().insert(*name, value.clone());
         }
-        let url = action.sign(SIGNED_FOR);
         let response = self
             .retrying(|| async {
                 self.check_file()?;
+                // Signed for each attempt: retries that honour long
+                // Retry-After waits may outlive any one signature.
+                let url = action.sign(SIGNED_FOR);
                 let response = self.put_bytes(&url, &headers, 0, resource.size).await?;
                 match response.status() {
                     status if status.is_success() || status == StatusCode::PRECONDITION_FAILED => {
@@ -482,9 +484,9 @@ impl S3Upload<'_> {
         action
             .headers_mut()
             .insert(CHECKSUM_SHA256, headers[0].1.clone());
-        let url = action.sign(SIGNED_FOR);
         let etag = self
             .retrying(|| async {
+                let url = action.sign(SIGNED_FOR);
                 let response = self.put_bytes(&url, &headers, offset, len).await?;
                 if !response.status().is_success() {
                     return Err(self
