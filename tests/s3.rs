@@ -815,3 +815,87 @@ fn each_attempt_of_a_put_and_a_part_is_signed_anew() {
         );
     }
 }
+
+/// A server on an S3 endpoint whose error answers never end: ferry reads
+/// at most 4 MiB of it, fails the job in one line, and does not hang.
+#[test]
+fn an_endless_answer_is_read_only_up_to_a_cap() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut out = stream;
+                loop {
+                    let mut first = String::new();
+                    if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        reader.read_line(&mut line).unwrap();
+                        if line.trim().is_empty() {
+                            break;
+                        }
+                        if let Some(value) =
+                            line.to_ascii_lowercase().strip_prefix("content-length:")
+                        {
+                            length = value.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+                    if first.starts_with("HEAD /photos/ ")
+                        || first.starts_with("HEAD /photos?")
+                        || first.starts_with("HEAD /photos/?")
+                    {
+                        out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                            .unwrap();
+                    } else if first.starts_with("HEAD") {
+                        out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                            .unwrap();
+                    } else {
+                        out.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+                        let chunk = format!(
+                            "10000\r\n{}\r\n",
+                            "<x>".repeat(0x10000 / 3 + 1)[..0x10000].to_owned()
+                        );
+                        while out.write_all(chunk.as_bytes()).is_ok() {}
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(3, 5000));
+    let mut child = env
+        .ferry()
+        .env("AWS_ACCESS_KEY_ID", "test-key")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", format!("http://{address}"))
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", "s3://photos/", "--retries", "0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ferry kept reading an endless answer");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("is larger than 4.0 MiB"), "{text}");
+}

@@ -288,6 +288,38 @@ pub async fn unexpected(response: reqwest::Response, doing: &str) -> Failure {
     }
 }
 
+/// The most of a peer's answer ferry reads into memory: an S3 XML page (a
+/// `ListParts` page of 1,000 parts is about 300 KB) or an error's words.
+pub const MAX_ANSWER: usize = 4 << 20;
+
+/// Reads an answer's body, at most `cap` bytes, ending the read once
+/// nothing has arrived for `idle`; `Ok(None)` when there was more (the rest
+/// is never read: a peer that keeps sending cannot fill our memory).
+pub async fn capped_body(
+    mut response: reqwest::Response,
+    cap: usize,
+    idle: Duration,
+) -> Result<Option<Vec<u8>>, Failure> {
+    let activity = Activity::default();
+    let mut body = Vec::new();
+    let whole = within_idle(&activity, idle, async {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| send_failure(error.without_url()))?
+        {
+            activity.touch();
+            if body.len() + chunk.len() > cap {
+                return Ok(false);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(true)
+    })
+    .await?;
+    Ok(whole.then_some(body))
+}
+
 async fn reason(response: reqwest::Response) -> Option<String> {
     let content_type = response
         .headers()
@@ -297,10 +329,10 @@ async fn reason(response: reqwest::Response) -> Option<String> {
         .to_ascii_lowercase();
     let is_problem = content_type.contains("json");
     let is_markup = content_type.contains("html") || content_type.contains("xml");
-    let body = tokio::time::timeout(Duration::from_secs(5), response.bytes())
+    // Only the start of an error page is read: its first words are the reason.
+    let body = capped_body(response, 64 << 10, Duration::from_secs(5))
         .await
-        .ok()?
-        .ok()?;
+        .ok()??;
     let text = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
     let text = if is_problem {
         let problem: serde_json::Value = serde_json::from_str(&text).ok()?;
@@ -347,32 +379,50 @@ fn without_tags(markup: &str) -> String {
     .fold(text, |text, (entity, plain)| text.replace(entity, plain))
 }
 
-/// Header names whose values are never recorded.
+/// Header names whose values are never recorded, sent to another origin or
+/// shown: one rule, the README's (anything named auth, cookie, token,
+/// secret, password, key, credential, signature or session).
 pub fn is_secret_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     [
-        "authorization",
+        "auth",
         "cookie",
         "token",
         "secret",
         "password",
-        "api-key",
-        "apikey",
+        "passwd",
+        "key",
+        "credential",
+        "signature",
+        "session",
     ]
     .iter()
     .any(|word| name.contains(word))
 }
 
+/// A value that carries a signed URL's credentials in its query.
+fn holds_signature(value: &str) -> bool {
+    let value = value.to_ascii_lowercase();
+    ["signature=", "x-amz-credential=", "sig=", "token="]
+        .iter()
+        .any(|word| value.contains(word))
+}
+
 /// The final answer as recorded in the journal: status and headers, with
-/// anything that could be a credential replaced by `[redacted]`.
+/// anything that could be a credential replaced by `[redacted]` (a signed
+/// URL keeps its path, not its query).
 pub fn recorded(status: u16, headers: &HeaderMap) -> Response {
     let headers = headers
         .iter()
         .map(|(name, value)| {
+            let text = String::from_utf8_lossy(value.as_bytes());
             let value = if is_secret_header(name.as_str()) {
                 "[redacted]".to_owned()
+            } else if holds_signature(&text) {
+                let path = text.split('?').next().unwrap_or_default();
+                format!("{path}?[redacted]")
             } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
+                text.into_owned()
             };
             (name.as_str().to_owned(), value)
         })
@@ -433,6 +483,51 @@ mod tests {
         assert_eq!(response.headers["set-cookie"], "[redacted]");
         assert_eq!(response.headers["x-auth-token"], "[redacted]");
         assert_eq!(response.headers["location"], "/uploads/1");
+    }
+
+    #[test]
+    fn one_rule_redacts_auth_key_and_signed_url_headers() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("x-auth-user", "alice"),
+            ("x-upload-key", "k3y"),
+            ("x-amz-server-side-encryption-customer-key", "c2VjcmV0"),
+            ("x-session-id", "s3ss"),
+            ("x-credential", "cr3d"),
+            ("etag", "\"abc\""),
+            ("content-type", "image/jpeg"),
+        ] {
+            headers.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        headers.insert(
+            "location",
+            HeaderValue::from_static(
+                "https://store.example/b/IMG.jpg?X-Amz-Credential=AK%2F1&X-Amz-Signature=abc",
+            ),
+        );
+        let response = recorded(201, &headers);
+        for name in [
+            "x-auth-user",
+            "x-upload-key",
+            "x-amz-server-side-encryption-customer-key",
+            "x-session-id",
+            "x-credential",
+        ] {
+            assert_eq!(response.headers[name], "[redacted]", "{name}");
+        }
+        assert_eq!(response.headers["etag"], "\"abc\"");
+        assert_eq!(response.headers["content-type"], "image/jpeg");
+        assert_eq!(
+            response.headers["location"],
+            "https://store.example/b/IMG.jpg?[redacted]"
+        );
+        let journal = serde_json::to_string(&response).unwrap();
+        for secret in ["alice", "k3y", "c2VjcmV0", "s3ss", "cr3d", "AK%2F1", "abc&"] {
+            assert!(!journal.contains(secret), "{secret} in {journal}");
+        }
     }
 
     #[test]

@@ -195,29 +195,35 @@ impl<'a> Call<'a> {
 
     /// An answer's body, ended as transient once nothing has arrived for
     /// the idle time (a store may stall halfway through an XML document).
-    pub async fn text(&self, mut response: reqwest::Response) -> Result<String, Failure> {
-        let activity = Activity::default();
-        let mut body = Vec::new();
-        within_idle(&activity, self.idle, async {
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|error| http::send_failure(error.without_url()))?
-            {
-                activity.touch();
-                body.extend_from_slice(&chunk);
-            }
-            Ok(())
-        })
-        .await?;
-        Ok(String::from_utf8_lossy(&body).into_owned())
+    pub async fn text(&self, response: reqwest::Response) -> Result<String, Failure> {
+        let status = response.status().as_u16();
+        match http::capped_body(response, http::MAX_ANSWER, self.idle).await? {
+            Some(body) => Ok(String::from_utf8_lossy(&body).into_owned()),
+            None => Err(Failure::permanent(
+                ErrorClass::Server,
+                format!(
+                    "the store's answer (HTTP {status}) is larger than {}; it is not an S3 answer",
+                    crate::format::human_bytes(http::MAX_ANSWER as u64)
+                ),
+            )),
+        }
     }
 
     /// The failure an S3 error answer means, by its `<Code>` first.
     pub async fn failure(&self, response: reqwest::Response, doing: &str) -> Failure {
         let status = response.status().as_u16();
         let retry_after = http::retry_after(response.headers());
-        let body = self.text(response).await.unwrap_or_default();
+        let body = match self.text(response).await {
+            Ok(body) => body,
+            Err(Failure::Permanent { class, message, .. }) => {
+                return Failure::Permanent {
+                    class,
+                    status: Some(status),
+                    message: format!("{doing}: {message}"),
+                };
+            }
+            Err(_) => String::new(),
+        };
         failure_of(status, S3Error::parse(&body), retry_after, doing)
     }
 }
