@@ -208,3 +208,46 @@ fn waiting_for_the_bandwidth_limit_does_not_trip_the_stall_watchdog() {
     );
     assert_same_tree(&source, &server.dir);
 }
+
+/// A request reset while it waits for the bandwidth limit leaves the stall
+/// watchdog as it was: the retry that then stalls is ended after
+/// `--idle-timeout`, and the run ends instead of hanging.
+#[test]
+fn a_reset_during_a_bandwidth_wait_leaves_the_stall_watchdog_on() {
+    use crate::fault_proxy::{Fault, FaultProxy};
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    write_file(
+        &source.join("clip.mov"),
+        &crate::util::content(70, 256 << 10),
+    );
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let faults = [
+        Fault::Pass,
+        Fault::ResetAfter(20_000),
+        Fault::Stall(std::time::Duration::from_secs(60)),
+    ];
+    let proxy = FaultProxy::start(server.address, &faults);
+    let mut child = env
+        .ferry()
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", &format!("http://{}/files/", proxy.address)])
+        .args(["--protocol", "put", "--bwlimit", "64K"])
+        .args(["--idle-timeout", "2s", "--retries", "1"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the stalled retry was never ended");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("stalled"), "{text}");
+}
