@@ -13,7 +13,7 @@
 //! so that one name never stands for two files at the backend.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -46,21 +46,39 @@ pub struct Forwarded {
 }
 
 impl Forwarded {
-    /// Reads the ledger in the server's state folder, if there is one.
+    /// Reads the ledger in the server's state folder, if there is one. A
+    /// last line torn by a crash is cut off (so the next record starts on
+    /// a line of its own); any other line that does not read is an error
+    /// naming the file and line, and the file is left as it is.
     pub fn open(state: &Path) -> io::Result<Forwarded> {
         let path = state.join(LEDGER);
         let mut by_path = HashMap::new();
-        match fs_err::File::open(&path) {
-            Ok(file) => {
-                for line in io::BufReader::new(file).lines() {
-                    // A line torn by a crash is skipped; every whole one counts.
-                    if let Ok(record) = serde_json::from_str::<Record>(&line?) {
-                        by_path.insert(record.path.as_path().to_owned(), record);
-                    }
-                }
-            }
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        let bytes = match fs_err::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(error) => return Err(error),
+        };
+        let whole = bytes
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |at| at + 1);
+        for (number, line) in bytes[..whole].split(|&b| b == b'\n').enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let record: Record = serde_json::from_slice(line).map_err(|error| {
+                io::Error::other(format!(
+                    "{} line {}: {error}; the forward ledger is left as it is",
+                    path.display(),
+                    number + 1
+                ))
+            })?;
+            by_path.insert(record.path.as_path().to_owned(), record);
+        }
+        if whole < bytes.len() {
+            let file = fs_err::OpenOptions::new().write(true).open(&path)?;
+            file.set_len(whole as u64)?;
+            file.sync_all()?;
         }
         Ok(Forwarded {
             path,
@@ -99,6 +117,12 @@ impl Forwarded {
         let by_path = self.by_path.lock().unwrap_or_else(|p| p.into_inner());
         by_path.get(path).cloned()
     }
+
+    /// The content a forwarded name was taken by.
+    pub fn taken_by(&self, path: &Path) -> Option<Sha256> {
+        let by_path = self.by_path.lock().unwrap_or_else(|p| p.into_inner());
+        by_path.get(path).map(|record| record.sha256)
+    }
 }
 
 #[cfg(test)]
@@ -127,11 +151,38 @@ mod tests {
             .append(true)
             .open(dir.path().join(LEDGER))
             .unwrap();
-        file.write_all(b"{\"path\":\"c.jp").unwrap();
+        // Torn inside a two-byte character, as a crash may leave it.
+        file.write_all(b"{\"path\":\"caf\xc3").unwrap();
         let reopened = Forwarded::open(dir.path()).unwrap();
         let a = reopened.get(Path::new("2024/a.jpg")).unwrap();
         assert_eq!(a.sha256, Sha256::of(b"second"));
         assert_eq!(reopened.get(Path::new("b.jpg")).unwrap().size, 5);
-        assert!(reopened.get(Path::new("c.jpg")).is_none());
+        // The next record after the torn line is read back too.
+        reopened
+            .record(record("d.jpg", b"after the crash"))
+            .unwrap();
+        drop(reopened);
+        let again = Forwarded::open(dir.path()).unwrap();
+        assert_eq!(
+            again.taken_by(Path::new("d.jpg")),
+            Some(Sha256::of(b"after the crash"))
+        );
+        assert!(again.taken_by(Path::new("2024/a.jpg")).is_some());
+    }
+
+    #[test]
+    fn a_damaged_line_in_the_middle_is_an_error_naming_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Forwarded::open(dir.path()).unwrap();
+        ledger.record(record("a.jpg", b"a")).unwrap();
+        drop(ledger);
+        let path = dir.path().join(LEDGER);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"not json\n");
+        bytes.extend_from_slice(&std::fs::read(&path).unwrap());
+        std::fs::write(&path, &bytes).unwrap();
+        let error = Forwarded::open(dir.path()).err().unwrap().to_string();
+        assert!(error.contains("forwarded.jsonl line 2"), "{error}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "left as it is");
     }
 }

@@ -475,7 +475,7 @@ impl UploadStore {
             relative: placed,
             identical,
         } = placement::place(&self.dir, &relative, &part, &actual, &|name| {
-            self.forwarded.get(name).map(|record| record.sha256)
+            self.forwarded.taken_by(name)
         })?;
         let completed = Completed {
             placed: JournalPath::new(placed),
