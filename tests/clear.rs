@@ -361,7 +361,16 @@ fn a_copy_gone_from_the_destination_keeps_its_file_and_its_duplicate_on_the_card
     std::fs::remove_file(server.dir.join("Copies/copy of IMG_0000.jpg")).unwrap();
     let output = sync(&["--delete-after"]);
     let text = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    // The backup is short of a file: not a success, and it is queued again.
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("1 lost at the destination and queued again"),
+        "{text}"
+    );
+    assert!(
+        text.contains("queued again, the next run sends it"),
+        "{text}"
+    );
     let mut left: Vec<String> = walk(&card)
         .iter()
         .map(|path| path.strip_prefix(&card).unwrap().display().to_string())
@@ -378,9 +387,7 @@ fn a_copy_gone_from_the_destination_keeps_its_file_and_its_duplicate_on_the_card
     );
     assert!(text.contains("28 source files cleared"), "{text}");
 
-    // The repair sends it again; then the rest goes too.
-    let verify = env.ferry().args(["verify", "--requeue"]).output().unwrap();
-    assert_eq!(verify.status.code(), Some(3), "{}", stderr_of(&verify));
+    // The next sync sends it again, and then both files go.
     let output = sync(&["--delete-after"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert!(walk(&card).is_empty(), "{}", stderr_of(&output));
@@ -412,4 +419,68 @@ fn a_card_already_backed_up_to_garage_is_cleared_by_a_second_sync() {
     };
     let stored = || garage.digests("photos").into_values().collect();
     clear_the_backed_up_card(&env, &sync, &stored);
+}
+
+/// Ctrl-C during the checks of files uploaded earlier starts no further
+/// check and deletes nothing more: the run ends at once with 130.
+#[test]
+fn ctrl_c_while_earlier_uploads_are_checked_clears_nothing_more() {
+    use std::time::{Duration, Instant};
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let card = env.path().join("card");
+    photos(&card, 10);
+    // The first sync's 11 requests and the second's OPTIONS pass; every
+    // check after that hangs.
+    let mut faults = vec![Fault::Pass; 12];
+    faults.extend(vec![Fault::Stall(Duration::from_secs(40)); 20]);
+    let proxy = FaultProxy::start(server.address, &faults);
+    let to = format!("http://{}/files/", proxy.address);
+    // Ten uploads of one request each, after the destination check.
+    run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&card)
+            .args(["--to", &to, "-j", "1"]),
+    );
+    assert_eq!(proxy.requests().len(), 11, "{:#?}", proxy.requests());
+    let mut child = env
+        .ferry()
+        .arg("sync")
+        .arg(&card)
+        .args(["--to", &to, "--delete-after", "-j", "2"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let heads = || {
+        proxy
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("HEAD"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while heads() == 0 {
+        assert!(Instant::now() < deadline, "{:#?}", proxy.requests());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let interrupted = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if interrupted.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("the checks went on after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    assert_eq!(walk(&card).len(), 10, "{}", stderr_of(&output));
+    assert!(
+        heads() <= 2,
+        "no check started after Ctrl-C: {:#?}",
+        proxy.requests()
+    );
 }

@@ -61,6 +61,10 @@ pub struct UploadSummary {
     /// Source files deleted or moved after their verified upload.
     #[serde(skip_serializing_if = "is_zero")]
     pub cleared: u64,
+    /// Jobs whose copy a clearing run found missing or different at the
+    /// destination, put back in the queue for the next run.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub requeued: u64,
 }
 
 /// The scan's figures that belong in a sync's summary.
@@ -397,6 +401,12 @@ pub fn summary_text(summary: &UploadSummary) -> String {
     if summary.cleared > 0 {
         text.push_str(&format!("; {} source files cleared", summary.cleared));
     }
+    if summary.requeued > 0 {
+        text.push_str(&format!(
+            "; {} lost at the destination and queued again",
+            summary.requeued
+        ));
+    }
     if let Some(by) = summary.stopped_by.as_ref().filter(|_| summary.on_schedule) {
         text.push_str(&format!(" (stopped by --{by})"));
     }
@@ -549,8 +559,9 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
             rate.map_or("off".to_owned(), |rate| format!("{}/s", human_bytes(rate)))
         )),
         Event::Summary(summary) => {
-            let failed =
-                summary.failed > 0 || (summary.stopped_by.is_some() && !summary.on_schedule);
+            let failed = summary.failed > 0
+                || summary.requeued > 0
+                || (summary.stopped_by.is_some() && !summary.on_schedule);
             let happened = summary.succeeded + summary.failed + summary.left + summary.cleared > 0;
             let mut text = ((normal && happened) || failed || summary.failures_listed > 0)
                 .then(|| summary_text(summary))?;

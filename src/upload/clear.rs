@@ -27,6 +27,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures_util::{StreamExt, TryStreamExt};
+
 use super::Settings;
 use super::engine::Run;
 use super::protocols::s3;
@@ -138,59 +140,113 @@ pub async fn source(run: &Run, route: &Route, job: &Job) -> anyhow::Result<bool>
 pub struct CarriedOutcome {
     pub cleared: u64,
     pub kept: u64,
+    /// Jobs whose copy the destination lost, put back in the queue.
+    pub requeued: u64,
+}
+
+/// Why a twin's copy was not confirmed.
+enum Unconfirmed {
+    /// The destination answered: missing, or other content.
+    Lost(String),
+    /// No answer that decides (unreachable, no digest to compare).
+    Unknown(String),
+    /// The twin's own upload has not succeeded.
+    NotUploaded(State),
 }
 
 /// After the run's jobs: clears the scanned files whose content an
-/// already succeeded job carries (`settings.carried`). Jobs this run
+/// already succeeded job carries (`settings.carried`), one twin's files
+/// after another's confirmation, `-j` twins at a time. Jobs this run
 /// processed had their own source handled when they ended (`done_now`).
+/// Ctrl-C or the end of the time window starts no further check.
 pub async fn carried(
     run: &Run,
     routes: &super::route::Routes,
     done_now: &HashSet<JobId>,
 ) -> anyhow::Result<CarriedOutcome> {
-    let mut outcome = CarriedOutcome::default();
     let Some(after) = &run.settings.after_upload else {
-        return Ok(outcome);
+        return Ok(CarriedOutcome::default());
     };
-    // One confirmation per twin, however many duplicates it vouches for.
-    let mut confirmed: HashMap<JobId, Result<(), String>> = HashMap::new();
+    let mut groups: Vec<(&JobId, Vec<&CarriedSource>)> = Vec::new();
+    let mut slot: HashMap<&JobId, usize> = HashMap::new();
     for carried in &run.settings.carried {
         if carried.same_path && done_now.contains(&carried.twin) {
             continue;
         }
-        let Some(twin) = run.shared.lock().job(&carried.twin).cloned() else {
-            continue;
-        };
+        let at = *slot.entry(&carried.twin).or_insert_with(|| {
+            groups.push((&carried.twin, Vec::new()));
+            groups.len() - 1
+        });
+        groups[at].1.push(carried);
+    }
+    let outcomes: Vec<CarriedOutcome> = futures_util::stream::iter(groups)
+        .map(|(twin, sources)| clear_twins_files(run, routes, after, twin, sources))
+        .buffer_unordered(run.settings.concurrency.max(1))
+        .try_collect()
+        .await?;
+    let mut total = CarriedOutcome::default();
+    for outcome in outcomes {
+        total.cleared += outcome.cleared;
+        total.kept += outcome.kept;
+        total.requeued += outcome.requeued;
+    }
+    Ok(total)
+}
+
+/// Confirms one twin's copy, then clears the files it vouches for.
+async fn clear_twins_files(
+    run: &Run,
+    routes: &super::route::Routes,
+    after: &AfterUpload,
+    twin: &JobId,
+    sources: Vec<&CarriedSource>,
+) -> anyhow::Result<CarriedOutcome> {
+    let mut outcome = CarriedOutcome::default();
+    let stopping = || run.gates.closed.is_cancelled();
+    let Some(twin) = run.shared.lock().job(twin).cloned() else {
+        return Ok(outcome);
+    };
+    if stopping() {
+        return Ok(outcome);
+    }
+    let confirmation = match (twin.state, routes.for_url(&twin.destination.url)) {
+        (State::Succeeded, Some(route)) => tokio::select! {
+            confirmed = confirm_now(run, &route, &twin) => confirmed,
+            _ = run.gates.closed.cancelled() => return Ok(outcome),
+        },
+        (State::Succeeded, None) => Err(Unconfirmed::Unknown(
+            "no route to its destination in this run".to_owned(),
+        )),
+        (state, _) => Err(Unconfirmed::NotUploaded(state)),
+    };
+    if let Err(Unconfirmed::Lost(_)) = &confirmation {
+        // The backup is short of this content: the next run sends it again.
+        (run.shared)
+            .change(&twin.id, Durability::Durable, Job::requeue)
+            .await?;
+        outcome.requeued += 1;
+    }
+    let holder = twin.resource.source();
+    for carried in sources {
+        if stopping() {
+            break;
+        }
         let kept = |why: String| format!("kept {}: {why}", carried.source.display());
-        let result = match twin.state {
-            State::Succeeded if carried.same_path && twin.cleared.is_some() => continue,
-            State::Succeeded => {
-                let confirmation = match confirmed.get(&twin.id) {
-                    Some(known) => known.clone(),
-                    None => {
-                        let found = match routes.for_url(&twin.destination.url) {
-                            Some(route) => confirm_now(run, &route, &twin).await,
-                            None => Err("no route to its destination in this run".to_owned()),
-                        };
-                        confirmed.insert(twin.id.clone(), found.clone());
-                        found
-                    }
-                };
-                match confirmation {
-                    Ok(()) => clear_carried(after, carried, &twin).await,
-                    Err(why) if carried.same_path => Err(kept(why)),
-                    Err(why) => Err(kept(format!(
-                        "{} holding the same content was not confirmed: {why}",
-                        twin.resource.source().display()
-                    ))),
-                }
-            }
+        let twin_said = |why: &str| match carried.same_path {
+            true => why.to_owned(),
+            false => format!("{} holding the same content: {why}", holder.display()),
+        };
+        let result = match &confirmation {
+            Ok(()) => clear_carried(after, carried, &twin).await,
+            Err(Unconfirmed::Lost(why)) => Err(kept(twin_said(&format!(
+                "{why}; queued again, the next run sends it"
+            )))),
+            Err(Unconfirmed::Unknown(why)) => Err(kept(twin_said(why))),
             // Its own job's failure or interruption says why already.
-            _ if carried.same_path => continue,
-            state => Err(kept(format!(
-                "{} holding the same content is {state}, not uploaded",
-                twin.resource.source().display()
-            ))),
+            Err(Unconfirmed::NotUploaded(_)) if carried.same_path => continue,
+            Err(Unconfirmed::NotUploaded(state)) => {
+                Err(kept(twin_said(&format!("it is {state}, not uploaded"))))
+            }
         };
         match result {
             Ok(cleared) => {
@@ -239,17 +295,35 @@ pub fn say_why_nothing_was_cleared(settings: &Settings, reporter: &dyn Reporter,
 }
 
 /// Asks the destination now whether it holds `job`'s full SHA-256.
-async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(), String> {
-    if !matches!(route, Route::Http(_)) {
-        return confirm(route, &run.client, &run.settings, job).await;
-    }
-    let remembered = run.shared.lock().chosen_protocol(&job.destination.url);
-    match verify::check(&run.client, &run.settings, job, remembered).await {
-        (verify::Verdict::Verified, _) => Ok(()),
-        (verdict, detail) => Err(format!(
-            "the destination did not confirm its SHA-256 ({}: {detail})",
-            verdict.label()
-        )),
+async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(), Unconfirmed> {
+    let (verdict, detail) = match route {
+        Route::S3(route) => {
+            let expected = &job.resource.sha256;
+            let key = route.url.key(&job.resource.path.to_bytes(), expected);
+            let idle = run.settings.idle_timeout;
+            match s3::look_at(route, &run.client, idle, &key, expected).await {
+                Ok(s3::Existing::Same) => return Ok(()),
+                Ok(s3::Existing::Nothing) => (verify::Verdict::Missing, format!("no object {key}")),
+                Ok(s3::Existing::Different) => (
+                    verify::Verdict::Different,
+                    format!("the object {key} does not show this file's SHA-256"),
+                ),
+                Err(failure) => (verify::Verdict::Unknown, failure.text()),
+            }
+        }
+        _ => {
+            let remembered = run.shared.lock().chosen_protocol(&job.destination.url);
+            verify::check(&run.client, &run.settings, job, remembered).await
+        }
+    };
+    let said = format!(
+        "the destination did not confirm its SHA-256 ({}: {detail})",
+        verdict.label()
+    );
+    match verdict {
+        verify::Verdict::Verified => Ok(()),
+        verdict if verdict.is_bad() => Err(Unconfirmed::Lost(said)),
+        _ => Err(Unconfirmed::Unknown(said)),
     }
 }
 

@@ -211,6 +211,7 @@ async fn run_async(
         }
     }
     summary.cleared += carried.cleared;
+    summary.requeued += carried.requeued;
     if summary.cleared == 0 && !summary.interrupted {
         let kept = summary.succeeded + carried.kept;
         clear::say_why_nothing_was_cleared(&run.settings, reporter.as_ref(), kept);

@@ -210,7 +210,7 @@ fn upload_summed(
     }
     let code = if summary.interrupted {
         error::INTERRUPTED
-    } else if summary.failures_listed > 0 {
+    } else if summary.failures_listed > 0 || summary.requeued > 0 {
         error::JOBS_FAILED
     } else {
         error::SUCCESS
