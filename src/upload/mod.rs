@@ -26,6 +26,7 @@ pub mod probe;
 mod progress;
 pub mod protocols;
 mod route;
+mod secrets;
 mod settings;
 mod shared;
 mod signals;
@@ -35,8 +36,8 @@ pub mod verify;
 pub mod window;
 
 pub use engine::run;
-pub use http::{is_secret_header, request_headers};
 pub use protocols::put::PutMethod;
+pub use secrets::{is_secret_header, request_headers};
 pub use settings::{Settings, Transfer};
 
 use std::collections::HashMap;

@@ -109,7 +109,7 @@ impl Bits {
                     x.resource.sha256
                 ),
             }),
-            _ => Ok(http::recorded(status.as_u16(), headers)),
+            _ => Ok(crate::upload::secrets::recorded(status.as_u16(), headers)),
         }
     }
 }

@@ -87,7 +87,7 @@ impl Adapter for Ietf {
         let headers = response.headers();
         let limits = Limits::from_upload_limit(headers);
         let done = (complete || self.says_complete(headers))
-            .then(|| http::recorded(status.as_u16(), headers));
+            .then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
         let url = match x.location(headers)? {
             Some(url) => Some(url),
             None if done.is_some() => None,
@@ -147,7 +147,8 @@ impl Adapter for Ietf {
             )),
             404 | 410 => Ok(Appended::Gone(status.as_u16())),
             _ if status.is_success() => {
-                let done = complete.then(|| http::recorded(status.as_u16(), headers));
+                let done =
+                    complete.then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
                 Ok(Appended::At {
                     offset: offset_of(headers).unwrap_or(offset + len),
                     done,

@@ -193,8 +193,8 @@ pub async fn read_query(
                     format!("asking for the offset: HTTP {status} without Upload-Offset"),
                 )
             })?;
-            let done =
-                is_complete(headers, offset).then(|| http::recorded(status.as_u16(), headers));
+            let done = is_complete(headers, offset)
+                .then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
             Ok(Query::At { offset, done })
         }
         _ => Err(http::unexpected(response, "asking for the offset").await),

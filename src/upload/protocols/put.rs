@@ -77,7 +77,10 @@ impl Adapter for Put {
             url: None,
             session_id: None,
             offset: size,
-            done: Some(http::recorded(status.as_u16(), response.headers())),
+            done: Some(crate::upload::secrets::recorded(
+                status.as_u16(),
+                response.headers(),
+            )),
             limits: Limits::default(),
         })
     }

@@ -132,7 +132,8 @@ impl Adapter for Tus {
             Some(_) => offset_of(headers).unwrap_or(0),
             None => 0,
         };
-        let done = (offset == size).then(|| http::recorded(status.as_u16(), headers));
+        let done =
+            (offset == size).then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
         Ok(Created {
             session_id: None,
             url: Some(url),
@@ -175,8 +176,8 @@ impl Adapter for Tus {
             }),
             _ if status.is_success() => {
                 let offset = offset_of(headers).unwrap_or(offset + len);
-                let done =
-                    (offset == x.resource.size).then(|| http::recorded(status.as_u16(), headers));
+                let done = (offset == x.resource.size)
+                    .then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
                 Ok(Appended::At { offset, done })
             }
             _ => Err(http::unexpected(response, "appending").await),
