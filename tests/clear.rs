@@ -303,15 +303,7 @@ fn a_card_already_backed_up_to_ferry_serve_is_cleared_by_a_second_sync() {
     let server = Server::start(&env.path().join("dest"), &[]);
     let to = server.url("/files/");
     let card = env.path().join("card");
-    let sync = |extra: &[&str]| {
-        env.ferry()
-            .arg("sync")
-            .arg(&card)
-            .args(["--to", &to])
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let sync = |extra: &[&str]| sync(&env, &card, &to, extra);
     let stored = || {
         walk(&server.dir)
             .iter()
@@ -326,16 +318,8 @@ fn a_card_already_backed_up_to_a_local_folder_is_cleared_by_a_second_sync() {
     let env = TestEnv::new();
     let dest = env.path().join("backup");
     let card = env.path().join("card");
-    let sync = |extra: &[&str]| {
-        env.ferry()
-            .arg("sync")
-            .arg(&card)
-            .arg("--to")
-            .arg(&dest)
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let to = dest.to_str().unwrap();
+    let sync = |extra: &[&str]| sync(&env, &card, to, extra);
     let stored = || walk(&dest).iter().map(|path| sha256_of(path)).collect();
     clear_the_backed_up_card(&env, &sync, &stored);
 }
@@ -346,15 +330,7 @@ fn a_copy_gone_from_the_destination_keeps_its_file_and_its_duplicate_on_the_card
     let server = Server::start(&env.path().join("dest"), &[]);
     let to = server.url("/files/");
     let card = env.path().join("card");
-    let sync = |extra: &[&str]| {
-        env.ferry()
-            .arg("sync")
-            .arg(&card)
-            .args(["--to", &to])
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let sync = |extra: &[&str]| sync(&env, &card, &to, extra);
     backed_up_card(&env, &sync);
     // The walk meets Copies/ first: its file carries the content, and the
     // one in DCIM/ is the duplicate.

@@ -151,20 +151,24 @@ fn a_tus_server_is_checked_by_size_only_and_says_so() {
     assert!(text.contains("verified 0, size only 3"), "{text}");
 }
 
+/// Syncs `n` photos to a fresh ferry serve through a fault proxy scripted
+/// with `faults`.
+fn synced_through(n: u32, faults: &[Fault]) -> (TestEnv, Server, FaultProxy) {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    photos(&source, n);
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let proxy = FaultProxy::start(server.address, faults);
+    let url = format!("http://{}/files/", proxy.address);
+    run_ok(env.ferry().arg("sync").arg(&source).args(["--to", &url]));
+    (env, server, proxy)
+}
+
 #[test]
 fn a_5xx_or_429_during_a_check_is_retried_as_on_every_other_request() {
     // How many requests a sync of one photo makes, so that the faults below
     // fall on verify's HEAD and not on the upload.
-    let sync_through = |faults: &[Fault]| {
-        let env = TestEnv::new();
-        let source = env.path().join("card");
-        photos(&source, 1);
-        let server = Server::start(&env.path().join("dest"), &[]);
-        let proxy = FaultProxy::start(server.address, faults);
-        let url = format!("http://{}/files/", proxy.address);
-        run_ok(env.ferry().arg("sync").arg(&source).args(["--to", &url]));
-        (env, server, proxy)
-    };
+    let sync_through = |faults: &[Fault]| synced_through(1, faults);
     let (_, _, counted) = sync_through(&[]);
     let upload_requests = counted.requests().len();
     let mut faults = vec![Fault::Pass; upload_requests];
@@ -235,16 +239,7 @@ fn refused_credentials_end_verify_with_exit_1_and_an_unchecked_file_is_not_a_pas
 
 #[test]
 fn a_file_that_could_not_be_checked_is_not_a_pass() {
-    let sync_through = |faults: &[Fault]| {
-        let env = TestEnv::new();
-        let source = env.path().join("card");
-        photos(&source, 3);
-        let server = Server::start(&env.path().join("dest"), &[]);
-        let proxy = FaultProxy::start(server.address, faults);
-        let url = format!("http://{}/files/", proxy.address);
-        run_ok(env.ferry().arg("sync").arg(&source).args(["--to", &url]));
-        (env, server, proxy)
-    };
+    let sync_through = |faults: &[Fault]| synced_through(3, faults);
     let (_, _, counted) = sync_through(&[]);
     // The upload's requests pass; then every HEAD meets a 400.
     let mut faults = vec![Fault::Pass; counted.requests().len()];
