@@ -396,7 +396,7 @@ fn the_failures_list_names_id_path_reason_and_attempts_and_how_to_retry_or_ackno
     assert!(
         lines[3].starts_with(&entry)
             && lines[3].ends_with(
-                "(1 attempt; not worth a retry: the next `ferry sync` of its folder scans it again)"
+                "(1 attempt; the file is gone, so a retry cannot send it: `ferry ack` takes it off the list)"
             ),
         "{stderr}"
     );

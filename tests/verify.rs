@@ -323,4 +323,16 @@ fn every_report_names_the_file_the_destination_wrote() {
         succeeded["stored"], "2025/Trip/beach day (2).jpg",
         "{succeeded}"
     );
+
+    // A destination's own folder in front of the path is not another name.
+    let third = env.path().join("third");
+    write_file(&third.join("IMG_9.jpg"), b"a photo for a subfolder");
+    let sub = server.url("/files/c3/");
+    let output = run_ok(env.ferry().arg("sync").arg(&third).args(["--to", &sub]));
+    assert!(
+        stderr_of(&output).contains("uploaded IMG_9.jpg ("),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(server.dir.join("c3/IMG_9.jpg").exists());
 }

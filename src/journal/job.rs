@@ -386,11 +386,15 @@ impl Job {
     }
 
     /// The file's path below its scanned folder, followed by ` as <name>`
-    /// when the destination stored it under another name (`IMG (1).jpg`).
+    /// when the destination stored it under another name (`IMG (1).jpg`);
+    /// the destination's own folder or key prefix in front of the path
+    /// (`c3/IMG.jpg` for `--to …/files/c3/`) is not another name.
     pub fn shown_path(&self) -> String {
         let path = self.resource.path.display().to_string();
         match self.stored_as() {
-            Some(stored) if stored != path => format!("{path} as {stored}"),
+            Some(stored) if stored != path && !stored.ends_with(&format!("/{path}")) => {
+                format!("{path} as {stored}")
+            }
             _ => path,
         }
     }

@@ -446,9 +446,14 @@ fn failure_line(job: &Job) -> String {
         1 => "1 attempt".to_owned(),
         n => format!("{n} attempts"),
     };
-    if job.error.as_ref().is_some_and(JobError::is_changed_file) {
-        attempts
-            .push_str("; not worth a retry: the next `ferry sync` of its folder scans it again");
+    let file_gone = || !job.resource.source().exists();
+    match job.error.as_ref().is_some_and(JobError::is_changed_file) {
+        true if file_gone() => attempts.push_str(
+            "; the file is gone, so a retry cannot send it: `ferry ack` takes it off the list",
+        ),
+        true => attempts
+            .push_str("; not worth a retry: the next `ferry sync` of its folder scans it again"),
+        false => {}
     }
     format!(
         "  {}  {}  {reason} ({attempts})",

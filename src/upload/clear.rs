@@ -239,7 +239,11 @@ async fn clear_twins_files(
         let result = match &confirmation {
             Ok(()) => clear_carried(after, carried, &twin).await,
             Err(Unconfirmed::Lost(why)) => Err(kept(twin_said(&format!(
-                "{why}; queued again, the next run sends it"
+                "{why}; {} queued again, the next run sends it",
+                match carried.same_path {
+                    true => "it is",
+                    false => "that file is",
+                }
             )))),
             Err(Unconfirmed::Unknown(why)) => Err(kept(twin_said(why))),
             // Its own job's failure or interruption says why already.
