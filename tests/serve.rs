@@ -947,3 +947,34 @@ fn through_a_faulty_proxy_the_server_keeps_exactly_what_arrived() {
         "resuming from the server's offset sent no byte twice"
     );
 }
+
+/// `--max-size` holds for a tus upload whose length comes later: the
+/// length a PATCH declares is checked, and bytes never grow past the limit.
+#[test]
+fn max_size_holds_for_a_deferred_length() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &["--max-size", "10"]);
+    let create = || {
+        let deferred = tus("POST", "/files/")
+            .header("Upload-Defer-Length", 1)
+            .header("Upload-Metadata", metadata(&[("filename", "big.mov")]))
+            .send(server.address, b"");
+        assert_eq!(deferred.status, 201, "{deferred:?}");
+        deferred.expect("Location").to_owned()
+    };
+    let body = content(9, 100_000);
+    let declared = tus_patch(&create(), 0)
+        .header("Upload-Length", 100_000)
+        .send_refused(server.address, &body);
+    assert_eq!(declared.status, 413, "{declared:?}");
+    let undeclared = tus_patch(&create(), 0).send_refused(server.address, &body);
+    assert_eq!(undeclared.status, 413, "{undeclared:?}");
+    assert!(!server.dir.join("big.mov").exists());
+    let parts: u64 = std::fs::read_dir(server.dir.join(".ferry-uploads"))
+        .unwrap()
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".part"))
+        .map(|entry| entry.metadata().unwrap().len())
+        .sum();
+    assert!(parts <= 20, "{parts} bytes were kept");
+}

@@ -391,6 +391,7 @@ fn store_error(error: UploadError) -> Reply {
         UploadError::NotFound(id) => Reply::error(StatusCode::NOT_FOUND, format!("no upload {id}")),
         UploadError::UnsafePath(error) => Reply::error(StatusCode::BAD_REQUEST, error),
         UploadError::DigestMismatch { .. } => Reply::error(StatusCode::BAD_REQUEST, error),
+        UploadError::OverMaxSize { .. } => Reply::error(StatusCode::PAYLOAD_TOO_LARGE, error),
         other => {
             log(&format!("error: {other}"));
             Reply::error(StatusCode::INTERNAL_SERVER_ERROR, other)
@@ -413,7 +414,8 @@ pub fn run(settings: Settings) -> anyhow::Result<u8> {
 
 async fn serve(settings: Settings) -> anyhow::Result<u8> {
     let store = UploadStore::open(&settings.dir)
-        .with_context(|| format!("cannot use {} for uploads", settings.dir.display()))?;
+        .with_context(|| format!("cannot use {} for uploads", settings.dir.display()))?
+        .limited_to(settings.max_size);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;

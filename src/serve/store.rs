@@ -129,6 +129,8 @@ pub enum UploadError {
     TooLong { length: u64 },
     #[error("the upload's length is already set to {0} bytes")]
     LengthAlreadySet(u64),
+    #[error("a length of {length} bytes exceeds this server's limit of {max} bytes")]
+    OverMaxSize { length: u64, max: u64 },
     #[error("the upload is already complete")]
     Completed,
     #[error("the upload is incomplete: {offset} of {length:?} bytes")]
@@ -147,6 +149,8 @@ pub struct UploadStore {
     running: RunningDigests,
     /// What `--forward` passed on: answers for files gone from `dir`.
     pub forwarded: Forwarded,
+    /// `--max-size`: no upload grows past it, whenever its length is set.
+    max_size: Option<u64>,
 }
 
 /// The SHA-256 of each upload's bytes so far, computed as they are written
@@ -265,7 +269,16 @@ impl UploadStore {
             forwarded: Forwarded::open(&state)?,
             state,
             running: RunningDigests::default(),
+            max_size: None,
         })
+    }
+
+    /// The store with `--max-size`: every length, declared at creation or
+    /// later (tus creation-defer-length, BITS, IETF), and every append
+    /// stays within it.
+    pub fn limited_to(mut self, max_size: Option<u64>) -> UploadStore {
+        self.max_size = max_size;
+        self
     }
 
     fn info_path(&self, id: &str) -> PathBuf {
@@ -398,7 +411,10 @@ impl UploadStore {
             file,
             start: offset,
             offset,
-            limit: upload.info.length.or(limit),
+            limit: [upload.info.length, limit, self.max_size]
+                .into_iter()
+                .flatten()
+                .min(),
             id: id.to_owned(),
             digest: self.running.take(id, offset),
             running: self.running.clone(),
@@ -418,6 +434,9 @@ impl UploadStore {
         }
         if offset > length {
             return Err(UploadError::TooLong { length });
+        }
+        if let Some(max) = self.max_size.filter(|max| length > *max) {
+            return Err(UploadError::OverMaxSize { length, max });
         }
         info.length = Some(length);
         self.write_info(&info, Durability::Durable)?;
