@@ -978,3 +978,86 @@ fn max_size_holds_for_a_deferred_length() {
         .sum();
     assert!(parts <= 20, "{parts} bytes were kept");
 }
+
+/// A web page is not a client: a cross-site request (by `Origin` or
+/// `Sec-Fetch-Site`) is refused and writes nothing, a DNS-rebinding host
+/// name gets no answer, and only an origin the operator allowed may upload,
+/// with the CORS answers a browser needs.
+#[test]
+fn browsers_on_other_sites_and_rebinding_host_names_are_refused() {
+    let env = TestEnv::new();
+    let server = Server::start(
+        &env.path().join("dest"),
+        &[
+            "--allow-host",
+            "photos.example",
+            "--cors-origin",
+            "https://app.example",
+        ],
+    );
+    let body = content(13, 3000);
+    let evil = request("POST", "/files/evil.jpg")
+        .header("Origin", "https://evil.example")
+        .header("Content-Type", "text/plain")
+        .send(server.address, &body);
+    assert_eq!(evil.status, 403, "{evil:?}");
+    assert!(evil.body.contains("--cors-origin"), "{evil:?}");
+    let fetched = request("PUT", "/files/evil2.jpg")
+        .header("Sec-Fetch-Site", "cross-site")
+        .send(server.address, &body);
+    assert_eq!(fetched.status, 403, "{fetched:?}");
+    assert!(!server.dir.join("evil.jpg").exists() && !server.dir.join("evil2.jpg").exists());
+
+    // A rebinding page reaches us under its own name: no answer.
+    assert_eq!(
+        request("PUT", "/files/kept.jpg")
+            .send(server.address, &body)
+            .status,
+        201
+    );
+    let rebound = request("HEAD", "/files/kept.jpg")
+        .header("Host", "evil.example")
+        .send(server.address, b"");
+    assert_eq!(rebound.status, 421, "{rebound:?}");
+    assert!(rebound.header("Repr-Digest").is_none());
+    for host in ["localhost", "photos.example:8920", "[::1]:8920"] {
+        let answered = request("HEAD", "/files/kept.jpg")
+            .header("Host", host)
+            .send(server.address, b"");
+        assert_eq!(answered.status, 200, "{host}: {answered:?}");
+    }
+
+    // The page's own server (same origin), and the allowed origin.
+    let own = format!("http://{}", server.address);
+    let same = request("PUT", "/files/same.jpg")
+        .header("Origin", &own)
+        .send(server.address, &body);
+    assert_eq!(same.status, 201, "{same:?}");
+    let preflight = request("OPTIONS", "/files/app.jpg")
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "PUT")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type, repr-digest",
+        )
+        .send(server.address, b"");
+    assert_eq!(preflight.status, 204, "{preflight:?}");
+    assert_eq!(
+        preflight.expect("Access-Control-Allow-Origin"),
+        "https://app.example"
+    );
+    assert!(
+        preflight
+            .expect("Access-Control-Allow-Methods")
+            .contains("PATCH")
+    );
+    let app = request("PUT", "/files/app.jpg")
+        .header("Origin", "https://app.example")
+        .send(server.address, &body);
+    assert_eq!(app.status, 201, "{app:?}");
+    assert!(
+        app.expect("Access-Control-Expose-Headers")
+            .contains("Ferry-Path")
+    );
+    assert_eq!(std::fs::read(server.dir.join("app.jpg")).unwrap(), body);
+}

@@ -221,6 +221,24 @@ pub struct ServeArgs {
     /// Keep files in --dir after the backend took them (by default they are removed after a 2xx)
     #[arg(long, env = "FERRY_SERVE_KEEP", value_parser = BoolishValueParser::new(), requires = "forward")]
     pub keep: bool,
+
+    /// A host name this server answers to, besides IP addresses and localhost (repeatable)
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "FERRY_SERVE_ALLOW_HOST",
+        value_delimiter = ','
+    )]
+    pub allow_host: Vec<String>,
+
+    /// A web page origin allowed to upload from a browser, e.g. https://photos.example (repeatable)
+    #[arg(
+        long,
+        value_name = "ORIGIN",
+        env = "FERRY_SERVE_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origin: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -494,6 +494,10 @@ pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::ser
         max_append_size: args.max_append_size,
         lifetime: args.expire_after,
         forward,
+        allowed_hosts: args.allow_host.clone(),
+        cors_origins: (args.cors_origin.iter())
+            .map(|origin| origin.trim_end_matches('/').to_owned())
+            .collect(),
     })
 }
 

@@ -22,6 +22,7 @@ mod body;
 pub mod forward;
 mod forwarded;
 mod ietf;
+mod origin;
 mod plain;
 mod reply;
 pub mod store;
@@ -74,6 +75,10 @@ pub struct Settings {
     pub lifetime: Duration,
     /// Pass completed uploads on to a backend (`--forward`).
     pub forward: Option<forward::ForwardSettings>,
+    /// Host names answered besides IP literals and localhost (`--allow-host`).
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins allowed to upload (`--cors-origin`).
+    pub cors_origins: Vec<String>,
 }
 
 struct Server {
@@ -268,43 +273,76 @@ impl Server {
     async fn handle(&self, request: Request<Incoming>) -> HttpResponse {
         let (parts, mut body) = request.into_parts();
         let (method, headers, path) = (parts.method, parts.headers, parts.uri.path());
-        if let Some(reply) = self.check_token(&headers) {
+        let settings = &self.settings;
+        let authority = parts.uri.authority().map(|a| a.as_str());
+        let caller = match origin::check(
+            &settings.allowed_hosts,
+            &settings.cors_origins,
+            authority,
+            &headers,
+        ) {
+            Ok(caller) => caller,
+            Err(reply) => return reply.into_response(),
+        };
+        if let origin::Caller::Allowed(origin) = &caller {
+            let reply = match method == Method::OPTIONS
+                && headers.contains_key("Access-Control-Request-Method")
+            {
+                true => origin::preflight(origin, &headers),
+                false => {
+                    origin::with_cors(self.answer(method, &headers, path, &mut body).await, origin)
+                }
+            };
             return reply.into_response();
+        }
+        self.answer(method, &headers, path, &mut body)
+            .await
+            .into_response()
+    }
+
+    /// The reply to a request that passed the browser checks.
+    async fn answer(
+        &self,
+        method: Method,
+        headers: &HeaderMap,
+        path: &str,
+        body: &mut Incoming,
+    ) -> Reply {
+        if let Some(reply) = self.check_token(headers) {
+            return reply;
         }
         let is_tus = headers.contains_key("Tus-Resumable");
         let is_bits = method.as_str() == wire::bits::METHOD
             || (method == Method::POST
-                && wire::text(&headers, "X-Http-Method-Override")
+                && wire::text(headers, "X-Http-Method-Override")
                     .is_some_and(|name| name.trim() == wire::bits::METHOD));
-        let reply = if method == Method::OPTIONS {
-            self.options(&headers)
+        if method == Method::OPTIONS {
+            self.options(headers)
         } else if let Some(rest) = path
             .strip_prefix(FILES_PREFIX)
             .or_else(|| (path == FILES_PREFIX.trim_end_matches('/')).then_some(""))
         {
             let target = decode_path(rest);
-            match (method, Interop::of(&headers)) {
-                _ if is_bits => bits::handle(self, &headers, &mut body, &target).await,
+            match (method, Interop::of(headers)) {
+                _ if is_bits => bits::handle(self, headers, body, &target).await,
                 (_, Err(error)) => Reply::from(error),
-                (Method::POST, _) if is_tus => {
-                    tus::create(self, &headers, &mut body, &target).await
-                }
+                (Method::POST, _) if is_tus => tus::create(self, headers, body, &target).await,
                 (Method::POST | Method::PUT, Ok(Some(interop))) => {
-                    ietf::create(self, &headers, &mut body, &target, interop).await
+                    ietf::create(self, headers, body, &target, interop).await
                 }
                 (Method::POST | Method::PUT, Ok(None)) => {
-                    plain::put(self, &headers, &mut body, &target).await
+                    plain::put(self, headers, body, &target).await
                 }
                 (Method::HEAD, _) => stored::head(self, &target).await,
                 _ => method_not_allowed("OPTIONS, HEAD, POST, PUT, BITS_POST"),
             }
         } else if let Some(id) = path.strip_prefix(UPLOADS_PREFIX) {
-            match Interop::of(&headers) {
+            match Interop::of(headers) {
                 Err(error) => Reply::from(error),
-                Ok(_) if is_tus => tus::resource(self, &method, &headers, &mut body, id).await,
+                Ok(_) if is_tus => tus::resource(self, &method, headers, body, id).await,
                 Ok(interop) => {
                     let interop = interop.unwrap_or_default();
-                    ietf::resource(self, &method, &headers, &mut body, id, interop).await
+                    ietf::resource(self, &method, headers, body, id, interop).await
                 }
             }
         } else {
@@ -312,8 +350,7 @@ impl Server {
                 StatusCode::NOT_FOUND,
                 format!("nothing at {path}: uploads go to {FILES_PREFIX}<path>"),
             )
-        };
-        reply.into_response()
+        }
     }
 
     /// What this server supports, in both protocols' words.
