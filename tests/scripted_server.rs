@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 pub struct ScriptedServer {
     pub address: SocketAddr,
     counts: Arc<Mutex<HashMap<String, u64>>>,
+    heads: Arc<Mutex<Vec<String>>>,
 }
 
 impl ScriptedServer {
@@ -24,6 +25,8 @@ impl ScriptedServer {
             .collect();
         let counts = Arc::new(Mutex::new(HashMap::new()));
         let counted = counts.clone();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = heads.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
@@ -34,11 +37,13 @@ impl ScriptedServer {
                 }
                 let method = request_line.split(' ').next().unwrap_or("").to_owned();
                 let mut length = 0u64;
+                let mut head = request_line.clone();
                 loop {
                     let mut line = String::new();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                         break;
                     }
+                    head.push_str(&line);
                     if let Some((name, value)) = line.split_once(':')
                         && name.eq_ignore_ascii_case("content-length")
                     {
@@ -47,6 +52,7 @@ impl ScriptedServer {
                 }
                 let _ = std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink());
                 *counted.lock().unwrap().entry(method.clone()).or_insert(0) += 1;
+                seen.lock().unwrap().push(head);
                 let (status, headers) = answers
                     .iter()
                     .find(|(answered, _, _)| *answered == method)
@@ -60,7 +66,16 @@ impl ScriptedServer {
                 );
             }
         });
-        ScriptedServer { address, counts }
+        ScriptedServer {
+            address,
+            counts,
+            heads,
+        }
+    }
+
+    /// Every request's line and header lines, as received.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
     }
 
     pub fn count(&self, method: &str) -> u64 {

@@ -755,3 +755,74 @@ fn a_remembered_protocol_the_server_refuses_is_asked_again_once() {
         "b.jpg is not on the tus server"
     );
 }
+
+/// A tus server whose `Location` names another origin gets the upload,
+/// but that origin never sees the bearer token or a secret `-H` header.
+#[test]
+fn credentials_never_follow_a_location_to_another_origin() {
+    use crate::scripted_server::ScriptedServer;
+    const TOKEN: &str = "s3cret-bearer-t0ken";
+    let other = ScriptedServer::start(&[
+        (
+            "PATCH",
+            204,
+            "Tus-Resumable: 1.0.0\r\nUpload-Offset: 5000\r\n",
+        ),
+        (
+            "HEAD",
+            200,
+            "Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nUpload-Length: 5000\r\n",
+        ),
+    ]);
+    let location = format!(
+        "Tus-Resumable: 1.0.0\r\nLocation: http://{}/files/abc\r\n",
+        other.address
+    );
+    let destination = ScriptedServer::start(&[
+        (
+            "OPTIONS",
+            204,
+            "Tus-Resumable: 1.0.0\r\nTus-Version: 1.0.0\r\nTus-Extension: creation\r\n",
+        ),
+        ("POST", 201, &location),
+    ]);
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(77, 5000));
+    let output = run_ok(
+        env.ferry()
+            .env("FERRY_TOKEN", TOKEN)
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &format!("http://{}/files/", destination.address)])
+            .args([
+                "--protocol",
+                "tus",
+                "-H",
+                "X-Api-Key: k3y-value",
+                "-H",
+                "X-Trace: t1",
+            ]),
+    );
+    assert_eq!(
+        only_job(&env).state,
+        State::Succeeded,
+        "{}",
+        stderr_of(&output)
+    );
+    let own = destination.heads().join("");
+    assert!(own.contains(TOKEN) && own.contains("k3y-value"), "{own}");
+    let elsewhere = other.heads();
+    assert!(!elsewhere.is_empty());
+    for head in &elsewhere {
+        assert!(
+            !head.contains(TOKEN) && !head.contains("k3y-value"),
+            "{head}"
+        );
+        assert!(
+            !head.to_ascii_lowercase().contains("authorization"),
+            "{head}"
+        );
+        assert!(head.contains("t1"), "{head}");
+    }
+}

@@ -8,6 +8,32 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::journal::job::Response;
 
+/// The headers a request to `url` may carry when the destination is
+/// `endpoint`: all of them toward the destination's own origin (scheme,
+/// host and port), none that is secret toward any other, whatever a
+/// `Location` pointed at (as curl and browsers do).
+pub fn headers_for(headers: &HeaderMap, endpoint: &str, url: &str) -> HeaderMap {
+    let origin = |text: &str| {
+        let url = reqwest::Url::parse(text).ok()?;
+        Some((
+            url.scheme().to_owned(),
+            url.host_str()?.to_ascii_lowercase(),
+            url.port_or_known_default(),
+        ))
+    };
+    let same = origin(endpoint).is_some() && origin(endpoint) == origin(url);
+    if same {
+        return headers.clone();
+    }
+    let mut kept = HeaderMap::new();
+    for (name, value) in headers {
+        if !value.is_sensitive() && !is_secret_header(name.as_str()) {
+            kept.append(name.clone(), value.clone());
+        }
+    }
+    kept
+}
+
 /// Header names whose values are never recorded, sent to another origin or
 /// shown: one rule, the README's (anything named auth, cookie, token,
 /// secret, password, key, credential, signature or session).
@@ -114,6 +140,28 @@ pub fn request_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_go_only_to_the_destinations_own_origin() {
+        let headers = request_headers(
+            &["X-Api-Key: k".to_owned(), "X-Trace: t".to_owned()],
+            Some("s3cret"),
+        )
+        .unwrap();
+        let endpoint = "http://127.0.0.1:8920/files/";
+        let own = headers_for(&headers, endpoint, "http://127.0.0.1:8920/uploads/1");
+        assert_eq!(own.len(), 3);
+        for other in [
+            "http://127.0.0.1:8921/uploads/1",
+            "https://127.0.0.1:8920/uploads/1",
+            "http://localhost:8920/uploads/1",
+        ] {
+            let sent = headers_for(&headers, endpoint, other);
+            assert!(sent.get("authorization").is_none(), "{other}");
+            assert!(sent.get("x-api-key").is_none(), "{other}");
+            assert_eq!(sent["x-trace"], "t", "{other}");
+        }
+    }
 
     #[test]
     fn secrets_are_redacted_when_recorded() {

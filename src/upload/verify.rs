@@ -188,7 +188,9 @@ async fn head(
     let activity = Arc::new(Activity::default());
     let mut attempt = 0;
     loop {
-        let mut builder = client.head(url).headers(transfer.headers.clone());
+        let headers =
+            crate::upload::secrets::headers_for(&transfer.headers, &job.destination.url, url);
+        let mut builder = client.head(url).headers(headers);
         for (name, value) in extra {
             builder = builder.header(*name, value);
         }

@@ -82,10 +82,8 @@ impl Bits {
         session: &Session,
         kind: Packet,
     ) -> Result<reqwest::RequestBuilder, Failure> {
-        Ok(
-            packet(x.client, x.headers, &session.url, kind)
-                .header(SESSION_ID, session_id(session)?),
-        )
+        let headers = x.headers_for(&session.url);
+        Ok(packet(x.client, &headers, &session.url, kind).header(SESSION_ID, session_id(session)?))
     }
 
     /// Commits the file. The ack's `Repr-Digest`, when the server sends one,
@@ -136,7 +134,8 @@ impl Adapter for Bits {
 
     async fn create(&self, x: &Exchange<'_>, _first: Option<u64>) -> Result<Created, Failure> {
         let url = put::target(x);
-        let builder = packet(x.client, x.headers, &url, Packet::CreateSession)
+        let headers = x.headers_for(&url);
+        let builder = packet(x.client, &headers, &url, Packet::CreateSession)
             .header(SUPPORTED_PROTOCOLS, PROTOCOL_GUID);
         let response = x.send(builder).await?;
         let status = response.status();

@@ -27,7 +27,7 @@ impl Ietf {
     fn request(&self, x: &Exchange<'_>, method: Method, url: &str) -> reqwest::RequestBuilder {
         x.client
             .request(method, url)
-            .headers(x.headers.clone())
+            .headers(x.headers_for(url))
             .header(INTEROP_HEADER, self.interop.version().to_string())
     }
 

@@ -82,6 +82,12 @@ pub struct Exchange<'a> {
 }
 
 impl Exchange<'_> {
+    /// The user's headers for a request to `url`: credentials only when it
+    /// is the destination's own origin.
+    pub fn headers_for(&self, url: &str) -> HeaderMap {
+        crate::upload::secrets::headers_for(self.headers, self.endpoint, url)
+    }
+
     /// Sends a request, ended as transient if nothing moves for `idle`.
     pub async fn send(
         &self,

@@ -60,10 +60,11 @@ impl Adapter for Put {
             PutMethod::Put => reqwest::Method::PUT,
             PutMethod::Post => reqwest::Method::POST,
         };
+        let url = target(x);
         let builder = x
             .client
-            .request(method, target(x))
-            .headers(x.headers.clone())
+            .request(method, &url)
+            .headers(x.headers_for(&url))
             .header("Content-Type", "application/octet-stream")
             .header("Content-Length", size)
             .header("Repr-Digest", write_sha256_digest(&x.resource.sha256))

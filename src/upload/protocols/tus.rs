@@ -28,7 +28,7 @@ impl Tus {
     fn request(&self, x: &Exchange<'_>, method: Method, url: &str) -> reqwest::RequestBuilder {
         x.client
             .request(method, url)
-            .headers(x.headers.clone())
+            .headers(x.headers_for(url))
             .header("Tus-Resumable", TUS_VERSION)
     }
 
