@@ -423,3 +423,44 @@ fn a_kept_copy_removed_from_the_folder_is_forwarded_again_not_believed() {
     assert_eq!(std::fs::read(backend.dir.join("IMG.jpg")).unwrap(), a);
     assert_eq!(std::fs::read(dest.join("IMG.jpg")).unwrap(), a);
 }
+
+/// A backend that takes the connection and never answers does not hold
+/// the client past the promised 10 s (202, waiting), and the backend URL,
+/// whose query may hold a key, reaches no log line and no header.
+#[test]
+fn a_hung_or_closed_backend_answers_202_in_time_and_its_url_leaks_nowhere() {
+    use std::time::{Duration, Instant};
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_address = hung.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in hung.incoming() {
+            // Kept open, never read from or answered.
+            held.push(stream);
+        }
+    });
+    let closed = crate::util::ClosedPort::new();
+    let closed_url = closed.url();
+    let closed_address = closed_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    for backend in [hung_address.to_string(), closed_address.to_owned()] {
+        let env = TestEnv::new();
+        let forward = format!("http://{backend}/{{path}}?key=s3cretq");
+        let server = Server::start(&env.path().join("dest"), &["--forward", &forward]);
+        let started = Instant::now();
+        let put = request("PUT", "/files/IMG.jpg")
+            .header("Upload-Draft-Interop-Version", 8)
+            .header("Upload-Complete", "?1")
+            .send(server.address, &content(5, 4000));
+        let took = started.elapsed();
+        assert_eq!(put.status, 202, "{backend}: {put:?}");
+        assert!(took < Duration::from_secs(13), "{backend}: {took:?}");
+        let said = put.expect("Ferry-Forward");
+        assert!(said.starts_with("waiting for the backend"), "{said}");
+        std::thread::sleep(Duration::from_millis(600));
+        for text in [format!("{put:?}"), server.log()] {
+            assert!(!text.contains("s3cretq"), "{text}");
+        }
+    }
+}

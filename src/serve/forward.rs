@@ -11,7 +11,15 @@
 //! restart), and a `HEAD` says so; a client therefore never sends its bytes
 //! again because of the backend. After a 2xx the file leaves `--dir` unless
 //! `--keep` is given. The forward headers may hold secrets and are never
-//! logged.
+//! logged, and neither is the backend URL (its query may hold a key):
+//! errors name the backend by its origin at most.
+//!
+//! Each backend request has a deadline that slides with progress (no byte
+//! of the body taken and no answer for `BACKEND_IDLE` ends it), the request
+//! completing an upload waits at most `INLINE_PATIENCE` in all, and waiting
+//! uploads are retried `RETRY_AT_ONCE` at a time from a queue kept in
+//! memory (rebuilt from the store once, at start), so one hung backend
+//! request never stalls the others.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
@@ -55,6 +63,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// minutes, about 16 hours of a backend that never answers. The file stays
 /// in `--dir` and `HEAD` says why it was not passed on.
 const MAX_ATTEMPTS: u32 = 200;
+/// No body byte taken and no answer for this long ends a backend request.
+const BACKEND_IDLE: Duration = Duration::from_secs(30);
+/// Waiting uploads tried at once by the background task.
+const RETRY_AT_ONCE: usize = 4;
 
 pub struct Forwarder {
     settings: ForwardSettings,
@@ -62,7 +74,7 @@ pub struct Forwarder {
     client: reqwest::Client,
     /// Uploads being forwarded right now: one forward per upload at a time.
     busy: Mutex<HashSet<String>>,
-    /// When the background task may try an upload again.
+    /// Uploads waiting for the backend, and when each may be tried again.
     next_try: Mutex<HashMap<String, Instant>>,
 }
 
@@ -114,24 +126,42 @@ impl Forwarder {
         })
     }
 
-    /// Forwards a just-completed upload, trying for a while; returns how it
-    /// stands for the reply.
+    /// The uploads the store holds as waiting for the backend (after a
+    /// restart): read once, at start.
+    pub fn queue_waiting(&self, store: &UploadStore) -> Result<(), UploadError> {
+        for info in store.waiting_forwards()? {
+            self.later(&info.id, Duration::ZERO);
+        }
+        Ok(())
+    }
+
+    /// Forwards a just-completed upload, trying for at most
+    /// `INLINE_PATIENCE`; returns how it stands for the reply.
     pub async fn forward(
         &self,
         store: &UploadStore,
         info: &UploadInfo,
         completed: &Completed,
     ) -> Result<Completed, UploadError> {
+        self.later(&info.id, Duration::ZERO);
         let Some(_held) = self.hold(&info.id) else {
             return Ok(completed.clone());
         };
         let started = Instant::now();
         let mut attempts = 0;
-        while let Forward::Waiting {
-            attempts: tried, ..
-        } = self.try_once(store, info, attempts).await?
-        {
-            attempts = tried;
+        loop {
+            let left = INLINE_PATIENCE.saturating_sub(started.elapsed());
+            let tried = tokio::time::timeout(left, self.try_once(store, info, attempts)).await;
+            let Ok(tried) = tried else {
+                // The backend is still busy with it: the answer is 202, and
+                // the background task takes over.
+                self.later(&info.id, backoff(attempts));
+                break;
+            };
+            let Forward::Waiting { attempts: now, .. } = tried? else {
+                break;
+            };
+            attempts = now;
             let wait = backoff(attempts - 1);
             if started.elapsed() + wait > INLINE_PATIENCE {
                 self.later(&info.id, wait);
@@ -145,6 +175,12 @@ impl Forwarder {
     fn later(&self, id: &str, wait: Duration) {
         let mut next = self.next_try.lock().unwrap_or_else(|p| p.into_inner());
         next.insert(id.to_owned(), Instant::now() + wait);
+    }
+
+    /// The upload is passed on or given up: it leaves the queue.
+    fn done(&self, id: &str) {
+        let mut next = self.next_try.lock().unwrap_or_else(|p| p.into_inner());
+        next.remove(id);
     }
 
     /// Holds `id` for one caller at a time; `None` when another holds it.
@@ -165,6 +201,7 @@ impl Forwarder {
     ) -> Result<Forward, UploadError> {
         let completed = store.completed(&info.id)?;
         if let Some(done @ (Forward::Answered(_) | Forward::Abandoned { .. })) = completed.forward {
+            self.done(&info.id);
             return Ok(done);
         }
         let forward = match self.send(&completed).await {
@@ -220,6 +257,9 @@ impl Forwarder {
                 }
             }
         };
+        if !matches!(forward, Forward::Waiting { .. }) {
+            self.done(&info.id);
+        }
         store.set_forward(&info.id, forward.clone())?;
         Ok(forward)
     }
@@ -259,14 +299,20 @@ impl Forwarder {
         };
         let file = tokio::fs::File::open(&path).await.map_err(unreadable)?;
         let size = file.metadata().await.map_err(unreadable)?.len();
+        // Each chunk the backend takes moves the deadline.
+        let moved = std::sync::Arc::new(Mutex::new(Instant::now()));
+        let progress = moved.clone();
         let body = reqwest::Body::wrap_stream(
-            tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(|chunk| chunk),
+            tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(move |chunk| {
+                *progress.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+                chunk
+            }),
         );
         let method = match self.settings.method {
             ForwardMethod::Put => reqwest::Method::PUT,
             ForwardMethod::Post => reqwest::Method::POST,
         };
-        let response = self
+        let sent = self
             .client
             .request(method, &url)
             .headers(self.settings.headers.clone())
@@ -277,11 +323,29 @@ impl Forwarder {
                 wire::fields::write_sha256_digest(&completed.sha256),
             )
             .body(body)
-            .send()
-            .await
-            .map_err(|error| {
-                Attempt::Transient(crate::error::one_line(&anyhow::Error::from(error)))
-            })?;
+            .send();
+        let stalled = async {
+            loop {
+                let since = moved.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
+                if since >= BACKEND_IDLE {
+                    return;
+                }
+                tokio::time::sleep(BACKEND_IDLE - since).await;
+            }
+        };
+        let response = tokio::select! {
+            sent = sent => sent.map_err(|error| {
+                // The URL may hold a key: never in a log line or a header.
+                let error = anyhow::Error::from(error.without_url());
+                Attempt::Transient(crate::error::one_line(&error))
+            })?,
+            () = stalled => {
+                return Err(Attempt::Transient(format!(
+                    "the backend took no byte and gave no answer for {} s",
+                    BACKEND_IDLE.as_secs()
+                )));
+            }
+        };
         let status = response.status().as_u16();
         if matches!(status, 408 | 429 | 500..=599) {
             return Err(Attempt::Transient(format!("HTTP {status}")));
@@ -297,37 +361,44 @@ impl Forwarder {
         Ok(Answer { status, headers })
     }
 
-    /// Tries every waiting upload whose backoff has passed (the background
-    /// task, and after a restart).
+    /// Tries the queued uploads whose backoff has passed, `RETRY_AT_ONCE`
+    /// at a time (the background task).
     pub async fn retry_waiting(&self, store: &UploadStore) {
-        let waiting = match tokio::task::block_in_place(|| store.waiting_forwards()) {
-            Ok(waiting) => waiting,
-            Err(error) => {
-                super::log(&format!(
-                    "listing uploads waiting for the backend failed: {error}"
-                ));
-                return;
-            }
+        let due: Vec<String> = {
+            let next = self.next_try.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            next.iter()
+                .filter(|(_, at)| **at <= now)
+                .map(|(id, _)| id.clone())
+                .collect()
         };
-        for info in waiting {
-            let due = {
-                let next = self.next_try.lock().unwrap_or_else(|p| p.into_inner());
-                next.get(&info.id).is_none_or(|at| *at <= Instant::now())
-            };
-            let attempts = match &info.completed {
-                Some(Completed {
-                    forward: Some(Forward::Waiting { attempts, .. }),
-                    ..
-                }) => *attempts,
-                _ => continue,
-            };
-            let Some(_held) = due.then(|| self.hold(&info.id)).flatten() else {
-                continue;
-            };
-            match self.try_once(store, &info, attempts).await {
-                Ok(Forward::Waiting { attempts, .. }) => self.later(&info.id, backoff(attempts)),
-                Ok(_) => {}
-                Err(error) => super::log(&format!("forwarding upload {}: {error}", info.id)),
+        futures_util::stream::iter(due)
+            .for_each_concurrent(RETRY_AT_ONCE, |id| self.retry_one(store, id))
+            .await;
+    }
+
+    async fn retry_one(&self, store: &UploadStore, id: String) {
+        let Some(_held) = self.hold(&id) else {
+            return;
+        };
+        let info = match tokio::task::block_in_place(|| store.get(&id)) {
+            Ok(upload) => upload.info,
+            // Gone from the store (swept, deleted): nothing to pass on.
+            Err(_) => return self.done(&id),
+        };
+        let attempts = match &info.completed {
+            Some(Completed {
+                forward: Some(Forward::Waiting { attempts, .. }),
+                ..
+            }) => *attempts,
+            _ => return self.done(&id),
+        };
+        match self.try_once(store, &info, attempts).await {
+            Ok(Forward::Waiting { attempts, .. }) => self.later(&id, backoff(attempts)),
+            Ok(_) => {}
+            Err(error) => {
+                super::log(&format!("forwarding upload {id}: {error}"));
+                self.later(&id, backoff(attempts + 1));
             }
         }
     }

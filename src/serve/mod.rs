@@ -458,10 +458,13 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let address = listener.local_addr()?;
     let forwarder = match &settings.forward {
-        Some(forward) => Some(forward::Forwarder::new(
-            forward.clone(),
-            settings.dir.clone(),
-        )?),
+        Some(forward) => {
+            let forwarder = forward::Forwarder::new(forward.clone(), settings.dir.clone())?;
+            forwarder
+                .queue_waiting(&store)
+                .context("cannot read the uploads waiting for the backend")?;
+            Some(forwarder)
+        }
         None => None,
     };
     let server = Arc::new(Server {
