@@ -84,6 +84,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l move-to -d 'Move ea
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
@@ -141,6 +142,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand watch" -l move-to -d 'Move e
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l settle -d 'Queue a new or changed file once its size and modification time have held still this long' -r
@@ -223,6 +225,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand upload" -l move-to -d 'Move 
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
@@ -324,6 +327,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print 
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -346,6 +350,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand verify" -s j -l concurrency 
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand verify" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -372,6 +377,7 @@ bits\t'BITS 1.5 upload (Create-Session, Fragment, Close-Session), as IIS servers
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -398,6 +404,10 @@ complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward -d 'Pass e
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-method -d 'Method of the forwarded request' -r -f -a "put\t''
 post\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-header -d 'Header for the forwarded request, \'Name: value\' with ${VAR} from the environment; never logged (repeatable; one per line in the variable)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l tls-cert -d 'PEM certificate chain for HTTPS (with --tls-key; reread on SIGHUP)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l tls-key -d 'PEM private key of --tls-cert' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l allow-host -d 'A host name this server answers to, besides IP addresses and localhost (repeatable)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l cors-origin -d 'A web page origin allowed to upload from a browser, e.g. https://photos.example (repeatable)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -411,6 +421,7 @@ always\t''
 never\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l keep -d 'Keep files in --dir after the backend took them (by default they are removed after a 2xx)'
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l insecure-http -d 'Listen beyond loopback without TLS, because a proxy in front ends TLS'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'

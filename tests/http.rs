@@ -186,7 +186,7 @@ impl Server {
         let mut first = String::new();
         stderr.read_line(&mut first).unwrap();
         let address = first
-            .split("http://")
+            .split("://")
             .nth(1)
             .and_then(|rest| rest.split('/').next())
             .unwrap_or_else(|| panic!("no address in {first:?}"))

@@ -222,6 +222,28 @@ pub struct ServeArgs {
     #[arg(long, env = "FERRY_SERVE_KEEP", value_parser = BoolishValueParser::new(), requires = "forward")]
     pub keep: bool,
 
+    /// PEM certificate chain for HTTPS (with --tls-key; reread on SIGHUP)
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "FERRY_SERVE_TLS_CERT",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "FERRY_SERVE_TLS_KEY",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Listen beyond loopback without TLS, because a proxy in front ends TLS
+    #[arg(long, env = "FERRY_SERVE_INSECURE_HTTP", value_parser = BoolishValueParser::new())]
+    pub insecure_http: bool,
+
     /// A host name this server answers to, besides IP addresses and localhost (repeatable)
     #[arg(
         long,

@@ -252,6 +252,10 @@ pub struct CredentialArgs {
     /// Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)
     #[arg(long, value_name = "FILE", env = "FERRY_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
+
+    /// Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)
+    #[arg(long, value_name = "FILE", env = "FERRY_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -263,6 +263,7 @@ impl Config {
             },
             transfer: base,
             destinations,
+            ca_certs: ca_certs(&args.credentials)?,
             ..crate::upload::Settings::default()
         })
     }
@@ -290,6 +291,7 @@ impl Config {
                     bwlimit: None,
                 }
             })?,
+            ca_certs: ca_certs(credentials)?,
             ..crate::upload::Settings::default()
         })
     }
@@ -463,6 +465,21 @@ pub fn destination(text: &str, protocol: ProtocolChoice) -> anyhow::Result<Desti
     Ok(destination)
 }
 
+/// The certificates of `--ca-cert`, trusted besides the system's.
+fn ca_certs(credentials: &CredentialArgs) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let Some(path) = &credentials.ca_cert else {
+        return Ok(Vec::new());
+    };
+    let refuse = |problem: String| UsageError(format!("--ca-cert {}: {problem}", path.display()));
+    let pem = std::fs::read(path).map_err(|error| refuse(error.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|error| refuse(format!("not PEM certificates ({error})")))?;
+    if certs.is_empty() {
+        return Err(refuse("no PEM certificate in it".to_owned()).into());
+    }
+    Ok(certs)
+}
+
 /// `ferry serve`'s settings: the token read, the listen address checked.
 pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::serve::Settings> {
     let token = (args.token_file.as_deref())
@@ -471,6 +488,20 @@ pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::ser
     if !args.listen.ip().is_loopback() && token.is_none() {
         return Err(UsageError(format!(
             "--listen {} is reachable from other machines; give --token-file so every request needs a bearer token",
+            args.listen
+        ))
+        .into());
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::serve::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    if !args.listen.ip().is_loopback() && tls.is_none() && !args.insecure_http {
+        return Err(UsageError(format!(
+            "--listen {} is reachable from other machines, and the token would cross the network in clear text; give --tls-cert and --tls-key, or --insecure-http when a proxy in front ends TLS",
             args.listen
         ))
         .into());
@@ -494,6 +525,7 @@ pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::ser
         max_append_size: args.max_append_size,
         lifetime: args.expire_after,
         forward,
+        tls,
         allowed_hosts: args.allow_host.clone(),
         cors_origins: (args.cors_origin.iter())
             .map(|origin| origin.trim_end_matches('/').to_owned())

@@ -27,6 +27,7 @@ mod plain;
 mod reply;
 pub mod store;
 mod stored;
+pub mod tls;
 mod tus;
 mod writers;
 
@@ -39,7 +40,6 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, Request, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use subtle::ConstantTimeEq;
 
 use crate::format::human_bytes;
@@ -56,6 +56,10 @@ use writers::Writers;
 
 /// Where uploads are created; tus clients use it as their endpoint.
 pub const FILES_PREFIX: &str = "/files/";
+/// How long a connection may take to send its request head (and, with
+/// TLS, to finish its handshake).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How often uploads waiting for the `--forward` backend are looked at.
 const FORWARD_RETRY_EVERY: Duration = Duration::from_millis(500);
 
@@ -75,6 +79,8 @@ pub struct Settings {
     pub lifetime: Duration,
     /// Pass completed uploads on to a backend (`--forward`).
     pub forward: Option<forward::ForwardSettings>,
+    /// HTTPS with these files (`--tls-cert`, `--tls-key`).
+    pub tls: Option<tls::TlsFiles>,
     /// Host names answered besides IP literals and localhost (`--allow-host`).
     pub allowed_hosts: Vec<String>,
     /// Browser origins allowed to upload (`--cors-origin`).
@@ -453,6 +459,12 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
     let store = UploadStore::open(&settings.dir)
         .with_context(|| format!("cannot use {} for uploads", settings.dir.display()))?
         .limited_to(settings.max_size);
+    let tls = match &settings.tls {
+        Some(files) => Some(Arc::new(
+            tls::Tls::load(files.clone()).context("cannot use the TLS certificate")?,
+        )),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -478,7 +490,8 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
     });
     sweep(&server);
     log(&format!(
-        "listening on http://{address}{FILES_PREFIX}, storing in {}{}",
+        "listening on {}://{address}{FILES_PREFIX}, storing in {}{}",
+        if tls.is_some() { "https" } else { "http" },
         server.settings.dir.display(),
         match server.settings.token {
             Some(_) => ", bearer token required",
@@ -513,8 +526,20 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
         })
     });
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     loop {
         let (stream, _) = tokio::select! {
+            _ = hangup.recv() => {
+                match tls.as_ref().map(|tls| tls.reload()) {
+                    Some(Ok(())) => log("TLS certificate reloaded; new connections use it"),
+                    Some(Err(error)) => log(&format!(
+                        "TLS certificate not reloaded, keeping the previous one: {}",
+                        crate::error::one_line(&error)
+                    )),
+                    None => {}
+                }
+                continue;
+            }
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -527,16 +552,13 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
             _ = terminate.recv() => break,
         };
         let server = server.clone();
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let server = server.clone();
                 async move { Ok::<_, Infallible>(server.handle(request).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            tls::serve_connection(stream, acceptor, service, HEADER_TIMEOUT).await;
         });
     }
     sweeper.abort();

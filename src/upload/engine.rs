@@ -114,7 +114,7 @@ async fn run_async(
         };
         return Ok((summary, listed));
     }
-    let client = http::client(settings.connect_timeout)?;
+    let client = http::client(&settings)?;
     let shared = Shared::new(store);
     let cancel = CancellationToken::new();
     let signals = tokio::spawn(signals::watch(cancel.clone(), reporter.clone())?);

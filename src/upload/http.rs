@@ -198,11 +198,15 @@ pub async fn within_idle<T>(
 
 /// The shared client: connections are reused across jobs; no proxy from the
 /// environment, since a proxy would send traffic somewhere we were not told.
-pub fn client(connect_timeout: Duration) -> anyhow::Result<reqwest::Client> {
+pub fn client(settings: &super::Settings) -> anyhow::Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    Ok(reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    for cert in &settings.ca_certs {
+        builder = builder.add_root_certificate(cert.clone());
+    }
+    Ok(builder
         .no_proxy()
-        .connect_timeout(connect_timeout)
+        .connect_timeout(settings.connect_timeout)
         .pool_max_idle_per_host(32)
         .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())

@@ -68,7 +68,7 @@ pub fn check_destination(
     settings: &mut Settings,
     destination: &Destination,
 ) -> anyhow::Result<Store> {
-    let client = http::client(settings.connect_timeout)?;
+    let client = http::client(settings)?;
     let shared = shared::Shared::new(store);
     let resolved =
         current_thread_runtime()?.block_on(route::route(&shared, settings, &client, destination));
@@ -84,7 +84,7 @@ pub fn check_destination(
 /// `ferry probe`: what the destination speaks, and whether it takes the credentials.
 pub fn describe(url: &str, headers: &HeaderMap) -> anyhow::Result<probe::Report> {
     let settings = Settings::default();
-    let client = http::client(settings.connect_timeout)?;
+    let client = http::client(&settings)?;
     current_thread_runtime()?
         .block_on(probe::describe(
             &client,
@@ -99,7 +99,7 @@ pub fn describe(url: &str, headers: &HeaderMap) -> anyhow::Result<probe::Report>
 /// nothing on OPTIONS.
 pub fn ping_bits(url: &str, headers: &HeaderMap) -> anyhow::Result<protocols::bits::PingReport> {
     let settings = Settings::default();
-    let client = http::client(settings.connect_timeout)?;
+    let client = http::client(&settings)?;
     current_thread_runtime()?
         .block_on(protocols::bits::ping(
             &client,
@@ -117,7 +117,7 @@ pub fn probe_s3(
     configured: &crate::config::s3::Configured,
 ) -> anyhow::Result<protocols::s3_probe::S3Report> {
     let settings = Settings::default();
-    let client = http::client(settings.connect_timeout)?;
+    let client = http::client(&settings)?;
     let options = protocols::s3::Options {
         chunk_size: None,
         part_concurrency: 1,
@@ -135,7 +135,7 @@ pub fn probe_s3(
 /// version), S3 multipart uploads and local partial copies. Returns one warning per session that
 /// could not be ended; the jobs stay cancelled either way.
 pub fn terminate(jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<String>> {
-    let client = http::client(settings.connect_timeout)?;
+    let client = http::client(settings)?;
     let runtime = current_thread_runtime()?;
     let mut warnings = Vec::new();
     for job in jobs {

@@ -47,6 +47,8 @@ pub struct Settings {
     /// With `after_upload`: scanned files whose content a job already
     /// carries, cleared once the destination confirms it.
     pub carried: Vec<CarriedSource>,
+    /// Trusted besides the system's roots (`--ca-cert`).
+    pub ca_certs: Vec<reqwest::Certificate>,
 }
 
 /// What may differ between destinations: request shape and credentials.
@@ -103,6 +105,7 @@ impl Default for Settings {
             destinations: HashMap::new(),
             prepared: Prepared::default(),
             carried: Vec::new(),
+            ca_certs: Vec::new(),
         }
     }
 }

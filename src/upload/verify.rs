@@ -87,7 +87,7 @@ pub fn run(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let client = http::client(settings.connect_timeout)?;
+    let client = http::client(settings)?;
     runtime.block_on(async {
         let checks = futures_util::stream::iter(jobs).map(|job| {
             let client = &client;

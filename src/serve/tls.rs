@@ -1,0 +1,120 @@
+//! TLS for `ferry serve` (`--tls-cert`, `--tls-key`), through rustls.
+//!
+//! The certificate chain and key are PEM files, read at start and again on
+//! SIGHUP (as a renewed Let's Encrypt certificate arrives): each new
+//! connection takes the configuration current when it is accepted, so
+//! uploads in flight keep theirs and are never dropped. A reload that fails
+//! keeps the old configuration and says why. ALPN offers HTTP/2 and
+//! HTTP/1.1; plain connections (loopback, or TLS ended by a proxy) stay
+//! HTTP/1.1.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use rustls::ServerConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+/// Where the certificate chain and its key are.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The configuration new connections take; replaced on reload.
+pub struct Tls {
+    files: TlsFiles,
+    current: RwLock<Arc<ServerConfig>>,
+}
+
+fn read_config(files: &TlsFiles) -> anyhow::Result<ServerConfig> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let named =
+        |path: &Path, error: &dyn std::fmt::Display| anyhow::anyhow!("{}: {error}", path.display());
+    let chain = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|error| named(&files.cert, &error))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| named(&files.cert, &error))?;
+    if chain.is_empty() {
+        anyhow::bail!("{}: no PEM certificate in it", files.cert.display());
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(&files.key).map_err(|error| named(&files.key, &error))?;
+    let mut config = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "{} and {} do not make a certificate and its key: {error}",
+                files.cert.display(),
+                files.key.display()
+            )
+        })?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+impl Tls {
+    pub fn load(files: TlsFiles) -> anyhow::Result<Tls> {
+        let config = read_config(&files)?;
+        Ok(Tls {
+            files,
+            current: RwLock::new(Arc::new(config)),
+        })
+    }
+
+    /// The acceptor for a connection accepted now.
+    pub fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        let config = self.current.read().unwrap_or_else(|p| p.into_inner());
+        tokio_rustls::TlsAcceptor::from(config.clone())
+    }
+
+    /// Reads the files again; on failure the old configuration stays.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        let config = read_config(&self.files)?;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
+        Ok(())
+    }
+}
+
+/// Serves one accepted connection: plain HTTP/1.1, or TLS with HTTP/2 or
+/// HTTP/1.1 by ALPN. A handshake or a request head that does not arrive
+/// within `timeout` ends it.
+pub async fn serve_connection<S>(
+    stream: tokio::net::TcpStream,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    service: S,
+    timeout: std::time::Duration,
+) where
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = super::reply::HttpResponse,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let Some(acceptor) = acceptor else {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(timeout)
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+        return;
+    };
+    let Ok(Ok(stream)) = tokio::time::timeout(timeout, acceptor.accept(stream)).await else {
+        return;
+    };
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout);
+    builder.http2().timer(TokioTimer::new());
+    let _ = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
