@@ -1061,3 +1061,41 @@ fn browsers_on_other_sites_and_rebinding_host_names_are_refused() {
     );
     assert_eq!(std::fs::read(server.dir.join("app.jpg")).unwrap(), body);
 }
+
+/// The bytes `ferry serve` has read so far (`rchar` in /proc/PID/io).
+fn bytes_read(server: &Server) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{}/io", server.child.id())).unwrap();
+    let line = io.lines().find(|line| line.starts_with("rchar:")).unwrap();
+    line["rchar:".len()..].trim().parse().unwrap()
+}
+
+/// A `HEAD` of a stored file hashes it once; later ones reuse the digest
+/// until its size, mtime or inode moves.
+#[test]
+fn head_hashes_a_stored_file_again_only_when_it_changed() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let body = content(31, 8 << 20);
+    assert_eq!(
+        request("PUT", "/files/clip.mov")
+            .send(server.address, &body)
+            .status,
+        201
+    );
+    let head = || request("HEAD", "/files/clip.mov").send(server.address, b"");
+    let first = head();
+    assert_eq!(first.expect("Repr-Digest"), repr_digest(&body));
+    let before = bytes_read(&server);
+    for _ in 0..5 {
+        assert_eq!(head().expect("Repr-Digest"), repr_digest(&body));
+    }
+    let read = bytes_read(&server) - before;
+    assert!(
+        read < 1 << 20,
+        "{read} bytes read for five HEADs of an unchanged file"
+    );
+    // Changed on disk: hashed again, the new digest.
+    let changed = content(32, 8 << 20);
+    write_file(&server.dir.join("clip.mov"), &changed);
+    assert_eq!(head().expect("Repr-Digest"), repr_digest(&changed));
+}

@@ -92,6 +92,8 @@ struct Server {
     store: UploadStore,
     writers: Writers,
     forwarder: Option<forward::Forwarder>,
+    /// Stored files' digests for `HEAD`, by size, mtime and inode.
+    digests: stored::Digests,
 }
 
 /// Runs store calls that touch the disk without stalling other connections.
@@ -487,6 +489,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
         forwarder,
         store,
         writers: Writers::default(),
+        digests: stored::Digests::default(),
     });
     sweep(&server);
     log(&format!(
