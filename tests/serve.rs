@@ -1099,3 +1099,27 @@ fn head_hashes_a_stored_file_again_only_when_it_changed() {
     write_file(&server.dir.join("clip.mov"), &changed);
     assert_eq!(head().expect("Repr-Digest"), repr_digest(&changed));
 }
+
+/// An upload that cannot fit in the free space is refused at creation with
+/// 507 and how much is free, before a byte of it arrives.
+#[test]
+fn an_upload_bigger_than_the_free_space_is_refused_at_creation() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let huge = 999_999_999_999_999u64;
+    let tus_create = tus("POST", "/files/")
+        .header("Upload-Length", huge)
+        .header("Upload-Metadata", metadata(&[("filename", "huge.mov")]))
+        .send(server.address, b"");
+    assert_eq!(tus_create.status, 507, "{tus_create:?}");
+    assert!(tus_create.body.contains("bytes are free"), "{tus_create:?}");
+    let mut stream = request("PUT", "/files/huge2.mov").start(server.address, Some(huge), b"");
+    let put = crate::http::read_response(&mut stream, false);
+    assert_eq!(put.status, 507, "{put:?}");
+    // What fits is taken as before.
+    let fits = tus("POST", "/files/")
+        .header("Upload-Length", 1000)
+        .header("Upload-Metadata", metadata(&[("filename", "small.mov")]))
+        .send(server.address, b"");
+    assert_eq!(fits.status, 201, "{fits:?}");
+}

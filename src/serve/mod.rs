@@ -437,6 +437,7 @@ fn store_error(error: UploadError) -> Reply {
         UploadError::UnsafePath(error) => Reply::error(StatusCode::BAD_REQUEST, error),
         UploadError::DigestMismatch { .. } => Reply::error(StatusCode::BAD_REQUEST, error),
         UploadError::OverMaxSize { .. } => Reply::error(StatusCode::PAYLOAD_TOO_LARGE, error),
+        UploadError::NoSpace { .. } => Reply::error(StatusCode::INSUFFICIENT_STORAGE, error),
         other => {
             log(&format!("error: {other}"));
             Reply::error(StatusCode::INTERNAL_SERVER_ERROR, other)

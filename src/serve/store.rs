@@ -131,6 +131,8 @@ pub enum UploadError {
     LengthAlreadySet(u64),
     #[error("a length of {length} bytes exceeds this server's limit of {max} bytes")]
     OverMaxSize { length: u64, max: u64 },
+    #[error("an upload of {length} bytes does not fit: {free} bytes are free on the server's disk")]
+    NoSpace { length: u64, free: u64 },
     #[error("the upload is already complete")]
     Completed,
     #[error("the upload is incomplete: {offset} of {length:?} bytes")]
@@ -273,6 +275,31 @@ impl UploadStore {
         })
     }
 
+    /// Refuses an upload that could not fit in the free space of the
+    /// store's disk, before a byte of it arrives (rather than at 90%).
+    fn room_for(&self, bytes: u64) -> Result<(), UploadError> {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(path) = std::ffi::CString::new(self.state.as_os_str().as_bytes()) else {
+            return Ok(());
+        };
+        let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `path` is a NUL-terminated string and `stat` a valid,
+        // writable statvfs for the call's duration.
+        if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+            return Ok(());
+        }
+        // fsblkcnt_t is 32 bits on macOS, 64 on Linux.
+        #[allow(clippy::useless_conversion)]
+        let free = u64::from(stat.f_bavail).saturating_mul(stat.f_frsize);
+        match bytes > free {
+            true => Err(UploadError::NoSpace {
+                length: bytes,
+                free,
+            }),
+            false => Ok(()),
+        }
+    }
+
     /// The store with `--max-size`: every length, declared at creation or
     /// later (tus creation-defer-length, BITS, IETF), and every append
     /// stays within it.
@@ -321,6 +348,9 @@ impl UploadStore {
         whole: bool,
     ) -> Result<UploadInfo, UploadError> {
         placement::safe_relative_path(&relative.to_bytes())?;
+        if let Some(length) = length {
+            self.room_for(length)?;
+        }
         let info = UploadInfo {
             id: new_id()?,
             length,
@@ -438,6 +468,7 @@ impl UploadStore {
         if let Some(max) = self.max_size.filter(|max| length > *max) {
             return Err(UploadError::OverMaxSize { length, max });
         }
+        self.room_for(length - offset)?;
         info.length = Some(length);
         self.write_info(&info, Durability::Durable)?;
         Ok(info)
