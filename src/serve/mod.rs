@@ -25,6 +25,8 @@ mod ietf;
 mod origin;
 mod plain;
 mod reply;
+mod running;
+mod space;
 pub mod store;
 mod stored;
 pub mod tls;

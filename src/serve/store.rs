@@ -13,17 +13,18 @@
 //! write (the files' mtime), so an active upload never needs a rewrite to
 //! stay alive.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use super::forwarded::Forwarded;
+use super::running::RunningDigests;
+use super::space;
 use crate::digest::{self, FileStat, Sha256};
 use crate::journal::job::Timestamp;
 use crate::journal::paths::{JournalPath, RawBytes};
@@ -155,31 +156,6 @@ pub struct UploadStore {
     max_size: Option<u64>,
 }
 
-/// The SHA-256 of each upload's bytes so far, computed as they are written
-/// while this process wrote them in order, so that finishing a 4 GiB upload
-/// does not read 4 GiB again inside the request. Lost on a restart (or after
-/// a discarded append): finishing then hashes the file from disk.
-#[derive(Clone, Default)]
-struct RunningDigests(Arc<Mutex<HashMap<String, (u64, sha2::Sha256)>>>);
-
-impl RunningDigests {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, (u64, sha2::Sha256)>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The digest of the first `offset` bytes, when it was kept.
-    fn take(&self, id: &str, offset: u64) -> Option<sha2::Sha256> {
-        match self.lock().remove(id) {
-            Some((at, digest)) if at == offset => Some(digest),
-            _ => None,
-        }
-    }
-
-    fn put(&self, id: &str, offset: u64, digest: sha2::Sha256) {
-        self.lock().insert(id.to_owned(), (offset, digest));
-    }
-}
-
 /// An append in progress; `finish` fsyncs and returns the new offset.
 pub struct Appender {
     file: File,
@@ -276,27 +252,14 @@ impl UploadStore {
     }
 
     /// Refuses an upload that could not fit in the free space of the
-    /// store's disk, before a byte of it arrives (rather than at 90%).
+    /// store's disk as it is now, before a byte of it arrives.
     fn room_for(&self, bytes: u64) -> Result<(), UploadError> {
-        use std::os::unix::ffi::OsStrExt;
-        let Ok(path) = std::ffi::CString::new(self.state.as_os_str().as_bytes()) else {
-            return Ok(());
-        };
-        let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-        // SAFETY: `path` is a NUL-terminated string and `stat` a valid,
-        // writable statvfs for the call's duration.
-        if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
-            return Ok(());
-        }
-        // fsblkcnt_t is 32 bits on macOS, 64 on Linux.
-        #[allow(clippy::useless_conversion)]
-        let free = u64::from(stat.f_bavail).saturating_mul(stat.f_frsize);
-        match bytes > free {
-            true => Err(UploadError::NoSpace {
+        match space::free(&self.state) {
+            Some(free) if bytes > free => Err(UploadError::NoSpace {
                 length: bytes,
                 free,
             }),
-            false => Ok(()),
+            _ => Ok(()),
         }
     }
 
