@@ -393,7 +393,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
         }
         'ferry;serve' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)')
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; anything but loopback needs --token-file')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; anything but loopback needs --token-file and TLS (--tls-cert, --tls-key)')
             [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'File holding the bearer token every request must carry')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Refuse uploads larger than this (e.g. 64G; binary units)')
             [CompletionResult]::new('--max-append-size', '--max-append-size', [CompletionResultType]::ParameterName, 'Refuse requests carrying more than this many bytes of one upload')

@@ -378,7 +378,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         }
         &'ferry;serve'= {
             cand --dir 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)'
-            cand --listen 'Address to listen on; anything but loopback needs --token-file'
+            cand --listen 'Address to listen on; anything but loopback needs --token-file and TLS (--tls-cert, --tls-key)'
             cand --token-file 'File holding the bearer token every request must carry'
             cand --max-size 'Refuse uploads larger than this (e.g. 64G; binary units)'
             cand --max-append-size 'Refuse requests carrying more than this many bytes of one upload'

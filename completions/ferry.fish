@@ -395,7 +395,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand probe" -s q -l quiet -d 'Pri
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l dir -d 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l listen -d 'Address to listen on; anything but loopback needs --token-file' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l listen -d 'Address to listen on; anything but loopback needs --token-file and TLS (--tls-cert, --tls-key)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l token-file -d 'File holding the bearer token every request must carry' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-size -d 'Refuse uploads larger than this (e.g. 64G; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-append-size -d 'Refuse requests carrying more than this many bytes of one upload' -r

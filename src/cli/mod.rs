@@ -168,7 +168,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR", env = "FERRY_SERVE_DIR")]
     pub dir: PathBuf,
 
-    /// Address to listen on; anything but loopback needs --token-file
+    /// Address to listen on; anything but loopback needs --token-file and TLS (--tls-cert, --tls-key)
     #[arg(
         long,
         value_name = "ADDR",

@@ -355,7 +355,14 @@ impl Forwarder {
             .iter()
             .filter(|(name, _)| PASSED_ON.contains(&name.as_str()))
             .filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+                let value = value.to_str().ok()?;
+                // A backend's Location may echo the URL's key: its query
+                // and fragment are never passed on or recorded.
+                let value = match name.as_str() {
+                    "location" => value.split(['?', '#']).next().unwrap_or_default(),
+                    _ => value,
+                };
+                Some((name.as_str().to_owned(), value.to_owned()))
             })
             .collect();
         Ok(Answer { status, headers })

@@ -283,31 +283,36 @@ impl Server {
     async fn handle(&self, request: Request<Incoming>) -> HttpResponse {
         let (parts, mut body) = request.into_parts();
         let (method, headers, path) = (parts.method, parts.headers, parts.uri.path());
+        // An answer to HEAD carries no body (HTTP/2 clients reset a stream
+        // that sends one), errors included.
+        let is_head = method == Method::HEAD;
         let settings = &self.settings;
         let authority = parts.uri.authority().map(|a| a.as_str());
-        let caller = match origin::check(
+        let caller = origin::check(
             &settings.allowed_hosts,
             &settings.cors_origins,
             authority,
             &headers,
-        ) {
-            Ok(caller) => caller,
-            Err(reply) => return reply.into_response(),
-        };
-        if let origin::Caller::Allowed(origin) = &caller {
-            let reply = match method == Method::OPTIONS
-                && headers.contains_key("Access-Control-Request-Method")
-            {
-                true => origin::preflight(origin, &headers),
-                false => {
-                    origin::with_cors(self.answer(method, &headers, path, &mut body).await, origin)
+        );
+        let reply = match caller {
+            Err(reply) => reply,
+            Ok(origin::Caller::Allowed(origin)) => {
+                match method == Method::OPTIONS
+                    && headers.contains_key("Access-Control-Request-Method")
+                {
+                    true => origin::preflight(&origin, &headers),
+                    false => origin::with_cors(
+                        self.answer(method, &headers, path, &mut body).await,
+                        &origin,
+                    ),
                 }
-            };
-            return reply.into_response();
+            }
+            Ok(origin::Caller::Plain) => self.answer(method, &headers, path, &mut body).await,
+        };
+        match is_head {
+            true => reply.without_body().into_response(),
+            false => reply.into_response(),
         }
-        self.answer(method, &headers, path, &mut body)
-            .await
-            .into_response()
     }
 
     /// The reply to a request that passed the browser checks.

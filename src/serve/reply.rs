@@ -31,6 +31,13 @@ impl Reply {
         }
     }
 
+    /// The reply to a `HEAD`: its status and headers, no body.
+    pub fn without_body(mut self) -> Reply {
+        self.body.clear();
+        self.content_type = None;
+        self
+    }
+
     pub fn header(mut self, name: &'static str, value: impl ToString) -> Reply {
         self.headers.push((name, value.to_string()));
         self

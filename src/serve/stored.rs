@@ -4,9 +4,14 @@
 //! the file as it is on disk, not the digest recorded when it arrived:
 //! verification is meant to catch a file changed or replaced since.
 //! Hashing costs a read of the file, on the blocking pool, so the digest
-//! is kept by the file's size, mtime and inode and computed again only
-//! when one of them moved: a loop of HEADs on a 4 GiB video does not keep
-//! the disk busy. The cache holds at most `CACHED` files. A file that `--forward`
+//! is kept by the file's size, mtime, inode, change time and device, and
+//! computed again when any of them moved: a loop of HEADs on a 4 GiB video
+//! does not keep the disk busy, while any write or `touch` (which moves the
+//! change time even when the mtime is set back) is seen. A file changed in
+//! the last 2 s is not kept, nor one that moved while it was read. The
+//! cache holds at most `CACHED` files. Damage that touches none of these
+//! (bit rot under the file system) is found only by a file system that
+//! checksums its data. A file that `--forward`
 //! passed on and that left the folder is answered from the forward ledger:
 //! the digest checked before forwarding, and `Ferry-Forward` with the
 //! backend's answer, so that verify can name the forward.
@@ -25,32 +30,68 @@ use crate::wire;
 /// Files whose digest is kept; the cache starts over beyond it.
 const CACHED: usize = 10_000;
 
-/// Digests of stored files by path, with the stat they were computed at.
+/// What a file's digest is kept by: size, mtime and inode, and the
+/// change time and device too, which every write and `touch` moves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    stat: FileStat,
+    ctime_ns: i64,
+    dev: u64,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            stat: FileStat::of(meta),
+            ctime_ns: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
+            dev: meta.dev(),
+        }
+    }
+
+    /// Changed too recently to trust: a write within the file system's
+    /// timestamp tick would not move it (git's "racy clean" rule).
+    fn is_recent(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(i64::MAX, |now| now.as_nanos() as i64);
+        let newest = self.stat.mtime_ns.max(self.ctime_ns);
+        now.saturating_sub(newest) < 2_000_000_000
+    }
+}
+
+/// Digests of stored files by path, with the stamp they were computed at.
 #[derive(Default)]
-pub struct Digests(Mutex<HashMap<PathBuf, (FileStat, Sha256)>>);
+pub struct Digests(Mutex<HashMap<PathBuf, (Stamp, Sha256)>>);
 
 impl Digests {
-    /// The file's size and SHA-256, read again only if its stat moved.
+    /// The file's size and SHA-256, read again unless its stamp is the one
+    /// a digest was kept for.
     fn of(&self, path: &Path) -> Result<(u64, Sha256), HashError> {
-        let meta = std::fs::metadata(path).map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => HashError::Vanished,
-            _ => HashError::Io(error),
-        })?;
-        let stat = FileStat::of(&meta);
+        let stamp = |path: &Path| match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => Ok(Stamp::of(&meta)),
+            Ok(_) => Err(HashError::Vanished),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(HashError::Vanished),
+            Err(error) => Err(HashError::Io(error)),
+        };
+        let before = stamp(path)?;
         let known = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((at, sha256)) = known.get(path)
-            && *at == stat
-            && meta.is_file()
+            && *at == before
         {
-            return Ok((stat.size, *sha256));
+            return Ok((before.stat.size, *sha256));
         }
         drop(known);
         let (size, sha256) = digest::sha256_now(path)?;
+        // Kept only when nothing moved while it was read, and not lately.
         let mut known = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if known.len() >= CACHED {
-            known.clear();
+        known.remove(path);
+        if stamp(path).ok() == Some(before) && !before.is_recent() {
+            if known.len() >= CACHED {
+                known.clear();
+            }
+            known.insert(path.to_owned(), (before, sha256));
         }
-        known.insert(path.to_owned(), (stat, sha256));
         Ok((size, sha256))
     }
 }
