@@ -339,3 +339,32 @@ fn a_network_address_needs_tls_unless_a_proxy_ends_it() {
     );
     assert!(proxied.log().contains("listening on http://"));
 }
+
+/// A TLS connection that finishes its handshake and then says nothing is
+/// closed after the 30 s a request head may take (it used to stay open).
+#[test]
+fn a_silent_tls_connection_is_closed_after_the_header_timeout() {
+    let env = TestEnv::new();
+    let certs = make_certs(&env.path().join("certs"));
+    let server = tls_server(&env, &certs);
+    let script = "import socket, ssl, sys, time\n\
+ctx = ssl.create_default_context(cafile=sys.argv[1])\n\
+raw = socket.create_connection(('127.0.0.1', int(sys.argv[2])))\n\
+s = ctx.wrap_socket(raw, server_hostname='127.0.0.1')\n\
+s.settimeout(90)\n\
+start = time.time()\n\
+try:\n    data = s.recv(1)\nexcept (ConnectionResetError, ssl.SSLError):\n    data = b''\n\
+print(len(data), round(time.time() - start))\n";
+    let output = Command::new("python3")
+        .args(["-c", script])
+        .arg(&certs.ca)
+        .arg(server.address.port().to_string())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let printed = stdout_of(&output);
+    let mut fields = printed.split_whitespace();
+    assert_eq!(fields.next(), Some("0"), "{printed}");
+    let seconds: u64 = fields.next().unwrap().parse().unwrap();
+    assert!((25..=40).contains(&seconds), "closed after {seconds} s");
+}

@@ -61,6 +61,9 @@ pub const FILES_PREFIX: &str = "/files/";
 /// How long a connection may take to send its request head (and, with
 /// TLS, to finish its handshake).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once; more wait in the listen backlog, so idle
+/// or hostile connections cannot take every file descriptor.
+const MAX_CONNECTIONS: usize = 1024;
 
 /// How often uploads waiting for the `--forward` backend are looked at.
 const FORWARD_RETRY_EVERY: Duration = Duration::from_millis(500);
@@ -538,7 +541,17 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
     });
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
+        // A free place first (signals still end the wait), then a connection.
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+        };
         let (stream, _) = tokio::select! {
             _ = hangup.recv() => {
                 match tls.as_ref().map(|tls| tls.reload()) {
@@ -565,6 +578,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
         let server = server.clone();
         let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |request| {
                 let server = server.clone();
                 async move { Ok::<_, Infallible>(server.handle(request).await) }

@@ -108,13 +108,21 @@ pub async fn serve_connection<S>(
     let Ok(Ok(stream)) = tokio::time::timeout(timeout, acceptor.accept(stream)).await else {
         return;
     };
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(timeout);
-    builder.http2().timer(TokioTimer::new());
-    let _ = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
+    // The protocol is the one ALPN agreed on, never sniffed from bytes that
+    // may never come: HTTP/1.1 then waits at most `timeout` for each request
+    // head, the first included; HTTP/2 pings a silent peer and drops it.
+    if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Some(timeout))
+            .keep_alive_timeout(timeout)
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    } else {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(timeout)
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    }
 }
