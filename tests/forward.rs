@@ -464,3 +464,60 @@ fn a_hung_or_closed_backend_answers_202_in_time_and_its_url_leaks_nowhere() {
         }
     }
 }
+
+/// A backend that takes the whole file and answers after 15 s: the client
+/// gets 202 after 10 s, the attempt under way goes on, and the backend
+/// gets the file once (it used to be cut off and sent again).
+#[test]
+fn a_slow_backend_gets_the_file_once_after_the_client_was_answered() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let received = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let count = count.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_secs(15));
+                let mut out = stream;
+                let _ = out.write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+            });
+        }
+    });
+    let env = TestEnv::new();
+    let forward = format!("http://{address}/{{path}}");
+    let server = Server::start(&env.path().join("dest"), &["--forward", &forward]);
+    let started = Instant::now();
+    let put = request("PUT", "/files/slow.jpg")
+        .header("Upload-Draft-Interop-Version", 8)
+        .header("Upload-Complete", "?1")
+        .send(server.address, &content(6, 4000));
+    assert_eq!(put.status, 202, "{put:?}");
+    assert!(started.elapsed() < Duration::from_secs(13));
+    server.wait_for_log("forwarded slow.jpg to the backend: HTTP 201");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(received.load(Ordering::SeqCst), 1, "{}", server.log());
+}

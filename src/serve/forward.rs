@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -135,32 +135,42 @@ impl Forwarder {
         Ok(())
     }
 
-    /// Forwards a just-completed upload, trying for at most
-    /// `INLINE_PATIENCE`; returns how it stands for the reply.
+    /// Forwards a just-completed upload; returns how it stands for the
+    /// reply after at most `INLINE_PATIENCE`. The attempts run in a task of
+    /// their own: one still under way when the patience ends goes on (the
+    /// backend never gets the file twice because the client was answered).
     pub async fn forward(
+        self: &Arc<Self>,
+        store: &Arc<UploadStore>,
+        info: &UploadInfo,
+    ) -> Result<Completed, UploadError> {
+        // In the queue, in case this process stops before it is passed on;
+        // not due before the inline attempts are over.
+        self.later(&info.id, INLINE_PATIENCE);
+        let (this, owned_store, owned_info) = (self.clone(), store.clone(), info.clone());
+        let passing = tokio::spawn(async move {
+            if let Err(error) = this.forward_inline(&owned_store, &owned_info).await {
+                super::log(&format!("forwarding upload {}: {error}", owned_info.id));
+            }
+        });
+        let _ = tokio::time::timeout(INLINE_PATIENCE, passing).await;
+        store.completed(&info.id)
+    }
+
+    /// Tries an upload, with backoff, while `INLINE_PATIENCE` lasts.
+    async fn forward_inline(
         &self,
         store: &UploadStore,
         info: &UploadInfo,
-        completed: &Completed,
-    ) -> Result<Completed, UploadError> {
-        self.later(&info.id, Duration::ZERO);
+    ) -> Result<(), UploadError> {
         let Some(_held) = self.hold(&info.id) else {
-            return Ok(completed.clone());
+            return Ok(());
         };
         let started = Instant::now();
         let mut attempts = 0;
-        loop {
-            let left = INLINE_PATIENCE.saturating_sub(started.elapsed());
-            let tried = tokio::time::timeout(left, self.try_once(store, info, attempts)).await;
-            let Ok(tried) = tried else {
-                // The backend is still busy with it: the answer is 202, and
-                // the background task takes over.
-                self.later(&info.id, backoff(attempts));
-                break;
-            };
-            let Forward::Waiting { attempts: now, .. } = tried? else {
-                break;
-            };
+        while let Forward::Waiting { attempts: now, .. } =
+            self.try_once(store, info, attempts).await?
+        {
             attempts = now;
             let wait = backoff(attempts - 1);
             if started.elapsed() + wait > INLINE_PATIENCE {
@@ -169,7 +179,7 @@ impl Forwarder {
             }
             tokio::time::sleep(wait).await;
         }
-        store.completed(&info.id)
+        Ok(())
     }
 
     fn later(&self, id: &str, wait: Duration) {
@@ -300,7 +310,7 @@ impl Forwarder {
         let file = tokio::fs::File::open(&path).await.map_err(unreadable)?;
         let size = file.metadata().await.map_err(unreadable)?.len();
         // Each chunk the backend takes moves the deadline.
-        let moved = std::sync::Arc::new(Mutex::new(Instant::now()));
+        let moved = Arc::new(Mutex::new(Instant::now()));
         let progress = moved.clone();
         let body = reqwest::Body::wrap_stream(
             tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(move |chunk| {

@@ -94,9 +94,9 @@ pub struct Settings {
 
 struct Server {
     settings: Settings,
-    store: UploadStore,
+    store: Arc<UploadStore>,
     writers: Writers,
-    forwarder: Option<forward::Forwarder>,
+    forwarder: Option<Arc<forward::Forwarder>>,
     /// Stored files' digests for `HEAD`, by size, mtime and inode.
     digests: stored::Digests,
 }
@@ -172,8 +172,8 @@ impl Server {
                     attempts: 0,
                     error: None,
                 };
-                let completed = blocking(|| self.store.set_forward(&info.id, waiting))?;
-                forwarder.forward(&self.store, info, &completed).await
+                blocking(|| self.store.set_forward(&info.id, waiting))?;
+                forwarder.forward(&self.store, info).await
             }
             _ => Ok(completed),
         }
@@ -488,7 +488,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
             forwarder
                 .queue_waiting(&store)
                 .context("cannot read the uploads waiting for the backend")?;
-            Some(forwarder)
+            Some(Arc::new(forwarder))
         }
         None => None,
     };
@@ -498,7 +498,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
             ..settings
         },
         forwarder,
-        store,
+        store: Arc::new(store),
         writers: Writers::default(),
         digests: stored::Digests::default(),
     });
