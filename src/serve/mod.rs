@@ -17,6 +17,7 @@
 //! is why ferry's own client uses the draft's careful creation (an empty
 //! `POST` with `Upload-Complete: ?0`).
 
+mod background;
 mod bits;
 mod body;
 pub mod forward;
@@ -64,9 +65,6 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once; more wait in the listen backlog, so idle
 /// or hostile connections cannot take every file descriptor.
 const MAX_CONNECTIONS: usize = 1024;
-
-/// How often uploads waiting for the `--forward` backend are looked at.
-const FORWARD_RETRY_EVERY: Duration = Duration::from_millis(500);
 
 /// Where upload resources live.
 pub const UPLOADS_PREFIX: &str = "/uploads/";
@@ -502,7 +500,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
         writers: Writers::default(),
         digests: stored::Digests::default(),
     });
-    sweep(&server);
+    background::sweep(&server);
     log(&format!(
         "listening on {}://{address}{FILES_PREFIX}, storing in {}{}",
         if tls.is_some() { "https" } else { "http" },
@@ -512,33 +510,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
             None => "",
         }
     ));
-    let sweeper = {
-        let server = server.clone();
-        let every =
-            (server.settings.lifetime / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            loop {
-                ticks.tick().await;
-                let server = server.clone();
-                let _ = tokio::task::spawn_blocking(move || sweep(&server)).await;
-            }
-        })
-    };
-    // Uploads waiting for the backend (from before a restart, or whose
-    // backend failed) are retried as their backoff allows.
-    let retrier = server.forwarder.as_ref().map(|_| {
-        let server = server.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(FORWARD_RETRY_EVERY);
-            loop {
-                ticks.tick().await;
-                if let Some(forwarder) = &server.forwarder {
-                    forwarder.retry_waiting(&server.store).await;
-                }
-            }
-        })
-    });
+    let background = background::start(&server);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
@@ -586,18 +558,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
             tls::serve_connection(stream, acceptor, service, HEADER_TIMEOUT).await;
         });
     }
-    sweeper.abort();
-    if let Some(retrier) = retrier {
-        retrier.abort();
-    }
+    background.abort();
     log("stopped; partial uploads are kept and resume after a restart");
     Ok(crate::error::SUCCESS)
-}
-
-fn sweep(server: &Server) {
-    match server.store.sweep_expired(server.settings.lifetime) {
-        Ok(swept) if !swept.is_empty() => log(&format!("expired {} idle uploads", swept.len())),
-        Ok(_) => {}
-        Err(error) => log(&format!("sweeping expired uploads failed: {error}")),
-    }
 }
