@@ -6,7 +6,8 @@
 //! above the bars so they never tear them.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -27,8 +28,34 @@ pub struct Terminal {
 struct Bars {
     scan: Option<ProgressBar>,
     total: Option<ProgressBar>,
-    jobs: HashMap<String, ProgressBar>,
+    jobs: HashMap<String, (ProgressBar, Arc<Mutex<Start>>)>,
     tally: Tally,
+}
+
+/// Where a job's transfer started in this run, and when: its bar's rate
+/// counts only the bytes sent since, never the jump to a resumed offset
+/// (indicatif's own estimator would read that jump as speed).
+#[derive(Clone, Copy)]
+struct Start {
+    offset: u64,
+    at: Instant,
+}
+
+/// A job bar's style, its `{rate}` computed from `start`.
+fn job_style(start: Arc<Mutex<Start>>) -> ProgressStyle {
+    style(
+        "  {msg:24!} {prefix:20!} {bytes:>10}/{total_bytes:<10} {rate:>12} [{wide_bar:.green/white}]",
+    )
+    .with_key(
+        "rate",
+        move |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+            let start = *start.lock().unwrap_or_else(|p| p.into_inner());
+            let seconds = start.at.elapsed().as_secs_f64();
+            let sent = state.pos().saturating_sub(start.offset) as f64;
+            let rate = if seconds > 0.0 { sent / seconds } else { 0.0 };
+            let _ = write!(out, "{}/s", indicatif::BinaryBytes(rate as u64));
+        },
+    )
 }
 
 fn style(template: &str) -> ProgressStyle {
@@ -75,12 +102,14 @@ impl Terminal {
     }
 
     fn job_bar(&self, bars: &mut Bars, job: &Job) -> ProgressBar {
-        if let Some(bar) = bars.jobs.get(job.id.as_str()) {
+        if let Some((bar, _)) = bars.jobs.get(job.id.as_str()) {
             return bar.clone();
         }
-        let bar = ProgressBar::new(job.resource.size).with_style(style(
-            "  {msg:24!} {prefix:20!} {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12} [{wide_bar:.green/white}]",
-        ));
+        let start = Arc::new(Mutex::new(Start {
+            offset: 0,
+            at: Instant::now(),
+        }));
+        let bar = ProgressBar::new(job.resource.size).with_style(job_style(start.clone()));
         // Added before anything is set: a bar not yet in the MultiProgress
         // would draw itself on stderr, leaving a stray line.
         let bar = match &bars.total {
@@ -88,12 +117,13 @@ impl Terminal {
             None => self.multi.add(bar),
         };
         bar.set_message(name(job));
-        bars.jobs.insert(job.id.as_str().to_owned(), bar.clone());
+        bars.jobs
+            .insert(job.id.as_str().to_owned(), (bar.clone(), start));
         bar
     }
 
     fn end_job(bars: &mut Bars, job: &Job) {
-        if let Some(bar) = bars.jobs.remove(job.id.as_str()) {
+        if let Some((bar, _)) = bars.jobs.remove(job.id.as_str()) {
             bar.finish_and_clear();
         }
     }
@@ -149,15 +179,19 @@ impl Reporter for Terminal {
                 });
                 if let Phase::Uploading { from } = phase {
                     // The jump to where the destination stands is not
-                    // speed: the rate and ETA count from here on.
+                    // speed: the rate counts from here on.
+                    if let Some((_, start)) = bars.jobs.get(job.id.as_str()) {
+                        *start.lock().unwrap_or_else(|p| p.into_inner()) = Start {
+                            offset: from,
+                            at: Instant::now(),
+                        };
+                    }
                     bar.set_position(from);
-                    bar.tick();
-                    bar.reset_eta();
                     Self::update_total(&bars);
                 }
             }
             Event::Progress { job, offset } => {
-                if let Some(bar) = bars.jobs.get(job.id.as_str()) {
+                if let Some((bar, _)) = bars.jobs.get(job.id.as_str()) {
                     bar.set_position(offset);
                 }
             }
@@ -171,7 +205,7 @@ impl Reporter for Terminal {
                 Self::update_total(&bars);
             }
             Event::Summary(_) | Event::NothingToDo { .. } => {
-                for (_, bar) in bars.jobs.drain() {
+                for (_, (bar, _)) in bars.jobs.drain() {
                     bar.finish_and_clear();
                 }
                 if let Some(total) = bars.total.take() {
