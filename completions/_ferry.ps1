@@ -204,6 +204,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;upload' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Only the jobs for this destination (a configured name, a URL or a local folder)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Upload this many jobs at once')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Upload this many jobs at once')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)')
@@ -246,6 +247,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
         'ferry;jobs' {
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only jobs in this state (repeatable; comma-separated in the variable)')
             [CompletionResult]::new('--action', '--action', [CompletionResultType]::ParameterName, 'Only jobs this action applies to')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Only jobs for this destination (a configured name, a URL or a local folder)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with named destinations, instead of config.toml in the user''s config directory')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
@@ -263,6 +265,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;status' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Only jobs for this destination (a configured name, a URL or a local folder)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default one in the user''s data directory')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with named destinations, instead of config.toml in the user''s config directory')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
@@ -319,6 +322,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;cancel' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'With --pending, only the jobs for this destination (a configured name, a URL or a local folder)')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)')
             [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read a bearer token from this environment variable (sent as Authorization; never recorded)')

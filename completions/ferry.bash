@@ -191,12 +191,16 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__cancel)
-            opts="-H -q -v -h --pending --header --token-env --token-file --ca-cert --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-H -q -v -h --pending --to --header --token-env --token-file --ca-cert --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -509,7 +513,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__jobs)
-            opts="-q -v -h --state --action --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-q -v -h --state --action --to --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +525,10 @@ _ferry() {
                     ;;
                 --action)
                     COMPREPLY=($(compgen -W "process retry acknowledge" -- "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --journal)
@@ -843,12 +851,16 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__status)
-            opts="-q -v -h --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-q -v -h --to --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --journal)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1039,12 +1051,16 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__upload)
-            opts="-j -H -q -v -h --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --token-file --ca-cert --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-j -H -q -v -h --to --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --token-file --ca-cert --no-auto-ack --stats --failed-list --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -197,6 +197,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'ferry;upload'= {
+            cand --to 'Only the jobs for this destination (a configured name, a URL or a local folder)'
             cand -j 'Upload this many jobs at once'
             cand --concurrency 'Upload this many jobs at once'
             cand --retries 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)'
@@ -238,6 +239,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;jobs'= {
             cand --state 'Only jobs in this state (repeatable; comma-separated in the variable)'
             cand --action 'Only jobs this action applies to'
+            cand --to 'Only jobs for this destination (a configured name, a URL or a local folder)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
@@ -254,6 +256,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'ferry;status'= {
+            cand --to 'Only jobs for this destination (a configured name, a URL or a local folder)'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
             cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
             cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
@@ -307,6 +310,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'ferry;cancel'= {
+            cand --to 'With --pending, only the jobs for this destination (a configured name, a URL or a local folder)'
             cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'

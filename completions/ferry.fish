@@ -208,6 +208,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand scan" -l json -d 'Print JSON
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l to -d 'Only the jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s j -l concurrency -d 'Upload this many jobs at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l retries -d 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l chunk-size -d 'Send at most this much per request (default: the whole file, or the server\'s limit)' -r
@@ -255,6 +256,7 @@ cancelled\t'Stopped on request'"
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l action -d 'Only jobs this action applies to' -r -f -a "process\t'Jobs to upload: pending or registered'
 retry\t'Jobs that can be retried: failed and not acknowledged'
 acknowledge\t'Jobs that can be acknowledged: succeeded or failed, not yet acknowledged'"
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l to -d 'Only jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -271,6 +273,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l json -d 'Print JSON
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l to -d 'Only jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
@@ -324,6 +327,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand ack" -l json -d 'Print JSON 
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l to -d 'With --pending, only the jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F

@@ -32,7 +32,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
         Command::Scan(args) => return cli::commands::transfer::scan(&config()?, args),
         Command::Upload(args) => return cli::commands::transfer::upload(&config()?, args),
         Command::Jobs(args) => cli::commands::jobs::jobs(&config()?, args)?,
-        Command::Status => cli::commands::jobs::status(&config()?)?,
+        Command::Status(args) => cli::commands::jobs::status(&config()?, args)?,
         Command::Retry(args) => cli::commands::jobs::retry(&config()?, args)?,
         Command::Ack(args) => cli::commands::jobs::ack(&config()?, args)?,
         Command::Cancel(args) => cli::commands::jobs::cancel(&config()?, args)?,

@@ -353,3 +353,45 @@ fn a_file_replaced_with_the_same_size_and_time_is_changed_since_scan_over_http()
     );
     assert!(!server.dir.join("IMG.jpg").exists());
 }
+
+/// One destination's jobs can be listed, counted, run and dropped with
+/// `--to`, and `ferry jobs` shows where each job goes.
+#[test]
+fn jobs_status_upload_and_cancel_take_to() {
+    use crate::upload::run_ok;
+    use crate::util::{TestEnv, stdout_of, write_file};
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    write_file(&card.join("a.jpg"), b"first photo");
+    write_file(&card.join("b.jpg"), b"second photo");
+    let (mistyped, home) = (env.path().join("mistyped"), env.path().join("home"));
+    for to in [&mistyped, &home] {
+        run_ok(env.ferry().arg("scan").arg(&card).arg("--to").arg(to));
+    }
+    let listed = stdout_of(&run_ok(env.ferry().arg("jobs").arg("--to").arg(&home)));
+    assert!(listed.contains("DEST"), "{listed}");
+    assert_eq!(
+        listed.lines().filter(|l| l.contains("home")).count(),
+        2,
+        "{listed}"
+    );
+    assert!(!listed.contains("mistyped"), "{listed}");
+
+    let cancelled = run_ok(
+        env.ferry()
+            .args(["--json", "cancel", "--pending", "--to"])
+            .arg(&mistyped),
+    );
+    let changed: serde_json::Value = serde_json::from_str(&stdout_of(&cancelled)).unwrap();
+    assert_eq!(changed["changed"], 2, "{changed}");
+    run_ok(env.ferry().arg("upload").arg("--to").arg(&home));
+    assert_eq!(std::fs::read(home.join("a.jpg")).unwrap(), b"first photo");
+    assert!(!mistyped.join("a.jpg").exists());
+    let status = stdout_of(&run_ok(
+        env.ferry().args(["--json", "status", "--to"]).arg(&home),
+    ));
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["states"]["succeeded"]["jobs"], 2, "{status}");
+    assert_eq!(status["states"]["cancelled"]["jobs"], 0, "{status}");
+    assert_eq!(status["total"]["jobs"], 2, "{status}");
+}

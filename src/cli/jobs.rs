@@ -16,6 +16,17 @@ pub struct JobsArgs {
     /// Only jobs this action applies to
     #[arg(long, value_enum, env = "FERRY_JOBS_ACTION")]
     pub action: Option<Action>,
+
+    /// Only jobs for this destination (a configured name, a URL or a local folder)
+    #[arg(long, value_name = "DEST", env = "FERRY_JOBS_TO")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only jobs for this destination (a configured name, a URL or a local folder)
+    #[arg(long, value_name = "DEST", env = "FERRY_STATUS_TO")]
+    pub to: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +75,15 @@ pub struct CancelArgs {
     /// Every job not yet finished (pending or registered)
     #[arg(long, env = "FERRY_CANCEL_PENDING", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub pending: bool,
+
+    /// With --pending, only the jobs for this destination (a configured name, a URL or a local folder)
+    #[arg(
+        long,
+        value_name = "DEST",
+        env = "FERRY_CANCEL_TO",
+        requires = "pending"
+    )]
+    pub to: Option<String>,
 
     /// Credentials for the requests that end the jobs' server sessions
     #[command(flatten)]

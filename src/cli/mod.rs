@@ -12,7 +12,7 @@ pub mod generate;
 pub mod jobs;
 pub mod transfer;
 
-pub use jobs::{AckArgs, CancelArgs, JobsArgs, RetryArgs, VerifyArgs};
+pub use jobs::{AckArgs, CancelArgs, JobsArgs, RetryArgs, StatusArgs, VerifyArgs};
 pub use transfer::{
     CredentialArgs, ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs, WatchArgs,
 };
@@ -140,11 +140,11 @@ pub enum Command {
     /// Walk folders, hash media files and queue one upload job per new content (no network)
     Scan(ScanArgs),
     /// Upload the queued jobs (pending, or interrupted and resumable)
-    Upload(TransferArgs),
+    Upload(UploadArgs),
     /// List jobs, optionally by state or by the action that applies to them
     Jobs(JobsArgs),
     /// Count jobs and bytes in each state
-    Status,
+    Status(StatusArgs),
     /// Put failed jobs back in the queue
     Retry(RetryArgs),
     /// Acknowledge finished jobs: take failures off the list and free room under the job limit
@@ -160,6 +160,16 @@ pub enum Command {
     /// Write shell completions and man pages (for packagers)
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Only the jobs for this destination (a configured name, a URL or a local folder)
+    #[arg(long, value_name = "DEST", env = "FERRY_UPLOAD_TO")]
+    pub to: Option<String>,
+
+    #[command(flatten)]
+    pub transfer: TransferArgs,
 }
 
 #[derive(Debug, Args)]

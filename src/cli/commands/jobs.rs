@@ -17,15 +17,41 @@ use crate::journal::store::Store;
 use crate::upload;
 
 use super::{open_for_change, open_read_only, print_json_line};
-use crate::cli::{AckArgs, CancelArgs, JobsArgs, ProtocolChoice, RetryArgs};
+use crate::cli::{AckArgs, CancelArgs, JobsArgs, ProtocolChoice, RetryArgs, StatusArgs};
+
+/// The URL `--to` names, if it was given.
+fn toward(config: &Config, to: Option<&str>) -> anyhow::Result<Option<String>> {
+    let destination = to.map(|to| config.destination(to, ProtocolChoice::Auto));
+    Ok(destination.transpose()?.map(|destination| destination.url))
+}
+
+/// A destination as a table column shows it: no scheme, and the middle of
+/// a long one left out.
+fn short_destination(url: &str) -> String {
+    let bare = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    let chars: Vec<char> = bare.chars().collect();
+    match chars.len() {
+        0..=32 => bare.to_owned(),
+        n => {
+            let head: String = chars[..14].iter().collect();
+            let tail: String = chars[n - 17..].iter().collect();
+            format!("{head}…{tail}")
+        }
+    }
+}
 
 pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
+    let to = toward(config, args.to.as_deref())?;
     let store = open_read_only(config)?;
     let listed: Vec<&Job> = store
         .jobs()
         .iter()
         .filter(|job| args.state.is_empty() || args.state.contains(&job.state))
         .filter(|job| args.action.is_none_or(|action| action.selects(job)))
+        .filter(|job| to.as_ref().is_none_or(|url| job.destination.url == *url))
         .collect();
     if config.json() {
         for job in listed {
@@ -62,6 +88,7 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
                 job.id.short().to_owned(),
                 state,
                 human_bytes(job.resource.size),
+                short_destination(&job.destination.url),
                 job.shown_path(),
                 note,
             ]
@@ -72,6 +99,7 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
             ("ID", Align::Left),
             ("STATE", Align::Left),
             ("SIZE", Align::Right),
+            ("DEST", Align::Left),
             ("PATH", Align::Left),
             ("ERROR", Align::Left),
         ],
@@ -96,14 +124,16 @@ struct StatusReport {
     job_limit: usize,
 }
 
-pub fn status(config: &Config) -> anyhow::Result<()> {
+pub fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<()> {
+    let to = toward(config, args.to.as_deref())?;
     let store = open_read_only(config)?;
     let mut states: BTreeMap<&'static str, Tally> = State::ALL
         .iter()
         .map(|state| (state.name(), Tally::default()))
         .collect();
     let mut total = Tally::default();
-    for job in store.jobs() {
+    let counted = store.jobs().iter();
+    for job in counted.filter(|job| to.as_ref().is_none_or(|url| job.destination.url == *url)) {
         let acknowledged = u64::from(job.is_acknowledged());
         for tally in [states.entry(job.state.name()).or_default(), &mut total] {
             tally.jobs += 1;
@@ -225,8 +255,11 @@ pub fn ack(config: &Config, args: &AckArgs) -> anyhow::Result<()> {
 }
 
 pub fn cancel(config: &Config, args: &CancelArgs) -> anyhow::Result<()> {
+    let to = toward(config, args.to.as_deref())?;
     let mut store = open_for_change(config)?;
-    let ids = pick(&store, &args.ids, |job| Action::Process.selects(job))?;
+    let ids = pick(&store, &args.ids, |job| {
+        Action::Process.selects(job) && to.as_ref().is_none_or(|url| job.destination.url == *url)
+    })?;
     let cancelled: Vec<Job> = ids.iter().filter_map(|id| store.job(id).cloned()).collect();
     let settings = config.credential_settings(&args.credentials, |url| {
         cancelled.iter().any(|job| job.destination.url == url)

@@ -17,7 +17,7 @@ use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
 use crate::upload;
 
 use super::{open_for_change, open_read_only, print_json_line};
-use crate::cli::{ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs};
+use crate::cli::{ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs, UploadArgs};
 use crate::upload::clear::{AfterUpload, CarriedSource};
 
 /// `ferry scan`: exit 0 when clean, 3 when files could not be read.
@@ -156,15 +156,22 @@ fn scan_with(
 }
 
 /// `ferry upload`: 0 when every job succeeded, 3 when failed jobs are
-/// listed, 130 when interrupted, 1 when the credentials were refused.
-pub fn upload(config: &Config, args: &TransferArgs) -> anyhow::Result<u8> {
+/// listed, 130 when interrupted, 1 when the credentials were refused. With
+/// `--to`, only that destination's jobs are processed and reported.
+pub fn upload(config: &Config, upload: &UploadArgs) -> anyhow::Result<u8> {
+    let args = &upload.transfer;
+    let only = (upload.to.as_deref())
+        .map(|to| config.destination(to, ProtocolChoice::Auto))
+        .transpose()?;
     let store = open_for_change(config)?;
-    let settings = config.transfer_settings(args, None, |url| {
-        store
-            .jobs()
-            .iter()
-            .any(|job| job.destination.url == url && Action::Process.selects(job))
+    let mut settings = config.transfer_settings(args, upload.to.as_deref(), |url| {
+        store.jobs().iter().any(|job| {
+            job.destination.url == url
+                && Action::Process.selects(job)
+                && only.as_ref().is_none_or(|only| only.url == url)
+        })
     })?;
+    settings.only = only;
     let reporter = report::reporter(&output_for(config, args))?;
     upload_jobs(args, store, settings, &reporter, None)
 }
