@@ -420,7 +420,7 @@ fn ctrl_c_while_earlier_uploads_are_checked_clears_nothing_more() {
             .args(["--to", &to, "-j", "1"]),
     );
     assert_eq!(proxy.requests().len(), 11, "{:#?}", proxy.requests());
-    let mut child = env
+    let child = env
         .ferry()
         .arg("sync")
         .arg(&card)
@@ -443,15 +443,11 @@ fn ctrl_c_while_earlier_uploads_are_checked_clears_nothing_more() {
     let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
-    let interrupted = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if interrupted.elapsed() > Duration::from_secs(5) {
-            let _ = child.kill();
-            panic!("the checks went on after Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = crate::util::output_within(
+        child,
+        Duration::from_secs(5),
+        "the checks went on after Ctrl-C",
+    );
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
     assert_eq!(walk(&card).len(), 10, "{}", stderr_of(&output));
     assert!(

@@ -874,7 +874,7 @@ fn an_endless_answer_is_read_only_up_to_a_cap() {
     let env = TestEnv::new();
     let source = env.path().join("media");
     write_file(&source.join("a.jpg"), &content(3, 5000));
-    let mut child = env
+    let child = env
         .ferry()
         .env("AWS_ACCESS_KEY_ID", "test-key")
         .env("AWS_SECRET_ACCESS_KEY", "test-secret")
@@ -886,15 +886,11 @@ fn an_endless_answer_is_read_only_up_to_a_cap() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("ferry kept reading an endless answer");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = crate::util::output_within(
+        child,
+        Duration::from_secs(30),
+        "ferry kept reading an endless answer",
+    );
     let text = stderr_of(&output);
     assert_eq!(output.status.code(), Some(3), "{text}");
     assert!(text.contains("is larger than 4.0 MiB"), "{text}");

@@ -228,7 +228,7 @@ fn a_reset_during_a_bandwidth_wait_leaves_the_stall_watchdog_on() {
         Fault::Stall(std::time::Duration::from_secs(60)),
     ];
     let proxy = FaultProxy::start(server.address, &faults);
-    let mut child = env
+    let child = env
         .ferry()
         .arg("sync")
         .arg(&source)
@@ -238,15 +238,11 @@ fn a_reset_during_a_bandwidth_wait_leaves_the_stall_watchdog_on() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the stalled retry was never ended");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = crate::util::output_within(
+        child,
+        std::time::Duration::from_secs(30),
+        "the stalled retry was never ended",
+    );
     let text = stderr_of(&output);
     assert_eq!(output.status.code(), Some(3), "{text}");
     assert!(text.contains("stalled"), "{text}");

@@ -221,3 +221,21 @@ impl Drop for ClosedPort {
         unsafe { libc::close(self.fd) };
     }
 }
+
+/// Waits for `child` to end within `limit`; kills it and fails the test
+/// with `why` if it does not. Its piped output is returned.
+pub fn output_within(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+    why: &str,
+) -> std::process::Output {
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{why}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
