@@ -34,6 +34,18 @@ fn under_pty(env: &TestEnv, command: &Command) -> (i32, String) {
     (status.code().unwrap(), printed)
 }
 
+/// Reads JSON event lines until one that `wanted` accepts; fails with
+/// `none` when the events end first.
+fn read_until(events: &mut impl std::io::BufRead, none: &str, wanted: impl Fn(&str) -> bool) {
+    loop {
+        let mut line = String::new();
+        assert!(events.read_line(&mut line).unwrap() > 0, "{none}");
+        if wanted(&line) {
+            return;
+        }
+    }
+}
+
 /// Three 4 MiB files, two at a time through a proxy passing 8 MiB/s: about
 /// 1.5 s, long enough for bars to be drawn many times.
 fn slow_upload(env: &TestEnv) -> (Server, FaultProxy, PathBuf) {
@@ -470,14 +482,9 @@ fn each_exit_code_is_documented_and_earned() {
         .unwrap();
     // Interrupt once an upload is under way (an event, not a guessed time).
     let mut events = std::io::BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        use std::io::BufRead;
-        assert!(events.read_line(&mut line).unwrap() > 0, "no job started");
-        if line.contains("\"type\":\"job_started\"") {
-            break;
-        }
-    }
+    read_until(&mut events, "no job started", |line| {
+        line.contains("\"type\":\"job_started\"")
+    });
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -705,14 +712,9 @@ fn an_interrupted_run_reports_the_bytes_it_sent() {
         .spawn()
         .unwrap();
     let mut events = std::io::BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        use std::io::BufRead;
-        assert!(events.read_line(&mut line).unwrap() > 0, "no progress");
-        if line.contains("\"type\":\"progress\"") && !line.contains("\"offset\":0") {
-            break;
-        }
-    }
+    read_until(&mut events, "no progress", |line| {
+        line.contains("\"type\":\"progress\"") && !line.contains("\"offset\":0")
+    });
     std::thread::sleep(std::time::Duration::from_millis(500));
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])

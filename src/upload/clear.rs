@@ -31,7 +31,6 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::Settings;
 use super::engine::Run;
-use super::protocols::s3;
 use super::route::Route;
 use super::verify;
 use crate::digest::{self, FileStat, Sha256};
@@ -301,20 +300,9 @@ pub fn say_why_nothing_was_cleared(settings: &Settings, reporter: &dyn Reporter,
 /// Asks the destination now whether it holds `job`'s full SHA-256.
 async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(), Unconfirmed> {
     let (verdict, detail) = match route {
-        Route::S3(route) => {
-            let expected = &job.resource.sha256;
-            let key = route.url.key(&job.resource.path.to_bytes(), expected);
-            let idle = run.settings.idle_timeout;
-            match s3::look_at(route, &run.client, idle, &key, expected).await {
-                Ok(s3::Existing::Same) => return Ok(()),
-                Ok(s3::Existing::Nothing) => (verify::Verdict::Missing, format!("no object {key}")),
-                Ok(s3::Existing::Different) => (
-                    verify::Verdict::Different,
-                    format!("the object {key} does not show this file's SHA-256"),
-                ),
-                Err(failure) => (verify::Verdict::Unknown, failure.text()),
-            }
-        }
+        Route::S3(route) => verify::s3_verdict(route, &run.client, &run.settings, job)
+            .await
+            .unwrap_or_else(|failure| (verify::Verdict::Unknown, failure.text())),
         _ => {
             let remembered = run.shared.lock().chosen_protocol(&job.destination.url);
             verify::check(&run.client, &run.settings, job, remembered).await
@@ -389,16 +377,11 @@ async fn confirm(
             (verify::Verdict::Verified, _) => Ok(()),
             (_, detail) => Err(format!("the local copy was not confirmed: {detail}")),
         },
-        Route::S3(route) => {
-            let key = route.url.key(&job.resource.path.to_bytes(), expected);
-            match s3::look_at(route, client, settings.idle_timeout, &key, expected).await {
-                Ok(s3::Existing::Same) => Ok(()),
-                Ok(_) => Err(format!(
-                    "the object {key} does not show this file's SHA-256"
-                )),
-                Err(failure) => Err(failure.text()),
-            }
-        }
+        Route::S3(route) => match verify::s3_verdict(route, client, settings, job).await {
+            Ok((verify::Verdict::Verified, _)) => Ok(()),
+            Ok((_, detail)) => Err(format!("the object was not confirmed: {detail}")),
+            Err(failure) => Err(failure.text()),
+        },
         Route::Http(_) => {
             let headers = job.response.as_ref().map(|r| &r.headers);
             let answered = headers.and_then(|headers| headers.get("repr-digest"));

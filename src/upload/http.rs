@@ -300,8 +300,8 @@ pub async fn unexpected(response: reqwest::Response, doing: &str) -> Failure {
     }
 }
 
-/// The most of a peer's answer ferry reads into memory: an S3 XML page (a
-/// `ListParts` page of 1,000 parts is about 300 KB) or an error's words.
+/// The most of a peer's answer ferry reads into memory (an S3 XML page,
+/// an error's words).
 pub const MAX_ANSWER: usize = 4 << 20;
 
 /// Reads an answer's body, at most `cap` bytes, ending the read once

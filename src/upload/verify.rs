@@ -265,7 +265,7 @@ async fn ferry_serve(
         None => url.as_str(),
     };
     let (status, headers) = head(client, settings, job, &format!("{root}{placed}"), &[]).await?;
-    let shown = percent_encoding::percent_decode_str(placed).decode_utf8_lossy();
+    let shown = job.stored_as().unwrap_or_else(|| placed.to_owned());
     Ok(match status {
         200 => match wire::text(&headers, "Ferry-Forward") {
             // Passed on by `serve --forward`: its digest was checked then.
@@ -312,19 +312,21 @@ async fn s3_object(
     let route = route::s3_route(settings, client, &job.destination)
         .await
         .map_err(|error| Failure::transient(crate::error::one_line(&error)))?;
-    let key = route
-        .url
-        .key(&job.resource.path.to_bytes(), &job.resource.sha256);
+    s3_verdict(&route, client, settings, job).await
+}
+
+/// What `HeadObject` on the job's key says of its content, on a route
+/// already open (verify's, or a clearing run's).
+pub async fn s3_verdict(
+    route: &s3::S3Route,
+    client: &reqwest::Client,
+    settings: &Settings,
+    job: &Job,
+) -> Result<(Verdict, String), Failure> {
+    let expected = &job.resource.sha256;
+    let key = route.url.key(&job.resource.path.to_bytes(), expected);
     Ok(
-        match s3::look_at(
-            &route,
-            client,
-            settings.idle_timeout,
-            &key,
-            &job.resource.sha256,
-        )
-        .await?
-        {
+        match s3::look_at(route, client, settings.idle_timeout, &key, expected).await? {
             s3::Existing::Same => (Verdict::Verified, format!("{key}: sha-256 matches")),
             s3::Existing::Different => (Verdict::Different, format!("{key} holds other content")),
             s3::Existing::Nothing => (Verdict::Missing, format!("no object {key}")),
