@@ -757,7 +757,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__serve)
-            opts="-q -v -h --dir --listen --token-file --max-size --max-append-size --expire-after --forward --forward-method --forward-header --keep --tls-cert --tls-key --insecure-http --allow-host --cors-origin --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
+            opts="-q -v -h --dir --listen --token-file --max-size --max-append-size --max-uploads --max-connections --expire-after --forward --forward-method --forward-header --forward-ca-cert --keep --tls-cert --tls-key --insecure-http --allow-host --cors-origin --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,6 +783,14 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-uploads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --expire-after)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -796,6 +804,10 @@ _ferry() {
                     return 0
                     ;;
                 --forward-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -52,7 +52,7 @@ complete -c ferry -n "__fish_ferry_needs_command" -f -a "ack" -d 'Acknowledge fi
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "cancel" -d 'Cancel jobs that have not finished'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "verify" -d 'Check that succeeded jobs\' files are at their destination with the same content'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "probe" -d 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
-complete -c ferry -n "__fish_ferry_needs_command" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT, BITS)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
@@ -401,13 +401,16 @@ complete -c ferry -n "__fish_ferry_using_subcommand probe" -s h -l help -d 'Prin
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l dir -d 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l listen -d 'Address to listen on; anything but loopback needs --token-file and TLS (--tls-cert, --tls-key)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l token-file -d 'File holding the bearer token every request must carry' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-size -d 'Refuse uploads larger than this (e.g. 64G; binary units)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-append-size -d 'Refuse requests carrying more than this many bytes of one upload' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-size -d 'Refuse uploads larger than this (e.g. 64G; binary units); by default only free space limits them' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-append-size -d 'Refuse requests carrying more than this many bytes of one upload (no limit by default)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-uploads -d 'Unfinished uploads held at once (tus, IETF, PUT bodies and BITS sessions); more get 503 until some finish or expire' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-connections -d 'Connections served at once; more wait in the listen backlog' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l expire-after -d 'Delete unfinished uploads not written to for this long (e.g. 24h, 7d)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward -d 'Pass each completed, verified upload on to this backend in one plain request (PUT URL/<path>; the URL may hold {path}, {name}, {sha256})' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-method -d 'Method of the forwarded request' -r -f -a "put\t''
 post\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-header -d 'Header for the forwarded request, \'Name: value\' with ${VAR} from the environment; never logged (repeatable; one per line in the variable)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-ca-cert -d 'Also trust the CA certificates in this PEM file for the --forward backend' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l tls-cert -d 'PEM certificate chain for HTTPS (with --tls-key; reread on SIGHUP)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l tls-key -d 'PEM private key of --tls-cert' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l allow-host -d 'A host name this server answers to, besides IP addresses and localhost (repeatable)' -r
@@ -458,6 +461,6 @@ complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_su
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "verify" -d 'Check that succeeded jobs\' files are at their destination with the same content'
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "probe" -d 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT, BITS)'
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -22,21 +22,40 @@ pub struct Store {
     secret: String,
     region: &'static str,
     pub nodes: Vec<GarageNode>,
+    /// The CA an https endpoint's certificate comes from.
+    ca_bundle: Option<std::path::PathBuf>,
     _moto: Option<Peer>,
 }
 
 impl Store {
     /// moto, which takes any key; its request log goes to `log`.
     pub fn moto(log: &Path, bucket: &str) -> Store {
+        Store::moto_with(log, bucket, None)
+    }
+
+    /// moto over https with this certificate, key and CA.
+    pub fn moto_tls(log: &Path, bucket: &str, cert: &Path, key: &Path, ca: &Path) -> Store {
+        Store::moto_with(log, bucket, Some((cert, key, ca)))
+    }
+
+    fn moto_with(log: &Path, bucket: &str, tls: Option<(&Path, &Path, &Path)>) -> Store {
         let mut command = Command::new(peers::s3_python().with_file_name("moto_server"));
         command.args(["-H", "127.0.0.1", "-p", "0"]);
+        if let Some((cert, key, _)) = tls {
+            command.arg("-c").arg(cert).arg("-k").arg(key);
+        }
         let peer = Peer::start(command, "", log);
+        let endpoint = match tls {
+            Some(_) => peer.url.replacen("http://", "https://", 1),
+            None => peer.url.clone(),
+        };
         let store = Store {
-            endpoint: peer.url.clone(),
+            endpoint,
             key_id: "test-key".to_owned(),
             secret: "test-secret".to_owned(),
             region: "us-east-1",
             nodes: Vec::new(),
+            ca_bundle: tls.map(|(_, _, ca)| ca.to_owned()),
             _moto: Some(peer),
         };
         store.tool(&["create-bucket", bucket]);
@@ -58,16 +77,21 @@ impl Store {
             secret,
             region: "garage",
             nodes,
+            ca_bundle: None,
             _moto: None,
         }
     }
 
     fn credentials(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut credentials = vec![
             ("AWS_ACCESS_KEY_ID", self.key_id.clone()),
             ("AWS_SECRET_ACCESS_KEY", self.secret.clone()),
             ("AWS_REGION", self.region.to_owned()),
-        ]
+        ];
+        if let Some(ca) = &self.ca_bundle {
+            credentials.push(("AWS_CA_BUNDLE", ca.to_str().unwrap().to_owned()));
+        }
+        credentials
     }
 
     /// Runs tests/peers/s3_tool.py (boto3) against this server.
@@ -102,9 +126,9 @@ impl Store {
         // An http:// endpoint works whatever AWS_CA_BUNDLE says (rclone
         // 1.60 fails on any endpoint when it is set).
         command
+            .env("AWS_CA_BUNDLE", "/nonexistent/ca-bundle.pem")
             .envs(self.credentials())
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_CA_BUNDLE", "/nonexistent/ca-bundle.pem");
+            .env("AWS_ENDPOINT_URL", &self.endpoint);
         command
     }
 }
@@ -480,16 +504,20 @@ fn secrets_stay_out_of_the_journal_and_the_output() {
         .args(["--to", "s3://other/", "--retries", "0", "--json"])
         .output()
         .unwrap();
-    assert_eq!(refused.status.code(), Some(3), "{}", stderr_of(&refused));
+    // Unreachable: the sync stops before its scan queues anything.
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr_of(&refused));
     let journal = std::fs::read_to_string(env.journal()).unwrap();
     assert!(stderr_of(&refused).contains("error sending request"));
+    assert!(stderr_of(&refused).contains("cannot reach"));
     for text in [
         journal.as_str(),
         &String::from_utf8_lossy(&refused.stdout),
         &stderr_of(&refused),
     ] {
-        assert!(!text.contains("X-Amz-Signature"), "{text}");
-        assert!(!text.contains("127.0.0.1"), "{text}");
+        // The endpoint may be named; a request's URL (bucket, key and
+        // signature) never is.
+        assert!(!text.contains("X-Amz-"), "{text}");
+        assert!(!text.contains("/other"), "{text}");
     }
 }
 

@@ -23,6 +23,7 @@ mod output;
 mod s3;
 mod scan;
 mod serve;
+mod serve_limits;
 mod tls;
 mod unattended;
 mod upload;

@@ -20,7 +20,7 @@ pub use transfer::{
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::builder::BoolishValueParser;
+use clap::builder::{BoolishValueParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -155,7 +155,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials
     Probe(ProbeArgs),
-    /// Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT)
+    /// Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT, BITS)
+    #[command(after_help = SERVE_LIMITS)]
     Serve(ServeArgs),
     /// Write shell completions and man pages (for packagers)
     #[command(hide = true)]
@@ -171,6 +172,15 @@ pub struct UploadArgs {
     #[command(flatten)]
     pub transfer: TransferArgs,
 }
+
+/// The bounds `ferry serve` keeps that have no option, shown under its help.
+const SERVE_LIMITS: &str = "\
+Fixed limits:
+  request head (and TLS handshake)  30 s, then the connection is closed
+  a body silent for                 60 s is cut; what arrived is kept for resuming
+  free disk space                   an upload that cannot fit is refused at creation (507)
+  --forward backend                 10 s before the client gets 202; each request's
+                                    deadline is 30 s of silence; 4 sent at once";
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -191,13 +201,21 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", env = "FERRY_SERVE_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
 
-    /// Refuse uploads larger than this (e.g. 64G; binary units)
+    /// Refuse uploads larger than this (e.g. 64G; binary units); by default only free space limits them
     #[arg(long, value_name = "SIZE", env = "FERRY_SERVE_MAX_SIZE", value_parser = parse_size)]
     pub max_size: Option<u64>,
 
-    /// Refuse requests carrying more than this many bytes of one upload
+    /// Refuse requests carrying more than this many bytes of one upload (no limit by default)
     #[arg(long, value_name = "SIZE", env = "FERRY_SERVE_MAX_APPEND_SIZE", value_parser = parse_size)]
     pub max_append_size: Option<u64>,
+
+    /// Unfinished uploads held at once (tus, IETF, PUT bodies and BITS sessions); more get 503 until some finish or expire
+    #[arg(long, value_name = "N", env = "FERRY_SERVE_MAX_UPLOADS", default_value_t = crate::serve::DEFAULT_MAX_UPLOADS, value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_uploads: usize,
+
+    /// Connections served at once; more wait in the listen backlog
+    #[arg(long, value_name = "N", env = "FERRY_SERVE_MAX_CONNECTIONS", default_value_t = crate::serve::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_connections: usize,
 
     /// Delete unfinished uploads not written to for this long (e.g. 24h, 7d)
     #[arg(long, value_name = "DURATION", env = "FERRY_SERVE_EXPIRE_AFTER", default_value = "7d", value_parser = parse_duration)]
@@ -227,6 +245,15 @@ pub struct ServeArgs {
         requires = "forward"
     )]
     pub forward_header: Vec<String>,
+
+    /// Also trust the CA certificates in this PEM file for the --forward backend
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "FERRY_SERVE_FORWARD_CA_CERT",
+        requires = "forward"
+    )]
+    pub forward_ca_cert: Option<PathBuf>,
 
     /// Keep files in --dir after the backend took them (by default they are removed after a 2xx)
     #[arg(long, env = "FERRY_SERVE_KEEP", value_parser = BoolishValueParser::new(), requires = "forward")]

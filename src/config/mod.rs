@@ -470,14 +470,8 @@ fn ca_certs(credentials: &CredentialArgs) -> anyhow::Result<Vec<reqwest::Certifi
     let Some(path) = &credentials.ca_cert else {
         return Ok(Vec::new());
     };
-    let refuse = |problem: String| UsageError(format!("--ca-cert {}: {problem}", path.display()));
-    let pem = std::fs::read(path).map_err(|error| refuse(error.to_string()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|error| refuse(format!("not PEM certificates ({error})")))?;
-    if certs.is_empty() {
-        return Err(refuse("no PEM certificate in it".to_owned()).into());
-    }
-    Ok(certs)
+    crate::upload::http::certificates_in(path)
+        .map_err(|problem| UsageError(format!("--ca-cert {}: {problem}", path.display())).into())
 }
 
 /// `ferry serve`'s settings: the token read, the listen address checked.
@@ -515,6 +509,12 @@ pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::ser
             method: args.forward_method,
             headers: forward_headers(&args.forward_header)?,
             keep: args.keep,
+            ca_certs: match &args.forward_ca_cert {
+                None => Vec::new(),
+                Some(path) => crate::upload::http::certificates_in(path).map_err(|problem| {
+                    UsageError(format!("--forward-ca-cert {}: {problem}", path.display()))
+                })?,
+            },
         }),
     };
     Ok(crate::serve::Settings {
@@ -523,6 +523,8 @@ pub fn serve_settings(args: &crate::cli::ServeArgs) -> anyhow::Result<crate::ser
         token,
         max_size: args.max_size,
         max_append_size: args.max_append_size,
+        max_uploads: args.max_uploads,
+        max_connections: args.max_connections,
         lifetime: args.expire_after,
         forward,
         tls,

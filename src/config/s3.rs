@@ -3,7 +3,7 @@
 //! People who use S3 already have the AWS tools set up, so ferry reads the
 //! same places in the same order: the config file's destination first, then
 //! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
-//! `AWS_REGION` and `AWS_ENDPOINT_URL(_S3)`, then the profile (`AWS_PROFILE`,
+//! `AWS_REGION`, `AWS_ENDPOINT_URL(_S3)` and `AWS_CA_BUNDLE`, then the profile (`AWS_PROFILE`,
 //! else `default`) in `~/.aws/credentials` and `~/.aws/config`. The result
 //! holds secrets, so its `Debug` leaves them out and nothing here is ever
 //! recorded.
@@ -34,6 +34,10 @@ pub struct S3Access {
     pub key_id: Option<String>,
     pub secret: Option<String>,
     pub session_token: Option<String>,
+    /// CA certificates to trust besides the system's, for a private
+    /// endpoint (`AWS_CA_BUNDLE`, or the profile's `ca_bundle`), as the
+    /// AWS CLI and SDKs do.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl fmt::Debug for Configured {
@@ -114,7 +118,11 @@ pub fn resolve(configured: &Configured, var: impl Fn(&str) -> Option<String>) ->
             from_files("aws_session_token"),
         ),
     };
+    let ca_bundle = var("AWS_CA_BUNDLE")
+        .or_else(|| from_files("ca_bundle"))
+        .map(PathBuf::from);
     S3Access {
+        ca_bundle,
         path_style: configured.path_style.unwrap_or(endpoint.is_some()),
         endpoint: endpoint.map(|e| e.trim_end_matches('/').to_owned()),
         region,

@@ -60,6 +60,12 @@ fn store_refusal(error: UploadError) -> Reply {
             ErrorCode::DISK_FULL,
             &error.to_string(),
         ),
+        // BITS retries a 503 later, as a transient error.
+        busy @ UploadError::TooManyUploads(_) => refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::INTERNAL,
+            &busy.to_string(),
+        ),
         UploadError::Io(error) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::INTERNAL,

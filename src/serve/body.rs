@@ -14,12 +14,14 @@ use hyper::body::Incoming;
 use sha2::Digest;
 use tokio::sync::mpsc;
 
+use super::appender::Appender;
 use super::writers::WriterGuard;
-use crate::serve::store::{Appender, UploadError};
+use crate::serve::store::UploadError;
 use crate::wire::tus::ChecksumHasher;
 
-/// A client that sends nothing for this long has gone away.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// A body that sends nothing for this long is cut, and what arrived is
+/// kept for the client to resume (tusd's network timeout is 60 s too).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// After being preempted, bytes already on their way are still taken while
 /// they keep coming this often, for at most `DRAIN_LIMIT`: a client that
 /// resumes right after a reset finds them counted, not lost.
@@ -87,9 +89,9 @@ pub async fn receive_after(
 /// frame, which profiling showed as wake-ups and threads taking turns as
 /// the runtime's worker. Frames are kept, without copying, until `BATCH`
 /// bytes wait or the body ends. A body longer than one batch is written
-/// (and hashed, a third of the server's work) by a `Writer` thread that
-/// owns the appender meanwhile, so the socket, the disk and SHA-256
-/// overlap; a small body is written in place in one go.
+/// (and hashed, a third of the server's work) by a `Writer` that owns the
+/// appender meanwhile, so the socket, the disk and SHA-256 overlap; a small
+/// body is written in place in one go.
 struct Batch {
     frames: Vec<Bytes>,
     len: usize,
@@ -98,7 +100,7 @@ struct Batch {
 
 enum Sink {
     Here(Appender),
-    Thread(Writer),
+    Writer(Writer),
     /// Only while changing from one to the other.
     Moving,
 }
@@ -107,7 +109,7 @@ enum Sink {
 const BATCH: usize = 1 << 20;
 /// How long gathered bytes wait for more before they are written anyway.
 const LINGER: Duration = Duration::from_millis(20);
-/// Batches queued for the writer thread, at most: with the one it writes
+/// Batches queued for the writer, at most: with the one it writes
 /// and the one being gathered, the memory an upload holds.
 const QUEUE: usize = 2;
 
@@ -125,8 +127,8 @@ impl Batch {
         self.frames.push(data);
     }
 
-    /// Writes what waits, or queues it for the writer thread; `last` when
-    /// the body has ended, so that a small body needs no thread.
+    /// Writes what waits, or queues it for the writer; `last` when
+    /// the body has ended, so that a small body needs no writer.
     async fn flush(&mut self, last: bool) -> Result<(), UploadError> {
         let frames = std::mem::take(&mut self.frames);
         self.len = 0;
@@ -139,15 +141,15 @@ impl Batch {
                 self.sink = Sink::Here(appender);
                 return written;
             }
-            Sink::Here(appender) => Sink::Thread(Writer::start(appender)),
+            Sink::Here(appender) => Sink::Writer(Writer::start(appender)),
             other => other,
         };
-        let Sink::Thread(writer) = &self.sink else {
-            unreachable!("the sink was just made a thread");
+        let Sink::Writer(writer) = &self.sink else {
+            unreachable!("the sink was just made a writer");
         };
         if writer.batches.send(frames).await.is_err() {
-            // The thread stopped at an error: say which.
-            let (written, appender) = self.settle_thread().await?;
+            // The writer stopped at an error: say which.
+            let (written, appender) = self.settle_writer().await?;
             self.sink = Sink::Here(appender);
             return written;
         }
@@ -163,22 +165,22 @@ impl Batch {
         }
     }
 
-    /// The appender back from wherever it is, with the writer thread's
+    /// The appender back from wherever it is, with the writer's
     /// first error if it stopped at one.
-    async fn settle(mut self) -> Result<(Result<(), UploadError>, Appender), UploadError> {
+    async fn settle(mut self) -> Result<Settled, UploadError> {
         match std::mem::replace(&mut self.sink, Sink::Moving) {
             Sink::Here(appender) => Ok((Ok(()), appender)),
             thread => {
                 self.sink = thread;
-                self.settle_thread().await
+                self.settle_writer().await
             }
         }
     }
 
-    async fn settle_thread(&mut self) -> Result<(Result<(), UploadError>, Appender), UploadError> {
+    async fn settle_writer(&mut self) -> Result<Settled, UploadError> {
         match std::mem::replace(&mut self.sink, Sink::Moving) {
-            Sink::Thread(writer) => writer.finish().await,
-            _ => unreachable!("settle_thread is only called with a writer thread"),
+            Sink::Writer(writer) => writer.finish().await,
+            _ => unreachable!("settle_writer is only called with a writer"),
         }
     }
 }
@@ -265,73 +267,104 @@ async fn take_frames(
     }
 }
 
-/// A blocking thread that owns the appender while a large body arrives,
-/// writing batches in order until the queue closes or a write fails, and
-/// passing each written batch to a second thread that keeps the running
-/// SHA-256: with the socket on the async task, the three overlap.
+/// How a body's writes ended (a write error, if one stopped them) and
+/// the appender, back for the caller to finish or discard.
+type Settled = (Result<(), UploadError>, Appender);
+
+/// The appender's keeper while a large body arrives: a task that writes
+/// the batches in order, each on a disk worker, and hashes each written
+/// batch on another while the next one is written. With the socket on the
+/// connection's task, the three overlap; and a body that pauses holds no
+/// thread, only its queued batches.
 struct Writer {
     batches: mpsc::Sender<Vec<Bytes>>,
-    done: tokio::task::JoinHandle<(Result<(), UploadError>, Appender)>,
+    done: tokio::task::JoinHandle<Result<Settled, UploadError>>,
+}
+
+/// Where the running SHA-256 is: with the writer, or on a worker being fed
+/// a batch.
+enum Hashing {
+    Off,
+    Idle(sha2::Sha256),
+    Busy(tokio::task::JoinHandle<Result<sha2::Sha256, tokio::task::JoinError>>),
+}
+
+impl Hashing {
+    /// The digest of every batch handed over so far; none if a worker
+    /// died, and finishing then hashes the file from disk, as after a
+    /// restart.
+    async fn settled(self) -> Option<sha2::Sha256> {
+        match self {
+            Hashing::Off => None,
+            Hashing::Idle(digest) => Some(digest),
+            Hashing::Busy(worker) => worker.await.ok()?.ok(),
+        }
+    }
+}
+
+/// Disk workers (writes and hashes of large bodies) running at once, in
+/// the runtime's blocking pool: enough to keep a disk and two cores busy,
+/// and a bound on threads however many bodies arrive together.
+const DISK_WORKERS: usize = 8;
+static DISK_WORKER_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DISK_WORKERS);
+
+/// Runs `work` on a disk worker once one is free.
+async fn on_disk_worker<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    // The semaphore is never closed.
+    let slot = DISK_WORKER_SLOTS.acquire().await.ok();
+    let done = tokio::task::spawn_blocking(work).await;
+    drop(slot);
+    done
+}
+
+fn worker_died(error: tokio::task::JoinError) -> UploadError {
+    UploadError::Io(std::io::Error::other(format!(
+        "a disk worker stopped: {error}"
+    )))
 }
 
 impl Writer {
     fn start(mut appender: Appender) -> Self {
         let (batches, mut receiver) = mpsc::channel::<Vec<Bytes>>(QUEUE);
-        let hasher = appender.take_digest().map(Hasher::start);
-        let done = tokio::task::spawn_blocking(move || {
-            while let Some(frames) = receiver.blocking_recv() {
-                if let Err(error) = write_all(&mut appender, &frames) {
+        let mut hashing = match appender.take_digest() {
+            Some(digest) => Hashing::Idle(digest),
+            None => Hashing::Off,
+        };
+        let done = tokio::spawn(async move {
+            while let Some(frames) = receiver.recv().await {
+                let written = frames.clone();
+                let (result, back) = on_disk_worker(move || {
+                    let result = write_all(&mut appender, &written);
+                    (result, appender)
+                })
+                .await
+                .map_err(worker_died)?;
+                appender = back;
+                if result.is_err() {
                     // The upload is discarded or left unfinished: its
                     // running digest no longer matters.
-                    return (Err(error), appender);
+                    return Ok((result, appender));
                 }
-                if let Some(hasher) = &hasher {
-                    hasher.add(frames);
-                }
+                hashing = match hashing.settled().await {
+                    None => Hashing::Off,
+                    Some(mut digest) => Hashing::Busy(tokio::spawn(on_disk_worker(move || {
+                        frames.iter().for_each(|data| digest.update(data));
+                        digest
+                    }))),
+                };
             }
-            if let Some(digest) = hasher.and_then(Hasher::finish) {
+            if let Some(digest) = hashing.settled().await {
                 appender.restore_digest(digest);
             }
-            (Ok(()), appender)
+            Ok((Ok(()), appender))
         });
         Writer { batches, done }
     }
 
-    async fn finish(self) -> Result<(Result<(), UploadError>, Appender), UploadError> {
+    async fn finish(self) -> Result<Settled, UploadError> {
         drop(self.batches);
-        self.done
-            .await
-            .map_err(|error| UploadError::Io(std::io::Error::other(error.to_string())))
-    }
-}
-
-/// A running SHA-256 on a thread of its own, fed written batches in order.
-struct Hasher {
-    batches: std::sync::mpsc::SyncSender<Vec<Bytes>>,
-    done: std::thread::JoinHandle<sha2::Sha256>,
-}
-
-impl Hasher {
-    fn start(mut digest: sha2::Sha256) -> Self {
-        let (batches, receiver) = std::sync::mpsc::sync_channel::<Vec<Bytes>>(QUEUE);
-        let done = std::thread::spawn(move || {
-            for frames in receiver {
-                frames.iter().for_each(|data| digest.update(data));
-            }
-            digest
-        });
-        Hasher { batches, done }
-    }
-
-    fn add(&self, frames: Vec<Bytes>) {
-        // The thread only stops once the sender is gone.
-        let _ = self.batches.send(frames);
-    }
-
-    /// The digest, or none if the thread died: finishing the upload then
-    /// hashes the file from disk, as after a restart.
-    fn finish(self) -> Option<sha2::Sha256> {
-        drop(self.batches);
-        self.done.join().ok()
+        self.done.await.map_err(worker_died)?
     }
 }

@@ -50,6 +50,9 @@ pub struct ForwardSettings {
     pub headers: HeaderMap,
     /// Keep the file in `--dir` after the backend took it.
     pub keep: bool,
+    /// CA certificates trusted for the backend besides the system's
+    /// (`--forward-ca-cert`).
+    pub ca_certs: Vec<reqwest::Certificate>,
 }
 
 /// The backend's headers the client is shown.
@@ -111,7 +114,11 @@ impl Forwarder {
     pub fn new(settings: ForwardSettings, dir: PathBuf) -> anyhow::Result<Forwarder> {
         // The backend may be https: the TLS provider must be chosen first.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for cert in &settings.ca_certs {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+        let client = builder
             .no_proxy()
             .connect_timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())

@@ -17,6 +17,7 @@
 //! is why ferry's own client uses the draft's careful creation (an empty
 //! `POST` with `Upload-Complete: ?0`).
 
+mod appender;
 mod background;
 mod bits;
 mod body;
@@ -32,6 +33,7 @@ pub mod store;
 mod stored;
 pub mod tls;
 mod tus;
+mod unfinished;
 mod writers;
 
 use std::convert::Infallible;
@@ -62,9 +64,11 @@ pub const FILES_PREFIX: &str = "/files/";
 /// How long a connection may take to send its request head (and, with
 /// TLS, to finish its handshake).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connections served at once; more wait in the listen backlog, so idle
-/// or hostile connections cannot take every file descriptor.
-const MAX_CONNECTIONS: usize = 1024;
+/// Connections served at once unless told otherwise; more wait in the
+/// listen backlog, so idle or hostile connections cannot take every file
+/// descriptor.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub use unfinished::DEFAULT_LIMIT as DEFAULT_MAX_UPLOADS;
 
 /// Where upload resources live.
 pub const UPLOADS_PREFIX: &str = "/uploads/";
@@ -78,6 +82,10 @@ pub struct Settings {
     pub token: Option<String>,
     pub max_size: Option<u64>,
     pub max_append_size: Option<u64>,
+    /// Unfinished uploads held at once (`--max-uploads`).
+    pub max_uploads: usize,
+    /// Connections served at once (`--max-connections`).
+    pub max_connections: usize,
     /// How long an upload lives after its last write.
     pub lifetime: Duration,
     /// Pass completed uploads on to a backend (`--forward`).
@@ -446,6 +454,9 @@ fn store_error(error: UploadError) -> Reply {
         UploadError::DigestMismatch { .. } => Reply::error(StatusCode::BAD_REQUEST, error),
         UploadError::OverMaxSize { .. } => Reply::error(StatusCode::PAYLOAD_TOO_LARGE, error),
         UploadError::NoSpace { .. } => Reply::error(StatusCode::INSUFFICIENT_STORAGE, error),
+        UploadError::TooManyUploads(_) => {
+            Reply::error(StatusCode::SERVICE_UNAVAILABLE, error).header("Retry-After", "30")
+        }
         other => {
             log(&format!("error: {other}"));
             Reply::error(StatusCode::INTERNAL_SERVER_ERROR, other)
@@ -469,7 +480,8 @@ pub fn run(settings: Settings) -> anyhow::Result<u8> {
 async fn serve(settings: Settings) -> anyhow::Result<u8> {
     let store = UploadStore::open(&settings.dir)
         .with_context(|| format!("cannot use {} for uploads", settings.dir.display()))?
-        .limited_to(settings.max_size);
+        .limited_to(settings.max_size)
+        .holding_at_most(settings.max_uploads);
     let tls = match &settings.tls {
         Some(files) => Some(Arc::new(
             tls::Tls::load(files.clone()).context("cannot use the TLS certificate")?,
@@ -513,7 +525,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
     let background = background::start(&server);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let connections = Arc::new(tokio::sync::Semaphore::new(settings.max_connections));
     loop {
         // A free place first (signals still end the wait), then a connection.
         let permit = tokio::select! {

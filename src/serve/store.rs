@@ -15,16 +15,18 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+use super::appender::Appender;
 use super::forwarded::Forwarded;
 use super::running::RunningDigests;
 use super::space;
+use super::unfinished::{self, Unfinished};
 use crate::digest::{self, FileStat, Sha256};
 use crate::journal::job::Timestamp;
 use crate::journal::paths::{JournalPath, RawBytes};
@@ -134,6 +136,10 @@ pub enum UploadError {
     OverMaxSize { length: u64, max: u64 },
     #[error("an upload of {length} bytes does not fit: {free} bytes are free on the server's disk")]
     NoSpace { length: u64, free: u64 },
+    #[error(
+        "this server already holds {0} unfinished uploads (its --max-uploads); try again when some are done"
+    )]
+    TooManyUploads(usize),
     #[error("the upload is already complete")]
     Completed,
     #[error("the upload is incomplete: {offset} of {length:?} bytes")]
@@ -154,66 +160,8 @@ pub struct UploadStore {
     pub forwarded: Forwarded,
     /// `--max-size`: no upload grows past it, whenever its length is set.
     max_size: Option<u64>,
-}
-
-/// An append in progress; `finish` fsyncs and returns the new offset.
-pub struct Appender {
-    file: File,
-    start: u64,
-    offset: u64,
-    limit: Option<u64>,
-    id: String,
-    digest: Option<sha2::Sha256>,
-    running: RunningDigests,
-}
-
-impl Appender {
-    /// Writes one chunk of the body. Refuses to grow past the upload's length.
-    pub fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
-        if let Some(length) = self.limit
-            && self.offset + chunk.len() as u64 > length
-        {
-            return Err(UploadError::TooLong { length });
-        }
-        self.file.write_all(chunk)?;
-        self.offset += chunk.len() as u64;
-        if let Some(digest) = &mut self.digest {
-            digest.update(chunk);
-        }
-        Ok(())
-    }
-
-    /// Takes the running digest out, for a caller that hashes the written
-    /// bytes beside the writes and gives it back before `finish`.
-    pub fn take_digest(&mut self) -> Option<sha2::Sha256> {
-        self.digest.take()
-    }
-
-    pub fn restore_digest(&mut self, digest: sha2::Sha256) {
-        self.digest = Some(digest);
-    }
-
-    /// Makes the received bytes durable. Also right after an error or a
-    /// dropped connection: what arrived is kept, and the client resumes there.
-    pub fn finish(self) -> Result<u64, UploadError> {
-        self.file.sync_data()?;
-        if let Some(digest) = self.digest {
-            self.running.put(&self.id, self.offset, digest);
-        }
-        Ok(self.offset)
-    }
-
-    /// Throws away everything this append wrote (a chunk whose checksum did
-    /// not match, or one over a limit): the upload is back where it started.
-    pub fn discard(self) -> Result<u64, UploadError> {
-        self.file.set_len(self.start)?;
-        self.file.sync_data()?;
-        Ok(self.start)
-    }
-
-    pub fn offset(&self) -> u64 {
-        self.offset
-    }
+    /// `--max-uploads`: how many may be unfinished at once.
+    unfinished: Unfinished,
 }
 
 /// An upload's ID is a capability (whoever knows its URL can write to it),
@@ -242,13 +190,36 @@ impl UploadStore {
     pub fn open(dir: &Path) -> io::Result<UploadStore> {
         let state = dir.join(STATE_DIR);
         fs_err::create_dir_all(&state)?;
-        Ok(UploadStore {
+        let mut store = UploadStore {
             dir: dir.to_owned(),
             forwarded: Forwarded::open(&state)?,
             state,
             running: RunningDigests::default(),
             max_size: None,
-        })
+            unfinished: Unfinished::new([], unfinished::DEFAULT_LIMIT),
+        };
+        let uploads = store.uploads().map_err(|error| match error {
+            UploadError::Io(error) => error,
+            other => io::Error::other(other.to_string()),
+        })?;
+        let unfinished = uploads.into_iter().filter(|upload| !upload.is_complete());
+        store.unfinished = Unfinished::new(
+            unfinished.map(|upload| upload.info.id),
+            unfinished::DEFAULT_LIMIT,
+        );
+        Ok(store)
+    }
+
+    /// The store with `--max-uploads`: creating one more than `limit`
+    /// unfinished uploads is refused until some complete or expire.
+    pub fn holding_at_most(mut self, limit: usize) -> UploadStore {
+        self.unfinished = self.unfinished.with_limit(limit);
+        self
+    }
+
+    /// Uploads created and not complete.
+    pub fn unfinished(&self) -> usize {
+        self.unfinished.count()
     }
 
     /// Refuses an upload that could not fit in the free space of the
@@ -326,14 +297,24 @@ impl UploadStore {
             created_at: Timestamp::now(),
             completed: None,
         };
+        self.unfinished
+            .admit(&info.id)
+            .map_err(UploadError::TooManyUploads)?;
         // Empty: the directory fsync in `write_info` makes its name durable.
-        File::create(self.part_path(&info.id))?;
+        if let Err(error) = File::create(self.part_path(&info.id)) {
+            self.unfinished.ended(&info.id);
+            return Err(error.into());
+        }
         self.running.put(&info.id, 0, sha2::Sha256::new());
         let durability = match whole {
             true => Durability::Lazy,
             false => Durability::Durable,
         };
-        self.write_info(&info, durability)?;
+        if let Err(error) = self.write_info(&info, durability) {
+            let _ = std::fs::remove_file(self.part_path(&info.id));
+            self.unfinished.ended(&info.id);
+            return Err(error.into());
+        }
         Ok(info)
     }
 
@@ -400,18 +381,19 @@ impl UploadStore {
             .append(true)
             .open(self.part_path(id))?
             .into_file();
-        Ok(Appender {
+        let limit = [upload.info.length, limit, self.max_size]
+            .into_iter()
+            .flatten()
+            .min();
+        let digest = self.running.take(id, offset);
+        Ok(Appender::new(
             file,
-            start: offset,
             offset,
-            limit: [upload.info.length, limit, self.max_size]
-                .into_iter()
-                .flatten()
-                .min(),
-            id: id.to_owned(),
-            digest: self.running.take(id, offset),
-            running: self.running.clone(),
-        })
+            limit,
+            id,
+            digest,
+            self.running.clone(),
+        ))
     }
 
     /// Sets the length once it is known; it may not be below what already
@@ -497,6 +479,7 @@ impl UploadStore {
             forward: None,
         };
         info.completed = Some(completed.clone());
+        self.unfinished.ended(id);
         self.write_info(&info, Durability::Lazy)?;
         Ok(completed)
     }
@@ -550,6 +533,7 @@ impl UploadStore {
     pub fn delete(&self, id: &str) -> Result<(), UploadError> {
         self.get(id)?;
         self.running.take(id, u64::MAX);
+        self.unfinished.ended(id);
         for path in [self.info_path(id), self.part_path(id)] {
             match std::fs::remove_file(&path) {
                 Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error.into()),

@@ -300,7 +300,7 @@ pub fn say_why_nothing_was_cleared(settings: &Settings, reporter: &dyn Reporter,
 /// Asks the destination now whether it holds `job`'s full SHA-256.
 async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(), Unconfirmed> {
     let (verdict, detail) = match route {
-        Route::S3(route) => verify::s3_verdict(route, &run.client, &run.settings, job)
+        Route::S3(route) => verify::s3_verdict(route, &run.settings, job)
             .await
             .unwrap_or_else(|failure| (verify::Verdict::Unknown, failure.text())),
         _ => {
@@ -377,7 +377,7 @@ async fn confirm(
             (verify::Verdict::Verified, _) => Ok(()),
             (_, detail) => Err(format!("the local copy was not confirmed: {detail}")),
         },
-        Route::S3(route) => match verify::s3_verdict(route, client, settings, job).await {
+        Route::S3(route) => match verify::s3_verdict(route, settings, job).await {
             Ok((verify::Verdict::Verified, _)) => Ok(()),
             Ok((_, detail)) => Err(format!("the object was not confirmed: {detail}")),
             Err(failure) => Err(failure.text()),

@@ -199,9 +199,18 @@ pub async fn within_idle<T>(
 /// The shared client: connections are reused across jobs; no proxy from the
 /// environment, since a proxy would send traffic somewhere we were not told.
 pub fn client(settings: &super::Settings) -> anyhow::Result<reqwest::Client> {
+    client_trusting(settings, &[])
+}
+
+/// `client`, also trusting `extra` CA certificates (an S3 route's
+/// `AWS_CA_BUNDLE`) besides the system's and `--ca-cert`.
+pub fn client_trusting(
+    settings: &super::Settings,
+    extra: &[reqwest::Certificate],
+) -> anyhow::Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder();
-    for cert in &settings.ca_certs {
+    for cert in settings.ca_certs.iter().chain(extra) {
         builder = builder.add_root_certificate(cert.clone());
     }
     Ok(builder
@@ -211,6 +220,18 @@ pub fn client(settings: &super::Settings) -> anyhow::Result<reqwest::Client> {
         .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .build()?)
+}
+
+/// The CA certificates in a PEM file (`--ca-cert`, `AWS_CA_BUNDLE`); the
+/// error says what is wrong with the file, for the caller to name it.
+pub fn certificates_in(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|error| error.to_string())?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|error| format!("not PEM certificates ({error})"))?;
+    match certs.is_empty() {
+        true => Err("no PEM certificate in it".to_owned()),
+        false => Ok(certs),
+    }
 }
 
 /// The error and its causes on one line, as every error is shown.

@@ -82,9 +82,12 @@ pub fn check_destination(
 }
 
 /// `ferry probe`: what the destination speaks, and whether it takes the credentials.
-pub fn describe(url: &str, headers: &HeaderMap) -> anyhow::Result<probe::Report> {
-    let settings = Settings::default();
-    let client = http::client(&settings)?;
+pub fn describe(
+    url: &str,
+    headers: &HeaderMap,
+    settings: &Settings,
+) -> anyhow::Result<probe::Report> {
+    let client = http::client(settings)?;
     current_thread_runtime()?
         .block_on(probe::describe(
             &client,
@@ -97,9 +100,12 @@ pub fn describe(url: &str, headers: &HeaderMap) -> anyhow::Result<probe::Report>
 
 /// `ferry probe --protocol bits`: a BITS `Ping`, since BITS servers announce
 /// nothing on OPTIONS.
-pub fn ping_bits(url: &str, headers: &HeaderMap) -> anyhow::Result<protocols::bits::PingReport> {
-    let settings = Settings::default();
-    let client = http::client(&settings)?;
+pub fn ping_bits(
+    url: &str,
+    headers: &HeaderMap,
+    settings: &Settings,
+) -> anyhow::Result<protocols::bits::PingReport> {
+    let client = http::client(settings)?;
     current_thread_runtime()?
         .block_on(protocols::bits::ping(
             &client,
@@ -115,18 +121,17 @@ pub fn ping_bits(url: &str, headers: &HeaderMap) -> anyhow::Result<protocols::bi
 pub fn probe_s3(
     url: &str,
     configured: &crate::config::s3::Configured,
+    settings: &Settings,
 ) -> anyhow::Result<protocols::s3_probe::S3Report> {
-    let settings = Settings::default();
-    let client = http::client(&settings)?;
     let options = protocols::s3::Options {
         chunk_size: None,
         part_concurrency: 1,
         overwrite: false,
     };
-    let route = protocols::s3::S3Route::open(url, configured, options)?;
+    let route = protocols::s3::S3Route::open(url, configured, options, settings)?;
     let region = route.bucket.region().to_owned();
     current_thread_runtime()?
-        .block_on(protocols::s3_probe::probe(&route, &client, url, &region))
+        .block_on(protocols::s3_probe::probe(&route, url, &region))
         .map_err(|failure| anyhow::anyhow!("cannot reach {}: {}", route.endpoint, failure.text()))
 }
 
@@ -160,13 +165,14 @@ pub fn terminate(jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<String
                 part_concurrency: 1,
                 overwrite: false,
             };
-            let aborted = protocols::s3::S3Route::open(&job.destination.url, &transfer.s3, options)
-                .map_err(|error| crate::error::one_line(&error))
-                .and_then(|route| {
-                    runtime
-                        .block_on(route.abort(&client, session))
-                        .map_err(|failure| failure.text())
-                });
+            let aborted =
+                protocols::s3::S3Route::open(&job.destination.url, &transfer.s3, options, settings)
+                    .map_err(|error| crate::error::one_line(&error))
+                    .and_then(|route| {
+                        runtime
+                            .block_on(route.abort(session))
+                            .map_err(|failure| failure.text())
+                    });
             if let Err(reason) = aborted {
                 warnings.push(format!(
                     "{path}: could not abort the multipart upload: {reason}"

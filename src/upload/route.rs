@@ -141,25 +141,23 @@ pub async fn route(
             let folder = LocalFolder::open(std::path::Path::new(&destination.url))?;
             Route::Local(Arc::new(folder))
         }
-        Protocol::S3 => Route::S3(Arc::new(s3_route(settings, client, destination).await?)),
+        Protocol::S3 => Route::S3(Arc::new(s3_route(settings, destination).await?)),
         wanted => http_route(shared, settings, client, destination, wanted, true).await?,
     })
 }
 
 /// An `s3://` destination's route, its bucket checked once.
-pub async fn s3_route(
-    settings: &Settings,
-    client: &reqwest::Client,
-    destination: &Destination,
-) -> anyhow::Result<S3Route> {
+pub async fn s3_route(settings: &Settings, destination: &Destination) -> anyhow::Result<S3Route> {
     let transfer = settings.transfer(&destination.url);
     let options = s3::Options {
         chunk_size: transfer.chunk_size,
         part_concurrency: settings.part_concurrency,
         overwrite: settings.overwrite,
     };
-    let route = S3Route::open(&destination.url, &transfer.s3, options)?;
-    route.check_bucket(client, settings.idle_timeout).await?;
+    let route = S3Route::open(&destination.url, &transfer.s3, options, settings)?;
+    route
+        .check_bucket(settings.idle_timeout, settings.retries)
+        .await?;
     Ok(route)
 }
 

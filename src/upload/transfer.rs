@@ -25,13 +25,7 @@ impl Run {
                     local::transfer(folder.clone(), job, activity, &self.reporter, stop).await
                 }
                 Route::S3(route) => {
-                    s3::transfer(
-                        route,
-                        (&self.client, &self.shared, &self.settings),
-                        job,
-                        activity,
-                    )
-                    .await
+                    s3::transfer(route, (&self.shared, &self.settings), job, activity).await
                 }
                 Route::Http(route) => {
                     let upload = JobUpload {

@@ -154,7 +154,7 @@ async fn check_or_refused(
                 let placed = local_placement(header("path-bytes"), header("path"));
                 Ok(local_copy(job, &Path::new(&job.destination.url).join(placed)).await)
             }
-            Protocol::S3 => s3_object(client, settings, job).await,
+            Protocol::S3 => s3_object(settings, job).await,
             Protocol::Tus => session_size(client, settings, job, true).await,
             Protocol::Ietf => session_size(client, settings, job, false).await,
             Protocol::Put => put_target(client, settings, job).await,
@@ -304,29 +304,24 @@ async fn local_copy(job: &Job, path: &Path) -> (Verdict, String) {
     }
 }
 
-async fn s3_object(
-    client: &reqwest::Client,
-    settings: &Settings,
-    job: &Job,
-) -> Result<(Verdict, String), Failure> {
-    let route = route::s3_route(settings, client, &job.destination)
+async fn s3_object(settings: &Settings, job: &Job) -> Result<(Verdict, String), Failure> {
+    let route = route::s3_route(settings, &job.destination)
         .await
         .map_err(|error| Failure::transient(crate::error::one_line(&error)))?;
-    s3_verdict(&route, client, settings, job).await
+    s3_verdict(&route, settings, job).await
 }
 
 /// What `HeadObject` on the job's key says of its content, on a route
 /// already open (verify's, or a clearing run's).
 pub async fn s3_verdict(
     route: &s3::S3Route,
-    client: &reqwest::Client,
     settings: &Settings,
     job: &Job,
 ) -> Result<(Verdict, String), Failure> {
     let expected = &job.resource.sha256;
     let key = route.url.key(&job.resource.path.to_bytes(), expected);
     Ok(
-        match s3::look_at(route, client, settings.idle_timeout, &key, expected).await? {
+        match s3::look_at(route, settings.idle_timeout, &key, expected).await? {
             s3::Existing::Same => (Verdict::Verified, format!("{key}: sha-256 matches")),
             s3::Existing::Different => (Verdict::Different, format!("{key} holds other content")),
             s3::Existing::Nothing => (Verdict::Missing, format!("no object {key}")),

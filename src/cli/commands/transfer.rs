@@ -305,9 +305,11 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
         .expect("clap requires one");
     let destination = config.destination(text, args.protocol.unwrap_or(ProtocolChoice::Auto))?;
     let name = config.named(text).map(|(name, _)| name);
+    // --ca-cert and the timeouts; the headers are the destination's own.
+    let settings = config.credential_settings(&args.credentials, |_| false)?;
     if destination.protocol == Protocol::Bits {
         let headers = config.request_headers(&args.credentials, name)?;
-        let report = upload::ping_bits(&destination.url, &headers)?;
+        let report = upload::ping_bits(&destination.url, &headers, &settings)?;
         if config.json() {
             print_json_line(&report)?;
         } else {
@@ -330,7 +332,7 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
         });
     }
     if destination.protocol == Protocol::S3 {
-        return probe_s3(config, text, &destination.url);
+        return probe_s3(config, text, &destination.url, &settings);
     }
     if destination.protocol == Protocol::Local {
         let folder = std::path::Path::new(&destination.url);
@@ -359,6 +361,7 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
     let report = upload::describe(
         &destination.url,
         &config.request_headers(&args.credentials, name)?,
+        &settings,
     )?;
     if config.json() {
         print_json_line(&report)?;
@@ -419,9 +422,14 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
 }
 
 /// `ferry probe s3://…`: 0 when the bucket exists and the keys may write to it.
-fn probe_s3(config: &Config, text: &str, url: &str) -> anyhow::Result<u8> {
+fn probe_s3(
+    config: &Config,
+    text: &str,
+    url: &str,
+    settings: &upload::Settings,
+) -> anyhow::Result<u8> {
     use crate::report::stream::out_line;
-    let report = upload::probe_s3(url, &config.s3(text)?)?;
+    let report = upload::probe_s3(url, &config.s3(text)?, settings)?;
     if config.json() {
         print_json_line(&report)?;
     } else {

@@ -44,13 +44,12 @@ const MAX_PAGES: usize = 12;
 /// One job's upload to an `s3://` route, within a run.
 pub async fn transfer(
     route: &S3Route,
-    (client, shared, settings): (&reqwest::Client, &Shared, &crate::upload::Settings),
+    (shared, settings): (&Shared, &crate::upload::Settings),
     job: &Job,
     activity: &Arc<Activity>,
 ) -> Result<Response, Failure> {
     let upload = S3Upload {
         route,
-        client,
         shared,
         retries: settings.retries,
         idle: settings.idle_timeout,
@@ -72,13 +71,12 @@ pub enum Existing {
 /// checksum, `x-amz-checksum-mode: ENABLED`). Also `ferry verify`'s check.
 pub async fn look_at(
     route: &S3Route,
-    client: &reqwest::Client,
     idle: Duration,
     key: &str,
     sha256: &Sha256,
 ) -> Result<Existing, Failure> {
     const MODE: (&str, &str) = ("x-amz-checksum-mode", "ENABLED");
-    let call = Call::new(client, idle);
+    let call = Call::new(&route.client, idle);
     let mut action = route.bucket.head_object(Some(&route.credentials), key);
     action.headers_mut().insert(MODE.0, MODE.1);
     let url = action.sign(SIGNED_FOR);
@@ -102,7 +100,6 @@ pub async fn look_at(
 /// One job's upload to an `s3://` route.
 pub struct S3Upload<'a> {
     pub route: &'a S3Route,
-    pub client: &'a reqwest::Client,
     pub shared: &'a Shared,
     pub retries: u32,
     pub idle: Duration,
@@ -112,7 +109,7 @@ pub struct S3Upload<'a> {
 
 impl S3Upload<'_> {
     fn call(&self) -> Call<'_> {
-        Call::new(self.client, self.idle)
+        Call::new(&self.route.client, self.idle)
     }
 
     fn key(&self) -> String {
@@ -160,7 +157,7 @@ impl S3Upload<'_> {
         if let Err(failure) = self.check_file() {
             // Parts of the old bytes must never be completed, nor resumed.
             if let Some(session) = &self.job.session {
-                let _ = self.route.abort(self.client, session).await;
+                let _ = self.route.abort(session).await;
             }
             return Err(failure);
         }
@@ -219,14 +216,7 @@ impl S3Upload<'_> {
     }
 
     async fn head(&self, key: &str) -> Result<Existing, Failure> {
-        look_at(
-            self.route,
-            self.client,
-            self.idle,
-            key,
-            &self.job.resource.sha256,
-        )
-        .await
+        look_at(self.route, self.idle, key, &self.job.resource.sha256).await
     }
 
     /// PUTs `len` bytes of the file from `offset`, streamed from disk.
@@ -438,10 +428,7 @@ impl S3Upload<'_> {
         parts.extend(sent);
         if let Err(failure) = self.check_file() {
             // Parts of other bytes must never be completed, nor resumed.
-            let _ = self
-                .route
-                .abort(self.client, &self.session_for(key, upload_id))
-                .await;
+            let _ = self.route.abort(&self.session_for(key, upload_id)).await;
             return Err(failure);
         }
         self.retrying(|| self.complete(key, upload_id, &parts))

@@ -43,13 +43,8 @@ impl S3Report {
     }
 }
 
-pub async fn probe(
-    route: &S3Route,
-    client: &reqwest::Client,
-    url: &str,
-    region: &str,
-) -> Result<S3Report, Failure> {
-    let call = Call::new(client, Duration::from_secs(30));
+pub async fn probe(route: &S3Route, url: &str, region: &str) -> Result<S3Report, Failure> {
+    let call = Call::new(&route.client, Duration::from_secs(30));
     let mut report = S3Report {
         url: url.to_owned(),
         endpoint: route.endpoint.clone(),
@@ -108,7 +103,7 @@ async fn writable(route: &S3Route, call: &Call<'_>) -> Result<bool, Failure> {
         id: Some(upload_id.to_owned()),
         ..Session::default()
     };
-    route.abort(call.client, &session).await?;
+    route.abort(&session).await?;
     Ok(true)
 }
 

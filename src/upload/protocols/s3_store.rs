@@ -41,6 +41,8 @@ pub struct S3Route {
     pub part_concurrency: usize,
     pub overwrite: bool,
     pub in_flight: Arc<Semaphore>,
+    /// The run's client, or one that also trusts `AWS_CA_BUNDLE`.
+    pub client: reqwest::Client,
 }
 
 pub struct Options {
@@ -54,6 +56,7 @@ impl S3Route {
         destination: &str,
         configured: &Configured,
         options: Options,
+        settings: &crate::upload::Settings,
     ) -> anyhow::Result<S3Route> {
         let url = S3Url::parse(destination).map_err(UsageError)?;
         let access = crate::config::s3::resolve(configured, crate::config::variable);
@@ -86,7 +89,23 @@ impl S3Route {
             .map_err(|error| UsageError(format!("S3 endpoint {endpoint:?}: {error}")))?;
         let bucket = Bucket::new(parsed, style, url.bucket.clone(), access.region.clone())
             .map_err(|error| UsageError(format!("S3 endpoint {endpoint:?}: {error}")))?;
+        // As the AWS CLI does, the bundle matters only to an https endpoint
+        // (a bundle set for another store does not stop an http one).
+        let bundle = access
+            .ca_bundle
+            .as_ref()
+            .filter(|_| endpoint.starts_with("https://"));
+        let client = match bundle {
+            None => crate::upload::http::client(settings)?,
+            Some(path) => {
+                let certs = crate::upload::http::certificates_in(path).map_err(|problem| {
+                    UsageError(format!("AWS_CA_BUNDLE {}: {problem}", path.display()))
+                })?;
+                crate::upload::http::client_trusting(settings, &certs)?
+            }
+        };
         Ok(S3Route {
+            client,
             bucket,
             credentials,
             url,
@@ -100,36 +119,57 @@ impl S3Route {
 
     /// Checks once per run that the bucket is there and the keys open it,
     /// so that a typo is one line rather than one failure per job.
-    pub async fn check_bucket(
-        &self,
-        client: &reqwest::Client,
-        idle: Duration,
-    ) -> anyhow::Result<()> {
-        let url = self
-            .bucket
-            .head_bucket(Some(&self.credentials))
-            .sign(SIGNED_FOR);
-        let call = Call::new(client, idle);
-        match call.send(Method::HEAD, url, &[], None).await {
-            Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) if response.status() == StatusCode::NOT_FOUND => anyhow::bail!(
+    pub async fn check_bucket(&self, idle: Duration, retries: u32) -> anyhow::Result<()> {
+        let call = Call::new(&self.client, idle);
+        let mut failures = 0;
+        let response = loop {
+            let url = self
+                .bucket
+                .head_bucket(Some(&self.credentials))
+                .sign(SIGNED_FOR);
+            let sent = tokio::time::timeout(idle, self.client.head(url).send()).await;
+            let failure = match sent {
+                Ok(Ok(response)) => break response,
+                // Refused, a name that does not resolve, a certificate not
+                // trusted: no retry changes that within a run.
+                Ok(Err(error)) if error.is_connect() && !error.is_timeout() => {
+                    http::send_failure(error.without_url())
+                }
+                // A reset or a stall may pass: tried again, as jobs are.
+                Ok(Err(_)) if failures < retries => {
+                    tokio::time::sleep(http::backoff(failures, None)).await;
+                    failures += 1;
+                    continue;
+                }
+                Ok(Err(error)) => http::send_failure(error.without_url()),
+                Err(_) if failures < retries => {
+                    tokio::time::sleep(http::backoff(failures, None)).await;
+                    failures += 1;
+                    continue;
+                }
+                Err(_) => Failure::transient(format!("no answer in {} s", idle.as_secs())),
+            };
+            anyhow::bail!("cannot reach {}: {}", self.endpoint, failure.text());
+        };
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            StatusCode::NOT_FOUND => anyhow::bail!(
                 "bucket {} does not exist at {} (NoSuchBucket)",
                 self.url.bucket,
                 self.endpoint
             ),
-            Ok(response) => match call.failure(response, "checking the bucket").await {
+            _ => match call.failure(response, "checking the bucket").await {
                 Failure::Credentials { message, .. } => {
                     anyhow::bail!("{message}; {REFUSED_CREDENTIALS}")
                 }
                 // Anything else is left to the jobs, which retry.
                 _ => Ok(()),
             },
-            Err(_) => Ok(()),
         }
     }
 
     /// `ferry cancel`: aborts a job's multipart upload.
-    pub async fn abort(&self, client: &reqwest::Client, session: &Session) -> Result<(), Failure> {
+    pub async fn abort(&self, session: &Session) -> Result<(), Failure> {
         let (Some(upload_id), Some(key)) = (&session.id, key_of(session)) else {
             return Ok(());
         };
@@ -137,7 +177,7 @@ impl S3Route {
             .bucket
             .abort_multipart_upload(Some(&self.credentials), &key, upload_id)
             .sign(SIGNED_FOR);
-        let call = Call::new(client, Duration::from_secs(30));
+        let call = Call::new(&self.client, Duration::from_secs(30));
         let response = call.send(Method::DELETE, url, &[], None).await?;
         match response.status() {
             status if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),

@@ -1,0 +1,55 @@
+//! The uploads created and not yet complete, counted so that `--max-uploads`
+//! bounds them. Every body belongs to one such upload (a plain `PUT` too, for
+//! the length of its request) and an upload has one writer at a time, so the
+//! bound also caps the bodies being received, the BITS sessions, and the
+//! part files a client can leave behind. The set lives in memory, filled
+//! from the store once at start, and is kept by the store's own create,
+//! finish and delete, the only ways an upload begins or ends.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard};
+
+/// Unfinished uploads a server holds at most, unless told otherwise.
+pub const DEFAULT_LIMIT: usize = 256;
+
+pub struct Unfinished {
+    ids: Mutex<HashSet<String>>,
+    limit: usize,
+}
+
+impl Unfinished {
+    pub fn new(ids: impl IntoIterator<Item = String>, limit: usize) -> Self {
+        Unfinished {
+            ids: Mutex::new(ids.into_iter().collect()),
+            limit,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.ids.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn with_limit(self, limit: usize) -> Self {
+        Unfinished { limit, ..self }
+    }
+
+    /// Counts a new upload in, unless the limit is reached; the error is
+    /// the limit.
+    pub fn admit(&self, id: &str) -> Result<(), usize> {
+        let mut ids = self.lock();
+        if ids.len() >= self.limit {
+            return Err(self.limit);
+        }
+        ids.insert(id.to_owned());
+        Ok(())
+    }
+
+    /// The upload is complete or gone.
+    pub fn ended(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+}
