@@ -45,14 +45,15 @@ ferry_upload() {
     rss=$(grep 'Maximum resident set size' "$work/time.txt" | awk '{printf "%.1f", $NF / 1024}')
 }
 
-# Starts `ferry serve` on a free port, storing in $1 and logging to $2;
-# sets $port and $server (its PID).
+# Starts `ferry serve` on a free port, storing in $1 and logging to $2,
+# with any further arguments (--tls-cert ...); sets $port and $server (its
+# PID).
 serve() {
-    local dir=$1 log=$2
-    "$ferry" serve --listen 127.0.0.1:0 --dir "$dir" 2>"$log" &
+    local dir=$1 log=$2; shift 2
+    "$ferry" serve --listen 127.0.0.1:0 --dir "$dir" "$@" 2>"$log" &
     server=$!
     for _ in $(seq 200); do
-        port=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f3 || true)
+        port=$(grep -o 'https\?://127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f3 || true)
         [ -n "$port" ] && return
         sleep 0.05
     done

@@ -182,3 +182,67 @@ fn a_silent_body_is_cut_after_a_minute_and_its_bytes_kept() {
         .send(server.address, b"");
     assert_eq!(head.offset(), 10, "{head:?}");
 }
+
+/// The open-file limit: serve raises its soft limit toward the hard one to
+/// fit `--max-connections`, and when the hard limit is too low it serves
+/// fewer connections and says so in one line (it used to take connections
+/// until `accept` failed for lack of descriptors).
+#[test]
+fn the_open_file_limit_is_raised_or_the_connections_lowered_and_said() {
+    let env = TestEnv::new();
+    let start = |limits: &str, lines_to_read: usize| {
+        let child = std::process::Command::new("prlimit")
+            .arg(format!("--nofile={limits}"))
+            .arg(env!("CARGO_BIN_EXE_ferry"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--max-uploads",
+                "16",
+                "--dir",
+            ])
+            .arg(env.path().join("dest"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut child = KillOnDrop(child);
+        let mut stderr = std::io::BufReader::new(child.0.stderr.take().unwrap());
+        let mut lines = String::new();
+        // The listening line, then the limit's line when there is one.
+        for _ in 0..lines_to_read {
+            std::io::BufRead::read_line(&mut stderr, &mut lines).unwrap();
+        }
+        (child, lines)
+    };
+    let (raised, _) = start("256:8192", 1);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", raised.0.id())).unwrap();
+    let open_files = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .unwrap()
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    assert_eq!(open_files, 4096 + 2 * 16 + 64, "{limits}");
+    drop(raised);
+
+    let (_lowered, lines) = start("300:300", 2);
+    assert!(
+        lines.contains("serving at most 204 connections, not 4096: the open-file limit is 300"),
+        "{lines}"
+    );
+}
+
+/// A child process killed when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -21,6 +21,7 @@ mod appender;
 mod background;
 mod bits;
 mod body;
+mod descriptors;
 pub mod forward;
 mod forwarded;
 mod ietf;
@@ -67,7 +68,7 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once unless told otherwise; more wait in the
 /// listen backlog, so idle or hostile connections cannot take every file
 /// descriptor.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 pub use unfinished::DEFAULT_LIMIT as DEFAULT_MAX_UPLOADS;
 
 /// Where upload resources live.
@@ -513,6 +514,11 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
         digests: stored::Digests::default(),
     });
     background::sweep(&server);
+    // The open-file limit is raised before anyone is told where to connect.
+    let (max_connections, file_limit) = descriptors::connections_allowed(
+        server.settings.max_connections,
+        server.settings.max_uploads,
+    );
     log(&format!(
         "listening on {}://{address}{FILES_PREFIX}, storing in {}{}",
         if tls.is_some() { "https" } else { "http" },
@@ -525,7 +531,13 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
     let background = background::start(&server);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    let connections = Arc::new(tokio::sync::Semaphore::new(settings.max_connections));
+    if let Some(file_limit) = file_limit {
+        log(&format!(
+            "serving at most {max_connections} connections, not {}: the open-file limit is {file_limit} (ulimit -n)",
+            server.settings.max_connections
+        ));
+    }
+    let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
     loop {
         // A free place first (signals still end the wait), then a connection.
         let permit = tokio::select! {
