@@ -33,7 +33,8 @@ prober() {
     local out=$1 n=0 until=$(($(date +%s) + 20))
     while [ "$(date +%s)" -lt "$until" ]; do
         n=$((n + 1))
-        curl -s -o /dev/null -w '%{time_total}\n' --max-time 60 -T "$work/probe.bin" \
+        # A refusal (-f) counts as a request that never succeeded: 60 s.
+        curl -sf -o /dev/null -w '%{time_total}\n' --max-time 60 -T "$work/probe.bin" \
             "http://127.0.0.1:$port/files/probe/$n.bin" >>"$out" || echo 60 >>"$out"
         sleep 0.25
     done

@@ -9,7 +9,7 @@
 #
 # With https, serve gets a certificate from a CA made here by openssl (EC
 # P-256, as a Let's Encrypt ECDSA certificate), curl `--cacert` and ferry
-# `--ca-cert`; both speak HTTP/1.1 over TLS 1.3, as they pick on their own.
+# `--ca-cert`, over TLS 1.3; curl picks HTTP/2, ferry speaks HTTP/1.1.
 # The last line compares each client's median time over TLS with plain HTTP.
 #
 # The clients take turns, round by round. Each timed client is one process

@@ -74,3 +74,59 @@ fn tuspy_uploads_50_mib_with_sha1_checksums() {
     server.wait_for_log("stored py/source.bin");
     assert!(std::fs::read(server.dir.join("py/source.bin")).unwrap() == body);
 }
+
+/// A name that is not UTF-8 (`caf\xe9.jpg`, Latin-1) to a strict tus server
+/// (PyPI resumable-upload, which decodes metadata as UTF-8 and answered 400
+/// to the raw byte): ferry sends it as `caf%E9.jpg`, the upload succeeds and
+/// the server names the file so; ferry serve, which says it takes any
+/// bytes, still gets the exact name over tus.
+#[test]
+fn a_latin1_name_reaches_a_strict_tus_server_escaped_and_ferry_serve_exact() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.jpg");
+    let body = content(8, 70_000);
+    write_file(&source.join(name), &body);
+
+    let store = env.path().join("resumable-upload");
+    std::fs::create_dir_all(&store).unwrap();
+    let peer = crate::upload::Peer::resumable_upload(&store);
+    crate::upload::run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &peer.url]),
+    );
+    let jobs = crate::util::stdout_of(&crate::upload::run_ok(env.ferry().args(["jobs", "--json"])));
+    let location = jobs
+        .split(r#""location":""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no upload URL in {jobs}"));
+    let upload = format!("{}{location}", peer.url.trim_end_matches("/files"));
+    let download = Command::new("curl")
+        .args(["-sS", "--fail", "-D", "-", "-o"])
+        .arg(env.path().join("back.jpg"))
+        .arg(&upload)
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&download.stdout);
+    assert!(download.status.success(), "{head}");
+    assert!(
+        head.contains("filename=\"caf%E9.jpg\""),
+        "the server's name for it: {head}"
+    );
+    assert_eq!(std::fs::read(env.path().join("back.jpg")).unwrap(), body);
+
+    let server = Server::start(&env.path().join("dest"), &[]);
+    crate::upload::run_ok(
+        env.ferry_bare()
+            .args(["--journal"])
+            .arg(env.path().join("second.jsonl"))
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &server.url("/files/"), "--protocol", "tus"]),
+    );
+    assert_eq!(std::fs::read(server.dir.join(name)).unwrap(), body);
+}

@@ -490,7 +490,9 @@ fn secrets_stay_out_of_the_journal_and_the_output() {
     }
     assert_eq!(moto.digests("photos"), expected_objects(&source, ""));
 
-    // A failed request says why without its presigned URL.
+    // A failed request says why without its presigned URL: an unreachable
+    // endpoint stops the sync at its bucket check, and a job whose requests
+    // are reset (the check passed) fails naming no URL either.
     let closed = ClosedPort::new();
     let refused = moto
         .ferry(&env)
@@ -504,20 +506,40 @@ fn secrets_stay_out_of_the_journal_and_the_output() {
         .args(["--to", "s3://other/", "--retries", "0", "--json"])
         .output()
         .unwrap();
-    // Unreachable: the sync stops before its scan queues anything.
     assert_eq!(refused.status.code(), Some(1), "{}", stderr_of(&refused));
-    let journal = std::fs::read_to_string(env.journal()).unwrap();
-    assert!(stderr_of(&refused).contains("error sending request"));
     assert!(stderr_of(&refused).contains("cannot reach"));
+    let upstream: std::net::SocketAddr =
+        moto.endpoint.trim_start_matches("http://").parse().unwrap();
+    let mut faults = vec![Fault::Pass];
+    faults.extend(std::iter::repeat_n(Fault::ResetAfter(0), 400));
+    let proxy = FaultProxy::start(upstream, &faults);
+    let other = env.path().join("other");
+    write_file(&other.join("x.jpg"), &content(77, 9000));
+    let reset = moto
+        .ferry(&env)
+        .env("AWS_SECRET_ACCESS_KEY", "s3cr3t-value")
+        .env("AWS_ENDPOINT_URL", format!("http://{}", proxy.address))
+        .arg("sync")
+        .arg(&other)
+        .args(["--to", "s3://photos/reset/", "--retries", "0", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(reset.status.code(), Some(3), "{}", stderr_of(&reset));
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    assert!(journal.contains("error sending request"), "{journal}");
     for text in [
         journal.as_str(),
         &String::from_utf8_lossy(&refused.stdout),
         &stderr_of(&refused),
+        &String::from_utf8_lossy(&reset.stdout),
+        &stderr_of(&reset),
     ] {
         // The endpoint may be named; a request's URL (bucket, key and
         // signature) never is.
         assert!(!text.contains("X-Amz-"), "{text}");
-        assert!(!text.contains("/other"), "{text}");
+        assert!(!text.contains(&format!("{}/", proxy.address)), "{text}");
+        assert!(!text.contains(&format!("{}/", closed.port)), "{text}");
+        assert!(!text.contains("s3cr3t-value"), "{text}");
     }
 }
 

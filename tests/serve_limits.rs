@@ -246,3 +246,45 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Places are not lost: a plain PUT that fails after its upload was
+/// created (its name's folder is a file) frees its place at once, and
+/// when the limit is reached, uploads nobody wrote to for 10 minutes give
+/// theirs up (they held it until they expired, 7 days by default).
+#[test]
+fn failed_puts_and_abandoned_uploads_give_their_places_back() {
+    let env = TestEnv::new();
+    let dir = env.path().join("dest");
+    let server = Server::start(&dir, &["--max-uploads", "2"]);
+    let file = request("PUT", "/files/taken.txt").send(server.address, b"a file");
+    assert_eq!(file.status, 201, "{file:?}");
+    for n in 0..3 {
+        let under_a_file = request("PUT", &format!("/files/taken.txt/x{n}"))
+            .send(server.address, b"cannot be placed");
+        assert_eq!(under_a_file.status, 500, "{under_a_file:?}");
+    }
+    let after = request("PUT", "/files/fine.txt").send(server.address, b"fine");
+    assert_eq!(after.status, 201, "{after:?}");
+
+    let abandoned: Vec<String> = (0..2)
+        .map(|n| {
+            let created = tus_create(&server, &format!("abandoned-{n}.jpg"), 10);
+            assert_eq!(created.status, 201, "{created:?}");
+            created.expect("Location").to_owned()
+        })
+        .collect();
+    assert_eq!(tus_create(&server, "third.jpg", 10).status, 503);
+    let long_ago = std::time::SystemTime::now() - Duration::from_secs(11 * 60);
+    for entry in std::fs::read_dir(dir.join(".ferry-uploads")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "part" || e == "json") {
+            let file = std::fs::File::options().append(true).open(&path).unwrap();
+            file.set_modified(long_ago).unwrap();
+        }
+    }
+    assert_eq!(tus_create(&server, "third.jpg", 10).status, 201);
+    let gone = request("HEAD", &Server::path_of(&abandoned[0]))
+        .header("Tus-Resumable", "1.0.0")
+        .send(server.address, b"");
+    assert_eq!(gone.status, 404, "{gone:?}");
+}

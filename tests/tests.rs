@@ -13,6 +13,7 @@ mod cli;
 mod config;
 mod crash;
 mod fault_matrix;
+mod first_hour;
 mod forward;
 mod generate;
 mod interop;

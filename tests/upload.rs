@@ -178,7 +178,7 @@ impl Peer {
             .arg(dir)
             .arg("--db-path")
             .arg(dir.join("uploads.db"))
-            .args(["--checksum-algorithms", "sha1,sha256"]);
+            .args(["--checksum-algorithms", "sha1,sha256", "--enable-downloads"]);
         Peer::start(command, "/files", &dir.with_extension("log"))
     }
 }

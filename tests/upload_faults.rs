@@ -299,7 +299,7 @@ fn refused_credentials_stop_the_run_and_the_token_is_never_recorded() {
 }
 
 #[test]
-fn a_server_that_speaks_no_upload_protocol_fails_the_job_in_one_line() {
+fn a_server_that_speaks_no_upload_protocol_stops_the_run_in_one_line() {
     let env = TestEnv::new();
     let source = env.path().join("media");
     write_file(&source.join("a.jpg"), &content(2, 5000));
@@ -330,20 +330,16 @@ fn a_server_that_speaks_no_upload_protocol_fails_the_job_in_one_line() {
             .output()
             .unwrap();
         let stderr = stderr_of(&output);
-        assert_eq!(output.status.code(), Some(3), "{protocol}: {stderr}");
-        let failed: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("failed: "))
-            .collect();
-        assert_eq!(failed.len(), 1, "{stderr}");
-        assert!(
-            failed[0].contains("a.jpg") && failed[0].contains("HTTP 501 Not Implemented: "),
-            "{stderr}"
-        );
-        // The reason is the error page's words, not its markup.
-        assert!(failed[0].contains("Unsupported method"), "{stderr}");
-        assert!(!failed[0].contains('<'), "{stderr}");
-        assert!(failed[0].len() < 400, "{stderr}");
+        // The destination refuses uploads: the run stops, the job waits.
+        assert_eq!(output.status.code(), Some(1), "{protocol}: {stderr}");
+        assert!(!stderr.contains("failed: "), "{stderr}");
+        let refused: Vec<&str> = stderr.lines().filter(|l| l.contains("HTTP 501")).collect();
+        assert_eq!(refused.len(), 1, "{stderr}");
+        assert!(refused[0].contains("Not Implemented"), "{stderr}");
+        // An error page is not a reason: neither its markup nor its words.
+        assert!(!refused[0].contains("<html"), "{stderr}");
+        assert!(!refused[0].contains("Error response"), "{stderr}");
+        assert!(refused[0].len() < 400, "{stderr}");
     }
     let _ = plain.kill();
     let _ = plain.wait();

@@ -438,15 +438,20 @@ pub fn scan_summary_text(summary: &ScanSummary, dry_run: bool) -> String {
 
 /// A job as the failures list shows it: ID, path, reason, attempts.
 fn failure_line(job: &Job) -> String {
+    let source = job.resource.source();
     let reason = job
         .error
         .as_ref()
         .map_or("no reason recorded".to_owned(), error_text);
+    // The line names the file already; a reason that starts with it again
+    // ("/card/IMG.jpg: changed since scan") says it once.
+    let named = format!("{}: ", source.display());
+    let reason = reason.strip_prefix(&named).unwrap_or(&reason).to_owned();
     let mut attempts = match job.attempts {
         1 => "1 attempt".to_owned(),
         n => format!("{n} attempts"),
     };
-    let file_gone = || !job.resource.source().exists();
+    let file_gone = || !source.exists();
     match job.error.as_ref().is_some_and(JobError::is_changed_file) {
         true if file_gone() => attempts.push_str(
             "; the file is gone, so a retry cannot send it: `ferry ack` takes it off the list",
@@ -458,7 +463,7 @@ fn failure_line(job: &Job) -> String {
     format!(
         "  {}  {}  {reason} ({attempts})",
         job.id.short(),
-        job.resource.source().display()
+        source.display()
     )
 }
 

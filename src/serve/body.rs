@@ -15,7 +15,7 @@ use sha2::Digest;
 use tokio::sync::mpsc;
 
 use super::appender::Appender;
-use super::writers::WriterGuard;
+use super::writers::{Hold, WriterGuard};
 use crate::serve::store::UploadError;
 use crate::wire::tus::ChecksumHasher;
 
@@ -66,7 +66,7 @@ pub async fn receive_after(
     digest: Option<&mut ChecksumHasher>,
     skip: u64,
 ) -> Result<(Ended, Appender), UploadError> {
-    let mut batch = Batch::new(appender);
+    let mut batch = Batch::new(appender, guard.hold());
     let ended = take_frames(body, &mut batch, guard, max_append, digest, skip).await;
     // However the body ended, what arrived is written before anyone is told.
     let flushed = match ended {
@@ -96,6 +96,8 @@ struct Batch {
     frames: Vec<Bytes>,
     len: usize,
     sink: Sink,
+    /// Given to the writer, which may outlive this request.
+    hold: Option<Hold>,
 }
 
 enum Sink {
@@ -114,11 +116,12 @@ const LINGER: Duration = Duration::from_millis(20);
 const QUEUE: usize = 2;
 
 impl Batch {
-    fn new(appender: Appender) -> Self {
+    fn new(appender: Appender, hold: Hold) -> Self {
         Batch {
             frames: Vec::new(),
             len: 0,
             sink: Sink::Here(appender),
+            hold: Some(hold),
         }
     }
 
@@ -141,7 +144,7 @@ impl Batch {
                 self.sink = Sink::Here(appender);
                 return written;
             }
-            Sink::Here(appender) => Sink::Writer(Writer::start(appender)),
+            Sink::Here(appender) => Sink::Writer(Writer::start(appender, self.hold.take())),
             other => other,
         };
         let Sink::Writer(writer) = &self.sink else {
@@ -326,13 +329,16 @@ fn worker_died(error: tokio::task::JoinError) -> UploadError {
 }
 
 impl Writer {
-    fn start(mut appender: Appender) -> Self {
+    /// Starts the writer; it keeps `hold` until its last write is done,
+    /// even when the request that started it is dropped.
+    fn start(mut appender: Appender, hold: Option<Hold>) -> Self {
         let (batches, mut receiver) = mpsc::channel::<Vec<Bytes>>(QUEUE);
         let mut hashing = match appender.take_digest() {
             Some(digest) => Hashing::Idle(digest),
             None => Hashing::Off,
         };
         let done = tokio::spawn(async move {
+            let _hold = hold;
             while let Some(frames) = receiver.recv().await {
                 let written = frames.clone();
                 let (result, back) = on_disk_worker(move || {

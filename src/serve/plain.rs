@@ -13,8 +13,26 @@ use hyper::{HeaderMap, StatusCode};
 
 use super::body::{self, Ended};
 use super::{Reply, Server, blocking, choose_relative, store_error};
-use crate::serve::store::Forward;
+use crate::serve::store::{Forward, UploadStore};
 use crate::wire;
+
+/// A plain upload in the store until it completes: whatever ends the
+/// request first (an error, a refusal, the client gone and the handler
+/// dropped) deletes it, since nobody could resume it, and frees its place
+/// among `--max-uploads`.
+struct Unresumable<'a> {
+    store: &'a UploadStore,
+    id: String,
+    kept: bool,
+}
+
+impl Drop for Unresumable<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = self.store.delete(&self.id);
+        }
+    }
+}
 
 pub async fn put(
     server: &Server,
@@ -54,6 +72,11 @@ async fn put_file(
             .create(&relative, content_length, sha256, BTreeMap::new(), true)
     })
     .map_err(store_error)?;
+    let mut unresumable = Unresumable {
+        store: &server.store,
+        id: info.id.clone(),
+        kept: false,
+    };
     let mut guard = server.writers.take_over(&info.id).await;
     let appender = blocking(|| server.store.append(&info.id, 0, max_size)).map_err(store_error)?;
     let (ended, appender) = body::receive(body, appender, &mut guard, None, None)
@@ -61,7 +84,6 @@ async fn put_file(
         .map_err(store_error)?;
     if ended != Ended::Complete {
         drop(appender);
-        blocking(|| server.store.delete(&info.id)).map_err(store_error)?;
         return Err(match ended {
             Ended::OverLength(length) => Reply::error(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -81,9 +103,7 @@ async fn put_file(
         .map_err(store_error)?;
     // Nobody can ask about a plain upload later: it has no URL. One still
     // waiting for the backend stays, so that it is retried.
-    if !matches!(completed.forward, Some(Forward::Waiting { .. })) {
-        blocking(|| server.store.delete(&info.id)).map_err(store_error)?;
-    }
+    unresumable.kept = matches!(completed.forward, Some(Forward::Waiting { .. }));
     Ok(Server::completed_headers(
         Server::completion(&completed),
         &completed,

@@ -222,6 +222,22 @@ impl UploadStore {
         self.unfinished.count()
     }
 
+    /// When `--max-uploads` is reached: deletes the unfinished uploads not
+    /// written for `unfinished::EVICT_IDLE` (a body is cut after 60 s of
+    /// silence, so none is being written), so that clients that created
+    /// uploads and went away do not hold every place until they expire.
+    fn evict_idle(&self) {
+        let now = SystemTime::now();
+        for id in self.unfinished.ids() {
+            let idle = self.get(&id).is_ok_and(|upload| {
+                upload.modified + unfinished::EVICT_IDLE <= now && !upload.is_complete()
+            });
+            if idle {
+                let _ = self.delete(&id);
+            }
+        }
+    }
+
     /// Refuses an upload that could not fit in the free space of the
     /// store's disk as it is now, before a byte of it arrives.
     fn room_for(&self, bytes: u64) -> Result<(), UploadError> {
@@ -297,9 +313,12 @@ impl UploadStore {
             created_at: Timestamp::now(),
             completed: None,
         };
-        self.unfinished
-            .admit(&info.id)
-            .map_err(UploadError::TooManyUploads)?;
+        if self.unfinished.admit(&info.id).is_err() {
+            self.evict_idle();
+            self.unfinished
+                .admit(&info.id)
+                .map_err(UploadError::TooManyUploads)?;
+        }
         // Empty: the directory fsync in `write_info` makes its name durable.
         if let Err(error) = File::create(self.part_path(&info.id)) {
             self.unfinished.ended(&info.id);

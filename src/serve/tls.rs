@@ -78,8 +78,7 @@ impl Tls {
     }
 }
 
-/// An HTTP/2 stream's first flow-control window, before the adaptive
-/// window measures the link.
+/// An HTTP/2 stream's flow-control window.
 const H2_WINDOW: u32 = 4 << 20;
 /// The largest HTTP/2 frame a client may send.
 const H2_FRAME: u32 = 1 << 20;
@@ -120,10 +119,10 @@ pub async fn serve_connection<S>(
     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
         // hyper's default windows (64 KiB per stream) let a client send a
         // few frames per round trip: an upload ran at a tenth of HTTP/1.1's
-        // speed. BDP-sized windows, grown as the link allows, keep it full.
+        // speed. Fixed larger windows keep the link full; what a connection
+        // can have in flight unread stays bounded (4 × H2_WINDOW).
         let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
-            .adaptive_window(true)
             .initial_stream_window_size(H2_WINDOW)
             .initial_connection_window_size(4 * H2_WINDOW)
             .max_frame_size(H2_FRAME)

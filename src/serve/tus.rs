@@ -37,6 +37,7 @@ pub fn capabilities(server: &Server, reply: Reply) -> Reply {
         .header("Tus-Version", TUS_VERSION)
         .header("Tus-Extension", EXTENSIONS)
         .header("Tus-Checksum-Algorithm", Checksum::LISTED)
+        .header(wire::tus::RAW_METADATA.0, wire::tus::RAW_METADATA.1)
         .optional_header("Tus-Max-Size", server.settings.max_size)
 }
 

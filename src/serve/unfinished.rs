@@ -4,13 +4,18 @@
 //! bound also caps the bodies being received, the BITS sessions, and the
 //! part files a client can leave behind. The set lives in memory, filled
 //! from the store once at start, and is kept by the store's own create,
-//! finish and delete, the only ways an upload begins or ends.
+//! finish and delete, the only ways an upload begins or ends. When it is
+//! full, uploads nobody wrote to for `EVICT_IDLE` give their places up, so
+//! clients that created uploads and went away cannot hold them for days.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 
 /// Unfinished uploads a server holds at most, unless told otherwise.
 pub const DEFAULT_LIMIT: usize = 256;
+/// An unfinished upload not written for this long gives its place up when
+/// the limit is reached (it is deleted; its client starts it again).
+pub const EVICT_IDLE: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub struct Unfinished {
     ids: Mutex<HashSet<String>>,
@@ -47,6 +52,10 @@ impl Unfinished {
     /// The upload is complete or gone.
     pub fn ended(&self, id: &str) {
         self.lock().remove(id);
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.lock().iter().cloned().collect()
     }
 
     pub fn count(&self) -> usize {

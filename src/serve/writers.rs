@@ -32,7 +32,16 @@ pub struct WriterGuard<'a> {
     slot: Arc<Slot>,
     generation: u64,
     newer: watch::Receiver<u64>,
-    _held: OwnedMutexGuard<()>,
+    held: Arc<OwnedMutexGuard<()>>,
+}
+
+/// The upload held on behalf of work that may outlive its request (a large
+/// body's writer, still writing queued batches after the connection
+/// dropped): a newer request waits until that work has let go too, so no
+/// two writers ever append to one file.
+pub struct Hold {
+    _slot: Arc<Slot>,
+    _held: Arc<OwnedMutexGuard<()>>,
 }
 
 impl Writers {
@@ -63,7 +72,7 @@ impl Writers {
             slot,
             generation,
             newer,
-            _held: held,
+            held: Arc::new(held),
         }
     }
 
@@ -74,6 +83,14 @@ impl Writers {
 }
 
 impl WriterGuard<'_> {
+    /// Keeps the upload held, beyond this guard, until dropped.
+    pub fn hold(&self) -> Hold {
+        Hold {
+            _slot: self.slot.clone(),
+            _held: self.held.clone(),
+        }
+    }
+
     /// Resolves once a newer request wants this upload.
     pub async fn preempted(&mut self) {
         let mine = self.generation;

@@ -311,6 +311,14 @@ impl Run {
                 self.reporter.event(Event::Stopped { job: &job });
                 Outcome::Left
             }
+            Err(Failure::Refused { message, .. }) => {
+                self.stop(format!(
+                    "{}: {message}; it takes no uploads there, so no more were tried and its jobs stay pending",
+                    job.destination.url
+                ));
+                self.reporter.event(Event::Stopped { job: &job });
+                Outcome::Left
+            }
             Err(Failure::Transient {
                 status, message, ..
             }) => {

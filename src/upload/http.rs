@@ -35,6 +35,10 @@ pub enum Failure {
     },
     /// 401 or 403: no job will do better, so the run stops.
     Credentials { status: u16, message: String },
+    /// The destination refuses uploads themselves (404 on the collection,
+    /// 405, 501 at creation): no job will do better, so the run stops with
+    /// one line and leaves the jobs pending.
+    Refused { status: u16, message: String },
     /// The run is being interrupted.
     Stopped,
     /// The journal cannot record any more: the run must stop.
@@ -63,9 +67,23 @@ impl Failure {
         match self {
             Failure::Transient { message, .. }
             | Failure::Permanent { message, .. }
-            | Failure::Credentials { message, .. } => message.clone(),
+            | Failure::Credentials { message, .. }
+            | Failure::Refused { message, .. } => message.clone(),
             Failure::Stopped => "interrupted".to_owned(),
             Failure::Journal(message) => message.clone(),
+        }
+    }
+
+    /// This failure, met when creating an upload: a 404, 405 or 501 there
+    /// is the destination's, not the file's.
+    pub fn at_creation(self) -> Failure {
+        match self {
+            Failure::Permanent {
+                status: Some(status @ (404 | 405 | 501)),
+                message,
+                ..
+            } => Failure::Refused { status, message },
+            other => other,
         }
     }
 
@@ -239,6 +257,33 @@ fn one_line(error: reqwest::Error) -> String {
     crate::error::one_line(&anyhow::Error::from(error))
 }
 
+/// A connection that cannot be made as things stand: refused, a name that
+/// does not resolve, a certificate that is not trusted. A reset or a
+/// timeout, even during the handshake, is not one of these.
+pub fn unreachable(error: &reqwest::Error) -> bool {
+    if !error.is_connect() || error.is_timeout() {
+        return false;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return true,
+                std::io::ErrorKind::InvalidData => return true,
+                _ => {}
+            }
+        }
+        if cause.to_string().starts_with("dns error") {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
 /// A send that failed before an answer came: always worth another try,
 /// except when the request could not even be built.
 pub fn send_failure(error: reqwest::Error) -> Failure {
@@ -377,7 +422,9 @@ async fn reason(response: reqwest::Response) -> Option<String> {
         };
         field("title").or_else(|| field("detail"))?
     } else if is_markup || text.trim_start().starts_with('<') {
-        without_tags(&text)
+        // An error page's words are a page, not a reason (Python's
+        // http.server wrote 200 characters of one into every job).
+        return None;
     } else {
         text
     };
@@ -385,47 +432,10 @@ async fn reason(response: reqwest::Response) -> Option<String> {
     (!line.is_empty()).then(|| line.chars().take(200).collect())
 }
 
-/// Markup as its text: tags dropped, the entities for markup characters
-/// decoded. An error page's `<!DOCTYPE HTML>` is not a reason; its words are.
-fn without_tags(markup: &str) -> String {
-    let mut text = String::with_capacity(markup.len());
-    let mut in_tag = false;
-    for c in markup.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    [
-        ("&lt;", "<"),
-        ("&gt;", ">"),
-        ("&quot;", "\""),
-        ("&#39;", "'"),
-        ("&amp;", "&"),
-    ]
-    .iter()
-    .fold(text, |text, (entity, plain)| text.replace(entity, plain))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
-
-    #[test]
-    fn an_error_page_is_read_as_its_words() {
-        let page = "<!DOCTYPE HTML>\n<html><head><title>Error response</title></head>\n<body><p>Message: Unsupported method (&#39;PUT&#39;).</p></body></html>";
-        let words = without_tags(page);
-        assert_eq!(
-            words.split_whitespace().collect::<Vec<_>>().join(" "),
-            "Error response Message: Unsupported method ('PUT')."
-        );
-    }
 
     #[test]
     fn retry_after_in_seconds_and_as_a_date() {

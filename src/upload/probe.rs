@@ -18,7 +18,7 @@ use super::protocols::tus::Tus;
 use crate::journal::job::Protocol;
 use crate::wire::fields;
 use crate::wire::ietf::{INTEROP_HEADER, INTEROP_VERSIONS};
-use crate::wire::tus::{Checksum, TUS_VERSION};
+use crate::wire::tus::{Checksum, RAW_METADATA, TUS_VERSION};
 
 #[derive(Debug, Clone)]
 pub struct Capabilities {
@@ -57,6 +57,7 @@ impl Capabilities {
                 .contains(&"checksum")
                 .then(|| text("tus-checksum-algorithm").and_then(Checksum::choose))
                 .flatten(),
+            raw_metadata: text(&RAW_METADATA.0.to_ascii_lowercase()) == Some(RAW_METADATA.1),
         };
         let max_size = text("tus-max-size").and_then(|size| size.trim().parse().ok());
         let limits = Limits::from_upload_limit(headers).merge(Limits {

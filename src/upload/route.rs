@@ -207,6 +207,9 @@ impl Routes {
             Err(Failure::Permanent {
                 status: Some(405 | 412 | 501),
                 ..
+            } | Failure::Refused {
+                status: 405 | 501,
+                ..
             })
         );
         let first = || {

@@ -127,6 +127,21 @@ pub fn disposition_filename(headers: &HeaderMap) -> Option<Vec<u8>> {
 }
 
 /// Headers from name-value pairs, for the tests of both sides.
+/// A name as UTF-8, for a peer that takes nothing else (S3 keys, a foreign
+/// tus server's metadata): `%` becomes `%25` and each byte that is not
+/// UTF-8 becomes `%XX`, so percent-decoding gives back the exact name and no
+/// two names share a spelling.
+pub fn utf8_escaped(name: &[u8]) -> String {
+    let mut key = String::with_capacity(name.len());
+    for chunk in name.utf8_chunks() {
+        key.push_str(&chunk.valid().replace('%', "%25"));
+        for byte in chunk.invalid() {
+            key.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    key
+}
+
 #[cfg(test)]
 pub fn test_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();

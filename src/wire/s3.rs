@@ -10,6 +10,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::utf8_escaped;
 use crate::digest::Sha256;
 use crate::journal::job::Part;
 
@@ -61,9 +62,9 @@ impl S3Url {
     }
 
     /// The object key for a file: the prefix plus its relative path, or the
-    /// prefix as a template. Names are written as `key_text` spells them.
+    /// prefix as a template. Names are written as `wire::utf8_escaped` spells them.
     pub fn key(&self, path: &[u8], sha256: &Sha256) -> String {
-        let path = key_text(path);
+        let path = utf8_escaped(path);
         let placeholders = ["{path}", "{name}", "{sha256}"];
         if !placeholders.iter().any(|p| self.prefix.contains(p)) {
             return format!("{}{path}", self.prefix);
@@ -74,20 +75,6 @@ impl S3Url {
             .replace("{name}", name)
             .replace("{sha256}", &sha256.to_hex())
     }
-}
-
-/// A file name as an object key, which must be UTF-8: `%` becomes `%25` and
-/// each byte that is not UTF-8 becomes `%XX`, so percent-decoding the key
-/// gives back the exact name and no two names share a key.
-pub fn key_text(name: &[u8]) -> String {
-    let mut key = String::with_capacity(name.len());
-    for chunk in name.utf8_chunks() {
-        key.push_str(&chunk.valid().replace('%', "%25"));
-        for byte in chunk.invalid() {
-            key.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    key
 }
 
 /// The part size for a file: the largest of 8 MiB, the asked-for size and
@@ -249,10 +236,10 @@ mod tests {
 
     #[test]
     fn names_that_are_not_utf8_get_reversible_distinct_keys() {
-        assert_eq!(key_text(b"caf\xe9.jpg"), "caf%E9.jpg");
-        assert_eq!(key_text("café.jpg".as_bytes()), "café.jpg");
+        assert_eq!(utf8_escaped(b"caf\xe9.jpg"), "caf%E9.jpg");
+        assert_eq!(utf8_escaped("café.jpg".as_bytes()), "café.jpg");
         // A literal "%E9" cannot be mistaken for the byte.
-        assert_eq!(key_text(b"caf%E9.jpg"), "caf%25E9.jpg");
+        assert_eq!(utf8_escaped(b"caf%E9.jpg"), "caf%25E9.jpg");
         let decoded: Vec<u8> = percent_encoding::percent_decode_str("caf%E9.jpg").collect();
         assert_eq!(decoded, b"caf\xe9.jpg");
     }

@@ -14,6 +14,8 @@ use super::{BadField, text};
 
 pub const TUS_VERSION: &str = "1.0.0";
 pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+/// ferry serve's word that its tus metadata values may be any bytes.
+pub const RAW_METADATA: (&str, &str) = ("Ferry-Metadata", "bytes");
 
 /// Checksum algorithms ferry computes, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

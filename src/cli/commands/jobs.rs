@@ -78,10 +78,7 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
                 None => {}
             }
             let note = match (&job.error, job.state) {
-                (Some(error), State::Failed) => match error.status {
-                    Some(status) => format!("HTTP {status}: {}", error.message),
-                    None => error.message.clone(),
-                },
+                (Some(error), State::Failed) => crate::report::error_text(error),
                 _ => String::new(),
             };
             vec![

@@ -82,7 +82,9 @@ impl Adapter for Ietf {
         let response = x.send(builder).await?;
         let status = response.status();
         if !status.is_success() {
-            return Err(http::unexpected(response, "creating the upload").await);
+            return Err(http::unexpected(response, "creating the upload")
+                .await
+                .at_creation());
         }
         let headers = response.headers();
         let limits = Limits::from_upload_limit(headers);

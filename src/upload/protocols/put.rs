@@ -72,7 +72,8 @@ impl Adapter for Put {
         let response = x.send(builder).await?;
         let status = response.status();
         if !status.is_success() {
-            return Err(http::unexpected(response, &format!("{} of the file", self.method)).await);
+            let doing = format!("{} of the file", self.method);
+            return Err(http::unexpected(response, &doing).await.at_creation());
         }
         Ok(Created {
             url: None,

@@ -132,10 +132,11 @@ impl S3Route {
                 Ok(Ok(response)) => break response,
                 // Refused, a name that does not resolve, a certificate not
                 // trusted: no retry changes that within a run.
-                Ok(Err(error)) if error.is_connect() && !error.is_timeout() => {
+                Ok(Err(error)) if http::unreachable(&error) => {
                     http::send_failure(error.without_url())
                 }
-                // A reset or a stall may pass: tried again, as jobs are.
+                // A reset (in the handshake too) or a stall may pass: tried
+                // again, as jobs are.
                 Ok(Err(_)) if failures < retries => {
                     tokio::time::sleep(http::backoff(failures, None)).await;
                     failures += 1;

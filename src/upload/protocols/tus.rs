@@ -22,6 +22,12 @@ use crate::wire::tus::{Checksum, OFFSET_OCTET_STREAM, TUS_VERSION, write_metadat
 pub struct Tus {
     pub creation_with_upload: bool,
     pub checksum: Option<Checksum>,
+    /// The server takes metadata values that are not UTF-8 (ferry serve
+    /// says so with `Ferry-Metadata: bytes`): names go as their exact bytes.
+    /// Other servers get names spelled by `wire::utf8_escaped` (`caf%E9.jpg`),
+    /// since the tus spec leaves the values' encoding open and strict
+    /// servers decode them as UTF-8.
+    pub raw_metadata: bool,
 }
 
 impl Tus {
@@ -74,9 +80,13 @@ impl Tus {
         }
     }
 
-    fn metadata(x: &Exchange<'_>) -> String {
-        let path = x.resource.path.to_bytes();
-        let name = x.name_bytes();
+    fn metadata(&self, x: &Exchange<'_>) -> String {
+        let mut path = x.resource.path.to_bytes();
+        let mut name = x.name_bytes();
+        if !self.raw_metadata {
+            path = crate::wire::utf8_escaped(&path).into_bytes();
+            name = crate::wire::utf8_escaped(&name).into_bytes();
+        }
         let sha256 = x.resource.sha256.to_hex();
         write_metadata([
             ("filename", name.as_slice()),
@@ -105,7 +115,7 @@ impl Adapter for Tus {
         let mut builder = self
             .request(x, Method::POST, x.endpoint)
             .header("Upload-Length", size)
-            .header("Upload-Metadata", Self::metadata(x));
+            .header("Upload-Metadata", self.metadata(x));
         match first {
             Some(len) => {
                 let checksum = self.checksum(x, 0, len).await?;
@@ -116,7 +126,9 @@ impl Adapter for Tus {
         let response = x.send(builder).await?;
         let status = response.status();
         if !status.is_success() {
-            return Err(http::unexpected(response, "creating the upload").await);
+            return Err(http::unexpected(response, "creating the upload")
+                .await
+                .at_creation());
         }
         let headers = response.headers();
         let url = x.location(headers)?.ok_or_else(|| {
