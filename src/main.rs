@@ -9,7 +9,16 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let matches = ferry::cli::Cli::command().get_matches();
+    let matches = ferry::cli::Cli::command()
+        .try_get_matches()
+        .unwrap_or_else(|error| match ferry::cli::from_a_variable(&error) {
+            // A bad value set by a variable is named by the variable.
+            Some(line) => {
+                ferry::report::stream::err_line(&format!("ferry: error: {line}"));
+                std::process::exit(i32::from(ferry::error::USAGE_ERROR));
+            }
+            None => error.exit(),
+        });
     let cli = ferry::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     match ferry::run(cli, &matches) {
         Ok(code) => ExitCode::from(code),

@@ -63,7 +63,7 @@ fn a_destination_that_takes_no_uploads_stops_the_run_once_and_keeps_the_jobs() {
         assert_eq!(output.status.code(), Some(1), "{text}");
         let errors: Vec<&str> = text.lines().filter(|l| l.contains("HTTP")).collect();
         assert_eq!(errors.len(), 1, "{text}");
-        assert!(errors[0].contains("no more were tried"), "{text}");
+        assert!(errors[0].contains("no other upload was started"), "{text}");
         let lower = text.to_ascii_lowercase();
         assert!(
             !lower.contains("<html") && !lower.contains("error response"),
@@ -145,4 +145,185 @@ fn reasons_say_the_status_once_and_the_failures_list_names_a_file_once() {
     for line in listed {
         assert_eq!(line.matches(&path).count(), 1, "{line}");
     }
+}
+
+/// Errors that pointed the wrong way now name what is at fault: the
+/// variable behind a bad value, the journal and how to choose another, a
+/// journal path with nothing there, a probe that sent no token, a local
+/// folder a sync would create, and a dry run to a server it cannot reach.
+#[test]
+fn errors_name_what_is_at_fault() {
+    let env = TestEnv::new();
+    let run = |command: &mut Command| {
+        let output = command.output().unwrap();
+        (output.status.code(), stderr_of(&output), stdout_of(&output))
+    };
+    let (code, text, _) = run(env.ferry().env("FERRY_CONCURRENCY", "abc").arg("upload"));
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.starts_with("ferry: error: FERRY_CONCURRENCY=abc: "),
+        "{text}"
+    );
+
+    let file = env.path().join("a-file");
+    write_file(&file, b"not a folder");
+    let source = card(&env);
+    let (code, text, _) = run(env
+        .ferry_bare()
+        .arg("--journal")
+        .arg(file.join("journal.jsonl"))
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", env.path().join("dest").to_str().unwrap()]));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("cannot use the journal at"), "{text}");
+    assert!(text.contains("--journal PATH or FERRY_JOURNAL"), "{text}");
+
+    let (code, text, out) = run(env
+        .ferry_bare()
+        .args(["status", "--journal"])
+        .arg(env.path().join("typo.jsonl")));
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("no journal at"), "{text}");
+    assert_eq!(out, "");
+
+    let token = env.path().join("token");
+    write_file(&token, b"s3cret-token");
+    let server = Server::start(
+        &env.path().join("served"),
+        &["--token-file", token.to_str().unwrap()],
+    );
+    let (code, text, out) = run(env.ferry().args(["probe", &server.url("/files/")]));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(out.contains("credentials needed, none sent"), "{out}");
+    assert!(out.contains("auto picks:     cannot tell"), "{out}");
+    assert!(text.contains("none were sent"), "{text}");
+
+    let later = env.path().join("not-yet/photos");
+    let (code, text, out) = run(env.ferry().arg("probe").arg(&later));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(out.contains("not there yet; a sync creates it"), "{out}");
+
+    let closed = crate::util::ClosedPort::new();
+    let (code, text, _) = run(env
+        .ferry()
+        .args(["sync", "--dry-run"])
+        .arg(&source)
+        .args(["--to", &format!("http://127.0.0.1:{}/files/", closed.port)]));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("cannot reach"), "{text}");
+}
+
+/// Counts of one read in the singular ("1 duplicate", "uploaded 1 file",
+/// "1 failed job on the failures list"), not "1 duplicates".
+#[test]
+fn one_of_a_thing_is_singular() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    write_file(&source.join("a.jpg"), &content(60, 4000));
+    write_file(&source.join("copy/a.jpg"), &content(60, 4000));
+    let output = env
+        .ferry()
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", env.path().join("dest").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = stderr_of(&output);
+    assert!(text.contains("scanned 2 files: queued 1 ("), "{text}");
+    assert!(text.contains(", 1 duplicate, "), "{text}");
+    assert!(text.contains("hashed 2 files"), "{text}");
+    assert!(text.contains("uploaded 1 file ("), "{text}");
+    assert!(
+        !text.contains("1 duplicates") && !text.contains("1 files"),
+        "{text}"
+    );
+}
+
+/// What was left out can be seen: a dry run lists each skipped file with
+/// its rule, each duplicate with the file it duplicates, and each file it
+/// would queue relative to the scanned folder with its target; `-v` on a
+/// real scan names the skipped files and duplicates too (before: only the
+/// counts, and absolute source paths).
+#[test]
+fn a_dry_run_and_verbose_scan_say_what_was_left_out_and_where_files_go() {
+    let env = TestEnv::new();
+    let card = env.path().join("Card");
+    write_file(&card.join("DCIM/IMG_1.JPG"), &content(70, 3000));
+    write_file(&card.join("DCIM/IMG_1 copy.JPG"), &content(70, 3000));
+    write_file(&card.join("MISC/notes.txt"), b"a note");
+    write_file(&card.join(".hidden.jpg"), &content(71, 100));
+    let backup = env.path().join("Backup");
+    let dry = env
+        .ferry()
+        .arg("sync")
+        .arg(&card)
+        .arg("--to")
+        .arg(&backup)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", stderr_of(&dry));
+    let out = stdout_of(&dry);
+    assert!(out.contains("skipped .hidden.jpg: hidden"), "{out}");
+    assert!(
+        out.contains("skipped MISC/notes.txt: not a photo or video"),
+        "{out}"
+    );
+    let queued: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("would queue "))
+        .collect();
+    assert_eq!(queued.len(), 1, "{out}");
+    let (first, twin) = match queued[0].contains("IMG_1 copy.JPG") {
+        true => ("IMG_1 copy.JPG", "IMG_1.JPG"),
+        false => ("IMG_1.JPG", "IMG_1 copy.JPG"),
+    };
+    let target = backup.join("DCIM").join(first);
+    assert!(
+        queued[0].starts_with(&format!(
+            "would queue DCIM/{first} (2.9 KiB) to {}",
+            target.display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "duplicate DCIM/{twin}: same content as DCIM/{first}"
+        )),
+        "{out}"
+    );
+
+    let verbose = env
+        .ferry()
+        .args(["-v", "scan"])
+        .arg(&card)
+        .arg("--to")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    let text = stderr_of(&verbose);
+    assert!(
+        text.contains("skipped MISC/notes.txt: not a photo or video"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "duplicate DCIM/{twin}: same content as DCIM/{first}"
+        )),
+        "{text}"
+    );
+    let quiet = env
+        .ferry()
+        .arg("scan")
+        .arg(&card)
+        .arg("--to")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        !stderr_of(&quiet).contains("skipped MISC"),
+        "{}",
+        stderr_of(&quiet)
+    );
 }

@@ -188,7 +188,7 @@ fn without_a_terminal_there_are_lines_and_no_escape_code_at_all() {
     );
     let lines: Vec<String> = stderr_of(&none).lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].starts_with("scanned 1 files") && lines[1].starts_with("uploaded 1 files"));
+    assert!(lines[0].starts_with("scanned 1 file:") && lines[1].starts_with("uploaded 1 file"));
 
     // The log has timestamped lines, each job's start among them (-v level).
     let logged = std::fs::read_to_string(&log).unwrap();
@@ -399,7 +399,7 @@ fn the_failures_list_names_id_path_reason_and_attempts_and_how_to_retry_or_ackno
         .clone();
     let lines: Vec<&str> = stderr.lines().collect();
     assert!(lines[0].starts_with("failed: gone.jpg: "), "{stderr}");
-    assert!(lines[1].starts_with("uploaded 1 files"), "{stderr}");
+    assert!(lines[1].starts_with("uploaded 1 file"), "{stderr}");
     assert!(
         lines[2].contains("ferry retry --all") && lines[2].contains("ferry ack --failed"),
         "{stderr}"
@@ -672,11 +672,11 @@ fn a_resumed_upload_reports_where_it_resumed_what_it_sent_and_its_true_rate() {
         text.contains(" of 8.0 MiB (the destination confirmed"),
         "{text}"
     );
-    assert!(text.contains("uploaded 1 files (8.0 MiB) in "), "{text}");
+    assert!(text.contains("uploaded 1 file (8.0 MiB) in "), "{text}");
     assert!(text.contains(" resumed; 0 failed"), "{text}");
     let summary = text
         .lines()
-        .find(|l| l.starts_with("uploaded 1 files"))
+        .find(|l| l.starts_with("uploaded 1 file"))
         .unwrap();
     assert!(rates(summary).iter().all(|&rate| rate < 5.0), "{summary}");
 

@@ -392,7 +392,11 @@ fn library_scan_only(
         ScanEvent::Warning { path, message } => {
             warnings.push(format!("{}: {message}", path.display()))
         }
-        ScanEvent::Queued { .. } | ScanEvent::Scanned { .. } | ScanEvent::Carried { .. } => {}
+        ScanEvent::Queued { .. }
+        | ScanEvent::Scanned { .. }
+        | ScanEvent::Carried { .. }
+        | ScanEvent::Skipped { .. }
+        | ScanEvent::Duplicate { .. } => {}
     })
     .unwrap();
     (summary, warnings)

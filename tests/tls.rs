@@ -229,6 +229,8 @@ fn a_certificate_from_another_ca_fails_in_one_line_naming_the_problem() {
         assert_eq!(text.lines().count(), 1, "{text}");
         assert!(text.contains("certificate"), "{text}");
         assert!(text.contains("invalid peer certificate"), "{text}");
+        // And what to do about it.
+        assert!(text.contains("trust its CA with --ca-cert FILE"), "{text}");
     }
     let missing = env
         .ferry()

@@ -107,7 +107,7 @@ fn a_soft_cutoff_lets_the_upload_in_flight_finish_and_starts_no_other() {
         "{text}"
     );
     assert!(
-        text.contains("uploaded 1 files")
+        text.contains("uploaded 1 file")
             && text.contains("2 left for the next run (stopped by --max-duration)"),
         "{text}"
     );

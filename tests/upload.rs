@@ -493,7 +493,8 @@ fn probe_tells_what_each_server_speaks_and_whether_it_takes_the_credentials() {
 
     let refused = probe(&env, &url, &[]);
     assert_eq!(refused.status.code(), Some(1));
-    assert!(stderr_of(&refused).contains("refused the credentials (HTTP 401)"));
+    // No token was sent: the server wants one, it refused none.
+    assert!(stderr_of(&refused).contains("wants credentials (HTTP 401) and none were sent"));
     let output = probe(&env, &url, &["-H", "Authorization: Bearer t0k3n-for-probe"]);
     let report = probed(&output);
     assert_eq!(report["credentials"], "accepted");

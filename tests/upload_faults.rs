@@ -234,7 +234,7 @@ fn ctrl_c_checkpoints_exits_130_and_the_next_run_resumes() {
     assert_eq!(job.state, State::Registered);
 
     let output = run_ok(env.ferry().arg("upload"));
-    assert!(stderr_of(&output).contains("uploaded 1 files"));
+    assert!(stderr_of(&output).contains("uploaded 1 file"));
     assert_same_tree(&source, &dest);
     assert!(
         proxy.forwarded() < (32 << 20) + 4 * MIB,

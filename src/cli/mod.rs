@@ -311,3 +311,45 @@ pub struct GenerateArgs {
     )]
     pub dir: PathBuf,
 }
+
+/// When clap refused a value that came from an environment variable (the
+/// flag itself is not on the command line), the error line naming that
+/// variable: `FERRY_CONCURRENCY=abc` is not a mistyped `--concurrency`.
+pub fn from_a_variable(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        error.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return None;
+    }
+    let Some(ContextValue::String(flag)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = flag.strip_prefix("--")?.split([' ', '=']).next()?;
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut commands = vec![&command];
+    let arg = std::iter::from_fn(|| {
+        let next = commands.pop()?;
+        commands.extend(next.get_subcommands());
+        Some(next)
+    })
+    .flat_map(|command| command.get_arguments())
+    .find(|arg| arg.get_long() == Some(long) && arg.get_env().is_some())?;
+    let variable = arg.get_env()?.to_string_lossy().into_owned();
+    let value = std::env::var_os(&variable)?;
+    let on_the_line = std::env::args_os().any(|given| {
+        let given = given.to_string_lossy();
+        given == format!("--{long}")
+            || given.starts_with(&format!("--{long}="))
+            || arg
+                .get_short()
+                .is_some_and(|short| given.starts_with(&format!("-{short}")))
+    });
+    if on_the_line {
+        return None;
+    }
+    let why = error.to_string();
+    let why = why.lines().next()?.trim_start_matches("error: ");
+    Some(format!("{variable}={}: {why}", value.to_string_lossy()))
+}

@@ -87,9 +87,20 @@ impl Config {
         })
     }
 
+    /// Whether the journal's path was chosen (`--journal`, `FERRY_JOURNAL`)
+    /// rather than the default.
+    pub fn journal_given(&self) -> bool {
+        self.given.contains("journal")
+    }
+
     /// `--json`: records and events on stdout for scripts.
     pub fn json(&self) -> bool {
         self.output.json
+    }
+
+    /// `-v`: what was left out too.
+    pub fn verbose(&self) -> bool {
+        self.output.verbosity >= crate::report::Verbosity::Verbose
     }
 
     /// `-q`: nothing on success.

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::digest::Sha256;
-use crate::format::human_bytes;
+use crate::format::{count, human_bytes};
 use crate::journal::job::{Cleared, Job, JobError};
 use crate::scan::ScanSummary;
 use crate::upload::window::Cutoff;
@@ -374,8 +374,8 @@ fn is_zero(count: &u64) -> bool {
 
 pub fn summary_text(summary: &UploadSummary) -> String {
     let mut text = format!(
-        "uploaded {} files ({}) in {:.1} s, {}",
-        summary.succeeded,
+        "uploaded {} ({}) in {:.1} s, {}",
+        count(summary.succeeded, "file"),
         human_bytes(summary.bytes),
         summary.seconds,
         rate_text(summary.sent, summary.seconds)
@@ -390,8 +390,10 @@ pub fn summary_text(summary: &UploadSummary) -> String {
     }
     if let Some(scanned) = summary.scanned {
         text.push_str(&format!(
-            "; {} skipped, {} duplicates, {} already queued or uploaded",
-            scanned.skipped, scanned.duplicates, scanned.already
+            "; {} skipped, {}, {} already queued or uploaded",
+            scanned.skipped,
+            count(scanned.duplicates, "duplicate"),
+            scanned.already
         ));
     }
     text.push_str(&format!("; {} failed", summary.failed));
@@ -416,15 +418,15 @@ pub fn summary_text(summary: &UploadSummary) -> String {
 pub fn scan_summary_text(summary: &ScanSummary, dry_run: bool) -> String {
     let verb = if dry_run { "would queue" } else { "queued" };
     format!(
-        "scanned {} files: {verb} {} ({}), {} duplicates, {} already queued or uploaded, {} skipped by rule, {} warnings; hashed {} files ({} at {}), {} unchanged{}",
-        summary.seen,
+        "scanned {}: {verb} {} ({}), {}, {} already queued or uploaded, {} skipped by rule, {}; hashed {} ({} at {}), {} unchanged{}",
+        count(summary.seen, "file"),
         summary.queued,
         human_bytes(summary.queued_bytes),
-        summary.duplicates,
+        count(summary.duplicates, "duplicate"),
         summary.known,
         summary.skipped,
-        summary.warnings,
-        summary.hashed,
+        count(summary.warnings, "warning"),
+        count(summary.hashed, "file"),
         human_bytes(summary.hashed_bytes),
         rate_text(summary.hashed_bytes, summary.hash_seconds),
         summary.unchanged,
@@ -577,8 +579,8 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
                 .then(|| summary_text(summary))?;
             if summary.failures_listed > 0 {
                 text.push_str(&format!(
-                    "\n{} failed jobs on the failures list (ID, file, reason, attempts); `ferry retry --all` or `ferry retry ID...` queues them again, `ferry ack --failed` takes them off:",
-                    summary.failures_listed
+                    "\n{} on the failures list (ID, file, reason, attempts); `ferry retry --all` or `ferry retry ID...` queues them again, `ferry ack --failed` takes them off:",
+                    count(summary.failures_listed, "failed job")
                 ));
             }
             Some(text)

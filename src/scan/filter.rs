@@ -34,6 +34,18 @@ pub enum Skip {
     NotMedia,
 }
 
+impl Skip {
+    /// The rule, as `-v` and a dry run name it.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Skip::Hidden => "hidden (--hidden takes it)",
+            Skip::Excluded => "matched by --exclude",
+            Skip::NotIncluded => "not matched by --include",
+            Skip::NotMedia => "not a photo or video (--all-files takes it)",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Filter {
     options: FilterOptions,

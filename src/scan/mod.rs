@@ -69,6 +69,15 @@ pub enum ScanEvent<'a> {
         twin: &'a JobId,
         same_path: bool,
     },
+    /// A file left out by a rule, relative to its scanned folder.
+    Skipped {
+        relative: &'a Path,
+        rule: &'static str,
+    },
+    /// A file whose content another file of the journal or of this scan
+    /// already carries, relative to its scanned folder, and that file
+    /// (relative to the same folder when it is under it).
+    Duplicate { relative: &'a Path, twin: &'a Path },
     /// A job was queued (or would be, in a dry run).
     Queued {
         root: &'a JournalPath,
@@ -104,11 +113,11 @@ pub struct ScanSummary {
 }
 
 /// Who already carries a piece of content to the destination: a job in the
-/// store (by its slot), or a file this dry run would queue.
-#[derive(Clone, Copy)]
+/// store (by its slot), or a file this dry run would queue (its path).
+#[derive(Clone)]
 enum Carrier {
     Job(usize),
-    Planned,
+    Planned(PathBuf),
 }
 
 struct ContentIndex {
@@ -308,7 +317,15 @@ impl Queue<'_> {
                     twin.resource.root == *root && twin.resource.path == candidate.relative;
                 match same_path {
                     true => self.summary.known += 1,
-                    false => self.summary.duplicates += 1,
+                    false => {
+                        self.summary.duplicates += 1;
+                        let twin = twin.resource.source();
+                        let home = &self.roots[candidate.root].real;
+                        on_event(ScanEvent::Duplicate {
+                            relative: candidate.relative.as_path(),
+                            twin: twin.strip_prefix(home).unwrap_or(&twin),
+                        });
+                    }
                 }
                 on_event(ScanEvent::Carried {
                     source: &candidate.path(self.roots),
@@ -318,7 +335,14 @@ impl Queue<'_> {
                     same_path,
                 });
             }
-            Some(Carrier::Planned) => self.summary.duplicates += 1,
+            Some(Carrier::Planned(twin)) => {
+                self.summary.duplicates += 1;
+                let home = &self.roots[candidate.root].real;
+                on_event(ScanEvent::Duplicate {
+                    relative: candidate.relative.as_path(),
+                    twin: twin.strip_prefix(home).unwrap_or(twin),
+                });
+            }
             None => {
                 let carrier = if self.options.dry_run {
                     let held = store.holding_limit() + self.summary.queued as usize;
@@ -329,7 +353,7 @@ impl Queue<'_> {
                         }
                         .into());
                     }
-                    Carrier::Planned
+                    Carrier::Planned(candidate.path(self.roots))
                 } else {
                     let resource = seen.resource(candidate.kind);
                     store.create(resource, self.options.destination.clone(), Durability::Lazy)?;

@@ -121,16 +121,20 @@ pub(super) fn walk(
             if file_type.is_dir() {
                 continue;
             }
-            if !file_type.is_file() {
-                // Symlinks not followed, FIFOs, sockets and devices: never opened.
-                summary.skipped += 1;
-                continue;
-            }
             let relative = entry
                 .path()
                 .strip_prefix(&root.real)
                 .unwrap_or(entry.path())
                 .to_owned();
+            if !file_type.is_file() {
+                // Symlinks not followed, FIFOs, sockets and devices: never opened.
+                summary.skipped += 1;
+                on_event(ScanEvent::Skipped {
+                    relative: &relative,
+                    rule: NOT_REGULAR,
+                });
+                continue;
+            }
             let meta = entry.metadata();
             let file = Met {
                 root: index,
@@ -143,6 +147,9 @@ pub(super) fn walk(
     }
     candidates
 }
+
+const NOT_REGULAR: &str =
+    "not a regular file (a symlink not followed, a FIFO, a socket or a device)";
 
 /// A regular file the walk (or a watcher) met under one of the roots.
 struct Met<'a, E> {
@@ -163,9 +170,16 @@ fn consider<E: std::fmt::Display>(
     on_event: &mut dyn FnMut(ScanEvent),
 ) -> Option<Candidate> {
     summary.seen += 1;
-    let Ok(kind) = filter.keep_file(&file.relative, &name_bytes(file.path)) else {
-        summary.skipped += 1;
-        return None;
+    let kind = match filter.keep_file(&file.relative, &name_bytes(file.path)) {
+        Ok(kind) => kind,
+        Err(skip) => {
+            summary.skipped += 1;
+            on_event(ScanEvent::Skipped {
+                relative: &file.relative,
+                rule: skip.rule(),
+            });
+            return None;
+        }
     };
     let meta = match file.meta {
         Ok(meta) => meta,
@@ -185,11 +199,21 @@ fn consider<E: std::fmt::Display>(
         .and_then(|modified| now.duration_since(modified).ok())
         .is_some_and(|age| age < options.min_age)
         && !options.min_age.is_zero();
-    if stat.size < options.min_size
-        || options.max_size.is_some_and(|max| stat.size > max)
-        || too_new
-    {
+    let rule = if stat.size < options.min_size {
+        Some("smaller than --min-size")
+    } else if options.max_size.is_some_and(|max| stat.size > max) {
+        Some("larger than --max-size")
+    } else if too_new {
+        Some("changed more recently than --min-age")
+    } else {
+        None
+    };
+    if let Some(rule) = rule {
         summary.skipped += 1;
+        on_event(ScanEvent::Skipped {
+            relative: &file.relative,
+            rule,
+        });
         return None;
     }
     Some(Candidate {
@@ -231,6 +255,10 @@ pub(super) fn visit_only(
         if !filter.enters_folders_of(&relative) || options.max_depth.is_some_and(|max| depth > max)
         {
             summary.skipped += 1;
+            on_event(ScanEvent::Skipped {
+                relative: &relative,
+                rule: "in a folder left out (--exclude, hidden, or below --max-depth)",
+            });
             continue;
         }
         let Ok(own) = std::fs::symlink_metadata(&full) else {
@@ -245,6 +273,10 @@ pub(super) fn visit_only(
             Ok(meta) if !meta.is_file() => {
                 // A symlink not followed, a FIFO, a socket or a device.
                 summary.skipped += 1;
+                on_event(ScanEvent::Skipped {
+                    relative: &relative,
+                    rule: NOT_REGULAR,
+                });
                 continue;
             }
             _ => {}

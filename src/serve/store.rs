@@ -137,7 +137,7 @@ pub enum UploadError {
     #[error("an upload of {length} bytes does not fit: {free} bytes are free on the server's disk")]
     NoSpace { length: u64, free: u64 },
     #[error(
-        "this server already holds {0} unfinished uploads (its --max-uploads); try again when some are done"
+        "this server already holds its limit of unfinished uploads ({0}, --max-uploads); try again when some are done"
     )]
     TooManyUploads(usize),
     #[error("the upload is already complete")]

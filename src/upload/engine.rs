@@ -313,7 +313,7 @@ impl Run {
             }
             Err(Failure::Refused { message, .. }) => {
                 self.stop(format!(
-                    "{}: {message}; it takes no uploads there, so no more were tried and its jobs stay pending",
+                    "{}: {message}; it takes no uploads there, so no other upload was started and its jobs stay pending (`ferry cancel --pending --to URL` drops them)",
                     job.destination.url
                 ));
                 self.reporter.event(Event::Stopped { job: &job });

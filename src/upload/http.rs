@@ -284,6 +284,19 @@ pub fn unreachable(error: &reqwest::Error) -> bool {
     false
 }
 
+/// What to do about a connection that failed, when the error says: a
+/// certificate from a CA the client does not know, or plain HTTP sent to
+/// a server that speaks TLS.
+pub fn unreachable_hint(error: &str) -> &'static str {
+    if error.contains("invalid peer certificate") {
+        " (a private CA or a self-signed server: trust its CA with --ca-cert FILE or FERRY_CA_CERT)"
+    } else if error.contains("invalid HTTP version parsed") {
+        " (the server may speak HTTPS: try https://)"
+    } else {
+        ""
+    }
+}
+
 /// A send that failed before an answer came: always worth another try,
 /// except when the request could not even be built.
 pub fn send_failure(error: reqwest::Error) -> Failure {

@@ -134,10 +134,12 @@ pub struct Report {
     pub url: String,
     /// The OPTIONS answer's status.
     pub status: u16,
-    /// "accepted", "refused", or "none sent" when no credential was given.
+    /// "accepted", "refused", "none sent" when no credential was given and
+    /// none was asked for, "needed, none sent" when the server asked.
     pub credentials: &'static str,
-    /// What `--protocol auto` would use.
-    pub auto_picks: Protocol,
+    /// What `--protocol auto` would use; none while the server refuses to
+    /// answer without credentials.
+    pub auto_picks: Option<Protocol>,
     pub ietf_interop_versions: Vec<u8>,
     pub tus_versions: Vec<String>,
     pub tus_extensions: Vec<String>,
@@ -178,11 +180,12 @@ pub async fn describe(
         url: url.to_owned(),
         status,
         credentials: match (refused, headers.is_empty()) {
-            (true, _) => "refused",
+            (true, true) => "needed, none sent",
+            (true, false) => "refused",
             (false, true) => "none sent",
             (false, false) => "accepted",
         },
-        auto_picks: found.protocol,
+        auto_picks: (!refused).then_some(found.protocol),
         ietf_interop_versions: Vec::new(),
         tus_versions: list(answer, "tus-version"),
         tus_extensions: list(answer, "tus-extension"),

@@ -272,10 +272,11 @@ async fn http_route(
             )
         }
         (_, _, Err(failure @ Failure::Transient { status: None, .. })) => {
+            let text = failure.text();
             anyhow::bail!(
-                "cannot reach {}: {}; no job was started",
+                "cannot reach {}: {text}; no job was started{}",
                 destination.url,
-                failure.text()
+                super::http::unreachable_hint(&text)
             )
         }
         (Protocol::Auto, None, Err(failure)) => anyhow::bail!(

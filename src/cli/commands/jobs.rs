@@ -16,7 +16,7 @@ use crate::journal::job::{Action, ClearedBy, Job, JobId, State};
 use crate::journal::store::Store;
 use crate::upload;
 
-use super::{open_for_change, open_read_only, print_json_line};
+use super::{open_for_change, open_to_report, print_json_line};
 use crate::cli::{AckArgs, CancelArgs, JobsArgs, ProtocolChoice, RetryArgs, StatusArgs};
 
 /// The URL `--to` names, if it was given.
@@ -45,7 +45,7 @@ fn short_destination(url: &str) -> String {
 
 pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
     let to = toward(config, args.to.as_deref())?;
-    let store = open_read_only(config)?;
+    let store = open_to_report(config)?;
     let listed: Vec<&Job> = store
         .jobs()
         .iter()
@@ -123,7 +123,7 @@ struct StatusReport {
 
 pub fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<()> {
     let to = toward(config, args.to.as_deref())?;
-    let store = open_read_only(config)?;
+    let store = open_to_report(config)?;
     let mut states: BTreeMap<&'static str, Tally> = State::ALL
         .iter()
         .map(|state| (state.name(), Tally::default()))

@@ -6,10 +6,25 @@ pub mod transfer;
 pub mod verify;
 pub mod watch;
 
+use anyhow::Context;
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::journal::store::Store;
+
+/// The journal for a command that reports on it (`jobs`, `status`,
+/// `verify`): a chosen path with no journal is a typo, not an empty journal
+/// (the default one is simply not made yet before the first sync).
+pub(crate) fn open_to_report(config: &Config) -> anyhow::Result<Store> {
+    if config.journal_given() && !config.journal.is_file() {
+        return Err(crate::error::UsageError(format!(
+            "no journal at {}: check --journal or FERRY_JOURNAL (`ferry sync` and `ferry scan` create one)",
+            config.journal.display()
+        ))
+        .into());
+    }
+    open_read_only(config)
+}
 
 pub(crate) fn open_read_only(config: &Config) -> anyhow::Result<Store> {
     let store = Store::open_read_only(&config.journal)?;
@@ -18,7 +33,12 @@ pub(crate) fn open_read_only(config: &Config) -> anyhow::Result<Store> {
 }
 
 pub(crate) fn open_for_change(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::open(&config.journal, &config.open_options())?;
+    let store = Store::open(&config.journal, &config.open_options()).with_context(|| {
+        format!(
+            "cannot use the journal at {}; choose another with --journal PATH or FERRY_JOURNAL",
+            config.journal.display()
+        )
+    })?;
     show_warnings(&store);
     Ok(store)
 }

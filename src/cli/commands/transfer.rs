@@ -38,6 +38,13 @@ fn open_for_scan(config: &Config, args: &ScanArgs) -> anyhow::Result<Store> {
     })
 }
 
+/// Where a relative path goes at a destination, for a dry run to show:
+/// the URL or folder with the path after it.
+fn joined(destination: &str, relative: &std::path::Path) -> String {
+    let base = destination.trim_end_matches('/');
+    format!("{base}/{}", relative.display())
+}
+
 /// Scans; a dry run lists what it would queue, and with `after` (a sync's
 /// `--delete-after` or `--move-to`) what would then happen to each file.
 /// With `only`, just those files under the roots are looked at. The store
@@ -65,7 +72,31 @@ fn scan_with(
         only,
     };
     let mut carried = Vec::new();
+    let people = !config.json() && !config.quiet();
+    // What was left out and why: a dry run's result (stdout), or with -v
+    // a note beside the run (stderr).
+    let left_out = |line: String| {
+        let _ = match args.dry_run {
+            true if people => crate::report::stream::out_line(&line),
+            false if people && config.verbose() => {
+                crate::report::stream::err_line(&line);
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+    };
+    let target = options.destination.url.clone();
     let summary = scan::scan(&mut store, &options, &mut |event| match event {
+        ScanEvent::Skipped { relative, rule } => {
+            left_out(format!("skipped {}: {rule}", relative.display()));
+        }
+        ScanEvent::Duplicate { relative, twin } => {
+            left_out(format!(
+                "duplicate {}: same content as {}",
+                relative.display(),
+                twin.display()
+            ));
+        }
         // With --delete-after or --move-to, files already carried by a job
         // are cleared too, once the destination confirms them.
         ScanEvent::Carried {
@@ -127,9 +158,10 @@ fn scan_with(
                     .map(|after| format!(", {}", after.would(path.as_path())))
                     .unwrap_or_default();
                 let _ = crate::report::stream::out_line(&format!(
-                    "would queue {} ({}){then}",
-                    full.display(),
-                    human_bytes(size)
+                    "would queue {} ({}) to {}{then}",
+                    path.as_path().display(),
+                    human_bytes(size),
+                    joined(&target, path.as_path())
                 ));
             }
             reporter.event(Event::Queued {
@@ -267,6 +299,19 @@ pub fn sync_files(
         // reached, refuses the credentials, or cannot confirm what
         // --delete-after needs leaves no jobs behind.
         store = upload::check_destination(store, &mut settings, &destination)?;
+    } else if destination.url.starts_with("http") {
+        // A dry run writes nothing, but a destination it cannot reach, or
+        // that refuses the credentials, fails it as it would fail the sync.
+        let name = config.named(&args.scan.to).map(|(name, _)| name);
+        let headers = config.request_headers(&args.transfer.credentials, name)?;
+        let report = upload::describe(&destination.url, &headers, &settings)?;
+        if matches!(report.status, 401 | 403) {
+            anyhow::bail!(
+                "{}: the server refused the credentials (HTTP {}); check -H and FERRY_TOKEN",
+                destination.url,
+                report.status
+            );
+        }
     }
     let (scanned, summary, mut store, carried) = scan_with(
         config,
@@ -336,20 +381,34 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
     }
     if destination.protocol == Protocol::Local {
         let folder = std::path::Path::new(&destination.url);
-        let writable = tempfile::tempfile_in(folder).is_ok();
+        // A folder not made yet is made by the sync, under the nearest one
+        // that exists: that one must take files.
+        let existing = folder
+            .ancestors()
+            .find(|dir| dir.exists())
+            .unwrap_or(folder);
+        let writable = existing.is_dir() && tempfile::tempfile_in(existing).is_ok();
+        let state = match (existing == folder, writable) {
+            (true, true) => "writable".to_owned(),
+            (true, false) => "not writable".to_owned(),
+            (false, true) => format!(
+                "not there yet; a sync creates it under {}, which is writable",
+                existing.display()
+            ),
+            (false, false) => format!(
+                "not there, and {} (where a sync would create it) is not a writable folder",
+                existing.display()
+            ),
+        };
         if config.json() {
             print_json_line(&serde_json::json!({
-                "url": destination.url, "auto_picks": "local", "writable": writable
+                "url": destination.url, "auto_picks": "local", "writable": writable,
+                "exists": existing == folder
             }))?;
         } else {
             crate::report::stream::out_line(&format!(
-                "{}: a local folder, {}",
-                destination.url,
-                if writable {
-                    "writable"
-                } else {
-                    "not writable (or missing)"
-                }
+                "{}: a local folder, {state}",
+                destination.url
             ))?;
         }
         return Ok(if writable {
@@ -379,10 +438,11 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
             "  OPTIONS:        HTTP {}, credentials {}",
             report.status, report.credentials
         ))?;
-        crate::report::stream::out_line(&format!(
-            "  auto picks:     {}",
-            format!("{:?}", report.auto_picks).to_lowercase()
-        ))?;
+        let picks = match report.auto_picks {
+            Some(protocol) => format!("{protocol:?}").to_lowercase(),
+            None => "cannot tell until the server accepts the credentials".to_owned(),
+        };
+        crate::report::stream::out_line(&format!("  auto picks:     {picks}"))?;
         crate::report::stream::out_line(&format!(
             "  IETF interop:   {}",
             or_none(
@@ -411,12 +471,18 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
             size(report.max_append_size)
         ))?;
     }
-    if report.credentials == "refused" {
-        anyhow::bail!(
+    match report.credentials {
+        "refused" => anyhow::bail!(
             "{}: the server refused the credentials (HTTP {}); check -H and FERRY_TOKEN",
             report.url,
             report.status
-        );
+        ),
+        "needed, none sent" => anyhow::bail!(
+            "{}: the server wants credentials (HTTP {}) and none were sent; give --token-file, FERRY_TOKEN or -H",
+            report.url,
+            report.status
+        ),
+        _ => {}
     }
     Ok(error::SUCCESS)
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::{open_for_change, open_read_only, print_json_line};
+use super::{open_for_change, open_to_report, print_json_line};
 use crate::cli::{ProtocolChoice, VerifyArgs};
 use crate::config::Config;
 use crate::error;
@@ -38,7 +38,7 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
         .transpose()?;
     let mut chosen = HashMap::new();
     let jobs: Vec<Job> = {
-        let store = open_read_only(config)?;
+        let store = open_to_report(config)?;
         let mut jobs = Vec::new();
         if args.ids.is_empty() {
             jobs.extend(
@@ -123,8 +123,8 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
         let mut store = open_for_change(config)?;
         store.apply_all(&bad, Job::requeue)?;
         stream::err_line(&format!(
-            "requeued {} jobs: the next `ferry upload` sends them again",
-            bad.len()
+            "requeued {}: the next `ferry upload` sends them again",
+            crate::format::count(bad.len() as u64, "job")
         ));
     }
     Ok(match unconfirmed {

@@ -150,7 +150,12 @@ impl S3Route {
                 }
                 Err(_) => Failure::transient(format!("no answer in {} s", idle.as_secs())),
             };
-            anyhow::bail!("cannot reach {}: {}", self.endpoint, failure.text());
+            let text = failure.text();
+            anyhow::bail!(
+                "cannot reach {}: {text}{}",
+                self.endpoint,
+                http::unreachable_hint(&text)
+            );
         };
         match response.status() {
             status if status.is_success() => Ok(()),
