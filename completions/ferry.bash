@@ -22,6 +22,9 @@ _ferry() {
             ferry,cancel)
                 cmd="ferry__subcmd__cancel"
                 ;;
+            ferry,completions)
+                cmd="ferry__subcmd__completions"
+                ;;
             ferry,generate)
                 cmd="ferry__subcmd__generate"
                 ;;
@@ -63,6 +66,9 @@ _ferry() {
                 ;;
             ferry__subcmd__help,cancel)
                 cmd="ferry__subcmd__help__subcmd__cancel"
+                ;;
+            ferry__subcmd__help,completions)
+                cmd="ferry__subcmd__help__subcmd__completions"
                 ;;
             ferry__subcmd__help,generate)
                 cmd="ferry__subcmd__help__subcmd__generate"
@@ -107,7 +113,7 @@ _ferry() {
 
     case "${cmd}" in
         ferry)
-            opts="-q -v -h -V --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help --version sync watch scan upload jobs status retry ack cancel verify probe serve generate help"
+            opts="-q -v -h -V --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help --version sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +262,48 @@ _ferry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ferry__subcmd__completions)
+            opts="-q -v -h --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bars lines none" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ferry__subcmd__generate)
             opts="-q -v -h --dir --journal --config --wait-lock --json --job-limit --quiet --verbose --progress --color --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -303,7 +351,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__help)
-            opts="sync watch scan upload jobs status retry ack cancel verify probe serve generate help"
+            opts="sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,6 +379,20 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ferry__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

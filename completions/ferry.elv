@@ -46,6 +46,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand verify 'Check that succeeded jobs'' files are at their destination with the same content'
             cand probe 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
             cand serve 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT, BITS)'
+            cand completions 'Print shell completions to stdout, e.g. `ferry completions bash > ~/.local/share/bash-completion/completions/ferry`'
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -414,6 +415,22 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'ferry;completions'= {
+            cand --journal 'Journal file to use instead of the default one in the user''s data directory'
+            cand --config 'Config file with named destinations, instead of config.toml in the user''s config directory'
+            cand --wait-lock 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
+            cand --progress 'How uploads show their progress: bars at a terminal, else lines'
+            cand --color 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set'
+            cand --log-file 'Also append plain timestamped lines to this file, whatever the terminal shows'
+            cand --json 'Print JSON Lines on stdout instead of tables and messages'
+            cand -q 'Print nothing on success; on failure, the errors and the failures list'
+            cand --quiet 'Print nothing on success; on failure, the errors and the failures list'
+            cand -v 'Say more: each job as it starts and finishes, with its protocol and offset'
+            cand --verbose 'Say more: each job as it starts and finishes, with its protocol and offset'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'ferry;generate'= {
             cand --dir 'Folder that receives completions/ and man/'
             cand --journal 'Journal file to use instead of the default one in the user''s data directory'
@@ -444,6 +461,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand verify 'Check that succeeded jobs'' files are at their destination with the same content'
             cand probe 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
             cand serve 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT, BITS)'
+            cand completions 'Print shell completions to stdout, e.g. `ferry completions bash > ~/.local/share/bash-completion/completions/ferry`'
             cand generate 'Write shell completions and man pages (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -470,6 +488,8 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;help;probe'= {
         }
         &'ferry;help;serve'= {
+        }
+        &'ferry;help;completions'= {
         }
         &'ferry;help;generate'= {
         }

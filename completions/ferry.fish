@@ -53,6 +53,7 @@ complete -c ferry -n "__fish_ferry_needs_command" -f -a "cancel" -d 'Cancel jobs
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "verify" -d 'Check that succeeded jobs\' files are at their destination with the same content'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "probe" -d 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT, BITS)'
+complete -c ferry -n "__fish_ferry_needs_command" -f -a "completions" -d 'Print shell completions to stdout, e.g. `ferry completions bash > ~/.local/share/bash-completion/completions/ferry`'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
@@ -433,6 +434,22 @@ complete -c ferry -n "__fish_ferry_using_subcommand serve" -l json -d 'Print JSO
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+bars\t'A bar per active job and a total bar'
+lines\t'One line per finished job and a stats line every --stats'
+none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l dir -d 'Folder that receives completions/ and man/' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
@@ -450,17 +467,18 @@ complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print 
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "watch" -d 'Sync, then keep watching the folders and upload new files once they settle'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "status" -d 'Count jobs and bytes in each state'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "verify" -d 'Check that succeeded jobs\' files are at their destination with the same content'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "probe" -d 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT, BITS)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
-complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "watch" -d 'Sync, then keep watching the folders and upload new files once they settle'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "scan" -d 'Walk folders, hash media files and queue one upload job per new content (no network)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "upload" -d 'Upload the queued jobs (pending, or interrupted and resumable)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "jobs" -d 'List jobs, optionally by state or by the action that applies to them'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "status" -d 'Count jobs and bytes in each state'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "retry" -d 'Put failed jobs back in the queue'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "ack" -d 'Acknowledge finished jobs: take failures off the list and free room under the job limit'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "cancel" -d 'Cancel jobs that have not finished'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "verify" -d 'Check that succeeded jobs\' files are at their destination with the same content'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "probe" -d 'Ask a destination what it speaks (protocols, extensions, limits) and whether it takes the credentials'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "serve" -d 'Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT, BITS)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "completions" -d 'Print shell completions to stdout, e.g. `ferry completions bash > ~/.local/share/bash-completion/completions/ferry`'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
+complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

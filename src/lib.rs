@@ -39,6 +39,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
         Command::Verify(args) => return cli::commands::verify::verify(&config()?, args),
         Command::Probe(args) => return cli::commands::transfer::probe(&config()?, args),
         Command::Serve(args) => return serve::run(config::serve_settings(args)?),
+        Command::Completions(args) => cli::generate::completions(args.shell)?,
         Command::Generate(args) => cli::generate::generate(&args.dir)?,
     }
     Ok(error::SUCCESS)

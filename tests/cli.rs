@@ -69,6 +69,41 @@ fn help_lists_only_commands_that_work() {
         );
     }
     assert!(!help.contains("\n  generate "), "generate listed:\n{help}");
+    assert!(
+        help.contains("\n  completions "),
+        "completions missing:\n{help}"
+    );
+}
+
+/// `ferry completions SHELL` prints the script on stdout and writes nothing
+/// beside it (`ferry generate`, for packagers, writes folders instead).
+#[test]
+fn completions_print_a_script_for_each_shell() {
+    let env = TestEnv::new();
+    for (shell, marker) in [
+        ("bash", "complete -F _ferry"),
+        ("zsh", "#compdef ferry"),
+        ("fish", "complete -c ferry"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[ferry]"),
+    ] {
+        let output = env
+            .ferry_bare()
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{shell}: {}", stderr_of(&output));
+        let script = stdout_of(&output);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(script.contains("serve"), "{shell}");
+    }
+    assert_eq!(std::fs::read_dir(env.path()).unwrap().count(), 0);
+    let wrong = env
+        .ferry_bare()
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
 }
 
 /// Every flag of every command can be set by a `FERRY_…` variable, and

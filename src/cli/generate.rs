@@ -36,6 +36,16 @@ pub fn generate(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `ferry completions SHELL`: the script on stdout, for the user to put
+/// where their shell looks.
+pub fn completions(shell: Shell) -> anyhow::Result<()> {
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "ferry", &mut script);
+    crate::report::stream::out(&String::from_utf8_lossy(&script))?;
+    Ok(())
+}
+
 fn write_man_page(dir: &Path, name: &str, command: clap::Command) -> anyhow::Result<()> {
     let mut page = Vec::new();
     clap_mangen::Man::new(command).render(&mut page)?;

@@ -158,9 +158,18 @@ pub enum Command {
     /// Receive uploads: a resumable upload server (IETF draft, tus 1.0, plain PUT, BITS)
     #[command(after_help = SERVE_LIMITS)]
     Serve(ServeArgs),
+    /// Print shell completions to stdout, e.g. `ferry completions bash > ~/.local/share/bash-completion/completions/ferry`
+    Completions(CompletionsArgs),
     /// Write shell completions and man pages (for packagers)
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, powershell or elvish
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
