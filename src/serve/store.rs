@@ -217,11 +217,6 @@ impl UploadStore {
         self
     }
 
-    /// Uploads created and not complete.
-    pub fn unfinished(&self) -> usize {
-        self.unfinished.count()
-    }
-
     /// When `--max-uploads` is reached: deletes the unfinished uploads not
     /// written for `unfinished::EVICT_IDLE` (a body is cut after 60 s of
     /// silence, so none is being written), so that clients that created

@@ -57,8 +57,4 @@ impl Unfinished {
     pub fn ids(&self) -> Vec<String> {
         self.lock().iter().cloned().collect()
     }
-
-    pub fn count(&self) -> usize {
-        self.lock().len()
-    }
 }

@@ -81,6 +81,17 @@ pub fn check_destination(
     Ok(store)
 }
 
+/// A dry run's look at an HTTP destination: the first probe every run
+/// makes, which writes nothing; unreachable or refused credentials are an
+/// error, as they are for the sync.
+pub fn check_reachable(settings: &Settings, destination: &Destination) -> anyhow::Result<()> {
+    let client = http::client(settings)?;
+    // Anything else (a 5xx after the retries) is for the sync to weigh.
+    let _answer =
+        current_thread_runtime()?.block_on(route::asked(settings, &client, destination))?;
+    Ok(())
+}
+
 /// `ferry probe`: what the destination speaks, and whether it takes the credentials.
 pub fn describe(
     url: &str,
@@ -128,7 +139,8 @@ pub fn probe_s3(
         part_concurrency: 1,
         overwrite: false,
     };
-    let route = protocols::s3::S3Route::open(url, configured, options, settings)?;
+    let client = http::client(settings)?;
+    let route = protocols::s3::S3Route::open(url, configured, options, (settings, &client))?;
     let region = route.bucket.region().to_owned();
     current_thread_runtime()?
         .block_on(protocols::s3_probe::probe(&route, url, &region))
@@ -165,14 +177,18 @@ pub fn terminate(jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<String
                 part_concurrency: 1,
                 overwrite: false,
             };
-            let aborted =
-                protocols::s3::S3Route::open(&job.destination.url, &transfer.s3, options, settings)
-                    .map_err(|error| crate::error::one_line(&error))
-                    .and_then(|route| {
-                        runtime
-                            .block_on(route.abort(session))
-                            .map_err(|failure| failure.text())
-                    });
+            let aborted = protocols::s3::S3Route::open(
+                &job.destination.url,
+                &transfer.s3,
+                options,
+                (settings, &client),
+            )
+            .map_err(|error| crate::error::one_line(&error))
+            .and_then(|route| {
+                runtime
+                    .block_on(route.abort(session))
+                    .map_err(|failure| failure.text())
+            });
             if let Err(reason) = aborted {
                 warnings.push(format!(
                     "{path}: could not abort the multipart upload: {reason}"

@@ -141,20 +141,59 @@ pub async fn route(
             let folder = LocalFolder::open(std::path::Path::new(&destination.url))?;
             Route::Local(Arc::new(folder))
         }
-        Protocol::S3 => Route::S3(Arc::new(s3_route(settings, destination).await?)),
+        Protocol::S3 => Route::S3(Arc::new(s3_route(settings, client, destination).await?)),
         wanted => http_route(shared, settings, client, destination, wanted, true).await?,
     })
 }
 
+/// What an HTTP destination answers to the first probe, as every run asks
+/// it (retried like a request, up to `--retries`): refused credentials and
+/// a server that cannot be reached end the run here, in one line; any
+/// other failure is the caller's to weigh.
+pub async fn asked(
+    settings: &Settings,
+    client: &reqwest::Client,
+    destination: &Destination,
+) -> anyhow::Result<Result<Capabilities, Failure>> {
+    let probed = probe::probe(
+        client,
+        &settings.transfer(&destination.url).headers,
+        &destination.url,
+        settings.connect_timeout + settings.idle_timeout,
+        settings.retries,
+    )
+    .await;
+    match probed {
+        Err(Failure::Credentials { message, .. }) => anyhow::bail!(
+            "{}: {message}; {}",
+            destination.url,
+            super::http::CREDENTIALS_HINT
+        ),
+        Err(failure @ Failure::Transient { status: None, .. }) => {
+            let text = failure.text();
+            anyhow::bail!(
+                "cannot reach {}: {text}; no job was started{}",
+                destination.url,
+                super::http::unreachable_hint(&text)
+            )
+        }
+        other => Ok(other),
+    }
+}
+
 /// An `s3://` destination's route, its bucket checked once.
-pub async fn s3_route(settings: &Settings, destination: &Destination) -> anyhow::Result<S3Route> {
+pub async fn s3_route(
+    settings: &Settings,
+    client: &reqwest::Client,
+    destination: &Destination,
+) -> anyhow::Result<S3Route> {
     let transfer = settings.transfer(&destination.url);
     let options = s3::Options {
         chunk_size: transfer.chunk_size,
         part_concurrency: settings.part_concurrency,
         overwrite: settings.overwrite,
     };
-    let route = S3Route::open(&destination.url, &transfer.s3, options, settings)?;
+    let route = S3Route::open(&destination.url, &transfer.s3, options, (settings, client))?;
     route
         .check_bucket(settings.idle_timeout, settings.retries)
         .await?;
@@ -255,30 +294,8 @@ async fn http_route(
         true => shared.lock().chosen_protocol(&destination.url),
         false => None,
     };
-    let probed = probe::probe(
-        client,
-        &transfer.headers,
-        &destination.url,
-        settings.connect_timeout + settings.idle_timeout,
-        settings.retries,
-    )
-    .await;
+    let probed = asked(settings, client, destination).await?;
     let capabilities = match (wanted, remembered, probed) {
-        (_, _, Err(Failure::Credentials { message, .. })) => {
-            anyhow::bail!(
-                "{}: {message}; {}",
-                destination.url,
-                super::http::CREDENTIALS_HINT
-            )
-        }
-        (_, _, Err(failure @ Failure::Transient { status: None, .. })) => {
-            let text = failure.text();
-            anyhow::bail!(
-                "cannot reach {}: {text}; no job was started{}",
-                destination.url,
-                super::http::unreachable_hint(&text)
-            )
-        }
         (Protocol::Auto, None, Err(failure)) => anyhow::bail!(
             "{}: cannot tell which protocol it speaks: {}",
             destination.url,

@@ -154,7 +154,7 @@ async fn check_or_refused(
                 let placed = local_placement(header("path-bytes"), header("path"));
                 Ok(local_copy(job, &Path::new(&job.destination.url).join(placed)).await)
             }
-            Protocol::S3 => s3_object(settings, job).await,
+            Protocol::S3 => s3_object(client, settings, job).await,
             Protocol::Tus => session_size(client, settings, job, true).await,
             Protocol::Ietf => session_size(client, settings, job, false).await,
             Protocol::Put => put_target(client, settings, job).await,
@@ -304,8 +304,12 @@ async fn local_copy(job: &Job, path: &Path) -> (Verdict, String) {
     }
 }
 
-async fn s3_object(settings: &Settings, job: &Job) -> Result<(Verdict, String), Failure> {
-    let route = route::s3_route(settings, &job.destination)
+async fn s3_object(
+    client: &reqwest::Client,
+    settings: &Settings,
+    job: &Job,
+) -> Result<(Verdict, String), Failure> {
+    let route = route::s3_route(settings, client, &job.destination)
         .await
         .map_err(|error| Failure::transient(crate::error::one_line(&error)))?;
     s3_verdict(&route, settings, job).await

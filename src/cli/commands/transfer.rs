@@ -302,16 +302,7 @@ pub fn sync_files(
     } else if destination.url.starts_with("http") {
         // A dry run writes nothing, but a destination it cannot reach, or
         // that refuses the credentials, fails it as it would fail the sync.
-        let name = config.named(&args.scan.to).map(|(name, _)| name);
-        let headers = config.request_headers(&args.transfer.credentials, name)?;
-        let report = upload::describe(&destination.url, &headers, &settings)?;
-        if matches!(report.status, 401 | 403) {
-            anyhow::bail!(
-                "{}: the server refused the credentials (HTTP {}); check -H and FERRY_TOKEN",
-                destination.url,
-                report.status
-            );
-        }
+        upload::check_reachable(&settings, &destination)?;
     }
     let (scanned, summary, mut store, carried) = scan_with(
         config,
@@ -473,12 +464,13 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
     }
     match report.credentials {
         "refused" => anyhow::bail!(
-            "{}: the server refused the credentials (HTTP {}); check -H and FERRY_TOKEN",
+            "{}: the server refused the credentials (HTTP {}); {}",
             report.url,
-            report.status
+            report.status,
+            crate::upload::http::CREDENTIALS_HINT
         ),
         "needed, none sent" => anyhow::bail!(
-            "{}: the server wants credentials (HTTP {}) and none were sent; give --token-file, FERRY_TOKEN or -H",
+            "{}: the server wants credentials (HTTP {}) and none were sent; give them with -H, --token-file or FERRY_TOKEN",
             report.url,
             report.status
         ),

@@ -41,7 +41,8 @@ pub struct S3Route {
     pub part_concurrency: usize,
     pub overwrite: bool,
     pub in_flight: Arc<Semaphore>,
-    /// The run's client, or one that also trusts `AWS_CA_BUNDLE`.
+    /// The run's client (its connections shared), or one of its own that
+    /// also trusts `AWS_CA_BUNDLE`.
     pub client: reqwest::Client,
 }
 
@@ -56,7 +57,7 @@ impl S3Route {
         destination: &str,
         configured: &Configured,
         options: Options,
-        settings: &crate::upload::Settings,
+        (settings, shared): (&crate::upload::Settings, &reqwest::Client),
     ) -> anyhow::Result<S3Route> {
         let url = S3Url::parse(destination).map_err(UsageError)?;
         let access = crate::config::s3::resolve(configured, crate::config::variable);
@@ -96,7 +97,7 @@ impl S3Route {
             .as_ref()
             .filter(|_| endpoint.starts_with("https://"));
         let client = match bundle {
-            None => crate::upload::http::client(settings)?,
+            None => shared.clone(),
             Some(path) => {
                 let certs = crate::upload::http::certificates_in(path).map_err(|problem| {
                     UsageError(format!("AWS_CA_BUNDLE {}: {problem}", path.display()))
@@ -128,28 +129,25 @@ impl S3Route {
                 .head_bucket(Some(&self.credentials))
                 .sign(SIGNED_FOR);
             let sent = tokio::time::timeout(idle, self.client.head(url).send()).await;
-            let failure = match sent {
+            // Refused, a name that does not resolve, a certificate not
+            // trusted: no retry changes that within a run. A reset (in the
+            // handshake too) or a stall may pass: tried again, as jobs are.
+            let (failure, settled) = match sent {
                 Ok(Ok(response)) => break response,
-                // Refused, a name that does not resolve, a certificate not
-                // trusted: no retry changes that within a run.
-                Ok(Err(error)) if http::unreachable(&error) => {
-                    http::send_failure(error.without_url())
+                Ok(Err(error)) => {
+                    let settled = http::unreachable(&error);
+                    (http::send_failure(error.without_url()), settled)
                 }
-                // A reset (in the handshake too) or a stall may pass: tried
-                // again, as jobs are.
-                Ok(Err(_)) if failures < retries => {
-                    tokio::time::sleep(http::backoff(failures, None)).await;
-                    failures += 1;
-                    continue;
+                Err(_) => {
+                    let stalled = format!("no answer in {} s", idle.as_secs());
+                    (Failure::transient(stalled), false)
                 }
-                Ok(Err(error)) => http::send_failure(error.without_url()),
-                Err(_) if failures < retries => {
-                    tokio::time::sleep(http::backoff(failures, None)).await;
-                    failures += 1;
-                    continue;
-                }
-                Err(_) => Failure::transient(format!("no answer in {} s", idle.as_secs())),
             };
+            if !settled && failures < retries {
+                tokio::time::sleep(http::backoff(failures, None)).await;
+                failures += 1;
+                continue;
+            }
             let text = failure.text();
             anyhow::bail!(
                 "cannot reach {}: {text}{}",
