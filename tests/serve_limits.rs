@@ -103,7 +103,7 @@ fn unfinished_uploads_are_capped_and_finishing_one_frees_its_place() {
 /// paused after 2 MiB (past the size where a body gets a writer of its
 /// own), the server soon runs far fewer than 24 threads (it ran 51 when
 /// each had a writer and a hasher thread); then each finishes,
-/// byte-identical, and its running SHA-256 matches the announced one.
+/// byte-identical, and its SHA-256 matches the announced one.
 #[test]
 fn a_paused_body_holds_no_thread() {
     const BODIES: usize = 24;
