@@ -224,11 +224,6 @@ impl Forwarder {
         let forward = match self.send(&completed).await {
             Ok(answer) => {
                 let accepted = (200..300).contains(&answer.status);
-                super::log(&format!(
-                    "forwarded {} to the backend: HTTP {}",
-                    completed.placed.display(),
-                    answer.status
-                ));
                 // The ledger's line first: a file never leaves --dir
                 // without a record of where it went.
                 let recorded = match accepted {
@@ -278,6 +273,14 @@ impl Forwarder {
             self.done(&info.id);
         }
         store.set_forward(&info.id, forward.clone())?;
+        // Said once it is recorded: a HEAD after this line sees the answer.
+        if let Forward::Answered(answer) = &forward {
+            super::log(&format!(
+                "forwarded {} to the backend: HTTP {}",
+                completed.placed.display(),
+                answer.status
+            ));
+        }
         Ok(forward)
     }
 
