@@ -73,8 +73,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l retries -d 'Give up
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l chunk-size -d 'Send at most this much per request (default: the whole file, or the server\'s limit)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l idle-timeout -d 'End a request when no byte has moved for this long, and retry' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
-post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l put-method -d 'Method for the put protocol' -r -f -a "put\t'PUT the file to the URL'
+post\t'POST the file to the URL'"
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l part-concurrency -d 'S3: send this many parts of one file at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l bwlimit -d 'Cap the upload rate of all jobs together, e.g. 10M (bytes per second), or a timetable: "08:00,512k 19:00,10M 23:00,off"' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-duration -d 'Start no new upload after this long (e.g. 2h), and stop the ones in flight (see --cutoff-mode); jobs left resume on the next run' -r
@@ -131,8 +131,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand watch" -l retries -d 'Give u
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l chunk-size -d 'Send at most this much per request (default: the whole file, or the server\'s limit)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l idle-timeout -d 'End a request when no byte has moved for this long, and retry' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
-post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l put-method -d 'Method for the put protocol' -r -f -a "put\t'PUT the file to the URL'
+post\t'POST the file to the URL'"
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l part-concurrency -d 'S3: send this many parts of one file at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l bwlimit -d 'Cap the upload rate of all jobs together, e.g. 10M (bytes per second), or a timetable: "08:00,512k 19:00,10M 23:00,off"' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l max-duration -d 'Start no new upload after this long (e.g. 2h), and stop the ones in flight (see --cutoff-mode); jobs left resume on the next run' -r
@@ -215,8 +215,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand upload" -l retries -d 'Give 
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l chunk-size -d 'Send at most this much per request (default: the whole file, or the server\'s limit)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l idle-timeout -d 'End a request when no byte has moved for this long, and retry' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l ietf-version -d 'IETF draft interop version to speak (3, 5 and 6 for tusd, SwiftNIO and iOS 17/18 servers)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -l put-method -d 'Method for the put protocol' -r -f -a "put\t''
-post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l put-method -d 'Method for the put protocol' -r -f -a "put\t'PUT the file to the URL'
+post\t'POST the file to the URL'"
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l part-concurrency -d 'S3: send this many parts of one file at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l bwlimit -d 'Cap the upload rate of all jobs together, e.g. 10M (bytes per second), or a timetable: "08:00,512k 19:00,10M 23:00,off"' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l max-duration -d 'Start no new upload after this long (e.g. 2h), and stop the ones in flight (see --cutoff-mode); jobs left resume on the next run' -r
@@ -408,8 +408,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-uploads -d 'Un
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l max-connections -d 'Connections served at once; more wait in the listen backlog' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l expire-after -d 'Delete unfinished uploads not written to for this long (e.g. 24h, 7d)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward -d 'Pass each completed, verified upload on to this backend in one plain request (PUT URL/<path>; the URL may hold {path}, {name}, {sha256})' -r
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-method -d 'Method of the forwarded request' -r -f -a "put\t''
-post\t''"
+complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-method -d 'Method of the forwarded request' -r -f -a "put\t'PUT the file to the backend'
+post\t'POST the file to the backend'"
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-header -d 'Header for the forwarded request, \'Name: value\' with ${VAR} from the environment; never logged (repeatable; one per line in the variable)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l forward-ca-cert -d 'Also trust the CA certificates in this PEM file for the --forward backend' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l tls-cert -d 'PEM certificate chain for HTTPS (with --tls-key; reread on SIGHUP)' -r -F

@@ -68,3 +68,138 @@ fn no_source_file_is_a_god_module() {
     let engine = std::fs::read_to_string(src().join("upload/engine.rs")).unwrap();
     assert!(engine.lines().count() < 400);
 }
+
+/// A source file's module path: `src/upload/route.rs` is `upload::route`,
+/// `src/upload/mod.rs` is `upload`.
+fn module_of(path: &Path) -> Vec<String> {
+    let relative = path.strip_prefix(src()).unwrap().with_extension("");
+    let mut parts: Vec<String> = relative
+        .iter()
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|last| last == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
+/// Who imports whom among sibling modules: `upload::route` naming
+/// `crate::upload::settings::X` (or `super::settings`) is an edge from
+/// `upload::route` to `upload::settings`; `cli::settings` naming
+/// `crate::upload::X` is an edge from `cli` to `upload`. Unit tests
+/// (`#[cfg(test)]` onwards) do not count.
+fn module_edges() -> std::collections::BTreeSet<(Vec<String>, Vec<String>)> {
+    let files = sources(&src());
+    let modules: std::collections::BTreeSet<Vec<String>> =
+        files.iter().map(|path| module_of(path)).collect();
+    let mut edges = std::collections::BTreeSet::new();
+    for path in &files {
+        let from = module_of(path);
+        if from == ["main"] || from == ["lib"] {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        let mut named: Vec<Vec<String>> = Vec::new();
+        for (prefix, base) in [
+            ("crate::", Vec::new()),
+            ("super::", {
+                let mut parent = from.clone();
+                // In a `mod.rs`, `super` is the folder's parent.
+                parent.pop();
+                parent
+            }),
+        ] {
+            for (at, _) in code.match_indices(prefix) {
+                let rest = &code[at + prefix.len()..];
+                let words = rest
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                    .next()
+                    .unwrap_or("");
+                let mut target = base.clone();
+                target.extend(
+                    words
+                        .split("::")
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_owned),
+                );
+                named.push(target);
+            }
+            // `use crate::{a, b}` and `use super::{a, b}`.
+            for (at, _) in code.match_indices(&format!("{prefix}{{")) {
+                let rest = &code[at + prefix.len() + 1..];
+                let list = &rest[..rest.find('}').unwrap_or(0)];
+                for item in list.split(',') {
+                    let mut target = base.clone();
+                    target.extend(item.trim().split("::").take(1).map(str::to_owned));
+                    named.push(target);
+                }
+            }
+        }
+        for mut target in named {
+            while !target.is_empty() && !modules.contains(&target) {
+                target.pop();
+            }
+            let shared = from.iter().zip(&target).take_while(|(a, b)| a == b).count();
+            if shared == from.len() || shared == target.len() {
+                continue; // itself, an ancestor or a descendant
+            }
+            edges.insert((from[..=shared].to_vec(), target[..=shared].to_vec()));
+        }
+    }
+    edges
+}
+
+/// As fd and xh are built: no module imports one that imports it back,
+/// directly or round a longer circle, at any depth of the tree.
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let edges = module_edges();
+    assert!(
+        edges.contains(&(vec!["cli".into()], vec!["upload".into()])),
+        "the edge reader finds nothing: {edges:?}"
+    );
+    let next = |from: &Vec<String>| -> Vec<Vec<String>> {
+        edges
+            .iter()
+            .filter(|(a, _)| a == from)
+            .map(|(_, b)| b.clone())
+            .collect()
+    };
+    let mut circles = std::collections::BTreeSet::new();
+    for (start, _) in &edges {
+        // Depth-first from each module, looking for the way back to it.
+        let mut stack = vec![vec![start.clone()]];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(trail) = stack.pop() {
+            for step in next(trail.last().unwrap()) {
+                if &step == start {
+                    let names: Vec<String> = trail.iter().map(|m| m.join("::")).collect();
+                    circles.insert(format!("{} -> {}", names.join(" -> "), start.join("::")));
+                } else if seen.insert(step.clone()) {
+                    let mut longer = trail.clone();
+                    longer.push(step);
+                    stack.push(longer);
+                }
+            }
+        }
+    }
+    assert_eq!(circles, std::collections::BTreeSet::<String>::new());
+}
+
+/// clap describes the command line; the core's types know nothing of it.
+#[test]
+fn clap_stays_in_cli() {
+    let outside: Vec<String> = sources(&src())
+        .into_iter()
+        .filter(|path| {
+            let module = module_of(path);
+            module
+                .first()
+                .is_some_and(|top| top != "cli" && top != "main")
+        })
+        .filter(|path| std::fs::read_to_string(path).unwrap().contains("clap"))
+        .map(|path| path.display().to_string())
+        .collect();
+    assert_eq!(outside, Vec::<String>::new());
+}

@@ -45,7 +45,7 @@ impl fmt::Display for JobId {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     /// Queued, not started.
@@ -87,7 +87,7 @@ impl fmt::Display for State {
 }
 
 /// What a caller wants to do with jobs; each selects the jobs it applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Jobs to upload: pending or registered.
     Process,

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::Cutoff;
 use super::{Event, Phase, Reporter, UploadSummary, error_text};
 use crate::digest::Sha256;
 use crate::journal::job::{ClearedBy, Job, JobError, Response};
 use crate::scan::ScanSummary;
-use crate::upload::window::Cutoff;
 
 /// Bumped when a field is removed or changes meaning; new fields and new
 /// types keep the version.

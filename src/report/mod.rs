@@ -25,7 +25,6 @@ use crate::digest::Sha256;
 use crate::format::{count, human_bytes};
 use crate::journal::job::{Cleared, Job, JobError};
 use crate::scan::ScanSummary;
-use crate::upload::window::Cutoff;
 
 pub use json::SCHEMA_VERSION;
 
@@ -87,6 +86,16 @@ pub enum Phase {
     Uploading { from: u64 },
     /// Checking the copy against the job's SHA-256 (local folders).
     Verifying,
+}
+
+/// What the end of a time window does to the uploads in flight (in events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cutoff {
+    /// Stop the uploads in flight; they resume on the next run
+    Hard,
+    /// Let the uploads in flight finish; start no new one
+    Soft,
 }
 
 #[derive(Clone, Copy)]

@@ -9,7 +9,7 @@ use std::io::Write;
 use sha2::Digest;
 
 use super::running::RunningDigests;
-use super::store::UploadError;
+use super::upload_error::UploadError;
 
 /// An append in progress; `finish` fsyncs and returns the new offset.
 pub struct Appender {

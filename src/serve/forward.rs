@@ -34,7 +34,7 @@ use super::forwarded::Record;
 use super::store::{Answer, Completed, Forward, UploadError, UploadInfo, UploadStore};
 use crate::wire;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ForwardMethod {
     Put,
     Post,

@@ -35,6 +35,7 @@ mod stored;
 pub mod tls;
 mod tus;
 mod unfinished;
+mod upload_error;
 mod writers;
 
 use std::convert::Infallible;

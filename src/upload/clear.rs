@@ -24,14 +24,14 @@
 //! again, and the line names the twin that vouched for it.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::Settings;
-use super::engine::Run;
 use super::route::Route;
+use super::run::Run;
 use super::verify;
 use crate::digest::{self, FileStat, Sha256};
 use crate::journal::job::{Cleared, Destination, Job, JobId, Protocol, State};
@@ -40,46 +40,7 @@ use crate::journal::store::Durability;
 use crate::report::{Event, Reporter};
 use crate::wire;
 
-/// What happens to a source file once its upload is verified.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AfterUpload {
-    Delete,
-    MoveTo(PathBuf),
-}
-
-impl AfterUpload {
-    pub fn flag(&self) -> &'static str {
-        match self {
-            AfterUpload::Delete => "--delete-after",
-            AfterUpload::MoveTo(_) => "--move-to",
-        }
-    }
-
-    /// What a dry run says would happen to `source` (`relative` below its
-    /// scanned folder).
-    pub fn would(&self, relative: &Path) -> String {
-        match self {
-            AfterUpload::Delete => "then delete it once its upload is verified".to_owned(),
-            AfterUpload::MoveTo(dir) => format!(
-                "then move it to {} once its upload is verified",
-                dir.join(relative).display()
-            ),
-        }
-    }
-}
-
-/// A scanned file whose content a job already carries to the destination:
-/// the job of its own path (`same_path`), or another file's, its `twin`.
-#[derive(Clone, Debug)]
-pub struct CarriedSource {
-    pub source: PathBuf,
-    /// Below its scanned folder (where `--move-to` puts it).
-    pub relative: PathBuf,
-    /// As the scan saw it.
-    pub stat: FileStat,
-    pub twin: JobId,
-    pub same_path: bool,
-}
+pub use super::settings::{AfterUpload, CarriedSource};
 
 /// Refuses, before any upload, a destination that cannot confirm a file's
 /// SHA-256.

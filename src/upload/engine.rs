@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures_util::StreamExt;
@@ -23,7 +23,8 @@ use super::Settings;
 use super::clear;
 use super::http::{self, Activity, Failure};
 use super::progress;
-use super::route::{self, Routes};
+use super::route::{self, Prepared, Routes};
+use super::run::Run;
 use super::shared::Shared;
 use super::signals;
 use super::throttle::Limits;
@@ -31,24 +32,6 @@ use super::window::Gates;
 use crate::journal::job::{Action, ErrorClass, Job, JobError, JobId, State};
 use crate::journal::store::{Durability, Store};
 use crate::report::{Event, Reporter, UploadSummary};
-
-/// What the run shares between its jobs.
-pub struct Run {
-    pub settings: Settings,
-    pub shared: Shared,
-    pub client: reqwest::Client,
-    routes: Routes,
-    pub reporter: Arc<dyn Reporter>,
-    pub cancel: CancellationToken,
-    /// Ctrl-C, or the end of the time window: see `window`.
-    pub(super) gates: Gates,
-    pub limits: Limits,
-    /// Set by a 401/403 or a journal failure: no new job starts, and the
-    /// run ends with this message.
-    stopped_by: Mutex<Option<String>>,
-    /// The jobs in flight, sampled by `report_progress`.
-    active: Mutex<HashMap<JobId, (Job, Arc<Activity>)>>,
-}
 
 enum Outcome {
     Succeeded { bytes: u64, cleared: bool },
@@ -70,18 +53,20 @@ struct Ended {
 pub fn run(
     store: Store,
     settings: Settings,
+    prepared: Prepared,
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<(UploadSummary, Vec<Job>)> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?
-        .block_on(run_async(store, settings, reporter))
+        .block_on(run_async(store, settings, prepared, reporter))
 }
 
 async fn run_async(
     store: Store,
     settings: Settings,
+    prepared: Prepared,
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<(UploadSummary, Vec<Job>)> {
     let started = Instant::now();
@@ -120,7 +105,7 @@ async fn run_async(
     let signals = tokio::spawn(signals::watch(cancel.clone(), reporter.clone())?);
     // Asking the servers what they speak may take retries: Ctrl-C ends it.
     let routes = tokio::select! {
-        routes = route::routes(&shared, &ids, &settings, &client) => routes?,
+        routes = route::routes(&shared, &ids, &settings, &prepared, &client) => routes?,
         _ = cancel.cancelled() => {
             signals.abort();
             let summary = UploadSummary {
@@ -238,18 +223,6 @@ impl Run {
             self.stop(format!("journal: {}", crate::error::one_line(&error)));
             left
         })
-    }
-
-    fn stopped_by(&self) -> MutexGuard<'_, Option<String>> {
-        self.stopped_by.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn stop(&self, message: String) {
-        self.stopped_by().get_or_insert(message);
-    }
-
-    pub fn active(&self) -> MutexGuard<'_, HashMap<JobId, (Job, Arc<Activity>)>> {
-        self.active.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     async fn job_inner(&self, id: &JobId) -> anyhow::Result<Ended> {

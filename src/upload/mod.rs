@@ -26,7 +26,9 @@ pub mod probe;
 mod progress;
 pub mod protocols;
 mod route;
-mod secrets;
+mod run;
+pub mod s3_access;
+pub mod secrets;
 mod settings;
 mod shared;
 mod signals;
@@ -37,8 +39,9 @@ pub mod window;
 
 pub use engine::run;
 pub use protocols::put::PutMethod;
+pub use route::Prepared;
 pub use secrets::{is_secret_header, request_headers};
-pub use settings::{Settings, Transfer};
+pub use settings::{ProtocolChoice, Settings, Transfer};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -62,12 +65,12 @@ fn current_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// the route is resolved as the run would resolve it (the folder opened,
 /// the bucket checked, the server reached with the credentials and its
 /// protocol chosen), a `--delete-after` or `--move-to` that it could not
-/// confirm is refused, and the route is kept in `settings` for the run.
+/// confirm is refused, and the route is given back for the run to use.
 pub fn check_destination(
     store: Store,
-    settings: &mut Settings,
+    settings: &Settings,
     destination: &Destination,
-) -> anyhow::Result<Store> {
+) -> anyhow::Result<(Store, Prepared)> {
     let client = http::client(settings)?;
     let shared = shared::Shared::new(store);
     let resolved =
@@ -77,8 +80,7 @@ pub fn check_destination(
     if let Some(after) = &settings.after_upload {
         clear::refuse_unconfirmable(after, &routes)?;
     }
-    settings.prepared = route::Prepared::new(routes);
-    Ok(store)
+    Ok((store, Prepared::new(routes)))
 }
 
 /// A dry run's look at an HTTP destination: the first probe every run
@@ -131,7 +133,7 @@ pub fn ping_bits(
 /// may write to it, and the unfinished multipart uploads under the prefix.
 pub fn probe_s3(
     url: &str,
-    configured: &crate::config::s3::Configured,
+    configured: &crate::upload::s3_access::Configured,
     settings: &Settings,
 ) -> anyhow::Result<protocols::s3_probe::S3Report> {
     let options = protocols::s3::Options {

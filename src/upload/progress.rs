@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::engine::Run;
+use super::run::Run;
 use crate::journal::job::Job;
 use crate::report::Event;
 

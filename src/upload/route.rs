@@ -104,6 +104,7 @@ pub async fn routes(
     shared: &Shared,
     ids: &[JobId],
     settings: &Settings,
+    prepared: &Prepared,
     client: &reqwest::Client,
 ) -> anyhow::Result<HashMap<Destination, Arc<Route>>> {
     let destinations: Vec<Destination> = {
@@ -117,9 +118,9 @@ pub async fn routes(
         }
         seen
     };
-    let mut routes = settings.prepared.0.clone();
+    let mut routes = prepared.0.clone();
     for destination in destinations {
-        let route = match settings.prepared.0.get(&destination) {
+        let route = match prepared.0.get(&destination) {
             Some(prepared) => prepared.clone(),
             None => Arc::new(route(shared, settings, client, &destination).await?),
         };

@@ -137,6 +137,13 @@ pub fn request_headers(
     Ok(headers)
 }
 
+/// A variable from the process environment; unset and blank are alike.
+pub fn variable(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,18 +6,31 @@
 //! setting came from.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
-use super::clear::{AfterUpload, CarriedSource};
 use super::protocols::put::PutMethod;
-use super::route::Prepared;
 use super::throttle::Schedule;
 use super::window::Window;
-use crate::config::s3::Configured;
-use crate::journal::job::Destination;
+use crate::digest::FileStat;
+use crate::journal::job::{Destination, JobId};
+use crate::upload::s3_access::Configured;
 use crate::wire::ietf::DEFAULT_INTEROP;
+
+/// The protocol asked for a URL destination (`--protocol`, the config
+/// file's `protocol`); `s3://` and local folders need none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProtocolChoice {
+    /// Whatever the server announces: IETF, else tus, else PUT.
+    Auto,
+    Ietf,
+    Tus,
+    Put,
+    Bits,
+}
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -42,8 +55,6 @@ pub struct Settings {
     pub transfer: Transfer,
     /// Per destination URL, from the config file's named destinations.
     pub destinations: HashMap<String, Transfer>,
-    /// Routes already resolved (by `check_destination`), used as they are.
-    pub prepared: Prepared,
     /// With `after_upload`: scanned files whose content a job already
     /// carries, cleared once the destination confirms it.
     pub carried: Vec<CarriedSource>,
@@ -103,9 +114,49 @@ impl Default for Settings {
             only: None,
             transfer: Transfer::default(),
             destinations: HashMap::new(),
-            prepared: Prepared::default(),
             carried: Vec::new(),
             ca_certs: Vec::new(),
         }
     }
+}
+
+/// What happens to a source file once its upload is verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AfterUpload {
+    Delete,
+    MoveTo(PathBuf),
+}
+
+impl AfterUpload {
+    pub fn flag(&self) -> &'static str {
+        match self {
+            AfterUpload::Delete => "--delete-after",
+            AfterUpload::MoveTo(_) => "--move-to",
+        }
+    }
+
+    /// What a dry run says would happen to `source` (`relative` below its
+    /// scanned folder).
+    pub fn would(&self, relative: &Path) -> String {
+        match self {
+            AfterUpload::Delete => "then delete it once its upload is verified".to_owned(),
+            AfterUpload::MoveTo(dir) => format!(
+                "then move it to {} once its upload is verified",
+                dir.join(relative).display()
+            ),
+        }
+    }
+}
+
+/// A scanned file whose content a job already carries to the destination:
+/// the job of its own path (`same_path`), or another file's, its `twin`.
+#[derive(Clone, Debug)]
+pub struct CarriedSource {
+    pub source: PathBuf,
+    /// Below its scanned folder (where `--move-to` puts it).
+    pub relative: PathBuf,
+    /// As the scan saw it.
+    pub stat: FileStat,
+    pub twin: JobId,
+    pub same_path: bool,
 }

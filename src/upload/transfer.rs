@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use super::attempt::JobUpload;
-use super::engine::Run;
 use super::http::{Activity, Failure};
 use super::protocols::{local, s3};
 use super::route::Route;
+use super::run::Run;
 use crate::journal::job::Job;
 
 impl Run {

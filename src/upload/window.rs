@@ -13,16 +13,8 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+pub use crate::report::Cutoff;
 use crate::report::{Event, Reporter};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Cutoff {
-    /// Stop the uploads in flight; they resume on the next run
-    Hard,
-    /// Let the uploads in flight finish; start no new one
-    Soft,
-}
 
 /// When a run must end, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]

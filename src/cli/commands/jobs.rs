@@ -10,14 +10,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::cli::settings::Config;
 use crate::format::{Align, human_bytes, table};
 use crate::journal::job::{Action, ClearedBy, Job, JobId, State};
 use crate::journal::store::Store;
 use crate::upload;
 
 use super::{open_for_change, open_to_report, print_json_line};
-use crate::cli::{AckArgs, CancelArgs, JobsArgs, ProtocolChoice, RetryArgs, StatusArgs};
+use crate::cli::{AckArgs, CancelArgs, JobsArgs, RetryArgs, StatusArgs};
+use crate::upload::ProtocolChoice;
 
 /// The URL `--to` names, if it was given.
 fn toward(config: &Config, to: Option<&str>) -> anyhow::Result<Option<String>> {

@@ -9,7 +9,7 @@ pub mod watch;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::cli::settings::Config;
 use crate::journal::store::Store;
 
 /// The journal for a command that reports on it (`jobs`, `status`,

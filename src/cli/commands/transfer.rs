@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::config::Config;
+use crate::cli::settings::Config;
 use crate::error;
 use crate::format::human_bytes;
 use crate::journal::job::{Action, Destination, Job, Protocol};
@@ -17,7 +17,8 @@ use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
 use crate::upload;
 
 use super::{open_for_change, open_read_only, print_json_line};
-use crate::cli::{ProbeArgs, ProtocolChoice, ScanArgs, SyncArgs, TransferArgs, UploadArgs};
+use crate::cli::{ProbeArgs, ScanArgs, SyncArgs, TransferArgs, UploadArgs};
+use crate::upload::ProtocolChoice;
 use crate::upload::clear::{AfterUpload, CarriedSource};
 
 /// `ferry scan`: exit 0 when clean, 3 when files could not be read.
@@ -224,7 +225,8 @@ fn upload_jobs(
     reporter: &Arc<dyn Reporter>,
     scanned: Option<ScanCounts>,
 ) -> anyhow::Result<u8> {
-    Ok(upload_summed(args, store, settings, reporter, scanned)?.0)
+    let prepared = upload::Prepared::default();
+    Ok(upload_summed(args, store, settings, prepared, reporter, scanned)?.0)
 }
 
 /// `upload_jobs`, also giving back the run's summary.
@@ -232,10 +234,11 @@ fn upload_summed(
     args: &TransferArgs,
     store: Store,
     settings: upload::Settings,
+    prepared: upload::Prepared,
     reporter: &Arc<dyn Reporter>,
     scanned: Option<ScanCounts>,
 ) -> anyhow::Result<(u8, UploadSummary)> {
-    let (mut summary, failures) = upload::run(store, settings, reporter.clone())?;
+    let (mut summary, failures) = upload::run(store, settings, prepared, reporter.clone())?;
     summary.scanned = scanned;
     reporter.event(Event::Summary(&summary));
     for job in &failures {
@@ -294,11 +297,12 @@ pub fn sync_files(
     let reporter = report::reporter(&output_for(config, &args.transfer))?;
     let after = settings.after_upload.clone();
     let mut store = open_for_scan(config, &args.scan)?;
+    let mut prepared = upload::Prepared::default();
     if !args.scan.dry_run {
         // Before the scan queues anything: a destination that cannot be
         // reached, refuses the credentials, or cannot confirm what
         // --delete-after needs leaves no jobs behind.
-        store = upload::check_destination(store, &mut settings, &destination)?;
+        (store, prepared) = upload::check_destination(store, &settings, &destination)?;
     } else if destination.url.starts_with("http") {
         // A dry run writes nothing, but a destination it cannot reach, or
         // that refuses the credentials, fails it as it would fail the sync.
@@ -322,8 +326,14 @@ pub fn sync_files(
     };
     settings.carried = carried;
     prepare(&mut store, &destination)?;
-    let (uploaded, summary) =
-        upload_summed(&args.transfer, store, settings, &reporter, Some(counts))?;
+    let (uploaded, summary) = upload_summed(
+        &args.transfer,
+        store,
+        settings,
+        prepared,
+        &reporter,
+        Some(counts),
+    )?;
     let code = if uploaded == error::SUCCESS {
         scanned
     } else {

@@ -13,11 +13,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::{open_for_change, open_to_report, print_json_line};
-use crate::cli::{ProtocolChoice, VerifyArgs};
-use crate::config::Config;
+use crate::cli::VerifyArgs;
+use crate::cli::settings::Config;
 use crate::error;
 use crate::journal::job::{Job, JobId, State};
 use crate::report::stream;
+use crate::upload::ProtocolChoice;
 use crate::upload::verify::{self, Checked, Verdict};
 
 #[derive(Serialize)]

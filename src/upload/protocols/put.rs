@@ -11,9 +11,7 @@ use crate::upload::body::file_body;
 use crate::upload::http::{self, Failure};
 use crate::wire::{self, fields::write_sha256_digest};
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PutMethod {
     Put,

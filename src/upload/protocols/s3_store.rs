@@ -15,10 +15,10 @@ use reqwest::{Method, StatusCode, Url};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use tokio::sync::Semaphore;
 
-use crate::config::s3::Configured;
 use crate::error::UsageError;
 use crate::journal::job::{ErrorClass, Session};
 use crate::upload::http::{self, Activity, Failure, within_idle};
+use crate::upload::s3_access::Configured;
 use crate::wire::s3::S3Error;
 use crate::wire::s3::{self as vocabulary, S3Url};
 
@@ -60,7 +60,8 @@ impl S3Route {
         (settings, shared): (&crate::upload::Settings, &reqwest::Client),
     ) -> anyhow::Result<S3Route> {
         let url = S3Url::parse(destination).map_err(UsageError)?;
-        let access = crate::config::s3::resolve(configured, crate::config::variable);
+        let access =
+            crate::upload::s3_access::resolve(configured, crate::upload::secrets::variable);
         if let Some(size) = options
             .chunk_size
             .filter(|&size| size < vocabulary::MIN_PART)

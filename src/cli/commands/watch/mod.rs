@@ -28,7 +28,7 @@ mod signals;
 
 use super::open_read_only;
 use crate::cli::WatchArgs;
-use crate::config::Config;
+use crate::cli::settings::Config;
 use crate::error::{self, UsageError};
 use crate::journal::job::{Action, Destination, Job};
 use crate::journal::lock;

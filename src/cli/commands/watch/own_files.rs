@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::WatchArgs;
-use crate::config::Config;
+use crate::cli::settings::Config;
 
 /// The files ferry itself writes while it watches: the journal, its lock
 /// files and temporary files, the log, the failed list. Their events are

@@ -6,9 +6,6 @@
 //! says which flags were typed or came from their variables; only the others
 //! take the config file's values (flag, then env var, then file, then default).
 
-pub mod file;
-pub mod s3;
-
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,14 +14,17 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 
-use crate::cli::{CredentialArgs, GlobalArgs, ProtocolChoice, ScanArgs, TransferArgs};
-use crate::config::file::{ConfigFile, NamedDestination};
+use crate::cli::{CredentialArgs, GlobalArgs, ScanArgs, TransferArgs};
+use crate::config::{ConfigFile, NamedDestination};
 use crate::error::UsageError;
 use crate::journal::job::{Destination, Protocol};
 use crate::journal::store::OpenOptions;
 use crate::scan::filter::FilterOptions;
+use crate::upload::ProtocolChoice;
 use crate::upload::PutMethod;
 use crate::upload::clear::AfterUpload;
+use crate::upload::s3_access as s3;
+use crate::upload::secrets::variable;
 use crate::upload::window::Window;
 use crate::wire::ietf::DEFAULT_INTEROP;
 
@@ -69,7 +69,7 @@ impl Config {
             Some(path) => path.clone(),
             None => default_journal()?,
         };
-        let file = match (&global.config, crate::config::file::default_path()) {
+        let file = match (&global.config, crate::config::default_path()) {
             (Some(path), _) => ConfigFile::load(path, true)?,
             (None, Some(path)) => ConfigFile::load(&path, false)?,
             (None, None) => None,
@@ -353,13 +353,6 @@ fn token_in(path: &Path) -> anyhow::Result<String> {
     Ok(token.to_owned())
 }
 
-/// A variable from the process environment; unset and blank are alike.
-pub fn variable(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-}
-
 /// Decides bars or lines, colour and verbosity from the flags, `NO_COLOR`
 /// and whether stderr is a terminal. Colour is set for the whole process
 /// here, so that nothing later asks again.
@@ -559,7 +552,7 @@ fn forward_headers(given: &[String]) -> anyhow::Result<HeaderMap> {
         let (name, value) = text
             .split_once(':')
             .ok_or_else(|| bad("expected 'Name: value'"))?;
-        let value = crate::config::file::expand(value.trim(), |var| {
+        let value = crate::config::expand(value.trim(), |var| {
             std::env::var(var).ok().filter(|value| !value.is_empty())
         })
         .map_err(|problem| bad(&problem))?;

@@ -14,8 +14,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
-use crate::cli::ProtocolChoice;
 use crate::error::UsageError;
+use crate::upload::ProtocolChoice;
 use crate::upload::PutMethod;
 use crate::upload::throttle::Schedule;
 use crate::wire::ietf::INTEROP_VERSIONS;
@@ -228,15 +228,15 @@ impl ConfigFile {
     }
 
     /// The destination's S3 settings, with `${VAR}` expanded in the keys.
-    pub fn s3(&self, name: &str) -> Result<super::s3::Configured, UsageError> {
+    pub fn s3(&self, name: &str) -> Result<crate::upload::s3_access::Configured, UsageError> {
         let Some(destination) = self.destinations.get(name) else {
-            return Ok(super::s3::Configured::default());
+            return Ok(crate::upload::s3_access::Configured::default());
         };
         let secret = |key: &str, value: &Option<Spanned<String>>| {
             value
                 .as_ref()
                 .map(|value| {
-                    expand(value.get_ref(), super::variable)
+                    expand(value.get_ref(), crate::upload::secrets::variable)
                         .map(|text| text.trim().to_owned())
                         .map_err(|message| {
                             self.error(
@@ -248,7 +248,7 @@ impl ConfigFile {
                 })
                 .transpose()
         };
-        Ok(super::s3::Configured {
+        Ok(crate::upload::s3_access::Configured {
             endpoint: destination.endpoint.clone(),
             region: destination.region.clone(),
             path_style: destination.path_style,
@@ -267,8 +267,8 @@ impl ConfigFile {
             let at = |message: &str| {
                 self.error(Some(value.span()), &Self::header_key(name, header), message)
             };
-            let expanded =
-                expand(value.get_ref(), super::variable).map_err(|message| at(&message))?;
+            let expanded = expand(value.get_ref(), crate::upload::secrets::variable)
+                .map_err(|message| at(&message))?;
             let mut value = HeaderValue::from_str(expanded.trim())
                 .map_err(|_| at("the value has characters a header cannot carry"))?;
             value.set_sensitive(crate::upload::is_secret_header(header));

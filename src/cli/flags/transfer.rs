@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, ArgGroup, Args};
 
+use crate::upload::ProtocolChoice;
 use crate::upload::throttle::Schedule;
 use crate::upload::window::{Cutoff, StopAt};
 use crate::wire::ietf::INTEROP_VERSIONS;
@@ -96,21 +97,6 @@ pub struct ScanArgs {
     /// Say what would be queued and write nothing
     #[arg(long, short = 'n', env = "FERRY_DRY_RUN", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub dry_run: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProtocolChoice {
-    /// IETF resumable uploads if the server announces it, else tus, else PUT
-    Auto,
-    /// The IETF resumable uploads draft (see --ietf-version)
-    Ietf,
-    /// tus 1.0
-    Tus,
-    /// One plain PUT (or POST, see --put-method) per file; the URL may hold {path}, {name}, {sha256}
-    Put,
-    /// BITS 1.5 upload (Create-Session, Fragment, Close-Session), as IIS servers speak it
-    Bits,
 }
 
 #[derive(Debug, Args)]
