@@ -24,21 +24,21 @@ function __fish_ferry_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c ferry -n "__fish_ferry_needs_command" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_needs_command" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_needs_command" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_needs_command" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_needs_command" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+complete -c ferry -n "__fish_ferry_needs_command" -l journal -d 'Journal file (see each command\'s --journal)' -r -F
+complete -c ferry -n "__fish_ferry_needs_command" -l config -d 'Config file with named destinations' -r -F
+complete -c ferry -n "__fish_ferry_needs_command" -l wait-lock -d 'Wait this long for another run to release the journal' -r
+complete -c ferry -n "__fish_ferry_needs_command" -l job-limit -d 'At most this many unacknowledged jobs' -r
+complete -c ferry -n "__fish_ferry_needs_command" -l progress -d 'How uploads show their progress' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
 bars\t'A bar per active job and a total bar'
 lines\t'One line per finished job and a stats line every --stats'
 none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_needs_command" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+complete -c ferry -n "__fish_ferry_needs_command" -l color -d 'Colour on stderr' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c ferry -n "__fish_ferry_needs_command" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
-complete -c ferry -n "__fish_ferry_needs_command" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_needs_command" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_needs_command" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_needs_command" -l log-file -d 'Also append timestamped lines to this file' -r -F
+complete -c ferry -n "__fish_ferry_needs_command" -l json -d 'JSON Lines on stdout'
+complete -c ferry -n "__fish_ferry_needs_command" -s q -l quiet -d 'Nothing on success'
+complete -c ferry -n "__fish_ferry_needs_command" -s v -l verbose -d 'Say more'
 complete -c ferry -n "__fish_ferry_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_needs_command" -s V -l version -d 'Print version'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
@@ -88,18 +88,18 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l token-file -d 'Read
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l progress -d 'How the work shows its progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
 bars\t'A bar per active job and a total bar'
 lines\t'One line per finished job and a stats line every --stats'
 none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l hidden -d 'Include hidden files and folders (names starting with a dot)'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l all-files -d 'Take every file, not only images, videos and audio'
@@ -112,7 +112,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l delete-after -d 'De
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -s v -l verbose -d 'Say more: each job as it starts and finishes, what a scan left out and why'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
@@ -146,20 +146,20 @@ complete -c ferry -n "__fish_ferry_using_subcommand watch" -l token-file -d 'Rea
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l settle -d 'Queue a new or changed file once its size and modification time have held still this long' -r
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l rescan -d 'Scan every folder again this often, to catch what no event announced (0: only after lost events)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l progress -d 'How the work shows its progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
 bars\t'A bar per active job and a total bar'
 lines\t'One line per finished job and a stats line every --stats'
 none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l settle -d 'Queue a new or changed file once its size and modification time have held still this long' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l rescan -d 'Scan every folder again this often, to catch what no event announced (0: only after lost events)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l hidden -d 'Include hidden files and folders (names starting with a dot)'
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l all-files -d 'Take every file, not only images, videos and audio'
@@ -172,7 +172,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand watch" -l delete-after -d 'D
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -s v -l verbose -d 'Say more: each job as it starts and finishes, what a scan left out and why'
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
@@ -186,18 +186,18 @@ complete -c ferry -n "__fish_ferry_using_subcommand scan" -l exclude -d 'Leave o
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l progress -d 'How the work shows its progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
 bars\t'A bar per active job and a total bar'
 lines\t'One line per finished job and a stats line every --stats'
 none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s L -l follow-links -d 'Follow symbolic links (loops are detected and reported)'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l hidden -d 'Include hidden files and folders (names starting with a dot)'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l all-files -d 'Take every file, not only images, videos and audio'
@@ -207,7 +207,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand scan" -l rehash -d 'Read and
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s n -l dry-run -d 'Say what would be queued and write nothing'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -s v -l verbose -d 'Say more: each job as it starts and finishes, what a scan left out and why'
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l to -d 'Only the jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s j -l concurrency -d 'Upload this many jobs at once' -r
@@ -230,24 +230,23 @@ complete -c ferry -n "__fish_ferry_using_subcommand upload" -l token-file -d 'Re
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l stats -d 'Without bars, print a progress line this often (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l failed-list -d 'At the end, write the paths of the listed failed jobs to this file, one per line' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l progress -d 'How the work shows its progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
 bars\t'A bar per active job and a total bar'
 lines\t'One line per finished job and a stats line every --stats'
 none\t'Only failures, warnings and the summary'"
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l overwrite -d 'S3: replace an object that holds different content (by default the job fails)'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l delete-after -d 'Delete each source file once its upload is verified end to end (the destination confirmed its SHA-256)'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l no-auto-ack -d 'Leave succeeded jobs unacknowledged, for scripts that read their responses first'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand upload" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
+complete -c ferry -n "__fish_ferry_using_subcommand upload" -s v -l verbose -d 'Say more: each job as it starts and finishes, what a scan left out and why'
 complete -c ferry -n "__fish_ferry_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l state -d 'Only jobs in this state (repeatable; comma-separated in the variable)' -r -f -a "pending\t'Queued, not started'
 registered\t'The server holds an upload session; bytes may be partly sent'
@@ -258,97 +257,45 @@ complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l action -d 'Only job
 retry\t'Jobs that can be retried: failed and not acknowledged'
 acknowledge\t'Jobs that can be acknowledged: succeeded or failed, not yet acknowledged'"
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l to -d 'Only jobs for this destination (a configured name, a URL or a local folder)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
-bars\t'A bar per active job and a total bar'
-lines\t'One line per finished job and a stats line every --stats'
-none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l to -d 'Only jobs for this destination (a configured name, a URL or a local folder)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand status" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand status" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand status" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand status" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
-bars\t'A bar per active job and a total bar'
-lines\t'One line per finished job and a stats line every --stats'
-none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand status" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand status" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand status" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand status" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l to -d 'Send the retried jobs to this destination instead (a configured name, a URL or a local folder)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
-bars\t'A bar per active job and a total bar'
-lines\t'One line per finished job and a stats line every --stats'
-none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand retry" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l all -d 'Every failed job that is not acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand retry" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand retry" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ferry -n "__fish_ferry_using_subcommand ack" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand ack" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand ack" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand ack" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand ack" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
-bars\t'A bar per active job and a total bar'
-lines\t'One line per finished job and a stats line every --stats'
-none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand ack" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand ack" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l failed -d 'Every failed job not yet acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l succeeded -d 'Every succeeded job not yet acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l all -d 'Every succeeded or failed job not yet acknowledged'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand ack" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand ack" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l to -d 'With --pending, only the jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
-bars\t'A bar per active job and a total bar'
-lines\t'One line per finished job and a stats line every --stats'
-none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l pending -d 'Every job not yet finished (pending or registered)'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l to -d 'Only jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -s j -l concurrency -d 'Check this many jobs at once' -r
@@ -356,22 +303,16 @@ complete -c ferry -n "__fish_ferry_using_subcommand verify" -s H -l header -d 'S
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand verify" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand verify" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand verify" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand verify" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand verify" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
+complete -c ferry -n "__fish_ferry_using_subcommand verify" -l progress -d 'How the work shows its progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
 bars\t'A bar per active job and a total bar'
 lines\t'One line per finished job and a stats line every --stats'
 none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand verify" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand verify" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand verify" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand verify" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand verify" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l requeue -d 'Put jobs whose file is missing or different back in the queue, for the next upload'
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand verify" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l to -d 'The same as DEST (which wins when both are given), for scripts that set FERRY_TO for sync' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l protocol -d 'Ask in this protocol: bits sends a BITS Ping (BITS servers announce nothing on OPTIONS)' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
@@ -383,21 +324,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand probe" -s H -l header -d 'Se
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a private CA, a self-signed ferry serve)' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
-bars\t'A bar per active job and a total bar'
-lines\t'One line per finished job and a stats line every --stats'
-none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
+complete -c ferry -n "__fish_ferry_using_subcommand probe" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand probe" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l dir -d 'Folder that receives the files (partial uploads wait in its .ferry-uploads/)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l listen -d 'Address to listen on; anything but loopback needs --token-file and TLS (--tls-cert, --tls-key)' -r
@@ -416,56 +344,11 @@ complete -c ferry -n "__fish_ferry_using_subcommand serve" -l tls-cert -d 'PEM c
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l tls-key -d 'PEM private key of --tls-cert' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l allow-host -d 'A host name this server answers to, besides IP addresses and localhost (repeatable)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l cors-origin -d 'A web page origin allowed to upload from a browser, e.g. https://photos.example (repeatable)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
-bars\t'A bar per active job and a total bar'
-lines\t'One line per finished job and a stats line every --stats'
-none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l keep -d 'Keep files in --dir after the backend took them (by default they are removed after a 2xx)'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -l insecure-http -d 'Listen beyond loopback without TLS, because a proxy in front ends TLS'
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand serve" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
-bars\t'A bar per active job and a total bar'
-lines\t'One line per finished job and a stats line every --stats'
-none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
-complete -c ferry -n "__fish_ferry_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ferry -n "__fish_ferry_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -l dir -d 'Folder that receives completions/ and man/' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -l journal -d 'Journal file to use instead of the default one in the user\'s data directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -l config -d 'Config file with named destinations, instead of config.toml in the user\'s config directory' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -l progress -d 'How uploads show their progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
-bars\t'A bar per active job and a total bar'
-lines\t'One line per finished job and a stats line every --stats'
-none\t'Only failures, warnings and the summary'"
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -l color -d 'Colour on stderr: auto is on at a terminal unless NO_COLOR is set' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -l log-file -d 'Also append plain timestamped lines to this file, whatever the terminal shows' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
-complete -c ferry -n "__fish_ferry_using_subcommand generate" -s v -l verbose -d 'Say more: each job as it starts and finishes, with its protocol and offset'
 complete -c ferry -n "__fish_ferry_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "sync" -d 'Scan folders, then upload what is new: the one-liner for cron and CI'
 complete -c ferry -n "__fish_ferry_using_subcommand help; and not __fish_seen_subcommand_from sync watch scan upload jobs status retry ack cancel verify probe serve completions generate help" -f -a "watch" -d 'Sync, then keep watching the folders and upload new files once they settle'

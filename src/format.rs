@@ -73,15 +73,17 @@ pub enum Align {
     Right,
 }
 
-/// Columns padded to their widest cell; the last column is never padded.
+/// Columns padded to their widest cell, in terminal columns (a CJK
+/// character takes two, a combining accent none); the last column is never
+/// padded.
 pub fn table(header: &[(&str, Align)], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header
         .iter()
-        .map(|(name, _)| name.chars().count())
+        .map(|(name, _)| console::measure_text_width(name))
         .collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(console::measure_text_width(cell));
         }
     }
     let mut out = String::new();
@@ -90,7 +92,7 @@ pub fn table(header: &[(&str, Align)], rows: &[Vec<String>]) -> String {
         let last = row.len().saturating_sub(1);
         let mut line = String::new();
         for (column, cell) in row.iter().enumerate() {
-            let pad = widths[column].saturating_sub(cell.chars().count());
+            let pad = widths[column].saturating_sub(console::measure_text_width(cell));
             let align = header[column].1;
             if column > 0 {
                 line.push_str("  ");
@@ -138,6 +140,24 @@ mod tests {
         assert_eq!(parse_size("1.5G"), Ok(3 << 29));
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn wide_characters_keep_the_next_column_in_line() {
+        let rows = vec![
+            vec!["写真.jpg".to_owned(), "HTTP 404".to_owned()],
+            vec!["cafe\u{301}.jpg".to_owned(), "refused".to_owned()],
+            vec!["a.jpg".to_owned(), "x".to_owned()],
+        ];
+        let text = table(&[("NAME", Align::Left), ("ERROR", Align::Left)], &rows);
+        let starts: Vec<usize> = text
+            .lines()
+            .map(|line| {
+                let at = line.rfind("  ").unwrap() + 2;
+                console::measure_text_width(&line[..at])
+            })
+            .collect();
+        assert_eq!(starts, vec![10, 10, 10, 10], "{text}");
     }
 
     #[test]

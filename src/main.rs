@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 fn main() -> ExitCode {
     // A file-size limit (ulimit -f, prlimit --fsize) then fails the write
@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let matches = ferry::cli::Cli::command()
+    let matches = ferry::cli::command()
         .try_get_matches()
         .unwrap_or_else(|error| match ferry::cli::from_a_variable(&error) {
             // A bad value set by a variable is named by the variable.

@@ -113,19 +113,16 @@ fn every_flag_has_an_env_var_shown_in_help() {
     use clap::CommandFactory;
     let env = TestEnv::new();
     let root = ferry::cli::Cli::command();
-    let mut commands = vec![(String::new(), &root)];
-    commands.extend(
-        root.get_subcommands()
-            .filter(|sub| !sub.is_hide_set())
-            .map(|sub| (sub.get_name().to_owned(), sub)),
-    );
+    // The options typed before the command take their variables from the
+    // command's own flags, so the commands are what is checked here.
+    let commands: Vec<_> = root
+        .get_subcommands()
+        .filter(|sub| !sub.is_hide_set())
+        .map(|sub| (sub.get_name().to_owned(), sub))
+        .collect();
     let mut seen = std::collections::BTreeSet::new();
     for (name, command) in commands {
-        let mut args = vec!["--help"];
-        if !name.is_empty() {
-            args.insert(0, &name);
-        }
-        let help = stdout_of(&env.ferry_bare().args(&args).output().unwrap());
+        let help = stdout_of(&env.ferry_bare().args([&name, "--help"]).output().unwrap());
         let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
         for arg in command.get_arguments() {
             let id = arg.get_id().as_str();
@@ -146,6 +143,178 @@ fn every_flag_has_an_env_var_shown_in_help() {
         }
     }
     assert!(seen.len() > 40, "{seen:?}");
+}
+
+/// The options several commands share, and the commands that use each
+/// (checked by behaviour below and in the commands' own tests): what `ferry
+/// COMMAND --help` must list, and nothing more.
+const SHARED: &[(&str, &[&str])] = &[
+    (
+        "--journal",
+        &[
+            "sync", "watch", "scan", "upload", "jobs", "status", "retry", "ack", "cancel", "verify",
+        ],
+    ),
+    (
+        "--wait-lock",
+        &[
+            "sync", "watch", "scan", "upload", "jobs", "status", "retry", "ack", "cancel", "verify",
+        ],
+    ),
+    ("--job-limit", &["sync", "watch", "scan"]),
+    (
+        "--config",
+        &[
+            "sync", "watch", "scan", "upload", "jobs", "status", "retry", "cancel", "verify",
+            "probe",
+        ],
+    ),
+    (
+        "--json",
+        &[
+            "sync", "watch", "scan", "upload", "jobs", "status", "retry", "ack", "cancel",
+            "verify", "probe",
+        ],
+    ),
+    (
+        "--quiet",
+        &[
+            "sync", "watch", "scan", "upload", "jobs", "retry", "ack", "cancel", "verify",
+        ],
+    ),
+    ("--verbose", &["sync", "watch", "scan", "upload"]),
+    ("--color", &["sync", "watch", "scan", "upload"]),
+    ("--progress", &["sync", "watch", "scan", "upload", "verify"]),
+    ("--log-file", &["sync", "watch", "scan", "upload"]),
+];
+
+/// `jobs` and `status` listed `--progress`, `--job-limit` and `--log-file`,
+/// which did nothing there. Each command's help now lists only the shared
+/// options it uses, under headings; one it does not use is refused, typed
+/// after the command or before it, and one typed before it is taken.
+#[test]
+fn each_command_lists_and_takes_only_the_shared_options_it_uses() {
+    let env = TestEnv::new();
+    let commands = [
+        "sync",
+        "watch",
+        "scan",
+        "upload",
+        "jobs",
+        "status",
+        "retry",
+        "ack",
+        "cancel",
+        "verify",
+        "probe",
+        "serve",
+        "completions",
+    ];
+    for command in commands {
+        let help = stdout_of(&env.ferry_bare().args([command, "--help"]).output().unwrap());
+        for (flag, users) in SHARED {
+            let listed = help.lines().any(|line| {
+                line.trim_start()
+                    .split([' ', ','])
+                    .any(|word| word == *flag)
+            });
+            assert_eq!(
+                listed,
+                users.contains(&command),
+                "ferry {command} --help and {flag}:\n{help}"
+            );
+        }
+        assert!(
+            help.contains("Examples:\n  # "),
+            "ferry {command} --help:\n{help}"
+        );
+        if help.contains("--json") {
+            assert!(
+                help.contains("\nOutput:\n"),
+                "ferry {command} --help:\n{help}"
+            );
+        }
+    }
+    // Not listed is not taken: after the command, or before it.
+    for args in [
+        &["jobs", "--progress", "bars"][..],
+        &["status", "--job-limit", "5"],
+        &["status", "--log-file", "log"],
+        &["--progress", "bars", "jobs"],
+        &["--log-file", "log", "status"],
+        &["--journal", "j.jsonl", "probe", "."],
+    ] {
+        let output = env.ferry_bare().args(args).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr_of(&output)
+        );
+        let flag = args.iter().find(|arg| arg.starts_with("--")).unwrap();
+        let first = stderr_of(&output).lines().next().unwrap_or("").to_owned();
+        assert!(first.contains(flag), "{args:?}: {first}");
+    }
+    let before = stderr_of(
+        &env.ferry_bare()
+            .args(["--progress", "bars", "jobs"])
+            .output()
+            .unwrap(),
+    );
+    assert!(before.contains("ferry jobs has no --progress"), "{before}");
+    assert!(!env.path().join("log").exists());
+
+    // Typed before the command, an option the command uses is taken; typed
+    // after it too, the one after wins.
+    let typo = env.path().join("typo.jsonl");
+    let output = env
+        .ferry_bare()
+        .arg("--journal")
+        .arg(&typo)
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("no journal at"),
+        "{}",
+        stderr_of(&output)
+    );
+    env.ferry()
+        .args(["scan", "--to", "backup", "."])
+        .output()
+        .unwrap();
+    let output = env
+        .ferry_bare()
+        .arg("--journal")
+        .arg(&typo)
+        .arg("status")
+        .arg("--journal")
+        .arg(env.journal())
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(
+        stdout_of(&output).starts_with('{'),
+        "{}",
+        stdout_of(&output)
+    );
+    // -q is used by jobs: "no jobs match" goes.
+    let said = |quiet: bool| {
+        let mut command = env.ferry();
+        if quiet {
+            command.arg("-q");
+        }
+        stderr_of(
+            &command
+                .args(["jobs", "--state", "failed"])
+                .output()
+                .unwrap(),
+        )
+    };
+    assert!(said(false).contains("no jobs match"));
+    assert_eq!(said(true), "");
 }
 
 #[test]
@@ -396,4 +565,24 @@ fn the_default_journal_lives_in_the_data_directory() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(elsewhere.exists());
+}
+
+/// The README's capture of `ferry sync --help` is what the binary prints
+/// (clap wraps at 100 columns without a terminal, as here).
+#[test]
+fn the_readme_shows_the_sync_help_the_binary_prints() {
+    let env = TestEnv::new();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let shown = readme
+        .split("<!-- sync-help -->\n```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the README shows ferry sync --help");
+    let help = stdout_of(&env.ferry_bare().args(["sync", "--help"]).output().unwrap());
+    assert_eq!(
+        shown,
+        help.trim_end(),
+        "README's ferry sync --help is stale"
+    );
 }

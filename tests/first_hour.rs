@@ -327,3 +327,160 @@ fn a_dry_run_and_verbose_scan_say_what_was_left_out_and_where_files_go() {
         stderr_of(&quiet)
     );
 }
+
+/// The README's quick start, run as written: its lines in one shell with
+/// ferry on PATH, HOME in a temp folder holding a `Pictures` folder, and
+/// `cargo install` left out (the binary under test is on PATH instead).
+/// One thing differs from a person at a terminal: the shell waits for the
+/// backgrounded serve to listen, as a person would before typing on. Port
+/// 8920 is the README's; tests otherwise take ports from the kernel's
+/// ephemeral range (32768 and up), so none of them holds it.
+#[test]
+fn the_readme_quick_start_runs_as_written() {
+    let env = TestEnv::new();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("<!-- quick-start -->\n```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the README has a quick start");
+    let mut script = String::from("set -e\n");
+    let mut shown = 0;
+    for line in block.lines() {
+        let command = line.split("  #").next().unwrap().trim();
+        shown += 1;
+        if command.starts_with("cargo install") {
+            continue;
+        }
+        script.push_str(command);
+        script.push('\n');
+        if command.ends_with('&') {
+            script.push_str(
+                "server=$!; trap 'kill $server' EXIT\n\
+                 for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/8920) 2>/dev/null && break; sleep 0.1; done\n",
+            );
+        }
+    }
+    assert!(shown <= 10, "the quick start has {shown} lines");
+    for word in [
+        "ferry serve",
+        "ferry probe",
+        "ferry sync",
+        "ferry status",
+        "ferry verify",
+    ] {
+        assert!(script.contains(word), "the quick start lacks {word}");
+    }
+    let pictures = env.path().join("home/Pictures");
+    for n in 0..3u32 {
+        write_file(
+            &pictures.join(format!("2024/IMG_{n}.jpg")),
+            &content(n + 60, 5000),
+        );
+    }
+    write_file(&pictures.join("clip.mov"), &content(70, 20_000));
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ferry"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    // bash for /dev/tcp; the scrubbed environment of `ferry_bare`.
+    let home = env.path().join("home");
+    let output = Command::new("bash")
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("HOME", &home)
+        .current_dir(&home)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let said = format!("{}{}", stdout_of(&output), stderr_of(&output));
+    assert!(output.status.success(), "{script}\n{said}");
+    assert!(said.contains("would queue"), "{said}");
+    for name in ["2024/IMG_0.jpg", "2024/IMG_2.jpg", "clip.mov"] {
+        let source = std::fs::read(pictures.join(name)).unwrap();
+        for dest in ["ferry-inbox", "ferry-backup"] {
+            let copy = std::fs::read(env.path().join("home").join(dest).join(name));
+            assert_eq!(copy.ok().as_ref(), Some(&source), "{dest}/{name}\n{said}");
+        }
+    }
+    let journal = env
+        .path()
+        .join("home/.local/share/ferry/journals/default.jsonl");
+    assert!(journal.exists(), "the journal is not where the README says");
+}
+
+/// A copy to a local folder says that it is copying, and from where, as an
+/// HTTP upload does: its bar no longer says `starting` until the copy is
+/// whole (the bar's words come from these events, as the JSON's do).
+#[test]
+fn a_local_copy_reports_its_phases() {
+    let env = TestEnv::new();
+    let source = card(&env);
+    let output = env
+        .ferry()
+        .args(["sync", "--json"])
+        .arg(&source)
+        .arg("--to")
+        .arg(env.path().join("backup"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let phases: Vec<String> = stdout_of(&output)
+        .lines()
+        .filter(|line| line.contains(r#""type":"phase""#))
+        .map(|line| {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            format!(
+                "{} {}",
+                event["path"].as_str().unwrap(),
+                event["phase"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for n in 0..4 {
+        let at = |phase: &str| {
+            let wanted = format!("/IMG_{n}.jpg {phase}");
+            phases.iter().position(|p| p.ends_with(&wanted))
+        };
+        let (uploading, verifying) = (at("uploading"), at("verifying"));
+        assert!(
+            uploading.is_some() && uploading < verifying,
+            "IMG_{n}.jpg: {phases:?}"
+        );
+    }
+}
+
+/// "nothing to upload" counts the jobs of the folder and destination the
+/// sync was asked about, not the whole journal (before: 5 here, then 7).
+#[test]
+fn nothing_to_upload_counts_only_the_folder_and_destination_asked_about() {
+    let env = TestEnv::new();
+    let (a, b) = (env.path().join("a"), env.path().join("b"));
+    for n in 0..3u32 {
+        write_file(&a.join(format!("A_{n}.jpg")), &content(n + 80, 2000));
+    }
+    for n in 0..2u32 {
+        write_file(&b.join(format!("B_{n}.jpg")), &content(n + 90, 2000));
+    }
+    let sync = |folder: &std::path::Path, to: &str| {
+        let output = env
+            .ferry()
+            .arg("sync")
+            .arg(folder)
+            .arg("--to")
+            .arg(env.path().join(to))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        stderr_of(&output)
+    };
+    sync(&a, "backup");
+    sync(&b, "backup");
+    sync(&b, "other");
+    let again = sync(&b, "backup");
+    assert!(
+        again.contains("nothing to upload: no pending jobs (2 jobs already finished)"),
+        "{again}"
+    );
+}

@@ -501,7 +501,7 @@ fn each_exit_code_is_documented_and_earned() {
             "README lacks exit code {code}"
         );
         assert!(
-            man.contains(&format!("\n  {code} ")),
+            man.contains(&format!(".TP\n\\fB{code}\\fR\n")),
             "man page lacks exit code {code}"
         );
     }

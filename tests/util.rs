@@ -45,10 +45,11 @@ impl TestEnv {
         command
     }
 
-    /// `ferry --journal <temp journal>`.
+    /// `ferry` with `FERRY_JOURNAL` set to the temp journal: every command
+    /// that uses a journal takes it, the others do not see it.
     pub fn ferry(&self) -> Command {
         let mut command = self.ferry_bare();
-        command.arg("--journal").arg(self.journal());
+        command.env("FERRY_JOURNAL", self.journal());
         command
     }
 

@@ -5,12 +5,15 @@
 //! The core modules never import `cli`, so clap stays here, as in fd and xh.
 
 pub mod choices;
+pub mod chosen;
 pub mod commands;
 pub mod flags;
 pub mod generate;
+pub mod help;
 pub mod settings;
 
 pub use flags::*;
+pub use help::command;
 
 use crate::error;
 use settings::Config;
@@ -19,11 +22,12 @@ use settings::Config;
 /// `matches` is what clap parsed `cli` from: it tells which flags were given,
 /// so that they win over the config file.
 pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
-    let config = || Config::resolve(&cli.global, settings::given_flags(matches));
+    let chosen = chosen::chosen(&cli, matches)?;
+    let config = || Config::resolve(&chosen, settings::given_flags(matches));
     match &cli.command {
         Command::Sync(args) => return commands::transfer::sync(&config()?, args),
         Command::Watch(args) => return commands::watch::watch(config()?, args, config),
-        Command::Scan(args) => return commands::transfer::scan(&config()?, args),
+        Command::Scan(args) => return commands::transfer::scan(&config()?, &args.scan),
         Command::Upload(args) => return commands::transfer::upload(&config()?, args),
         Command::Jobs(args) => commands::jobs::jobs(&config()?, args)?,
         Command::Status(args) => commands::jobs::status(&config()?, args)?,

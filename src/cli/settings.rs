@@ -14,7 +14,8 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 
-use crate::cli::{CredentialArgs, GlobalArgs, ScanArgs, TransferArgs};
+use crate::cli::chosen::Chosen;
+use crate::cli::{CredentialArgs, ScanArgs, TransferArgs};
 use crate::config::{ConfigFile, NamedDestination};
 use crate::error::UsageError;
 use crate::journal::job::{Destination, Protocol};
@@ -64,7 +65,7 @@ pub fn given_flags(matches: &ArgMatches) -> BTreeSet<String> {
 }
 
 impl Config {
-    pub fn resolve(global: &GlobalArgs, given: BTreeSet<String>) -> anyhow::Result<Config> {
+    pub fn resolve(global: &Chosen, given: BTreeSet<String>) -> anyhow::Result<Config> {
         let journal = match &global.journal {
             Some(path) => path.clone(),
             None => default_journal()?,
@@ -356,7 +357,7 @@ fn token_in(path: &Path) -> anyhow::Result<String> {
 /// Decides bars or lines, colour and verbosity from the flags, `NO_COLOR`
 /// and whether stderr is a terminal. Colour is set for the whole process
 /// here, so that nothing later asks again.
-fn output(global: &GlobalArgs) -> crate::report::Output {
+fn output(global: &Chosen) -> crate::report::Output {
     use crate::cli::{ColorChoice, ProgressChoice};
     use crate::report::{ProgressStyle, Verbosity};
     use std::io::IsTerminal;

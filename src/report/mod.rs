@@ -11,6 +11,7 @@
 mod json;
 mod lines;
 mod log_file;
+mod scan_summary;
 pub mod stream;
 mod terminal;
 pub mod watch_status;
@@ -27,6 +28,7 @@ use crate::journal::job::{Cleared, Job, JobError};
 use crate::scan::ScanSummary;
 
 pub use json::SCHEMA_VERSION;
+pub use scan_summary::scan_summary_text;
 
 /// One upload run's result.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -369,7 +371,7 @@ pub fn error_text(error: &JobError) -> String {
     }
 }
 
-fn rate_text(bytes: u64, seconds: f64) -> String {
+pub(crate) fn rate_text(bytes: u64, seconds: f64) -> String {
     if seconds > 0.0 {
         format!("{}/s", human_bytes((bytes as f64 / seconds) as u64))
     } else {
@@ -422,29 +424,6 @@ pub fn summary_text(summary: &UploadSummary) -> String {
         text.push_str(&format!(" (stopped by --{by})"));
     }
     text
-}
-
-pub fn scan_summary_text(summary: &ScanSummary, dry_run: bool) -> String {
-    let verb = if dry_run { "would queue" } else { "queued" };
-    format!(
-        "scanned {}: {verb} {} ({}), {}, {} already queued or uploaded, {} skipped by rule, {}; hashed {} ({} at {}), {} unchanged{}",
-        count(summary.seen, "file"),
-        summary.queued,
-        human_bytes(summary.queued_bytes),
-        count(summary.duplicates, "duplicate"),
-        summary.known,
-        summary.skipped,
-        count(summary.warnings, "warning"),
-        count(summary.hashed, "file"),
-        human_bytes(summary.hashed_bytes),
-        rate_text(summary.hashed_bytes, summary.hash_seconds),
-        summary.unchanged,
-        if summary.superseded > 0 {
-            format!(", {} superseded", summary.superseded)
-        } else {
-            String::new()
-        }
-    )
 }
 
 /// A job as the failures list shows it: ID, path, reason, attempts.

@@ -82,10 +82,15 @@ async fn run_async(
         .map(|job| job.id.clone())
         .collect();
     if ids.is_empty() {
-        let done_before = store
-            .jobs()
-            .iter()
+        // Of the destination and folders asked about, not the whole journal.
+        let in_scope = |job: &&Job| {
+            (settings.only.as_ref()).is_none_or(|only| job.destination.url == only.url)
+                && (settings.only_roots.is_empty()
+                    || (settings.only_roots.iter()).any(|root| job.resource.root.as_path() == root))
+        };
+        let done_before = (store.jobs().iter())
             .filter(|job| job.state == State::Succeeded)
+            .filter(in_scope)
             .count() as u64;
         reporter.event(Event::NothingToDo { done_before });
     }

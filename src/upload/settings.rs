@@ -51,6 +51,9 @@ pub struct Settings {
     pub after_upload: Option<AfterUpload>,
     /// Only jobs for this destination (sync); every processable job otherwise.
     pub only: Option<Destination>,
+    /// The folders a sync scanned: its "nothing to upload" counts their
+    /// jobs only. Empty: every job.
+    pub only_roots: Vec<PathBuf>,
     /// How to talk to a destination that `destinations` does not name.
     pub transfer: Transfer,
     /// Per destination URL, from the config file's named destinations.
@@ -112,6 +115,7 @@ impl Default for Settings {
             window: None,
             after_upload: None,
             only: None,
+            only_roots: Vec::new(),
             transfer: Transfer::default(),
             destinations: HashMap::new(),
             carried: Vec::new(),

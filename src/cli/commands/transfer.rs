@@ -294,6 +294,9 @@ pub fn sync_files(
         url == destination.url
     })?;
     settings.only = Some(destination.clone());
+    settings.only_roots = (args.scan.roots.iter())
+        .map(|root| std::fs::canonicalize(root).unwrap_or_else(|_| root.clone()))
+        .collect();
     let reporter = report::reporter(&output_for(config, &args.transfer))?;
     let after = settings.after_upload.clone();
     let mut store = open_for_scan(config, &args.scan)?;

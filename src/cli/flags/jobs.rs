@@ -5,7 +5,7 @@ use clap::{ArgAction, ArgGroup, Args};
 
 use crate::journal::job::{Action, State};
 
-use super::CredentialArgs;
+use super::{ConfigArgs, CredentialArgs, JournalArgs, JsonArgs, ProgressArgs, QuietArgs};
 
 #[derive(Debug, Args)]
 pub struct JobsArgs {
@@ -20,6 +20,18 @@ pub struct JobsArgs {
     /// Only jobs for this destination (a configured name, a URL or a local folder)
     #[arg(long, value_name = "DEST", env = "FERRY_JOBS_TO")]
     pub to: Option<String>,
+
+    #[command(flatten)]
+    pub json: JsonArgs,
+
+    #[command(flatten)]
+    pub quiet: QuietArgs,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]
@@ -27,6 +39,15 @@ pub struct StatusArgs {
     /// Only jobs for this destination (a configured name, a URL or a local folder)
     #[arg(long, value_name = "DEST", env = "FERRY_STATUS_TO")]
     pub to: Option<String>,
+
+    #[command(flatten)]
+    pub json: JsonArgs,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +64,18 @@ pub struct RetryArgs {
     /// Send the retried jobs to this destination instead (a configured name, a URL or a local folder)
     #[arg(long, value_name = "DEST", env = "FERRY_RETRY_TO")]
     pub to: Option<String>,
+
+    #[command(flatten)]
+    pub json: JsonArgs,
+
+    #[command(flatten)]
+    pub quiet: QuietArgs,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +96,15 @@ pub struct AckArgs {
     /// Every succeeded or failed job not yet acknowledged
     #[arg(long, env = "FERRY_ACK_ALL", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub all: bool,
+
+    #[command(flatten)]
+    pub json: JsonArgs,
+
+    #[command(flatten)]
+    pub quiet: QuietArgs,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +130,18 @@ pub struct CancelArgs {
     /// Credentials for the requests that end the jobs' server sessions
     #[command(flatten)]
     pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub json: JsonArgs,
+
+    #[command(flatten)]
+    pub quiet: QuietArgs,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]
@@ -111,4 +165,19 @@ pub struct VerifyArgs {
 
     #[command(flatten)]
     pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+
+    #[command(flatten)]
+    pub json: JsonArgs,
+
+    #[command(flatten)]
+    pub quiet: QuietArgs,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }

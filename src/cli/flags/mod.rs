@@ -11,7 +11,9 @@ mod transfer;
 
 pub use jobs::{AckArgs, CancelArgs, JobsArgs, RetryArgs, StatusArgs, VerifyArgs};
 pub use serve::ServeArgs;
-pub use transfer::{CredentialArgs, ProbeArgs, ScanArgs, SyncArgs, TransferArgs, WatchArgs};
+pub use transfer::{
+    CredentialArgs, ProbeArgs, ScanArgs, ScanCommandArgs, SyncArgs, TransferArgs, WatchArgs,
+};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,8 +25,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 #[command(
     name = "ferry",
     version,
-    about = "Bulk media uploader: resumable, concurrent uploads of photo and video folders",
-    after_help = EXIT_CODES
+    about = "Bulk media uploader: resumable, concurrent uploads of photo and video folders"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -43,61 +44,246 @@ pub const EXIT_CODES: &str = "Exit codes:
   4    journal locked by another run
   130  interrupted (Ctrl-C or SIGTERM)";
 
+/// The help headings, in the order a command's help shows them.
+pub const FILES: &str = "Choosing files";
+pub const UPLOADING: &str = "Uploading";
+pub const PROTOCOLS: &str = "Protocol details";
+pub const WINDOW: &str = "Time window";
+pub const AFTER: &str = "Source files after upload";
+pub const CREDENTIALS: &str = "Credentials";
+pub const OUTPUT: &str = "Output";
+pub const JOURNAL: &str = "Journal and config";
+
+/// The options shared by several commands, typed before the command
+/// (`ferry -q sync …`, as in cargo and git). Each is taken by the command
+/// when that command uses it, and refused otherwise; the command's own help
+/// lists the ones it uses. No defaults and no variables here: those belong
+/// to the command's own flags, so that an option typed after the command
+/// wins, then one typed before it, then its variable.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Journal file to use instead of the default one in the user's data directory
-    #[arg(long, global = true, value_name = "PATH", env = "FERRY_JOURNAL")]
+    /// Journal file (see each command's --journal)
+    #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
 
-    /// Config file with named destinations, instead of config.toml in the user's config directory
-    #[arg(long, global = true, value_name = "FILE", env = "FERRY_CONFIG")]
+    /// Config file with named destinations
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)
-    #[arg(long, global = true, value_name = "DURATION", env = "FERRY_WAIT_LOCK", value_parser = parse_duration)]
+    /// Wait this long for another run to release the journal
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait_lock: Option<Duration>,
 
-    /// Print JSON Lines on stdout instead of tables and messages
-    #[arg(long, global = true, env = "FERRY_JSON", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    /// JSON Lines on stdout
+    #[arg(long)]
     pub json: bool,
 
-    /// At most this many jobs may be unacknowledged; scans stop there
-    #[arg(long, global = true, value_name = "N", env = "FERRY_JOB_LIMIT", default_value_t = crate::journal::store::DEFAULT_JOB_LIMIT)]
-    pub job_limit: usize,
+    /// At most this many unacknowledged jobs
+    #[arg(long, value_name = "N")]
+    pub job_limit: Option<usize>,
 
-    /// Print nothing on success; on failure, the errors and the failures list
-    #[arg(short, long, global = true, env = "FERRY_QUIET", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    /// Nothing on success
+    #[arg(short, long)]
     pub quiet: bool,
 
-    /// Say more: each job as it starts and finishes, with its protocol and offset
-    #[arg(short, long, global = true, env = "FERRY_VERBOSE", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, conflicts_with = "quiet")]
+    /// Say more
+    #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
 
-    /// How uploads show their progress: bars at a terminal, else lines
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        value_name = "WHEN",
-        env = "FERRY_PROGRESS",
-        default_value = "auto"
-    )]
-    pub progress: ProgressChoice,
+    /// How uploads show their progress
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub progress: Option<ProgressChoice>,
 
-    /// Colour on stderr: auto is on at a terminal unless NO_COLOR is set
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        value_name = "WHEN",
-        env = "FERRY_COLOR",
-        default_value = "auto"
-    )]
-    pub color: ColorChoice,
+    /// Colour on stderr
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
 
-    /// Also append plain timestamped lines to this file, whatever the terminal shows
-    #[arg(long, global = true, value_name = "FILE", env = "FERRY_LOG_FILE")]
+    /// Also append timestamped lines to this file
+    #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+}
+
+/// The journal, for the commands that read or change it.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)
+    #[arg(long, value_name = "PATH", env = "FERRY_JOURNAL", help_heading = JOURNAL)]
+    pub journal: Option<PathBuf>,
+
+    /// Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)
+    #[arg(long, value_name = "DURATION", env = "FERRY_WAIT_LOCK", value_parser = parse_duration, help_heading = JOURNAL)]
+    pub wait_lock: Option<Duration>,
+}
+
+/// The job limit, for the commands that queue jobs.
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// At most this many jobs may be unacknowledged; scans stop there
+    #[arg(long, value_name = "N", env = "FERRY_JOB_LIMIT", default_value_t = crate::journal::store::DEFAULT_JOB_LIMIT, help_heading = JOURNAL)]
+    pub job_limit: usize,
+}
+
+/// The config file, for the commands that take a destination's name.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)
+    #[arg(long, value_name = "FILE", env = "FERRY_CONFIG", help_heading = JOURNAL)]
+    pub config: Option<PathBuf>,
+}
+
+/// `--json`, for every command that prints.
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON Lines on stdout instead of tables and messages
+    #[arg(long, env = "FERRY_JSON", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, help_heading = OUTPUT)]
+    pub json: bool,
+}
+
+/// `-q`, for the commands with something to leave out on success.
+#[derive(Debug, Args)]
+pub struct QuietArgs {
+    /// Print nothing on success; on failure, the errors and the failures list
+    #[arg(short, long, env = "FERRY_QUIET", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, help_heading = OUTPUT)]
+    pub quiet: bool,
+}
+
+/// `-v`, for the commands that run jobs or scans.
+#[derive(Debug, Args)]
+pub struct VerboseArgs {
+    /// Say more: each job as it starts and finishes, what a scan left out and why
+    #[arg(short, long, env = "FERRY_VERBOSE", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, conflicts_with = "quiet", help_heading = OUTPUT)]
+    pub verbose: bool,
+}
+
+/// `--color`, for the commands that draw coloured bars.
+#[derive(Debug, Args)]
+pub struct ColorArgs {
+    /// Colour on stderr: auto is on at a terminal unless NO_COLOR is set
+    #[arg(long, value_enum, value_name = "WHEN", env = "FERRY_COLOR", default_value = "auto", help_heading = OUTPUT)]
+    pub color: ColorChoice,
+}
+
+/// `--progress`, for the commands that move or read many files.
+#[derive(Debug, Args)]
+pub struct ProgressArgs {
+    /// How the work shows its progress: bars at a terminal, else lines
+    #[arg(long, value_enum, value_name = "WHEN", env = "FERRY_PROGRESS", default_value = "auto", help_heading = OUTPUT)]
+    pub progress: ProgressChoice,
+}
+
+/// `--log-file`, for the commands whose events are worth keeping.
+#[derive(Debug, Args)]
+pub struct LogFileArgs {
+    /// Also append plain timestamped lines to this file, whatever the terminal shows
+    #[arg(long, value_name = "FILE", env = "FERRY_LOG_FILE", help_heading = OUTPUT)]
+    pub log_file: Option<PathBuf>,
+}
+
+/// What the commands that scan or upload share: the run's reporter, the
+/// journal and the config file.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+
+    #[command(flatten)]
+    pub log_file: LogFileArgs,
+
+    #[command(flatten)]
+    pub json: JsonArgs,
+
+    #[command(flatten)]
+    pub quiet: QuietArgs,
+
+    #[command(flatten)]
+    pub verbose: VerboseArgs,
+
+    #[command(flatten)]
+    pub color: ColorArgs,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// The shared flags one command has; `chosen` merges them with the
+/// options typed before the command.
+#[derive(Default)]
+pub struct Groups<'a> {
+    pub journal: Option<&'a JournalArgs>,
+    pub queue: Option<&'a QueueArgs>,
+    pub config: Option<&'a ConfigArgs>,
+    pub json: Option<&'a JsonArgs>,
+    pub quiet: Option<&'a QuietArgs>,
+    pub verbose: Option<&'a VerboseArgs>,
+    pub color: Option<&'a ColorArgs>,
+    pub progress: Option<&'a ProgressArgs>,
+    pub log_file: Option<&'a LogFileArgs>,
+}
+
+impl<'a> Groups<'a> {
+    fn run(run: &'a RunArgs, queue: Option<&'a QueueArgs>) -> Groups<'a> {
+        Groups {
+            journal: Some(&run.journal),
+            queue,
+            config: Some(&run.config),
+            json: Some(&run.json),
+            quiet: Some(&run.quiet),
+            verbose: Some(&run.verbose),
+            color: Some(&run.color),
+            progress: Some(&run.progress),
+            log_file: Some(&run.log_file),
+        }
+    }
+
+    fn listing(
+        json: &'a JsonArgs,
+        quiet: Option<&'a QuietArgs>,
+        journal: &'a JournalArgs,
+        config: Option<&'a ConfigArgs>,
+    ) -> Groups<'a> {
+        Groups {
+            json: Some(json),
+            quiet,
+            journal: Some(journal),
+            config,
+            ..Groups::default()
+        }
+    }
+}
+
+impl Command {
+    pub fn groups(&self) -> Groups<'_> {
+        match self {
+            Command::Sync(args) => Groups::run(&args.run, Some(&args.queue)),
+            Command::Watch(args) => Groups::run(&args.sync.run, Some(&args.sync.queue)),
+            Command::Scan(args) => Groups::run(&args.run, Some(&args.queue)),
+            Command::Upload(args) => Groups::run(&args.run, None),
+            Command::Jobs(a) => {
+                Groups::listing(&a.json, Some(&a.quiet), &a.journal, Some(&a.config))
+            }
+            Command::Status(a) => Groups::listing(&a.json, None, &a.journal, Some(&a.config)),
+            Command::Retry(a) => {
+                Groups::listing(&a.json, Some(&a.quiet), &a.journal, Some(&a.config))
+            }
+            Command::Cancel(a) => {
+                Groups::listing(&a.json, Some(&a.quiet), &a.journal, Some(&a.config))
+            }
+            Command::Ack(a) => Groups::listing(&a.json, Some(&a.quiet), &a.journal, None),
+            Command::Verify(a) => Groups {
+                progress: Some(&a.progress),
+                ..Groups::listing(&a.json, Some(&a.quiet), &a.journal, Some(&a.config))
+            },
+            Command::Probe(args) => Groups {
+                json: Some(&args.json),
+                config: Some(&args.config),
+                ..Groups::default()
+            },
+            Command::Serve(_) | Command::Completions(_) | Command::Generate(_) => Groups::default(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -134,7 +320,7 @@ pub enum Command {
     /// Sync, then keep watching the folders and upload new files once they settle
     Watch(WatchArgs),
     /// Walk folders, hash media files and queue one upload job per new content (no network)
-    Scan(ScanArgs),
+    Scan(ScanCommandArgs),
     /// Upload the queued jobs (pending, or interrupted and resumable)
     Upload(UploadArgs),
     /// List jobs, optionally by state or by the action that applies to them
@@ -176,6 +362,9 @@ pub struct UploadArgs {
 
     #[command(flatten)]
     pub transfer: TransferArgs,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -205,7 +394,7 @@ pub fn from_a_variable(error: &clap::Error) -> Option<String> {
         return None;
     };
     let long = flag.strip_prefix("--")?.split([' ', '=']).next()?;
-    let command = <Cli as clap::CommandFactory>::command();
+    let command = crate::cli::command();
     let mut commands = vec![&command];
     let arg = std::iter::from_fn(|| {
         let next = commands.pop()?;

@@ -142,6 +142,8 @@ impl LocalFolder {
         }
         let resumed_at = offset;
         input.seek(SeekFrom::Start(offset))?;
+        // Where the copy starts, before its first buffer.
+        progress(offset);
         let mut buffer = vec![0; BUFFER];
         while offset < resource.size {
             if stop.load(Ordering::Relaxed) {
@@ -197,14 +199,20 @@ pub async fn transfer(
     let (owned, progress, reporter) = (job.clone(), activity.clone(), reporter.clone());
     let runtime = tokio::runtime::Handle::current();
     let copied = tokio::task::spawn_blocking(move || {
-        // Under a bandwidth limit, the copy waits its turn as bodies do,
-        // from its second buffer on (the first reports where it resumed).
+        // The first call says where the copy starts (0, or where a partial
+        // copy ends); under a bandwidth limit, each buffer after it waits
+        // its turn as bodies do.
         let mut paced_to: Option<u64> = None;
         let mut count = |offset| {
-            if let Some(before) = paced_to.replace(offset)
-                && !progress.throttles.is_empty()
-            {
-                runtime.block_on(progress.pace(offset.saturating_sub(before)));
+            match paced_to.replace(offset) {
+                None if offset < owned.resource.size => reporter.event(Event::Phase {
+                    job: &owned,
+                    phase: Phase::Uploading { from: offset },
+                }),
+                Some(before) if !progress.throttles.is_empty() => {
+                    runtime.block_on(progress.pace(offset.saturating_sub(before)));
+                }
+                _ => {}
             }
             progress.sent.store(offset, Ordering::Relaxed);
             progress.position.store(offset, Ordering::Relaxed);
@@ -300,7 +308,19 @@ mod tests {
         assert_eq!(dest.offset(&job(1)).unwrap(), BUFFER as u64);
 
         stop.store(false, Ordering::Relaxed);
-        let copied = dest.upload(&job(1), &resource, &mut |_| {}, &stop).unwrap();
+        let mut starts = None;
+        let copied = dest
+            .upload(
+                &job(1),
+                &resource,
+                &mut |offset| {
+                    starts.get_or_insert(offset);
+                },
+                &stop,
+            )
+            .unwrap();
+        // Each copy first says where it starts: 0, then where it stopped.
+        assert_eq!(starts, Some(BUFFER as u64));
         assert_eq!(copied.resumed_at, BUFFER as u64);
         assert_eq!(copied.placed.relative, PathBuf::from("2024/clip.mov"));
         assert_eq!(
@@ -308,7 +328,7 @@ mod tests {
             bytes
         );
         assert_eq!(dest.offset(&job(1)).unwrap(), 0, "the partial file is gone");
-        assert_eq!(seen.first(), Some(&(BUFFER as u64)));
+        assert_eq!(seen[..2], [0, BUFFER as u64]);
     }
 
     #[test]
