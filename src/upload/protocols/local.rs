@@ -172,6 +172,12 @@ impl LocalFolder {
         })?;
         if copied != resource.sha256 {
             self.discard(job)?;
+            if resumed_at > 0 {
+                // The partial copy itself may be what differs (a crash
+                // before its data reached the disk leaves zeros or less):
+                // copy the whole file once more before blaming the source.
+                return self.upload(job, resource, progress, stop);
+            }
             return Err(changed("its content no longer has the scanned SHA-256"));
         }
         let placed = placement::place(&self.dir, relative, &partial_path, &copied, &|_| None)?;
@@ -329,6 +335,26 @@ mod tests {
         );
         assert_eq!(dest.offset(&job(1)).unwrap(), 0, "the partial file is gone");
         assert_eq!(seen[..2], [0, BUFFER as u64]);
+    }
+
+    /// A partial copy damaged by a crash (zeros where its data never reached
+    /// the disk) is not resumed onto: the copy starts again from 0 and lands
+    /// identical, and the source is not called changed.
+    #[test]
+    fn a_damaged_partial_copy_is_copied_again_not_blamed_on_the_source() {
+        let temp = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..2 * BUFFER + 5).map(|i| (i % 241) as u8).collect();
+        let resource = scanned(&temp.path().join("src"), "clip.mov", &bytes);
+        let dest = LocalFolder::open(&temp.path().join("dest")).unwrap();
+        std::fs::write(dest.partial_path(&job(3)).unwrap(), vec![0; BUFFER]).unwrap();
+        let stop = AtomicBool::new(false);
+        let copied = dest.upload(&job(3), &resource, &mut |_| {}, &stop).unwrap();
+        assert_eq!(copied.resumed_at, 0);
+        assert_eq!(
+            std::fs::read(temp.path().join("dest/clip.mov")).unwrap(),
+            bytes
+        );
+        assert_eq!(dest.offset(&job(3)).unwrap(), 0, "the partial file is gone");
     }
 
     #[test]
