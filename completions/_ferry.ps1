@@ -249,11 +249,8 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             [CompletionResult]::new('--action', '--action', [CompletionResultType]::ParameterName, 'Only jobs this action applies to')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Only jobs for this destination (a configured name, a URL or a local folder)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)')
-            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on stdout instead of tables and messages')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success; on failure, the errors and the failures list')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success; on failure, the errors and the failures list')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -261,7 +258,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
         'ferry;status' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Only jobs for this destination (a configured name, a URL or a local folder)')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)')
-            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)')
+            [CompletionResult]::new('--job-limit', '--job-limit', [CompletionResultType]::ParameterName, 'At most this many jobs may be unacknowledged; scans stop there')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on stdout instead of tables and messages')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

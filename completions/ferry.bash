@@ -483,7 +483,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__jobs)
-            opts="-q -h --state --action --to --json --quiet --journal --wait-lock --config --help"
+            opts="-h --state --action --to --json --journal --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -502,10 +502,6 @@ _ferry() {
                     return 0
                     ;;
                 --journal)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -749,7 +745,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__status)
-            opts="-h --to --json --journal --wait-lock --config --help"
+            opts="-h --to --json --journal --job-limit --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -763,7 +759,7 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --wait-lock)
+                --job-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

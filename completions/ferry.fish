@@ -258,14 +258,12 @@ retry\t'Jobs that can be retried: failed and not acknowledged'
 acknowledge\t'Jobs that can be acknowledged: succeeded or failed, not yet acknowledged'"
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l to -d 'Only jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
-complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l to -d 'Only jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l journal -d 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)' -r -F
-complete -c ferry -n "__fish_ferry_using_subcommand status" -l wait-lock -d 'Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand status" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l config -d 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)' -r -F
 complete -c ferry -n "__fish_ferry_using_subcommand status" -l json -d 'Print JSON Lines on stdout instead of tables and messages'
 complete -c ferry -n "__fish_ferry_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -158,10 +158,10 @@ const SHARED: &[(&str, &[&str])] = &[
     (
         "--wait-lock",
         &[
-            "sync", "watch", "scan", "upload", "jobs", "status", "retry", "ack", "cancel", "verify",
+            "sync", "watch", "scan", "upload", "retry", "ack", "cancel", "verify",
         ],
     ),
-    ("--job-limit", &["sync", "watch", "scan"]),
+    ("--job-limit", &["sync", "watch", "scan", "status"]),
     (
         "--config",
         &[
@@ -179,7 +179,7 @@ const SHARED: &[(&str, &[&str])] = &[
     (
         "--quiet",
         &[
-            "sync", "watch", "scan", "upload", "jobs", "retry", "ack", "cancel", "verify",
+            "sync", "watch", "scan", "upload", "retry", "ack", "cancel", "verify",
         ],
     ),
     ("--verbose", &["sync", "watch", "scan", "upload"]),
@@ -238,7 +238,7 @@ fn each_command_lists_and_takes_only_the_shared_options_it_uses() {
     // Not listed is not taken: after the command, or before it.
     for args in [
         &["jobs", "--progress", "bars"][..],
-        &["status", "--job-limit", "5"],
+        &["jobs", "--job-limit", "5"],
         &["status", "--log-file", "log"],
         &["--progress", "bars", "jobs"],
         &["--log-file", "log", "status"],
@@ -281,7 +281,7 @@ fn each_command_lists_and_takes_only_the_shared_options_it_uses() {
         stderr_of(&output)
     );
     env.ferry()
-        .args(["scan", "--to", "backup", "."])
+        .args(["scan", "--to", "./backup", "."])
         .output()
         .unwrap();
     let output = env
@@ -300,21 +300,57 @@ fn each_command_lists_and_takes_only_the_shared_options_it_uses() {
         "{}",
         stdout_of(&output)
     );
-    // -q is used by jobs: "no jobs match" goes.
+    // -q is used by cancel: "no jobs to cancel" goes.
     let said = |quiet: bool| {
         let mut command = env.ferry();
         if quiet {
             command.arg("-q");
         }
-        stderr_of(
-            &command
-                .args(["jobs", "--state", "failed"])
-                .output()
-                .unwrap(),
-        )
+        stdout_of(&command.args(["cancel", "--pending"]).output().unwrap())
     };
-    assert!(said(false).contains("no jobs match"));
+    assert!(said(false).contains("no jobs to cancel"), "{}", said(false));
     assert_eq!(said(true), "");
+    // -q typed on the line wins over FERRY_VERBOSE, and -v over
+    // FERRY_QUIET; both typed is refused.
+    for (variable, flag) in [("FERRY_VERBOSE", "-q"), ("FERRY_QUIET", "-v")] {
+        let output = env
+            .ferry()
+            .env(variable, "1")
+            .args(["scan", flag, "--dry-run", "--to", "./backup", "."])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{variable} {flag}: {}",
+            stderr_of(&output)
+        );
+    }
+    let both = env
+        .ferry()
+        .args(["-q", "scan", "-v", "--to", "./b", "."])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2), "{}", stderr_of(&both));
+    assert!(
+        stderr_of(&both).contains("-q (--quiet) and -v"),
+        "{}",
+        stderr_of(&both)
+    );
+    // Every example is one command a line (a long one continued with \),
+    // not one that clap wrapped at 100 columns.
+    for command in commands {
+        let help = stdout_of(&env.ferry_bare().args([command, "--help"]).output().unwrap());
+        let examples = help.split("Examples:\n").nth(1).unwrap();
+        let mut continued = false;
+        for line in examples.lines() {
+            assert!(
+                line.starts_with("  # ") || line.starts_with("  ferry ") || continued,
+                "ferry {command} --help: {line:?}"
+            );
+            continued = line.ends_with('\\');
+        }
+    }
 }
 
 #[test]

@@ -63,7 +63,11 @@ fn a_destination_that_takes_no_uploads_stops_the_run_once_and_keeps_the_jobs() {
         assert_eq!(output.status.code(), Some(1), "{text}");
         let errors: Vec<&str> = text.lines().filter(|l| l.contains("HTTP")).collect();
         assert_eq!(errors.len(), 1, "{text}");
-        assert!(errors[0].contains("no other upload was started"), "{text}");
+        assert!(errors[0].contains("so the run stopped"), "{text}");
+        assert!(
+            errors[0].contains(&format!("--pending --to {to}")),
+            "{text}"
+        );
         let lower = text.to_ascii_lowercase();
         assert!(
             !lower.contains("<html") && !lower.contains("error response"),
@@ -460,6 +464,7 @@ fn nothing_to_upload_counts_only_the_folder_and_destination_asked_about() {
     for n in 0..3u32 {
         write_file(&a.join(format!("A_{n}.jpg")), &content(n + 80, 2000));
     }
+    write_file(&a.join("sub/A_sub.jpg"), &content(85, 2000));
     for n in 0..2u32 {
         write_file(&b.join(format!("B_{n}.jpg")), &content(n + 90, 2000));
     }
@@ -482,5 +487,11 @@ fn nothing_to_upload_counts_only_the_folder_and_destination_asked_about() {
     assert!(
         again.contains("nothing to upload: no pending jobs (2 jobs already finished)"),
         "{again}"
+    );
+    // A folder inside one synced before: its own files count.
+    let inside = sync(&a.join("sub"), "backup");
+    assert!(
+        inside.contains("nothing to upload: no pending jobs (1 job already finished)"),
+        "{inside}"
     );
 }

@@ -40,10 +40,15 @@ pub fn chosen(cli: &Cli, matches: &ArgMatches) -> Result<Chosen, UsageError> {
             Ok(Some(ValueSource::CommandLine))
         )
     };
+    // Whether the command defines the option, from the definition itself
+    // (clap's `try_get_raw` tells an unknown id only in debug builds).
     let root = super::command();
-    let options = root.get_arguments().map(|arg| arg.get_id().as_str());
-    for id in options {
-        if typed(matches, id) && sub.try_get_raw(id).is_err() {
+    let defined = |id: &str| {
+        root.find_subcommand(name)
+            .is_some_and(|command| command.get_arguments().any(|arg| arg.get_id() == id))
+    };
+    for id in root.get_arguments().map(|arg| arg.get_id().as_str()) {
+        if typed(matches, id) && !defined(id) {
             return Err(UsageError(format!(
                 "ferry {name} has no --{}: it does nothing there (see ferry {name} --help)",
                 id.replace('_', "-")
@@ -53,13 +58,30 @@ pub fn chosen(cli: &Cli, matches: &ArgMatches) -> Result<Chosen, UsageError> {
     let after = |id: &str| typed(sub, id);
     let before = &cli.global;
     let groups = cli.command.groups();
-    let quiet = before.quiet || groups.quiet.is_some_and(|quiet| quiet.quiet);
-    let verbose = before.verbose || groups.verbose.is_some_and(|verbose| verbose.verbose);
-    if quiet && verbose {
+    // -q and -v: one typed on the line wins over the other's variable;
+    // both typed, or both set by variables, is a mistake to say.
+    let said = |id: &str, before: bool, mine: bool| match () {
+        _ if after(id) => Said::Typed,
+        _ if before => Said::Typed,
+        _ if mine => Said::ByVariable,
+        _ => Said::No,
+    };
+    let quiet = said(
+        "quiet",
+        before.quiet,
+        groups.quiet.is_some_and(|quiet| quiet.quiet),
+    );
+    let verbose = said(
+        "verbose",
+        before.verbose,
+        groups.verbose.is_some_and(|verbose| verbose.verbose),
+    );
+    if quiet != Said::No && quiet == verbose {
         return Err(UsageError(
-            "-q (--quiet) and -v (--verbose) cannot be used together".to_owned(),
+            "-q (--quiet) and -v (--verbose) cannot be used together (FERRY_QUIET and FERRY_VERBOSE count too)".to_owned(),
         ));
     }
+    let (quiet, verbose) = (quiet > verbose, verbose > quiet);
     let journal = groups.journal;
     Ok(Chosen {
         journal: pick(
@@ -74,7 +96,7 @@ pub fn chosen(cli: &Cli, matches: &ArgMatches) -> Result<Chosen, UsageError> {
         ),
         wait_lock: pick(
             after("wait_lock"),
-            journal.and_then(|j| j.wait_lock),
+            groups.wait_lock.and_then(|w| w.wait_lock),
             before.wait_lock,
         ),
         job_limit: pick(
@@ -100,6 +122,14 @@ pub fn chosen(cli: &Cli, matches: &ArgMatches) -> Result<Chosen, UsageError> {
             before.log_file.clone(),
         ),
     })
+}
+
+/// How a flag was given, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Said {
+    No,
+    ByVariable,
+    Typed,
 }
 
 /// The command's own value when it was typed after the command; else the

@@ -143,7 +143,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
             ),
             (
                 "receive from the network: a token and TLS",
-                "ferry serve --dir /srv/photos --listen 0.0.0.0:8920 --token-file token --tls-cert cert.pem --tls-key key.pem",
+                "ferry serve --dir /srv/photos --listen 0.0.0.0:8920 --token-file token \\\n      --tls-cert cert.pem --tls-key key.pem",
             ),
         ],
     ),

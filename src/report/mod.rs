@@ -28,7 +28,7 @@ use crate::journal::job::{Cleared, Job, JobError};
 use crate::scan::ScanSummary;
 
 pub use json::SCHEMA_VERSION;
-pub use scan_summary::scan_summary_text;
+pub use scan_summary::{scan_summary_lines, scan_summary_text};
 
 /// One upload run's result.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -519,7 +519,8 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
                 .to_owned(),
         ),
         Event::NothingToDo { done_before } if normal => Some(format!(
-            "nothing to upload: no pending jobs ({done_before} jobs already finished)"
+            "nothing to upload: no pending jobs ({} already finished)",
+            count(*done_before, "job")
         )),
         Event::Cleared {
             job,

@@ -1,12 +1,23 @@
-//! The line (more when it is long) that ends a scan: what was found,
-//! then what hashing cost. Clauses that would say 0 are left out, so the
-//! usual line fits a terminal.
+//! The line that ends a scan (more lines at a terminal when it is long):
+//! what was found, then what hashing cost. Clauses that would say 0 are
+//! left out, so the usual line fits a terminal.
 
 use super::rate_text;
 use crate::format::{count, human_bytes};
 use crate::scan::ScanSummary;
 
+/// One line, for logs and pipes, where a line is a record.
 pub fn scan_summary_text(summary: &ScanSummary, dry_run: bool) -> String {
+    wrapped(&clauses(summary, dry_run), usize::MAX)
+}
+
+/// At a terminal: lines of at most `SUMMARY_WIDTH` columns.
+pub fn scan_summary_lines(summary: &ScanSummary, dry_run: bool) -> String {
+    wrapped(&clauses(summary, dry_run), SUMMARY_WIDTH)
+}
+
+/// What was found, then what hashing cost, each with its separator.
+fn clauses(summary: &ScanSummary, dry_run: bool) -> Vec<(&'static str, String)> {
     let verb = if dry_run { "would queue" } else { "queued" };
     // What was found, then what the hashing cost; a clause that would say 0
     // is left out, and a line too wide for a terminal breaks in two.
@@ -49,14 +60,14 @@ pub fn scan_summary_text(summary: &ScanSummary, dry_run: bool) -> String {
     if summary.unchanged > 0 {
         cost.push(format!("{} unchanged", summary.unchanged));
     }
-    let mut clauses: Vec<(&str, String)> = Vec::new();
+    let mut clauses: Vec<(&'static str, String)> = Vec::new();
     for (_, clause) in found {
         clauses.push((if clauses.is_empty() { "" } else { ", " }, clause));
     }
     for (at, clause) in cost.into_iter().enumerate() {
         clauses.push((if at == 0 { "; " } else { ", " }, clause));
     }
-    wrapped(&clauses)
+    clauses
 }
 
 /// The widest a summary line gets before the next clause goes on a line of
@@ -64,12 +75,12 @@ pub fn scan_summary_text(summary: &ScanSummary, dry_run: bool) -> String {
 const SUMMARY_WIDTH: usize = 118;
 
 /// Clauses with their separators, filled into lines of at most
-/// `SUMMARY_WIDTH` columns; a continued line is indented by two.
-fn wrapped(clauses: &[(&str, String)]) -> String {
+/// `width` columns; a continued line is indented by two.
+fn wrapped(clauses: &[(&str, String)], width: usize) -> String {
     let mut text = String::new();
     let mut line = 0;
     for (separator, clause) in clauses {
-        if line > 0 && line + separator.len() + clause.len() > SUMMARY_WIDTH {
+        if line > 0 && line + separator.len() + clause.len() > width {
             text.push_str(separator.trim_end());
             text.push_str("\n  ");
             line = 2;
@@ -120,7 +131,8 @@ mod tests {
             unchanged: 1_000_000,
             ..ScanSummary::default()
         };
-        let text = scan_summary_text(&big, true);
+        assert_eq!(scan_summary_text(&big, true).lines().count(), 1);
+        let text = scan_summary_lines(&big, true);
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.lines().nth(1).unwrap().starts_with("  "), "{text}");
         assert!(text.lines().all(|line| line.len() <= 120), "{text}");

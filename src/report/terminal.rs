@@ -220,7 +220,13 @@ impl Reporter for Terminal {
             return;
         }
         if let Some(line) = text(&event, self.verbosity) {
-            self.say(&line);
+            // A terminal is narrow; a log keeps the summary on one line.
+            match event {
+                Event::ScanSummary { summary, dry_run } => {
+                    self.say(&super::scan_summary_lines(summary, dry_run))
+                }
+                _ => self.say(&line),
+            }
         }
     }
 }

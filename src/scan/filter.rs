@@ -29,6 +29,8 @@ pub struct FilterOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Skip {
     Hidden,
+    /// By the built-in list of NAS and OS junk, not by the user.
+    Junk,
     Excluded,
     NotIncluded,
     NotMedia,
@@ -39,6 +41,7 @@ impl Skip {
     pub fn rule(self) -> &'static str {
         match self {
             Skip::Hidden => "hidden (--hidden takes it)",
+            Skip::Junk => "NAS or OS junk (--no-default-excludes takes it)",
             Skip::Excluded => "matched by --exclude",
             Skip::NotIncluded => "not matched by --include",
             Skip::NotMedia => "not a photo or video (--all-files takes it)",
@@ -52,6 +55,9 @@ pub struct Filter {
     include: Option<GlobSet>,
     /// Matches a path or any of its parent folders.
     exclude: GlobSet,
+    /// How many of `exclude`'s globs, the first ones, are the built-in junk
+    /// list rather than the user's `--exclude`.
+    junk_globs: usize,
     /// Matches folders only (patterns written with a trailing slash).
     exclude_dirs: GlobSet,
 }
@@ -91,15 +97,21 @@ impl Filter {
             .filter(|_| options.default_excludes)
             .map(|name| (name.to_string(), true));
         let given = options.exclude.iter().map(|glob| (glob.clone(), false));
+        let mut junk_globs = 0;
         for (pattern, case_insensitive) in defaults.chain(given) {
             let (dir_only, globs) = globs_for(&pattern, case_insensitive)?;
             let (path_glob, under_glob) = (globs[0].clone(), globs[1].clone());
-            if dir_only {
+            let added = if dir_only {
                 exclude_dirs.add(path_glob);
+                1
             } else {
                 exclude.add(path_glob);
-            }
+                2
+            };
             exclude.add(under_glob);
+            if case_insensitive {
+                junk_globs += added;
+            }
         }
         let include = if options.include.is_empty() {
             None
@@ -115,6 +127,7 @@ impl Filter {
         Ok(Filter {
             include,
             exclude: exclude.build()?,
+            junk_globs,
             exclude_dirs: exclude_dirs.build()?,
             options,
         })
@@ -142,10 +155,15 @@ impl Filter {
 
     /// Whether to keep a regular file, and as what kind of media.
     pub fn keep_file(&self, relative: &Path, name: &[u8]) -> Result<MediaKind, Skip> {
+        // Junk first: `--hidden` would not take a `.DS_Store`.
+        let excluded_by = self.exclude.matches(relative);
+        if !excluded_by.is_empty() && excluded_by.iter().all(|&at| at < self.junk_globs) {
+            return Err(Skip::Junk);
+        }
         if self.hidden(name) {
             return Err(Skip::Hidden);
         }
-        if self.exclude.is_match(relative) {
+        if !excluded_by.is_empty() {
             return Err(Skip::Excluded);
         }
         if let Some(include) = &self.include
@@ -229,6 +247,23 @@ mod tests {
         .unwrap();
         assert!(keeps(&none, "x/Thumbs.db"));
         assert!(none.enter_dir(Path::new("@eaDir"), b"@eaDir"));
+    }
+
+    /// A `.DS_Store` is junk, which `--hidden` would not take: the rule
+    /// named points to `--no-default-excludes`, and a user's `--exclude`
+    /// is named as such.
+    #[test]
+    fn junk_is_named_apart_from_hidden_and_from_the_users_excludes() {
+        let f = filter(&[], &["*.tmp"]);
+        let skip = |path: &str| {
+            let name = Path::new(path).file_name().unwrap().as_encoded_bytes();
+            f.keep_file(Path::new(path), name)
+        };
+        assert_eq!(skip("x/.DS_Store"), Err(Skip::Junk));
+        assert_eq!(skip("x/Thumbs.db"), Err(Skip::Junk));
+        assert_eq!(skip("x/a.tmp"), Err(Skip::Excluded));
+        assert_eq!(skip("x/.a.jpg"), Err(Skip::Hidden));
+        assert!(Skip::Junk.rule().contains("--no-default-excludes"));
     }
 
     #[test]

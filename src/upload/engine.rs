@@ -86,7 +86,8 @@ async fn run_async(
         let in_scope = |job: &&Job| {
             (settings.only.as_ref()).is_none_or(|only| job.destination.url == only.url)
                 && (settings.only_roots.is_empty()
-                    || (settings.only_roots.iter()).any(|root| job.resource.root.as_path() == root))
+                    || (settings.only_roots.iter())
+                        .any(|root| job.resource.source().starts_with(root)))
         };
         let done_before = (store.jobs().iter())
             .filter(|job| job.state == State::Succeeded)
@@ -291,8 +292,8 @@ impl Run {
             }
             Err(Failure::Refused { message, .. }) => {
                 self.stop(format!(
-                    "{}: {message}; it takes no uploads there, so no other upload was started and its jobs stay pending (`ferry cancel --pending --to URL` drops them)",
-                    job.destination.url
+                    "{}: {message}; it takes no uploads there, so the run stopped and its jobs stay pending (`ferry cancel --pending --to {}` drops them)",
+                    job.destination.url, job.destination.url
                 ));
                 self.reporter.event(Event::Stopped { job: &job });
                 Outcome::Left

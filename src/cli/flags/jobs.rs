@@ -5,7 +5,10 @@ use clap::{ArgAction, ArgGroup, Args};
 
 use crate::journal::job::{Action, State};
 
-use super::{ConfigArgs, CredentialArgs, JournalArgs, JsonArgs, ProgressArgs, QuietArgs};
+use super::{
+    ConfigArgs, CredentialArgs, JournalArgs, JsonArgs, ProgressArgs, QueueArgs, QuietArgs,
+    WaitLockArgs,
+};
 
 #[derive(Debug, Args)]
 pub struct JobsArgs {
@@ -25,9 +28,6 @@ pub struct JobsArgs {
     pub json: JsonArgs,
 
     #[command(flatten)]
-    pub quiet: QuietArgs,
-
-    #[command(flatten)]
     pub journal: JournalArgs,
 
     #[command(flatten)]
@@ -45,6 +45,9 @@ pub struct StatusArgs {
 
     #[command(flatten)]
     pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub queue: QueueArgs,
 
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -73,6 +76,9 @@ pub struct RetryArgs {
 
     #[command(flatten)]
     pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub wait_lock: WaitLockArgs,
 
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -105,6 +111,9 @@ pub struct AckArgs {
 
     #[command(flatten)]
     pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub wait_lock: WaitLockArgs,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +148,9 @@ pub struct CancelArgs {
 
     #[command(flatten)]
     pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub wait_lock: WaitLockArgs,
 
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -177,6 +189,9 @@ pub struct VerifyArgs {
 
     #[command(flatten)]
     pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub wait_lock: WaitLockArgs,
 
     #[command(flatten)]
     pub config: ConfigArgs,

@@ -87,7 +87,7 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Say more
-    #[arg(short, long, conflicts_with = "quiet")]
+    #[arg(short, long)]
     pub verbose: bool,
 
     /// How uploads show their progress
@@ -109,7 +109,12 @@ pub struct JournalArgs {
     /// Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)
     #[arg(long, value_name = "PATH", env = "FERRY_JOURNAL", help_heading = JOURNAL)]
     pub journal: Option<PathBuf>,
+}
 
+/// The wait for the journal's lock, for the commands that change it (the
+/// listings read it without a lock).
+#[derive(Debug, Args)]
+pub struct WaitLockArgs {
     /// Wait this long for another run to release the journal instead of failing (e.g. 30s, 5m)
     #[arg(long, value_name = "DURATION", env = "FERRY_WAIT_LOCK", value_parser = parse_duration, help_heading = JOURNAL)]
     pub wait_lock: Option<Duration>,
@@ -151,7 +156,7 @@ pub struct QuietArgs {
 #[derive(Debug, Args)]
 pub struct VerboseArgs {
     /// Say more: each job as it starts and finishes, what a scan left out and why
-    #[arg(short, long, env = "FERRY_VERBOSE", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, conflicts_with = "quiet", help_heading = OUTPUT)]
+    #[arg(short, long, env = "FERRY_VERBOSE", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, help_heading = OUTPUT)]
     pub verbose: bool,
 }
 
@@ -205,6 +210,9 @@ pub struct RunArgs {
     pub journal: JournalArgs,
 
     #[command(flatten)]
+    pub wait_lock: WaitLockArgs,
+
+    #[command(flatten)]
     pub config: ConfigArgs,
 }
 
@@ -213,6 +221,7 @@ pub struct RunArgs {
 #[derive(Default)]
 pub struct Groups<'a> {
     pub journal: Option<&'a JournalArgs>,
+    pub wait_lock: Option<&'a WaitLockArgs>,
     pub queue: Option<&'a QueueArgs>,
     pub config: Option<&'a ConfigArgs>,
     pub json: Option<&'a JsonArgs>,
@@ -227,6 +236,7 @@ impl<'a> Groups<'a> {
     fn run(run: &'a RunArgs, queue: Option<&'a QueueArgs>) -> Groups<'a> {
         Groups {
             journal: Some(&run.journal),
+            wait_lock: Some(&run.wait_lock),
             queue,
             config: Some(&run.config),
             json: Some(&run.json),
@@ -235,21 +245,6 @@ impl<'a> Groups<'a> {
             color: Some(&run.color),
             progress: Some(&run.progress),
             log_file: Some(&run.log_file),
-        }
-    }
-
-    fn listing(
-        json: &'a JsonArgs,
-        quiet: Option<&'a QuietArgs>,
-        journal: &'a JournalArgs,
-        config: Option<&'a ConfigArgs>,
-    ) -> Groups<'a> {
-        Groups {
-            json: Some(json),
-            quiet,
-            journal: Some(journal),
-            config,
-            ..Groups::default()
         }
     }
 }
@@ -261,20 +256,50 @@ impl Command {
             Command::Watch(args) => Groups::run(&args.sync.run, Some(&args.sync.queue)),
             Command::Scan(args) => Groups::run(&args.run, Some(&args.queue)),
             Command::Upload(args) => Groups::run(&args.run, None),
-            Command::Jobs(a) => {
-                Groups::listing(&a.json, Some(&a.quiet), &a.journal, Some(&a.config))
-            }
-            Command::Status(a) => Groups::listing(&a.json, None, &a.journal, Some(&a.config)),
-            Command::Retry(a) => {
-                Groups::listing(&a.json, Some(&a.quiet), &a.journal, Some(&a.config))
-            }
-            Command::Cancel(a) => {
-                Groups::listing(&a.json, Some(&a.quiet), &a.journal, Some(&a.config))
-            }
-            Command::Ack(a) => Groups::listing(&a.json, Some(&a.quiet), &a.journal, None),
+            Command::Jobs(a) => Groups {
+                json: Some(&a.json),
+                journal: Some(&a.journal),
+                config: Some(&a.config),
+                ..Groups::default()
+            },
+            Command::Status(a) => Groups {
+                json: Some(&a.json),
+                journal: Some(&a.journal),
+                config: Some(&a.config),
+                queue: Some(&a.queue),
+                ..Groups::default()
+            },
+            Command::Retry(a) => Groups {
+                json: Some(&a.json),
+                quiet: Some(&a.quiet),
+                journal: Some(&a.journal),
+                wait_lock: Some(&a.wait_lock),
+                config: Some(&a.config),
+                ..Groups::default()
+            },
+            Command::Cancel(a) => Groups {
+                json: Some(&a.json),
+                quiet: Some(&a.quiet),
+                journal: Some(&a.journal),
+                wait_lock: Some(&a.wait_lock),
+                config: Some(&a.config),
+                ..Groups::default()
+            },
+            Command::Ack(a) => Groups {
+                json: Some(&a.json),
+                quiet: Some(&a.quiet),
+                journal: Some(&a.journal),
+                wait_lock: Some(&a.wait_lock),
+                ..Groups::default()
+            },
             Command::Verify(a) => Groups {
                 progress: Some(&a.progress),
-                ..Groups::listing(&a.json, Some(&a.quiet), &a.journal, Some(&a.config))
+                json: Some(&a.json),
+                quiet: Some(&a.quiet),
+                journal: Some(&a.journal),
+                wait_lock: Some(&a.wait_lock),
+                config: Some(&a.config),
+                ..Groups::default()
             },
             Command::Probe(args) => Groups {
                 json: Some(&args.json),
