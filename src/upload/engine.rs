@@ -2,11 +2,12 @@
 //!
 //! Each job runs through `attempt` (HTTP protocols) or the local folder's
 //! copy; this module only schedules them (`buffer_unordered` over one shared
-//! client), records how each one ended, and watches what concerns the whole
-//! run. The session URL is fsynced in the journal before the first data byte
-//! leaves; offsets are written lazily, since the server is the source of
-//! truth for them; a finished job waits for an fsync, which jobs finishing
-//! together share (the journal's group commit). A 401/403 or a journal
+//! client), hands each finished transfer to `record`, and watches what
+//! concerns the whole run. The session URL is fsynced in the journal before
+//! the first data byte leaves; offsets are written lazily, since the server
+//! is the source of truth for them; a finished transfer gives up its place
+//! and waits, beside up to 64 per place, for the fsync that records it, which
+//! all of them share (the journal's group commit). A 401/403 or a journal
 //! failure stops scheduling new jobs. The first Ctrl-C (or SIGTERM) cancels
 //! the requests in flight and lets the run checkpoint and summarize; a second
 //! one exits at once. The jobs in flight are sampled for progress events.
@@ -21,31 +22,18 @@ use tokio_util::sync::CancellationToken;
 
 use super::Settings;
 use super::clear;
-use super::http::{self, Activity, Failure};
+use super::http::{self, Activity};
 use super::progress;
+use super::record::{Done, Ended, Outcome, RECORDING_PER_PLACE, Transferred};
 use super::route::{self, Prepared, Routes};
 use super::run::Run;
 use super::shared::Shared;
 use super::signals;
 use super::throttle::Limits;
 use super::window::Gates;
-use crate::journal::job::{Action, ErrorClass, Job, JobError, JobId, State};
+use crate::journal::job::{Action, Job, JobId, State};
 use crate::journal::store::{Durability, Store};
 use crate::report::{Event, Reporter, UploadSummary};
-
-enum Outcome {
-    Succeeded { bytes: u64, cleared: bool },
-    Failed,
-    Left,
-}
-
-/// How one job ended, and what its transfer moved: body bytes sent, and
-/// what the destination already had when the run took it up.
-struct Ended {
-    outcome: Outcome,
-    sent: u64,
-    resumed: u64,
-}
 
 /// Processes the journal's processable jobs and returns the run's summary.
 /// Also returns the failures list: every failed job not yet retried or
@@ -160,12 +148,25 @@ async fn run_async(
 
     let concurrency = run.settings.concurrency.max(1);
     let done_now: std::collections::HashSet<JobId> = ids.iter().cloned().collect();
+    // A job holds one of the N places while it transfers; recording how it
+    // ended (the journal's fsync, shared by all who wait for it) happens
+    // after, so small files do not wait for each other's syncs.
+    // Clearing a source asks the destination, so it keeps within N.
+    let recording = match run.settings.after_upload {
+        Some(_) => concurrency,
+        None => concurrency * RECORDING_PER_PLACE,
+    };
     let outcomes: Vec<Ended> = futures_util::stream::iter(ids)
         .map(|id| {
             let run = run.clone();
             async move { run.job(id).await }
         })
         .buffer_unordered(concurrency)
+        .map(|transferred| {
+            let run = run.clone();
+            async move { run.record(transferred).await }
+        })
+        .buffer_unordered(recording)
         .collect()
         .await;
     let carried = match cancel.is_cancelled() || run.stopped_by().is_some() {
@@ -215,23 +216,18 @@ async fn run_async(
 }
 
 impl Run {
-    async fn job(self: Arc<Self>, id: JobId) -> Ended {
-        let left = Ended {
-            outcome: Outcome::Left,
-            sent: 0,
-            resumed: 0,
-        };
+    async fn job(self: Arc<Self>, id: JobId) -> Transferred {
         if self.gates.closed.is_cancelled() || self.stopped_by().is_some() {
-            return left;
+            return Transferred::Left;
         }
-        self.job_inner(&id).await.unwrap_or_else(|error| {
+        self.transfer_job(&id).await.unwrap_or_else(|error| {
             // The journal itself failed: nothing more can be recorded.
             self.stop(format!("journal: {}", crate::error::one_line(&error)));
-            left
+            Transferred::Left
         })
     }
 
-    async fn job_inner(&self, id: &JobId) -> anyhow::Result<Ended> {
+    async fn transfer_job(&self, id: &JobId) -> anyhow::Result<Transferred> {
         let job = self
             .shared
             .change(id, Durability::Lazy, Job::start_attempt)
@@ -256,90 +252,12 @@ impl Run {
             result = self.transfer(&again, &job, &activity).await;
         }
         self.active().remove(id);
-        let sent = activity.sent.load(Ordering::Relaxed);
-        let outcome = match result {
-            Ok(response) => {
-                let auto_ack = self.settings.auto_ack;
-                let job = self
-                    .shared
-                    .change(id, Durability::Durable, |job| {
-                        job.succeed(response)?;
-                        if auto_ack {
-                            job.acknowledge()?;
-                        }
-                        Ok(())
-                    })
-                    .await?;
-                self.reporter.event(Event::Succeeded { job: &job, sent });
-                Outcome::Succeeded {
-                    bytes: job.resource.size,
-                    cleared: clear::source(self, &route, &job).await?,
-                }
-            }
-            Err(Failure::Stopped) => {
-                self.reporter.event(Event::Stopped { job: &job });
-                Outcome::Left
-            }
-            Err(Failure::Journal(message)) => {
-                self.stop(format!("journal: {message}"));
-                self.reporter.event(Event::Stopped { job: &job });
-                Outcome::Left
-            }
-            Err(Failure::Credentials { message, .. }) => {
-                self.stop(format!("{message}; {}", route.refused_credentials()));
-                self.reporter.event(Event::Stopped { job: &job });
-                Outcome::Left
-            }
-            Err(Failure::Refused { message, .. }) => {
-                self.stop(format!(
-                    "{}: {message}; it takes no uploads there, so the run stopped and its jobs stay pending (`ferry cancel --pending --to {}` drops them)",
-                    job.destination.url, job.destination.url
-                ));
-                self.reporter.event(Event::Stopped { job: &job });
-                Outcome::Left
-            }
-            Err(Failure::Transient {
-                status, message, ..
-            }) => {
-                let class = match status {
-                    Some(_) => ErrorClass::Server,
-                    None => ErrorClass::Network,
-                };
-                self.fail(id, class, status, message).await?
-            }
-            Err(Failure::Permanent {
-                class,
-                status,
-                message,
-            }) => self.fail(id, class, status, message).await?,
-        };
-        Ok(Ended {
-            outcome,
-            sent,
+        Ok(Transferred::Done(Box::new(Done {
+            job,
+            route,
+            result,
+            sent: activity.sent.load(Ordering::Relaxed),
             resumed: activity.resumed(),
-        })
-    }
-
-    async fn fail(
-        &self,
-        id: &JobId,
-        class: ErrorClass,
-        status: Option<u16>,
-        message: String,
-    ) -> anyhow::Result<Outcome> {
-        let error = JobError {
-            class,
-            status,
-            message,
-        };
-        let job = self
-            .shared
-            .change(id, Durability::Durable, |job| job.fail(error.clone()))
-            .await?;
-        self.reporter.event(Event::Failed {
-            job: &job,
-            error: &error,
-        });
-        Ok(Outcome::Failed)
+        })))
     }
 }

@@ -25,6 +25,7 @@ pub(crate) mod http;
 pub mod probe;
 mod progress;
 pub mod protocols;
+mod record;
 mod route;
 mod run;
 pub mod s3_access;
