@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Settings;
 use super::clear;
-use super::http::{self, Activity};
+use super::http::{self, Activity, Failure};
 use super::progress;
 use super::record::{Done, Ended, Outcome, RECORDING_PER_PLACE, Transferred};
 use super::route::{self, Prepared, Routes};
@@ -34,6 +34,9 @@ use super::window::Gates;
 use crate::journal::job::{Action, Job, JobId, State};
 use crate::journal::store::{Durability, Store};
 use crate::report::{Event, Reporter, UploadSummary};
+
+/// A job's end being recorded, by a task of its own.
+struct Recording(tokio::task::JoinHandle<Ended>);
 
 /// Processes the journal's processable jobs and returns the run's summary.
 /// Also returns the failures list: every failed job not yet retried or
@@ -149,26 +152,37 @@ async fn run_async(
     let concurrency = run.settings.concurrency.max(1);
     let done_now: std::collections::HashSet<JobId> = ids.iter().cloned().collect();
     // A job holds one of the N places while it transfers; recording how it
-    // ended (the journal's fsync, shared by all who wait for it) happens
-    // after, so small files do not wait for each other's syncs.
-    // Clearing a source asks the destination, so it keeps within N.
+    // ended (the journal's fsync, shared by all who wait for it) runs as a
+    // task of its own after, so small files do not wait for each other's
+    // syncs, and the transfers in flight are polled all the while. A
+    // transfer waits for a recording permit before it gives up its place:
+    // at most 64 per place wait to be recorded, or N when clearing a source
+    // asks the destination.
     let recording = match run.settings.after_upload {
         Some(_) => concurrency,
         None => concurrency * RECORDING_PER_PLACE,
     };
-    let outcomes: Vec<Ended> = futures_util::stream::iter(ids)
+    let permits = Arc::new(tokio::sync::Semaphore::new(recording));
+    let recorded: Vec<Recording> = futures_util::stream::iter(ids)
         .map(|id| {
-            let run = run.clone();
-            async move { run.job(id).await }
+            let (run, permits) = (run.clone(), permits.clone());
+            async move {
+                let transferred = run.clone().job(id).await;
+                let permit = permits.acquire_owned().await.expect("never closed");
+                Recording(tokio::spawn(async move {
+                    let ended = run.record(transferred).await;
+                    drop(permit);
+                    ended
+                }))
+            }
         })
         .buffer_unordered(concurrency)
-        .map(|transferred| {
-            let run = run.clone();
-            async move { run.record(transferred).await }
-        })
-        .buffer_unordered(recording)
         .collect()
         .await;
+    let mut outcomes: Vec<Ended> = Vec::with_capacity(recorded.len());
+    for Recording(recording) in recorded {
+        outcomes.push(recording.await?);
+    }
     let carried = match cancel.is_cancelled() || run.stopped_by().is_some() {
         true => clear::CarriedOutcome::default(),
         false => clear::carried(&run, &run.routes, &done_now).await?,
@@ -252,6 +266,19 @@ impl Run {
             result = self.transfer(&again, &job, &activity).await;
         }
         self.active().remove(id);
+        // What stops the run stops it now, before another transfer starts
+        // (the record of this one comes later).
+        match &result {
+            Err(Failure::Journal(message)) => self.stop(format!("journal: {message}")),
+            Err(Failure::Credentials { message, .. }) => {
+                self.stop(format!("{message}; {}", route.refused_credentials()))
+            }
+            Err(Failure::Refused { message, .. }) => self.stop(format!(
+                "{}: {message}; it takes no uploads there, so the run stopped and its jobs stay pending (`ferry cancel --pending --to {}` drops them)",
+                job.destination.url, job.destination.url
+            )),
+            _ => {}
+        }
         Ok(Transferred::Done(Box::new(Done {
             job,
             route,

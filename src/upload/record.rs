@@ -74,7 +74,11 @@ impl Run {
             },
             Err(error) => {
                 self.stop(format!("journal: {}", crate::error::one_line(&error)));
-                Ended { sent, ..left }
+                Ended {
+                    outcome: Outcome::Left,
+                    sent,
+                    resumed,
+                }
             }
         }
     }
@@ -110,21 +114,8 @@ impl Run {
                 self.reporter.event(Event::Stopped { job });
                 Outcome::Left
             }
-            Err(Failure::Journal(message)) => {
-                self.stop(format!("journal: {message}"));
-                self.reporter.event(Event::Stopped { job });
-                Outcome::Left
-            }
-            Err(Failure::Credentials { message, .. }) => {
-                self.stop(format!("{message}; {}", route.refused_credentials()));
-                self.reporter.event(Event::Stopped { job });
-                Outcome::Left
-            }
-            Err(Failure::Refused { message, .. }) => {
-                self.stop(format!(
-                    "{}: {message}; it takes no uploads there, so the run stopped and its jobs stay pending (`ferry cancel --pending --to {}` drops them)",
-                    job.destination.url, job.destination.url
-                ));
+            // The transfer stage stopped the run already.
+            Err(Failure::Journal(_) | Failure::Credentials { .. } | Failure::Refused { .. }) => {
                 self.reporter.event(Event::Stopped { job });
                 Outcome::Left
             }
