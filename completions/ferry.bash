@@ -745,7 +745,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__status)
-            opts="-h --to --json --journal --job-limit --config --help"
+            opts="-h --to --json --journal --config --job-limit --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,11 +759,11 @@ _ferry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --job-limit)
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --config)
+                --job-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -249,8 +249,8 @@ set edit:completion:arg-completer[ferry] = {|@words|
         &'ferry;status'= {
             cand --to 'Only jobs for this destination (a configured name, a URL or a local folder)'
             cand --journal 'Journal file to use instead of the default, journals/default.jsonl in the data directory (~/.local/share/ferry/ on Linux)'
-            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --config 'Config file with named destinations, instead of config.toml in the config directory (~/.config/ferry/ on Linux)'
+            cand --job-limit 'At most this many jobs may be unacknowledged; scans stop there'
             cand --json 'Print JSON Lines on stdout instead of tables and messages'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

@@ -3,7 +3,6 @@
 //! Kept apart from the commands so that every table in ferry lines up the
 //! same way and sizes read the same everywhere.
 
-/// 1536 -> "1.5 KiB"; binary units, one decimal above bytes.
 /// `n` and the noun, plural unless `n` is 1: "1 file", "2 files".
 pub fn count(n: u64, noun: &str) -> String {
     match n {
@@ -12,6 +11,7 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
+/// 1536 -> "1.5 KiB"; binary units, one decimal above bytes.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes < 1024 {

@@ -70,8 +70,13 @@ fn write_man_page(dir: &Path, name: &str, command: clap::Command) -> anyhow::Res
         Some((notes, examples)) => (notes, examples),
         None => (after.as_str(), ""),
     };
-    let notes = notes.trim();
-    if !notes.is_empty() && !notes.contains("Exit codes:") {
+    // The exit codes have a section of their own, as a table.
+    let notes = notes
+        .split(super::EXIT_CODES)
+        .next()
+        .unwrap_or_default()
+        .trim();
+    if !notes.is_empty() {
         page.extend(section("NOTES", &verbatim(notes)));
     }
     if !examples.is_empty() {

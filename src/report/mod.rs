@@ -437,10 +437,7 @@ fn failure_line(job: &Job) -> String {
     // ("/card/IMG.jpg: changed since scan") says it once.
     let named = format!("{}: ", source.display());
     let reason = reason.strip_prefix(&named).unwrap_or(&reason).to_owned();
-    let mut attempts = match job.attempts {
-        1 => "1 attempt".to_owned(),
-        n => format!("{n} attempts"),
-    };
+    let mut attempts = count(u64::from(job.attempts), "attempt");
     let file_gone = || !source.exists();
     match job.error.as_ref().is_some_and(JobError::is_changed_file) {
         true if file_gone() => attempts.push_str(

@@ -93,10 +93,7 @@ impl WatchStatus {
     }
 
     fn text(&self, figures: &Figures) -> String {
-        let folders = match self.folders {
-            1 => "1 folder".to_owned(),
-            n => format!("{n} folders"),
-        };
+        let folders = crate::format::count(self.folders as u64, "folder");
         let counts = format!(
             "watching {folders} · {} uploaded · {} queued",
             thousands(figures.uploaded),

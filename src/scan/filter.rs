@@ -53,11 +53,11 @@ impl Skip {
 pub struct Filter {
     options: FilterOptions,
     include: Option<GlobSet>,
-    /// Matches a path or any of its parent folders.
+    /// The built-in NAS and OS junk list; matches a path or any of its
+    /// parent folders. Apart from `exclude` so that a skip can name it.
+    junk: GlobSet,
+    /// The user's `--exclude`; matches a path or any of its parent folders.
     exclude: GlobSet,
-    /// How many of `exclude`'s globs, the first ones, are the built-in junk
-    /// list rather than the user's `--exclude`.
-    junk_globs: usize,
     /// Matches folders only (patterns written with a trailing slash).
     exclude_dirs: GlobSet,
 }
@@ -90,6 +90,7 @@ fn globs_for(pattern: &str, case_insensitive: bool) -> anyhow::Result<(bool, Vec
 
 impl Filter {
     pub fn new(options: FilterOptions) -> anyhow::Result<Filter> {
+        let mut junk = GlobSetBuilder::new();
         let mut exclude = GlobSetBuilder::new();
         let mut exclude_dirs = GlobSetBuilder::new();
         let defaults = media::DEFAULT_EXCLUDES
@@ -97,21 +98,17 @@ impl Filter {
             .filter(|_| options.default_excludes)
             .map(|name| (name.to_string(), true));
         let given = options.exclude.iter().map(|glob| (glob.clone(), false));
-        let mut junk_globs = 0;
-        for (pattern, case_insensitive) in defaults.chain(given) {
-            let (dir_only, globs) = globs_for(&pattern, case_insensitive)?;
+        for (pattern, built_in) in defaults.chain(given) {
+            // The built-in list ignores case (`Thumbs.db`, `thumbs.db`).
+            let (dir_only, globs) = globs_for(&pattern, built_in)?;
             let (path_glob, under_glob) = (globs[0].clone(), globs[1].clone());
-            let added = if dir_only {
+            let set = if built_in { &mut junk } else { &mut exclude };
+            if dir_only {
                 exclude_dirs.add(path_glob);
-                1
             } else {
-                exclude.add(path_glob);
-                2
-            };
-            exclude.add(under_glob);
-            if case_insensitive {
-                junk_globs += added;
+                set.add(path_glob);
             }
+            set.add(under_glob);
         }
         let include = if options.include.is_empty() {
             None
@@ -126,8 +123,8 @@ impl Filter {
         };
         Ok(Filter {
             include,
+            junk: junk.build()?,
             exclude: exclude.build()?,
-            junk_globs,
             exclude_dirs: exclude_dirs.build()?,
             options,
         })
@@ -140,6 +137,7 @@ impl Filter {
     /// Whether to descend into a folder (`relative` is not the root itself).
     pub fn enter_dir(&self, relative: &Path, name: &[u8]) -> bool {
         !self.hidden(name)
+            && !self.junk.is_match(relative)
             && !self.exclude.is_match(relative)
             && !self.exclude_dirs.is_match(relative)
     }
@@ -156,14 +154,13 @@ impl Filter {
     /// Whether to keep a regular file, and as what kind of media.
     pub fn keep_file(&self, relative: &Path, name: &[u8]) -> Result<MediaKind, Skip> {
         // Junk first: `--hidden` would not take a `.DS_Store`.
-        let excluded_by = self.exclude.matches(relative);
-        if !excluded_by.is_empty() && excluded_by.iter().all(|&at| at < self.junk_globs) {
+        if self.junk.is_match(relative) {
             return Err(Skip::Junk);
         }
         if self.hidden(name) {
             return Err(Skip::Hidden);
         }
-        if !excluded_by.is_empty() {
+        if self.exclude.is_match(relative) {
             return Err(Skip::Excluded);
         }
         if let Some(include) = &self.include

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::journal::job::{Job, JobId, TransitionError};
 use crate::journal::store::{Durability, Store};
+use crate::journal::{Journal, Ticket};
 
 /// How long a job's end waits for others to share its fsync.
 const GROUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
@@ -44,6 +45,19 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Applies a change in memory and appends its line, under the lock; the
+    /// caller decides when to sync up to the ticket.
+    fn append(
+        &self,
+        id: &JobId,
+        change: impl FnOnce(&mut Job) -> Result<(), TransitionError>,
+    ) -> anyhow::Result<(Ticket, Arc<Journal>, Job)> {
+        let mut store = self.lock();
+        let ticket = store.apply(id, Durability::Lazy, change)?;
+        let job = store.job(id).cloned().expect("the job just changed");
+        Ok((ticket, store.journal_handle()?, job))
+    }
+
     /// Records how a job ended: applied at once, made durable after a short
     /// wait, so that one fsync covers every job that ended meanwhile (the
     /// recording runs outside the transfers' places, so the wait holds no
@@ -53,12 +67,7 @@ impl Shared {
         id: &JobId,
         change: impl FnOnce(&mut Job) -> Result<(), TransitionError>,
     ) -> anyhow::Result<Job> {
-        let (ticket, journal, job) = {
-            let mut store = self.lock();
-            let ticket = store.apply(id, Durability::Lazy, change)?;
-            let job = store.job(id).cloned().expect("the job just changed");
-            (ticket, store.journal_handle()?, job)
-        };
+        let (ticket, journal, job) = self.append(id, change)?;
         // Up to this job's own record: the ones written after it wait for
         // a later fsync, which they share in turn.
         tokio::time::sleep(GROUP_WINDOW).await;
@@ -74,12 +83,7 @@ impl Shared {
         durability: Durability,
         change: impl FnOnce(&mut Job) -> Result<(), TransitionError>,
     ) -> anyhow::Result<Job> {
-        let (ticket, journal, job) = {
-            let mut store = self.lock();
-            let ticket = store.apply(id, Durability::Lazy, change)?;
-            let job = store.job(id).cloned().expect("the job just changed");
-            (ticket, store.journal_handle()?, job)
-        };
+        let (ticket, journal, job) = self.append(id, change)?;
         if durability == Durability::Durable {
             tokio::task::spawn_blocking(move || journal.sync(ticket)).await??;
         }

@@ -220,8 +220,10 @@ fn report_changes(config: &Config, verb: &str, ids: &[JobId]) -> anyhow::Result<
     if !config.quiet() {
         match ids.len() {
             0 => crate::report::stream::out_line(&format!("no jobs to {verb}"))?,
-            1 => crate::report::stream::out_line(&format!("{verb}: 1 job"))?,
-            n => crate::report::stream::out_line(&format!("{verb}: {n} jobs"))?,
+            n => crate::report::stream::out_line(&format!(
+                "{verb}: {}",
+                crate::format::count(n as u64, "job")
+            ))?,
         }
     }
     Ok(())

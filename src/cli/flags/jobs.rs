@@ -25,13 +25,7 @@ pub struct JobsArgs {
     pub to: Option<String>,
 
     #[command(flatten)]
-    pub json: JsonArgs,
-
-    #[command(flatten)]
-    pub journal: JournalArgs,
-
-    #[command(flatten)]
-    pub config: ConfigArgs,
+    pub listing: ListingArgs,
 }
 
 #[derive(Debug, Args)]
@@ -41,16 +35,10 @@ pub struct StatusArgs {
     pub to: Option<String>,
 
     #[command(flatten)]
-    pub json: JsonArgs,
-
-    #[command(flatten)]
-    pub journal: JournalArgs,
+    pub listing: ListingArgs,
 
     #[command(flatten)]
     pub queue: QueueArgs,
-
-    #[command(flatten)]
-    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]
@@ -69,19 +57,7 @@ pub struct RetryArgs {
     pub to: Option<String>,
 
     #[command(flatten)]
-    pub json: JsonArgs,
-
-    #[command(flatten)]
-    pub quiet: QuietArgs,
-
-    #[command(flatten)]
-    pub journal: JournalArgs,
-
-    #[command(flatten)]
-    pub wait_lock: WaitLockArgs,
-
-    #[command(flatten)]
-    pub config: ConfigArgs,
+    pub changing: ChangingArgs,
 }
 
 #[derive(Debug, Args)]
@@ -141,19 +117,7 @@ pub struct CancelArgs {
     pub credentials: CredentialArgs,
 
     #[command(flatten)]
-    pub json: JsonArgs,
-
-    #[command(flatten)]
-    pub quiet: QuietArgs,
-
-    #[command(flatten)]
-    pub journal: JournalArgs,
-
-    #[command(flatten)]
-    pub wait_lock: WaitLockArgs,
-
-    #[command(flatten)]
-    pub config: ConfigArgs,
+    pub changing: ChangingArgs,
 }
 
 #[derive(Debug, Args)]
@@ -181,6 +145,28 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub progress: ProgressArgs,
 
+    #[command(flatten)]
+    pub changing: ChangingArgs,
+}
+
+/// What the commands that list jobs share: the output, and the journal
+/// (read without its lock) and config file.
+#[derive(Debug, Args)]
+pub struct ListingArgs {
+    #[command(flatten)]
+    pub json: JsonArgs,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// What the commands that change jobs share: the output, the journal with
+/// the wait for its lock, and the config file.
+#[derive(Debug, Args)]
+pub struct ChangingArgs {
     #[command(flatten)]
     pub json: JsonArgs,
 

@@ -9,7 +9,9 @@ mod jobs;
 mod serve;
 mod transfer;
 
-pub use jobs::{AckArgs, CancelArgs, JobsArgs, RetryArgs, StatusArgs, VerifyArgs};
+pub use jobs::{
+    AckArgs, CancelArgs, ChangingArgs, JobsArgs, ListingArgs, RetryArgs, StatusArgs, VerifyArgs,
+};
 pub use serve::ServeArgs;
 pub use transfer::{
     CredentialArgs, ProbeArgs, ScanArgs, ScanCommandArgs, SyncArgs, TransferArgs, WatchArgs,
@@ -247,6 +249,26 @@ impl<'a> Groups<'a> {
             log_file: Some(&run.log_file),
         }
     }
+
+    fn listing(listing: &'a ListingArgs) -> Groups<'a> {
+        Groups {
+            json: Some(&listing.json),
+            journal: Some(&listing.journal),
+            config: Some(&listing.config),
+            ..Groups::default()
+        }
+    }
+
+    fn changing(changing: &'a ChangingArgs) -> Groups<'a> {
+        Groups {
+            json: Some(&changing.json),
+            quiet: Some(&changing.quiet),
+            journal: Some(&changing.journal),
+            wait_lock: Some(&changing.wait_lock),
+            config: Some(&changing.config),
+            ..Groups::default()
+        }
+    }
 }
 
 impl Command {
@@ -256,35 +278,13 @@ impl Command {
             Command::Watch(args) => Groups::run(&args.sync.run, Some(&args.sync.queue)),
             Command::Scan(args) => Groups::run(&args.run, Some(&args.queue)),
             Command::Upload(args) => Groups::run(&args.run, None),
-            Command::Jobs(a) => Groups {
-                json: Some(&a.json),
-                journal: Some(&a.journal),
-                config: Some(&a.config),
-                ..Groups::default()
-            },
+            Command::Jobs(a) => Groups::listing(&a.listing),
             Command::Status(a) => Groups {
-                json: Some(&a.json),
-                journal: Some(&a.journal),
-                config: Some(&a.config),
                 queue: Some(&a.queue),
-                ..Groups::default()
+                ..Groups::listing(&a.listing)
             },
-            Command::Retry(a) => Groups {
-                json: Some(&a.json),
-                quiet: Some(&a.quiet),
-                journal: Some(&a.journal),
-                wait_lock: Some(&a.wait_lock),
-                config: Some(&a.config),
-                ..Groups::default()
-            },
-            Command::Cancel(a) => Groups {
-                json: Some(&a.json),
-                quiet: Some(&a.quiet),
-                journal: Some(&a.journal),
-                wait_lock: Some(&a.wait_lock),
-                config: Some(&a.config),
-                ..Groups::default()
-            },
+            Command::Retry(a) => Groups::changing(&a.changing),
+            Command::Cancel(a) => Groups::changing(&a.changing),
             Command::Ack(a) => Groups {
                 json: Some(&a.json),
                 quiet: Some(&a.quiet),
@@ -294,12 +294,7 @@ impl Command {
             },
             Command::Verify(a) => Groups {
                 progress: Some(&a.progress),
-                json: Some(&a.json),
-                quiet: Some(&a.quiet),
-                journal: Some(&a.journal),
-                wait_lock: Some(&a.wait_lock),
-                config: Some(&a.config),
-                ..Groups::default()
+                ..Groups::changing(&a.changing)
             },
             Command::Probe(args) => Groups {
                 json: Some(&args.json),

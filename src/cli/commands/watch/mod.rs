@@ -170,10 +170,7 @@ pub fn watch(
             code = watch.batch(Batch::Everything)?;
         } else {
             watch.say(
-                &match due.len() {
-                    1 => "1 file settled".to_owned(),
-                    n => format!("{n} files settled"),
-                },
+                &format!("{} settled", crate::format::count(due.len() as u64, "file")),
                 || serde_json::json!({"type": "batch", "settled": due.len()}),
             );
             code = watch.batch(Batch::Settled(due))?;
@@ -371,10 +368,7 @@ fn retry_failed(
     if !failed.is_empty() {
         store.apply_all(&failed, |job: &mut Job| job.retry(None))?;
         let count = failed.len();
-        let jobs = match count {
-            1 => "1 failed job".to_owned(),
-            n => format!("{n} failed jobs"),
-        };
+        let jobs = crate::format::count(count as u64, "failed job");
         say(
             &format!("retrying {jobs}"),
             &|| serde_json::json!({"type": "requeued", "jobs": count}),
