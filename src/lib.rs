@@ -8,6 +8,7 @@ pub mod config;
 pub mod digest;
 pub mod error;
 pub mod format;
+pub mod group_sync;
 pub mod journal;
 pub mod placement;
 pub mod report;

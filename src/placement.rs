@@ -20,6 +20,11 @@ use crate::digest::{self, FileStat, Sha256};
 /// Names starting with this are the receiver's own; clients may not use them.
 pub const STATE_PREFIX: &str = ".ferry-";
 
+/// Makes a folder's entries durable: an fsync of the folder.
+pub fn sync_folder(folder: &Path) -> io::Result<()> {
+    std::fs::File::open(folder)?.sync_all()
+}
+
 const MAX_COMPONENT: usize = 255;
 const MAX_RENAMES: u32 = 10_000;
 
@@ -168,13 +173,16 @@ pub type Reserved<'a> = &'a dyn Fn(&Path) -> Option<Sha256>;
 /// at `relative`, never replacing a different file. Identical content already
 /// at the name (or at one of its numbered names) counts as placed. A name
 /// `reserved` for other content is passed over; one reserved for the same
-/// content is used again.
+/// content is used again. `name_durable` makes the folder's new entry
+/// durable (an fsync of it, or nothing for a caller whose group sync comes
+/// after).
 pub fn place(
     dir: &Path,
     relative: &Path,
     finished: &Path,
     sha256: &Sha256,
     reserved: Reserved,
+    name_durable: &dyn Fn(&Path) -> io::Result<()>,
 ) -> io::Result<Placed> {
     let size = std::fs::metadata(finished)?.len();
     let key = dir.join(relative);
@@ -219,7 +227,7 @@ pub fn place(
             Ok(()) => {
                 fs_err::remove_file(finished)?;
                 if let Some(parent) = &target_dir {
-                    std::fs::File::open(parent)?.sync_all()?;
+                    name_durable(parent)?;
                 }
                 // Only names that collided are remembered: a server's
                 // memory grows with collisions, not with every upload.
@@ -335,7 +343,7 @@ mod tests {
         let name = Path::new("2024/IMG.jpg");
 
         let (first, sha) = finished(dir.path(), b"first");
-        let placed = place(dir.path(), name, &first, &sha, &|_| None).unwrap();
+        let placed = place(dir.path(), name, &first, &sha, &|_| None, &sync_folder).unwrap();
         assert_eq!(
             placed,
             Placed {
@@ -346,16 +354,16 @@ mod tests {
         assert!(!first.exists());
 
         let (again, sha) = finished(dir.path(), b"first");
-        let placed = place(dir.path(), name, &again, &sha, &|_| None).unwrap();
+        let placed = place(dir.path(), name, &again, &sha, &|_| None, &sync_folder).unwrap();
         assert!(placed.identical);
         assert!(!again.exists());
 
         let (other, sha) = finished(dir.path(), b"second");
-        let placed = place(dir.path(), name, &other, &sha, &|_| None).unwrap();
+        let placed = place(dir.path(), name, &other, &sha, &|_| None, &sync_folder).unwrap();
         assert_eq!(placed.relative, PathBuf::from("2024/IMG (1).jpg"));
         let (third, sha) = finished(dir.path(), b"third");
         assert_eq!(
-            place(dir.path(), name, &third, &sha, &|_| None)
+            place(dir.path(), name, &third, &sha, &|_| None, &sync_folder)
                 .unwrap()
                 .relative,
             PathBuf::from("2024/IMG (2).jpg")
@@ -381,7 +389,7 @@ mod tests {
         let name = Path::new("DCIM/IMG_0001.JPG");
         let place_bytes = |bytes: &[u8]| {
             let (part, sha) = finished(dir.path(), bytes);
-            place(dir.path(), name, &part, &sha, &|_| None).unwrap()
+            place(dir.path(), name, &part, &sha, &|_| None, &sync_folder).unwrap()
         };
         let names: Vec<String> = [&b"first"[..], b"second", b"third!"]
             .iter()
@@ -414,7 +422,7 @@ mod tests {
         let name = Path::new("gone/IMG.jpg");
         let place_bytes = |bytes: &[u8]| {
             let (part, sha) = finished(dir.path(), bytes);
-            place(dir.path(), name, &part, &sha, &|_| None).unwrap()
+            place(dir.path(), name, &part, &sha, &|_| None, &sync_folder).unwrap()
         };
         place_bytes(b"content A");
         assert_eq!(

@@ -454,9 +454,14 @@ impl UploadStore {
         let Placed {
             relative: placed,
             identical,
-        } = placement::place(&self.dir, &relative, &part, &actual, &|name| {
-            self.forwarded.taken_by(name)
-        })?;
+        } = placement::place(
+            &self.dir,
+            &relative,
+            &part,
+            &actual,
+            &|name| self.forwarded.taken_by(name),
+            &placement::sync_folder,
+        )?;
         let completed = Completed {
             placed: JournalPath::new(placed),
             sha256: actual,

@@ -260,7 +260,7 @@ impl Run {
         let asked = (&self.shared, &self.settings, &self.client);
         if let Some(again) = self
             .routes
-            .ask_again(asked, &route, &job.destination, &result)
+            .ask_again(asked, &route, &job.destination, result.as_ref().err())
             .await
         {
             result = self.transfer(&again, &job, &activity).await;

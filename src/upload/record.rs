@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use super::clear;
 use super::http::Failure;
+use super::protocols::local;
 use super::route::Route;
 use super::run::Run;
+use super::transfer::Delivered;
 use crate::journal::job::{ErrorClass, Job, JobError, JobId, Response};
 use crate::report::Event;
 
@@ -28,7 +30,7 @@ pub enum Transferred {
 pub struct Done {
     pub job: Job,
     pub route: Arc<Route>,
-    pub result: Result<Response, Failure>,
+    pub result: Result<Delivered, Failure>,
     pub sent: u64,
     pub resumed: u64,
 }
@@ -66,6 +68,11 @@ impl Run {
             sent,
             resumed,
         } = *done;
+        let result = match result {
+            Ok(Delivered::Confirmed(response)) => Ok(response),
+            Ok(Delivered::Copied(folder)) => local::settle(&folder, &job).await,
+            Err(failure) => Err(failure),
+        };
         match self.outcome(&job, &route, result, sent).await {
             Ok(outcome) => Ended {
                 outcome,

@@ -21,7 +21,7 @@ use super::protocols::s3::{self, S3Route};
 use super::protocols::{Adapter, Limits, bits::Bits, ietf::Ietf, put::Put};
 use super::settings::{Settings, Transfer};
 use super::shared::Shared;
-use crate::journal::job::{Destination, JobId, Protocol, Response};
+use crate::journal::job::{Destination, JobId, Protocol};
 use crate::wire::ietf::Interop;
 
 pub enum Route {
@@ -237,20 +237,22 @@ impl Routes {
         (shared, settings, client): (&Shared, &Settings, &reqwest::Client),
         route: &Route,
         destination: &Destination,
-        result: &Result<Response, Failure>,
+        failure: Option<&Failure>,
     ) -> Option<Arc<Route>> {
         let Route::Http(used) = route else {
             return None;
         };
         let refused = matches!(
-            result,
-            Err(Failure::Permanent {
-                status: Some(405 | 412 | 501),
-                ..
-            } | Failure::Refused {
-                status: 405 | 501,
-                ..
-            })
+            failure,
+            Some(
+                Failure::Permanent {
+                    status: Some(405 | 412 | 501),
+                    ..
+                } | Failure::Refused {
+                    status: 405 | 501,
+                    ..
+                }
+            )
         );
         let first = || {
             let mut asked = self.asked_again.lock().unwrap_or_else(|p| p.into_inner());

@@ -5,10 +5,20 @@ use std::sync::Arc;
 
 use super::attempt::JobUpload;
 use super::http::{Activity, Failure};
-use super::protocols::{local, s3};
+use super::protocols::local::{self, LocalFolder};
+use super::protocols::s3;
 use super::route::Route;
 use super::run::Run;
-use crate::journal::job::Job;
+use crate::journal::job::{Job, Response};
+
+/// What a transfer that worked leaves behind.
+pub enum Delivered {
+    /// The destination confirmed the upload.
+    Confirmed(Response),
+    /// The local folder's copy, verified but not yet placed: its record
+    /// places it once a shared sync has made it durable (`local::settle`).
+    Copied(Arc<LocalFolder>),
+}
 
 impl Run {
     /// One job's transfer over `route`, ended early by Ctrl-C.
@@ -17,15 +27,19 @@ impl Run {
         route: &Route,
         job: &Job,
         activity: &Arc<Activity>,
-    ) -> Result<crate::journal::job::Response, Failure> {
+    ) -> Result<Delivered, Failure> {
         let transfer = async {
             match route {
                 Route::Local(folder) => {
                     let stop = self.gates.halt.clone();
-                    local::transfer(folder.clone(), job, activity, &self.reporter, stop).await
+                    let copied =
+                        local::transfer(folder.clone(), job, activity, &self.reporter, stop);
+                    copied.await.map(|()| Delivered::Copied(folder.clone()))
                 }
                 Route::S3(route) => {
-                    s3::transfer(route, (&self.shared, &self.settings), job, activity).await
+                    let confirmed =
+                        s3::transfer(route, (&self.shared, &self.settings), job, activity);
+                    confirmed.await.map(Delivered::Confirmed)
                 }
                 Route::Http(route) => {
                     let upload = JobUpload {
@@ -38,7 +52,7 @@ impl Run {
                         job,
                         activity,
                     };
-                    upload.to_the_end().await
+                    upload.to_the_end().await.map(Delivered::Confirmed)
                 }
             }
         };

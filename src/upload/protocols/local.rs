@@ -8,6 +8,15 @@
 //! that changed since the scan are never stored under the old hash. The file
 //! is then linked into place by `placement::place`, which never overwrites a
 //! different file (the same rule `ferry serve` follows).
+//!
+//! Durability is shared, not paid per file: the copy is written without a
+//! sync and gives up its place among the transfers; its recording then waits
+//! for a sync of the destination (`GroupSync`) that many copies share, links
+//! the file into place, and waits for a second shared sync that makes the
+//! new name durable. Only then is the job recorded as succeeded. A crash
+//! before the first sync leaves a partial file that the next run hashes
+//! before trusting; one before the second leaves a whole file that the next
+//! run finds identical at its name.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -17,7 +26,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::digest::{self, FileStat};
+use sha2::Digest;
+
+use super::local_settle::Settler;
+use crate::digest::{FileStat, Sha256};
+use crate::group_sync::{Flush, GroupSync};
 use crate::journal::job::{ErrorClass, Job, JobId, Resource, Response};
 use crate::placement::{self, Placed};
 use crate::report::{Event, Phase, Reporter};
@@ -40,10 +53,9 @@ pub enum LocalError {
     Io(#[from] io::Error),
 }
 
-/// What one call to `upload` did.
+/// What one call to `copy` did.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Copied {
-    pub placed: Placed,
     /// Where this call started: bytes already there from an earlier run.
     pub resumed_at: u64,
 }
@@ -51,14 +63,24 @@ pub struct Copied {
 pub struct LocalFolder {
     dir: PathBuf,
     partial: PathBuf,
+    /// The syncs that copies share.
+    group: Arc<GroupSync>,
+    settler: Settler,
 }
 
 impl LocalFolder {
     pub fn open(dir: &Path) -> io::Result<LocalFolder> {
+        LocalFolder::open_with(dir, Flush::native())
+    }
+
+    pub fn open_with(dir: &Path, flush: Flush) -> io::Result<LocalFolder> {
         let partial = dir.join(PARTIAL_DIR);
         fs_err::create_dir_all(&partial)?;
+        let group = GroupSync::open(&partial, flush)?;
         Ok(LocalFolder {
             dir: dir.to_owned(),
+            settler: Settler::new(group.clone()),
+            group,
             partial,
         })
     }
@@ -93,10 +115,12 @@ impl LocalFolder {
         }
     }
 
-    /// Copies the job's file, resuming a partial copy, and places it.
-    /// `progress` gets the offset after each buffer; setting `stop` ends the
-    /// copy after the current buffer, with what was copied kept.
-    pub fn upload(
+    /// Copies the job's file into its partial file, resuming a partial
+    /// copy, and checks the whole copy against the job's SHA-256. Nothing
+    /// is synced: `place_durably` waits for the shared syncs. `progress`
+    /// gets the offset after each buffer; setting `stop` ends the copy after
+    /// the current buffer, with what was copied kept.
+    pub fn copy(
         &self,
         job: &JobId,
         resource: &Resource,
@@ -104,16 +128,7 @@ impl LocalFolder {
         stop: &AtomicBool,
     ) -> Result<Copied, LocalError> {
         let source = resource.source();
-        let relative = resource.path.as_path();
-        if relative.as_os_str().is_empty()
-            || !relative
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)))
-        {
-            return Err(LocalError::BadPath {
-                path: relative.to_owned(),
-            });
-        }
+        relative_path(resource)?;
         let changed = |what: &str| LocalError::Changed {
             path: source.clone(),
             what: what.to_owned(),
@@ -133,6 +148,7 @@ impl LocalFolder {
         let partial_path = self.partial_path(job)?;
         let mut partial = fs_err::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&partial_path)?;
         let mut offset = partial.metadata()?.len();
@@ -141,59 +157,126 @@ impl LocalFolder {
             offset = 0;
         }
         let resumed_at = offset;
+        let mut buffer = vec![0; BUFFER.min(resource.size.max(1) as usize)];
+        // The copy is hashed as it is written: what an earlier run wrote is
+        // read back once, and the rest is hashed from the bytes written.
+        let mut hasher = sha2::Sha256::new();
+        let mut prefix = (&mut partial).take(offset);
+        loop {
+            match prefix.read(&mut buffer)? {
+                0 => break,
+                read => hasher.update(&buffer[..read]),
+            }
+        }
         input.seek(SeekFrom::Start(offset))?;
         // Where the copy starts, before its first buffer.
         progress(offset);
-        let mut buffer = vec![0; BUFFER];
         while offset < resource.size {
             if stop.load(Ordering::Relaxed) {
                 partial.sync_data()?;
                 return Err(LocalError::Stopped { offset });
             }
-            let wanted = BUFFER.min((resource.size - offset) as usize);
+            let wanted = buffer.len().min((resource.size - offset) as usize);
             let read = input.read(&mut buffer[..wanted])?;
             if read == 0 {
                 partial.sync_data()?;
                 return Err(changed("it is shorter than when it was scanned"));
             }
             partial.write_all(&buffer[..read])?;
+            hasher.update(&buffer[..read]);
             offset += read as u64;
             progress(offset);
         }
-        partial.sync_data()?;
-        let after = FileStat::of(&std::fs::metadata(&source).map_err(vanished)?);
+        // Of the open file: the bytes copied are its bytes, whatever its
+        // name holds now.
+        let after = FileStat::of(&input.metadata()?);
         if after != before {
             return Err(changed("it was modified while being copied"));
         }
-        let stat = FileStat::of(&std::fs::metadata(&partial_path)?);
-        let copied = digest::sha256_file(&partial_path, &stat).map_err(|error| match error {
-            digest::HashError::Io(error) => LocalError::Io(error),
-            other => LocalError::Io(io::Error::other(other.to_string())),
-        })?;
+        let copied = Sha256::from_slice(&hasher.finalize()).expect("32 bytes");
         if copied != resource.sha256 {
             self.discard(job)?;
             if resumed_at > 0 {
                 // The partial copy itself may be what differs (a crash
                 // before its data reached the disk leaves zeros or less):
                 // copy the whole file once more before blaming the source.
-                return self.upload(job, resource, progress, stop);
+                return self.copy(job, resource, progress, stop);
             }
             return Err(changed("its content no longer has the scanned SHA-256"));
         }
-        let placed = placement::place(&self.dir, relative, &partial_path, &copied, &|_| None)?;
-        Ok(Copied { placed, resumed_at })
+        Ok(Copied { resumed_at })
+    }
+
+    /// Links a verified copy into place, never over a different file.
+    /// Makes nothing durable by itself.
+    fn place(&self, job: &JobId, resource: &Resource) -> Result<Placed, LocalError> {
+        let relative = relative_path(resource)?;
+        let partial_path = self.partial_path(job)?;
+        let no_sync = |_: &Path| Ok(());
+        Ok(placement::place(
+            &self.dir,
+            relative,
+            &partial_path,
+            &resource.sha256,
+            &|_| None,
+            &no_sync,
+        )?)
+    }
+
+    /// After `copy`: the copy's data made durable by a sync shared with
+    /// other copies, then the file linked into place and its name made
+    /// durable by another (`local_settle`).
+    pub async fn place_durably(
+        self: &Arc<Self>,
+        job: &JobId,
+        resource: &Resource,
+    ) -> Result<Placed, LocalError> {
+        let (folder, owned_job, owned) = (self.clone(), job.clone(), resource.clone());
+        let place = Box::new(move || {
+            let placed = folder
+                .place(&owned_job, &owned)
+                .map_err(|error| match error {
+                    LocalError::Io(error) => error,
+                    other => io::Error::other(other.to_string()),
+                })?;
+            let target = folder.dir.join(&placed.relative);
+            let parent = target.parent().unwrap_or(&folder.dir).to_owned();
+            Ok((placed, parent))
+        });
+        Ok(self.settler.settle(self.partial_path(job)?, place).await?)
+    }
+
+    /// Shared syncs run so far.
+    pub fn syncs(&self) -> u64 {
+        self.group.syncs()
     }
 }
 
+/// The resource's path, if it is a plain relative one.
+fn relative_path(resource: &Resource) -> Result<&Path, LocalError> {
+    let relative = resource.path.as_path();
+    if relative.as_os_str().is_empty()
+        || !relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    {
+        return Err(LocalError::BadPath {
+            path: relative.to_owned(),
+        });
+    }
+    Ok(relative)
+}
+
 /// Runs the copy on the blocking pool for the engine, with progress and the
-/// run's cancellation, and answers as an HTTP upload would.
+/// run's cancellation. The copy is verified but not yet placed: `settle`
+/// does that once its batch is durable.
 pub async fn transfer(
     folder: Arc<LocalFolder>,
     job: &Job,
     activity: &Arc<Activity>,
     reporter: &Arc<dyn Reporter>,
     cancel: CancellationToken,
-) -> Result<Response, Failure> {
+) -> Result<(), Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let stop_on_cancel = {
         let stop = stop.clone();
@@ -223,45 +306,52 @@ pub async fn transfer(
             progress.sent.store(offset, Ordering::Relaxed);
             progress.position.store(offset, Ordering::Relaxed);
             if offset == owned.resource.size {
-                // The copy is whole; `upload` now hashes it.
+                // The copy is whole; `copy` now hashes it.
                 reporter.event(Event::Phase {
                     job: &owned,
                     phase: Phase::Verifying,
                 });
             }
         };
-        folder.upload(&owned.id, &owned.resource, &mut count, &stop)
+        folder.copy(&owned.id, &owned.resource, &mut count, &stop)
     })
     .await
     .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()));
     stop_on_cancel.abort();
-    let copied = copied?;
-    match copied {
+    match copied? {
         Ok(copied) => {
             activity.starts_at(copied.resumed_at);
             activity
                 .sent
                 .store(job.resource.size - copied.resumed_at, Ordering::Relaxed);
-            let mut headers = std::collections::BTreeMap::new();
-            let relative = &copied.placed.relative;
-            headers.insert("path".to_owned(), relative.to_string_lossy().into_owned());
-            if relative.to_str().is_none() {
-                // `path` is for people; a name that is not UTF-8 is also
-                // kept byte for byte, so `verify` and `--move-to` find it.
-                let raw = relative.as_os_str().as_encoded_bytes();
-                headers.insert("path-bytes".to_owned(), hex::encode(raw));
-            }
-            if copied.placed.identical {
-                headers.insert("identical".to_owned(), "true".to_owned());
-            }
-            Ok(Response {
-                status: 201,
-                headers,
-            })
+            Ok(())
         }
         Err(LocalError::Stopped { .. }) => Err(Failure::Stopped),
         Err(error) => Err(Failure::permanent(ErrorClass::File, error.to_string())),
     }
+}
+
+/// After `transfer`, outside the transfers' places: the copy placed once
+/// durable, answered as an HTTP upload would be.
+pub async fn settle(folder: &Arc<LocalFolder>, job: &Job) -> Result<Response, Failure> {
+    let placed = (folder.place_durably(&job.id, &job.resource).await)
+        .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?;
+    let mut headers = std::collections::BTreeMap::new();
+    let relative = &placed.relative;
+    headers.insert("path".to_owned(), relative.to_string_lossy().into_owned());
+    if relative.to_str().is_none() {
+        // `path` is for people; a name that is not UTF-8 is also
+        // kept byte for byte, so `verify` and `--move-to` find it.
+        let raw = relative.as_os_str().as_encoded_bytes();
+        headers.insert("path-bytes".to_owned(), hex::encode(raw));
+    }
+    if placed.identical {
+        headers.insert("identical".to_owned(), "true".to_owned());
+    }
+    Ok(Response {
+        status: 201,
+        headers,
+    })
 }
 
 #[cfg(test)]
@@ -287,6 +377,25 @@ mod tests {
         }
     }
 
+    /// What copying and placing did, as the engine does it in two stages.
+    #[derive(Debug)]
+    struct Landed {
+        placed: Placed,
+        resumed_at: u64,
+    }
+
+    fn upload(
+        dest: &LocalFolder,
+        job: &JobId,
+        resource: &Resource,
+        progress: &mut dyn FnMut(u64),
+        stop: &AtomicBool,
+    ) -> Result<Landed, LocalError> {
+        let Copied { resumed_at } = dest.copy(job, resource, progress, stop)?;
+        let placed = dest.place(job, resource)?;
+        Ok(Landed { placed, resumed_at })
+    }
+
     fn job(n: u8) -> JobId {
         JobId::from_string(format!("{n:016x}"))
     }
@@ -299,7 +408,8 @@ mod tests {
         let dest = LocalFolder::open(&temp.path().join("dest")).unwrap();
         let stop = AtomicBool::new(false);
         let mut seen = Vec::new();
-        let stopped = dest.upload(
+        let stopped = upload(
+            &dest,
             &job(1),
             &resource,
             &mut |offset| {
@@ -315,16 +425,16 @@ mod tests {
 
         stop.store(false, Ordering::Relaxed);
         let mut starts = None;
-        let copied = dest
-            .upload(
-                &job(1),
-                &resource,
-                &mut |offset| {
-                    starts.get_or_insert(offset);
-                },
-                &stop,
-            )
-            .unwrap();
+        let copied = upload(
+            &dest,
+            &job(1),
+            &resource,
+            &mut |offset| {
+                starts.get_or_insert(offset);
+            },
+            &stop,
+        )
+        .unwrap();
         // Each copy first says where it starts: 0, then where it stopped.
         assert_eq!(starts, Some(BUFFER as u64));
         assert_eq!(copied.resumed_at, BUFFER as u64);
@@ -348,7 +458,7 @@ mod tests {
         let dest = LocalFolder::open(&temp.path().join("dest")).unwrap();
         std::fs::write(dest.partial_path(&job(3)).unwrap(), vec![0; BUFFER]).unwrap();
         let stop = AtomicBool::new(false);
-        let copied = dest.upload(&job(3), &resource, &mut |_| {}, &stop).unwrap();
+        let copied = upload(&dest, &job(3), &resource, &mut |_| {}, &stop).unwrap();
         assert_eq!(copied.resumed_at, 0);
         assert_eq!(
             std::fs::read(temp.path().join("dest/clip.mov")).unwrap(),
@@ -366,25 +476,19 @@ mod tests {
 
         let resource = scanned(&src, "a.jpg", b"original");
         std::fs::write(src.join("a.jpg"), b"modified!").unwrap();
-        let error = dest
-            .upload(&job(2), &resource, &mut |_| {}, &stop)
-            .unwrap_err();
+        let error = upload(&dest, &job(2), &resource, &mut |_| {}, &stop).unwrap_err();
         assert!(error.to_string().contains("changed since scan"), "{error}");
 
         // Same size and mtime, different bytes: caught by the re-hash.
         let resource = scanned(&src, "b.jpg", b"original");
         let mut sneaky = resource.clone();
         sneaky.sha256 = Sha256::of(b"elsewise");
-        let error = dest
-            .upload(&job(3), &sneaky, &mut |_| {}, &stop)
-            .unwrap_err();
+        let error = upload(&dest, &job(3), &sneaky, &mut |_| {}, &stop).unwrap_err();
         assert!(error.to_string().contains("SHA-256"), "{error}");
         assert_eq!(dest.offset(&job(3)).unwrap(), 0);
 
         std::fs::remove_file(src.join("b.jpg")).unwrap();
-        let error = dest
-            .upload(&job(4), &resource, &mut |_| {}, &stop)
-            .unwrap_err();
+        let error = upload(&dest, &job(4), &resource, &mut |_| {}, &stop).unwrap_err();
         assert!(matches!(error, LocalError::Vanished { .. }), "{error}");
         assert!(!temp.path().join("dest/a.jpg").exists());
         assert!(!temp.path().join("dest/b.jpg").exists());
@@ -399,13 +503,13 @@ mod tests {
         let stop = AtomicBool::new(false);
         std::fs::write(dest_dir.join("c.jpg"), b"someone else's").unwrap();
         let resource = scanned(&src, "c.jpg", b"mine");
-        let copied = dest.upload(&job(5), &resource, &mut |_| {}, &stop).unwrap();
+        let copied = upload(&dest, &job(5), &resource, &mut |_| {}, &stop).unwrap();
         assert_eq!(copied.placed.relative, PathBuf::from("c (1).jpg"));
         assert_eq!(
             std::fs::read(dest_dir.join("c.jpg")).unwrap(),
             b"someone else's"
         );
-        let again = dest.upload(&job(6), &resource, &mut |_| {}, &stop).unwrap();
+        let again = upload(&dest, &job(6), &resource, &mut |_| {}, &stop).unwrap();
         assert_eq!(
             again.placed,
             Placed {
@@ -416,14 +520,50 @@ mod tests {
         let mut escaping = resource.clone();
         escaping.path = JournalPath::new("../x.jpg");
         assert!(matches!(
-            dest.upload(&job(7), &escaping, &mut |_| {}, &stop),
+            upload(&dest, &job(7), &escaping, &mut |_| {}, &stop),
             Err(LocalError::BadPath { .. })
         ));
         let hostile = JobId::from_string("../../x".to_owned());
-        assert!(
-            dest.upload(&hostile, &resource, &mut |_| {}, &stop)
-                .is_err()
-        );
+        assert!(upload(&dest, &hostile, &resource, &mut |_| {}, &stop).is_err());
         assert!(dest.offset(&hostile).is_err());
+    }
+
+    /// 100 small copies finishing together share their syncs: each lands
+    /// whole at its name, and the folder ran a few syncs, not two per file
+    /// as before (a data sync of the copy and one of its folder).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn copies_finishing_together_share_their_syncs() {
+        for flush in [Flush::FileSystem, Flush::EachPath] {
+            let temp = tempfile::tempdir().unwrap();
+            let dest = Arc::new(LocalFolder::open_with(&temp.path().join("dest"), flush).unwrap());
+            let stop = AtomicBool::new(false);
+            let mut settling = Vec::new();
+            for n in 0..100u8 {
+                let bytes = vec![n; 2048];
+                let resource = scanned(
+                    &temp.path().join("src"),
+                    &format!("{}/{n}.jpg", n % 4),
+                    &bytes,
+                );
+                dest.copy(&job(n), &resource, &mut |_| {}, &stop).unwrap();
+                let dest = dest.clone();
+                settling.push(tokio::spawn(async move {
+                    let placed = dest.place_durably(&job(n), &resource).await.unwrap();
+                    (placed, bytes)
+                }));
+            }
+            for settled in settling {
+                let (placed, bytes) = settled.await.unwrap();
+                assert_eq!(
+                    std::fs::read(temp.path().join("dest").join(placed.relative)).unwrap(),
+                    bytes
+                );
+            }
+            let syncs = dest.syncs();
+            assert!(
+                (2..=20).contains(&syncs),
+                "{flush:?}: {syncs} syncs for 100 copies"
+            );
+        }
     }
 }

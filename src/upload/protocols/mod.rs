@@ -14,6 +14,7 @@
 pub mod bits;
 pub mod ietf;
 pub mod local;
+mod local_settle;
 pub mod put;
 pub mod s3;
 pub mod s3_probe;

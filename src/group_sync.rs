@@ -1,0 +1,241 @@
+//! Durability shared by many files on one file system (a group commit).
+//!
+//! Syncing each small file and its folder on its own costs two or three
+//! syncs per file, and the disk's flushes, not the copying, then bound a
+//! backup of a photo library. Here a writer takes a ticket once its writes
+//! are done and waits for a sync that *started* after that: one sync covers
+//! every ticket taken before it began, and writers that finish while it runs
+//! share the next one.
+//!
+//! On Linux the sync is one `syncfs(2)` of the destination's file system,
+//! which writes back every dirty file and folder there, names included, and
+//! reports a write-back error that happened since (Linux 5.8 and later).
+//! Elsewhere (macOS has no `syncfs`, and its `sync(2)` does not wait) each
+//! path registered with a ticket is synced, once per sync however many
+//! writers named it, with Rust's `sync_all`, which is `F_FULLFSYNC` there.
+//! A failed sync breaks the group for good: after one, the kernel may have
+//! dropped the pages, so no later success proves anything.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How a sync is done: the whole file system, or each registered path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flush {
+    FileSystem,
+    EachPath,
+}
+
+impl Flush {
+    /// What holds on this system: `syncfs` where there is one.
+    pub fn native() -> Flush {
+        if cfg!(target_os = "linux") {
+            Flush::FileSystem
+        } else {
+            Flush::EachPath
+        }
+    }
+}
+
+/// A ticket: writes done before it was taken are covered by the first sync
+/// that starts after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(u64);
+
+struct Turn {
+    /// Set by a failed sync; every later wait fails with it.
+    broken: Option<String>,
+}
+
+pub struct GroupSync {
+    root: PathBuf,
+    handle: File,
+    flush: Flush,
+    issued: AtomicU64,
+    synced: AtomicU64,
+    syncs: AtomicU64,
+    /// Held while syncing: writers behind it find their ticket covered.
+    turn: Mutex<Turn>,
+    /// Paths to sync, for `Flush::EachPath`; tickets are issued under it.
+    pending: Mutex<BTreeSet<PathBuf>>,
+}
+
+impl GroupSync {
+    /// A group for the file system holding `root` (a folder).
+    pub fn open(root: &Path, flush: Flush) -> io::Result<Arc<GroupSync>> {
+        let handle = File::open(root)?;
+        Ok(Arc::new(GroupSync {
+            root: root.to_owned(),
+            handle,
+            flush,
+            issued: AtomicU64::new(0),
+            synced: AtomicU64::new(0),
+            syncs: AtomicU64::new(0),
+            turn: Mutex::new(Turn { broken: None }),
+            pending: Mutex::new(BTreeSet::new()),
+        }))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Turn> {
+        self.turn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn pending(&self) -> MutexGuard<'_, BTreeSet<PathBuf>> {
+        (self.pending.lock()).unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Takes a ticket for writes already done to `paths` (files, and the
+    /// folders whose entries changed). Only `Flush::EachPath` reads them.
+    pub fn ticket(&self, paths: &[&Path]) -> Ticket {
+        let mut pending = self.pending();
+        if self.flush == Flush::EachPath {
+            pending.extend(paths.iter().map(|path| path.to_path_buf()));
+        }
+        // Under the lock, so the sync that drains these paths covers it.
+        Ticket(self.issued.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// Waits until a sync that started after `ticket` was taken has ended.
+    pub fn wait(&self, ticket: Ticket) -> io::Result<()> {
+        let mut turn = self.lock();
+        if let Some(broken) = &turn.broken {
+            return Err(io::Error::other(broken.clone()));
+        }
+        if self.synced.load(Ordering::SeqCst) >= ticket.0 {
+            return Ok(());
+        }
+        let (covers, paths) = {
+            let mut pending = self.pending();
+            (
+                self.issued.load(Ordering::SeqCst),
+                std::mem::take(&mut *pending),
+            )
+        };
+        let result = self.sync(&paths);
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(()) => {
+                self.synced.fetch_max(covers, Ordering::SeqCst);
+                Ok(())
+            }
+            Err(error) => {
+                let message = format!("syncing {} failed ({error})", self.root.display());
+                turn.broken = Some(message.clone());
+                Err(io::Error::new(error.kind(), message))
+            }
+        }
+    }
+
+    /// Syncs run so far.
+    pub fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
+    }
+
+    fn sync(&self, paths: &BTreeSet<PathBuf>) -> io::Result<()> {
+        match self.flush {
+            Flush::FileSystem => sync_file_system(&self.handle),
+            Flush::EachPath => {
+                for path in paths {
+                    match File::open(path) {
+                        Ok(file) => file.sync_all()?,
+                        // Moved into place since: its new name's folder
+                        // is registered too, and the data went with it.
+                        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                        Err(error) => return Err(error),
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn sync_file_system(handle: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: syncfs reads nothing but the descriptor, which `handle` owns.
+    match unsafe { libc::syncfs(handle.as_raw_fd()) } {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_file_system(handle: &File) -> io::Result<()> {
+    handle.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 40 writers that finish while a sync runs share the next one, on
+    /// either kind of flush, and each returns only after a sync that began
+    /// after its ticket.
+    #[test]
+    fn writers_finishing_together_share_syncs() {
+        for flush in [Flush::FileSystem, Flush::EachPath] {
+            let dir = tempfile::tempdir().unwrap();
+            let group = GroupSync::open(dir.path(), flush).unwrap();
+            let held = group.lock();
+            let writers: Vec<_> = (0..40)
+                .map(|n| {
+                    let (group, dir) = (group.clone(), dir.path().to_owned());
+                    std::thread::spawn(move || {
+                        let path = dir.join(format!("{n}.jpg"));
+                        std::fs::write(&path, [n as u8; 2048]).unwrap();
+                        let ticket = group.ticket(&[&path, &dir]);
+                        group.wait(ticket).unwrap();
+                        (ticket, group.synced.load(Ordering::SeqCst))
+                    })
+                })
+                .collect();
+            // As if a sync were running: every writer takes its ticket.
+            while group.issued.load(Ordering::SeqCst) < 40 {
+                std::thread::yield_now();
+            }
+            drop(held);
+            for writer in writers {
+                let (ticket, synced) = writer.join().unwrap();
+                assert!(synced >= ticket.0);
+            }
+            let syncs = group.syncs();
+            assert_eq!(syncs, 1, "{flush:?}: {syncs} syncs for 40 files");
+            assert!(group.pending().is_empty(), "{flush:?}: paths left unsynced");
+        }
+    }
+
+    /// A ticket taken after a sync began is not covered by it.
+    #[test]
+    fn a_ticket_taken_after_a_sync_needs_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = GroupSync::open(dir.path(), Flush::FileSystem).unwrap();
+        let first = group.ticket(&[]);
+        group.wait(first).unwrap();
+        group.wait(first).unwrap();
+        assert_eq!(group.syncs(), 1, "a covered ticket asks for no sync");
+        let second = group.ticket(&[]);
+        group.wait(second).unwrap();
+        assert_eq!(group.syncs(), 2);
+    }
+
+    /// After a failed sync nothing is taken as durable again.
+    #[test]
+    fn a_failed_sync_breaks_the_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = GroupSync::open(dir.path(), Flush::EachPath).unwrap();
+        let unreadable = dir.path().join("locked");
+        std::fs::create_dir(&unreadable).unwrap();
+        let ticket = group.ticket(&[&unreadable.join("not-a-dir\0")]);
+        let error = group.wait(ticket).unwrap_err();
+        assert!(error.to_string().contains("syncing"), "{error}");
+        let later = group.ticket(&[]);
+        assert!(group.wait(later).is_err(), "a later sync proves nothing");
+    }
+}
