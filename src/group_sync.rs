@@ -137,6 +137,18 @@ impl GroupSync {
         self.syncs.load(Ordering::Relaxed)
     }
 
+    /// Tickets taken so far.
+    pub fn tickets(&self) -> u64 {
+        self.issued.load(Ordering::SeqCst)
+    }
+
+    /// Holds the turn as a running sync does, so that a test can gather
+    /// writers behind it.
+    #[cfg(test)]
+    pub fn hold_turn(&self) -> impl Drop + '_ {
+        self.lock()
+    }
+
     fn sync(&self, paths: &BTreeSet<PathBuf>) -> io::Result<()> {
         match self.flush {
             Flush::FileSystem => sync_file_system(&self.handle),

@@ -154,3 +154,43 @@ fn walk(root: &Path) -> Vec<PathBuf> {
     }
     found
 }
+
+/// A small file's start is recorded with its end, in one journal line:
+/// each of 50 small jobs has 2 lines (queued, succeeded) while a 1 MiB job
+/// has 3 (queued, started, succeeded). Before, each small job had 3 too.
+#[test]
+fn a_small_files_start_is_recorded_only_with_its_end() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    for n in 0..50u32 {
+        let bytes = crate::util::content(n, 2048);
+        crate::util::write_file(&source.join(format!("IMG_{n}.jpg")), &bytes);
+    }
+    crate::util::write_file(&source.join("clip.mov"), &crate::util::content(99, 1 << 20));
+    let dest = env.path().join("backup");
+    let sync = (env.ferry().arg("sync").arg(&source).arg("--to").arg(&dest))
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert!(
+        sync.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
+    let journal = std::fs::read_to_string(env.journal()).unwrap();
+    let lines_of = |name: &str| {
+        let path = format!(r#""path":"{name}""#);
+        let job_lines = journal
+            .lines()
+            .filter(|line| line.starts_with(r#"{"job":"#));
+        job_lines.filter(|line| line.contains(&path)).count()
+    };
+    for n in 0..50 {
+        assert_eq!(lines_of(&format!("IMG_{n}.jpg")), 2, "IMG_{n}.jpg");
+    }
+    assert_eq!(lines_of("clip.mov"), 3);
+    let succeeded = journal
+        .lines()
+        .filter(|line| line.contains(r#""state":"succeeded""#));
+    assert_eq!(succeeded.count(), 51);
+}

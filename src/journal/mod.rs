@@ -344,7 +344,12 @@ impl Journal {
 
     /// Makes every appended record durable.
     pub fn sync_all(&self) -> Result<(), JournalError> {
-        self.sync(Ticket(self.written.load(Ordering::SeqCst)))
+        self.sync(self.last_ticket())
+    }
+
+    /// The ticket of the last record appended.
+    pub fn last_ticket(&self) -> Ticket {
+        Ticket(self.written.load(Ordering::SeqCst))
     }
 
     /// Replaces the file with just `live` records: temp file in the same

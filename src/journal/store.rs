@@ -91,6 +91,11 @@ pub enum Durability {
     Durable,
     /// Written, synced at the next durable change or checkpoint: offsets.
     Lazy,
+    /// Kept in memory and written with the job's next change, which records
+    /// the whole job: a small file's start, whose end follows within
+    /// milliseconds. A crash before then leaves the job as it was, to be
+    /// taken up again.
+    Deferred,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -397,7 +402,10 @@ impl Store {
             .into());
         }
         let journal = self.journal()?;
-        let ticket = journal.append(&RecordRef::Job(&job))?;
+        let ticket = match durability {
+            Durability::Deferred => journal.last_ticket(),
+            _ => journal.append(&RecordRef::Job(&job))?,
+        };
         if durability == Durability::Durable {
             journal.sync(ticket)?;
         }

@@ -5,15 +5,22 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use sha2::Digest;
 
 use super::running::RunningDigests;
 use super::upload_error::UploadError;
+use crate::group_sync::GroupSync;
 
-/// An append in progress; `finish` fsyncs and returns the new offset.
+/// An append in progress; `finish` makes it durable and returns the new
+/// offset.
 pub struct Appender {
     file: File,
+    path: PathBuf,
+    /// The sync shared with every upload finishing at the same time.
+    group: Arc<GroupSync>,
     start: u64,
     offset: u64,
     limit: Option<u64>,
@@ -27,15 +34,17 @@ impl Appender {
     /// not grow past `limit`; `digest` is the running SHA-256 of the bytes
     /// before `offset`, when it was kept.
     pub fn new(
-        file: File,
+        (file, path): (File, PathBuf),
         offset: u64,
         limit: Option<u64>,
         id: &str,
         digest: Option<sha2::Sha256>,
-        running: RunningDigests,
+        (running, group): (RunningDigests, Arc<GroupSync>),
     ) -> Self {
         Appender {
             file,
+            path,
+            group,
             start: offset,
             offset,
             limit,
@@ -73,7 +82,7 @@ impl Appender {
     /// Makes the received bytes durable. Also right after an error or a
     /// dropped connection: what arrived is kept, and the client resumes there.
     pub fn finish(self) -> Result<u64, UploadError> {
-        self.file.sync_data()?;
+        self.group.wait(self.group.ticket(&[&self.path]))?;
         if let Some(digest) = self.digest {
             self.running.put(&self.id, self.offset, digest);
         }
@@ -84,7 +93,7 @@ impl Appender {
     /// not match, or one over a limit): the upload is back where it started.
     pub fn discard(self) -> Result<u64, UploadError> {
         self.file.set_len(self.start)?;
-        self.file.sync_data()?;
+        self.group.wait(self.group.ticket(&[&self.path]))?;
         Ok(self.start)
     }
 

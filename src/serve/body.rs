@@ -101,7 +101,7 @@ struct Batch {
 }
 
 enum Sink {
-    Here(Appender),
+    Here(Box<Appender>),
     Writer(Writer),
     /// Only while changing from one to the other.
     Moving,
@@ -120,7 +120,7 @@ impl Batch {
         Batch {
             frames: Vec::new(),
             len: 0,
-            sink: Sink::Here(appender),
+            sink: Sink::Here(Box::new(appender)),
             hold: Some(hold),
         }
     }
@@ -144,7 +144,7 @@ impl Batch {
                 self.sink = Sink::Here(appender);
                 return written;
             }
-            Sink::Here(appender) => Sink::Writer(Writer::start(appender, self.hold.take())),
+            Sink::Here(appender) => Sink::Writer(Writer::start(*appender, self.hold.take())),
             other => other,
         };
         let Sink::Writer(writer) = &self.sink else {
@@ -153,7 +153,7 @@ impl Batch {
         if writer.batches.send(frames).await.is_err() {
             // The writer stopped at an error: say which.
             let (written, appender) = self.settle_writer().await?;
-            self.sink = Sink::Here(appender);
+            self.sink = Sink::Here(Box::new(appender));
             return written;
         }
         Ok(())
@@ -172,7 +172,7 @@ impl Batch {
     /// first error if it stopped at one.
     async fn settle(mut self) -> Result<Settled, UploadError> {
         match std::mem::replace(&mut self.sink, Sink::Moving) {
-            Sink::Here(appender) => Ok((Ok(()), appender)),
+            Sink::Here(appender) => Ok((Ok(()), *appender)),
             thread => {
                 self.sink = thread;
                 self.settle_writer().await

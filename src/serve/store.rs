@@ -3,9 +3,12 @@
 //! Each upload is two files in `<dir>/.ferry-uploads/`: `<id>.json`, its
 //! description (written once through a temp file and rename, rewritten only
 //! when a deferred length becomes known), and `<id>.part`, the bytes received
-//! so far. The offset is the length of the part file, fsynced at the end of
+//! so far. The offset is the length of the part file, synced at the end of
 //! each append, so there is no second copy of it to drift: after a crash or a
-//! restart the server reports exactly what is on disk. Finishing verifies the
+//! restart the server reports exactly what is on disk. Appends and placements
+//! that end together share one sync (`GroupSync`: a `syncfs` on Linux), so
+//! many small uploads do not pay a sync each, and none is answered before
+//! its sync has ended. Finishing verifies the
 //! SHA-256 of the whole upload before the file is placed (computed as the
 //! bytes arrived, or read from the part file after a restart), and keeps the
 //! description (marked completed) so a client that missed the last response
@@ -17,6 +20,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +33,7 @@ use super::space;
 use super::unfinished::{self, Unfinished};
 pub use super::upload_error::UploadError;
 use crate::digest::{self, FileStat, Sha256};
+use crate::group_sync::{Flush, GroupSync};
 use crate::journal::job::Timestamp;
 use crate::journal::paths::{JournalPath, RawBytes};
 use crate::journal::store::Durability;
@@ -133,6 +138,8 @@ pub struct UploadStore {
     max_size: Option<u64>,
     /// `--max-uploads`: how many may be unfinished at once.
     unfinished: Unfinished,
+    /// The syncs that uploads finishing together share.
+    group: Arc<GroupSync>,
 }
 
 /// An upload's ID is a capability (whoever knows its URL can write to it),
@@ -164,6 +171,7 @@ impl UploadStore {
         let mut store = UploadStore {
             dir: dir.to_owned(),
             forwarded: Forwarded::open(&state)?,
+            group: GroupSync::open(&state, Flush::native())?,
             state,
             running: RunningDigests::default(),
             max_size: None,
@@ -247,7 +255,7 @@ impl UploadStore {
             .map_err(|error| error.error)?;
         match durability {
             Durability::Durable => File::open(&self.state)?.sync_all(),
-            Durability::Lazy => Ok(()),
+            Durability::Lazy | Durability::Deferred => Ok(()),
         }
     }
 
@@ -372,12 +380,12 @@ impl UploadStore {
             .min();
         let digest = self.running.take(id, offset);
         Ok(Appender::new(
-            file,
+            (file, self.part_path(id)),
             offset,
             limit,
             id,
             digest,
-            self.running.clone(),
+            (self.running.clone(), self.group.clone()),
         ))
     }
 
@@ -460,7 +468,9 @@ impl UploadStore {
             &part,
             &actual,
             &|name| self.forwarded.taken_by(name),
-            &placement::sync_folder,
+            // The new name and the part file's removal, in a sync shared
+            // with every upload placed meanwhile.
+            &|folder| self.group.wait(self.group.ticket(&[folder, &self.state])),
         )?;
         let completed = Completed {
             placed: JournalPath::new(placed),

@@ -205,3 +205,78 @@ fn the_digest_is_computed_as_the_bytes_arrive_and_from_disk_after_a_restart() {
         Err(UploadError::DigestMismatch { .. })
     ));
 }
+
+/// 40 uploads ending while a sync runs share the next one for their bytes,
+/// and 40 placements share one for their names: 2 syncs, where each upload
+/// took 2 before (an fsync of its part file and one of its folder). Every
+/// upload is complete and in place when its call returns.
+#[test]
+fn uploads_ending_together_share_their_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = UploadStore::open(dir.path()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..40u8).map(|n| vec![n; 1000 + n as usize]).collect();
+    let ids: Vec<String> = bodies
+        .iter()
+        .enumerate()
+        .map(|(n, body)| {
+            let name = format!("{}/IMG_{n}.jpg", n % 3);
+            let info = store.create(
+                &name.as_str().into(),
+                Some(body.len() as u64),
+                Some(sha(body)),
+                BTreeMap::new(),
+                true,
+            );
+            info.unwrap().id
+        })
+        .collect();
+    let before = (store.group.syncs(), store.group.tickets());
+    std::thread::scope(|scope| {
+        let held = store.group.hold_turn();
+        let appends: Vec<_> = (ids.iter().zip(&bodies))
+            .map(|(id, body)| {
+                let store = &store;
+                scope.spawn(move || {
+                    let mut appender = store.append(id, 0, None).unwrap();
+                    appender.write(body).unwrap();
+                    appender.finish().unwrap()
+                })
+            })
+            .collect();
+        wait_for_tickets(&store, before.1 + 40, &appends);
+        drop(held);
+        for append in appends {
+            append.join().unwrap();
+        }
+        let held = store.group.hold_turn();
+        let places: Vec<_> = ids
+            .iter()
+            .map(|id| scope.spawn(|| store.finish(id).unwrap()))
+            .collect();
+        wait_for_tickets(&store, before.1 + 80, &places);
+        drop(held);
+        for (place, body) in places.into_iter().zip(&bodies) {
+            let completed = place.join().unwrap();
+            let stored = std::fs::read(dir.path().join(completed.placed.as_path())).unwrap();
+            assert_eq!(&stored, body);
+        }
+    });
+    assert_eq!(store.group.syncs() - before.0, 2);
+}
+
+/// Waits until `count` tickets were taken, or fails when a writer ended
+/// without taking one.
+fn wait_for_tickets<T>(
+    store: &UploadStore,
+    count: u64,
+    writers: &[std::thread::ScopedJoinHandle<'_, T>],
+) {
+    while store.group.tickets() < count {
+        assert!(
+            !writers.iter().any(|writer| writer.is_finished()),
+            "a writer ended early: {} of {count} tickets",
+            store.group.tickets()
+        );
+        std::thread::yield_now();
+    }
+}

@@ -45,15 +45,21 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Applies a change in memory and appends its line, under the lock; the
-    /// caller decides when to sync up to the ticket.
+    /// Applies a change in memory and appends its line (none when
+    /// `Deferred`), under the lock; the caller decides when to sync up to
+    /// the ticket.
     fn append(
         &self,
         id: &JobId,
+        deferred: bool,
         change: impl FnOnce(&mut Job) -> Result<(), TransitionError>,
     ) -> anyhow::Result<(Ticket, Arc<Journal>, Job)> {
         let mut store = self.lock();
-        let ticket = store.apply(id, Durability::Lazy, change)?;
+        let written = match deferred {
+            true => Durability::Deferred,
+            false => Durability::Lazy,
+        };
+        let ticket = store.apply(id, written, change)?;
         let job = store.job(id).cloned().expect("the job just changed");
         Ok((ticket, store.journal_handle()?, job))
     }
@@ -67,7 +73,7 @@ impl Shared {
         id: &JobId,
         change: impl FnOnce(&mut Job) -> Result<(), TransitionError>,
     ) -> anyhow::Result<Job> {
-        let (ticket, journal, job) = self.append(id, change)?;
+        let (ticket, journal, job) = self.append(id, false, change)?;
         // Up to this job's own record: the ones written after it wait for
         // a later fsync, which they share in turn.
         tokio::time::sleep(GROUP_WINDOW).await;
@@ -83,7 +89,8 @@ impl Shared {
         durability: Durability,
         change: impl FnOnce(&mut Job) -> Result<(), TransitionError>,
     ) -> anyhow::Result<Job> {
-        let (ticket, journal, job) = self.append(id, change)?;
+        let deferred = durability == Durability::Deferred;
+        let (ticket, journal, job) = self.append(id, deferred, change)?;
         if durability == Durability::Durable {
             tokio::task::spawn_blocking(move || journal.sync(ticket)).await??;
         }
