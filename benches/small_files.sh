@@ -28,6 +28,7 @@ for tool in rclone strace; do
     command -v "$tool" >/dev/null || apt-get install -y -qq "$tool" >/dev/null
 done
 
+rclone_version=$(rclone version 2>/dev/null | sed -n '1s/^rclone //p')
 work=$(mktemp -d -p "${BENCH_DIR:-/var/tmp}")
 # shellcheck source=benches/common.sh
 . benches/common.sh
@@ -103,7 +104,7 @@ for count in 10000 100000; do
         case $client in
         ferry) name="ferry upload (this build)" ;;
         before) name="ferry upload (FERRY_BEFORE)" ;;
-        rclone) name="rclone $(rclone version | head -1 | cut -d' ' -f2) copy --transfers 4 (no sync)" ;;
+        rclone) name="rclone $rclone_version copy --transfers 4 (no sync)" ;;
         cp) name="cp -r, then sync" ;;
         esac
         echo "| $count | $name | $(round2 "$s"); $(round2 "${all[@]}") | $(echo "scale=0; $count / $s" | bc) | $(ratio "$rclone_s" "$s") | $(ratio "$cp_s" "$s") |"

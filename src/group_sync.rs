@@ -7,14 +7,16 @@
 //! every ticket taken before it began, and writers that finish while it runs
 //! share the next one.
 //!
-//! On Linux the sync is one `syncfs(2)` of the destination's file system,
-//! which writes back every dirty file and folder there, names included, and
-//! reports a write-back error that happened since (Linux 5.8 and later).
-//! Elsewhere (macOS has no `syncfs`, and its `sync(2)` does not wait) each
-//! path registered with a ticket is synced, once per sync however many
-//! writers named it, with Rust's `sync_all`, which is `F_FULLFSYNC` there.
-//! A failed sync breaks the group for good: after one, the kernel may have
-//! dropped the pages, so no later success proves anything.
+//! On Linux 5.8 and later, on ext4, XFS, Btrfs, F2FS and tmpfs, the sync is
+//! one `syncfs(2)` of the destination's file system, which writes back every
+//! dirty file and folder there, names included, and reports a write-back
+//! error that happened since. Elsewhere (older kernels, FUSE and network file
+//! systems, whose `syncfs` may stop short of the storage; macOS, which has no
+//! `syncfs` and whose `sync(2)` does not wait) each path registered with a
+//! ticket is synced, once per sync however many writers named it, with
+//! Rust's `sync_all`, which is `F_FULLFSYNC` on macOS. A failed sync breaks
+//! the group for good: after one, the kernel may have dropped the pages, so
+//! no later success proves anything.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -31,13 +33,60 @@ pub enum Flush {
 }
 
 impl Flush {
-    /// What holds on this system: `syncfs` where there is one.
-    pub fn native() -> Flush {
-        if cfg!(target_os = "linux") {
-            Flush::FileSystem
-        } else {
-            Flush::EachPath
+    /// What holds for the file system of `folder`: `syncfs` where it is
+    /// known to write back everything and to report a failed write-back
+    /// (Linux 5.8 and later, on ext4, XFS, Btrfs, F2FS or tmpfs); a sync
+    /// of each path elsewhere, FUSE and network file systems included,
+    /// whose `syncfs` may not reach the storage behind them.
+    pub fn for_folder(folder: &Path) -> Flush {
+        #[cfg(target_os = "linux")]
+        if linux::reports_write_back_errors() && linux::syncfs_reaches_storage(folder) {
+            return Flush::FileSystem;
         }
+        let _ = folder;
+        Flush::EachPath
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::ffi::CStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+
+    /// `syncfs` reports write-back errors since Linux 5.8.
+    pub fn reports_write_back_errors() -> bool {
+        // SAFETY: uname fills the struct it is given, which outlives it.
+        let mut name: libc::utsname = unsafe { std::mem::zeroed() };
+        if unsafe { libc::uname(&mut name) } != 0 {
+            return false;
+        }
+        // SAFETY: uname NUL-terminates release.
+        let release = unsafe { CStr::from_ptr(name.release.as_ptr()) }.to_string_lossy();
+        let mut numbers = release.split(|c: char| !c.is_ascii_digit());
+        let major: u32 = numbers.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let minor: u32 = numbers.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        (major, minor) >= (5, 8)
+    }
+
+    /// Local file systems whose `syncfs` writes everything back.
+    pub fn syncfs_reaches_storage(folder: &Path) -> bool {
+        const EXT4: i64 = 0xEF53;
+        const XFS: i64 = 0x5846_5342;
+        const BTRFS: i64 = 0x9123_683E;
+        const F2FS: i64 = 0xF2F5_2010;
+        const TMPFS: i64 = 0x0102_1994;
+        let Ok(path) = std::ffi::CString::new(folder.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: statfs fills the struct it is given; the path is NUL-terminated.
+        let mut stat: libc::statfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statfs(path.as_ptr(), &mut stat) } != 0 {
+            return false;
+        }
+        #[allow(clippy::unnecessary_cast)]
+        let kind = stat.f_type as i64;
+        [EXT4, XFS, BTRFS, F2FS, TMPFS].contains(&kind)
     }
 }
 
@@ -124,7 +173,11 @@ impl GroupSync {
                 self.synced.fetch_max(covers, Ordering::SeqCst);
                 Ok(())
             }
-            Err(error) => {
+            Err(Unsynced::Open(path, error)) => Err(io::Error::new(
+                error.kind(),
+                format!("{}: {error}; not synced", path.display()),
+            )),
+            Err(Unsynced::Sync(error)) => {
                 let message = format!("syncing {} failed ({error})", self.root.display());
                 turn.broken = Some(message.clone());
                 Err(io::Error::new(error.kind(), message))
@@ -149,23 +202,31 @@ impl GroupSync {
         self.lock()
     }
 
-    fn sync(&self, paths: &BTreeSet<PathBuf>) -> io::Result<()> {
+    /// A path that could not be opened is not synced, and the waiters are
+    /// told; only a sync that failed breaks the group.
+    fn sync(&self, paths: &BTreeSet<PathBuf>) -> Result<(), Unsynced> {
         match self.flush {
-            Flush::FileSystem => sync_file_system(&self.handle),
+            Flush::FileSystem => sync_file_system(&self.handle).map_err(Unsynced::Sync),
             Flush::EachPath => {
+                let mut unopened = None;
                 for path in paths {
                     match File::open(path) {
-                        Ok(file) => file.sync_all()?,
+                        Ok(file) => file.sync_all().map_err(Unsynced::Sync)?,
                         // Moved into place since: its new name's folder
                         // is registered too, and the data went with it.
                         Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                        Err(error) => return Err(error),
+                        Err(error) => unopened = Some(Unsynced::Open(path.clone(), error)),
                     }
                 }
-                Ok(())
+                unopened.map_or(Ok(()), Err)
             }
         }
     }
+}
+
+enum Unsynced {
+    Open(PathBuf, io::Error),
+    Sync(io::Error),
 }
 
 #[cfg(target_os = "linux")]
@@ -178,6 +239,7 @@ fn sync_file_system(handle: &File) -> io::Result<()> {
     }
 }
 
+/// Never chosen here (`Flush::for_folder`); a sync of the folder alone.
 #[cfg(not(target_os = "linux"))]
 fn sync_file_system(handle: &File) -> io::Result<()> {
     handle.sync_all()
@@ -237,17 +299,30 @@ mod tests {
         assert_eq!(group.syncs(), 2);
     }
 
-    /// After a failed sync nothing is taken as durable again.
+    /// A path that cannot be opened fails the waiters of that sync, named,
+    /// without breaking the group (no write-back failed).
     #[test]
-    fn a_failed_sync_breaks_the_group() {
+    fn a_path_that_cannot_be_opened_fails_its_wait_only() {
         let dir = tempfile::tempdir().unwrap();
         let group = GroupSync::open(dir.path(), Flush::EachPath).unwrap();
-        let unreadable = dir.path().join("locked");
-        std::fs::create_dir(&unreadable).unwrap();
-        let ticket = group.ticket(&[&unreadable.join("not-a-dir\0")]);
+        let ticket = group.ticket(&[&dir.path().join("not-a-name\0")]);
         let error = group.wait(ticket).unwrap_err();
-        assert!(error.to_string().contains("syncing"), "{error}");
-        let later = group.ticket(&[]);
-        assert!(group.wait(later).is_err(), "a later sync proves nothing");
+        assert!(error.to_string().contains("not synced"), "{error}");
+        let later = group.ticket(&[dir.path()]);
+        group.wait(later).unwrap();
+    }
+
+    /// This machine's tests run on a file system where syncfs is trusted.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn syncfs_is_chosen_only_where_it_reaches_storage() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected =
+            match linux::reports_write_back_errors() && linux::syncfs_reaches_storage(dir.path()) {
+                true => Flush::FileSystem,
+                false => Flush::EachPath,
+            };
+        assert_eq!(Flush::for_folder(dir.path()), expected);
+        assert_eq!(Flush::for_folder(Path::new("/proc")), Flush::EachPath);
     }
 }

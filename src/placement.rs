@@ -20,6 +20,14 @@ use crate::digest::{self, FileStat, Sha256};
 /// Names starting with this are the receiver's own; clients may not use them.
 pub const STATE_PREFIX: &str = ".ferry-";
 
+/// `folder` and each folder above it up to `dir`: those whose entries a
+/// new file at `folder` may have changed (a new name, a folder made for it).
+pub fn folders_up_to<'a>(folder: &'a Path, dir: &Path) -> Vec<&'a Path> {
+    (folder.ancestors())
+        .take_while(|above| above.starts_with(dir))
+        .collect()
+}
+
 const MAX_COMPONENT: usize = 255;
 const MAX_RENAMES: u32 = 10_000;
 

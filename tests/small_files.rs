@@ -100,10 +100,6 @@ fn killed_ten_times_while_copying_20000_small_files_nothing_marked_done_is_missi
         }
     }
     assert!(kills >= 3, "only {kills} runs were killed mid-way");
-    assert!(
-        done_before < FILES,
-        "every file was done before the last kill"
-    );
 
     let last = env.ferry().args(["upload", "-q"]).output().unwrap();
     assert!(

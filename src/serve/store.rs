@@ -171,7 +171,7 @@ impl UploadStore {
         let mut store = UploadStore {
             dir: dir.to_owned(),
             forwarded: Forwarded::open(&state)?,
-            group: GroupSync::open(&state, Flush::native())?,
+            group: GroupSync::open(&state, Flush::for_folder(&state))?,
             state,
             running: RunningDigests::default(),
             max_size: None,
@@ -470,7 +470,11 @@ impl UploadStore {
             &|name| self.forwarded.taken_by(name),
             // The new name and the part file's removal, in a sync shared
             // with every upload placed meanwhile.
-            &|folder| self.group.wait(self.group.ticket(&[folder, &self.state])),
+            &|folder| {
+                let mut changed = placement::folders_up_to(folder, &self.dir);
+                changed.push(&self.state);
+                self.group.wait(self.group.ticket(&changed))
+            },
         )?;
         let completed = Completed {
             placed: JournalPath::new(placed),

@@ -4,7 +4,7 @@
 //! old request is gone. Waiting for it (or answering 423) would stall the
 //! resume for as long as a dead TCP connection takes to time out, so, as the
 //! IETF draft recommends, a new request for an upload tells the request that
-//! holds it to stop. The old one saves what it received, fsyncs, and lets go;
+//! holds it to stop. The old one saves what it received, syncs it, and lets go;
 //! the new one then sees the true offset. Each upload has a generation
 //! counter in a `watch` channel: taking over bumps it, and a holder is
 //! preempted as soon as the counter moves past its own generation, so no

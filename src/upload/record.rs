@@ -1,6 +1,7 @@
-//! How a job's end is recorded: the journal's durable change (its fsync
-//! shared by every job that waits, the group commit), then the events and
-//! the clearing of the source. Apart from the engine because it runs apart:
+//! How a job's end is recorded: a local copy placed once durable (its syncs
+//! shared in `local_settle`), the journal's durable change (its fsync shared
+//! by every job that waits, the group commit), then the events and the
+//! clearing of the source. Apart from the engine because it runs apart:
 //! a job gives up its place among the N transfers before it is recorded, so
 //! many small files share one fsync instead of waiting for each other's.
 
@@ -70,7 +71,16 @@ impl Run {
         } = *done;
         let result = match result {
             Ok(Delivered::Confirmed(response)) => Ok(response),
-            Ok(Delivered::Copied(folder)) => local::settle(&folder, &job).await,
+            Ok(Delivered::Copied(folder)) => match local::settle(&folder, &job).await {
+                Ok(placed) => placed,
+                Err(why) => {
+                    self.stop(format!(
+                        "{}: {why}; the copies not yet recorded stay queued for the next run",
+                        job.destination.url
+                    ));
+                    Err(Failure::Stopped)
+                }
+            },
             Err(failure) => Err(failure),
         };
         match self.outcome(&job, &route, result, sent).await {

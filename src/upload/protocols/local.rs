@@ -3,9 +3,10 @@
 //! It behaves like a resumable server without the network. Bytes are appended
 //! to `<dest>/.ferry-partial/<job id>.part`, whose length is the offset to
 //! resume from, so an interrupted copy loses nothing it wrote. The source's
-//! size, mtime and inode are checked before reading (size and mtime after), and the finished
-//! partial file is hashed again and compared with the job's SHA-256, so bytes
-//! that changed since the scan are never stored under the old hash. The file
+//! size, mtime and inode are checked before reading (size and mtime after),
+//! and the copy is hashed as it is written (an earlier run's prefix read back
+//! from the partial file) and compared with the job's SHA-256, so bytes that
+//! changed since the scan are never stored under the old hash. The file
 //! is then linked into place by `placement::place`, which never overwrites a
 //! different file (the same rule `ferry serve` follows).
 //!
@@ -28,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use sha2::Digest;
 
-use super::local_settle::Settler;
+use super::local_settle::{Settler, Unsettled};
 use crate::digest::{FileStat, Sha256};
 use crate::group_sync::{Flush, GroupSync};
 use crate::journal::job::{ErrorClass, Job, JobId, Resource, Response};
@@ -38,8 +39,6 @@ use crate::upload::http::{Activity, Failure};
 
 const PARTIAL_DIR: &str = ".ferry-partial";
 const BUFFER: usize = 1 << 20;
-/// Files up to this size are copied on the async worker itself.
-const INLINE_MAX: u64 = 64 << 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -72,7 +71,7 @@ pub struct LocalFolder {
 
 impl LocalFolder {
     pub fn open(dir: &Path) -> io::Result<LocalFolder> {
-        LocalFolder::open_with(dir, Flush::native())
+        LocalFolder::open_with(dir, Flush::for_folder(dir))
     }
 
     pub fn open_with(dir: &Path, flush: Flush) -> io::Result<LocalFolder> {
@@ -232,7 +231,7 @@ impl LocalFolder {
         self: &Arc<Self>,
         job: &JobId,
         resource: &Resource,
-    ) -> Result<Placed, LocalError> {
+    ) -> Result<Placed, Unsettled> {
         let (folder, owned_job, owned) = (self.clone(), job.clone(), resource.clone());
         let place = Box::new(move || {
             let placed = folder
@@ -242,10 +241,12 @@ impl LocalFolder {
                     other => io::Error::other(other.to_string()),
                 })?;
             let target = folder.dir.join(&placed.relative);
-            let parent = target.parent().unwrap_or(&folder.dir).to_owned();
-            Ok((placed, parent))
+            let parent = target.parent().unwrap_or(&folder.dir);
+            let changed = placement::folders_up_to(parent, &folder.dir);
+            Ok((placed, changed.into_iter().map(Path::to_owned).collect()))
         });
-        Ok(self.settler.settle(self.partial_path(job)?, place).await?)
+        let partial = self.partial_path(job).map_err(Unsettled::Place)?;
+        self.settler.settle(partial, place).await
     }
 
     /// Shared syncs run so far.
@@ -281,31 +282,19 @@ pub async fn transfer(
 ) -> Result<(), Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let (owned, progress, reporter) = (job.clone(), activity.clone(), reporter.clone());
-    let copied = if job.resource.size <= INLINE_MAX && activity.throttles.is_empty() {
-        // A few system calls: handing them to a blocking thread and back
-        // costs more than they do, and bounded a run of small files.
-        Ok(copy_reporting(
-            &folder,
-            &owned,
-            &progress,
-            reporter.as_ref(),
-            &stop,
-        ))
-    } else {
-        let stop_on_cancel = {
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                cancel.cancelled().await;
-                stop.store(true, Ordering::Relaxed);
-            })
-        };
-        let copied = tokio::task::spawn_blocking(move || {
-            copy_reporting(&folder, &owned, &progress, reporter.as_ref(), &stop)
+    let stop_on_cancel = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            cancel.cancelled().await;
+            stop.store(true, Ordering::Relaxed);
         })
-        .await;
-        stop_on_cancel.abort();
-        copied.map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))
     };
+    let copied = tokio::task::spawn_blocking(move || {
+        copy_reporting(&folder, &owned, &progress, reporter.as_ref(), &stop)
+    })
+    .await
+    .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()));
+    stop_on_cancel.abort();
     match copied? {
         Ok(copied) => {
             activity.starts_at(copied.resumed_at);
@@ -319,9 +308,9 @@ pub async fn transfer(
     }
 }
 
-/// `LocalFolder::copy` with the job's phases and progress reported. Under a
-/// bandwidth limit, each buffer after the first waits its turn as bodies
-/// do, which needs a blocking thread (`transfer` never copies inline then).
+/// `LocalFolder::copy` with the job's phases and progress reported, on a
+/// blocking thread. Under a bandwidth limit, each buffer after the first
+/// waits its turn as bodies do.
 fn copy_reporting(
     folder: &LocalFolder,
     job: &Job,
@@ -358,10 +347,20 @@ fn copy_reporting(
 }
 
 /// After `transfer`, outside the transfers' places: the copy placed once
-/// durable, answered as an HTTP upload would be.
-pub async fn settle(folder: &Arc<LocalFolder>, job: &Job) -> Result<Response, Failure> {
-    let placed = (folder.place_durably(&job.id, &job.resource).await)
-        .map_err(|error| Failure::permanent(ErrorClass::File, error.to_string()))?;
+/// durable, answered as an HTTP upload would be. `Err` when nothing can be
+/// made durable in the folder now, which stops the run (the job stays
+/// queued); a copy that cannot be placed fails its job alone.
+pub async fn settle(
+    folder: &Arc<LocalFolder>,
+    job: &Job,
+) -> Result<Result<Response, Failure>, String> {
+    let placed = match folder.place_durably(&job.id, &job.resource).await {
+        Ok(placed) => placed,
+        Err(Unsettled::Place(error)) => {
+            return Ok(Err(Failure::permanent(ErrorClass::File, error.to_string())));
+        }
+        Err(Unsettled::Sync(error)) => return Err(error.to_string()),
+    };
     let mut headers = std::collections::BTreeMap::new();
     let relative = &placed.relative;
     headers.insert("path".to_owned(), relative.to_string_lossy().into_owned());
@@ -374,10 +373,10 @@ pub async fn settle(folder: &Arc<LocalFolder>, job: &Job) -> Result<Response, Fa
     if placed.identical {
         headers.insert("identical".to_owned(), "true".to_owned());
     }
-    Ok(Response {
+    Ok(Ok(Response {
         status: 201,
         headers,
-    })
+    }))
 }
 
 #[cfg(test)]

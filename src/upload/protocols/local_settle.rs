@@ -17,16 +17,30 @@ use std::sync::{Arc, Mutex};
 use crate::group_sync::GroupSync;
 use crate::placement::Placed;
 
-/// Links one copy into place; answers where it landed and the folder whose
-/// entries changed.
-pub type PlaceCopy = Box<dyn FnOnce() -> io::Result<(Placed, PathBuf)> + Send>;
+/// Links one copy into place; answers where it landed and the folders whose
+/// entries may have changed.
+pub type PlaceCopy = Box<dyn FnOnce() -> io::Result<(Placed, Vec<PathBuf>)> + Send>;
+
+/// Why a copy was not settled.
+#[derive(Debug, thiserror::Error)]
+pub enum Unsettled {
+    /// This copy could not be linked into place.
+    #[error(transparent)]
+    Place(io::Error),
+    /// Nothing can be made durable in this folder now: a sync failed, or
+    /// the thread that syncs could not run.
+    #[error(transparent)]
+    Sync(io::Error),
+}
+
+type Answer = Result<Placed, Unsettled>;
 
 struct Waiting {
     /// The copy's partial file, whose data must be durable before it is
     /// linked anywhere.
     partial: PathBuf,
     place: PlaceCopy,
-    answer: tokio::sync::oneshot::Sender<io::Result<Placed>>,
+    answer: tokio::sync::oneshot::Sender<Answer>,
 }
 
 pub struct Settler {
@@ -44,7 +58,7 @@ impl Settler {
     }
 
     /// Hands a verified copy over and waits until it is placed and durable.
-    pub async fn settle(&self, partial: PathBuf, place: PlaceCopy) -> io::Result<Placed> {
+    pub async fn settle(&self, partial: PathBuf, place: PlaceCopy) -> Answer {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let waiting = Waiting {
             partial,
@@ -53,25 +67,33 @@ impl Settler {
         };
         {
             let mut sender = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-            let sender = sender.get_or_insert_with(|| {
-                let (sender, receiver) = channel();
+            if sender.is_none() {
+                let (started, receiver) = channel();
                 let group = self.group.clone();
                 std::thread::Builder::new()
                     .name("ferry-settle".to_owned())
                     .spawn(move || settle_batches(&group, &receiver))
-                    .map(|_| sender)
-                    .unwrap_or_else(|_| channel().0)
-            });
-            if sender.send(waiting).is_err() {
-                return Err(io::Error::other(
-                    "could not start the thread that syncs copies",
-                ));
+                    .map_err(|error| {
+                        Unsettled::Sync(io::Error::new(
+                            error.kind(),
+                            format!("could not start the thread that syncs copies: {error}"),
+                        ))
+                    })?;
+                *sender = Some(started);
+            }
+            let sent = sender.as_ref().map(|sender| sender.send(waiting));
+            if !matches!(sent, Some(Ok(()))) {
+                // Ended by a panic: the next copy starts another.
+                *sender = None;
+                return Err(ended());
             }
         }
-        answered
-            .await
-            .unwrap_or_else(|_| Err(io::Error::other("the thread that syncs copies ended")))
+        answered.await.unwrap_or_else(|_| Err(ended()))
     }
+}
+
+fn ended() -> Unsettled {
+    Unsettled::Sync(io::Error::other("the thread that syncs copies ended"))
 }
 
 fn settle_batches(group: &GroupSync, receiver: &Receiver<Waiting>) {
@@ -82,7 +104,7 @@ fn settle_batches(group: &GroupSync, receiver: &Receiver<Waiting>) {
         let ticket = group.ticket(&partials);
         if let Err(error) = group.wait(ticket) {
             for waiting in batch {
-                let _ = waiting.answer.send(Err(copy_of(&error)));
+                let _ = waiting.answer.send(Err(Unsettled::Sync(copy_of(&error))));
             }
             continue;
         }
@@ -92,12 +114,12 @@ fn settle_batches(group: &GroupSync, receiver: &Receiver<Waiting>) {
             // The partial file's name goes, too.
             folders.extend(waiting.partial.parent().map(PathBuf::from));
             match (waiting.place)() {
-                Ok((landed, folder)) => {
-                    folders.push(folder);
+                Ok((landed, changed)) => {
+                    folders.extend(changed);
                     placed.push((waiting.answer, landed));
                 }
                 Err(error) => {
-                    let _ = waiting.answer.send(Err(error));
+                    let _ = waiting.answer.send(Err(Unsettled::Place(error)));
                 }
             }
         }
@@ -108,7 +130,7 @@ fn settle_batches(group: &GroupSync, receiver: &Receiver<Waiting>) {
         for (answer, landed) in placed {
             let _ = answer.send(match &names {
                 Ok(()) => Ok(landed),
-                Err(error) => Err(copy_of(error)),
+                Err(error) => Err(Unsettled::Sync(copy_of(error))),
             });
         }
     }

@@ -204,6 +204,9 @@ async fn copies_finishing_together_share_their_syncs() {
         while dest.group.tickets() == 0 {
             std::thread::yield_now();
         }
+        // Nothing is answered before its syncs.
+        assert!(settling.iter().all(|settled| !settled.is_finished()));
+        assert_eq!(dest.syncs(), 0);
         drop(held);
         for settled in settling {
             let (placed, bytes) = settled.await.unwrap();
