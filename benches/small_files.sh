@@ -5,6 +5,7 @@
 #   bash benches/small_files.sh                  # Markdown for BENCHMARKS.md
 #   FERRY_BEFORE=/path/to/old/ferry bash benches/small_files.sh
 #                                                # adds an older build's figures
+#   SMALL_FILES_COUNTS=10000 bash benches/small_files.sh   # part 1 with 10,000 only
 #
 # 1. 10,000 and 100,000 files of 2 KiB in 10 folders to a local folder:
 #    `ferry upload` (the scan that hashes runs before, untimed), against
@@ -91,7 +92,7 @@ echo "### Small files to a local folder (disk)"
 echo
 echo "| files | client | seconds (median; all rounds) | files/s | rclone's time ÷ this | (cp -r + sync)'s time ÷ this |"
 echo "|---|---|---|---|---|---|"
-for count in 10000 100000; do
+for count in ${SMALL_FILES_COUNTS:-10000 100000}; do
     make_files "$work/src$count" "$count" 2048 10
     rounds=3; [ "$count" = 100000 ] && rounds=2
     for _ in $(seq "$rounds"); do local_round "$count"; done

@@ -190,6 +190,11 @@ impl GroupSync {
         self.syncs.load(Ordering::Relaxed)
     }
 
+    /// How this group syncs.
+    pub fn flush(&self) -> Flush {
+        self.flush
+    }
+
     /// Tickets taken so far.
     pub fn tickets(&self) -> u64 {
         self.issued.load(Ordering::SeqCst)

@@ -152,7 +152,7 @@ fn walk(root: &Path) -> Vec<PathBuf> {
 }
 
 /// A small file's start is recorded with its end, in one journal line:
-/// each of 50 small jobs has 2 lines (queued, succeeded) while a 1 MiB job
+/// each of 50 small jobs has 2 lines (queued, succeeded) while a 5 MiB job
 /// has 3 (queued, started, succeeded). Before, each small job had 3 too.
 #[test]
 fn a_small_files_start_is_recorded_only_with_its_end() {
@@ -162,7 +162,7 @@ fn a_small_files_start_is_recorded_only_with_its_end() {
         let bytes = crate::util::content(n, 2048);
         crate::util::write_file(&source.join(format!("IMG_{n}.jpg")), &bytes);
     }
-    crate::util::write_file(&source.join("clip.mov"), &crate::util::content(99, 1 << 20));
+    crate::util::write_file(&source.join("clip.mov"), &crate::util::content(99, 5 << 20));
     let dest = env.path().join("backup");
     let sync = (env.ferry().arg("sync").arg(&source).arg("--to").arg(&dest))
         .arg("-q")

@@ -35,9 +35,9 @@ use crate::journal::job::{Action, Job, JobId, State};
 use crate::journal::store::{Durability, Store};
 use crate::report::{Event, Reporter, UploadSummary};
 
-/// Files up to this size are sent or copied in one go: their start is
-/// recorded only with their end.
-const SMALL: u64 = 64 << 10;
+/// Files up to this size are sent in one request (copied in one go): their
+/// start is recorded only with their end.
+const SMALL: u64 = super::attempt::WHOLE_FILE_MAX;
 
 /// Processes the journal's processable jobs and returns the run's summary.
 /// Also returns the failures list: every failed job not yet retried or

@@ -71,6 +71,8 @@ pub struct LocalFolder {
 
 impl LocalFolder {
     pub fn open(dir: &Path) -> io::Result<LocalFolder> {
+        // Made first: the flush depends on the file system it is on.
+        fs_err::create_dir_all(dir.join(PARTIAL_DIR))?;
         LocalFolder::open_with(dir, Flush::for_folder(dir))
     }
 

@@ -222,3 +222,12 @@ async fn copies_finishing_together_share_their_syncs() {
         );
     }
 }
+
+/// A destination folder that does not exist yet gets the flush of the file
+/// system it is made on (it got a sync per path: statfs failed on it).
+#[test]
+fn a_new_destination_gets_the_flush_of_its_file_system() {
+    let temp = tempfile::tempdir().unwrap();
+    let dest = LocalFolder::open(&temp.path().join("new/backup")).unwrap();
+    assert_eq!(dest.group.flush(), Flush::for_folder(temp.path()));
+}
