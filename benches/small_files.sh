@@ -6,6 +6,7 @@
 #   FERRY_BEFORE=/path/to/old/ferry bash benches/small_files.sh
 #                                                # adds an older build's figures
 #   SMALL_FILES_COUNTS=10000 bash benches/small_files.sh   # part 1 with 10,000 only
+#   SMALL_FILES_PARTS=local bash benches/small_files.sh     # parts 1 and its strace only
 #
 # 1. 10,000 and 100,000 files of 2 KiB in 10 folders to a local folder:
 #    `ferry upload` (the scan that hashes runs before, untimed), against
@@ -118,19 +119,22 @@ syncs_per_1000() { # strace summary file, files
     awk -v files="$2" '$NF ~ /^(fsync|fdatasync|syncfs)$/ { n[$NF] = $4 }
         END { printf "%d fsync, %d fdatasync, %d syncfs", n["fsync"] * 1000 / files, n["fdatasync"] * 1000 / files, n["syncfs"] * 1000 / files }' "$1"
 }
-echo "### Sync calls per 1,000 files (strace -f -c, 10,000 files of 2 KiB to a local folder)"
+read -r first_count _ <<<"${SMALL_FILES_COUNTS:-10000 100000}"
+echo "### Sync calls per 1,000 files (strace -f -c, $first_count files of 2 KiB to a local folder)"
 echo
 echo "| build | calls per 1,000 files |"
 echo "|---|---|"
 for client in "${clients[@]}"; do
     journal=$work/journal-strace.jsonl
-    "$(binary_of "$client")" --journal "$journal" scan "$work/src10000" --to "$work/dest" --all-files -q
+    "$(binary_of "$client")" --journal "$journal" scan "$work/src$first_count" --to "$work/dest" --all-files -q
     strace -f -c -o "$work/strace.txt" "$(binary_of "$client")" --journal "$journal" upload -q
-    echo "| $client | $(syncs_per_1000 "$work/strace.txt" 10000) |"
+    echo "| $client | $(syncs_per_1000 "$work/strace.txt" "$first_count") |"
     rm -rf "$work/dest" "$journal"
 done
 echo
-rm -rf "$work/src100000" "$work/src10000"
+rm -rf "$work"/src*
+# SMALL_FILES_PARTS=local stops here.
+[ "${SMALL_FILES_PARTS:-all}" = local ] && exit 0
 
 # 2. 1,000 files of 256 KiB to ferry serve and to @tus/server.
 make_files "$work/small" 1000 262144 1
