@@ -19,8 +19,8 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     found
 }
 
-#[test]
-fn committed_completions_and_man_pages_are_current() {
+/// A temp folder with what `ferry generate --dir` writes into it.
+fn generated() -> TestEnv {
     let env = TestEnv::new();
     let output = env
         .ferry_bare()
@@ -29,6 +29,12 @@ fn committed_completions_and_man_pages_are_current() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
+    env
+}
+
+#[test]
+fn committed_completions_and_man_pages_are_current() {
+    let env = generated();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     for dir in ["completions", "man"] {
         let fresh = files(&env.path().join(dir));
@@ -57,14 +63,7 @@ fn committed_completions_and_man_pages_are_current() {
 /// not exist. Read through `man` itself when it is installed.
 #[test]
 fn man_pages_list_the_variables_and_exit_codes_and_only_pages_that_exist() {
-    let env = TestEnv::new();
-    let output = env
-        .ferry_bare()
-        .args(["generate", "--dir"])
-        .arg(env.path())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    let env = generated();
     let man = files(&env.path().join("man"));
     let names: Vec<&str> = man.iter().map(|(name, _)| name.as_str()).collect();
     for (name, page) in &man {

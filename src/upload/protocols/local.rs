@@ -71,14 +71,15 @@ pub struct LocalFolder {
 
 impl LocalFolder {
     pub fn open(dir: &Path) -> io::Result<LocalFolder> {
-        // Made first: the flush depends on the file system it is on.
-        fs_err::create_dir_all(dir.join(PARTIAL_DIR))?;
-        LocalFolder::open_with(dir, Flush::for_folder(dir))
+        LocalFolder::open_with(dir, None)
     }
 
-    pub fn open_with(dir: &Path, flush: Flush) -> io::Result<LocalFolder> {
+    /// `flush`: how to sync, or `None` for what the folder's file system
+    /// allows (asked once the folder exists).
+    pub fn open_with(dir: &Path, flush: Option<Flush>) -> io::Result<LocalFolder> {
         let partial = dir.join(PARTIAL_DIR);
         fs_err::create_dir_all(&partial)?;
+        let flush = flush.unwrap_or_else(|| Flush::for_folder(dir));
         let group = GroupSync::open(&partial, flush)?;
         Ok(LocalFolder {
             dir: dir.to_owned(),
@@ -196,7 +197,7 @@ impl LocalFolder {
         if after != before {
             return Err(changed("it was modified while being copied"));
         }
-        let copied = Sha256::from_slice(&hasher.finalize()).expect("32 bytes");
+        let copied = Sha256(hasher.finalize().into());
         if copied != resource.sha256 {
             self.discard(job)?;
             if resumed_at > 0 {

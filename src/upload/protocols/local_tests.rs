@@ -180,7 +180,8 @@ fn a_different_file_at_the_name_is_kept_and_identical_content_is_success() {
 async fn copies_finishing_together_share_their_syncs() {
     for flush in [Flush::FileSystem, Flush::EachPath] {
         let temp = tempfile::tempdir().unwrap();
-        let dest = Arc::new(LocalFolder::open_with(&temp.path().join("dest"), flush).unwrap());
+        let dest =
+            Arc::new(LocalFolder::open_with(&temp.path().join("dest"), Some(flush)).unwrap());
         let stop = AtomicBool::new(false);
         let mut settling = Vec::new();
         let held = dest.group.hold_turn();
