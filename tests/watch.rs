@@ -172,9 +172,11 @@ fn a_file_written_slowly_is_uploaded_once_after_it_settles() {
     let source = env.path().join("card");
     std::fs::create_dir_all(&source).unwrap();
     let server = Server::start(&env.path().join("dest"), &[]);
-    // 3 s of stillness, against writes 160 ms apart: under a loaded test
-    // run, 1 s was once too short (a stalled writer looked settled).
-    let _watching = Watching::start(&env, &source, &server.url("/files/"), "3s");
+    // 6 s of stillness, against writes 160 ms apart: under a loaded test
+    // run a writer stalled by the disk's write-back once looked settled
+    // at 1 s, and once at 3 s (other tests' syncfs calls flush the same
+    // disk).
+    let _watching = Watching::start(&env, &source, &server.url("/files/"), "6s");
     server.wait_for_log("listening");
 
     let video = content(7, 2 << 20);
