@@ -117,3 +117,27 @@ pub fn garage() -> &'static Path {
         binary
     })
 }
+
+/// OpenSSH's `sshd`, from Debian's `openssh-server`, installed with apt
+/// when missing (the tests run as root, as sshd must to chroot).
+pub fn sshd() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| {
+        let sshd = PathBuf::from("/usr/sbin/sshd");
+        if !sshd.exists() {
+            run(Command::new("apt-get")
+                .args(["update", "-q"])
+                .env("DEBIAN_FRONTEND", "noninteractive"));
+            run(Command::new("apt-get")
+                .args([
+                    "install",
+                    "-y",
+                    "-q",
+                    "--no-install-recommends",
+                    "openssh-server",
+                ])
+                .env("DEBIAN_FRONTEND", "noninteractive"));
+        }
+        sshd
+    })
+}

@@ -25,6 +25,7 @@ mod s3;
 mod scan;
 mod serve;
 mod serve_limits;
+mod sftp;
 mod small_files;
 mod tls;
 mod unattended;

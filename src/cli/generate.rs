@@ -105,6 +105,8 @@ NO_COLOR, when set and not empty, turns colour off under --color auto.
 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,
 AWS_ENDPOINT_URL, AWS_CA_BUNDLE and AWS_PROFILE are read for s3:// destinations,
 as the AWS tools read them.
+FERRY_SSH_CONFIG names an ssh_config file that ssh reads instead of ~/.ssh/config
+for sftp:// destinations (ssh -F).
 ";
 
 fn section(title: &str, body: &str) -> Vec<u8> {

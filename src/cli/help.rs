@@ -26,6 +26,10 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "ferry sync ~/Pictures --to http://127.0.0.1:8920/files/ --dry-run",
             ),
             (
+                "back up to a machine you reach with ssh, resumably",
+                "ferry sync /media/card --to sftp://nas.local/~/photos/",
+            ),
+            (
                 "free the card once S3 has confirmed each file",
                 "ferry sync /media/card --to s3://photos/card/ --delete-after",
             ),

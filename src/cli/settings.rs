@@ -419,9 +419,13 @@ pub fn parse_destination(text: &str) -> anyhow::Result<Destination> {
         crate::wire::s3::S3Url::parse(text).map_err(UsageError)?;
         return Ok(Destination::new(text, Protocol::S3));
     }
+    if lower.starts_with("sftp://") {
+        crate::upload::protocols::sftp::SftpUrl::parse(text).map_err(UsageError)?;
+        return Ok(Destination::new(text, Protocol::Sftp));
+    }
     if lower.contains("://") {
         return Err(UsageError(format!(
-            "destination {text:?}: only http://, https:// and s3:// URLs or local folders are supported"
+            "destination {text:?}: only http://, https://, s3:// and sftp:// URLs or local folders are supported"
         ))
         .into());
     }
@@ -451,12 +455,14 @@ pub fn destination(text: &str, protocol: ProtocolChoice) -> anyhow::Result<Desti
         }
         return Ok(destination);
     }
-    if destination.protocol == Protocol::S3 {
+    let speaks_one = match destination.protocol {
+        Protocol::S3 => Some("an S3 bucket, which speaks S3 only"),
+        Protocol::Sftp => Some("an SFTP server, which speaks SFTP only"),
+        _ => None,
+    };
+    if let Some(what) = speaks_one {
         if protocol != ProtocolChoice::Auto {
-            return Err(UsageError(format!(
-                "--protocol {protocol:?}: {text:?} is an S3 bucket, which speaks S3 only"
-            ))
-            .into());
+            return Err(UsageError(format!("--protocol {protocol:?}: {text:?} is {what}")).into());
         }
         return Ok(destination);
     }

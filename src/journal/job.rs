@@ -161,6 +161,8 @@ pub enum Protocol {
     Bits,
     /// S3-compatible object storage (`s3://BUCKET/PREFIX/`).
     S3,
+    /// A server reached through the system `ssh` (`sftp://host/path/`).
+    Sftp,
 }
 
 /// Where a job goes. Only non-secret headers are ever stored here.

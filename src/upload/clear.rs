@@ -49,6 +49,16 @@ pub fn refuse_unconfirmable(
     routes: &HashMap<Destination, Arc<Route>>,
 ) -> anyhow::Result<()> {
     for (destination, route) in routes {
+        if let Route::Sftp(sftp) = route.as_ref()
+            && sftp.hash_tool.is_none()
+        {
+            return Err(crate::error::UsageError(format!(
+                "{} needs a destination that confirms each file's SHA-256, and the account at {} runs no SHA-256 tool (a files-only SFTP account runs no commands), so uploads there are confirmed by size alone; nothing was uploaded",
+                after.flag(),
+                destination.url
+            ))
+            .into());
+        }
         if let Route::Http(http) = route.as_ref()
             && matches!(http.adapter.protocol(), Protocol::Tus | Protocol::Bits)
         {
@@ -264,6 +274,7 @@ async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(), Unconfir
         Route::S3(route) => verify::s3_verdict(route, &run.settings, job)
             .await
             .unwrap_or_else(|failure| (verify::Verdict::Unknown, failure.text())),
+        Route::Sftp(route) => verify::sftp_verdict(route, job).await,
         _ => {
             let remembered = run.shared.lock().chosen_protocol(&job.destination.url);
             verify::check(&run.client, &run.settings, job, remembered).await
@@ -342,6 +353,10 @@ async fn confirm(
             Ok((verify::Verdict::Verified, _)) => Ok(()),
             Ok((_, detail)) => Err(format!("the object was not confirmed: {detail}")),
             Err(failure) => Err(failure.text()),
+        },
+        Route::Sftp(route) => match verify::sftp_verdict(route, job).await {
+            (verify::Verdict::Verified, _) => Ok(()),
+            (_, detail) => Err(format!("the server did not confirm the file: {detail}")),
         },
         Route::Http(_) => {
             let headers = job.response.as_ref().map(|r| &r.headers);

@@ -150,6 +150,17 @@ pub fn probe_s3(
         .map_err(|failure| anyhow::anyhow!("cannot reach {}: {}", route.endpoint, failure.text()))
 }
 
+/// `ferry probe sftp://…`: the host key, the login, the folder and what
+/// the account may run.
+pub fn probe_sftp(
+    url: &str,
+    settings: &Settings,
+) -> anyhow::Result<protocols::sftp::probe::SftpReport> {
+    current_thread_runtime()?
+        .block_on(protocols::sftp::probe::probe(url, settings.connect_timeout))
+        .map_err(|error| crate::error::UsageError(error).into())
+}
+
 /// Ends what cancelled jobs left behind: their server sessions (tus
 /// termination, IETF `DELETE`, in the destination's configured interop
 /// version), S3 multipart uploads and local partial copies. Returns one warning per session that

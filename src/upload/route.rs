@@ -18,6 +18,7 @@ use super::http::Failure;
 use super::probe::{self, Capabilities};
 use super::protocols::local::LocalFolder;
 use super::protocols::s3::{self, S3Route};
+use super::protocols::sftp::SftpRoute;
 use super::protocols::{Adapter, Limits, bits::Bits, ietf::Ietf, put::Put};
 use super::settings::{Settings, Transfer};
 use super::shared::Shared;
@@ -27,6 +28,7 @@ use crate::wire::ietf::Interop;
 pub enum Route {
     Local(Arc<LocalFolder>),
     S3(Arc<S3Route>),
+    Sftp(Arc<SftpRoute>),
     Http(HttpRoute),
 }
 
@@ -36,6 +38,7 @@ impl Route {
         match self {
             Route::Local(_) => "local".to_owned(),
             Route::S3(_) => "s3".to_owned(),
+            Route::Sftp(_) => "sftp".to_owned(),
             Route::Http(route) => route.adapter.name(),
         }
     }
@@ -69,10 +72,12 @@ fn adapter(protocol: Protocol, transfer: &Transfer, found: &Capabilities) -> Box
         }),
         Protocol::Tus => Box::new(found.tus.clone()),
         Protocol::Bits => Box::new(Bits),
-        // Local folders and S3 are routes of their own and never get here.
-        Protocol::Put | Protocol::Auto | Protocol::Local | Protocol::S3 => Box::new(Put {
-            method: transfer.put_method,
-        }),
+        // Local folders, S3 and SFTP are routes of their own and never get here.
+        Protocol::Put | Protocol::Auto | Protocol::Local | Protocol::S3 | Protocol::Sftp => {
+            Box::new(Put {
+                method: transfer.put_method,
+            })
+        }
     }
 }
 
@@ -143,6 +148,15 @@ pub async fn route(
             Route::Local(Arc::new(folder))
         }
         Protocol::S3 => Route::S3(Arc::new(s3_route(settings, client, destination).await?)),
+        Protocol::Sftp => Route::Sftp(Arc::new(
+            SftpRoute::open(
+                &destination.url,
+                settings.concurrency,
+                settings.connect_timeout,
+                settings.retries,
+            )
+            .await?,
+        )),
         wanted => http_route(shared, settings, client, destination, wanted, true).await?,
     })
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::attempt::JobUpload;
 use super::http::{Activity, Failure};
 use super::protocols::local::{self, LocalFolder};
-use super::protocols::s3;
+use super::protocols::{s3, sftp};
 use super::route::Route;
 use super::run::Run;
 use crate::journal::job::{Job, Response};
@@ -39,6 +39,12 @@ impl Run {
                 Route::S3(route) => {
                     let confirmed =
                         s3::transfer(route, (&self.shared, &self.settings), job, activity);
+                    confirmed.await.map(Delivered::Confirmed)
+                }
+                Route::Sftp(route) => {
+                    let reporter = self.reporter.as_ref();
+                    let idle = self.settings.idle_timeout;
+                    let confirmed = sftp::transfer(route, job, activity, reporter, idle);
                     confirmed.await.map(Delivered::Confirmed)
                 }
                 Route::Http(route) => {

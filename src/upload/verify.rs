@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use super::Settings;
 use super::http::{self, Activity, Failure};
+use super::protocols::sftp::{self, SftpRoute};
 use super::protocols::{Exchange, put, s3};
 use super::route;
 use crate::digest::{HashError, Sha256, sha256_now};
@@ -155,6 +156,10 @@ async fn check_or_refused(
                 Ok(local_copy(job, &Path::new(&job.destination.url).join(placed)).await)
             }
             Protocol::S3 => s3_object(client, settings, job).await,
+            Protocol::Sftp => match sftp_route(settings, &job.destination.url).await {
+                Ok(route) => Ok(sftp_verdict(&route, job).await),
+                Err(message) => Ok((Verdict::Unknown, message)),
+            },
             Protocol::Tus => session_size(client, settings, job, true).await,
             Protocol::Ietf => session_size(client, settings, job, false).await,
             Protocol::Put => put_target(client, settings, job).await,
@@ -282,6 +287,52 @@ async fn ferry_serve(
 
 /// Where a local copy was placed, below the destination folder: the raw
 /// bytes when the name was not UTF-8, else the readable `path`.
+/// One connection pool per `sftp://` destination for the whole check.
+async fn sftp_route(settings: &Settings, url: &str) -> Result<Arc<SftpRoute>, String> {
+    type Pools = tokio::sync::Mutex<HashMap<String, Arc<SftpRoute>>>;
+    static POOLS: std::sync::OnceLock<Pools> = std::sync::OnceLock::new();
+    let mut pools = POOLS.get_or_init(Pools::default).lock().await;
+    if let Some(route) = pools.get(url) {
+        return Ok(route.clone());
+    }
+    let opened = SftpRoute::open(url, 2, settings.connect_timeout, settings.retries).await;
+    let route = Arc::new(opened.map_err(|error| crate::error::one_line(&error))?);
+    pools.insert(url.to_owned(), route.clone());
+    Ok(route)
+}
+
+/// What an SFTP server holds at the job's placed name, hashed by the
+/// server (or read back over SFTP on a files-only account).
+pub async fn sftp_verdict(route: &SftpRoute, job: &Job) -> (Verdict, String) {
+    let headers = job.response.as_ref().map(|r| &r.headers);
+    let placed = local_placement(
+        headers.and_then(|h| h.get("path-bytes")),
+        headers.and_then(|h| h.get("path")),
+    );
+    let target = route.target(&placed);
+    let shown = target.display();
+    let (slot, link) = match route.link().await {
+        Ok(link) => link,
+        Err(failure) => return (Verdict::Unknown, failure.text()),
+    };
+    match route.exists(&link, &target).await {
+        Ok(true) => {}
+        Ok(false) => return (Verdict::Missing, format!("{shown} is not there")),
+        Err(failure) => return (Verdict::Unknown, failure.text()),
+    }
+    let how = match route.hash_tool {
+        Some(tool) => format!("{shown} hashed by the server's {}", tool.name()),
+        None => format!("{shown} read back over SFTP"),
+    };
+    match sftp::remote_sha256(route, &link, &target).await {
+        Ok(found) => digest_verdict(&found, &job.resource.sha256, &how),
+        Err(failure) => {
+            route.broken(slot, &link);
+            (Verdict::Unknown, failure.text())
+        }
+    }
+}
+
 fn local_placement(raw: Option<&String>, readable: Option<&String>) -> PathBuf {
     use std::os::unix::ffi::OsStringExt;
     match raw.and_then(|hex| hex::decode(hex).ok()) {

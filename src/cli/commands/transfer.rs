@@ -383,6 +383,9 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
     if destination.protocol == Protocol::S3 {
         return probe_s3(config, text, &destination.url, &settings);
     }
+    if destination.protocol == Protocol::Sftp {
+        return probe_sftp(config, &destination.url, &settings);
+    }
     if destination.protocol == Protocol::Local {
         let folder = std::path::Path::new(&destination.url);
         // A folder not made yet is made by the sync, under the nearest one
@@ -493,6 +496,35 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
 }
 
 /// `ferry probe s3://…`: 0 when the bucket exists and the keys may write to it.
+fn probe_sftp(config: &Config, url: &str, settings: &upload::Settings) -> anyhow::Result<u8> {
+    use crate::report::stream::out_line;
+    let report = upload::probe_sftp(url, settings)?;
+    if config.json() {
+        print_json_line(&report)?;
+    } else {
+        out_line(&report.url)?;
+        out_line(&format!("  host key:       {}", report.host_key))?;
+        out_line(&format!("  login:          {}", report.login))?;
+        out_line(&format!("  folder:         {}", report.folder))?;
+        let commands = match (report.commands, report.hash_tool) {
+            (true, Some(tool)) => format!("yes; uploads are confirmed by the server's {tool}"),
+            (true, None) => "yes, but no SHA-256 tool was found; uploads are confirmed by size".to_owned(),
+            (false, _) => "no (files only); uploads are confirmed by size, and --delete-after and --move-to are refused".to_owned(),
+        };
+        if report.login == "accepted" {
+            out_line(&format!("  commands:       {commands}"))?;
+        }
+        if let Some(error) = &report.error {
+            out_line(&format!("  error:          {error}"))?;
+        }
+    }
+    Ok(if report.ready() {
+        error::SUCCESS
+    } else {
+        error::RUNTIME_ERROR
+    })
+}
+
 fn probe_s3(
     config: &Config,
     text: &str,

@@ -19,6 +19,7 @@ pub mod put;
 pub mod s3;
 pub mod s3_probe;
 mod s3_store;
+pub mod sftp;
 pub mod tus;
 
 use std::io::{Read, Seek, SeekFrom};

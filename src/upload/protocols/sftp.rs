@@ -1,0 +1,461 @@
+//! SFTP destinations (`sftp://[user@]host[:port]/path/`), through the
+//! system `ssh`, as restic does.
+//!
+//! ferry never speaks SSH itself: the user's own `ssh` opens one master
+//! connection per pool slot (`ControlMaster`, through the `openssh` crate),
+//! so keys, the agent, `~/.ssh/config`, `known_hosts` and `ProxyJump` are
+//! the user's, and host keys are checked strictly (`BatchMode=yes`,
+//! `StrictHostKeyChecking=yes`: an unknown key is refused, never learnt).
+//! Each master carries one SFTP channel (`openssh-sftp-client`) that several
+//! jobs share, and short commands (`sha256sum`) that confirm a file whole.
+//! A files-only account (`internal-sftp`, a chroot) runs no command; its
+//! uploads are confirmed by size, which is why it cannot clear a card.
+//!
+//! The URL's path is absolute, as curl reads it; `/~/` starts it at the
+//! login's home folder.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use openssh::{KnownHosts, Session, SessionBuilder};
+use openssh_sftp_client::{Sftp, SftpOptions};
+
+use crate::digest::Sha256;
+use crate::journal::job::ErrorClass;
+use crate::upload::http::Failure;
+
+#[path = "sftp_probe.rs"]
+pub mod probe;
+#[path = "sftp_upload.rs"]
+mod upload;
+pub use upload::{remote_sha256, transfer};
+
+/// Names an `ssh_config` file to read instead of `~/.ssh/config` (`ssh -F`).
+pub const SSH_CONFIG_ENV: &str = "FERRY_SSH_CONFIG";
+/// How long an idle master connection outlives its last user (a run killed
+/// with SIGKILL leaves none behind for longer).
+const MASTER_IDLE: Duration = Duration::from_secs(15);
+/// The most a short remote command may take (hashing a big file excepted).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The parts of an `sftp://` URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SftpUrl {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    /// The destination folder on the server, as raw bytes (relative to
+    /// the login's home folder when the URL said `/~/`).
+    pub dir: PathBuf,
+}
+
+impl SftpUrl {
+    pub fn parse(text: &str) -> Result<SftpUrl, String> {
+        let bad = |why: &str| format!("destination {text:?}: {why}");
+        let url = reqwest::Url::parse(text).map_err(|error| bad(&error.to_string()))?;
+        if url.scheme() != "sftp" {
+            return Err(bad("not an sftp:// URL"));
+        }
+        if url.password().is_some() {
+            return Err(bad(
+                "a password in the URL is not accepted; ssh asks its agent or key files",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("an sftp:// URL takes no query or fragment"));
+        }
+        let host = url.host_str().ok_or_else(|| bad("no host"))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let user = Some(url.username())
+            .filter(|user| !user.is_empty())
+            .map(|user| {
+                percent_encoding::percent_decode_str(user)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            });
+        let raw: Vec<u8> = percent_encoding::percent_decode_str(url.path()).collect();
+        let dir = match raw.strip_prefix(b"/~") {
+            Some(rest) if rest.is_empty() || rest.starts_with(b"/") => {
+                let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+                match rest.is_empty() {
+                    true => PathBuf::from("."),
+                    false => PathBuf::from(OsStr::from_bytes(rest)),
+                }
+            }
+            _ if raw.is_empty() => PathBuf::from("/"),
+            _ => PathBuf::from(OsStr::from_bytes(&raw)),
+        };
+        Ok(SftpUrl {
+            user,
+            host,
+            port: url.port(),
+            dir,
+        })
+    }
+
+    /// `user@host`, `-p PORT` spelled out: what to type to accept its key.
+    pub fn ssh_command(&self) -> String {
+        let mut line = String::from("ssh ");
+        if let Some(port) = self.port {
+            line.push_str(&format!("-p {port} "));
+        }
+        if let Some(user) = &self.user {
+            line.push_str(user);
+            line.push('@');
+        }
+        line.push_str(&self.host);
+        line
+    }
+}
+
+/// The remote tool that hashes a file, when the account may run commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashTool {
+    /// GNU coreutils.
+    Sha256sum,
+    /// Perl's, on macOS and the BSDs.
+    Shasum,
+    /// FreeBSD's.
+    Sha256,
+}
+
+impl HashTool {
+    pub fn name(self) -> &'static str {
+        match self {
+            HashTool::Sha256sum => "sha256sum",
+            HashTool::Shasum => "shasum -a 256",
+            HashTool::Sha256 => "sha256 -q",
+        }
+    }
+
+    /// The command line that prints `path`'s SHA-256 first.
+    fn command_for(self, path: &Path) -> Vec<u8> {
+        let mut line = match self {
+            HashTool::Sha256sum => b"sha256sum -b -- ".to_vec(),
+            HashTool::Shasum => b"shasum -a 256 -b -- ".to_vec(),
+            HashTool::Sha256 => b"sha256 -q -- ".to_vec(),
+        };
+        line.extend(shell_quote(path.as_os_str().as_bytes()));
+        line
+    }
+}
+
+/// `bytes` in single quotes for a POSIX shell, any byte kept as it is.
+pub fn shell_quote(bytes: &[u8]) -> Vec<u8> {
+    let mut quoted = vec![b'\''];
+    for &byte in bytes {
+        match byte {
+            b'\'' => quoted.extend_from_slice(b"'\\''"),
+            _ => quoted.push(byte),
+        }
+    }
+    quoted.push(b'\'');
+    quoted
+}
+
+/// One SSH connection and the SFTP channel over it.
+pub struct Link {
+    session: Arc<Session>,
+    pub sftp: Sftp,
+}
+
+impl Link {
+    pub async fn open(url: &SftpUrl, connect_timeout: Duration) -> Result<Link, NotConnected> {
+        let mut builder = SessionBuilder::default();
+        builder
+            .known_hosts_check(KnownHosts::Strict)
+            .control_directory(std::env::temp_dir())
+            .control_persist(openssh::ControlPersist::IdleFor(
+                std::num::NonZeroUsize::new(MASTER_IDLE.as_secs() as usize).expect("not zero"),
+            ))
+            .connect_timeout(connect_timeout)
+            .server_alive_interval(Duration::from_secs(15));
+        if let Some(config) = std::env::var_os(SSH_CONFIG_ENV).filter(|v| !v.is_empty()) {
+            builder.config_file(config);
+        }
+        if let Some(user) = &url.user {
+            builder.user(user.clone());
+        }
+        if let Some(port) = url.port {
+            builder.port(port);
+        }
+        let session = builder
+            .connect(&url.host)
+            .await
+            .map_err(|error| connect_error(url, &error))?;
+        let session = Arc::new(session);
+        let options = SftpOptions::new()
+            .max_pending_requests(std::num::NonZeroU16::new(64).expect("not zero"))
+            .tokio_compat_file_write_limit(
+                std::num::NonZeroUsize::new(upload::WINDOW).expect("not zero"),
+            );
+        let sftp = Sftp::from_clonable_session(session.clone(), options)
+            .await
+            .map_err(|error| NotConnected {
+                refusal: Refusal::Unreachable,
+                message: format!(
+                    "sftp://{}: logged in, but no SFTP channel opened: {error}",
+                    url.host
+                ),
+            })?;
+        Ok(Link { session, sftp })
+    }
+
+    /// Runs `line` through the login's shell; its standard output when it
+    /// exits 0.
+    pub async fn run(&self, line: &[u8], timeout: Duration) -> Result<Vec<u8>, Failure> {
+        let mut command = self.session.raw_command(OsStr::from_bytes(line));
+        command.stdin(openssh::Stdio::null());
+        command.stdout(openssh::Stdio::piped());
+        command.stderr(openssh::Stdio::piped());
+        let output = tokio::time::timeout(timeout, command.output())
+            .await
+            .map_err(|_| Failure::transient(format!("the server took over {timeout:?} to answer")))?
+            .map_err(|error| Failure::transient(format!("running a command over ssh: {error}")))?;
+        if !output.status.success() {
+            let said = String::from_utf8_lossy(&output.stderr);
+            return Err(Failure::permanent(
+                ErrorClass::Server,
+                format!("the server's command failed: {}", said.trim()),
+            ));
+        }
+        Ok(output.stdout)
+    }
+
+    /// Which hash tool the account may run, if it runs commands at all. A
+    /// files-only account (`ForceCommand internal-sftp`) answers nothing.
+    pub async fn hash_tool(&self) -> Option<HashTool> {
+        let line = b"for t in sha256sum shasum sha256; do command -v $t >/dev/null 2>&1 && { echo ferry-tool=$t; exit 0; }; done; echo ferry-tool=none";
+        let output = self.run(line, COMMAND_TIMEOUT).await.ok()?;
+        let text = String::from_utf8_lossy(&output);
+        let tool = text.lines().find_map(|l| l.strip_prefix("ferry-tool="))?;
+        match tool.trim() {
+            "sha256sum" => Some(HashTool::Sha256sum),
+            "shasum" => Some(HashTool::Shasum),
+            "sha256" => Some(HashTool::Sha256),
+            _ => None,
+        }
+    }
+}
+
+/// Why a connection was not made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    UnknownHostKey,
+    ChangedHostKey,
+    Login,
+    Unreachable,
+}
+
+/// A connection that was not made: why, in one line that says what to do.
+#[derive(Debug)]
+pub struct NotConnected {
+    pub refusal: Refusal,
+    pub message: String,
+}
+
+impl std::fmt::Display for NotConnected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NotConnected {}
+
+/// What `ssh` said when it could not connect, as one line that says what
+/// to do: an unknown host key is accepted by the user, never by ferry.
+fn connect_error(url: &SftpUrl, error: &openssh::Error) -> NotConnected {
+    let (refusal, message) = classify(url, error);
+    NotConnected { refusal, message }
+}
+
+fn classify(url: &SftpUrl, error: &openssh::Error) -> (Refusal, String) {
+    let mut said = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        said.push_str(": ");
+        said.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let said = said.replace(['\n', '\r'], " ");
+    let target = format!("sftp://{}", url.host);
+    if said.contains("Host key verification failed") || said.contains("host key is known") {
+        if said.contains("IDENTIFICATION HAS CHANGED") {
+            return (
+                Refusal::ChangedHostKey,
+                format!(
+                    "{target}: the server's host key has CHANGED since it was accepted; check it with `{}` before trusting it",
+                    url.ssh_command()
+                ),
+            );
+        }
+        return (
+            Refusal::UnknownHostKey,
+            format!(
+                "{target}: the server's host key is not known; check and accept it by running `{}` once",
+                url.ssh_command()
+            ),
+        );
+    }
+    if said.contains("Permission denied") || said.contains("Too many authentication failures") {
+        return (
+            Refusal::Login,
+            format!(
+                "{target}: the server refused the login (Permission denied): check the user and the key ssh offers (`{} -v`)",
+                url.ssh_command()
+            ),
+        );
+    }
+    (
+        Refusal::Unreachable,
+        format!("cannot reach {target} through ssh: {said}"),
+    )
+}
+
+/// An `sftp://` destination for one run: a small pool of connections,
+/// opened once and reopened when one breaks, and what the account may do.
+pub struct SftpRoute {
+    pub url: SftpUrl,
+    slots: Vec<Mutex<Option<Arc<Link>>>>,
+    next: AtomicUsize,
+    connect_timeout: Duration,
+    /// The tool that hashes a file remotely; `None` on a files-only account.
+    pub hash_tool: Option<HashTool>,
+    pub retries: u32,
+}
+
+impl SftpRoute {
+    /// Connects the first link and asks what the account may run; the
+    /// others connect when first used. `concurrency` is `-j`.
+    pub async fn open(
+        destination: &str,
+        concurrency: usize,
+        connect_timeout: Duration,
+        retries: u32,
+    ) -> anyhow::Result<SftpRoute> {
+        let url = SftpUrl::parse(destination).map_err(crate::error::UsageError)?;
+        let first = Link::open(&url, connect_timeout).await?;
+        let hash_tool = first.hash_tool().await;
+        let pool = concurrency.div_ceil(2).clamp(1, 4);
+        let mut slots: Vec<Mutex<Option<Arc<Link>>>> =
+            (0..pool).map(|_| Mutex::new(None)).collect();
+        slots[0] = Mutex::new(Some(Arc::new(first)));
+        Ok(SftpRoute {
+            url,
+            slots,
+            next: AtomicUsize::new(0),
+            connect_timeout,
+            hash_tool,
+            retries,
+        })
+    }
+
+    /// A link for the next job, round robin over the pool.
+    pub async fn link(&self) -> Result<(usize, Arc<Link>), Failure> {
+        let slot = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
+        let current = self.slots[slot]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(link) = current {
+            return Ok((slot, link));
+        }
+        let link = Arc::new(
+            Link::open(&self.url, self.connect_timeout)
+                .await
+                .map_err(|error| Failure::transient(error.message))?,
+        );
+        let mut held = self.slots[slot].lock().unwrap_or_else(|p| p.into_inner());
+        let link = held.get_or_insert(link).clone();
+        Ok((slot, link))
+    }
+
+    /// Forgets a link that broke, so that the next use reconnects.
+    pub fn broken(&self, slot: usize, link: &Arc<Link>) {
+        let mut held = self.slots[slot].lock().unwrap_or_else(|p| p.into_inner());
+        if held
+            .as_ref()
+            .is_some_and(|current| Arc::ptr_eq(current, link))
+        {
+            *held = None;
+        }
+    }
+
+    /// Whether `path` exists on the server. A name that is not UTF-8 is
+    /// asked through the shell: the SFTP library sends UTF-8 names only.
+    pub async fn exists(&self, link: &Link, path: &Path) -> Result<bool, Failure> {
+        if path.to_str().is_some() {
+            return Ok(link.sftp.fs().symlink_metadata(path).await.is_ok());
+        }
+        let quoted = shell_quote(path.as_os_str().as_bytes());
+        let mut line = b"if test -e ".to_vec();
+        line.extend_from_slice(&quoted);
+        line.extend_from_slice(b" || test -L ");
+        line.extend_from_slice(&quoted);
+        line.extend_from_slice(b"; then echo ferry-yes; else echo ferry-no; fi");
+        let said = link.run(&line, COMMAND_TIMEOUT).await?;
+        Ok(said.starts_with(b"ferry-yes"))
+    }
+
+    /// Where `relative` lands on the server.
+    pub fn target(&self, relative: &Path) -> PathBuf {
+        self.url.dir.join(relative)
+    }
+
+    /// The SHA-256 the server computes of `path`, with its own tool.
+    pub async fn server_sha256(&self, link: &Link, path: &Path) -> Result<Option<Sha256>, Failure> {
+        let Some(tool) = self.hash_tool else {
+            return Ok(None);
+        };
+        let output = link
+            .run(&tool.command_for(path), Duration::from_secs(3600))
+            .await?;
+        let text = String::from_utf8_lossy(&output);
+        let hex = text.split_whitespace().next().unwrap_or("");
+        match Sha256::from_hex(hex).ok() {
+            Some(found) => Ok(Some(found)),
+            None => Err(Failure::permanent(
+                ErrorClass::Server,
+                format!("{} printed no SHA-256 for {}", tool.name(), path.display()),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_absolute_and_home_relative_folders() {
+        let url = SftpUrl::parse("sftp://alice@nas.local:2222/volume1/photos/").unwrap();
+        assert_eq!(url.user.as_deref(), Some("alice"));
+        assert_eq!(url.host, "nas.local");
+        assert_eq!(url.port, Some(2222));
+        assert_eq!(url.dir, PathBuf::from("/volume1/photos/"));
+        assert_eq!(url.ssh_command(), "ssh -p 2222 alice@nas.local");
+        let home = SftpUrl::parse("sftp://nas/~/backup").unwrap();
+        assert_eq!(home.dir, PathBuf::from("backup"));
+        assert_eq!(
+            SftpUrl::parse("sftp://nas/~").unwrap().dir,
+            PathBuf::from(".")
+        );
+        assert_eq!(SftpUrl::parse("sftp://[::1]/x").unwrap().host, "::1");
+        let raw = SftpUrl::parse("sftp://nas/caf%E9/").unwrap();
+        assert_eq!(raw.dir.as_os_str().as_bytes(), b"/caf\xe9/");
+        assert!(SftpUrl::parse("sftp://a:secret@nas/x").is_err());
+    }
+
+    #[test]
+    fn quoting_keeps_every_byte_and_ends_quotes() {
+        assert_eq!(shell_quote(b"it's"), b"'it'\\''s'".to_vec());
+        assert_eq!(shell_quote(b"caf\xe9 $(x)"), b"'caf\xe9 $(x)'".to_vec());
+    }
+}

@@ -1,0 +1,568 @@
+//! One job's upload over SFTP, resumable from a temporary name.
+//!
+//! The bytes go to `.ferry-<job id>.part` beside the target, so a cut
+//! upload resumes from that file's size. Before trusting the prefix, its
+//! last block (up to `TAIL`) is read back and compared with the source, so
+//! a partial file of other bytes (a changed source, another writer) starts
+//! over instead; the source is hashed as it is sent (its prefix read
+//! locally) and must still have the scanned SHA-256. At most `WINDOW` bytes
+//! of writes are in flight, so a kill loses at most that many. The whole
+//! file is then fsynced (`fsync@openssh.com`), confirmed (the server's own
+//! `sha256sum`, or its size on a files-only account), and renamed into
+//! place with SFTP's plain rename, which never replaces an existing file:
+//! the same content there counts as done, other content gets `name (1).ext`.
+
+use std::io::SeekFrom;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use openssh_sftp_client::Error as SftpError;
+use openssh_sftp_client::error::SftpErrorKind;
+use openssh_sftp_client::file::{File as RemoteFile, TokioCompatFile};
+use sha2::Digest;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use super::{Link, SftpRoute};
+use crate::digest::{FileStat, Sha256};
+use crate::journal::job::{ErrorClass, Job, Response};
+use crate::report::{Event, Phase, Reporter};
+use crate::upload::http::{self, Activity, Failure, within_idle};
+
+/// The bytes of a resumed prefix read back and compared with the source.
+const TAIL: u64 = 1 << 20;
+/// Source bytes read and sent at a time.
+const BUFFER: usize = 1 << 20;
+/// Write requests in flight on one file, at most: what a kill can lose.
+pub const WINDOW: usize = 2 << 20;
+/// Bytes asked for in one read request (within any server's limit).
+const READ: u64 = 64 << 10;
+/// Names tried beside a different file, `name (1).ext` onwards.
+const MAX_RENAMES: u32 = 1000;
+
+/// One job's upload to `route`, retried on transient faults (a broken
+/// connection is reopened) up to `--retries` times in a row.
+pub async fn transfer(
+    route: &SftpRoute,
+    job: &Job,
+    activity: &Arc<Activity>,
+    reporter: &dyn Reporter,
+    idle: std::time::Duration,
+) -> Result<Response, Failure> {
+    let mut failures = 0;
+    let mut restarted = false;
+    loop {
+        let attempt = async {
+            let (slot, link) = route.link().await?;
+            let upload = Upload {
+                route,
+                link: &link,
+                job,
+                activity,
+                reporter,
+                idle,
+            };
+            let result = upload.run(&mut restarted).await;
+            if matches!(result, Err(Failure::Transient { .. })) {
+                route.broken(slot, &link);
+            }
+            result
+        };
+        match attempt.await {
+            Err(Failure::Transient { retry_after, .. }) if failures < route.retries => {
+                tokio::time::sleep(http::backoff(failures, retry_after)).await;
+                failures += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// A failure of an SFTP request: the server's refusal of this file is
+/// the job's, a lost connection or a server-side fault is transient.
+fn failure(doing: &str, error: SftpError) -> Failure {
+    match &error {
+        SftpError::SftpError(SftpErrorKind::PermDenied | SftpErrorKind::NoSuchFile, said) => {
+            Failure::permanent(ErrorClass::Server, format!("{doing}: {}", said.get().0))
+        }
+        SftpError::SftpError(_, said) => Failure::transient(format!("{doing}: {}", said.get().0)),
+        _ => Failure::transient(format!("{doing}: {error}")),
+    }
+}
+
+fn is_missing(error: &SftpError) -> bool {
+    matches!(error, SftpError::SftpError(SftpErrorKind::NoSuchFile, _))
+}
+
+struct Upload<'a> {
+    route: &'a SftpRoute,
+    link: &'a Arc<Link>,
+    job: &'a Job,
+    activity: &'a Arc<Activity>,
+    reporter: &'a dyn Reporter,
+    idle: std::time::Duration,
+}
+
+impl Upload<'_> {
+    async fn run(&self, restarted: &mut bool) -> Result<Response, Failure> {
+        let resource = &self.job.resource;
+        let relative = relative_path(resource.path.as_path())?;
+        let target = self.route.target(relative);
+        let folder = target.parent().unwrap_or(Path::new("/")).to_owned();
+        if target.to_str().is_none() && self.route.hash_tool.is_none() {
+            return Err(Failure::permanent(
+                ErrorClass::Server,
+                format!(
+                    "{}: the name is not UTF-8, and ferry's SFTP library sends UTF-8 names only; such names go through the server's shell, which this files-only account does not have",
+                    relative.display()
+                ),
+            ));
+        }
+        // Beside the target, in its folder or the nearest one above whose
+        // name the SFTP library can send.
+        let temp_folder = (folder.ancestors())
+            .find(|above| above.to_str().is_some())
+            .unwrap_or(Path::new("."));
+        let temp = temp_folder.join(format!(".ferry-{}.part", self.job.id.as_str()));
+        let source_path = resource.source();
+        let opened = tokio::fs::File::open(&source_path).await;
+        let before = match &opened {
+            Ok(file) => Some(FileStat::of(&file.metadata().await.map_err(local)?)),
+            Err(_) => None,
+        };
+        let changed = match before.as_ref() {
+            None => Some("it is gone"),
+            Some(now) => resource.stat().what_changed(now),
+        };
+        if let Some(what) = changed {
+            // Bytes of the old content must never be resumed onto.
+            let _ = self.link.sftp.fs().remove_file(&temp).await;
+            return Err(Failure::changed_since_scan(&source_path, what));
+        }
+        let (Ok(mut source), Some(before)) = (opened, before) else {
+            return Err(Failure::changed_since_scan(&source_path, "it is gone"));
+        };
+        let mut file = self.open_temp(temp_folder, &temp).await?;
+        let mut offset = (file.metadata().await)
+            .map_err(|e| failure("reading the partial file's size", e))?
+            .len()
+            .unwrap_or(0);
+        if offset == 0
+            && let Some(placed) = self.already_there(&target).await?
+        {
+            let _ = file.close().await;
+            let _ = self.link.sftp.fs().remove_file(&temp).await;
+            return Ok(placed);
+        }
+        if offset > resource.size || !self.tail_matches(&mut file, &mut source, offset).await? {
+            file.set_len(0)
+                .await
+                .map_err(|e| failure("emptying the partial file", e))?;
+            offset = 0;
+        }
+        let resumed_at = offset;
+        let mut hasher = sha2::Sha256::new();
+        hash_prefix(&mut source, offset, &mut hasher).await?;
+        self.activity.starts_at(offset);
+        self.reporter.event(Event::Phase {
+            job: self.job,
+            phase: Phase::Uploading { from: offset },
+        });
+        (file.seek(SeekFrom::Start(offset)).await)
+            .map_err(|e| Failure::transient(format!("seeking in the partial file: {e}")))?;
+        let mut file_handle = file.clone();
+        let mut remote = Box::pin(TokioCompatFile::new(file));
+        let send = self.send(&mut source, &mut remote, offset, &mut hasher);
+        within_idle(self.activity, self.idle, send).await?;
+        drop(remote);
+        let after = FileStat::of(&source.metadata().await.map_err(local)?);
+        if after != before {
+            return Err(Failure::changed_since_scan(
+                &source_path,
+                "it was modified while being sent",
+            ));
+        }
+        let file = &mut file_handle;
+        if Sha256(hasher.finalize().into()) != resource.sha256 {
+            return Err(Failure::changed_since_scan(
+                &source_path,
+                "its content no longer has the scanned SHA-256",
+            ));
+        }
+        if self.link.sftp.support_fsync() {
+            file.sync_all()
+                .await
+                .map_err(|e| failure("syncing the partial file", e))?;
+        }
+        let _ = file_handle.close().await;
+        self.reporter.event(Event::Phase {
+            job: self.job,
+            phase: Phase::Verifying,
+        });
+        let confirmed = match self.confirm(&temp).await {
+            Ok(how) => how,
+            Err(Unconfirmed::Differs(said)) => {
+                let _ = self.link.sftp.fs().remove_file(&temp).await;
+                if resumed_at > 0 && !*restarted {
+                    // The prefix kept from the earlier run may be what
+                    // differs: send the whole file once more.
+                    *restarted = true;
+                    return Err(Failure::transient(said));
+                }
+                return Err(Failure::permanent(ErrorClass::Server, said));
+            }
+            Err(Unconfirmed::Failed(failure)) => return Err(failure),
+        };
+        if folder != temp_folder {
+            self.make_folders(&folder).await?;
+        }
+        let (placed, identical) = self.place(&temp, &target, relative).await?;
+        Ok(response(&placed, identical, confirmed))
+    }
+
+    /// Opens the partial file for writing, making its folders if missing.
+    async fn open_temp(&self, folder: &Path, temp: &Path) -> Result<RemoteFile, Failure> {
+        let open = || async {
+            let mut options = self.link.sftp.options();
+            options.read(true).write(true).create(true);
+            options.open(temp).await
+        };
+        match open().await {
+            Err(error) if is_missing(&error) => {
+                self.make_folders(folder).await?;
+                open()
+                    .await
+                    .map_err(|e| failure("creating the partial file", e))
+            }
+            other => other.map_err(|e| failure("opening the partial file", e)),
+        }
+    }
+
+    /// `mkdir -p` over SFTP: each missing folder from the top (through
+    /// the shell for a name that is not UTF-8).
+    async fn make_folders(&self, folder: &Path) -> Result<(), Failure> {
+        if folder.to_str().is_none() {
+            let mut line = b"mkdir -p -- ".to_vec();
+            line.extend(super::shell_quote(folder.as_os_str().as_bytes()));
+            self.link
+                .run(&line, std::time::Duration::from_secs(60))
+                .await?;
+            return Ok(());
+        }
+        let mut fs = self.link.sftp.fs();
+        let mut missing = Vec::new();
+        for above in folder.ancestors() {
+            if above.as_os_str().is_empty() || fs.metadata(above).await.is_ok() {
+                break;
+            }
+            missing.push(above);
+        }
+        for folder in missing.into_iter().rev() {
+            if let Err(error) = fs.create_dir(folder).await
+                && fs.metadata(folder).await.is_err()
+            {
+                return Err(failure(&format!("creating {}", folder.display()), error));
+            }
+        }
+        Ok(())
+    }
+
+    /// A whole earlier upload already at the target (a run killed after
+    /// its rename, before its record): done, without sending it again.
+    async fn already_there(&self, target: &Path) -> Result<Option<Response>, Failure> {
+        let Ok(meta) = self.link.sftp.fs().metadata(target).await else {
+            // Missing, or a name the SFTP library cannot send: upload.
+            return Ok(None);
+        };
+        if meta.len() != Some(self.job.resource.size) || self.route.hash_tool.is_none() {
+            return Ok(None);
+        }
+        match self.route.server_sha256(self.link, target).await? {
+            Some(found) if found == self.job.resource.sha256 => {
+                let relative = relative_path(self.job.resource.path.as_path())?;
+                Ok(Some(response(relative, true, "sha256")))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether the partial file's last block is the source's at the same
+    /// place (an empty partial file matches).
+    async fn tail_matches(
+        &self,
+        file: &mut RemoteFile,
+        source: &mut tokio::fs::File,
+        offset: u64,
+    ) -> Result<bool, Failure> {
+        if offset == 0 || offset > self.job.resource.size {
+            return Ok(offset == 0);
+        }
+        let len = TAIL.min(offset);
+        let mut ours = vec![0; len as usize];
+        source
+            .seek(SeekFrom::Start(offset - len))
+            .await
+            .map_err(local)?;
+        source.read_exact(&mut ours).await.map_err(local)?;
+        let mut theirs = Vec::with_capacity(len as usize);
+        let mut at = offset - len;
+        (file.seek(SeekFrom::Start(at)).await)
+            .map_err(|e| Failure::transient(format!("seeking in the partial file: {e}")))?;
+        while at < offset {
+            let want = (offset - at).min(READ) as u32;
+            let buffer = bytes::BytesMut::with_capacity(want as usize);
+            match file.read(want, buffer).await {
+                Ok(Some(read)) if !read.is_empty() => {
+                    at += read.len() as u64;
+                    theirs.extend_from_slice(&read);
+                }
+                Ok(_) => return Ok(false),
+                Err(error) => return Err(failure("reading back the partial file", error)),
+            }
+        }
+        Ok(ours == theirs)
+    }
+
+    /// Sends the source from `offset` to its end, hashing it.
+    async fn send(
+        &self,
+        source: &mut tokio::fs::File,
+        remote: &mut std::pin::Pin<Box<TokioCompatFile>>,
+        mut offset: u64,
+        hasher: &mut sha2::Sha256,
+    ) -> Result<(), Failure> {
+        let size = self.job.resource.size;
+        source.seek(SeekFrom::Start(offset)).await.map_err(local)?;
+        let mut buffer = vec![0; BUFFER.min(size.max(1) as usize)];
+        let write_failed = |e: std::io::Error| Failure::transient(format!("writing: {e}"));
+        while offset < size {
+            let want = buffer.len().min((size - offset) as usize);
+            let read = source.read(&mut buffer[..want]).await.map_err(local)?;
+            if read == 0 {
+                return Err(Failure::changed_since_scan(
+                    &self.job.resource.source(),
+                    "it is shorter than when it was scanned",
+                ));
+            }
+            hasher.update(&buffer[..read]);
+            self.activity.pace(read as u64).await;
+            remote
+                .write_all(&buffer[..read])
+                .await
+                .map_err(write_failed)?;
+            offset += read as u64;
+            self.activity.touch();
+            self.activity.sent.fetch_add(read as u64, Ordering::Relaxed);
+            self.activity.position.store(offset, Ordering::Relaxed);
+        }
+        remote.flush().await.map_err(write_failed)
+    }
+
+    /// Checks the partial file whole: the server's SHA-256 when it runs
+    /// commands, else its size. How it was confirmed.
+    async fn confirm(&self, temp: &Path) -> Result<&'static str, Unconfirmed> {
+        let resource = &self.job.resource;
+        match self.route.server_sha256(self.link, temp).await {
+            Ok(Some(found)) if found == resource.sha256 => return Ok("sha256"),
+            Ok(Some(found)) => {
+                return Err(Unconfirmed::Differs(format!(
+                    "the server holds SHA-256 {} for the upload, not {}",
+                    found.to_hex(),
+                    resource.sha256.to_hex()
+                )));
+            }
+            Ok(None) => {}
+            Err(failure) => return Err(Unconfirmed::Failed(failure)),
+        }
+        let meta = (self.link.sftp.fs().metadata(temp).await)
+            .map_err(|e| Unconfirmed::Failed(failure("reading the upload's size", e)))?;
+        match meta.len() {
+            Some(len) if len == resource.size => Ok("size"),
+            found => Err(Unconfirmed::Differs(format!(
+                "the server holds {} bytes for the upload, not {}",
+                found.unwrap_or(0),
+                resource.size
+            ))),
+        }
+    }
+
+    /// Renames the confirmed partial file into place, never over another
+    /// file: the same content there is success, other content moves the
+    /// new file to `name (1).ext` and on. The name placed (relative) and
+    /// whether an identical file was already there.
+    async fn place(
+        &self,
+        temp: &Path,
+        target: &Path,
+        relative: &Path,
+    ) -> Result<(PathBuf, bool), Failure> {
+        let mut fs = self.link.sftp.fs();
+        for attempt in 0..=MAX_RENAMES {
+            let (name, placed) = match attempt {
+                0 => (target.to_owned(), relative.to_owned()),
+                n => (numbered(target, n), numbered(relative, n)),
+            };
+            if name.to_str().is_none() {
+                if self.link_into_place(temp, &name).await? {
+                    return Ok((placed, false));
+                }
+            } else {
+                let renamed = match fs.rename(temp, &name).await {
+                    Ok(()) => return Ok((placed, false)),
+                    Err(error) => error,
+                };
+                if fs.metadata(&name).await.is_err() {
+                    return Err(failure("renaming the upload into place", renamed));
+                }
+            }
+            if remote_sha256(self.route, self.link, &name).await? == self.job.resource.sha256 {
+                let _ = fs.remove_file(temp).await;
+                return Ok((placed, true));
+            }
+        }
+        Err(Failure::permanent(
+            ErrorClass::Server,
+            format!(
+                "{}: every name up to ({MAX_RENAMES}) is taken",
+                target.display()
+            ),
+        ))
+    }
+}
+
+impl Upload<'_> {
+    /// Places a name that is not UTF-8 through the shell: a hard link,
+    /// which never replaces a file, then the partial name removed. Whether
+    /// it was placed (`false`: the name is taken).
+    async fn link_into_place(&self, temp: &Path, name: &Path) -> Result<bool, Failure> {
+        let (temp, name) = (
+            super::shell_quote(temp.as_os_str().as_bytes()),
+            super::shell_quote(name.as_os_str().as_bytes()),
+        );
+        let mut line = b"if ln -- ".to_vec();
+        for part in [
+            &temp[..],
+            b" ",
+            &name[..],
+            b" 2>/dev/null; then rm -f -- ",
+            &temp[..],
+        ] {
+            line.extend_from_slice(part);
+        }
+        line.extend_from_slice(b"; echo ferry-placed; elif test -e ");
+        line.extend_from_slice(&name);
+        line.extend_from_slice(b"; then echo ferry-taken; else echo ferry-failed; fi");
+        let said = self
+            .link
+            .run(&line, std::time::Duration::from_secs(60))
+            .await?;
+        match said.as_slice() {
+            s if s.starts_with(b"ferry-placed") => Ok(true),
+            s if s.starts_with(b"ferry-taken") => Ok(false),
+            _ => Err(Failure::transient(
+                "the server could not link the upload into place",
+            )),
+        }
+    }
+}
+
+enum Unconfirmed {
+    /// The server holds other bytes than the source's.
+    Differs(String),
+    Failed(Failure),
+}
+
+/// What the destination holds at `path`: the server's own hash when it
+/// runs commands, else the file read back and hashed here.
+pub async fn remote_sha256(route: &SftpRoute, link: &Link, path: &Path) -> Result<Sha256, Failure> {
+    if let Some(found) = route.server_sha256(link, path).await? {
+        return Ok(found);
+    }
+    let mut file = (link.sftp.open(path).await).map_err(|e| failure("reading back a file", e))?;
+    let mut hasher = sha2::Sha256::new();
+    let most = READ as u32;
+    loop {
+        let buffer = bytes::BytesMut::with_capacity(most as usize);
+        match file.read(most, buffer).await {
+            Ok(Some(read)) if !read.is_empty() => {
+                hasher.update(&read);
+            }
+            Ok(_) => break,
+            Err(error) => return Err(failure("reading back a file", error)),
+        }
+    }
+    Ok(Sha256(hasher.finalize().into()))
+}
+
+/// `IMG_1.jpg` as `IMG_1 (n).jpg`, in the same folder.
+fn numbered(path: &Path, n: u32) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.as_bytes()).unwrap_or_default();
+    let mut name = stem.to_vec();
+    name.extend_from_slice(format!(" ({n})").as_bytes());
+    if let Some(ext) = path.extension() {
+        name.push(b'.');
+        name.extend_from_slice(ext.as_bytes());
+    }
+    path.with_file_name(std::ffi::OsStr::from_bytes(&name))
+}
+
+/// The resource's path, if it is a plain relative one.
+fn relative_path(path: &Path) -> Result<&Path, Failure> {
+    let plain = !path.as_os_str().is_empty()
+        && path.components().all(|c| matches!(c, Component::Normal(_)));
+    match plain {
+        true => Ok(path),
+        false => Err(Failure::permanent(
+            ErrorClass::File,
+            format!(
+                "{}: not a relative path under the source folder",
+                path.display()
+            ),
+        )),
+    }
+}
+
+fn local(error: std::io::Error) -> Failure {
+    Failure::permanent(ErrorClass::File, error.to_string())
+}
+
+/// Reads the source's first `len` bytes into `hasher`.
+async fn hash_prefix(
+    source: &mut tokio::fs::File,
+    len: u64,
+    hasher: &mut sha2::Sha256,
+) -> Result<(), Failure> {
+    source.seek(SeekFrom::Start(0)).await.map_err(local)?;
+    let mut left = len;
+    let mut buffer = vec![0; BUFFER];
+    while left > 0 {
+        let want = buffer.len().min(left as usize);
+        let read = source.read(&mut buffer[..want]).await.map_err(local)?;
+        if read == 0 {
+            return Err(local(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        hasher.update(&buffer[..read]);
+        left -= read as u64;
+    }
+    Ok(())
+}
+
+/// The answer recorded on the job, as a local folder's: where the file
+/// landed (raw bytes too when not UTF-8) and how it was confirmed.
+fn response(relative: &Path, identical: bool, confirmed: &str) -> Response {
+    let mut headers = std::collections::BTreeMap::new();
+    headers.insert("path".to_owned(), relative.to_string_lossy().into_owned());
+    if relative.to_str().is_none() {
+        let raw = relative.as_os_str().as_bytes();
+        headers.insert("path-bytes".to_owned(), hex::encode(raw));
+    }
+    if identical {
+        headers.insert("identical".to_owned(), "true".to_owned());
+    }
+    headers.insert("confirmed-by".to_owned(), confirmed.to_owned());
+    Response {
+        status: 201,
+        headers,
+    }
+}

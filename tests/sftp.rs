@@ -1,0 +1,649 @@
+//! `sftp://` destinations against a real OpenSSH server (Debian's
+//! `openssh-server`), started by each test on loopback ports with its own
+//! host key, a user key made here and a `known_hosts` written for it.
+//!
+//! One `sshd` listens on two ports: on the first the login has a shell (so
+//! ferry confirms uploads with the server's `sha256sum`); on the second the
+//! same login is restricted to `internal-sftp` in a chroot (files only).
+//! ferry reaches both through the system `ssh`, told by `FERRY_SSH_CONFIG`
+//! which key and `known_hosts` to use. sshd must run as root to chroot, as
+//! it does in CI; the package is installed when missing (`peers::sshd`).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::peers;
+use crate::upload::{photos, run_ok, sha256_of, tree, write_big};
+use crate::util::{TestEnv, stderr_of, stdout_of, write_file};
+
+/// The user the tests log in as: whoever runs them.
+fn login() -> String {
+    let output = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn keygen(path: &Path) {
+    run_ok(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "ferry-test", "-f"])
+            .arg(path),
+    );
+}
+
+/// A running `sshd` and the files a client needs to reach it.
+pub struct Sshd {
+    dir: tempfile::TempDir,
+    /// The shell account's port.
+    pub port: u16,
+    /// The files-only account's port (`internal-sftp`, chroot).
+    pub files_port: u16,
+    child: Child,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sshd {
+    pub fn start() -> Sshd {
+        let sshd = peers::sshd();
+        // A chroot's every folder must be root's and writable by no one
+        // else: not under /tmp.
+        let base = Path::new("/var/lib/ferry-tests");
+        std::fs::create_dir_all(base).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("sshd-")
+            .tempdir_in(base)
+            .unwrap();
+        let path = dir.path();
+        keygen(&path.join("host_key"));
+        keygen(&path.join("user_key"));
+        keygen(&path.join("other_key"));
+        std::fs::copy(path.join("user_key.pub"), path.join("authorized_keys")).unwrap();
+        let jail = path.join("jail");
+        std::fs::create_dir_all(jail.join("upload")).unwrap();
+        for folder in [path, jail.as_path()] {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let (port, files_port) = (free_port(), free_port());
+        let config = format!(
+            "ListenAddress 127.0.0.1\nPort {port}\nPort {files_port}\n\
+             HostKey {dir}/host_key\nPidFile {dir}/sshd.pid\n\
+             AuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\n\
+             PubkeyAuthentication yes\nPasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n\
+             UsePAM no\nLogLevel VERBOSE\nMaxSessions 100\nMaxStartups 100\n\
+             Subsystem sftp internal-sftp\n\
+             Match LocalPort {files_port}\n  ChrootDirectory {dir}/jail\n\
+             \x20 ForceCommand internal-sftp\n  AllowTcpForwarding no\n",
+            dir = path.display()
+        );
+        write_file(&path.join("sshd_config"), config.as_bytes());
+        let log = std::fs::File::create(path.join("sshd.log")).unwrap();
+        let child = Command::new(sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(path.join("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while [port, files_port]
+            .iter()
+            .any(|p| TcpStream::connect(("127.0.0.1", *p)).is_err())
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "sshd did not start: {}",
+                std::fs::read_to_string(path.join("sshd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let public = std::fs::read_to_string(path.join("host_key.pub")).unwrap();
+        let public: Vec<&str> = public.split_whitespace().take(2).collect();
+        let known: String = [port, files_port]
+            .iter()
+            .map(|p| format!("[127.0.0.1]:{p} {}\n", public.join(" ")))
+            .collect();
+        write_file(&path.join("known_hosts"), known.as_bytes());
+        write_file(&path.join("empty_known_hosts"), b"");
+        let sshd = Sshd {
+            dir,
+            port,
+            files_port,
+            child,
+        };
+        sshd.write_client_config("ssh_config", "user_key", "known_hosts");
+        sshd
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A client `ssh_config` naming `key` and `known_hosts`.
+    pub fn write_client_config(&self, name: &str, key: &str, known_hosts: &str) -> PathBuf {
+        let dir = self.path();
+        let config = format!(
+            "Host 127.0.0.1\n  User {user}\n  IdentityFile {dir}/{key}\n  IdentitiesOnly yes\n\
+             \x20 IdentityAgent none\n  UserKnownHostsFile {dir}/{known_hosts}\n\
+             \x20 GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n",
+            user = login(),
+            dir = dir.display(),
+        );
+        let path = dir.join(name);
+        write_file(&path, config.as_bytes());
+        path
+    }
+
+    /// Writes the server's host key into `known_hosts` for another port
+    /// (a relay's).
+    pub fn know_port(&self, port: u16) {
+        let public = std::fs::read_to_string(self.path().join("host_key.pub")).unwrap();
+        let public: Vec<&str> = public.split_whitespace().take(2).collect();
+        let mut known = std::fs::read_to_string(self.path().join("known_hosts")).unwrap();
+        known.push_str(&format!("[127.0.0.1]:{port} {}\n", public.join(" ")));
+        write_file(&self.path().join("known_hosts"), known.as_bytes());
+    }
+
+    /// `sftp://127.0.0.1:PORT/<dir>/` for the shell account, writing to `dir`.
+    pub fn url(&self, dir: &Path) -> String {
+        format!("sftp://127.0.0.1:{}{}/", self.port, dir.display())
+    }
+
+    /// The files-only account's URL; its `/upload/` is the jail's.
+    pub fn files_url(&self) -> String {
+        format!("sftp://127.0.0.1:{}/upload/", self.files_port)
+    }
+
+    pub fn jail_upload(&self) -> PathBuf {
+        self.path().join("jail/upload")
+    }
+
+    /// `ferry` that reaches this server with the test's key.
+    pub fn ferry(&self, env: &TestEnv) -> Command {
+        let mut command = env.ferry();
+        command.env("FERRY_SSH_CONFIG", self.path().join("ssh_config"));
+        command
+    }
+}
+
+/// A TCP relay to `port` on 127.0.0.1 that counts the bytes clients send.
+struct CountingRelay {
+    port: u16,
+    upstream_bytes: Arc<AtomicU64>,
+}
+
+impl CountingRelay {
+    fn start(target: u16) -> CountingRelay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let upstream_bytes = Arc::new(AtomicU64::new(0));
+        let counted = upstream_bytes.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let counted = counted.clone();
+                let (mut client_read, mut server_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let mut buffer = vec![0; 1 << 16];
+                    while let Ok(read) = client_read.read(&mut buffer) {
+                        if read == 0 || server_write.write_all(&buffer[..read]).is_err() {
+                            break;
+                        }
+                        counted.fetch_add(read as u64, Ordering::SeqCst);
+                    }
+                    let _ = server_write.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut server_read, mut client_write) = (server, client);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_read, &mut client_write);
+                    let _ = client_write.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        CountingRelay {
+            port,
+            upstream_bytes,
+        }
+    }
+
+    fn sent(&self) -> u64 {
+        self.upstream_bytes.load(Ordering::SeqCst)
+    }
+}
+
+fn listed(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn two_hundred_files_and_a_512_mib_file_arrive_byte_identical() {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    photos(&source, 200);
+    write_big(&source.join("big/clip.mov"), 512 << 20, 7);
+    let dest = env.path().join("nas/photos");
+    let output = run_ok(
+        sshd.ferry(&env)
+            .args(["sync", "-q", "-j", "4"])
+            .arg(&source)
+            .arg("--to")
+            .arg(sshd.url(&dest)),
+    );
+    assert_eq!(stdout_of(&output), "");
+    assert_eq!(tree(&source), tree(&dest));
+    assert_eq!(tree(&dest).len(), 201);
+    let leftovers: Vec<String> = listed(&dest.join("big"))
+        .into_iter()
+        .filter(|name| name.starts_with(".ferry-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let jobs = run_ok(sshd.ferry(&env).args(["jobs", "--json"]));
+    let jobs = stdout_of(&jobs);
+    assert_eq!(
+        jobs.matches("\"confirmed-by\":\"sha256\"").count(),
+        201,
+        "{jobs}"
+    );
+}
+
+/// The size of the one partial upload in `dir`, if there is one.
+fn partial_size(dir: &Path) -> Option<u64> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with(".ferry-"))
+        .and_then(|e| e.metadata().ok())
+        .map(|m| m.len())
+}
+
+/// Waits until the partial upload in `dir` stops growing (what reached the
+/// server before a kill is all written), and returns its size.
+fn settled_partial(dir: &Path) -> u64 {
+    let mut last = partial_size(dir).unwrap_or(0);
+    loop {
+        std::thread::sleep(Duration::from_millis(700));
+        let now = partial_size(dir).unwrap_or(0);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// Starts `command` and kills it with SIGKILL once the partial upload in
+/// `dir` holds at least `at` bytes.
+fn kill_when_partial_reaches(command: &mut Command, dir: &Path, at: u64) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while partial_size(dir).unwrap_or(0) < at {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the upload never reached {at}"
+        );
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("ferry ended ({status}) before the partial upload reached {at} bytes");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn killed_five_times_during_a_512_mib_upload_it_resumes_and_resends_at_most_a_window_per_kill() {
+    const SIZE: u64 = 512 << 20;
+    let sshd = Sshd::start();
+    let relay = CountingRelay::start(sshd.port);
+    sshd.know_port(relay.port);
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    write_big(&source.join("clip.mov"), SIZE as usize, 11);
+    let dest = env.path().join("nas");
+    let url = format!("sftp://127.0.0.1:{}{}/", relay.port, dest.display());
+    let sync = || {
+        let mut command = sshd.ferry(&env);
+        command
+            .args(["sync", "--json"])
+            .arg(&source)
+            .args(["--to", &url]);
+        command
+    };
+    let (mut stored, mut upstream) = (0u64, 0u64);
+    let mut runs = Vec::new();
+    for kill in 1..=5u64 {
+        kill_when_partial_reaches(&mut sync(), &dest, kill * SIZE / 6);
+        let now = settled_partial(&dest);
+        let sent = relay.sent() - upstream;
+        runs.push((now - stored, sent));
+        (stored, upstream) = (now, relay.sent());
+    }
+    let output = run_ok(&mut sync());
+    let resumed_from: Vec<u64> = stdout_of(&output)
+        .lines()
+        .filter(|l| l.contains("\"phase\":\"uploading\""))
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        resumed_from,
+        vec![stored],
+        "the last run resumes where the server stopped"
+    );
+    assert_eq!(
+        sha256_of(&source.join("clip.mov")),
+        sha256_of(&dest.join("clip.mov"))
+    );
+    assert_eq!(partial_size(&dest), None);
+    // What each run sent beyond what the server kept: the bytes on the wire
+    // per byte kept (SSH framing and SFTP headers) come from the last run,
+    // which was not killed.
+    let last = relay.sent() - upstream;
+    let per_byte = last as f64 / (SIZE - stored) as f64;
+    let mut report = Vec::new();
+    for (kept, sent) in &runs {
+        let resent = (*sent as f64 / per_byte - *kept as f64).max(0.0);
+        report.push(format!("{:.0} KiB", resent / 1024.0));
+        assert!(
+            resent <= (2 << 20) as f64 + 64.0 * 1024.0,
+            "a killed run sent {resent} bytes the server did not keep (runs: {runs:?})"
+        );
+    }
+    eprintln!("sent again per kill: {}", report.join(", "));
+}
+
+#[test]
+fn an_unknown_host_key_is_refused_and_never_learnt() {
+    let sshd = Sshd::start();
+    let config = sshd.write_client_config("strict_config", "user_key", "empty_known_hosts");
+    let env = TestEnv::new();
+    photos(&env.path().join("card"), 3);
+    let dest = env.path().join("nas");
+    let output = env
+        .ferry()
+        .env("FERRY_SSH_CONFIG", &config)
+        .arg("sync")
+        .arg(env.path().join("card"))
+        .arg("--to")
+        .arg(sshd.url(&dest))
+        .output()
+        .unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let wanted = format!(
+        "sftp://127.0.0.1: the server's host key is not known; check and accept it by running `ssh -p {} 127.0.0.1` once",
+        sshd.port
+    );
+    assert!(text.contains(&wanted), "{text}");
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+    assert_eq!(
+        std::fs::read(sshd.path().join("empty_known_hosts")).unwrap(),
+        b""
+    );
+    assert!(!dest.exists());
+}
+
+#[test]
+fn a_wrong_key_exits_1_and_prints_no_secret() {
+    let sshd = Sshd::start();
+    let config = sshd.write_client_config("wrong_config", "other_key", "known_hosts");
+    let env = TestEnv::new();
+    photos(&env.path().join("card"), 3);
+    let output = env
+        .ferry()
+        .env("FERRY_SSH_CONFIG", &config)
+        .arg("sync")
+        .arg(env.path().join("card"))
+        .arg("--to")
+        .arg(sshd.url(&env.path().join("nas")))
+        .output()
+        .unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the server refused the login (Permission denied)"),
+        "{text}"
+    );
+    let key = std::fs::read_to_string(sshd.path().join("other_key")).unwrap();
+    let journal = std::fs::read_to_string(env.journal()).unwrap_or_default();
+    for line in key.lines().filter(|l| !l.starts_with("-----")) {
+        for seen in [&text, &stdout_of(&output), &journal] {
+            assert!(
+                !seen.contains(line),
+                "a line of the private key was printed"
+            );
+        }
+    }
+    assert!(!env.path().join("nas").exists());
+}
+
+#[test]
+fn a_files_only_account_uploads_confirmed_by_size_but_refuses_delete_after() {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    photos(&card, 20);
+    let probe = sshd
+        .ferry(&env)
+        .args(["probe", &sshd.files_url()])
+        .output()
+        .unwrap();
+    let said = stdout_of(&probe);
+    assert_eq!(probe.status.code(), Some(0), "{said}{}", stderr_of(&probe));
+    assert!(said.contains("host key:       known"), "{said}");
+    assert!(said.contains("login:          accepted"), "{said}");
+    assert!(said.contains("folder:         writable"), "{said}");
+    assert!(said.contains("commands:       no (files only)"), "{said}");
+
+    run_ok(
+        sshd.ferry(&env)
+            .args(["sync", "-q"])
+            .arg(&card)
+            .args(["--to", &sshd.files_url()]),
+    );
+    assert_eq!(tree(&card), tree(&sshd.jail_upload()));
+    let jobs = stdout_of(&run_ok(sshd.ferry(&env).args(["jobs", "--json"])));
+    assert_eq!(
+        jobs.matches("\"confirmed-by\":\"size\"").count(),
+        20,
+        "{jobs}"
+    );
+
+    write_file(
+        &card.join("new/IMG_9000.jpg"),
+        b"taken after the first sync",
+    );
+    let refused = sshd
+        .ferry(&env)
+        .args(["sync", "--delete-after"])
+        .arg(&card)
+        .args(["--to", &sshd.files_url()])
+        .output()
+        .unwrap();
+    let text = stderr_of(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("--delete-after needs a destination that confirms each file's SHA-256"),
+        "{text}"
+    );
+    assert!(text.contains("nothing was uploaded"), "{text}");
+    assert!(!sshd.jail_upload().join("new").exists());
+    assert!(card.join("new/IMG_9000.jpg").exists());
+    assert_eq!(crate::upload::walk(&card).len(), 21);
+}
+
+#[test]
+fn a_partial_upload_whose_tail_is_not_the_files_starts_over() {
+    // On the files-only account, where only the size confirms an upload:
+    // a partial file whose last bytes differ must not be resumed onto.
+    const SIZE: u64 = 96 << 20;
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    write_big(&card.join("clip.mov"), SIZE as usize, 3);
+    let sync = || {
+        let mut command = sshd.ferry(&env);
+        command
+            .args(["sync", "--json"])
+            .arg(&card)
+            .args(["--to", &sshd.files_url()]);
+        command
+    };
+    kill_when_partial_reaches(&mut sync(), &sshd.jail_upload(), SIZE / 3);
+    let kept = settled_partial(&sshd.jail_upload());
+    let partial = std::fs::read_dir(sshd.jail_upload())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().as_bytes().starts_with(b".ferry-"))
+        .unwrap();
+    {
+        use std::io::{Seek, SeekFrom};
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&partial)
+            .unwrap();
+        file.seek(SeekFrom::Start(kept - 4096)).unwrap();
+        file.write_all(&[0x5a; 4096]).unwrap();
+    }
+    let output = run_ok(&mut sync());
+    let from: Vec<String> = stdout_of(&output)
+        .lines()
+        .filter(|l| l.contains("\"phase\":\"uploading\""))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"].to_string())
+        .collect();
+    assert_eq!(from, vec!["0"], "the damaged partial upload was resumed");
+    assert_eq!(
+        sha256_of(&card.join("clip.mov")),
+        sha256_of(&sshd.jail_upload().join("clip.mov"))
+    );
+}
+
+#[test]
+fn a_file_changed_between_runs_is_not_resumed_onto_its_old_prefix() {
+    const SIZE: usize = 64 << 20;
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    let clip = card.join("clip.mov");
+    write_big(&clip, SIZE, 4);
+    let sync = || {
+        let mut command = sshd.ferry(&env);
+        command
+            .args(["sync", "--json"])
+            .arg(&card)
+            .args(["--to", &sshd.files_url()]);
+        command
+    };
+    kill_when_partial_reaches(&mut sync(), &sshd.jail_upload(), SIZE as u64 / 2);
+    settled_partial(&sshd.jail_upload());
+    // The same size, other bytes: only the content tells.
+    write_big(&clip, SIZE, 5);
+    let output = run_ok(&mut sync());
+    let text = stdout_of(&output);
+    let from: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains("\"phase\":\"uploading\""))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"].to_string())
+        .collect();
+    assert_eq!(from, vec!["0"], "{text}");
+    assert_eq!(
+        sha256_of(&clip),
+        sha256_of(&sshd.jail_upload().join("clip.mov"))
+    );
+}
+
+#[test]
+fn a_name_that_is_not_utf8_arrives_byte_for_byte_and_verify_checks_with_the_servers_sha256sum() {
+    use std::ffi::OsStr;
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    let raw = OsStr::from_bytes(b"caf\xe9 it's.jpg");
+    write_file(&card.join(raw), b"a photo named by an old camera");
+    photos(&card, 5);
+    let dest = env.path().join("nas");
+    run_ok(
+        sshd.ferry(&env)
+            .args(["sync", "-q"])
+            .arg(&card)
+            .arg("--to")
+            .arg(sshd.url(&dest)),
+    );
+    assert_eq!(
+        std::fs::read(dest.join(raw)).unwrap(),
+        b"a photo named by an old camera"
+    );
+    assert_eq!(tree(&card), tree(&dest));
+
+    let verified = run_ok(sshd.ferry(&env).args(["--json", "verify"]));
+    let lines: Vec<serde_json::Value> = stdout_of(&verified)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    assert!(lines.iter().all(|l| l["result"] == "verified"), "{lines:?}");
+    assert!(
+        lines.iter().all(|l| l["detail"]
+            .as_str()
+            .unwrap()
+            .contains("hashed by the server's sha256sum")),
+        "{lines:?}"
+    );
+
+    write_file(&dest.join("00/IMG_0000.jpg"), b"bit rot on the NAS");
+    std::fs::remove_file(dest.join(raw)).unwrap();
+    let checked = sshd
+        .ferry(&env)
+        .args(["--json", "verify"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&checked);
+    assert_ne!(checked.status.code(), Some(0), "{text}");
+    let result = |name: &str| {
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|l| l["path"].as_str().unwrap().contains(name))
+            .map(|l| l["result"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(result("IMG_0000").as_deref(), Some("different"), "{text}");
+    assert_eq!(result("caf").as_deref(), Some("missing"), "{text}");
+    assert_eq!(result("IMG_0001").as_deref(), Some("verified"), "{text}");
+}
