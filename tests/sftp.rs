@@ -624,7 +624,7 @@ fn a_name_that_is_not_utf8_arrives_byte_for_byte_and_verify_checks_with_the_serv
         lines.iter().all(|l| l["detail"]
             .as_str()
             .unwrap()
-            .contains("hashed by the server's sha256sum")),
+            .contains("hashed by the server's openssl dgst -sha256")),
         "{lines:?}"
     );
 

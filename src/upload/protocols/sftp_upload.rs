@@ -20,9 +20,9 @@ use std::sync::atomic::Ordering;
 
 use openssh_sftp_client::Error as SftpError;
 use openssh_sftp_client::error::SftpErrorKind;
-use openssh_sftp_client::file::{File as RemoteFile, TokioCompatFile};
+use openssh_sftp_client::file::File as RemoteFile;
 use sha2::Digest;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{Link, SftpRoute};
 use crate::digest::{FileStat, Sha256};
@@ -32,10 +32,13 @@ use crate::upload::http::{self, Activity, Failure, within_idle};
 
 /// The bytes of a resumed prefix read back and compared with the source.
 const TAIL: u64 = 1 << 20;
-/// Source bytes read and sent at a time.
+/// Source bytes read at a time where nothing is sent (a prefix hashed).
 const BUFFER: usize = 1 << 20;
-/// Write requests in flight on one file, at most: what a kill can lose.
+/// Bytes sent but not yet written on one file, at most: what a kill can
+/// lose. Read and hashed as one buffer, sent as `CHUNK`-byte requests.
 pub const WINDOW: usize = 2 << 20;
+/// One write request's bytes (OpenSSH's sftp-server takes up to 255 KiB).
+const CHUNK: usize = 255 << 10;
 /// Bytes asked for in one read request (within any server's limit).
 const READ: u64 = 64 << 10;
 /// Names tried beside a different file, `name (1).ext` onwards.
@@ -162,20 +165,20 @@ impl Upload<'_> {
             offset = 0;
         }
         let resumed_at = offset;
-        let mut hasher = sha2::Sha256::new();
-        hash_prefix(&mut source, offset, &mut hasher).await?;
+        // The server's own SHA-256 confirms a shell account's upload; a
+        // files-only account's is confirmed by size, so the bytes sent
+        // are hashed here (the prefix read back from the source).
+        let mut hasher = self.route.hash_tool.is_none().then(sha2::Sha256::new);
+        if let Some(hasher) = hasher.as_mut() {
+            hash_prefix(&mut source, offset, hasher).await?;
+        }
         self.activity.starts_at(offset);
         self.reporter.event(Event::Phase {
             job: self.job,
             phase: Phase::Uploading { from: offset },
         });
-        (file.seek(SeekFrom::Start(offset)).await)
-            .map_err(|e| Failure::transient(format!("seeking in the partial file: {e}")))?;
-        let mut file_handle = file.clone();
-        let mut remote = Box::pin(TokioCompatFile::new(file));
-        let send = self.send(&mut source, &mut remote, offset, &mut hasher);
+        let send = self.send(&mut source, &file, offset, hasher.as_mut());
         within_idle(self.activity, self.idle, send).await?;
-        drop(remote);
         let after = FileStat::of(&source.metadata().await.map_err(local)?);
         if after != before {
             return Err(Failure::changed_since_scan(
@@ -183,8 +186,7 @@ impl Upload<'_> {
                 "it was modified while being sent",
             ));
         }
-        let file = &mut file_handle;
-        if Sha256(hasher.finalize().into()) != resource.sha256 {
+        if hasher.is_some_and(|hasher| Sha256(hasher.finalize().into()) != resource.sha256) {
             return Err(Failure::changed_since_scan(
                 &source_path,
                 "its content no longer has the scanned SHA-256",
@@ -195,7 +197,7 @@ impl Upload<'_> {
                 .await
                 .map_err(|e| failure("syncing the partial file", e))?;
         }
-        let _ = file_handle.close().await;
+        let _ = file.close().await;
         self.reporter.event(Event::Phase {
             job: self.job,
             phase: Phase::Verifying,
@@ -324,39 +326,83 @@ impl Upload<'_> {
         Ok(ours == theirs)
     }
 
-    /// Sends the source from `offset` to its end, hashing it.
+    /// Sends the source from `offset` to its end, hashing it: read and
+    /// hashed a half window at a time, sent as `CHUNK`-byte requests, with
+    /// the next half read while the last two are written. So at most one
+    /// window is ever sent but not yet written.
     async fn send(
         &self,
         source: &mut tokio::fs::File,
-        remote: &mut std::pin::Pin<Box<TokioCompatFile>>,
+        file: &RemoteFile,
         mut offset: u64,
-        hasher: &mut sha2::Sha256,
+        mut hasher: Option<&mut sha2::Sha256>,
     ) -> Result<(), Failure> {
+        type Writes = Vec<tokio::task::JoinHandle<Result<(), SftpError>>>;
         let size = self.job.resource.size;
+        let half = (WINDOW / 2) as u64;
         source.seek(SeekFrom::Start(offset)).await.map_err(local)?;
-        let mut buffer = vec![0; BUFFER.min(size.max(1) as usize)];
-        let write_failed = |e: std::io::Error| Failure::transient(format!("writing: {e}"));
-        while offset < size {
-            let want = buffer.len().min((size - offset) as usize);
-            let read = source.read(&mut buffer[..want]).await.map_err(local)?;
-            if read == 0 {
-                return Err(Failure::changed_since_scan(
-                    &self.job.resource.source(),
-                    "it is shorter than when it was scanned",
-                ));
+        let mut in_flight: std::collections::VecDeque<(u64, Writes)> = Default::default();
+        loop {
+            let next = match offset < size {
+                true => Some(self.read_window(source, (size - offset).min(half)).await?),
+                false => None,
+            };
+            let most = if next.is_some() { 1 } else { 0 };
+            while in_flight.len() > most {
+                let (written_to, writes) = in_flight.pop_front().expect("not empty");
+                for write in writes {
+                    let written = write.await.map_err(|e| Failure::transient(e.to_string()))?;
+                    written.map_err(|e| failure("writing", e))?;
+                }
+                self.activity.touch();
+                self.activity.position.store(written_to, Ordering::Relaxed);
             }
-            hasher.update(&buffer[..read]);
-            self.activity.pace(read as u64).await;
-            remote
-                .write_all(&buffer[..read])
-                .await
-                .map_err(write_failed)?;
-            offset += read as u64;
-            self.activity.touch();
-            self.activity.sent.fetch_add(read as u64, Ordering::Relaxed);
-            self.activity.position.store(offset, Ordering::Relaxed);
+            let Some(window) = next else {
+                return Ok(());
+            };
+            if let Some(hasher) = hasher.as_mut() {
+                hasher.update(&window);
+            }
+            self.activity.pace(window.len() as u64).await;
+            let mut writes = Writes::new();
+            let mut at = 0;
+            while at < window.len() {
+                let chunk = window.slice(at..window.len().min(at + CHUNK));
+                let (mut file, start) = (file.clone(), offset + at as u64);
+                at += chunk.len();
+                writes.push(tokio::spawn(async move {
+                    file.seek(SeekFrom::Start(start)).await?;
+                    file.write_all_zero_copy(&mut [chunk]).await
+                }));
+            }
+            offset += window.len() as u64;
+            self.activity
+                .sent
+                .fetch_add(window.len() as u64, Ordering::Relaxed);
+            in_flight.push_back((offset, writes));
         }
-        remote.flush().await.map_err(write_failed)
+    }
+
+    /// The source's next `len` bytes.
+    async fn read_window(
+        &self,
+        source: &mut tokio::fs::File,
+        len: u64,
+    ) -> Result<bytes::Bytes, Failure> {
+        let mut window = bytes::BytesMut::zeroed(len as usize);
+        let mut filled = 0;
+        while filled < window.len() {
+            match source.read(&mut window[filled..]).await.map_err(local)? {
+                0 => {
+                    return Err(Failure::changed_since_scan(
+                        &self.job.resource.source(),
+                        "it is shorter than when it was scanned",
+                    ));
+                }
+                read => filled += read,
+            }
+        }
+        Ok(window.freeze())
     }
 
     /// Checks the partial file whole: the server's SHA-256 when it runs
