@@ -150,6 +150,22 @@ pub fn probe_s3(
         .map_err(|failure| anyhow::anyhow!("cannot reach {}: {}", route.endpoint, failure.text()))
 }
 
+/// Removes a cancelled SFTP job's partial upload, one connection per server.
+async fn discard_sftp(
+    routes: &mut HashMap<String, protocols::sftp::SftpRoute>,
+    settings: &Settings,
+    job: &Job,
+) -> Result<(), String> {
+    let url = &job.destination.url;
+    if !routes.contains_key(url) {
+        let route = protocols::sftp::SftpRoute::open(url, 1, settings.connect_timeout, 0).await;
+        routes.insert(url.clone(), route.map_err(|e| crate::error::one_line(&e))?);
+    }
+    protocols::sftp::discard(&routes[url], job)
+        .await
+        .map_err(|failure| failure.text())
+}
+
 /// `ferry probe sftp://…`: the host key, the login, the folder and what
 /// the account may run.
 pub fn probe_sftp(
@@ -169,8 +185,17 @@ pub fn terminate(jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<String
     let client = http::client(settings)?;
     let runtime = current_thread_runtime()?;
     let mut warnings = Vec::new();
+    let mut sftp_routes = HashMap::new();
     for job in jobs {
         let path = job.resource.path.display();
+        if job.destination.protocol == Protocol::Sftp {
+            if let Err(reason) = runtime.block_on(discard_sftp(&mut sftp_routes, settings, job)) {
+                warnings.push(format!(
+                    "{path}: could not remove the partial upload: {reason}"
+                ));
+            }
+            continue;
+        }
         if job.destination.protocol == Protocol::Local {
             if let Err(error) = LocalFolder::open(std::path::Path::new(&job.destination.url))
                 .and_then(|folder| folder.discard(&job.id))

@@ -32,7 +32,7 @@ use crate::upload::http::Failure;
 pub mod probe;
 #[path = "sftp_upload.rs"]
 mod upload;
-pub use upload::{remote_sha256, transfer};
+pub use upload::{discard, remote_sha256, transfer};
 
 /// Names an `ssh_config` file to read instead of `~/.ssh/config` (`ssh -F`).
 pub const SSH_CONFIG_ENV: &str = "FERRY_SSH_CONFIG";

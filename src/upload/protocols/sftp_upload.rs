@@ -1,16 +1,18 @@
 //! One job's upload over SFTP, resumable from a temporary name.
 //!
-//! The bytes go to `.ferry-<job id>.part` beside the target, so a cut
-//! upload resumes from that file's size. Before trusting the prefix, its
-//! last block (up to `TAIL`) is read back and compared with the source, so
-//! a partial file of other bytes (a changed source, another writer) starts
-//! over instead; the source is hashed as it is sent (its prefix read
-//! locally) and must still have the scanned SHA-256. At most `WINDOW` bytes
-//! of writes are in flight, so a kill loses at most that many. The whole
-//! file is then fsynced (`fsync@openssh.com`), confirmed (the server's own
-//! `sha256sum`, or its size on a files-only account), and renamed into
-//! place with SFTP's plain rename, which never replaces an existing file:
-//! the same content there counts as done, other content gets `name (1).ext`.
+//! The bytes go to `.ferry-<job id>.part` beside the target, sent as
+//! write requests that several at a time keep in flight: at most `WINDOW`
+//! bytes are ever sent but not yet written, and within that window they
+//! may land out of order. A later run reads the partial file's last window
+//! and `TAIL` bytes back and compares them with the source: it resumes at
+//! the first byte that differs (a hole a kill left), or starts over when
+//! bytes before the window differ (a changed source, another writer). The
+//! whole file is then fsynced (`fsync@openssh.com`) while the server
+//! hashes it with its own tool, and confirmed by that SHA-256; a files-only
+//! account runs no tool, so there the bytes are hashed as they are sent
+//! and the upload is confirmed by its size. It is renamed into place with
+//! SFTP's plain rename, which never replaces an existing file: the same
+//! content there counts as done, other content gets `name (1).ext`.
 
 use std::io::SeekFrom;
 use std::os::unix::ffi::OsStrExt;
@@ -26,11 +28,12 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{Link, SftpRoute};
 use crate::digest::{FileStat, Sha256};
-use crate::journal::job::{ErrorClass, Job, Response};
+use crate::journal::job::{ErrorClass, Job, JobId, Response};
 use crate::report::{Event, Phase, Reporter};
 use crate::upload::http::{self, Activity, Failure, within_idle};
 
-/// The bytes of a resumed prefix read back and compared with the source.
+/// Bytes before a partial file's last window read back and compared with
+/// the source: they must be this file's, or the upload starts over.
 const TAIL: u64 = 1 << 20;
 /// Source bytes read at a time where nothing is sent (a prefix hashed).
 const BUFFER: usize = 1 << 20;
@@ -122,12 +125,8 @@ impl Upload<'_> {
                 ),
             ));
         }
-        // Beside the target, in its folder or the nearest one above whose
-        // name the SFTP library can send.
-        let temp_folder = (folder.ancestors())
-            .find(|above| above.to_str().is_some())
-            .unwrap_or(Path::new("."));
-        let temp = temp_folder.join(format!(".ferry-{}.part", self.job.id.as_str()));
+        let temp = partial_path(&target, &self.job.id);
+        let temp_folder = temp.parent().unwrap_or(Path::new("."));
         let source_path = resource.source();
         let opened = tokio::fs::File::open(&source_path).await;
         let before = match &opened {
@@ -158,11 +157,12 @@ impl Upload<'_> {
             let _ = self.link.sftp.fs().remove_file(&temp).await;
             return Ok(placed);
         }
-        if offset > resource.size || !self.tail_matches(&mut file, &mut source, offset).await? {
-            file.set_len(0)
+        let resume = self.resume_point(&mut file, &mut source, offset).await?;
+        if resume != offset {
+            file.set_len(resume)
                 .await
-                .map_err(|e| failure("emptying the partial file", e))?;
-            offset = 0;
+                .map_err(|e| failure("cutting the partial file back", e))?;
+            offset = resume;
         }
         let resumed_at = offset;
         // The server's own SHA-256 confirms a shell account's upload; a
@@ -192,17 +192,22 @@ impl Upload<'_> {
                 "its content no longer has the scanned SHA-256",
             ));
         }
-        if self.link.sftp.support_fsync() {
-            file.sync_all()
-                .await
-                .map_err(|e| failure("syncing the partial file", e))?;
-        }
-        let _ = file.close().await;
         self.reporter.event(Event::Phase {
             job: self.job,
             phase: Phase::Verifying,
         });
-        let confirmed = match self.confirm(&temp).await {
+        // The server hashes the bytes while they go to its disk: both
+        // before the rename.
+        let syncing = async {
+            match self.link.sftp.support_fsync() {
+                true => file.sync_all().await,
+                false => Ok(()),
+            }
+        };
+        let (synced, confirmed) = tokio::join!(syncing, self.confirm(&temp));
+        synced.map_err(|e| failure("syncing the partial file", e))?;
+        let _ = file.close().await;
+        let confirmed = match confirmed {
             Ok(how) => how,
             Err(Unconfirmed::Differs(said)) => {
                 let _ = self.link.sftp.fs().remove_file(&temp).await;
@@ -289,41 +294,43 @@ impl Upload<'_> {
         }
     }
 
-    /// Whether the partial file's last block is the source's at the same
-    /// place (an empty partial file matches).
-    async fn tail_matches(
+    /// Where to resume a partial file of `size` bytes: its last `WINDOW`
+    /// plus `TAIL` bytes are read back and compared with the source. Writes
+    /// land out of order within a window, so a kill can leave a hole there:
+    /// the upload resumes at the first byte that differs. A difference
+    /// before the last window (where every write had landed) means the
+    /// bytes are not this file's: start over (0).
+    async fn resume_point(
         &self,
         file: &mut RemoteFile,
         source: &mut tokio::fs::File,
-        offset: u64,
-    ) -> Result<bool, Failure> {
-        if offset == 0 || offset > self.job.resource.size {
-            return Ok(offset == 0);
+        size: u64,
+    ) -> Result<u64, Failure> {
+        if size == 0 || size > self.job.resource.size {
+            return Ok(0);
         }
-        let len = TAIL.min(offset);
-        let mut ours = vec![0; len as usize];
-        source
-            .seek(SeekFrom::Start(offset - len))
-            .await
-            .map_err(local)?;
+        let from = size.saturating_sub(WINDOW as u64 + TAIL);
+        let settled = size.saturating_sub(WINDOW as u64);
+        let mut ours = vec![0; (size - from) as usize];
+        source.seek(SeekFrom::Start(from)).await.map_err(local)?;
         source.read_exact(&mut ours).await.map_err(local)?;
-        let mut theirs = Vec::with_capacity(len as usize);
-        let mut at = offset - len;
-        (file.seek(SeekFrom::Start(at)).await)
+        let mut theirs = Vec::with_capacity(ours.len());
+        (file.seek(SeekFrom::Start(from)).await)
             .map_err(|e| Failure::transient(format!("seeking in the partial file: {e}")))?;
-        while at < offset {
-            let want = (offset - at).min(READ) as u32;
+        while (theirs.len() as u64) < size - from {
+            let want = (size - from - theirs.len() as u64).min(READ) as u32;
             let buffer = bytes::BytesMut::with_capacity(want as usize);
             match file.read(want, buffer).await {
-                Ok(Some(read)) if !read.is_empty() => {
-                    at += read.len() as u64;
-                    theirs.extend_from_slice(&read);
-                }
-                Ok(_) => return Ok(false),
+                Ok(Some(read)) if !read.is_empty() => theirs.extend_from_slice(&read),
+                Ok(_) => break,
                 Err(error) => return Err(failure("reading back the partial file", error)),
             }
         }
-        Ok(ours == theirs)
+        let same = ours.iter().zip(&theirs).take_while(|(a, b)| a == b).count() as u64;
+        Ok(match from + same {
+            differs if differs < settled => 0,
+            differs => differs,
+        })
     }
 
     /// Sends the source from `offset` to its end, hashing it: read and
@@ -539,6 +546,28 @@ pub async fn remote_sha256(route: &SftpRoute, link: &Link, path: &Path) -> Resul
         }
     }
     Ok(Sha256(hasher.finalize().into()))
+}
+
+/// Where a job's bytes wait until they are whole: beside the target, in
+/// its folder or the nearest one above whose name the SFTP library can
+/// send (it sends UTF-8 names only).
+fn partial_path(target: &Path, job: &JobId) -> PathBuf {
+    let folder = target.parent().unwrap_or(Path::new("/"));
+    let temp_folder = (folder.ancestors())
+        .find(|above| above.to_str().is_some())
+        .unwrap_or(Path::new("."));
+    temp_folder.join(format!(".ferry-{}.part", job.as_str()))
+}
+
+/// Removes a cancelled job's partial upload, if there is one.
+pub async fn discard(route: &SftpRoute, job: &Job) -> Result<(), Failure> {
+    let relative = relative_path(job.resource.path.as_path())?;
+    let temp = partial_path(&route.target(relative), &job.id);
+    let (_, link) = route.link().await?;
+    match link.sftp.fs().remove_file(&temp).await {
+        Err(error) if !is_missing(&error) => Err(failure("removing the partial upload", error)),
+        _ => Ok(()),
+    }
 }
 
 /// `IMG_1.jpg` as `IMG_1 (n).jpg`, in the same folder.
