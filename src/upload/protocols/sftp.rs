@@ -28,6 +28,8 @@ use crate::digest::Sha256;
 use crate::journal::job::ErrorClass;
 use crate::upload::http::Failure;
 
+#[path = "sftp_names.rs"]
+mod names;
 #[path = "sftp_probe.rs"]
 pub mod probe;
 #[path = "sftp_upload.rs"]

@@ -16,7 +16,7 @@
 
 use std::io::SeekFrom;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -26,9 +26,10 @@ use openssh_sftp_client::file::File as RemoteFile;
 use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use super::names::{numbered, partial_path, relative_path, response};
 use super::{Link, SftpRoute};
 use crate::digest::{FileStat, Sha256};
-use crate::journal::job::{ErrorClass, Job, JobId, Response};
+use crate::journal::job::{ErrorClass, Job, Response};
 use crate::report::{Event, Phase, Reporter};
 use crate::upload::http::{self, Activity, Failure, within_idle};
 
@@ -548,17 +549,6 @@ pub async fn remote_sha256(route: &SftpRoute, link: &Link, path: &Path) -> Resul
     Ok(Sha256(hasher.finalize().into()))
 }
 
-/// Where a job's bytes wait until they are whole: beside the target, in
-/// its folder or the nearest one above whose name the SFTP library can
-/// send (it sends UTF-8 names only).
-fn partial_path(target: &Path, job: &JobId) -> PathBuf {
-    let folder = target.parent().unwrap_or(Path::new("/"));
-    let temp_folder = (folder.ancestors())
-        .find(|above| above.to_str().is_some())
-        .unwrap_or(Path::new("."));
-    temp_folder.join(format!(".ferry-{}.part", job.as_str()))
-}
-
 /// Removes a cancelled job's partial upload, if there is one.
 pub async fn discard(route: &SftpRoute, job: &Job) -> Result<(), Failure> {
     let relative = relative_path(job.resource.path.as_path())?;
@@ -567,34 +557,6 @@ pub async fn discard(route: &SftpRoute, job: &Job) -> Result<(), Failure> {
     match link.sftp.fs().remove_file(&temp).await {
         Err(error) if !is_missing(&error) => Err(failure("removing the partial upload", error)),
         _ => Ok(()),
-    }
-}
-
-/// `IMG_1.jpg` as `IMG_1 (n).jpg`, in the same folder.
-fn numbered(path: &Path, n: u32) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.as_bytes()).unwrap_or_default();
-    let mut name = stem.to_vec();
-    name.extend_from_slice(format!(" ({n})").as_bytes());
-    if let Some(ext) = path.extension() {
-        name.push(b'.');
-        name.extend_from_slice(ext.as_bytes());
-    }
-    path.with_file_name(std::ffi::OsStr::from_bytes(&name))
-}
-
-/// The resource's path, if it is a plain relative one.
-fn relative_path(path: &Path) -> Result<&Path, Failure> {
-    let plain = !path.as_os_str().is_empty()
-        && path.components().all(|c| matches!(c, Component::Normal(_)));
-    match plain {
-        true => Ok(path),
-        false => Err(Failure::permanent(
-            ErrorClass::File,
-            format!(
-                "{}: not a relative path under the source folder",
-                path.display()
-            ),
-        )),
     }
 }
 
@@ -621,23 +583,4 @@ async fn hash_prefix(
         left -= read as u64;
     }
     Ok(())
-}
-
-/// The answer recorded on the job, as a local folder's: where the file
-/// landed (raw bytes too when not UTF-8) and how it was confirmed.
-fn response(relative: &Path, identical: bool, confirmed: &str) -> Response {
-    let mut headers = std::collections::BTreeMap::new();
-    headers.insert("path".to_owned(), relative.to_string_lossy().into_owned());
-    if relative.to_str().is_none() {
-        let raw = relative.as_os_str().as_bytes();
-        headers.insert("path-bytes".to_owned(), hex::encode(raw));
-    }
-    if identical {
-        headers.insert("identical".to_owned(), "true".to_owned());
-    }
-    headers.insert("confirmed-by".to_owned(), confirmed.to_owned());
-    Response {
-        status: 201,
-        headers,
-    }
 }
