@@ -180,6 +180,16 @@ impl Sshd {
         self.path().join("jail/upload")
     }
 
+    /// `ferry sync --json CARD --to URL` with the test's key.
+    pub fn sync_json(&self, env: &TestEnv, card: &Path, url: &str) -> Command {
+        let mut command = self.ferry(env);
+        command
+            .args(["sync", "--json"])
+            .arg(card)
+            .args(["--to", url]);
+        command
+    }
+
     /// `ferry` that reaches this server with the test's key.
     pub fn ferry(&self, env: &TestEnv) -> Command {
         let mut command = env.ferry();
@@ -278,6 +288,29 @@ fn two_hundred_files_and_a_512_mib_file_arrive_byte_identical() {
     );
 }
 
+/// Where each upload of a `--json` run started (its `uploading` phases).
+fn uploading_offsets(output: &std::process::Output) -> Vec<u64> {
+    stdout_of(output)
+        .lines()
+        .filter(|l| l.contains("\"phase\":\"uploading\""))
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// A running sshd, a test folder, and a card in it holding one clip of
+/// `size` bytes (`card/clip.mov`).
+fn one_clip(size: u64, seed: u32) -> (Sshd, TestEnv, PathBuf) {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    write_big(&card.join("clip.mov"), size as usize, seed);
+    (sshd, env, card)
+}
+
 /// The size of the one partial upload in `dir`, if there is one.
 fn partial_size(dir: &Path) -> Option<u64> {
     let entries = std::fs::read_dir(dir).ok()?;
@@ -336,14 +369,7 @@ fn killed_five_times_during_a_512_mib_upload_it_resumes_and_resends_at_most_a_wi
     write_big(&source.join("clip.mov"), SIZE as usize, 11);
     let dest = env.path().join("nas");
     let url = format!("sftp://127.0.0.1:{}{}/", relay.port, dest.display());
-    let sync = || {
-        let mut command = sshd.ferry(&env);
-        command
-            .args(["sync", "--json"])
-            .arg(&source)
-            .args(["--to", &url]);
-        command
-    };
+    let sync = || sshd.sync_json(&env, &source, &url);
     let (mut stored, mut upstream) = (0u64, 0u64);
     let mut runs = Vec::new();
     for kill in 1..=5u64 {
@@ -354,15 +380,7 @@ fn killed_five_times_during_a_512_mib_upload_it_resumes_and_resends_at_most_a_wi
         (stored, upstream) = (now, relay.sent());
     }
     let output = run_ok(&mut sync());
-    let resumed_from: Vec<u64> = stdout_of(&output)
-        .lines()
-        .filter(|l| l.contains("\"phase\":\"uploading\""))
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    let resumed_from: Vec<u64> = uploading_offsets(&output);
     // From where the server's bytes stop, or a hole the kill left in
     // the last window of writes before it.
     assert_eq!(resumed_from.len(), 1);
@@ -520,18 +538,8 @@ fn a_files_only_account_uploads_confirmed_by_size_but_refuses_delete_after() {
 /// source differed. The stored file must be whole and right.
 fn resumed_after_damage(back: u64) -> (u64, u64) {
     const SIZE: u64 = 96 << 20;
-    let sshd = Sshd::start();
-    let env = TestEnv::new();
-    let card = env.path().join("card");
-    write_big(&card.join("clip.mov"), SIZE as usize, 3);
-    let sync = || {
-        let mut command = sshd.ferry(&env);
-        command
-            .args(["sync", "--json"])
-            .arg(&card)
-            .args(["--to", &sshd.files_url()]);
-        command
-    };
+    let (sshd, env, card) = one_clip(SIZE, 3);
+    let sync = || sshd.sync_json(&env, &card, &sshd.files_url());
     kill_when_partial_reaches(&mut sync(), &sshd.jail_upload(), SIZE / 3);
     let kept = settled_partial(&sshd.jail_upload());
     let partial = std::fs::read_dir(sshd.jail_upload())
@@ -554,15 +562,7 @@ fn resumed_after_damage(back: u64) -> (u64, u64) {
     );
     let differs = ours.iter().zip(&theirs).take_while(|(a, b)| a == b).count() as u64;
     let output = run_ok(&mut sync());
-    let from: Vec<u64> = stdout_of(&output)
-        .lines()
-        .filter(|l| l.contains("\"phase\":\"uploading\""))
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    let from: Vec<u64> = uploading_offsets(&output);
     assert_eq!(from.len(), 1);
     assert_eq!(
         sha256_of(&card.join("clip.mov")),
@@ -597,26 +597,18 @@ fn a_file_changed_between_runs_is_not_resumed_onto_its_old_prefix() {
     let card = env.path().join("card");
     let clip = card.join("clip.mov");
     write_big(&clip, SIZE, 4);
-    let sync = || {
-        let mut command = sshd.ferry(&env);
-        command
-            .args(["sync", "--json"])
-            .arg(&card)
-            .args(["--to", &sshd.files_url()]);
-        command
-    };
+    let sync = || sshd.sync_json(&env, &card, &sshd.files_url());
     kill_when_partial_reaches(&mut sync(), &sshd.jail_upload(), SIZE as u64 / 2);
     settled_partial(&sshd.jail_upload());
     // The same size, other bytes: only the content tells.
     write_big(&clip, SIZE, 5);
     let output = run_ok(&mut sync());
-    let text = stdout_of(&output);
-    let from: Vec<String> = text
-        .lines()
-        .filter(|l| l.contains("\"phase\":\"uploading\""))
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"].to_string())
-        .collect();
-    assert_eq!(from, vec!["0"], "{text}");
+    assert_eq!(
+        uploading_offsets(&output),
+        vec![0],
+        "{}",
+        stdout_of(&output)
+    );
     assert_eq!(
         sha256_of(&clip),
         sha256_of(&sshd.jail_upload().join("clip.mov"))
@@ -684,10 +676,7 @@ fn a_name_that_is_not_utf8_arrives_byte_for_byte_and_verify_checks_with_the_serv
 #[test]
 fn a_bandwidth_limit_and_a_time_window_hold_over_sftp_and_the_next_run_resumes() {
     const SIZE: u64 = 24 << 20;
-    let sshd = Sshd::start();
-    let env = TestEnv::new();
-    let card = env.path().join("card");
-    write_big(&card.join("clip.mov"), SIZE as usize, 8);
+    let (sshd, env, card) = one_clip(SIZE, 8);
     let dest = env.path().join("nas");
     // 24 MiB at 4 MiB/s would take 6 s: the window ends it after 2.
     let stopped = sshd
@@ -724,15 +713,7 @@ fn a_bandwidth_limit_and_a_time_window_hold_over_sftp_and_the_next_run_resumes()
             .arg("--to")
             .arg(sshd.url(&dest)),
     );
-    let from: Vec<u64> = stdout_of(&finished)
-        .lines()
-        .filter(|l| l.contains("\"phase\":\"uploading\""))
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    let from: Vec<u64> = uploading_offsets(&finished);
     assert_eq!(from, vec![kept]);
     assert_eq!(
         sha256_of(&card.join("clip.mov")),
@@ -743,10 +724,7 @@ fn a_bandwidth_limit_and_a_time_window_hold_over_sftp_and_the_next_run_resumes()
 #[test]
 fn cancel_removes_the_partial_upload_from_the_server() {
     const SIZE: u64 = 48 << 20;
-    let sshd = Sshd::start();
-    let env = TestEnv::new();
-    let card = env.path().join("card");
-    write_big(&card.join("clip.mov"), SIZE as usize, 9);
+    let (sshd, env, card) = one_clip(SIZE, 9);
     let dest = env.path().join("nas");
     let mut sync = sshd.ferry(&env);
     sync.arg("sync").arg(&card).arg("--to").arg(sshd.url(&dest));
