@@ -430,8 +430,8 @@ fn an_unknown_host_key_is_refused_and_never_learnt() {
     let text = stderr_of(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     let wanted = format!(
-        "sftp://127.0.0.1: the server's host key is not known; check and accept it by running `ssh -p {} 127.0.0.1` once",
-        sshd.port
+        "sftp://127.0.0.1:{port}: the server's host key is not known; check and accept it by running `ssh -p {port} 127.0.0.1` once",
+        port = sshd.port
     );
     assert!(text.contains(&wanted), "{text}");
     assert_eq!(text.trim().lines().count(), 1, "{text}");

@@ -347,7 +347,11 @@ fn classify(url: &SftpUrl, error: &openssh::Error) -> (Refusal, String) {
         source = cause.source();
     }
     let said = said.replace(['\n', '\r'], " ");
-    let target = format!("sftp://{}", url.host);
+    let target = match url.port {
+        Some(port) if url.host.contains(':') => format!("sftp://[{}]:{port}", url.host),
+        Some(port) => format!("sftp://{}:{port}", url.host),
+        None => format!("sftp://{}", url.host),
+    };
     if said.contains("Host key verification failed") || said.contains("host key is known") {
         if said.contains("IDENTIFICATION HAS CHANGED") {
             return (
