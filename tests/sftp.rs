@@ -44,6 +44,53 @@ fn keygen(path: &Path) {
     );
 }
 
+/// Starts sshd on two free ports; `None` when it could not listen there.
+fn start_sshd(sshd: &Path, path: &Path) -> Option<(u16, u16, Child)> {
+    let (port, files_port) = (free_port(), free_port());
+    let config = format!(
+        "ListenAddress 127.0.0.1\nPort {port}\nPort {files_port}\n\
+         HostKey {dir}/host_key\nPidFile {dir}/sshd.pid\n\
+         AuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\n\
+         PubkeyAuthentication yes\nPasswordAuthentication no\n\
+         KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n\
+         UsePAM no\nLogLevel VERBOSE\nMaxSessions 100\nMaxStartups 100\n\
+         Subsystem sftp internal-sftp\n\
+         Match LocalPort {files_port}\n  ChrootDirectory {dir}/jail\n\
+         \x20 ForceCommand internal-sftp\n  AllowTcpForwarding no\n",
+        dir = path.display()
+    );
+    write_file(&path.join("sshd_config"), config.as_bytes());
+    let log_path = path.join("sshd.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = Command::new(sshd)
+        .args(["-D", "-e", "-f"])
+        .arg(path.join("sshd_config"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let said = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let listening = |p: u16| said.contains(&format!("Server listening on 127.0.0.1 port {p}."));
+        if listening(port) && listening(files_port) {
+            return Some((port, files_port, child));
+        }
+        let exited = child.try_wait().unwrap().is_some();
+        if exited || said.contains("Address already in use") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "sshd did not start: {said}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A running `sshd` and the files a client needs to reach it.
 pub struct Sshd {
     dir: tempfile::TempDir,
@@ -84,41 +131,13 @@ impl Sshd {
             std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
         std::fs::create_dir_all("/run/sshd").unwrap();
-        let (port, files_port) = (free_port(), free_port());
-        let config = format!(
-            "ListenAddress 127.0.0.1\nPort {port}\nPort {files_port}\n\
-             HostKey {dir}/host_key\nPidFile {dir}/sshd.pid\n\
-             AuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\n\
-             PubkeyAuthentication yes\nPasswordAuthentication no\n\
-             KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n\
-             UsePAM no\nLogLevel VERBOSE\nMaxSessions 100\nMaxStartups 100\n\
-             Subsystem sftp internal-sftp\n\
-             Match LocalPort {files_port}\n  ChrootDirectory {dir}/jail\n\
-             \x20 ForceCommand internal-sftp\n  AllowTcpForwarding no\n",
-            dir = path.display()
-        );
-        write_file(&path.join("sshd_config"), config.as_bytes());
-        let log = std::fs::File::create(path.join("sshd.log")).unwrap();
-        let child = Command::new(sshd)
-            .args(["-D", "-e", "-f"])
-            .arg(path.join("sshd_config"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while [port, files_port]
-            .iter()
-            .any(|p| TcpStream::connect(("127.0.0.1", *p)).is_err())
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "sshd did not start: {}",
-                std::fs::read_to_string(path.join("sshd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        // A port found free may be taken before sshd binds it (tests run
+        // side by side): sshd then says so, or dies, and starts again on
+        // others. Its own "listening" lines, not a connection that could
+        // reach another test's sshd, say it is up.
+        let (port, files_port, child) = (0..10)
+            .find_map(|_| start_sshd(sshd, path))
+            .expect("sshd started on free ports");
         let public = std::fs::read_to_string(path.join("host_key.pub")).unwrap();
         let public: Vec<&str> = public.split_whitespace().take(2).collect();
         let known: String = [port, files_port]
@@ -202,6 +221,8 @@ impl Sshd {
 struct CountingRelay {
     port: u16,
     upstream_bytes: Arc<AtomicU64>,
+    /// Both ends of every connection so far, for `cut`.
+    open: Arc<std::sync::Mutex<Vec<TcpStream>>>,
 }
 
 impl CountingRelay {
@@ -209,13 +230,17 @@ impl CountingRelay {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let upstream_bytes = Arc::new(AtomicU64::new(0));
-        let counted = upstream_bytes.clone();
+        let open = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (counted, kept) = (upstream_bytes.clone(), open.clone());
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
                     continue;
                 };
+                let mut held = kept.lock().unwrap();
+                held.extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                drop(held);
                 let counted = counted.clone();
                 let (mut client_read, mut server_write) =
                     (client.try_clone().unwrap(), server.try_clone().unwrap());
@@ -239,6 +264,14 @@ impl CountingRelay {
         CountingRelay {
             port,
             upstream_bytes,
+            open,
+        }
+    }
+
+    /// Drops every connection so far, as a network that goes away does.
+    fn cut(&self) {
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
         }
     }
 
@@ -533,10 +566,10 @@ fn a_files_only_account_uploads_confirmed_by_size_but_refuses_delete_after() {
 
 /// Kills an upload to the files-only account (where only the size
 /// confirms an upload) at a third of 96 MiB, overwrites 4 KiB of its
-/// partial file `back` bytes before its end, and runs again: where the
+/// partial file at `at(kept)` (kept: its size), and runs again: where the
 /// second run resumed, and the first byte where the partial file and the
 /// source differed. The stored file must be whole and right.
-fn resumed_after_damage(back: u64) -> (u64, u64) {
+fn resumed_after_damage(at: impl Fn(u64) -> u64) -> (u64, u64) {
     const SIZE: u64 = 96 << 20;
     let (sshd, env, card) = one_clip(SIZE, 3);
     let sync = || sshd.sync_json(&env, &card, &sshd.files_url());
@@ -553,7 +586,7 @@ fn resumed_after_damage(back: u64) -> (u64, u64) {
             .write(true)
             .open(&partial)
             .unwrap();
-        file.seek(SeekFrom::Start(kept - back)).unwrap();
+        file.seek(SeekFrom::Start(at(kept))).unwrap();
         file.write_all(&[0x5a; 4096]).unwrap();
     }
     let (ours, theirs) = (
@@ -576,7 +609,7 @@ fn damage_in_a_partial_uploads_last_window_is_sent_again_from_its_first_byte() {
     // A kill can leave a hole in the last window (its writes land out of
     // order): the upload resumes where the bytes first differ, the damage
     // or a hole before it.
-    let (differs, from) = resumed_after_damage(4096);
+    let (differs, from) = resumed_after_damage(|kept| kept - 4096);
     assert_eq!(from, differs);
 }
 
@@ -584,7 +617,7 @@ fn damage_in_a_partial_uploads_last_window_is_sent_again_from_its_first_byte() {
 fn a_partial_upload_whose_bytes_before_its_last_window_differ_starts_over() {
     // Before the last window every write had landed: a difference there
     // means the bytes are not this file's, and the upload starts over.
-    let (differs, from) = resumed_after_damage((2 << 20) + (512 << 10));
+    let (differs, from) = resumed_after_damage(|kept| kept - (2 << 20) - (512 << 10));
     assert!(differs > 0);
     assert_eq!(from, 0, "the damaged partial upload was resumed");
 }
@@ -714,7 +747,13 @@ fn a_bandwidth_limit_and_a_time_window_hold_over_sftp_and_the_next_run_resumes()
             .arg(sshd.url(&dest)),
     );
     let from: Vec<u64> = uploading_offsets(&finished);
-    assert_eq!(from, vec![kept]);
+    // Where the server's bytes stop, or a hole the window's end left in
+    // the last 2 MiB of writes.
+    assert_eq!(from.len(), 1);
+    assert!(
+        from[0] <= kept && from[0] + (2 << 20) >= kept,
+        "{from:?} {kept}"
+    );
     assert_eq!(
         sha256_of(&card.join("clip.mov")),
         sha256_of(&dest.join("clip.mov"))
@@ -732,4 +771,92 @@ fn cancel_removes_the_partial_upload_from_the_server() {
     assert!(partial_size(&dest).is_some());
     let cancelled = run_ok(sshd.ferry(&env).args(["cancel", "--pending"]));
     assert_eq!(partial_size(&dest), None, "{}", stderr_of(&cancelled));
+}
+
+#[test]
+fn a_dropped_connection_is_opened_again_and_the_upload_resumes() {
+    const SIZE: u64 = 256 << 20;
+    let (sshd, env, card) = one_clip(SIZE, 12);
+    let relay = CountingRelay::start(sshd.port);
+    sshd.know_port(relay.port);
+    let dest = env.path().join("nas");
+    let url = format!("sftp://127.0.0.1:{}{}/", relay.port, dest.display());
+    let mut sync = sshd.sync_json(&env, &card, &url);
+    let child = sync
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while partial_size(&dest).unwrap_or(0) < SIZE / 3 {
+        assert!(started.elapsed() < Duration::from_secs(120));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    relay.cut();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let from = uploading_offsets(&output);
+    assert_eq!(from.len(), 2, "one start, one resume: {from:?}");
+    assert!(from[1] >= SIZE / 3 - (2 << 20), "resumed at {}", from[1]);
+    assert_eq!(
+        sha256_of(&card.join("clip.mov")),
+        sha256_of(&dest.join("clip.mov"))
+    );
+}
+
+#[test]
+fn a_different_file_at_the_target_is_never_replaced_and_the_same_one_is_not_sent_again() {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    write_file(&card.join("IMG_0001.jpg"), b"the photo on the card");
+    write_file(
+        &card.join("IMG_0002.jpg"),
+        b"another photo, already on the NAS",
+    );
+    let dest = env.path().join("nas");
+    write_file(
+        &dest.join("IMG_0001.jpg"),
+        b"a different photo of the same name",
+    );
+    write_file(
+        &dest.join("IMG_0002.jpg"),
+        b"another photo, already on the NAS",
+    );
+    let output = run_ok(&mut sshd.sync_json(&env, &card, &sshd.url(&dest)));
+    assert_eq!(
+        std::fs::read(dest.join("IMG_0001.jpg")).unwrap(),
+        b"a different photo of the same name"
+    );
+    assert_eq!(
+        std::fs::read(dest.join("IMG_0001 (1).jpg")).unwrap(),
+        b"the photo on the card"
+    );
+    let stored: Vec<String> = stdout_of(&output)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["type"] == "succeeded")
+        .map(|l| l["stored"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        stored.contains(&"IMG_0001 (1).jpg".to_owned()),
+        "{stored:?}"
+    );
+    // The same content already there: found, not sent.
+    assert_eq!(
+        uploading_offsets(&output).len(),
+        1,
+        "{}",
+        stdout_of(&output)
+    );
+    assert_eq!(listed(&dest).len(), 3, "{:?}", listed(&dest));
+}
+
+#[test]
+fn a_files_only_partial_upload_damaged_far_before_its_end_starts_over() {
+    // Only the size confirms a files-only upload: the whole prefix kept on
+    // the server is compared, not only its last window.
+    let (differs, from) = resumed_after_damage(|_| 1 << 20);
+    assert_eq!(differs, 1 << 20);
+    assert_eq!(from, 0, "the damaged partial upload was resumed");
 }

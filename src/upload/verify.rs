@@ -318,13 +318,16 @@ pub async fn sftp_verdict(route: &SftpRoute, job: &Job) -> (Verdict, String) {
     match route.exists(&link, &target).await {
         Ok(true) => {}
         Ok(false) => return (Verdict::Missing, format!("{shown} is not there")),
-        Err(failure) => return (Verdict::Unknown, failure.text()),
+        Err(failure) => {
+            route.broken(slot, &link);
+            return (Verdict::Unknown, failure.text());
+        }
     }
     let how = match route.hash_tool {
         Some(tool) => format!("{shown} hashed by the server's {}", tool.name()),
         None => format!("{shown} read back over SFTP"),
     };
-    match sftp::remote_sha256(route, &link, &target).await {
+    match sftp::remote_sha256(route, &link, &target, job.resource.size).await {
         Ok(found) => digest_verdict(&found, &job.resource.sha256, &how),
         Err(failure) => {
             route.broken(slot, &link);

@@ -28,12 +28,16 @@ use crate::digest::Sha256;
 use crate::journal::job::ErrorClass;
 use crate::upload::http::Failure;
 
+#[path = "sftp_hash.rs"]
+mod hash;
 #[path = "sftp_names.rs"]
 mod names;
 #[path = "sftp_probe.rs"]
 pub mod probe;
 #[path = "sftp_upload.rs"]
 mod upload;
+use hash::{EMPTY_SHA256, Hasher};
+pub use hash::{HashTool, hash_limit};
 pub use upload::{discard, remote_sha256, transfer};
 
 /// Names an `ssh_config` file to read instead of `~/.ssh/config` (`ssh -F`).
@@ -114,95 +118,6 @@ impl SftpUrl {
         }
         line.push_str(&self.host);
         line
-    }
-}
-
-/// The remote tool that hashes a file, when the account may run commands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HashTool {
-    /// OpenSSL's, first when there: it uses the CPU's SHA instructions,
-    /// several times faster than coreutils' on a big file.
-    Openssl,
-    /// GNU coreutils.
-    Sha256sum,
-    /// Perl's, on macOS and the BSDs.
-    Shasum,
-    /// FreeBSD's.
-    Sha256,
-}
-
-impl HashTool {
-    pub fn name(self) -> &'static str {
-        match self {
-            HashTool::Openssl => "openssl dgst -sha256",
-            HashTool::Sha256sum => "sha256sum",
-            HashTool::Shasum => "shasum -a 256",
-            HashTool::Sha256 => "sha256 -q",
-        }
-    }
-
-    /// A command that stays running and, for each NUL-ended path on its
-    /// input, prints one line that starts with the file's SHA-256 (or
-    /// `ferry-failed`): the tool reads the file on its standard input, so
-    /// no name, whatever its bytes, reaches its output.
-    fn hasher_command(self) -> &'static str {
-        match self {
-            HashTool::Openssl => {
-                "xargs -0 -n 1 sh -c 'openssl dgst -sha256 -r < \"$1\" || echo ferry-failed' ferry-hash"
-            }
-            HashTool::Sha256sum => {
-                "xargs -0 -n 1 sh -c 'sha256sum -b < \"$1\" || echo ferry-failed' ferry-hash"
-            }
-            HashTool::Shasum => {
-                "xargs -0 -n 1 sh -c 'shasum -a 256 -b < \"$1\" || echo ferry-failed' ferry-hash"
-            }
-            HashTool::Sha256 => {
-                "xargs -0 -n 1 sh -c 'sha256 -q < \"$1\" || echo ferry-failed' ferry-hash"
-            }
-        }
-    }
-}
-
-/// A hashing process on the server, kept for the link's life: one command
-/// session costs sshd about 100 ms to set up, a file's hash through this
-/// one a fork.
-struct Hasher {
-    input: openssh::ChildStdin,
-    output: tokio::io::BufReader<openssh::ChildStdout>,
-    _child: openssh::Child<Arc<Session>>,
-}
-
-impl Hasher {
-    async fn start(session: &Arc<Session>, tool: HashTool) -> Result<Hasher, Failure> {
-        let mut command = session.clone().arc_raw_command(tool.hasher_command());
-        command.stdin(openssh::Stdio::piped());
-        command.stdout(openssh::Stdio::piped());
-        command.stderr(openssh::Stdio::null());
-        let mut child = (command.spawn().await).map_err(|error| {
-            Failure::transient(format!("starting {} over ssh: {error}", tool.name()))
-        })?;
-        let (Some(input), Some(output)) = (child.stdin().take(), child.stdout().take()) else {
-            return Err(Failure::transient("the hashing command has no pipes"));
-        };
-        Ok(Hasher {
-            input,
-            output: tokio::io::BufReader::new(output),
-            _child: child,
-        })
-    }
-
-    /// The first word of the line printed for `path`.
-    async fn ask(&mut self, path: &Path) -> std::io::Result<String> {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
-        let mut request = path.as_os_str().as_bytes().to_vec();
-        request.push(0);
-        self.input.write_all(&request).await?;
-        self.input.flush().await?;
-        let mut line = String::new();
-        if self.output.read_line(&mut line).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(line.split_whitespace().next().unwrap_or("").to_owned())
     }
 }
 
@@ -290,20 +205,45 @@ impl Link {
         Ok(output.stdout)
     }
 
-    /// Which hash tool the account may run, if it runs commands at all. A
-    /// files-only account (`ForceCommand internal-sftp`) answers nothing.
-    pub async fn hash_tool(&self) -> Option<HashTool> {
-        let line = b"for t in openssl sha256sum shasum sha256; do command -v $t >/dev/null 2>&1 && { echo ferry-tool=$t; exit 0; }; done; echo ferry-tool=none";
-        let output = self.run(line, COMMAND_TIMEOUT).await.ok()?;
+    /// Which hash tool the account may run, checked by hashing nothing
+    /// through the same pipeline uploads use; `None` when it runs no
+    /// command (a files-only account, `ForceCommand internal-sftp`,
+    /// answers nothing) or no tool works. `Err` when the server did not
+    /// answer in time.
+    pub async fn hash_tool(&self) -> Result<Option<HashTool>, Failure> {
+        let line = b"for t in openssl sha256sum shasum sha256; do command -v $t >/dev/null 2>&1 && echo ferry-tool=$t; done; echo ferry-tool=end";
+        let output = match self.run(line, COMMAND_TIMEOUT).await {
+            Ok(output) => output,
+            Err(failure @ Failure::Transient { .. }) => return Err(failure),
+            Err(_) => return Ok(None),
+        };
         let text = String::from_utf8_lossy(&output);
-        let tool = text.lines().find_map(|l| l.strip_prefix("ferry-tool="))?;
-        match tool.trim() {
-            "openssl" => Some(HashTool::Openssl),
-            "sha256sum" => Some(HashTool::Sha256sum),
-            "shasum" => Some(HashTool::Shasum),
-            "sha256" => Some(HashTool::Sha256),
-            _ => None,
+        let found = text.lines().filter_map(|l| l.strip_prefix("ferry-tool="));
+        for name in found {
+            let tool = match name.trim() {
+                "openssl" => HashTool::Openssl,
+                "sha256sum" => HashTool::Sha256sum,
+                "shasum" => HashTool::Shasum,
+                "sha256" => HashTool::Sha256,
+                _ => continue,
+            };
+            let mut hasher = Hasher::start(&self.session, tool).await?;
+            let asked = tokio::time::timeout(COMMAND_TIMEOUT, hasher.ask(Path::new("/dev/null")));
+            match asked.await {
+                Ok(Ok(said)) if said == EMPTY_SHA256 => {
+                    *self.hasher.lock().await = Some(hasher);
+                    return Ok(Some(tool));
+                }
+                Ok(_) => continue,
+                Err(_) => {
+                    return Err(Failure::transient(format!(
+                        "the server's {} did not answer within {COMMAND_TIMEOUT:?}",
+                        tool.name()
+                    )));
+                }
+            }
         }
+        Ok(None)
     }
 }
 
@@ -379,9 +319,11 @@ fn classify(url: &SftpUrl, error: &openssh::Error) -> (Refusal, String) {
             ),
         );
     }
+    // ssh's log can hold a user's debug lines: its last says why.
+    let last = said.rsplit(" debug").next().unwrap_or(&said).trim();
     (
         Refusal::Unreachable,
-        format!("cannot reach {target} through ssh: {said}"),
+        format!("cannot reach {target} through ssh: {last}"),
     )
 }
 
@@ -408,7 +350,13 @@ impl SftpRoute {
     ) -> anyhow::Result<SftpRoute> {
         let url = SftpUrl::parse(destination).map_err(crate::error::UsageError)?;
         let first = Link::open(&url, connect_timeout).await?;
-        let hash_tool = first.hash_tool().await;
+        let hash_tool = (first.hash_tool().await).map_err(|failure| {
+            anyhow::anyhow!(
+                "sftp://{}: could not ask whether the account runs commands: {}",
+                url.host,
+                failure.text()
+            )
+        })?;
         let pool = concurrency.div_ceil(2).clamp(1, 4);
         let mut slots: Vec<Mutex<Option<Arc<Link>>>> =
             (0..pool).map(|_| Mutex::new(None)).collect();
@@ -458,7 +406,17 @@ impl SftpRoute {
     /// asked through the shell: the SFTP library sends UTF-8 names only.
     pub async fn exists(&self, link: &Link, path: &Path) -> Result<bool, Failure> {
         if path.to_str().is_some() {
-            return Ok(link.sftp.fs().symlink_metadata(path).await.is_ok());
+            return match link.sftp.fs().symlink_metadata(path).await {
+                Ok(_) => Ok(true),
+                Err(openssh_sftp_client::Error::SftpError(
+                    openssh_sftp_client::error::SftpErrorKind::NoSuchFile,
+                    _,
+                )) => Ok(false),
+                Err(error) => Err(Failure::transient(format!(
+                    "asking about {}: {error}",
+                    path.display()
+                ))),
+            };
         }
         let quoted = shell_quote(path.as_os_str().as_bytes());
         let mut line = b"if test -e ".to_vec();
@@ -476,24 +434,30 @@ impl SftpRoute {
     }
 
     /// The SHA-256 the server computes of `path`, with its own tool.
-    pub async fn server_sha256(&self, link: &Link, path: &Path) -> Result<Option<Sha256>, Failure> {
+    /// `limit`: how long the server may take (it reads the whole file).
+    pub async fn server_sha256(
+        &self,
+        link: &Link,
+        path: &Path,
+        limit: Duration,
+    ) -> Result<Option<Sha256>, Failure> {
         let Some(tool) = self.hash_tool else {
             return Ok(None);
         };
-        let mut held = link.hasher.lock().await;
-        if held.is_none() {
-            *held = Some(Hasher::start(&link.session, tool).await?);
-        }
-        let hasher = held.as_mut().expect("started");
-        let said = match tokio::time::timeout(Duration::from_secs(3600), hasher.ask(path)).await {
+        // Out of the slot while it works: a request dropped halfway (a
+        // window closing, Ctrl-C) drops the process with it, and the next
+        // file starts another, never reading this one's answer.
+        let mut slot = link.hasher.lock().await;
+        let mut hasher = match slot.take() {
+            Some(hasher) => hasher,
+            None => Hasher::start(&link.session, tool).await?,
+        };
+        let said = match tokio::time::timeout(limit, hasher.ask(path)).await {
             Ok(Ok(said)) => said,
             failed => {
-                // Its answers may be out of step now: the next file starts
-                // another.
-                *held = None;
                 let why = match failed {
                     Ok(Err(error)) => error.to_string(),
-                    _ => "no answer within an hour".to_owned(),
+                    _ => format!("no answer within {}", humantime::format_duration(limit)),
                 };
                 return Err(Failure::transient(format!(
                     "{} on the server: {why}",
@@ -501,6 +465,7 @@ impl SftpRoute {
                 )));
             }
         };
+        *slot = Some(hasher);
         match Sha256::from_hex(&said).ok() {
             Some(found) => Ok(Some(found)),
             None => Err(Failure::permanent(

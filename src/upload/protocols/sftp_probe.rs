@@ -57,9 +57,11 @@ pub async fn probe(text: &str, connect_timeout: Duration) -> Result<SftpReport, 
         }
     };
     (report.host_key, report.login) = ("known", "accepted");
-    let tool = link.hash_tool().await;
     report.commands = link.run(b"true", Duration::from_secs(30)).await.is_ok();
-    report.hash_tool = tool.map(|tool| tool.name());
+    match link.hash_tool().await {
+        Ok(tool) => report.hash_tool = tool.map(|tool| tool.name()),
+        Err(failure) => report.error = Some(failure.text()),
+    }
     report.folder = folder_state(&link, &url.dir).await;
     Ok(report)
 }

@@ -10,13 +10,16 @@
 //! whole file is then fsynced (`fsync@openssh.com`) while the server
 //! hashes it with its own tool, and confirmed by that SHA-256; a files-only
 //! account runs no tool, so there the bytes are hashed as they are sent
-//! and the upload is confirmed by its size. It is renamed into place with
-//! SFTP's plain rename, which never replaces an existing file: the same
-//! content there counts as done, other content gets `name (1).ext`.
+//! and the upload is confirmed by its size; on resume there, the whole
+//! prefix kept on the server is read back and compared. It is linked into
+//! place (`hardlink@openssh.com`), which never replaces an existing file:
+//! the same content there counts as done, other content gets
+//! `name (1).ext`. Every step has a deadline, and the writes of a transfer
+//! ended early are aborted with it.
 
 use std::io::SeekFrom;
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -26,8 +29,11 @@ use openssh_sftp_client::file::File as RemoteFile;
 use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::names::{numbered, partial_path, relative_path, response};
+use super::names::{partial_path, relative_path, response};
 use super::{Link, SftpRoute};
+
+#[path = "sftp_place.rs"]
+mod place;
 use crate::digest::{FileStat, Sha256};
 use crate::journal::job::{ErrorClass, Job, Response};
 use crate::report::{Event, Phase, Reporter};
@@ -57,9 +63,10 @@ pub async fn transfer(
     reporter: &dyn Reporter,
     idle: std::time::Duration,
 ) -> Result<Response, Failure> {
-    let mut failures = 0;
+    let (mut failures, mut attempts, mut best) = (0, 0, 0);
     let mut restarted = false;
     loop {
+        attempts += 1;
         let attempt = async {
             let (slot, link) = route.link().await?;
             let upload = Upload {
@@ -77,7 +84,16 @@ pub async fn transfer(
             result
         };
         match attempt.await {
-            Err(Failure::Transient { retry_after, .. }) if failures < route.retries => {
+            Err(Failure::Transient { retry_after, .. })
+                if failures < route.retries && attempts <= 10 * (route.retries + 1) =>
+            {
+                // Failures in a row: an attempt that got further than any
+                // before starts the count again (ten times --retries
+                // attempts in all, at most).
+                let reached = activity.position.load(Ordering::Relaxed);
+                if reached > best {
+                    (best, failures) = (reached, 0);
+                }
                 tokio::time::sleep(http::backoff(failures, retry_after)).await;
                 failures += 1;
             }
@@ -146,33 +162,51 @@ impl Upload<'_> {
         let (Ok(mut source), Some(before)) = (opened, before) else {
             return Err(Failure::changed_since_scan(&source_path, "it is gone"));
         };
-        let mut file = self.open_temp(temp_folder, &temp).await?;
-        let mut offset = (file.metadata().await)
-            .map_err(|e| failure("reading the partial file's size", e))?
-            .len()
-            .unwrap_or(0);
+        let idle = self.idle;
+        let mut file = within(idle, "opening", self.open_temp(temp_folder, &temp)).await?;
+        let size_now = async {
+            (file.metadata().await).map_err(|e| failure("reading the partial file's size", e))
+        };
+        let mut offset = within(idle, "asking", size_now).await?.len().unwrap_or(0);
+        let limit = super::hash_limit(resource.size);
         if offset == 0
-            && let Some(placed) = self.already_there(&target).await?
+            && let Some(placed) = within(limit, "looking", self.already_there(&target)).await?
         {
             let _ = file.close().await;
             let _ = self.link.sftp.fs().remove_file(&temp).await;
             return Ok(placed);
         }
-        let resume = self.resume_point(&mut file, &mut source, offset).await?;
+        let resume = self.resume_point(&mut file, &mut source, offset);
+        let resume = within(idle, "reading back", resume).await?;
         if resume != offset {
-            file.set_len(resume)
-                .await
-                .map_err(|e| failure("cutting the partial file back", e))?;
+            let cut = async {
+                (file.set_len(resume).await)
+                    .map_err(|e| failure("cutting the partial file back", e))
+            };
+            within(idle, "cutting", cut).await?;
             offset = resume;
         }
-        let resumed_at = offset;
         // The server's own SHA-256 confirms a shell account's upload; a
         // files-only account's is confirmed by size, so the bytes sent
         // are hashed here (the prefix read back from the source).
         let mut hasher = self.route.hash_tool.is_none().then(sha2::Sha256::new);
         if let Some(hasher) = hasher.as_mut() {
             hash_prefix(&mut source, offset, hasher).await?;
+            // Only the size will confirm this upload: the whole prefix
+            // kept on the server must be the source's (a server crash can
+            // lose pages anywhere in a file never synced).
+            if offset > 0 {
+                let limit = super::hash_limit(offset);
+                let theirs = within(limit, "reading back", prefix_sha256(&file, offset));
+                if theirs.await? != Sha256(hasher.clone().finalize().into()) {
+                    file.set_len(0)
+                        .await
+                        .map_err(|e| failure("emptying the partial file", e))?;
+                    (offset, *hasher) = (0, sha2::Sha256::new());
+                }
+            }
         }
+        let resumed_at = offset;
         self.activity.starts_at(offset);
         self.reporter.event(Event::Phase {
             job: self.job,
@@ -205,8 +239,16 @@ impl Upload<'_> {
                 false => Ok(()),
             }
         };
-        let (synced, confirmed) = tokio::join!(syncing, self.confirm(&temp));
-        synced.map_err(|e| failure("syncing the partial file", e))?;
+        let syncing = async {
+            syncing
+                .await
+                .map_err(|e| failure("syncing the partial file", e))
+        };
+        let both = async {
+            let (synced, confirmed) = tokio::join!(syncing, self.confirm(&temp));
+            synced.map(|()| confirmed)
+        };
+        let confirmed = within(limit, "syncing and hashing", both).await?;
         let _ = file.close().await;
         let confirmed = match confirmed {
             Ok(how) => how,
@@ -223,9 +265,10 @@ impl Upload<'_> {
             Err(Unconfirmed::Failed(failure)) => return Err(failure),
         };
         if folder != temp_folder {
-            self.make_folders(&folder).await?;
+            within(idle, "making folders", self.make_folders(&folder)).await?;
         }
-        let (placed, identical) = self.place(&temp, &target, relative).await?;
+        let placing = self.place(&temp, &target, relative);
+        let (placed, identical) = within(limit, "placing", placing).await?;
         Ok(response(&placed, identical, confirmed))
     }
 
@@ -247,35 +290,6 @@ impl Upload<'_> {
         }
     }
 
-    /// `mkdir -p` over SFTP: each missing folder from the top (through
-    /// the shell for a name that is not UTF-8).
-    async fn make_folders(&self, folder: &Path) -> Result<(), Failure> {
-        if folder.to_str().is_none() {
-            let mut line = b"mkdir -p -- ".to_vec();
-            line.extend(super::shell_quote(folder.as_os_str().as_bytes()));
-            self.link
-                .run(&line, std::time::Duration::from_secs(60))
-                .await?;
-            return Ok(());
-        }
-        let mut fs = self.link.sftp.fs();
-        let mut missing = Vec::new();
-        for above in folder.ancestors() {
-            if above.as_os_str().is_empty() || fs.metadata(above).await.is_ok() {
-                break;
-            }
-            missing.push(above);
-        }
-        for folder in missing.into_iter().rev() {
-            if let Err(error) = fs.create_dir(folder).await
-                && fs.metadata(folder).await.is_err()
-            {
-                return Err(failure(&format!("creating {}", folder.display()), error));
-            }
-        }
-        Ok(())
-    }
-
     /// A whole earlier upload already at the target (a run killed after
     /// its rename, before its record): done, without sending it again.
     async fn already_there(&self, target: &Path) -> Result<Option<Response>, Failure> {
@@ -286,7 +300,8 @@ impl Upload<'_> {
         if meta.len() != Some(self.job.resource.size) || self.route.hash_tool.is_none() {
             return Ok(None);
         }
-        match self.route.server_sha256(self.link, target).await? {
+        let limit = super::hash_limit(self.job.resource.size);
+        match self.route.server_sha256(self.link, target, limit).await? {
             Some(found) if found == self.job.resource.sha256 => {
                 let relative = relative_path(self.job.resource.path.as_path())?;
                 Ok(Some(response(relative, true, "sha256")))
@@ -315,19 +330,14 @@ impl Upload<'_> {
         let mut ours = vec![0; (size - from) as usize];
         source.seek(SeekFrom::Start(from)).await.map_err(local)?;
         source.read_exact(&mut ours).await.map_err(local)?;
-        let mut theirs = Vec::with_capacity(ours.len());
-        (file.seek(SeekFrom::Start(from)).await)
-            .map_err(|e| Failure::transient(format!("seeking in the partial file: {e}")))?;
-        while (theirs.len() as u64) < size - from {
-            let want = (size - from - theirs.len() as u64).min(READ) as u32;
-            let buffer = bytes::BytesMut::with_capacity(want as usize);
-            match file.read(want, buffer).await {
-                Ok(Some(read)) if !read.is_empty() => theirs.extend_from_slice(&read),
-                Ok(_) => break,
-                Err(error) => return Err(failure("reading back the partial file", error)),
-            }
-        }
-        let same = ours.iter().zip(&theirs).take_while(|(a, b)| a == b).count() as u64;
+        let theirs = read_range(file.clone(), from, size - from)
+            .await
+            .map_err(|e| failure("reading back the partial file", e))?;
+        let same = ours
+            .iter()
+            .zip(theirs.iter())
+            .take_while(|(a, b)| a == b)
+            .count() as u64;
         Ok(match from + same {
             differs if differs < settled => 0,
             differs => differs,
@@ -345,7 +355,9 @@ impl Upload<'_> {
         mut offset: u64,
         mut hasher: Option<&mut sha2::Sha256>,
     ) -> Result<(), Failure> {
-        type Writes = Vec<tokio::task::JoinHandle<Result<(), SftpError>>>;
+        // Aborted when dropped: a transfer ended early (an error, the
+        // window, Ctrl-C) leaves no writes going on behind its retry.
+        type Writes = Vec<tokio_util::task::AbortOnDropHandle<Result<(), SftpError>>>;
         let size = self.job.resource.size;
         let half = (WINDOW / 2) as u64;
         source.seek(SeekFrom::Start(offset)).await.map_err(local)?;
@@ -378,10 +390,12 @@ impl Upload<'_> {
                 let chunk = window.slice(at..window.len().min(at + CHUNK));
                 let (mut file, start) = (file.clone(), offset + at as u64);
                 at += chunk.len();
-                writes.push(tokio::spawn(async move {
-                    file.seek(SeekFrom::Start(start)).await?;
-                    file.write_all_zero_copy(&mut [chunk]).await
-                }));
+                writes.push(tokio_util::task::AbortOnDropHandle::new(tokio::spawn(
+                    async move {
+                        file.seek(SeekFrom::Start(start)).await?;
+                        file.write_all_zero_copy(&mut [chunk]).await
+                    },
+                )));
             }
             offset += window.len() as u64;
             self.activity
@@ -417,7 +431,8 @@ impl Upload<'_> {
     /// commands, else its size. How it was confirmed.
     async fn confirm(&self, temp: &Path) -> Result<&'static str, Unconfirmed> {
         let resource = &self.job.resource;
-        match self.route.server_sha256(self.link, temp).await {
+        let limit = super::hash_limit(resource.size);
+        match self.route.server_sha256(self.link, temp, limit).await {
             Ok(Some(found)) if found == resource.sha256 => return Ok("sha256"),
             Ok(Some(found)) => {
                 return Err(Unconfirmed::Differs(format!(
@@ -440,85 +455,6 @@ impl Upload<'_> {
             ))),
         }
     }
-
-    /// Renames the confirmed partial file into place, never over another
-    /// file: the same content there is success, other content moves the
-    /// new file to `name (1).ext` and on. The name placed (relative) and
-    /// whether an identical file was already there.
-    async fn place(
-        &self,
-        temp: &Path,
-        target: &Path,
-        relative: &Path,
-    ) -> Result<(PathBuf, bool), Failure> {
-        let mut fs = self.link.sftp.fs();
-        for attempt in 0..=MAX_RENAMES {
-            let (name, placed) = match attempt {
-                0 => (target.to_owned(), relative.to_owned()),
-                n => (numbered(target, n), numbered(relative, n)),
-            };
-            if name.to_str().is_none() {
-                if self.link_into_place(temp, &name).await? {
-                    return Ok((placed, false));
-                }
-            } else {
-                let renamed = match fs.rename(temp, &name).await {
-                    Ok(()) => return Ok((placed, false)),
-                    Err(error) => error,
-                };
-                if fs.metadata(&name).await.is_err() {
-                    return Err(failure("renaming the upload into place", renamed));
-                }
-            }
-            if remote_sha256(self.route, self.link, &name).await? == self.job.resource.sha256 {
-                let _ = fs.remove_file(temp).await;
-                return Ok((placed, true));
-            }
-        }
-        Err(Failure::permanent(
-            ErrorClass::Server,
-            format!(
-                "{}: every name up to ({MAX_RENAMES}) is taken",
-                target.display()
-            ),
-        ))
-    }
-}
-
-impl Upload<'_> {
-    /// Places a name that is not UTF-8 through the shell: a hard link,
-    /// which never replaces a file, then the partial name removed. Whether
-    /// it was placed (`false`: the name is taken).
-    async fn link_into_place(&self, temp: &Path, name: &Path) -> Result<bool, Failure> {
-        let (temp, name) = (
-            super::shell_quote(temp.as_os_str().as_bytes()),
-            super::shell_quote(name.as_os_str().as_bytes()),
-        );
-        let mut line = b"if ln -- ".to_vec();
-        for part in [
-            &temp[..],
-            b" ",
-            &name[..],
-            b" 2>/dev/null; then rm -f -- ",
-            &temp[..],
-        ] {
-            line.extend_from_slice(part);
-        }
-        line.extend_from_slice(b"; echo ferry-placed; elif test -e ");
-        line.extend_from_slice(&name);
-        line.extend_from_slice(b"; then echo ferry-taken; else echo ferry-failed; fi");
-        let said = self
-            .link
-            .run(&line, std::time::Duration::from_secs(60))
-            .await?;
-        match said.as_slice() {
-            s if s.starts_with(b"ferry-placed") => Ok(true),
-            s if s.starts_with(b"ferry-taken") => Ok(false),
-            _ => Err(Failure::transient(
-                "the server could not link the upload into place",
-            )),
-        }
-    }
 }
 
 enum Unconfirmed {
@@ -529,8 +465,16 @@ enum Unconfirmed {
 
 /// What the destination holds at `path`: the server's own hash when it
 /// runs commands, else the file read back and hashed here.
-pub async fn remote_sha256(route: &SftpRoute, link: &Link, path: &Path) -> Result<Sha256, Failure> {
-    if let Some(found) = route.server_sha256(link, path).await? {
+pub async fn remote_sha256(
+    route: &SftpRoute,
+    link: &Link,
+    path: &Path,
+    size: u64,
+) -> Result<Sha256, Failure> {
+    if let Some(found) = route
+        .server_sha256(link, path, super::hash_limit(size))
+        .await?
+    {
         return Ok(found);
     }
     let mut file = (link.sftp.open(path).await).map_err(|e| failure("reading back a file", e))?;
@@ -562,6 +506,55 @@ pub async fn discard(route: &SftpRoute, job: &Job) -> Result<(), Failure> {
 
 fn local(error: std::io::Error) -> Failure {
     Failure::permanent(ErrorClass::File, error.to_string())
+}
+
+/// `step` ended as transient when the server takes over `limit`: a hung
+/// server never holds a job (or the link it shares) for ever.
+async fn within<T>(
+    limit: std::time::Duration,
+    doing: &str,
+    step: impl Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    match tokio::time::timeout(limit, step).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::transient(format!(
+            "the server did not finish {doing} within {}",
+            humantime::format_duration(limit)
+        ))),
+    }
+}
+
+/// `len` bytes of a remote file from `start` (fewer at its end).
+async fn read_range(mut file: RemoteFile, start: u64, len: u64) -> Result<bytes::Bytes, SftpError> {
+    file.seek(SeekFrom::Start(start)).await?;
+    let mut out = bytes::BytesMut::with_capacity(len as usize);
+    while (out.len() as u64) < len {
+        let want = (len - out.len() as u64).min(READ) as u32;
+        match file
+            .read(want, bytes::BytesMut::with_capacity(want as usize))
+            .await?
+        {
+            Some(read) if !read.is_empty() => out.extend_from_slice(&read),
+            _ => break,
+        }
+    }
+    Ok(out.freeze())
+}
+
+/// The SHA-256 of a remote file's first `len` bytes, read `CHUNK` bytes
+/// at a time with 16 requests in flight.
+async fn prefix_sha256(file: &RemoteFile, len: u64) -> Result<Sha256, Failure> {
+    use futures_util::StreamExt;
+    let starts = (0..len).step_by(CHUNK);
+    let reads = futures_util::stream::iter(starts)
+        .map(|at| read_range(file.clone(), at, (len - at).min(CHUNK as u64)))
+        .buffered(16);
+    futures_util::pin_mut!(reads);
+    let mut hasher = sha2::Sha256::new();
+    while let Some(read) = reads.next().await {
+        hasher.update(read.map_err(|e| failure("reading back the partial file", e))?);
+    }
+    Ok(Sha256(hasher.finalize().into()))
 }
 
 /// Reads the source's first `len` bytes into `hasher`.
