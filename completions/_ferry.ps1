@@ -55,7 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;sync' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where the jobs upload to: a destination named in the config file, a URL or a local folder')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder')
             [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Protocol for a URL destination; auto asks the server with OPTIONS')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'Descend at most this many folders below each root')
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)')
@@ -112,7 +112,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;watch' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where the jobs upload to: a destination named in the config file, a URL or a local folder')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder')
             [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Protocol for a URL destination; auto asks the server with OPTIONS')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'Descend at most this many folders below each root')
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)')
@@ -171,7 +171,7 @@ Register-ArgumentCompleter -Native -CommandName 'ferry' -ScriptBlock {
             break
         }
         'ferry;scan' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where the jobs upload to: a destination named in the config file, a URL or a local folder')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder')
             [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Protocol for a URL destination; auto asks the server with OPTIONS')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'Descend at most this many folders below each root')
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)')

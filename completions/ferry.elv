@@ -51,7 +51,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ferry;sync'= {
-            cand --to 'Where the jobs upload to: a destination named in the config file, a URL or a local folder'
+            cand --to 'Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder'
             cand --protocol 'Protocol for a URL destination; auto asks the server with OPTIONS'
             cand --max-depth 'Descend at most this many folders below each root'
             cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)'
@@ -107,7 +107,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'ferry;watch'= {
-            cand --to 'Where the jobs upload to: a destination named in the config file, a URL or a local folder'
+            cand --to 'Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder'
             cand --protocol 'Protocol for a URL destination; auto asks the server with OPTIONS'
             cand --max-depth 'Descend at most this many folders below each root'
             cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)'
@@ -165,7 +165,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'ferry;scan'= {
-            cand --to 'Where the jobs upload to: a destination named in the config file, a URL or a local folder'
+            cand --to 'Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder'
             cand --protocol 'Protocol for a URL destination; auto asks the server with OPTIONS'
             cand --max-depth 'Descend at most this many folders below each root'
             cand --include 'Only files matching this glob, relative to the root, gitignore style (repeatable; one per line in the variable)'

@@ -56,7 +56,7 @@ complete -c ferry -n "__fish_ferry_needs_command" -f -a "serve" -d 'Receive uplo
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "completions" -d 'Print shell completions to stdout, e.g. `ferry completions bash > ~/.local/share/bash-completion/completions/ferry`'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "generate" -d 'Write shell completions and man pages (for packagers)'
 complete -c ferry -n "__fish_ferry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ferry -n "__fish_ferry_using_subcommand sync" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
 ietf\t'The IETF resumable uploads draft (see --ietf-version)'
 tus\t'tus 1.0'
@@ -114,7 +114,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l json -d 'Print JSON
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s v -l verbose -d 'Say more: each job as it starts and finishes, what a scan left out and why'
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ferry -n "__fish_ferry_using_subcommand watch" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
 ietf\t'The IETF resumable uploads draft (see --ietf-version)'
 tus\t'tus 1.0'
@@ -174,7 +174,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand watch" -l json -d 'Print JSO
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s q -l quiet -d 'Print nothing on success; on failure, the errors and the failures list'
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s v -l verbose -d 'Say more: each job as it starts and finishes, what a scan left out and why'
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL or a local folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l to -d 'Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l protocol -d 'Protocol for a URL destination; auto asks the server with OPTIONS' -r -f -a "auto\t'IETF resumable uploads if the server announces it, else tus, else PUT'
 ietf\t'The IETF resumable uploads draft (see --ietf-version)'
 tus\t'tus 1.0'

@@ -463,8 +463,9 @@ fn an_unknown_host_key_is_refused_and_never_learnt() {
     let text = stderr_of(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     let wanted = format!(
-        "sftp://127.0.0.1:{port}: the server's host key is not known; check and accept it by running `ssh -p {port} 127.0.0.1` once",
-        port = sshd.port
+        "sftp://127.0.0.1:{port}: the server's host key is not known; check and accept it by running `ssh -F {config} -p {port} 127.0.0.1` once",
+        port = sshd.port,
+        config = config.display()
     );
     assert!(text.contains(&wanted), "{text}");
     assert_eq!(text.trim().lines().count(), 1, "{text}");
@@ -859,4 +860,35 @@ fn a_files_only_partial_upload_damaged_far_before_its_end_starts_over() {
     let (differs, from) = resumed_after_damage(|_| 1 << 20);
     assert_eq!(differs, 1 << 20);
     assert_eq!(from, 0, "the damaged partial upload was resumed");
+}
+
+#[test]
+fn probe_tells_a_shell_account_a_folder_still_to_make_and_a_file_in_the_way() {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let probe = |url: &str| {
+        let output = sshd.ferry(&env).args(["probe", url]).output().unwrap();
+        (output.status.code(), stdout_of(&output))
+    };
+    let (code, said) = probe(&format!(
+        "sftp://127.0.0.1:{}/~/ferry-probe-new/",
+        sshd.port
+    ));
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains(
+            "folder:         missing; a sync makes it under the home folder, which is writable"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "commands:       yes; uploads are confirmed by the server's openssl dgst -sha256"
+        ),
+        "{said}"
+    );
+    write_file(&env.path().join("afile"), b"not a folder");
+    let (code, said) = probe(&sshd.url(&env.path().join("afile")));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("is a file, not a folder"), "{said}");
 }

@@ -287,18 +287,21 @@ async fn ferry_serve(
 
 /// Where a local copy was placed, below the destination folder: the raw
 /// bytes when the name was not UTF-8, else the readable `path`.
-/// One connection pool per `sftp://` destination for the whole check.
+/// One connection pool per `sftp://` destination for the whole check, or
+/// why it could not be opened (asked once, not once per file).
 async fn sftp_route(settings: &Settings, url: &str) -> Result<Arc<SftpRoute>, String> {
-    type Pools = tokio::sync::Mutex<HashMap<String, Arc<SftpRoute>>>;
+    type Pools = tokio::sync::Mutex<HashMap<String, Result<Arc<SftpRoute>, String>>>;
     static POOLS: std::sync::OnceLock<Pools> = std::sync::OnceLock::new();
     let mut pools = POOLS.get_or_init(Pools::default).lock().await;
     if let Some(route) = pools.get(url) {
-        return Ok(route.clone());
+        return route.clone();
     }
     let opened = SftpRoute::open(url, 2, settings.connect_timeout, settings.retries).await;
-    let route = Arc::new(opened.map_err(|error| crate::error::one_line(&error))?);
+    let route = opened
+        .map(Arc::new)
+        .map_err(|error| crate::error::one_line(&error));
     pools.insert(url.to_owned(), route.clone());
-    Ok(route)
+    route
 }
 
 /// What an SFTP server holds at the job's placed name, hashed by the

@@ -22,7 +22,7 @@ pub struct ScanArgs {
     #[arg(value_name = "DIR", required = true)]
     pub roots: Vec<PathBuf>,
 
-    /// Where the jobs upload to: a destination named in the config file, a URL or a local folder
+    /// Where the jobs upload to: a destination named in the config file, a URL (http://, https://, s3://, sftp://) or a local folder
     #[arg(long, value_name = "DEST", env = "FERRY_TO")]
     pub to: String,
 

@@ -109,6 +109,11 @@ impl SftpUrl {
     /// `user@host`, `-p PORT` spelled out: what to type to accept its key.
     pub fn ssh_command(&self) -> String {
         let mut line = String::from("ssh ");
+        // The same file ferry's ssh reads, or the host key is accepted
+        // into a known_hosts ferry never looks at.
+        if let Some(config) = std::env::var_os(SSH_CONFIG_ENV).filter(|v| !v.is_empty()) {
+            line.push_str(&format!("-F {} ", config.to_string_lossy()));
+        }
         if let Some(port) = self.port {
             line.push_str(&format!("-p {port} "));
         }

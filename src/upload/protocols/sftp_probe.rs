@@ -28,7 +28,7 @@ impl SftpReport {
     /// Whether an upload here can work.
     pub fn ready(&self) -> bool {
         self.login == "accepted"
-            && (self.folder == "writable" || self.folder.starts_with("missing"))
+            && (self.folder == "writable" || self.folder.starts_with("missing;"))
     }
 }
 
@@ -70,18 +70,30 @@ pub async fn probe(text: &str, connect_timeout: Duration) -> Result<SftpReport, 
 /// that exists (a sync makes the rest).
 async fn folder_state(link: &Link, dir: &Path) -> String {
     let mut fs = link.sftp.fs();
-    let Some(existing) = ({
-        let mut found = None;
-        for above in dir.ancestors().filter(|a| !a.as_os_str().is_empty()) {
-            if fs.metadata(above).await.is_ok() {
-                found = Some(above.to_owned());
-                break;
-            }
+    // A path below the home folder (`/~/`) ends at the home folder, `.`.
+    let home = Path::new(".");
+    // Without a trailing `/`, so that a file of that name is found.
+    let dir: std::path::PathBuf = dir.components().collect();
+    let above = dir.ancestors().filter(|a| !a.as_os_str().is_empty());
+    let mut found = None;
+    for above in above.chain(dir.is_relative().then_some(home)) {
+        if let Ok(meta) = fs.metadata(above).await {
+            found = Some((
+                above.to_owned(),
+                meta.file_type().is_some_and(|t| t.is_dir()),
+            ));
+            break;
         }
-        found
-    }) else {
+    }
+    let Some((existing, is_folder)) = found else {
         return "unknown (no folder above it can be read)".to_owned();
     };
+    if !is_folder {
+        return format!(
+            "not writable: {} is a file, not a folder",
+            existing.display()
+        );
+    }
     let trial = existing.join(format!(".ferry-probe-{}", std::process::id()));
     let writable = match link.sftp.create(&trial).await {
         Ok(file) => {
@@ -91,16 +103,14 @@ async fn folder_state(link: &Link, dir: &Path) -> String {
         }
         Err(_) => false,
     };
+    let shown = match existing == home {
+        true => "the home folder".to_owned(),
+        false => existing.display().to_string(),
+    };
     match (existing == dir, writable) {
         (true, true) => "writable".to_owned(),
         (true, false) => "not writable".to_owned(),
-        (false, true) => format!(
-            "missing; a sync makes it under {}, which is writable",
-            existing.display()
-        ),
-        (false, false) => format!(
-            "missing, and {} above it is not writable",
-            existing.display()
-        ),
+        (false, true) => format!("missing; a sync makes it under {shown}, which is writable"),
+        (false, false) => format!("missing, and {shown} above it is not writable"),
     }
 }
