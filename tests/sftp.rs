@@ -892,3 +892,46 @@ fn probe_tells_a_shell_account_a_folder_still_to_make_and_a_file_in_the_way() {
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("is a file, not a folder"), "{said}");
 }
+
+#[test]
+fn watch_backs_up_new_photos_over_sftp() {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    write_file(&card.join("first.jpg"), b"there before the watch");
+    let dest = env.path().join("nas");
+    let mut watching = sshd
+        .ferry(&env)
+        .arg("watch")
+        .arg(&card)
+        .args(["--to", &sshd.url(&dest), "--settle", "300ms"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let arrived = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let count = || {
+            if dest.exists() {
+                crate::upload::walk(&dest).len()
+            } else {
+                0
+            }
+        };
+        while count() < n {
+            assert!(Instant::now() < deadline, "{n} files never arrived");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    arrived(1);
+    for i in 0..20u32 {
+        write_file(
+            &card.join(format!("drop/IMG_{i:04}.jpg")),
+            &crate::util::content(300 + i, 4000 + i as usize),
+        );
+    }
+    arrived(21);
+    let _ = watching.kill();
+    let _ = watching.wait();
+    assert_eq!(tree(&card), tree(&dest));
+}
