@@ -562,7 +562,34 @@ fn a_files_only_account_uploads_confirmed_by_size_but_refuses_delete_after() {
     assert!(text.contains("nothing was uploaded"), "{text}");
     assert!(!sshd.jail_upload().join("new").exists());
     assert!(card.join("new/IMG_9000.jpg").exists());
-    assert_eq!(crate::upload::walk(&card).len(), 21);
+    // A dry run meets the same refusal, rather than promising deletions.
+    let dry = sshd
+        .ferry(&env)
+        .args(["sync", "--dry-run", "--delete-after"])
+        .arg(&card)
+        .args(["--to", &sshd.files_url()])
+        .output()
+        .unwrap();
+    assert_eq!(dry.status.code(), Some(2), "{}", stdout_of(&dry));
+    assert!(!stdout_of(&dry).contains("delete"), "{}", stdout_of(&dry));
+
+    // A name that is not UTF-8 cannot cross this account's SFTP channel
+    // as it is: it is stored percent-escaped, as S3 keys are.
+    write_file(
+        &card.join(std::ffi::OsStr::from_bytes(b"caf\xe9.jpg")),
+        b"an old camera's name",
+    );
+    run_ok(
+        sshd.ferry(&env)
+            .args(["sync", "-q"])
+            .arg(&card)
+            .args(["--to", &sshd.files_url()]),
+    );
+    assert_eq!(
+        std::fs::read(sshd.jail_upload().join("caf%E9.jpg")).unwrap(),
+        b"an old camera's name"
+    );
+    assert_eq!(crate::upload::walk(&card).len(), 22, "nothing was deleted");
 }
 
 /// Kills an upload to the files-only account (where only the size

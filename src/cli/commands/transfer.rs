@@ -306,6 +306,10 @@ pub fn sync_files(
         // reached, refuses the credentials, or cannot confirm what
         // --delete-after needs leaves no jobs behind.
         (store, prepared) = upload::check_destination(store, &settings, &destination)?;
+    } else if destination.protocol == Protocol::Sftp {
+        // Connecting writes nothing: a dry run meets the host key, the
+        // login and the --delete-after refusal the sync would meet.
+        (store, _) = upload::check_destination(store, &settings, &destination)?;
     } else if destination.url.starts_with("http") {
         // A dry run writes nothing, but a destination it cannot reach, or
         // that refuses the credentials, fails it as it would fail the sync.

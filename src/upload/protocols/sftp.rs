@@ -433,6 +433,20 @@ impl SftpRoute {
         Ok(said.starts_with(b"ferry-yes"))
     }
 
+    /// The name a file gets on the server: its own, byte for byte, but on
+    /// a files-only account for a name that is not UTF-8. The SFTP library
+    /// sends UTF-8 names only, and such an account has no shell to go
+    /// around it, so there each byte that is not UTF-8 is written `%XX`
+    /// and `%` is written `%25`, as for S3 keys (percent-decoding gives the
+    /// exact name back).
+    pub fn stored_name(&self, relative: &Path) -> PathBuf {
+        let raw = relative.as_os_str().as_bytes();
+        match (relative.to_str(), self.hash_tool) {
+            (None, None) => PathBuf::from(crate::wire::utf8_escaped(raw)),
+            _ => relative.to_owned(),
+        }
+    }
+
     /// Where `relative` lands on the server.
     pub fn target(&self, relative: &Path) -> PathBuf {
         self.url.dir.join(relative)

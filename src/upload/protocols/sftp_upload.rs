@@ -130,18 +130,11 @@ struct Upload<'a> {
 impl Upload<'_> {
     async fn run(&self, restarted: &mut bool) -> Result<Response, Failure> {
         let resource = &self.job.resource;
-        let relative = relative_path(resource.path.as_path())?;
+        let relative = &self
+            .route
+            .stored_name(relative_path(resource.path.as_path())?);
         let target = self.route.target(relative);
         let folder = target.parent().unwrap_or(Path::new("/")).to_owned();
-        if target.to_str().is_none() && self.route.hash_tool.is_none() {
-            return Err(Failure::permanent(
-                ErrorClass::Server,
-                format!(
-                    "{}: the name is not UTF-8, and ferry's SFTP library sends UTF-8 names only; such names go through the server's shell, which this files-only account does not have",
-                    relative.display()
-                ),
-            ));
-        }
         let temp = partial_path(&target, &self.job.id);
         let temp_folder = temp.parent().unwrap_or(Path::new("."));
         let source_path = resource.source();
@@ -304,6 +297,7 @@ impl Upload<'_> {
         match self.route.server_sha256(self.link, target, limit).await? {
             Some(found) if found == self.job.resource.sha256 => {
                 let relative = relative_path(self.job.resource.path.as_path())?;
+                let relative = &self.route.stored_name(relative);
                 Ok(Some(response(relative, true, "sha256")))
             }
             _ => Ok(None),
@@ -495,8 +489,8 @@ pub async fn remote_sha256(
 
 /// Removes a cancelled job's partial upload, if there is one.
 pub async fn discard(route: &SftpRoute, job: &Job) -> Result<(), Failure> {
-    let relative = relative_path(job.resource.path.as_path())?;
-    let temp = partial_path(&route.target(relative), &job.id);
+    let relative = route.stored_name(relative_path(job.resource.path.as_path())?);
+    let temp = partial_path(&route.target(&relative), &job.id);
     let (_, link) = route.link().await?;
     match link.sftp.fs().remove_file(&temp).await {
         Err(error) if !is_missing(&error) => Err(failure("removing the partial upload", error)),
