@@ -91,7 +91,7 @@ pub struct Placed {
 }
 
 /// `IMG.jpg` -> `IMG (n).jpg`, keeping the name's bytes as they are.
-fn numbered(relative: &Path, n: u32) -> PathBuf {
+pub fn numbered(relative: &Path, n: u32) -> PathBuf {
     let mut name = relative.file_stem().unwrap_or_default().to_owned();
     name.push(format!(" ({n})"));
     if let Some(ext) = relative.extension() {

@@ -51,13 +51,13 @@ impl Shared {
     fn append(
         &self,
         id: &JobId,
-        deferred: bool,
+        durability: Durability,
         change: impl FnOnce(&mut Job) -> Result<(), TransitionError>,
     ) -> anyhow::Result<(Ticket, Arc<Journal>, Job)> {
         let mut store = self.lock();
-        let written = match deferred {
-            true => Durability::Deferred,
-            false => Durability::Lazy,
+        let written = match durability {
+            Durability::Deferred => Durability::Deferred,
+            Durability::Durable | Durability::Lazy => Durability::Lazy,
         };
         let ticket = store.apply(id, written, change)?;
         let job = store.job(id).cloned().expect("the job just changed");
@@ -73,7 +73,7 @@ impl Shared {
         id: &JobId,
         change: impl FnOnce(&mut Job) -> Result<(), TransitionError>,
     ) -> anyhow::Result<Job> {
-        let (ticket, journal, job) = self.append(id, false, change)?;
+        let (ticket, journal, job) = self.append(id, Durability::Lazy, change)?;
         // Up to this job's own record: the ones written after it wait for
         // a later fsync, which they share in turn.
         tokio::time::sleep(GROUP_WINDOW).await;
@@ -89,8 +89,7 @@ impl Shared {
         durability: Durability,
         change: impl FnOnce(&mut Job) -> Result<(), TransitionError>,
     ) -> anyhow::Result<Job> {
-        let deferred = durability == Durability::Deferred;
-        let (ticket, journal, job) = self.append(id, deferred, change)?;
+        let (ticket, journal, job) = self.append(id, durability, change)?;
         if durability == Durability::Durable {
             tokio::task::spawn_blocking(move || journal.sync(ticket)).await??;
         }

@@ -285,8 +285,6 @@ async fn ferry_serve(
     })
 }
 
-/// Where a local copy was placed, below the destination folder: the raw
-/// bytes when the name was not UTF-8, else the readable `path`.
 /// One connection pool per `sftp://` destination for the whole check, or
 /// why it could not be opened (asked once, not once per file).
 async fn sftp_route(settings: &Settings, url: &str) -> Result<Arc<SftpRoute>, String> {
@@ -339,6 +337,8 @@ pub async fn sftp_verdict(route: &SftpRoute, job: &Job) -> (Verdict, String) {
     }
 }
 
+/// Where a local copy was placed, below the destination folder: the raw
+/// bytes when the name was not UTF-8, else the readable `path`.
 fn local_placement(raw: Option<&String>, readable: Option<&String>) -> PathBuf {
     use std::os::unix::ffi::OsStringExt;
     match raw.and_then(|hex| hex::decode(hex).ok()) {

@@ -499,7 +499,8 @@ pub fn probe(config: &Config, args: &ProbeArgs) -> anyhow::Result<u8> {
     Ok(error::SUCCESS)
 }
 
-/// `ferry probe s3://…`: 0 when the bucket exists and the keys may write to it.
+/// `ferry probe sftp://…`: 0 when the login is accepted and the folder is
+/// writable, or can be made under one that is.
 fn probe_sftp(config: &Config, url: &str, settings: &upload::Settings) -> anyhow::Result<u8> {
     use crate::report::stream::out_line;
     let report = upload::probe_sftp(url, settings)?;
@@ -529,6 +530,7 @@ fn probe_sftp(config: &Config, url: &str, settings: &upload::Settings) -> anyhow
     })
 }
 
+/// `ferry probe s3://…`: 0 when the bucket exists and the keys may write to it.
 fn probe_s3(
     config: &Config,
     text: &str,

@@ -21,7 +21,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -261,11 +261,7 @@ impl LocalFolder {
 /// The resource's path, if it is a plain relative one.
 fn relative_path(resource: &Resource) -> Result<&Path, LocalError> {
     let relative = resource.path.as_path();
-    if relative.as_os_str().is_empty()
-        || !relative
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)))
-    {
+    if !super::is_plain_relative(relative) {
         return Err(LocalError::BadPath {
             path: relative.to_owned(),
         });
@@ -364,22 +360,10 @@ pub async fn settle(
         }
         Err(Unsettled::Sync(error)) => return Err(error.to_string()),
     };
-    let mut headers = std::collections::BTreeMap::new();
-    let relative = &placed.relative;
-    headers.insert("path".to_owned(), relative.to_string_lossy().into_owned());
-    if relative.to_str().is_none() {
-        // `path` is for people; a name that is not UTF-8 is also
-        // kept byte for byte, so `verify` and `--move-to` find it.
-        let raw = relative.as_os_str().as_encoded_bytes();
-        headers.insert("path-bytes".to_owned(), hex::encode(raw));
-    }
-    if placed.identical {
-        headers.insert("identical".to_owned(), "true".to_owned());
-    }
-    Ok(Ok(Response {
-        status: 201,
-        headers,
-    }))
+    Ok(Ok(super::placed_response(
+        &placed.relative,
+        placed.identical,
+    )))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub mod tus;
 
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -133,6 +133,32 @@ impl Exchange<'_> {
         wire::text(headers, "location")
             .map(|location| self.absolute(self.endpoint, location))
             .transpose()
+    }
+}
+
+/// Whether a resource's path is plain and relative (not empty, no root, no
+/// `.` or `..`): what a destination ferry places files in itself accepts.
+pub fn is_plain_relative(path: &Path) -> bool {
+    !path.as_os_str().is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// The answer a job records for a file ferry placed itself (a local
+/// folder, an SFTP server): where it landed, its raw bytes too when the
+/// name is not UTF-8 (`path` is for people; `verify` and `--move-to` read
+/// `path-bytes`), and whether identical content was already there.
+pub fn placed_response(relative: &Path, identical: bool) -> Response {
+    let mut headers = std::collections::BTreeMap::new();
+    headers.insert("path".to_owned(), relative.to_string_lossy().into_owned());
+    if relative.to_str().is_none() {
+        let raw = relative.as_os_str().as_bytes();
+        headers.insert("path-bytes".to_owned(), hex::encode(raw));
+    }
+    if identical {
+        headers.insert("identical".to_owned(), "true".to_owned());
+    }
+    Response {
+        status: 201,
+        headers,
     }
 }
 

@@ -7,8 +7,9 @@
 //! the user's, and host keys are checked strictly (`BatchMode=yes`,
 //! `StrictHostKeyChecking=yes`: an unknown key is refused, never learnt).
 //! Each master carries one SFTP channel (`openssh-sftp-client`) that several
-//! jobs share, and short commands (`sha256sum`) that confirm a file whole.
-//! A files-only account (`internal-sftp`, a chroot) runs no command; its
+//! jobs share, and one process that hashes file after file with the
+//! server's own tool (`sftp_hash`), which confirms each upload whole. A
+//! files-only account (`internal-sftp`, a chroot) runs no command; its
 //! uploads are confirmed by size, which is why it cannot clear a card.
 //!
 //! The URL's path is absolute, as curl reads it; `/~/` starts it at the
@@ -36,7 +37,7 @@ mod names;
 pub mod probe;
 #[path = "sftp_upload.rs"]
 mod upload;
-use hash::{EMPTY_SHA256, Hasher};
+use hash::Hasher;
 pub use hash::{HashTool, hash_limit};
 pub use upload::{discard, remote_sha256, transfer};
 
@@ -235,7 +236,8 @@ impl Link {
             let mut hasher = Hasher::start(&self.session, tool).await?;
             let asked = tokio::time::timeout(COMMAND_TIMEOUT, hasher.ask(Path::new("/dev/null")));
             match asked.await {
-                Ok(Ok(said)) if said == EMPTY_SHA256 => {
+                // A working tool prints the SHA-256 of nothing.
+                Ok(Ok(said)) if Sha256::from_hex(&said) == Ok(Sha256::of(b"")) => {
                     *self.hasher.lock().await = Some(hasher);
                     return Ok(Some(tool));
                 }

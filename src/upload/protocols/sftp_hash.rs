@@ -113,7 +113,3 @@ impl Hasher {
 pub fn hash_limit(size: u64) -> Duration {
     Duration::from_secs(60 + size / (8 << 20))
 }
-
-/// The SHA-256 of nothing, which a working tool prints for `/dev/null`.
-pub(super) const EMPTY_SHA256: &str =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

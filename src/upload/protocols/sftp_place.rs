@@ -6,9 +6,9 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::super::names::numbered;
 use super::{MAX_RENAMES, Upload, failure, remote_sha256};
 use crate::journal::job::ErrorClass;
+use crate::placement::numbered;
 use crate::upload::http::Failure;
 
 impl Upload<'_> {
@@ -41,7 +41,7 @@ impl Upload<'_> {
         Ok(())
     }
 
-    /// Renames the confirmed partial file into place, never over another
+    /// Links the confirmed partial file into place, never over another
     /// file: the same content there is success, other content moves the
     /// new file to `name (1).ext` and on. The name placed (relative) and
     /// whether an identical file was already there.
@@ -88,6 +88,7 @@ impl Upload<'_> {
             ),
         ))
     }
+
     /// Gives the partial file its name, never replacing a file there:
     /// a hard link (`hardlink@openssh.com`, which fails on an existing
     /// name), then the partial name removed. The library's rename is

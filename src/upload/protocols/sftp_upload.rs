@@ -163,7 +163,8 @@ impl Upload<'_> {
         let mut offset = within(idle, "asking", size_now).await?.len().unwrap_or(0);
         let limit = super::hash_limit(resource.size);
         if offset == 0
-            && let Some(placed) = within(limit, "looking", self.already_there(&target)).await?
+            && let Some(placed) =
+                within(limit, "looking", self.already_there(&target, relative)).await?
         {
             let _ = file.close().await;
             let _ = self.link.sftp.fs().remove_file(&temp).await;
@@ -285,7 +286,11 @@ impl Upload<'_> {
 
     /// A whole earlier upload already at the target (a run killed after
     /// its rename, before its record): done, without sending it again.
-    async fn already_there(&self, target: &Path) -> Result<Option<Response>, Failure> {
+    async fn already_there(
+        &self,
+        target: &Path,
+        relative: &Path,
+    ) -> Result<Option<Response>, Failure> {
         let Ok(meta) = self.link.sftp.fs().metadata(target).await else {
             // Missing, or a name the SFTP library cannot send: upload.
             return Ok(None);
@@ -296,8 +301,6 @@ impl Upload<'_> {
         let limit = super::hash_limit(self.job.resource.size);
         match self.route.server_sha256(self.link, target, limit).await? {
             Some(found) if found == self.job.resource.sha256 => {
-                let relative = relative_path(self.job.resource.path.as_path())?;
-                let relative = &self.route.stored_name(relative);
                 Ok(Some(response(relative, true, "sha256")))
             }
             _ => Ok(None),
@@ -472,19 +475,9 @@ pub async fn remote_sha256(
         return Ok(found);
     }
     let mut file = (link.sftp.open(path).await).map_err(|e| failure("reading back a file", e))?;
-    let mut hasher = sha2::Sha256::new();
-    let most = READ as u32;
-    loop {
-        let buffer = bytes::BytesMut::with_capacity(most as usize);
-        match file.read(most, buffer).await {
-            Ok(Some(read)) if !read.is_empty() => {
-                hasher.update(&read);
-            }
-            Ok(_) => break,
-            Err(error) => return Err(failure("reading back a file", error)),
-        }
-    }
-    Ok(Sha256(hasher.finalize().into()))
+    // Its own length, not the one expected: a longer file must not pass.
+    let meta = (file.metadata().await).map_err(|e| failure("reading back a file", e))?;
+    prefix_sha256(&file, meta.len().unwrap_or(0)).await
 }
 
 /// Removes a cancelled job's partial upload, if there is one.
