@@ -11,6 +11,8 @@
 # of jobs a scan queued before (untimed). rclone copy runs with
 # --transfers 4 (ferry's -j 4) and checks each file's hash on the server
 # after the upload, as it does by default; scp and sftp check nothing.
+# scp runs twice: with OpenSSH's default cipher (ChaCha20-Poly1305), and
+# with AES-GCM, the one ferry's ssh offers first on a CPU with AES.
 # The sshd runs as root with a key made here; every client reads the same
 # ssh_config (ferry through FERRY_SSH_CONFIG). Medians of the rounds.
 set -euo pipefail
@@ -87,8 +89,8 @@ timed() { # name command...: appends the seconds to the array named $1
 }
 
 bench() { # source folder; prints a Markdown table
-    local source=$1 names=(ferry_sync ferry_upload rclone scp sftp)
-    ferry_sync=() ferry_upload=() rclone=() scp=() sftp=()
+    local source=$1 names=(ferry_sync ferry_upload rclone scp scp_gcm sftp)
+    ferry_sync=() ferry_upload=() rclone=() scp=() scp_gcm=() sftp=()
     for _ in $(seq "$rounds"); do
         timed ferry_sync "$ferry" --journal "$work/j-$RANDOM.jsonl" sync -q -j 4 --all-files \
             "$source" --to "sftp://127.0.0.1:$port$work/out/"
@@ -98,6 +100,7 @@ bench() { # source folder; prints a Markdown table
         timed ferry_upload "$ferry" --journal "$journal" upload -q -j 4
         timed rclone rclone copy --transfers 4 "$source" "$rclone_remote$work/out"
         timed scp scp -q -r -F "$keys/ssh_config" "$source" "127.0.0.1:$work/out/"
+        timed scp_gcm scp -q -r -c aes128-gcm@openssh.com -F "$keys/ssh_config" "$source" "127.0.0.1:$work/out/"
         timed sftp sh -c "printf 'put -r %s %s\n' '$source' '$work/out/' | sftp -q -F '$keys/ssh_config' -b - 127.0.0.1"
     done
     local scp_median; scp_median=$(median "${scp[@]}")

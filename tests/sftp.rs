@@ -53,7 +53,7 @@ fn start_sshd(sshd: &Path, path: &Path) -> Option<(u16, u16, Child)> {
          AuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\n\
          PubkeyAuthentication yes\nPasswordAuthentication no\n\
          KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n\
-         UsePAM no\nLogLevel VERBOSE\nMaxSessions 100\nMaxStartups 100\n\
+         UsePAM no\nLogLevel DEBUG1\nMaxSessions 100\nMaxStartups 100\n\
          Subsystem sftp internal-sftp\n\
          Match LocalPort {files_port}\n  ChrootDirectory {dir}/jail\n\
          \x20 ForceCommand internal-sftp\n  AllowTcpForwarding no\n",
@@ -961,4 +961,78 @@ fn watch_backs_up_new_photos_over_sftp() {
     let _ = watching.kill();
     let _ = watching.wait();
     assert_eq!(tree(&card), tree(&dest));
+}
+
+/// The ciphers sshd's log says each connection so far chose, in order.
+fn negotiated_ciphers(sshd: &Sshd) -> Vec<String> {
+    let log = std::fs::read_to_string(sshd.path().join("sshd.log")).unwrap();
+    log.lines()
+        .filter_map(|line| line.split("kex: client->server cipher: ").nth(1))
+        .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn cpu_has_aes() -> bool {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+    let flags = info.lines().find(|l| l.starts_with("flags")).unwrap_or("");
+    let has = |flag: &str| flag_listed(flags, flag);
+    has("aes") && has("pclmulqdq")
+}
+
+fn flag_listed(flags: &str, flag: &str) -> bool {
+    flags.split_whitespace().any(|word| word == flag)
+}
+
+#[test]
+fn aes_gcm_goes_first_on_a_cpu_with_aes_but_a_ciphers_line_of_the_users_wins() {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let temp = env.path().join("tmp");
+    std::fs::create_dir_all(&temp).unwrap();
+    photos(&env.path().join("card"), 2);
+    let dest = env.path().join("nas");
+    run_ok(
+        sshd.ferry(&env)
+            .env("TMPDIR", &temp)
+            .args(["sync", "-q"])
+            .arg(env.path().join("card"))
+            .arg("--to")
+            .arg(sshd.url(&dest)),
+    );
+    assert_eq!(tree(&env.path().join("card")), tree(&dest));
+    let chosen = negotiated_ciphers(&sshd);
+    let expected = match cpu_has_aes() {
+        true => "aes128-gcm@openssh.com",
+        false => "chacha20-poly1305@openssh.com",
+    };
+    assert!(
+        !chosen.is_empty() && chosen.iter().all(|c| c == expected),
+        "{chosen:?}"
+    );
+    // The file ssh started with is gone once the connection is up.
+    let left: Vec<String> = listed(&temp)
+        .into_iter()
+        .filter(|name| name.starts_with("ferry-ssh-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    let config = sshd.write_client_config("own_ciphers", "user_key", "known_hosts");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("  Ciphers aes256-ctr\n");
+    write_file(&config, text.as_bytes());
+    photos(&env.path().join("card2"), 2);
+    run_ok(
+        sshd.ferry(&env)
+            .env("FERRY_SSH_CONFIG", &config)
+            .args(["sync", "-q"])
+            .arg(env.path().join("card2"))
+            .arg("--to")
+            .arg(sshd.url(&env.path().join("nas2"))),
+    );
+    let after = negotiated_ciphers(&sshd);
+    assert!(after.len() > chosen.len(), "{after:?}");
+    assert!(
+        after[chosen.len()..].iter().all(|c| c == "aes256-ctr"),
+        "{after:?}"
+    );
 }

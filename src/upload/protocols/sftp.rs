@@ -35,10 +35,13 @@ mod hash;
 mod names;
 #[path = "sftp_probe.rs"]
 pub mod probe;
+#[path = "sftp_ssh_config.rs"]
+mod ssh_config;
 #[path = "sftp_upload.rs"]
 mod upload;
 use hash::Hasher;
 pub use hash::{HashTool, hash_limit};
+use ssh_config::StartConfig;
 pub use upload::{discard, remote_sha256, transfer};
 
 /// Names an `ssh_config` file to read instead of `~/.ssh/config` (`ssh -F`).
@@ -158,8 +161,12 @@ impl Link {
             ))
             .connect_timeout(connect_timeout)
             .server_alive_interval(Duration::from_secs(15));
-        if let Some(config) = std::env::var_os(SSH_CONFIG_ENV).filter(|v| !v.is_empty()) {
-            builder.config_file(config);
+        let config = StartConfig::write().map_err(|error| NotConnected {
+            refusal: Refusal::Unreachable,
+            message: format!("could not write an ssh_config for ssh to start with: {error}"),
+        })?;
+        if let Some(path) = config.path() {
+            builder.config_file(path);
         }
         if let Some(user) = &url.user {
             builder.user(user.clone());
@@ -171,6 +178,7 @@ impl Link {
             .connect_mux(&url.host)
             .await
             .map_err(|error| connect_error(url, &error))?;
+        drop(config);
         let session = Arc::new(session);
         let options = SftpOptions::new()
             .max_pending_requests(std::num::NonZeroU16::new(64).expect("not zero"));
