@@ -28,6 +28,7 @@ fn resource(i: usize) -> Resource {
             i as u128 * 0x9e37_79b9_7f4a_7c15
         ))
         .unwrap(),
+        taken: None,
         kind: MediaKind::Image,
     }
 }

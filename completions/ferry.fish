@@ -68,6 +68,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l exclude -d 'Leave o
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l video-clock -d 'How a video\'s own clock (QuickTime mvhd) is read for its capture date: utc, as the standard says, or local, for cameras that write local time there' -r -f -a "utc\t''
+local\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s j -l concurrency -d 'Upload this many jobs at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l retries -d 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l chunk-size -d 'Send at most this much per request (default: the whole file, or the server\'s limit)' -r
@@ -126,6 +128,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand watch" -l exclude -d 'Leave 
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l video-clock -d 'How a video\'s own clock (QuickTime mvhd) is read for its capture date: utc, as the standard says, or local, for cameras that write local time there' -r -f -a "utc\t''
+local\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s j -l concurrency -d 'Upload this many jobs at once' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l retries -d 'Give up on a job after this many transient failures in a row (connection, 5xx, 429, stalls)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l chunk-size -d 'Send at most this much per request (default: the whole file, or the server\'s limit)' -r
@@ -186,6 +190,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand scan" -l exclude -d 'Leave o
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l video-clock -d 'How a video\'s own clock (QuickTime mvhd) is read for its capture date: utc, as the standard says, or local, for cameras that write local time there' -r -f -a "utc\t''
+local\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l progress -d 'How the work shows its progress: bars at a terminal, else lines' -r -f -a "auto\t'Bars when stderr is a terminal, lines otherwise'
 bars\t'A bar per active job and a total bar'

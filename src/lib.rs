@@ -3,6 +3,7 @@
 //! The binary is thin (`main.rs`): parse, resolve and run with `cli`, and
 //! map the error to an exit code with `error`.
 
+pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod digest;

@@ -122,22 +122,40 @@ pub fn garage() -> &'static Path {
 /// when missing (the tests run as root, as sshd must to chroot).
 pub fn sshd() -> &'static Path {
     static READY: OnceLock<PathBuf> = OnceLock::new();
-    READY.get_or_init(|| {
-        let sshd = PathBuf::from("/usr/sbin/sshd");
-        if !sshd.exists() {
-            run(Command::new("apt-get")
-                .args(["update", "-q"])
-                .env("DEBIAN_FRONTEND", "noninteractive"));
-            run(Command::new("apt-get")
-                .args([
-                    "install",
-                    "-y",
-                    "-q",
-                    "--no-install-recommends",
-                    "openssh-server",
-                ])
-                .env("DEBIAN_FRONTEND", "noninteractive"));
-        }
-        sshd
-    })
+    READY.get_or_init(|| debian_tool("/usr/sbin/sshd", "openssh-server"))
+}
+
+/// exiftool, from Debian's `libimage-exiftool-perl`.
+pub fn exiftool() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| debian_tool("/usr/bin/exiftool", "libimage-exiftool-perl"))
+}
+
+/// ffmpeg, from Debian's `ffmpeg`.
+pub fn ffmpeg() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| debian_tool("/usr/bin/ffmpeg", "ffmpeg"))
+}
+
+/// strace, from Debian's `strace`.
+pub fn strace() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| debian_tool("/usr/bin/strace", "strace"))
+}
+
+/// `binary`, installed with apt from `package` when missing. One install
+/// at a time: apt holds a lock.
+fn debian_tool(binary: &str, package: &str) -> PathBuf {
+    static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let binary = PathBuf::from(binary);
+    let _turn = APT.lock().unwrap_or_else(|p| p.into_inner());
+    if !binary.exists() {
+        run(Command::new("apt-get")
+            .args(["update", "-q"])
+            .env("DEBIAN_FRONTEND", "noninteractive"));
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends", package])
+            .env("DEBIAN_FRONTEND", "noninteractive"));
+    }
+    binary
 }

@@ -384,6 +384,7 @@ fn library_scan_only(
         dry_run: false,
         hash_threads: 2,
         only,
+        video_clock: ferry::capture::VideoClock::Utc,
     };
     let mut warnings = Vec::new();
     let mut on_walked = Some(on_walked);

@@ -8,6 +8,7 @@ mod scripted_server;
 mod util;
 
 mod bits;
+mod capture;
 mod clear;
 mod cli;
 mod config;

@@ -132,6 +132,9 @@ pub struct Resource {
     /// The content's SHA-256 (hex in the journal).
     pub sha256: Sha256,
     pub kind: MediaKind,
+    /// When the photo or video was taken, and how that is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<crate::capture::Taken>,
 }
 
 impl Resource {

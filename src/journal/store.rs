@@ -36,6 +36,10 @@ pub struct SeenFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inode: Option<u64>,
     pub sha256: Sha256,
+    /// The capture date read with the hash, so that an unchanged file is
+    /// not opened again for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<crate::capture::Taken>,
 }
 
 impl SeenFile {
@@ -49,6 +53,7 @@ impl SeenFile {
             inode: self.inode,
             sha256: self.sha256,
             kind,
+            taken: self.taken,
         }
     }
 }

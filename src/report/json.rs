@@ -53,6 +53,10 @@ enum Line<'a> {
         path: String,
         size: u64,
         sha256: &'a Sha256,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        taken: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        taken_from: Option<&'static str>,
         dry_run: bool,
     },
     ScanSummary(&'a ScanSummary),
@@ -220,11 +224,14 @@ impl Reporter for Json {
                 path,
                 size,
                 sha256,
+                taken,
                 dry_run,
             } => Line::Queued {
                 path: shown(path),
                 size,
                 sha256,
+                taken: taken.map(|t| t.at.to_string()),
+                taken_from: taken.map(|t| t.from.name()),
                 dry_run,
             },
             Event::ScanSummary { summary, .. } => Line::ScanSummary(summary),

@@ -120,6 +120,7 @@ pub enum Event<'a> {
         path: &'a Path,
         size: u64,
         sha256: &'a Sha256,
+        taken: Option<crate::capture::Taken>,
         dry_run: bool,
     },
     ScanSummary {

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::capture::{DateReader, Headers, Taken, VideoClock};
 use crate::digest::{self, HashError, Sha256};
 use crate::journal::job::{Action, Destination, Job, JobId, MediaKind, State};
 use crate::journal::paths::JournalPath;
@@ -48,6 +49,8 @@ pub struct ScanOptions {
     /// Look at just these files under the roots instead of walking them
     /// (`ferry watch`'s settled files).
     pub only: Option<Vec<PathBuf>>,
+    /// How a video's `mvhd` time is read for its capture date.
+    pub video_clock: VideoClock,
 }
 
 /// What a scan reports as it goes.
@@ -84,6 +87,7 @@ pub enum ScanEvent<'a> {
         path: &'a JournalPath,
         size: u64,
         sha256: &'a Sha256,
+        taken: Option<Taken>,
     },
 }
 
@@ -140,20 +144,35 @@ impl ContentIndex {
     }
 }
 
-/// The journal's hash for a file whose size, mtime and inode are unchanged.
+/// What the journal knows of a file whose size, mtime and inode are
+/// unchanged: its hash and capture date.
 fn reusable_hash(
     store: &Store,
     roots: &[Root],
     options: &ScanOptions,
     candidate: &Candidate,
-) -> Option<Sha256> {
+) -> Option<(Sha256, Option<Taken>)> {
     let seen = store.seen_file(&roots[candidate.root].journal, &candidate.relative)?;
     let unchanged = !options.rehash
         && seen.size == candidate.stat.size
         && seen.mtime_ns == candidate.stat.mtime_ns
         && seen.inode == candidate.stat.inode;
-    unchanged.then_some(seen.sha256)
+    unchanged.then_some((seen.sha256, seen.taken))
 }
+
+/// A media file's capture date, read right after its hash while its
+/// headers are still in the page cache; none for a sidecar.
+fn capture_date(reader: &mut DateReader, path: &Path, candidate: &Candidate) -> Option<Taken> {
+    let headers = match candidate.kind {
+        MediaKind::Image => Headers::Photo,
+        MediaKind::Video => Headers::Movie,
+        MediaKind::Audio => Headers::Neither,
+        MediaKind::Other => return None,
+    };
+    Some(reader.read(path, headers, candidate.stat.mtime_ns))
+}
+
+type Hashed = Result<(Sha256, Option<Taken>), HashError>;
 
 /// Scans and queues. In a dry run, `store` may be read-only and nothing is written.
 pub fn scan(
@@ -189,19 +208,23 @@ pub fn scan(
     let stop = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
     let hash_started = Instant::now();
-    let (sender, receiver) = mpsc::sync_channel::<(usize, Result<Sha256, HashError>)>(64);
+    let (sender, receiver) = mpsc::sync_channel::<(usize, Hashed)>(64);
     let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..options.hash_threads.max(1).min(to_hash.len().max(1)) {
             let sender = sender.clone();
             let (candidates, to_hash, next, stop, roots) =
                 (&candidates, &to_hash, &next, &stop, &roots);
+            let video_clock = options.video_clock;
             scope.spawn(move || {
+                let mut dates = DateReader::new(video_clock);
                 while !stop.load(Ordering::Relaxed) {
                     let Some(&i) = to_hash.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         return;
                     };
                     let candidate = &candidates[i];
-                    let result = digest::sha256_file(&candidate.path(roots), &candidate.stat);
+                    let path = candidate.path(roots);
+                    let result = digest::sha256_file(&path, &candidate.stat)
+                        .map(|sha| (sha, capture_date(&mut dates, &path, candidate)));
                     if sender.send((i, result)).is_err() {
                         return;
                     }
@@ -209,16 +232,21 @@ pub fn scan(
             });
         }
         drop(sender);
-        let mut waiting: BTreeMap<usize, Result<Sha256, HashError>> = BTreeMap::new();
+        let mut waiting: BTreeMap<usize, Hashed> = BTreeMap::new();
+        // For files whose hash a journal of an older ferry kept without a date.
+        let mut dates = DateReader::new(options.video_clock);
         let result = (|| {
             for (i, candidate) in candidates.iter().enumerate() {
                 let reused_sha = reused[i]
                     .then(|| reusable_hash(store, &roots, options, candidate))
                     .flatten();
-                let sha = match reused_sha {
-                    Some(sha) => {
+                let (sha, taken) = match reused_sha {
+                    Some((sha, taken)) => {
                         queue.summary.unchanged += 1;
-                        sha
+                        let taken = taken.or_else(|| {
+                            capture_date(&mut dates, &candidate.path(&roots), candidate)
+                        });
+                        (sha, taken)
                     }
                     None => {
                         let result = loop {
@@ -233,10 +261,10 @@ pub fn scan(
                             }
                         };
                         match result {
-                            Ok(sha) => {
+                            Ok(hashed) => {
                                 queue.summary.hashed += 1;
                                 queue.summary.hashed_bytes += candidate.stat.size;
-                                sha
+                                hashed
                             }
                             Err(error) => {
                                 queue.summary.warnings += 1;
@@ -253,7 +281,7 @@ pub fn scan(
                     files: i as u64 + 1,
                     hashed_bytes: queue.summary.hashed_bytes,
                 });
-                if let Err(error) = queue.take(store, candidate, sha, on_event) {
+                if let Err(error) = queue.take(store, candidate, sha, taken, on_event) {
                     if let Some(limit) = error.downcast_ref::<LimitReached>() {
                         queue.summary.stopped_at_limit = Some(limit.limit);
                         return Ok(());
@@ -290,6 +318,7 @@ impl Queue<'_> {
         store: &mut Store,
         candidate: &Candidate,
         sha256: Sha256,
+        taken: Option<Taken>,
         on_event: &mut dyn FnMut(ScanEvent),
     ) -> anyhow::Result<()> {
         let root = &self.roots[candidate.root].journal;
@@ -304,6 +333,7 @@ impl Queue<'_> {
             mtime_ns: candidate.stat.mtime_ns,
             inode: candidate.stat.inode,
             sha256,
+            taken,
         };
         if !self.options.dry_run {
             store.record_file(seen.clone())?;
@@ -372,6 +402,7 @@ impl Queue<'_> {
                     path: &candidate.relative,
                     size: candidate.stat.size,
                     sha256,
+                    taken,
                 });
             }
         }

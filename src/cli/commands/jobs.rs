@@ -86,6 +86,9 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
                 job.id.short().to_owned(),
                 state,
                 human_bytes(job.resource.size),
+                job.resource
+                    .taken
+                    .map_or_else(|| "-".to_owned(), shown_taken),
                 short_destination(&job.destination.url),
                 job.shown_path(),
                 note,
@@ -97,6 +100,7 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
             ("ID", Align::Left),
             ("STATE", Align::Left),
             ("SIZE", Align::Right),
+            ("TAKEN", Align::Left),
             ("DEST", Align::Left),
             ("PATH", Align::Left),
             ("ERROR", Align::Left),
@@ -104,6 +108,19 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
         &rows,
     ))?;
     Ok(())
+}
+
+/// `2016-09-28 18:18:05 exif`: the capture date to the second, and its source.
+fn shown_taken(taken: crate::capture::Taken) -> String {
+    let at = taken.at;
+    format!(
+        "{} {:02}:{:02}:{:02} {}",
+        at.date(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        taken.from.name()
+    )
 }
 
 #[derive(Default, Serialize)]

@@ -71,6 +71,7 @@ fn scan_with(
         dry_run: args.dry_run,
         hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         only,
+        video_clock: args.video_clock.into(),
     };
     let mut carried = Vec::new();
     let people = !config.json() && !config.quiet();
@@ -151,6 +152,7 @@ fn scan_with(
             path,
             size,
             sha256,
+            taken,
         } => {
             let full = root.as_path().join(path.as_path());
             // What a dry run would queue is its result: stdout, for people.
@@ -169,6 +171,7 @@ fn scan_with(
                 path: &full,
                 size,
                 sha256,
+                taken,
                 dry_run: args.dry_run,
             });
         }

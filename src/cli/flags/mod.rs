@@ -48,6 +48,7 @@ pub const EXIT_CODES: &str = "Exit codes:
 
 /// The help headings, in the order a command's help shows them.
 pub const FILES: &str = "Choosing files";
+pub const PHOTOS: &str = "Photos and dates";
 pub const UPLOADING: &str = "Uploading";
 pub const PROTOCOLS: &str = "Protocol details";
 pub const WINDOW: &str = "Time window";

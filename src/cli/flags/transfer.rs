@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, ArgGroup, Args};
 
+use crate::capture::VideoClock;
 use crate::upload::ProtocolChoice;
 use crate::upload::throttle::Schedule;
 use crate::upload::window::{Cutoff, StopAt};
@@ -94,9 +95,29 @@ pub struct ScanArgs {
     #[arg(long, env = "FERRY_REHASH", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, help_heading = super::FILES)]
     pub rehash: bool,
 
+    /// How a video's own clock (QuickTime mvhd) is read for its capture date: utc, as the standard says, or local, for cameras that write local time there
+    #[arg(long, value_enum, value_name = "CLOCK", env = "FERRY_VIDEO_CLOCK", default_value = "utc", help_heading = super::PHOTOS)]
+    pub video_clock: VideoClockChoice,
+
     /// Say what would be queued and write nothing
     #[arg(long, short = 'n', env = "FERRY_DRY_RUN", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub dry_run: bool,
+}
+
+/// `--video-clock`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum VideoClockChoice {
+    Utc,
+    Local,
+}
+
+impl From<VideoClockChoice> for VideoClock {
+    fn from(choice: VideoClockChoice) -> VideoClock {
+        match choice {
+            VideoClockChoice::Utc => VideoClock::Utc,
+            VideoClockChoice::Local => VideoClock::Local,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

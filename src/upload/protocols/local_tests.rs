@@ -17,6 +17,7 @@ fn scanned(root: &Path, relative: &str, bytes: &[u8]) -> Resource {
         inode: stat.inode,
         sha256: Sha256::of(bytes),
         kind: MediaKind::Image,
+        taken: None,
     }
 }
 
