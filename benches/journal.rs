@@ -29,6 +29,7 @@ fn resource(i: usize) -> Resource {
         ))
         .unwrap(),
         taken: None,
+        target: None,
         kind: MediaKind::Image,
     }
 }

@@ -593,7 +593,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__scan)
-            opts="-L -n -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --video-clock --dry-run --job-limit --progress --log-file --json --quiet --verbose --color --journal --wait-lock --config --help"
+            opts="-L -n -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --layout --layout-undated --video-clock --dry-run --job-limit --progress --log-file --json --quiet --verbose --color --journal --wait-lock --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -628,6 +628,14 @@ _ferry() {
                     return 0
                     ;;
                 --min-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout-undated)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -779,7 +787,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__sync)
-            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --video-clock --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --token-file --ca-cert --no-auto-ack --stats --failed-list --job-limit --progress --log-file --json --quiet --verbose --color --journal --wait-lock --config --help"
+            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --layout --layout-undated --video-clock --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --token-file --ca-cert --no-auto-ack --stats --failed-list --job-limit --progress --log-file --json --quiet --verbose --color --journal --wait-lock --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -814,6 +822,14 @@ _ferry() {
                     return 0
                     ;;
                 --min-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout-undated)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1121,7 +1137,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__watch)
-            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --video-clock --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --token-file --ca-cert --no-auto-ack --stats --failed-list --job-limit --progress --log-file --json --quiet --verbose --color --journal --wait-lock --config --settle --rescan --help"
+            opts="-L -n -j -H -q -v -h --to --protocol --follow-links --hidden --max-depth --all-files --sidecars --include --exclude --no-default-excludes --min-size --max-size --min-age --rehash --layout --layout-undated --video-clock --dry-run --concurrency --retries --chunk-size --idle-timeout --ietf-version --put-method --part-concurrency --overwrite --bwlimit --max-duration --stop-at --cutoff-mode --delete-after --move-to --header --token-env --token-file --ca-cert --no-auto-ack --stats --failed-list --job-limit --progress --log-file --json --quiet --verbose --color --journal --wait-lock --config --settle --rescan --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1156,6 +1172,14 @@ _ferry() {
                     return 0
                     ;;
                 --min-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout-undated)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

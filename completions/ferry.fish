@@ -68,6 +68,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand sync" -l exclude -d 'Leave o
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l layout -d 'Where files land at the destination, by capture date and name, e.g. \'{year}/{month}/{name}\' (tokens: {year} {month} {day} {name} {stem} {ext} {path} {dir}); without it, at their path below the scanned folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand sync" -l layout-undated -d 'The layout for files whose only date is their modification time, e.g. \'undated/{path}\'; without it they follow --layout by that date' -r
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -l video-clock -d 'How a video\'s own clock (QuickTime mvhd) is read for its capture date: utc, as the standard says, or local, for cameras that write local time there' -r -f -a "utc\t''
 local\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand sync" -s j -l concurrency -d 'Upload this many jobs at once' -r
@@ -128,6 +130,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand watch" -l exclude -d 'Leave 
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l layout -d 'Where files land at the destination, by capture date and name, e.g. \'{year}/{month}/{name}\' (tokens: {year} {month} {day} {name} {stem} {ext} {path} {dir}); without it, at their path below the scanned folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand watch" -l layout-undated -d 'The layout for files whose only date is their modification time, e.g. \'undated/{path}\'; without it they follow --layout by that date' -r
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -l video-clock -d 'How a video\'s own clock (QuickTime mvhd) is read for its capture date: utc, as the standard says, or local, for cameras that write local time there' -r -f -a "utc\t''
 local\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand watch" -s j -l concurrency -d 'Upload this many jobs at once' -r
@@ -190,6 +194,8 @@ complete -c ferry -n "__fish_ferry_using_subcommand scan" -l exclude -d 'Leave o
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-size -d 'Leave out files smaller than this (e.g. 1, 100k, 2M; binary units)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l max-size -d 'Leave out files larger than this (e.g. 4G)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l min-age -d 'Leave out files modified less than this long ago, still being written (e.g. 10m)' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l layout -d 'Where files land at the destination, by capture date and name, e.g. \'{year}/{month}/{name}\' (tokens: {year} {month} {day} {name} {stem} {ext} {path} {dir}); without it, at their path below the scanned folder' -r
+complete -c ferry -n "__fish_ferry_using_subcommand scan" -l layout-undated -d 'The layout for files whose only date is their modification time, e.g. \'undated/{path}\'; without it they follow --layout by that date' -r
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l video-clock -d 'How a video\'s own clock (QuickTime mvhd) is read for its capture date: utc, as the standard says, or local, for cameras that write local time there' -r -f -a "utc\t''
 local\t''"
 complete -c ferry -n "__fish_ferry_using_subcommand scan" -l job-limit -d 'At most this many jobs may be unacknowledged; scans stop there' -r

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::landing::Layout;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
@@ -70,6 +71,11 @@ pub struct NamedDestination {
     /// This destination's own bandwidth limit: a rate or a timetable.
     #[serde(default, deserialize_with = "bwlimit")]
     pub bwlimit: Option<Schedule>,
+    /// Where files land at this destination (`--layout`).
+    #[serde(default, deserialize_with = "layout")]
+    pub layout: Option<Layout>,
+    #[serde(default, deserialize_with = "layout")]
+    pub layout_undated: Option<Layout>,
     #[serde(default)]
     pub include: Vec<String>,
     #[serde(default)]
@@ -111,6 +117,13 @@ fn ietf_version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u8>
         )));
     }
     Ok(Some(version))
+}
+
+fn layout<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Layout>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Layout::parse(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 fn bwlimit<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Schedule>, D::Error> {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod format;
 pub mod group_sync;
 pub mod journal;
+pub mod landing;
 pub mod placement;
 pub mod report;
 pub mod scan;

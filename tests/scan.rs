@@ -385,6 +385,7 @@ fn library_scan_only(
         hash_threads: 2,
         only,
         video_clock: ferry::capture::VideoClock::Utc,
+        layouts: None,
     };
     let mut warnings = Vec::new();
     let mut on_walked = Some(on_walked);

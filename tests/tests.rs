@@ -13,6 +13,7 @@ mod clear;
 mod cli;
 mod config;
 mod crash;
+mod date_layout;
 mod fault_matrix;
 mod first_hour;
 mod forward;

@@ -127,6 +127,7 @@ pub fn resource(name: &str, size: u64) -> Resource {
         sha256: ferry::digest::Sha256::from_hex(&format!("{:064x}", size)).unwrap(),
         kind: MediaKind::Image,
         taken: None,
+        target: None,
     }
 }
 

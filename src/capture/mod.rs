@@ -113,11 +113,7 @@ impl DateReader {
                     from: DateSource::Filename,
                 })
             })
-            .unwrap_or_else(|| Taken {
-                at: self
-                    .in_zone(jiff::Timestamp::from_second(mtime_ns.div_euclid(1_000_000_000)).ok()),
-                from: DateSource::Mtime,
-            })
+            .unwrap_or_else(|| self.from_mtime(mtime_ns))
     }
 
     fn date_in_headers(&mut self, path: &Path, kind: Headers) -> Option<Taken> {
@@ -159,10 +155,15 @@ impl DateReader {
         })
     }
 
-    fn in_zone(&self, at: Option<jiff::Timestamp>) -> DateTime {
-        at.unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .to_zoned(self.zone.clone())
-            .datetime()
+    /// The modification time `mtime_ns` as a capture date, in this
+    /// machine's time zone, to the second.
+    pub fn from_mtime(&self, mtime_ns: i64) -> Taken {
+        let at = jiff::Timestamp::from_second(mtime_ns.div_euclid(1_000_000_000))
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        Taken {
+            at: at.to_zoned(self.zone.clone()).datetime(),
+            from: DateSource::Mtime,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod flags;
 pub mod generate;
 pub mod help;
+mod scan_settings;
 pub mod settings;
 
 pub use flags::*;

@@ -15,12 +15,11 @@ use clap::parser::ValueSource;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 
 use crate::cli::chosen::Chosen;
-use crate::cli::{CredentialArgs, ScanArgs, TransferArgs};
+use crate::cli::{CredentialArgs, TransferArgs};
 use crate::config::{ConfigFile, NamedDestination};
 use crate::error::UsageError;
 use crate::journal::job::{Destination, Protocol};
 use crate::journal::store::OpenOptions;
-use crate::scan::filter::FilterOptions;
 use crate::upload::ProtocolChoice;
 use crate::upload::PutMethod;
 use crate::upload::clear::AfterUpload;
@@ -116,7 +115,7 @@ impl Config {
         }
     }
 
-    fn given(&self, id: &str) -> bool {
+    pub(super) fn given(&self, id: &str) -> bool {
         self.given.contains(id)
     }
 
@@ -174,26 +173,6 @@ impl Config {
         format!(
             "destination {text:?} is not a configured destination ({known}); for a new folder here write ./{text}"
         )
-    }
-
-    /// The scan's include and exclude rules: `--include` replaces the named
-    /// destination's list; `--exclude` adds to it (leaving out more is safe).
-    pub fn filter(&self, args: &ScanArgs) -> FilterOptions {
-        let named = self.named(&args.to).map(|(_, named)| named);
-        let include = match named {
-            Some(named) if !self.given("include") => named.include.clone(),
-            _ => args.include.clone(),
-        };
-        let mut exclude = named.map(|named| named.exclude.clone()).unwrap_or_default();
-        exclude.extend(args.exclude.iter().cloned());
-        FilterOptions {
-            include,
-            exclude,
-            default_excludes: !args.no_default_excludes,
-            hidden: args.hidden,
-            all_files: args.all_files,
-            sidecars: args.sidecars,
-        }
     }
 
     /// The headers for one destination: its configured ones (with `${VAR}`

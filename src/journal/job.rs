@@ -7,13 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::digest::Sha256;
 use crate::journal::paths::JournalPath;
+pub use crate::journal::resource::{MediaKind, Resource};
 
 /// Sixteen lowercase hex digits; any unique prefix names the job on the command line.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -105,50 +104,6 @@ impl Action {
             Action::Acknowledge => {
                 matches!(job.state, State::Succeeded | State::Failed) && !job.is_acknowledged()
             }
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MediaKind {
-    Image,
-    Video,
-    Audio,
-    Other,
-}
-
-/// The file a job uploads, as it was when it was hashed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Resource {
-    pub root: JournalPath,
-    /// Relative to `root`; also the name the file gets at the destination.
-    pub path: JournalPath,
-    pub size: u64,
-    /// Nanoseconds since the Unix epoch.
-    pub mtime_ns: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inode: Option<u64>,
-    /// The content's SHA-256 (hex in the journal).
-    pub sha256: Sha256,
-    pub kind: MediaKind,
-    /// When the photo or video was taken, and how that is known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub taken: Option<crate::capture::Taken>,
-}
-
-impl Resource {
-    /// The file on this machine.
-    pub fn source(&self) -> PathBuf {
-        self.root.as_path().join(self.path.as_path())
-    }
-
-    /// Size, mtime and inode as the scan saw them.
-    pub fn stat(&self) -> crate::digest::FileStat {
-        crate::digest::FileStat {
-            size: self.size,
-            mtime_ns: self.mtime_ns,
-            inode: self.inode,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod atomic_file;
 pub mod job;
 pub mod lock;
 pub mod paths;
+pub mod resource;
 pub mod store;
 
 use std::fs::File;

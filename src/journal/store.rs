@@ -54,6 +54,7 @@ impl SeenFile {
             sha256: self.sha256,
             kind,
             taken: self.taken,
+            target: None,
         }
     }
 }

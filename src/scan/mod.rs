@@ -12,6 +12,7 @@
 
 pub mod filter;
 pub mod media;
+mod targets;
 mod walk;
 
 use std::collections::{BTreeMap, HashMap};
@@ -28,7 +29,9 @@ use crate::digest::{self, HashError, Sha256};
 use crate::journal::job::{Action, Destination, Job, JobId, MediaKind, State};
 use crate::journal::paths::JournalPath;
 use crate::journal::store::{Durability, LimitReached, SeenFile, Store};
+use crate::landing::Layouts;
 use crate::scan::filter::{Filter, FilterOptions};
+use targets::Targets;
 use walk::{Candidate, Root, resolve_roots, visit_only, walk};
 
 const SYNC_EVERY: u64 = 1000;
@@ -51,6 +54,9 @@ pub struct ScanOptions {
     pub only: Option<Vec<PathBuf>>,
     /// How a video's `mvhd` time is read for its capture date.
     pub video_clock: VideoClock,
+    /// Where new jobs land at the destination (`--layout`); `None`: at
+    /// their path below the scanned folder.
+    pub layouts: Option<Layouts>,
 }
 
 /// What a scan reports as it goes.
@@ -85,6 +91,8 @@ pub enum ScanEvent<'a> {
     Queued {
         root: &'a JournalPath,
         path: &'a JournalPath,
+        /// Where it lands at the destination.
+        target: &'a JournalPath,
         size: u64,
         sha256: &'a Sha256,
         taken: Option<Taken>,
@@ -200,6 +208,8 @@ pub fn scan(
 
     let mut queue = Queue {
         index: ContentIndex::new(store, &options.destination),
+        targets: Targets::new(store, &options.destination, options.layouts.as_ref()),
+        dates: DateReader::new(options.video_clock),
         options,
         roots: &roots,
         summary: &mut summary,
@@ -233,8 +243,6 @@ pub fn scan(
         }
         drop(sender);
         let mut waiting: BTreeMap<usize, Hashed> = BTreeMap::new();
-        // For files whose hash a journal of an older ferry kept without a date.
-        let mut dates = DateReader::new(options.video_clock);
         let result = (|| {
             for (i, candidate) in candidates.iter().enumerate() {
                 let reused_sha = reused[i]
@@ -244,7 +252,8 @@ pub fn scan(
                     Some((sha, taken)) => {
                         queue.summary.unchanged += 1;
                         let taken = taken.or_else(|| {
-                            capture_date(&mut dates, &candidate.path(&roots), candidate)
+                            // A journal of an older ferry kept no date.
+                            capture_date(&mut queue.dates, &candidate.path(&roots), candidate)
                         });
                         (sha, taken)
                     }
@@ -305,6 +314,8 @@ pub fn scan(
 
 struct Queue<'a> {
     index: ContentIndex,
+    targets: Targets<'a>,
+    dates: DateReader,
     options: &'a ScanOptions,
     roots: &'a [Root],
     summary: &'a mut ScanSummary,
@@ -374,6 +385,21 @@ impl Queue<'_> {
                 });
             }
             None => {
+                let taken_or_mtime = taken.unwrap_or_else(|| self.dates.from_mtime(seen.mtime_ns));
+                let placed = self
+                    .targets
+                    .place(candidate.relative.as_path(), key, taken_or_mtime);
+                let target = match placed {
+                    Ok(target) => target,
+                    Err(message) => {
+                        self.summary.warnings += 1;
+                        on_event(ScanEvent::Warning {
+                            path: &candidate.path(self.roots),
+                            message,
+                        });
+                        return Ok(());
+                    }
+                };
                 let carrier = if self.options.dry_run {
                     let held = store.holding_limit() + self.summary.queued as usize;
                     if held >= store.job_limit() {
@@ -385,7 +411,8 @@ impl Queue<'_> {
                     }
                     Carrier::Planned(candidate.path(self.roots))
                 } else {
-                    let resource = seen.resource(candidate.kind);
+                    let mut resource = seen.resource(candidate.kind);
+                    resource.target = target.clone();
                     store.create(resource, self.options.destination.clone(), Durability::Lazy)?;
                     self.since_sync += 1;
                     if self.since_sync >= SYNC_EVERY {
@@ -400,6 +427,7 @@ impl Queue<'_> {
                 on_event(ScanEvent::Queued {
                     root,
                     path: &candidate.relative,
+                    target: target.as_ref().unwrap_or(&candidate.relative),
                     size: candidate.stat.size,
                     sha256,
                     taken,
@@ -447,8 +475,12 @@ impl Queue<'_> {
                 .find(|seen| seen.sha256 == *old && (&seen.root, &seen.path) != (root, path))
                 .map(|seen| seen.resource(kind));
             match elsewhere {
-                Some(resource) => {
-                    store.apply(&id, Durability::Lazy, |job| job.move_resource(resource))?;
+                Some(mut resource) => {
+                    // Same content: it keeps the place its layout gave it.
+                    store.apply(&id, Durability::Lazy, |job| {
+                        resource.target = job.resource.target.clone();
+                        job.move_resource(resource)
+                    })?;
                 }
                 None => {
                     store.apply(&id, Durability::Lazy, Job::supersede)?;

@@ -124,6 +124,7 @@ mod tests {
                     sha256: crate::digest::Sha256::from_hex(&format!("{n:064x}")).unwrap(),
                     kind: MediaKind::Image,
                     taken: None,
+                    target: None,
                 };
                 let destination = Destination::new("http://127.0.0.1:9/files", Protocol::Auto);
                 let id = store

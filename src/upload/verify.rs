@@ -380,7 +380,9 @@ pub async fn s3_verdict(
     job: &Job,
 ) -> Result<(Verdict, String), Failure> {
     let expected = &job.resource.sha256;
-    let key = route.url.key(&job.resource.path.to_bytes(), expected);
+    let key = route
+        .url
+        .key(&job.resource.target_path().to_bytes(), expected);
     Ok(
         match s3::look_at(route, settings.idle_timeout, &key, expected).await? {
             s3::Existing::Same => (Verdict::Verified, format!("{key}: sha-256 matches")),

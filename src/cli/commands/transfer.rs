@@ -72,6 +72,7 @@ fn scan_with(
         hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         only,
         video_clock: args.video_clock.into(),
+        layouts: config.layouts(args)?,
     };
     let mut carried = Vec::new();
     let people = !config.json() && !config.quiet();
@@ -87,7 +88,7 @@ fn scan_with(
             _ => Ok(()),
         };
     };
-    let target = options.destination.url.clone();
+    let destination = options.destination.url.clone();
     let summary = scan::scan(&mut store, &options, &mut |event| match event {
         ScanEvent::Skipped { relative, rule } => {
             left_out(format!("skipped {}: {rule}", relative.display()));
@@ -150,6 +151,7 @@ fn scan_with(
         ScanEvent::Queued {
             root,
             path,
+            target,
             size,
             sha256,
             taken,
@@ -164,7 +166,7 @@ fn scan_with(
                     "would queue {} ({}) to {}{then}",
                     path.as_path().display(),
                     human_bytes(size),
-                    joined(&target, path.as_path())
+                    joined(&destination, target.as_path())
                 ));
             }
             reporter.event(Event::Queued {
@@ -293,6 +295,8 @@ pub fn sync_files(
     prepare: impl FnOnce(&mut Store, &Destination) -> anyhow::Result<()>,
 ) -> anyhow::Result<(u8, Option<UploadSummary>)> {
     let destination = config.destination(&args.scan.to, args.scan.protocol)?;
+    // A layout that cannot be used is a usage error before anything is made.
+    config.layouts(&args.scan)?;
     let mut settings = config.transfer_settings(&args.transfer, Some(&args.scan.to), |url| {
         url == destination.url
     })?;

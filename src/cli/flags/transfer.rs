@@ -10,6 +10,7 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgAction, ArgGroup, Args};
 
 use crate::capture::VideoClock;
+use crate::landing::Layout;
 use crate::upload::ProtocolChoice;
 use crate::upload::throttle::Schedule;
 use crate::upload::window::{Cutoff, StopAt};
@@ -94,6 +95,14 @@ pub struct ScanArgs {
     /// Read and hash every file, even those unchanged since the last scan
     #[arg(long, env = "FERRY_REHASH", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, help_heading = super::FILES)]
     pub rehash: bool,
+
+    /// Where files land at the destination, by capture date and name, e.g. '{year}/{month}/{name}' (tokens: {year} {month} {day} {name} {stem} {ext} {path} {dir}); without it, at their path below the scanned folder
+    #[arg(long, value_name = "TEMPLATE", env = "FERRY_LAYOUT", value_parser = Layout::parse, help_heading = super::PHOTOS)]
+    pub layout: Option<Layout>,
+
+    /// The layout for files whose only date is their modification time, e.g. 'undated/{path}'; without it they follow --layout by that date
+    #[arg(long, value_name = "TEMPLATE", env = "FERRY_LAYOUT_UNDATED", value_parser = Layout::parse, help_heading = super::PHOTOS)]
+    pub layout_undated: Option<Layout>,
 
     /// How a video's own clock (QuickTime mvhd) is read for its capture date: utc, as the standard says, or local, for cameras that write local time there
     #[arg(long, value_enum, value_name = "CLOCK", env = "FERRY_VIDEO_CLOCK", default_value = "utc", help_heading = super::PHOTOS)]

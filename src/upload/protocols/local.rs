@@ -258,9 +258,9 @@ impl LocalFolder {
     }
 }
 
-/// The resource's path, if it is a plain relative one.
+/// Where the resource lands, if that is a plain relative path.
 fn relative_path(resource: &Resource) -> Result<&Path, LocalError> {
-    let relative = resource.path.as_path();
+    let relative = resource.target_path().as_path();
     if !super::is_plain_relative(relative) {
         return Err(LocalError::BadPath {
             path: relative.to_owned(),

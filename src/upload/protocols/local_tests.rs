@@ -18,6 +18,7 @@ fn scanned(root: &Path, relative: &str, bytes: &[u8]) -> Resource {
         sha256: Sha256::of(bytes),
         kind: MediaKind::Image,
         taken: None,
+        target: None,
     }
 }
 

@@ -104,12 +104,12 @@ impl Exchange<'_> {
     /// The path the file gets at the destination, its raw bytes
     /// percent-encoded (a name that is not UTF-8 arrives byte for byte).
     pub fn encoded_path(&self) -> String {
-        wire::encode_path_bytes(&self.resource.path.to_bytes())
+        wire::encode_path_bytes(&self.resource.target_path().to_bytes())
     }
 
     /// The file's name (its path's last part), as raw bytes.
     pub fn name_bytes(&self) -> Vec<u8> {
-        let path = self.resource.path.as_path();
+        let path = self.resource.target_path().as_path();
         path.file_name()
             .unwrap_or(path.as_os_str())
             .as_bytes()

@@ -116,7 +116,7 @@ impl S3Upload<'_> {
         let resource = &self.job.resource;
         self.route
             .url
-            .key(&resource.path.to_bytes(), &resource.sha256)
+            .key(&resource.target_path().to_bytes(), &resource.sha256)
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or has failed

@@ -132,7 +132,7 @@ impl Upload<'_> {
         let resource = &self.job.resource;
         let relative = &self
             .route
-            .stored_name(relative_path(resource.path.as_path())?);
+            .stored_name(relative_path(resource.target_path().as_path())?);
         let target = self.route.target(relative);
         let folder = target.parent().unwrap_or(Path::new("/")).to_owned();
         let temp = partial_path(&target, &self.job.id);
@@ -482,7 +482,7 @@ pub async fn remote_sha256(
 
 /// Removes a cancelled job's partial upload, if there is one.
 pub async fn discard(route: &SftpRoute, job: &Job) -> Result<(), Failure> {
-    let relative = route.stored_name(relative_path(job.resource.path.as_path())?);
+    let relative = route.stored_name(relative_path(job.resource.target_path().as_path())?);
     let temp = partial_path(&route.target(&relative), &job.id);
     let (_, link) = route.link().await?;
     match link.sftp.fs().remove_file(&temp).await {

@@ -81,7 +81,7 @@ impl Tus {
     }
 
     fn metadata(&self, x: &Exchange<'_>) -> String {
-        let mut path = x.resource.path.to_bytes();
+        let mut path = x.resource.target_path().to_bytes();
         let mut name = x.name_bytes();
         if !self.raw_metadata {
             path = crate::wire::utf8_escaped(&path).into_bytes();

@@ -1,0 +1,81 @@
+//! Where new jobs land under `--layout`, decided when they are queued so
+//! that the journal, `jobs` and a dry run all show the same place.
+//!
+//! Two different files may render to one target (two cameras' `IMG_0001.JPG`
+//! on the same day). The first keeps the name; the next gets `IMG_0001
+//! (1).JPG`, as ferry's local and SFTP destinations number a name already
+//! taken, so that no destination is asked to overwrite. The names already
+//! given to this destination's jobs are known from the journal; files with
+//! the same content are duplicates and never get this far.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::capture::Taken;
+use crate::digest::Sha256;
+use crate::journal::job::{Destination, State};
+use crate::journal::paths::JournalPath;
+use crate::journal::store::Store;
+use crate::landing::Layouts;
+use crate::placement::numbered;
+
+/// Numbered names tried for one target, at most.
+const MAX_NUMBER: u32 = 10_000;
+
+pub struct Targets<'a> {
+    layouts: Option<&'a Layouts>,
+    /// Target -> the content a job of this destination puts there.
+    claimed: HashMap<PathBuf, Sha256>,
+}
+
+impl<'a> Targets<'a> {
+    pub fn new(store: &Store, destination: &Destination, layouts: Option<&'a Layouts>) -> Self {
+        let claimed = match layouts {
+            None => HashMap::new(),
+            Some(_) => store
+                .jobs()
+                .iter()
+                .filter(|job| {
+                    job.state != State::Cancelled && job.destination.url == destination.url
+                })
+                .map(|job| {
+                    let target = job.resource.target_path().as_path().to_owned();
+                    (target, job.resource.sha256)
+                })
+                .collect(),
+        };
+        Targets { layouts, claimed }
+    }
+
+    /// Where the file at `relative`, with `sha256`, taken `taken`, lands:
+    /// `None` without a layout (at `relative`, as always).
+    pub fn place(
+        &mut self,
+        relative: &Path,
+        sha256: Sha256,
+        taken: Taken,
+    ) -> Result<Option<JournalPath>, String> {
+        let Some(layouts) = self.layouts else {
+            return Ok(None);
+        };
+        let wanted = layouts.render(relative, taken)?;
+        for n in 0..=MAX_NUMBER {
+            let target = match n {
+                0 => wanted.clone(),
+                n => numbered(&wanted, n),
+            };
+            match self.claimed.get(&target) {
+                Some(held) if *held != sha256 => continue,
+                _ => {
+                    self.claimed.insert(target.clone(), sha256);
+                    return Ok(Some(JournalPath::from(target)));
+                }
+            }
+        }
+        Err(format!(
+            "{} and {MAX_NUMBER} other files land on {}; change --layout",
+            relative.display(),
+            wanted.display()
+        ))
+    }
+}
