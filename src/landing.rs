@@ -58,6 +58,11 @@ pub struct Layout {
 impl Layout {
     pub fn parse(text: &str) -> Result<Layout, String> {
         let known = "use {year}, {month}, {day}, {name}, {stem}, {ext}, {path} or {dir}";
+        if text.starts_with('/') || text.contains('\\') {
+            return Err(format!(
+                "layout {text:?}: a path below the destination, with / between folders"
+            ));
+        }
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(open) = rest.find('{') {
@@ -105,9 +110,21 @@ impl Layout {
     /// Where the file at `relative` below its scanned folder, taken `at`,
     /// lands.
     pub fn render(&self, relative: &Path, at: DateTime) -> Result<PathBuf, String> {
+        let stem = relative.file_stem().unwrap_or_default();
+        if matches!(stem.to_str(), Some("" | "." | "..")) {
+            return Err(format!(
+                "layout {:?} cannot name {}: its name has no stem",
+                self.text,
+                relative.display()
+            ));
+        }
         let mut out = OsString::new();
-        for part in &self.parts {
+        for (i, part) in self.parts.iter().enumerate() {
+            // `{stem}.{ext}` of a name without an extension: no dot.
+            let no_ext = relative.extension().is_none()
+                && matches!(self.parts.get(i + 1), Some(Part::Token(Token::Ext)));
             match part {
+                Part::Text(text) if no_ext => out.push(text.strip_suffix('.').unwrap_or(text)),
                 Part::Text(text) => out.push(text),
                 Part::Token(token) => out.push(match token {
                     Token::Year => OsString::from(format!("{:04}", at.year())),
@@ -217,5 +234,14 @@ mod tests {
         assert!(Layout::parse("{name}}").is_err());
         let error = Layout::parse("../{name}").unwrap_err();
         assert!(error.contains("outside the destination"), "{error}");
+        assert!(Layout::parse("/{year}/{name}").is_err());
+        assert!(Layout::parse("{year}\\{name}").is_err());
+        let layout = Layout::parse("{year}/{stem}.{ext}").unwrap();
+        assert_eq!(
+            layout.render(Path::new("README"), at()).unwrap(),
+            PathBuf::from("2024/README")
+        );
+        let error = layout.render(Path::new("..jpg"), at()).unwrap_err();
+        assert!(error.contains("no stem"), "{error}");
     }
 }

@@ -312,6 +312,39 @@ fn made_fixtures_follow_the_documented_order_and_reject_impossible_dates() {
 }
 
 #[test]
+fn a_cached_utc_date_is_shown_in_each_runs_time_zone_and_video_clock() {
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    std::fs::create_dir_all(&card).unwrap();
+    ffmpeg_clip(&card.join("utc.mov"), Some("2024-03-15T13:22:33Z"));
+    let scan = |tz: &str, to: &str, extra: &[&str]| {
+        let output = run_ok(
+            env.ferry()
+                .env("TZ", tz)
+                .args(["scan", "--json"])
+                .arg(&card)
+                .arg("--to")
+                .arg(env.path().join(to))
+                .args(extra),
+        );
+        let line = stdout_of(&output)
+            .lines()
+            .find(|l| l.contains(r#""type":"queued""#))
+            .unwrap()
+            .to_owned();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+        event["taken"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(scan("UTC", "one", &[]), "2024-03-15T13:22:33");
+    // The same unchanged file, its date from the journal's cache.
+    assert_eq!(scan("Asia/Tokyo", "two", &[]), "2024-03-15T22:22:33");
+    assert_eq!(
+        scan("Asia/Tokyo", "three", &["--video-clock", "local"]),
+        "2024-03-15T13:22:33"
+    );
+}
+
+#[test]
 fn dates_are_shown_by_jobs_and_a_rescan_of_unchanged_files_opens_none() {
     let env = TestEnv::new();
     let card = env.path().join("card");

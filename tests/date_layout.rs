@@ -59,11 +59,15 @@ fn card(root: &Path) -> BTreeMap<PathBuf, String> {
     let second = root.join("DCIM/102CANON/IMG_0001.JPG");
     still(&second, 2, Some("2024:03:20 11:00:00"));
     // Walk order is by path: 101CANON's keeps the name.
+    // The same name but for case: one file on APFS, NTFS or exFAT.
+    let third = root.join("DCIM/103CANON/img_0001.jpg");
+    still(&third, 4, Some("2024:03:25 12:00:00"));
     landing.insert(PathBuf::from("2024/03/IMG_0001.JPG"), sha256_of(&first));
     landing.insert(
         PathBuf::from("2024/03/IMG_0001 (1).JPG"),
         sha256_of(&second),
     );
+    landing.insert(PathBuf::from("2024/03/img_0001 (2).jpg"), sha256_of(&third));
     let undated = root.join("scans/scan-0001.jpg");
     still(&undated, 3, None);
     run_ok(
@@ -94,7 +98,7 @@ fn a_card_lands_by_year_and_month_in_a_folder_on_ferry_serve_over_each_protocol_
     let env = TestEnv::new();
     let card_dir = env.path().join("card");
     let landing = card(&card_dir);
-    assert_eq!(landing.len(), 9);
+    assert_eq!(landing.len(), 10);
 
     let folder = env.path().join("backup");
     sync_with_layout(&mut env.ferry(), &card_dir, folder.to_str().unwrap(), &[]);
@@ -147,6 +151,31 @@ fn a_dry_run_shows_where_each_file_would_land_and_a_bad_template_is_one_line() {
         assert!(said.contains(&wanted), "{wanted} not in {said}");
     }
     assert!(!to.exists());
+    let output = run_ok(
+        env.ferry()
+            .env("TZ", "UTC")
+            .args([
+                "scan",
+                "--dry-run",
+                "--json",
+                "--layout",
+                "{year}/{month}/{name}",
+            ])
+            .arg(&card_dir)
+            .arg("--to")
+            .arg(&to),
+    );
+    let targets: Vec<PathBuf> = stdout_of(&output)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["type"] == "queued")
+        .map(|event| PathBuf::from(event["target"].as_str().unwrap()))
+        .collect();
+    assert_eq!(targets.len(), landing.len());
+    assert!(
+        targets.iter().all(|t| landing.contains_key(t)),
+        "{targets:?}"
+    );
 
     for (args, wanted) in [
         (

@@ -52,17 +52,83 @@ fn digits(text: &str) -> Option<&str> {
     (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
 }
 
+/// nom-exif on the file's first `PREFIX` bytes, held in memory: a photo's
+/// EXIF sits at its start (a JPEG's APP1 within its first 64 KiB), and a
+/// crafted file of millions of tiny segments then costs a bounded parse,
+/// not one that grows with its size. Formats whose boxes may point past
+/// the prefix (HEIF, CR3, RAF, the TIFF RAWs) are read whole when the
+/// prefix had no date.
 fn nom_exif_dates(parser: &mut MediaParser, path: &Path) -> ExifDates {
-    let Ok(source) = MediaSource::open(path) else {
+    let Ok(mut file) = std::fs::File::open(path) else {
         return ExifDates::default();
     };
+    let mut prefix = Vec::new();
+    if std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, PREFIX), &mut prefix).is_err()
+    {
+        return ExifDates::default();
+    }
+    let whole = prefix.len() < PREFIX as usize;
+    let found = MediaSource::from_memory(prefix)
+        .map(|source| parse(parser, source))
+        .unwrap_or_default();
+    if whole || found.original.is_some() || found.digitized.is_some() || !boxed(path) {
+        return found;
+    }
+    MediaSource::open(path)
+        .map(|source| parse(parser, source))
+        .unwrap_or_default()
+}
+
+/// Bytes of a photo parsed from memory first.
+const PREFIX: u64 = 1 << 20;
+
+/// Whether `path` names a format whose metadata may sit past its prefix.
+fn boxed(path: &Path) -> bool {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        extension.as_str(),
+        "heic"
+            | "heif"
+            | "hif"
+            | "avif"
+            | "cr3"
+            | "raf"
+            | "dng"
+            | "nef"
+            | "nrw"
+            | "arw"
+            | "cr2"
+            | "orf"
+            | "rw2"
+            | "pef"
+            | "srw"
+            | "tif"
+            | "tiff"
+    )
+}
+
+/// nom-exif's dates of one source. A panic inside it (third-party code on
+/// hostile input) is a file without a date, not a scan that stops.
+fn parse<R: std::io::Read>(parser: &mut MediaParser, source: MediaSource<R>) -> ExifDates {
     if source.kind() != nom_exif::MediaKind::Image {
         return ExifDates::default();
     }
-    let Ok(iter) = parser.parse_exif(source) else {
-        return ExifDates::default();
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parser.parse_exif(source).ok().map(Exif::from)
+    }));
+    let exif = match parsed {
+        Ok(Some(exif)) => exif,
+        Ok(None) => return ExifDates::default(),
+        Err(_) => {
+            // Its buffer may be in any state: start a new one.
+            *parser = MediaParser::new();
+            return ExifDates::default();
+        }
     };
-    let exif: Exif = iter.into();
     let sub_seconds = exif
         .get(ExifTag::SubSecTimeOriginal)
         .and_then(EntryValue::as_str)
@@ -91,4 +157,38 @@ fn with_fraction(at: DateTime, digits: &str) -> DateTime {
     let digits = &digits[..digits.len().min(9)];
     let nanos: i32 = format!("{digits:0<9}").parse().unwrap_or(0);
     at.with().subsec_nanosecond(nanos).build().unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Canon.jpg's EXIF behind `junk` APP15 segments of 64 KiB each.
+    fn behind_junk(dir: &Path, junk: usize) -> std::path::PathBuf {
+        let canon = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/cameras/Canon.jpg"
+        );
+        let canon = std::fs::read(canon).unwrap();
+        let mut bytes = canon[..2].to_vec();
+        for _ in 0..junk {
+            bytes.extend_from_slice(&[0xff, 0xef, 0xff, 0xff]);
+            bytes.extend(std::iter::repeat_n(0u8, 0xfffd));
+        }
+        bytes.extend_from_slice(&canon[2..]);
+        let path = dir.join(format!("junk{junk}.jpg"));
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_jpeg_is_parsed_within_its_first_mebibyte_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut parser = MediaParser::new();
+        let near = exif_dates(&mut parser, &behind_junk(dir.path(), 8));
+        assert_eq!(near.original.unwrap().to_string(), "2003-12-04T06:46:52");
+        // Past the first MiB: a crafted file's cost is bounded, so no date.
+        let far = exif_dates(&mut parser, &behind_junk(dir.path(), 20));
+        assert!(far.original.is_none() && far.digitized.is_none());
+    }
 }

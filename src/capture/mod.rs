@@ -60,6 +60,11 @@ pub struct Taken {
     #[serde(with = "civil_text")]
     pub at: DateTime,
     pub from: DateSource,
+    /// The instant (Unix seconds) `at` was shown from, when it came from
+    /// a UTC clock (`mvhd`, the mtime): kept so that a cached date is
+    /// shown again in the time zone and `--video-clock` of each run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc: Option<i64>,
 }
 
 /// Which headers a file has: a photo's EXIF, a movie's `moov`, or neither
@@ -111,13 +116,20 @@ impl DateReader {
                 Some(Taken {
                     at,
                     from: DateSource::Filename,
+                    utc: None,
                 })
             })
             .unwrap_or_else(|| self.from_mtime(mtime_ns))
     }
 
     fn date_in_headers(&mut self, path: &Path, kind: Headers) -> Option<Taken> {
-        let taken = |at: Option<DateTime>, from| Some(Taken { at: at?, from });
+        let taken = |at: Option<DateTime>, from| {
+            Some(Taken {
+                at: at?,
+                from,
+                utc: None,
+            })
+        };
         let latest = self.latest;
         let plausible = |at: Option<DateTime>| at.filter(|at| plausible(*at, latest));
         if let Some(found) = taken(plausible(xmp_date::sidecar_date(path)), DateSource::Xmp) {
@@ -131,7 +143,7 @@ impl DateReader {
             }
             Headers::Movie => {
                 let facts = std::fs::File::open(path)
-                    .and_then(|mut file| quicktime::read(&mut std::io::BufReader::new(&mut file)))
+                    .and_then(|mut file| quicktime::read(&mut file))
                     .unwrap_or_default();
                 let creation = facts
                     .creation_date
@@ -140,8 +152,12 @@ impl DateReader {
                 let mvhd = facts
                     .mvhd_seconds
                     .map(|seconds| self.mvhd_wall_clock(seconds));
-                taken(plausible(creation), DateSource::Quicktime)
-                    .or_else(|| taken(plausible(mvhd.flatten()), DateSource::Quicktime))
+                let mvhd = plausible(mvhd.flatten()).map(|at| Taken {
+                    at,
+                    from: DateSource::Quicktime,
+                    utc: facts.mvhd_seconds,
+                });
+                taken(plausible(creation), DateSource::Quicktime).or(mvhd)
             }
             Headers::Neither => None,
         }
@@ -158,11 +174,28 @@ impl DateReader {
     /// The modification time `mtime_ns` as a capture date, in this
     /// machine's time zone, to the second.
     pub fn from_mtime(&self, mtime_ns: i64) -> Taken {
-        let at = jiff::Timestamp::from_second(mtime_ns.div_euclid(1_000_000_000))
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let seconds = mtime_ns.div_euclid(1_000_000_000);
+        let at = jiff::Timestamp::from_second(seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         Taken {
             at: at.to_zoned(self.zone.clone()).datetime(),
             from: DateSource::Mtime,
+            utc: Some(seconds),
+        }
+    }
+
+    /// A date read by an earlier scan, shown as this run would read it: one
+    /// from a UTC clock in this run's time zone and `--video-clock`.
+    pub fn refresh(&self, taken: Taken) -> Taken {
+        let Some(seconds) = taken.utc else {
+            return taken;
+        };
+        let at = match taken.from {
+            DateSource::Mtime => Some(self.from_mtime(seconds.saturating_mul(1_000_000_000)).at),
+            _ => self.mvhd_wall_clock(seconds),
+        };
+        Taken {
+            at: at.unwrap_or(taken.at),
+            ..taken
         }
     }
 }

@@ -11,6 +11,9 @@ use std::io::{Read, Seek, SeekFrom};
 
 /// The most of a `moov` atom read; a bigger one is not a camera's.
 const MOOV_LIMIT: u64 = 64 << 20;
+/// Top-level atoms stepped over looking for `moov`, at most: a camera's
+/// file has a handful; a file of millions of tiny atoms is not a movie.
+const MAX_ATOMS: usize = 1024;
 /// Seconds from 1904-01-01 (QuickTime's epoch) to 1970-01-01.
 const EPOCH_1904: i64 = 2_082_844_800;
 
@@ -25,11 +28,15 @@ pub struct QuickTimeFacts {
     pub mvhd_seconds: Option<i64>,
 }
 
-/// Reads the facts of the QuickTime/MP4 file `file`.
+/// Reads the facts of the QuickTime/MP4 file `file` (unbuffered: each
+/// atom costs one small read, wherever it is).
 pub fn read(file: &mut (impl Read + Seek)) -> std::io::Result<QuickTimeFacts> {
     let end = file.seek(SeekFrom::End(0))?;
     let mut at = 0;
-    while at + 8 <= end {
+    for _ in 0..MAX_ATOMS {
+        if at + 8 > end {
+            break;
+        }
         file.seek(SeekFrom::Start(at))?;
         let (kind, header, size) = atom_header(file, end - at)?;
         if kind == *b"moov" {
@@ -256,5 +263,25 @@ mod tests {
             read(&mut std::io::Cursor::new(b"not a movie at all".to_vec())).ok(),
             None
         );
+    }
+
+    #[test]
+    fn a_file_of_tiny_atoms_is_given_up_on_after_max_atoms() {
+        let movie = apple_movie("2024-03-15T14:22:33+0100", "x", 0);
+        let mut padded = Vec::new();
+        for _ in 0..MAX_ATOMS {
+            padded.extend(atom(b"free", &[]));
+        }
+        padded.extend(&movie);
+        let facts = read(&mut std::io::Cursor::new(padded)).unwrap();
+        assert_eq!(facts, QuickTimeFacts::default());
+        // One atom fewer, and the movie's facts are found.
+        let mut padded = Vec::new();
+        for _ in 0..MAX_ATOMS - 3 {
+            padded.extend(atom(b"free", &[]));
+        }
+        padded.extend(&movie);
+        let facts = read(&mut std::io::Cursor::new(padded)).unwrap();
+        assert!(facts.creation_date.is_some());
     }
 }

@@ -49,11 +49,14 @@ pub fn sidecar_date(path: &Path) -> Option<DateTime> {
 /// The first date property in an XMP packet.
 pub fn date_in_xmp(text: &str) -> Option<DateTime> {
     PROPERTIES.iter().find_map(|property| {
-        let attribute = format!("{property}=\"");
-        let element = format!("<{property}>");
-        let value = [attribute, element].iter().find_map(|opening| {
+        let openings = [
+            format!("{property}=\""),
+            format!("{property}='"),
+            format!("<{property}>"),
+        ];
+        let value = openings.iter().find_map(|opening| {
             let start = text.find(opening.as_str())? + opening.len();
-            let end = text[start..].find(['"', '<'])? + start;
+            let end = text[start..].find(['"', '\'', '<'])? + start;
             Some(&text[start..end])
         })?;
         parse_xmp_date(value.trim())
@@ -99,6 +102,12 @@ mod tests {
                 .unwrap()
                 .to_string(),
             "2019-12-24T00:00:00"
+        );
+        assert_eq!(
+            date_in_xmp("exif:DateTimeOriginal='2022-02-02T02:02:02'")
+                .unwrap()
+                .to_string(),
+            "2022-02-02T02:02:02"
         );
         assert_eq!(date_in_xmp(r#"xmp:Rating="5""#), None);
         assert_eq!(date_in_xmp(r#"exif:DateTimeOriginal="garbage""#), None);

@@ -51,6 +51,7 @@ enum Line<'a> {
     },
     Queued {
         path: String,
+        target: String,
         size: u64,
         sha256: &'a Sha256,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,12 +223,14 @@ impl Reporter for Json {
             },
             Event::Queued {
                 path,
+                target,
                 size,
                 sha256,
                 taken,
                 dry_run,
             } => Line::Queued {
                 path: shown(path),
+                target: shown(target),
                 size,
                 sha256,
                 taken: taken.map(|t| t.at.to_string()),

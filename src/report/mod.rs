@@ -118,6 +118,8 @@ pub enum Event<'a> {
     },
     Queued {
         path: &'a Path,
+        /// Where it lands, relative to the destination.
+        target: &'a Path,
         size: u64,
         sha256: &'a Sha256,
         taken: Option<crate::capture::Taken>,

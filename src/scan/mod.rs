@@ -251,7 +251,7 @@ pub fn scan(
                 let (sha, taken) = match reused_sha {
                     Some((sha, taken)) => {
                         queue.summary.unchanged += 1;
-                        let taken = taken.or_else(|| {
+                        let taken = taken.map(|t| queue.dates.refresh(t)).or_else(|| {
                             // A journal of an older ferry kept no date.
                             capture_date(&mut queue.dates, &candidate.path(&roots), candidate)
                         });

@@ -9,7 +9,7 @@
 //! the same content are duplicates and never get this far.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::capture::Taken;
 use crate::digest::Sha256;
@@ -19,13 +19,21 @@ use crate::journal::store::Store;
 use crate::landing::Layouts;
 use crate::placement::numbered;
 
+/// `path`'s bytes with ASCII letters in lower case.
+fn folded(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes().to_ascii_lowercase()
+}
+
 /// Numbered names tried for one target, at most.
 const MAX_NUMBER: u32 = 10_000;
 
 pub struct Targets<'a> {
     layouts: Option<&'a Layouts>,
-    /// Target -> the content a job of this destination puts there.
-    claimed: HashMap<PathBuf, Sha256>,
+    /// Target (ASCII letters folded, as a case-insensitive file system
+    /// such as APFS, NTFS or exFAT compares them) -> the content a job of
+    /// this destination puts there.
+    claimed: HashMap<Vec<u8>, Sha256>,
 }
 
 impl<'a> Targets<'a> {
@@ -39,8 +47,10 @@ impl<'a> Targets<'a> {
                     job.state != State::Cancelled && job.destination.url == destination.url
                 })
                 .map(|job| {
-                    let target = job.resource.target_path().as_path().to_owned();
-                    (target, job.resource.sha256)
+                    (
+                        folded(job.resource.target_path().as_path()),
+                        job.resource.sha256,
+                    )
                 })
                 .collect(),
         };
@@ -64,10 +74,10 @@ impl<'a> Targets<'a> {
                 0 => wanted.clone(),
                 n => numbered(&wanted, n),
             };
-            match self.claimed.get(&target) {
+            match self.claimed.get(&folded(&target)) {
                 Some(held) if *held != sha256 => continue,
                 _ => {
-                    self.claimed.insert(target.clone(), sha256);
+                    self.claimed.insert(folded(&target), sha256);
                     return Ok(Some(JournalPath::from(target)));
                 }
             }

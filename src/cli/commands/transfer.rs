@@ -171,6 +171,7 @@ fn scan_with(
             }
             reporter.event(Event::Queued {
                 path: &full,
+                target: target.as_path(),
                 size,
                 sha256,
                 taken,
