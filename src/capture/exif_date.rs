@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use jiff::civil::DateTime;
-use nom_exif::{EntryValue, Exif, ExifDateTime, ExifTag, MediaParser, MediaSource};
+use nom_exif::{EntryValue, ExifDateTime, ExifTag, IfdIndex, MediaParser, MediaSource, TagOrCode};
 
 /// `DateTimeOriginal` (with its sub-seconds) and `DateTimeDigitized`
 /// (`CreateDate`), as the wall-clock time the camera wrote.
@@ -53,7 +53,8 @@ fn digits(text: &str) -> Option<&str> {
 }
 
 /// nom-exif on the file's first `PREFIX` bytes, held in memory: a photo's
-/// EXIF sits at its start (a JPEG's APP1 within its first 64 KiB), and a
+/// EXIF sits at its start (a JPEG's APP1, at most 64 KiB, first or after
+/// its APP0), and a
 /// crafted file of millions of tiny segments then costs a bounded parse,
 /// not one that grows with its size. Formats whose boxes may point past
 /// the prefix (HEIF, CR3, RAF, the TIFF RAWs) are read whole when the
@@ -80,7 +81,7 @@ fn nom_exif_dates(parser: &mut MediaParser, path: &Path) -> ExifDates {
 }
 
 /// Bytes of a photo parsed from memory first.
-const PREFIX: u64 = 1 << 20;
+const PREFIX: u64 = 256 << 10;
 
 /// Whether `path` names a format whose metadata may sit past its prefix.
 fn boxed(path: &Path) -> bool {
@@ -117,11 +118,30 @@ fn parse<R: std::io::Read>(parser: &mut MediaParser, source: MediaSource<R>) -> 
     if source.kind() != nom_exif::MediaKind::Image {
         return ExifDates::default();
     }
+    // Entries are parsed one at a time; the walk stops once the three
+    // dates are found, or when it leaves the main image's IFDs (IFD0 and
+    // the EXIF IFD) for the thumbnail's.
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        parser.parse_exif(source).ok().map(Exif::from)
+        let mut found: [Option<EntryValue>; 3] = [None, None, None];
+        for entry in parser.parse_exif(source).ok()? {
+            if entry.ifd() != IfdIndex::MAIN {
+                break;
+            }
+            let slot = match entry.tag() {
+                TagOrCode::Tag(ExifTag::DateTimeOriginal) => 0,
+                TagOrCode::Tag(ExifTag::CreateDate) => 1,
+                TagOrCode::Tag(ExifTag::SubSecTimeOriginal) => 2,
+                _ => continue,
+            };
+            found[slot] = entry.into_result().ok();
+            if found.iter().all(Option::is_some) {
+                break;
+            }
+        }
+        Some(found)
     }));
-    let exif = match parsed {
-        Ok(Some(exif)) => exif,
+    let [original, digitized, sub_seconds] = match parsed {
+        Ok(Some(found)) => found,
         Ok(None) => return ExifDates::default(),
         Err(_) => {
             // Its buffer may be in any state: start a new one.
@@ -129,16 +149,16 @@ fn parse<R: std::io::Read>(parser: &mut MediaParser, source: MediaSource<R>) -> 
             return ExifDates::default();
         }
     };
-    let sub_seconds = exif
-        .get(ExifTag::SubSecTimeOriginal)
+    let sub_seconds = sub_seconds
+        .as_ref()
         .and_then(EntryValue::as_str)
         .and_then(digits);
     ExifDates {
-        original: wall_clock(exif.get(ExifTag::DateTimeOriginal)).map(|at| match sub_seconds {
+        original: wall_clock(original.as_ref()).map(|at| match sub_seconds {
             Some(digits) => with_fraction(at, digits),
             None => at,
         }),
-        digitized: wall_clock(exif.get(ExifTag::CreateDate)),
+        digitized: wall_clock(digitized.as_ref()),
     }
 }
 
@@ -182,13 +202,27 @@ mod tests {
     }
 
     #[test]
-    fn a_jpeg_is_parsed_within_its_first_mebibyte_only() {
+    fn sub_seconds_are_kept() {
+        let pixel = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/cameras/Google.jpg"
+        );
+        let dates = exif_dates(&mut MediaParser::new(), Path::new(pixel));
+        // exiftool: DateTimeOriginal 2023:10:06 22:53:51, SubSecTimeOriginal 724.
+        assert_eq!(
+            dates.original.unwrap().to_string(),
+            "2023-10-06T22:53:51.724"
+        );
+    }
+
+    #[test]
+    fn a_jpeg_is_parsed_within_its_first_256_kib_only() {
         let dir = tempfile::tempdir().unwrap();
         let mut parser = MediaParser::new();
-        let near = exif_dates(&mut parser, &behind_junk(dir.path(), 8));
+        let near = exif_dates(&mut parser, &behind_junk(dir.path(), 2));
         assert_eq!(near.original.unwrap().to_string(), "2003-12-04T06:46:52");
-        // Past the first MiB: a crafted file's cost is bounded, so no date.
-        let far = exif_dates(&mut parser, &behind_junk(dir.path(), 20));
+        // Past the first 256 KiB: a crafted file's cost is bounded, so no date.
+        let far = exif_dates(&mut parser, &behind_junk(dir.path(), 5));
         assert!(far.original.is_none() && far.digitized.is_none());
     }
 }
