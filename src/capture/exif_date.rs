@@ -40,10 +40,17 @@ pub fn exif_dates(parser: &mut MediaParser, path: &Path) -> ExifDates {
 
 /// EXIF's `2024:03:15 14:22:33`.
 fn exif_text(text: &str) -> Option<DateTime> {
-    let (date, time) = text.split_once(' ')?;
-    format!("{}T{}", date.replace(':', "-"), time.get(..8)?)
-        .parse()
-        .ok()
+    // Also what some software writes instead: `2024-03-15T14:22:33`, an
+    // offset after the time, or no seconds.
+    let text = text.trim().trim_end_matches('\0');
+    let date = text.get(..10)?.replace(':', "-");
+    let time = text.get(11..)?;
+    let time = time.get(..8).filter(|t| t.as_bytes().get(5) == Some(&b':'));
+    let time = match time {
+        Some(time) => time.to_owned(),
+        None => format!("{}:00", text.get(11..16)?),
+    };
+    format!("{date}T{time}").parse().ok()
 }
 
 /// Sub-seconds as digits only.
@@ -165,9 +172,12 @@ fn parse<R: std::io::Read>(parser: &mut MediaParser, source: MediaSource<R>) -> 
 /// The time as the camera's clock showed it: an offset, when the camera
 /// wrote one, tells where that was, not a time to convert to.
 fn wall_clock(value: Option<&EntryValue>) -> Option<DateTime> {
-    let naive = match value?.as_datetime()? {
-        ExifDateTime::Aware(at) => at.naive_local(),
-        ExifDateTime::Naive(at) => at,
+    let value = value?;
+    let naive = match value.as_datetime() {
+        Some(ExifDateTime::Aware(at)) => at.naive_local(),
+        Some(ExifDateTime::Naive(at)) => at,
+        // Text nom-exif could not read as a date.
+        None => return value.as_str().and_then(exif_text),
     };
     naive.format("%Y-%m-%dT%H:%M:%S").to_string().parse().ok()
 }
@@ -199,6 +209,30 @@ mod tests {
         let path = dir.join(format!("junk{junk}.jpg"));
         std::fs::write(&path, bytes).unwrap();
         path
+    }
+
+    #[test]
+    fn date_text_as_other_software_writes_it() {
+        for (text, wanted) in [
+            ("2024:03:15 14:22:33", "2024-03-15T14:22:33"),
+            ("2024:03:15 14:22:33+02:00", "2024-03-15T14:22:33"),
+            ("2024-03-15T14:22:33", "2024-03-15T14:22:33"),
+            ("2024:03:15 14:22", "2024-03-15T14:22:00"),
+        ] {
+            assert_eq!(
+                exif_text(text).map(|d| d.to_string()).as_deref(),
+                Some(wanted),
+                "{text}"
+            );
+        }
+        for text in [
+            "0000:00:00 00:00:00",
+            "2024:03:15 25:00:00",
+            "    :  :     :  :  ",
+            "",
+        ] {
+            assert_eq!(exif_text(text), None, "{text}");
+        }
     }
 
     #[test]
