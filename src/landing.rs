@@ -60,7 +60,7 @@ impl Layout {
         let known = "use {year}, {month}, {day}, {name}, {stem}, {ext}, {path} or {dir}";
         if text.starts_with('/') || text.contains('\\') {
             return Err(format!(
-                "layout {text:?}: a path below the destination, with / between folders"
+                "layout {text:?} starts with / or holds \\: write a path below the destination, with / between folders"
             ));
         }
         let mut parts = Vec::new();
@@ -99,7 +99,11 @@ impl Layout {
         };
         // Tokens never hold `..`: only the template's own text can.
         let sample = "2000-01-01T00:00:00".parse().expect("a date");
-        layout.render(Path::new("folder/file.jpg"), sample)?;
+        if layout.render(Path::new("folder/file.jpg"), sample).is_err() {
+            return Err(format!(
+                "layout {text:?} leads outside the destination (..): write a path below it"
+            ));
+        }
         Ok(layout)
     }
 
