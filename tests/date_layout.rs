@@ -244,3 +244,45 @@ fn a_configured_layout_applies_and_undated_files_get_their_own_folder() {
     let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
     assert!(jobs.contains(r#""target":"2003/Canon.jpg""#), "{jobs}");
 }
+
+#[test]
+fn files_scanned_without_a_layout_and_not_sent_yet_take_the_layouts_place() {
+    let env = TestEnv::new();
+    let card_dir = env.path().join("card");
+    let landing = card(&card_dir);
+    let folder = env.path().join("backup");
+    // One file is uploaded before any layout: it stays where it went.
+    let early = env.path().join("early");
+    std::fs::create_dir_all(&early).unwrap();
+    std::fs::copy(
+        card_dir.join("DCIM/100CANON/Canon.jpg"),
+        early.join("Canon.jpg"),
+    )
+    .unwrap();
+    run_ok(
+        env.ferry()
+            .args(["sync", "-q"])
+            .arg(&early)
+            .arg("--to")
+            .arg(&folder),
+    );
+    run_ok(
+        env.ferry()
+            .env("TZ", "UTC")
+            .args(["scan", "-q"])
+            .arg(&card_dir)
+            .arg("--to")
+            .arg(&folder),
+    );
+    sync_with_layout(&mut env.ferry(), &card_dir, folder.to_str().unwrap(), &[]);
+    let mut expected: BTreeMap<PathBuf, String> = landing
+        .into_iter()
+        .filter(|(path, _)| !path.ends_with("Canon.jpg"))
+        .collect();
+    // The same content as the early upload: a duplicate, not sent again.
+    expected.insert(
+        PathBuf::from("Canon.jpg"),
+        sha256_of(&early.join("Canon.jpg")),
+    );
+    assert_eq!(tree(&folder), expected);
+}

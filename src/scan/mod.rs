@@ -375,6 +375,9 @@ impl Queue<'_> {
                     twin: &twin.id,
                     same_path,
                 });
+                if same_path && !self.options.dry_run {
+                    self.place_unsent(store, slot, key, taken)?;
+                }
             }
             Some(Carrier::Planned(twin)) => {
                 self.summary.duplicates += 1;
@@ -438,6 +441,42 @@ impl Queue<'_> {
             && !self.options.dry_run
         {
             self.supersede(store, root, &candidate.relative, &old)?;
+        }
+        Ok(())
+    }
+
+    /// A job queued before without a layout and never tried (pending, no
+    /// attempt, no upload session) takes the place `--layout` gives: a
+    /// `scan` and then a `sync --layout` place the files by date. A job
+    /// that was tried keeps its place, since the destination may hold
+    /// part of it there.
+    fn place_unsent(
+        &mut self,
+        store: &mut Store,
+        slot: usize,
+        sha256: Sha256,
+        taken: Option<Taken>,
+    ) -> anyhow::Result<()> {
+        let job = &store.jobs()[slot];
+        let untried = job.state == State::Pending
+            && job.attempts == 0
+            && job.session.is_none()
+            && job.resource.target.is_none();
+        if self.options.layouts.is_none() || !untried {
+            return Ok(());
+        }
+        let taken = taken.unwrap_or_else(|| self.dates.from_mtime(job.resource.mtime_ns));
+        let relative = job.resource.path.clone();
+        let id = job.id.clone();
+        let Ok(Some(target)) = self.targets.place(relative.as_path(), sha256, taken) else {
+            return Ok(());
+        };
+        if target != relative {
+            store.apply(&id, Durability::Lazy, |job| {
+                job.resource.target = Some(target);
+                job.resource.taken = job.resource.taken.or(Some(taken));
+                Ok(())
+            })?;
         }
         Ok(())
     }
