@@ -34,6 +34,8 @@ pub enum Skip {
     Excluded,
     NotIncluded,
     NotMedia,
+    /// An XMP, AAE or THM file, without `--sidecars`.
+    Sidecar,
 }
 
 impl Skip {
@@ -45,6 +47,7 @@ impl Skip {
             Skip::Excluded => "matched by --exclude",
             Skip::NotIncluded => "not matched by --include",
             Skip::NotMedia => "not a photo or video (--all-files takes it)",
+            Skip::Sidecar => "a sidecar (--sidecars takes it)",
         }
     }
 }
@@ -171,6 +174,7 @@ impl Filter {
         match media::kind_of(name, self.options.sidecars) {
             Some(kind) => Ok(kind),
             None if self.options.all_files => Ok(MediaKind::Other),
+            None if media::kind_of(name, true).is_some() => Err(Skip::Sidecar),
             None => Err(Skip::NotMedia),
         }
     }
@@ -204,6 +208,19 @@ mod tests {
         assert!(!keeps(&f, "2023/tmp/a.jpg"));
         assert!(keeps(&f, "x/2023/tmp/a.jpg"));
         assert!(keeps(&f, "a.jpg"));
+    }
+
+    #[test]
+    fn a_sidecar_left_out_names_the_flag_that_takes_it() {
+        let f = filter(&[], &[]);
+        let skip = f
+            .keep_file(Path::new("IMG_1.xmp"), b"IMG_1.xmp")
+            .unwrap_err();
+        assert_eq!(skip.rule(), "a sidecar (--sidecars takes it)");
+        let skip = f
+            .keep_file(Path::new("notes.txt"), b"notes.txt")
+            .unwrap_err();
+        assert_eq!(skip.rule(), "not a photo or video (--all-files takes it)");
     }
 
     #[test]
