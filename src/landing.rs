@@ -107,10 +107,6 @@ impl Layout {
         Ok(layout)
     }
 
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
     /// Where the file at `relative` below its scanned folder, taken `at`,
     /// lands.
     pub fn render(&self, relative: &Path, at: DateTime) -> Result<PathBuf, String> {

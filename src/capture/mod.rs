@@ -28,8 +28,7 @@ use std::path::Path;
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
-pub use name_date::date_in_name;
-pub use quicktime::QuickTimeFacts;
+use name_date::date_in_name;
 
 /// Where a capture date came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

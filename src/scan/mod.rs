@@ -138,18 +138,25 @@ struct ContentIndex {
 
 impl ContentIndex {
     fn new(store: &Store, destination: &Destination) -> Self {
-        let by_sha = store
-            .jobs()
-            .iter()
-            .enumerate()
-            .filter(|(_, job)| {
-                job.state != crate::journal::job::State::Cancelled
-                    && job.destination.url == destination.url
-            })
+        let by_sha = destination_jobs(store, destination)
             .map(|(slot, job)| (job.resource.sha256, Carrier::Job(slot)))
             .collect();
         Self { by_sha }
     }
+}
+
+/// The jobs that carry content to `destination` (cancelled ones do not),
+/// with their slots in the store.
+fn destination_jobs<'s>(
+    store: &'s Store,
+    destination: &Destination,
+) -> impl Iterator<Item = (usize, &'s Job)> {
+    let url = destination.url.clone();
+    store
+        .jobs()
+        .iter()
+        .enumerate()
+        .filter(move |(_, job)| job.state != State::Cancelled && job.destination.url == url)
 }
 
 /// What the journal knows of a file whose size, mtime and inode are

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::capture::Taken;
 use crate::digest::Sha256;
-use crate::journal::job::{Destination, State};
+use crate::journal::job::Destination;
 use crate::journal::paths::JournalPath;
 use crate::journal::store::Store;
 use crate::landing::Layouts;
@@ -40,13 +40,8 @@ impl<'a> Targets<'a> {
     pub fn new(store: &Store, destination: &Destination, layouts: Option<&'a Layouts>) -> Self {
         let claimed = match layouts {
             None => HashMap::new(),
-            Some(_) => store
-                .jobs()
-                .iter()
-                .filter(|job| {
-                    job.state != State::Cancelled && job.destination.url == destination.url
-                })
-                .map(|job| {
+            Some(_) => super::destination_jobs(store, destination)
+                .map(|(_, job)| {
                     (
                         folded(job.resource.target_path().as_path()),
                         job.resource.sha256,

@@ -112,15 +112,8 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
 
 /// `2016-09-28 18:18:05 exif`: the capture date to the second, and its source.
 fn shown_taken(taken: crate::capture::Taken) -> String {
-    let at = taken.at;
-    format!(
-        "{} {:02}:{:02}:{:02} {}",
-        at.date(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        taken.from.name()
-    )
+    let at = taken.at.strftime("%Y-%m-%d %H:%M:%S");
+    format!("{at} {}", taken.from.name())
 }
 
 #[derive(Default, Serialize)]

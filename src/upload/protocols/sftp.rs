@@ -115,8 +115,8 @@ impl SftpUrl {
         let mut line = String::from("ssh ");
         // The same file ferry's ssh reads, or the host key is accepted
         // into a known_hosts ferry never looks at.
-        if let Some(config) = std::env::var_os(SSH_CONFIG_ENV).filter(|v| !v.is_empty()) {
-            line.push_str(&format!("-F {} ", config.to_string_lossy()));
+        if let Some(config) = ssh_config::user_config() {
+            line.push_str(&format!("-F {} ", config.display()));
         }
         if let Some(port) = self.port {
             line.push_str(&format!("-p {port} "));

@@ -55,7 +55,7 @@ impl StartConfig {
 }
 
 /// `FERRY_SSH_CONFIG`, when set: the file read instead of `~/.ssh/config`.
-fn user_config() -> Option<PathBuf> {
+pub(super) fn user_config() -> Option<PathBuf> {
     std::env::var_os(SSH_CONFIG_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
