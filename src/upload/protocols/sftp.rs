@@ -301,6 +301,7 @@ fn classify(url: &SftpUrl, error: &openssh::Error) -> (Refusal, String) {
         said.push_str(&cause.to_string());
         source = cause.source();
     }
+    let last = why_ssh_failed(&said);
     let said = said.replace(['\n', '\r'], " ");
     let target = match url.port {
         Some(port) if url.host.contains(':') => format!("sftp://[{}]:{port}", url.host),
@@ -334,12 +335,23 @@ fn classify(url: &SftpUrl, error: &openssh::Error) -> (Refusal, String) {
             ),
         );
     }
-    // ssh's log can hold a user's debug lines: its last says why.
-    let last = said.rsplit(" debug").next().unwrap_or(&said).trim();
     (
         Refusal::Unreachable,
         format!("cannot reach {target} through ssh: {last}"),
     )
+}
+
+/// What ssh said last, other than debug lines (a user's `LogLevel` can
+/// add them, with key paths and fingerprints), on one line.
+fn why_ssh_failed(said: &str) -> String {
+    said.lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with("debug"))
+        .map_or_else(
+            || said.replace(['\n', '\r'], " ").trim().to_owned(),
+            str::to_owned,
+        )
 }
 
 /// An `sftp://` destination for one run: a small pool of connections,
@@ -365,13 +377,23 @@ impl SftpRoute {
     ) -> anyhow::Result<SftpRoute> {
         let url = SftpUrl::parse(destination).map_err(crate::error::UsageError)?;
         let first = Link::open(&url, connect_timeout).await?;
-        let hash_tool = (first.hash_tool().await).map_err(|failure| {
-            anyhow::anyhow!(
-                "sftp://{}: could not ask whether the account runs commands: {}",
-                url.host,
-                failure.text()
-            )
-        })?;
+        // Asked again after a fault, as an HTTP destination's first probe
+        // is, up to --retries times.
+        let mut attempt = 0;
+        let hash_tool = loop {
+            match first.hash_tool().await {
+                Ok(tool) => break tool,
+                Err(Failure::Transient { .. }) if attempt < retries => {
+                    attempt += 1;
+                    tokio::time::sleep(crate::upload::http::backoff(attempt, None)).await;
+                }
+                Err(failure) => anyhow::bail!(
+                    "sftp://{}: could not ask whether the account runs commands: {}",
+                    url.host,
+                    failure.text()
+                ),
+            }
+        };
         let pool = concurrency.div_ceil(2).clamp(1, 4);
         let mut slots: Vec<Mutex<Option<Arc<Link>>>> =
             (0..pool).map(|_| Mutex::new(None)).collect();
@@ -427,10 +449,10 @@ impl SftpRoute {
                     openssh_sftp_client::error::SftpErrorKind::NoSuchFile,
                     _,
                 )) => Ok(false),
-                Err(error) => Err(Failure::transient(format!(
-                    "asking about {}: {error}",
-                    path.display()
-                ))),
+                Err(error) => Err(upload::failure(
+                    &format!("asking about {}", path.display()),
+                    error,
+                )),
             };
         }
         let quoted = shell_quote(path.as_os_str().as_bytes());
@@ -512,6 +534,22 @@ impl SftpRoute {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_users_debug_lines_stay_out_of_why_ssh_failed() {
+        let said = "ssh exited: debug1: Reading configuration data /home/u/.ssh/config\n\
+                    debug1: Offering public key: /home/u/.ssh/id_ed25519 ED25519 SHA256:abc\n\
+                    ssh: connect to host nas port 22: Connection refused\n\
+                    debug1: Exit status 255\n";
+        assert_eq!(
+            why_ssh_failed(said),
+            "ssh: connect to host nas port 22: Connection refused"
+        );
+        assert_eq!(
+            why_ssh_failed("Connection timed out"),
+            "Connection timed out"
+        );
+    }
 
     #[test]
     fn urls_name_absolute_and_home_relative_folders() {

@@ -104,7 +104,7 @@ pub async fn transfer(
 
 /// A failure of an SFTP request: the server's refusal of this file is
 /// the job's, a lost connection or a server-side fault is transient.
-fn failure(doing: &str, error: SftpError) -> Failure {
+pub(super) fn failure(doing: &str, error: SftpError) -> Failure {
     match &error {
         SftpError::SftpError(SftpErrorKind::PermDenied | SftpErrorKind::NoSuchFile, said) => {
             Failure::permanent(ErrorClass::Server, format!("{doing}: {}", said.get().0))
