@@ -30,6 +30,7 @@ fn resource(i: usize) -> Resource {
         .unwrap(),
         taken: None,
         target: None,
+        asset: None,
         kind: MediaKind::Image,
     }
 }

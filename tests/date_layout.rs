@@ -82,7 +82,7 @@ fn card(root: &Path) -> BTreeMap<PathBuf, String> {
 
 /// `ferry sync -q` with `{year}/{month}/{name}`: exits 0 only when every
 /// job succeeded.
-fn sync_with_layout(command: &mut Command, card: &Path, to: &str, extra: &[&str]) {
+pub fn sync_with_layout(command: &mut Command, card: &Path, to: &str, extra: &[&str]) {
     run_ok(
         command
             .env("TZ", "UTC")

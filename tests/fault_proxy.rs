@@ -143,6 +143,22 @@ impl FaultProxy {
         faults: &[Fault],
         rate: Option<u64>,
     ) -> FaultProxy {
+        FaultProxy::start_with(upstream, faults, rate, None)
+    }
+
+    /// Answers `status` to every request whose request line contains
+    /// `needle` (a file's name), and passes the rest on.
+    pub fn start_refusing(upstream: SocketAddr, needle: &str, status: u16) -> FaultProxy {
+        FaultProxy::start_with(upstream, &[], None, Some((needle.to_owned(), status)))
+    }
+
+    fn start_with(
+        upstream: SocketAddr,
+        faults: &[Fault],
+        rate: Option<u64>,
+        refuse: Option<(String, u16)>,
+    ) -> FaultProxy {
+        let refuse = Arc::new(refuse);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let proxy = FaultProxy {
             address: listener.local_addr().unwrap(),
@@ -153,8 +169,8 @@ impl FaultProxy {
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
-                let (script, seen) = (script.clone(), seen.clone());
-                std::thread::spawn(move || serve(client, upstream, &script, &seen, rate));
+                let (script, seen, refuse) = (script.clone(), seen.clone(), refuse.clone());
+                std::thread::spawn(move || serve(client, upstream, &script, &seen, rate, &refuse));
             }
         });
         proxy
@@ -182,14 +198,20 @@ fn serve(
     script: &Mutex<VecDeque<Fault>>,
     seen: &Seen,
     rate: Option<u64>,
+    refuse: &Option<(String, u16)>,
 ) {
     let mut client_reader = BufReader::new(client.try_clone().unwrap());
     let mut client_writer = client;
     let mut server: Option<(BufReader<TcpStream>, TcpStream)> = None;
     while let Some(request) = read_head(&mut client_reader) {
         let first_line = request.text.lines().next().unwrap_or("").to_owned();
-        seen.requests.lock().unwrap().push(first_line);
-        let fault = script.lock().unwrap().pop_front();
+        seen.requests.lock().unwrap().push(first_line.clone());
+        let fault = match refuse {
+            Some((needle, status)) if first_line.contains(needle.as_str()) => {
+                Some(Fault::Status(*status))
+            }
+            _ => script.lock().unwrap().pop_front(),
+        };
         let canned = match fault {
             Some(Fault::Status(status)) => Some((format!("HTTP/1.1 {status} Injected\r\n"), "")),
             Some(Fault::Xml(status, body)) => Some((

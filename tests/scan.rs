@@ -62,6 +62,7 @@ fn media_is_kept_and_junk_hidden_and_other_files_are_not() {
         "audio/memo.m4a",
         "notes.txt",
         "DCIM/IMG_0001.xmp",
+        "DCIM/IMG_0009.xmp",
         "@eaDir/IMG_0001.jpg/SYNOPHOTO_THUMB_XL.jpg",
         "DCIM/._IMG_0002.jpg",
         "DCIM/.DS_Store",
@@ -81,32 +82,35 @@ fn media_is_kept_and_junk_hidden_and_other_files_are_not() {
         [
             "DCIM/DSC_0003.NEF",
             "DCIM/IMG_0001.HEIC",
+            "DCIM/IMG_0001.xmp",
             "DCIM/IMG_0002.jpg",
             "Videos/clip.MOV",
             "Videos/clip.mts",
             "audio/memo.m4a"
         ]
     );
-    assert_eq!(summary["queued"], 6);
+    // A sidecar comes with the photo of its name; one with none needs
+    // --sidecars.
+    assert_eq!(summary["queued"], 7);
 
     let env2 = TestEnv::new();
     std::fs::rename(&root, photos(&env2)).unwrap();
     let (_, summary, _) = scan_json(&env2, &["--sidecars", "--hidden", "--no-default-excludes"]);
     let paths = queued_paths(&env2);
-    assert!(paths.contains(&"DCIM/IMG_0001.xmp".to_owned()), "{paths:?}");
+    assert!(paths.contains(&"DCIM/IMG_0009.xmp".to_owned()), "{paths:?}");
     assert!(
         paths.contains(&".hidden/secret.jpg".to_owned()),
         "{paths:?}"
     );
     assert!(paths.contains(&"@eaDir/IMG_0001.jpg/SYNOPHOTO_THUMB_XL.jpg".to_owned()));
     assert!(!paths.contains(&"notes.txt".to_owned()));
-    assert_eq!(summary["queued"], 11, "{summary}");
+    assert_eq!(summary["queued"], 12, "{summary}");
 
     let env3 = TestEnv::new();
     std::fs::rename(photos(&env2), photos(&env3)).unwrap();
     let (_, summary, _) = scan_json(&env3, &["--all-files"]);
     assert!(queued_paths(&env3).contains(&"notes.txt".to_owned()));
-    assert_eq!(summary["queued"], 8, "{summary}");
+    assert_eq!(summary["queued"], 9, "{summary}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod peers;
 mod scripted_server;
 mod util;
 
+mod assets;
 mod bits;
 mod capture;
 mod clear;

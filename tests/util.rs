@@ -128,6 +128,7 @@ pub fn resource(name: &str, size: u64) -> Resource {
         kind: MediaKind::Image,
         taken: None,
         target: None,
+        asset: None,
     }
 }
 

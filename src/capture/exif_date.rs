@@ -14,6 +14,8 @@ use nom_exif::{EntryValue, ExifDateTime, ExifTag, IfdIndex, MediaParser, MediaSo
 pub struct ExifDates {
     pub original: Option<DateTime>,
     pub digitized: Option<DateTime>,
+    /// An iPhone's Live Photo identifier, from its Apple MakerNote.
+    pub content_identifier: Option<String>,
 }
 
 /// The EXIF dates of `path`; none when it has no EXIF or is not an image.
@@ -35,6 +37,7 @@ pub fn exif_dates(parser: &mut MediaParser, path: &Path) -> ExifDates {
             (at, _) => at,
         },
         digitized: found.digitized.as_deref().and_then(exif_text),
+        content_identifier: dates.content_identifier,
     }
 }
 
@@ -126,10 +129,11 @@ fn parse<R: std::io::Read>(parser: &mut MediaParser, source: MediaSource<R>) -> 
         return ExifDates::default();
     }
     // Entries are parsed one at a time; the walk stops once the three
-    // dates are found, or when it leaves the main image's IFDs (IFD0 and
-    // the EXIF IFD) for the thumbnail's.
+    // dates are found (the MakerNote, tag 0x927c, comes before the last,
+    // 0x9291, in the EXIF IFD's sorted order), or when it leaves the main
+    // image's IFDs (IFD0 and the EXIF IFD) for the thumbnail's.
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut found: [Option<EntryValue>; 3] = [None, None, None];
+        let mut found: [Option<EntryValue>; 4] = [None, None, None, None];
         for entry in parser.parse_exif(source).ok()? {
             if entry.ifd() != IfdIndex::MAIN {
                 break;
@@ -138,16 +142,17 @@ fn parse<R: std::io::Read>(parser: &mut MediaParser, source: MediaSource<R>) -> 
                 TagOrCode::Tag(ExifTag::DateTimeOriginal) => 0,
                 TagOrCode::Tag(ExifTag::CreateDate) => 1,
                 TagOrCode::Tag(ExifTag::SubSecTimeOriginal) => 2,
+                TagOrCode::Tag(ExifTag::MakerNote) => 3,
                 _ => continue,
             };
             found[slot] = entry.into_result().ok();
-            if found.iter().all(Option::is_some) {
+            if found[..3].iter().all(Option::is_some) {
                 break;
             }
         }
         Some(found)
     }));
-    let [original, digitized, sub_seconds] = match parsed {
+    let [original, digitized, sub_seconds, maker_note] = match parsed {
         Ok(Some(found)) => found,
         Ok(None) => return ExifDates::default(),
         Err(_) => {
@@ -166,6 +171,12 @@ fn parse<R: std::io::Read>(parser: &mut MediaParser, source: MediaSource<R>) -> 
             None => at,
         }),
         digitized: wall_clock(digitized.as_ref()),
+        content_identifier: match maker_note {
+            Some(EntryValue::Undefined(bytes) | EntryValue::U8Array(bytes)) => {
+                super::apple_makernote::content_identifier(&bytes)
+            }
+            _ => None,
+        },
     }
 }
 

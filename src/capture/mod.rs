@@ -17,6 +17,7 @@
 //! 1990 or more than a day in the future is no date (cameras write zeros,
 //! and QuickTime's epoch is 1904), and the next source is asked.
 
+mod apple_makernote;
 mod exif_date;
 mod name_date;
 mod quicktime;
@@ -64,6 +65,45 @@ pub struct Taken {
     /// shown again in the time zone and `--video-clock` of each run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utc: Option<i64>,
+    /// A Live Photo's pairing key: the photo's Apple MakerNote identifier
+    /// or the video's `com.apple.quicktime.content.identifier`. Kept here
+    /// so that a rescan pairs unchanged files without opening them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<ContentId>,
+}
+
+/// A content identifier, as 128 bits: Apple's are UUIDs, kept as they are;
+/// any other text is known by the first 128 bits of its SHA-256.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContentId(pub u128);
+
+impl ContentId {
+    pub fn of(text: &str) -> ContentId {
+        let hex: String = text.chars().filter(|c| *c != '-').collect();
+        match (hex.len(), u128::from_str_radix(&hex, 16)) {
+            (32, Ok(value)) => ContentId(value),
+            _ => {
+                let digest = crate::digest::Sha256::of(text.as_bytes());
+                let bytes: [u8; 16] = digest.0[..16].try_into().expect("16 of 32 bytes");
+                ContentId(u128::from_be_bytes(bytes))
+            }
+        }
+    }
+}
+
+impl Serialize for ContentId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{:032x}", self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for ContentId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        u128::from_str_radix(&text, 16)
+            .map(ContentId)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Which headers a file has: a photo's EXIF, a movie's `moov`, or neither
@@ -108,7 +148,8 @@ impl DateReader {
     /// The capture date of `path`, a file with `kind` of headers modified
     /// at `mtime_ns`.
     pub fn read(&mut self, path: &Path, kind: Headers, mtime_ns: i64) -> Taken {
-        self.date_in_headers(path, kind)
+        let (in_headers, content_id) = self.date_in_headers(path, kind);
+        let taken = in_headers
             .or_else(|| {
                 let stem = path.file_stem()?.to_str()?;
                 let at = date_in_name(stem).filter(|at| plausible(*at, self.latest))?;
@@ -116,29 +157,36 @@ impl DateReader {
                     at,
                     from: DateSource::Filename,
                     utc: None,
+                    content_id: None,
                 })
             })
-            .unwrap_or_else(|| self.from_mtime(mtime_ns))
+            .unwrap_or_else(|| self.from_mtime(mtime_ns));
+        Taken {
+            content_id: content_id.as_deref().map(ContentId::of),
+            ..taken
+        }
     }
 
-    fn date_in_headers(&mut self, path: &Path, kind: Headers) -> Option<Taken> {
+    /// The date in the headers, and the content identifier beside it.
+    fn date_in_headers(&mut self, path: &Path, kind: Headers) -> (Option<Taken>, Option<String>) {
         let taken = |at: Option<DateTime>, from| {
             Some(Taken {
                 at: at?,
                 from,
                 utc: None,
+                content_id: None,
             })
         };
         let latest = self.latest;
         let plausible = |at: Option<DateTime>| at.filter(|at| plausible(*at, latest));
-        if let Some(found) = taken(plausible(xmp_date::sidecar_date(path)), DateSource::Xmp) {
-            return Some(found);
-        }
+        let sidecar = taken(plausible(xmp_date::sidecar_date(path)), DateSource::Xmp);
         match kind {
             Headers::Photo => {
                 let dates = exif_date::exif_dates(&mut self.parser, path);
-                taken(plausible(dates.original), DateSource::Exif)
-                    .or_else(|| taken(plausible(dates.digitized), DateSource::Exif))
+                let found = sidecar
+                    .or_else(|| taken(plausible(dates.original), DateSource::Exif))
+                    .or_else(|| taken(plausible(dates.digitized), DateSource::Exif));
+                (found, dates.content_identifier)
             }
             Headers::Movie => {
                 let facts = std::fs::File::open(path)
@@ -155,10 +203,14 @@ impl DateReader {
                     at,
                     from: DateSource::Quicktime,
                     utc: facts.mvhd_seconds,
+                    content_id: None,
                 });
-                taken(plausible(creation), DateSource::Quicktime).or(mvhd)
+                let found = sidecar
+                    .or_else(|| taken(plausible(creation), DateSource::Quicktime))
+                    .or(mvhd);
+                (found, facts.content_identifier)
             }
-            Headers::Neither => None,
+            Headers::Neither => (sidecar, None),
         }
     }
 
@@ -179,6 +231,7 @@ impl DateReader {
             at: at.to_zoned(self.zone.clone()).datetime(),
             from: DateSource::Mtime,
             utc: Some(seconds),
+            content_id: None,
         }
     }
 

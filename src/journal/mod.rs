@@ -9,6 +9,7 @@
 //! write cut short by a crash) is dropped with a warning; any other damage is an
 //! error naming the line, and the file is left exactly as it was.
 
+pub mod asset_status;
 pub mod atomic_file;
 pub mod job;
 pub mod lock;

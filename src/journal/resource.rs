@@ -17,6 +17,42 @@ pub enum MediaKind {
     Other,
 }
 
+/// What a file is to its asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The still the asset is dated by (a RAW when there is no other).
+    Photo,
+    /// The asset's own video, with sidecars but no still.
+    Video,
+    /// A Live Photo's video.
+    PairedVideo,
+    /// The RAW of a RAW+JPEG pair.
+    AlternatePhoto,
+    /// XMP, AAE, THM or a Takeout JSON.
+    Sidecar,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Photo => "photo",
+            Role::Video => "video",
+            Role::PairedVideo => "paired-video",
+            Role::AlternatePhoto => "alternate-photo",
+            Role::Sidecar => "sidecar",
+        }
+    }
+}
+
+/// A file's place in an asset: which asset (the first 64 bits of its
+/// primary file's SHA-256, as hex), and its role there.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AssetRef {
+    pub id: String,
+    pub role: Role,
+}
+
 /// The file a job uploads, as it was when it was hashed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
@@ -38,6 +74,10 @@ pub struct Resource {
     /// place; otherwise at `path`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<JournalPath>,
+    /// The asset this file is a member of (a Live Photo, RAW+JPEG, a
+    /// photo and its sidecars), and its role there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<AssetRef>,
 }
 
 impl Resource {

@@ -55,6 +55,7 @@ impl SeenFile {
             kind,
             taken: self.taken,
             target: None,
+            asset: None,
         }
     }
 }

@@ -58,6 +58,10 @@ enum Line<'a> {
         taken: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         taken_from: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        asset: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        role: Option<&'static str>,
         dry_run: bool,
     },
     ScanSummary(&'a ScanSummary),
@@ -227,6 +231,7 @@ impl Reporter for Json {
                 size,
                 sha256,
                 taken,
+                asset,
                 dry_run,
             } => Line::Queued {
                 path: shown(path),
@@ -235,6 +240,8 @@ impl Reporter for Json {
                 sha256,
                 taken: taken.map(|t| t.at.to_string()),
                 taken_from: taken.map(|t| t.from.name()),
+                asset: asset.map(|asset| asset.id.as_str()),
+                role: asset.map(|asset| asset.role.name()),
                 dry_run,
             },
             Event::ScanSummary { summary, .. } => Line::ScanSummary(summary),

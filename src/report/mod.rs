@@ -123,6 +123,7 @@ pub enum Event<'a> {
         size: u64,
         sha256: &'a Sha256,
         taken: Option<crate::capture::Taken>,
+        asset: Option<&'a crate::journal::resource::AssetRef>,
         dry_run: bool,
     },
     ScanSummary {

@@ -34,7 +34,8 @@ pub enum Skip {
     Excluded,
     NotIncluded,
     NotMedia,
-    /// An XMP, AAE or THM file, without `--sidecars`.
+    /// An XMP, AAE or THM file, without `--sidecars`: taken only beside a
+    /// media file of its name (`assets`).
     Sidecar,
 }
 
@@ -47,7 +48,7 @@ impl Skip {
             Skip::Excluded => "matched by --exclude",
             Skip::NotIncluded => "not matched by --include",
             Skip::NotMedia => "not a photo or video (--all-files takes it)",
-            Skip::Sidecar => "a sidecar (--sidecars takes it)",
+            Skip::Sidecar => "a sidecar without a photo or video of its name (--sidecars takes it)",
         }
     }
 }
@@ -216,7 +217,10 @@ mod tests {
         let skip = f
             .keep_file(Path::new("IMG_1.xmp"), b"IMG_1.xmp")
             .unwrap_err();
-        assert_eq!(skip.rule(), "a sidecar (--sidecars takes it)");
+        assert_eq!(
+            skip.rule(),
+            "a sidecar without a photo or video of its name (--sidecars takes it)"
+        );
         let skip = f
             .keep_file(Path::new("notes.txt"), b"notes.txt")
             .unwrap_err();

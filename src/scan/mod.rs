@@ -10,8 +10,10 @@
 //! written lazily and synced every thousand and at the end: a crash costs at
 //! most a re-hash, never a wrong record.
 
+pub mod assets;
 pub mod filter;
 pub mod media;
+mod queue;
 mod targets;
 mod walk;
 
@@ -26,15 +28,17 @@ use serde::Serialize;
 
 use crate::capture::{DateReader, Headers, Taken, VideoClock};
 use crate::digest::{self, HashError, Sha256};
-use crate::journal::job::{Action, Destination, Job, JobId, MediaKind, State};
+use crate::journal::job::{Destination, Job, JobId, MediaKind, State};
 use crate::journal::paths::JournalPath;
-use crate::journal::store::{Durability, LimitReached, SeenFile, Store};
+use crate::journal::resource::AssetRef;
+use crate::journal::store::{LimitReached, Store};
 use crate::landing::Layouts;
 use crate::scan::filter::{Filter, FilterOptions};
+use queue::Queue;
 use targets::Targets;
 use walk::{Candidate, Root, resolve_roots, visit_only, walk};
 
-const SYNC_EVERY: u64 = 1000;
+pub(super) const SYNC_EVERY: u64 = 1000;
 
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
@@ -77,6 +81,8 @@ pub enum ScanEvent<'a> {
         stat: crate::digest::FileStat,
         twin: &'a JobId,
         same_path: bool,
+        /// The asset this file is a member of, on this card.
+        asset: Option<&'a AssetRef>,
     },
     /// A file left out by a rule, relative to its scanned folder.
     Skipped {
@@ -96,6 +102,7 @@ pub enum ScanEvent<'a> {
         size: u64,
         sha256: &'a Sha256,
         taken: Option<Taken>,
+        asset: Option<&'a AssetRef>,
     },
 }
 
@@ -127,13 +134,13 @@ pub struct ScanSummary {
 /// Who already carries a piece of content to the destination: a job in the
 /// store (by its slot), or a file this dry run would queue (its path).
 #[derive(Clone)]
-enum Carrier {
+pub(super) enum Carrier {
     Job(usize),
     Planned(PathBuf),
 }
 
-struct ContentIndex {
-    by_sha: HashMap<Sha256, Carrier>,
+pub(super) struct ContentIndex {
+    pub(super) by_sha: HashMap<Sha256, Carrier>,
 }
 
 impl ContentIndex {
@@ -189,6 +196,58 @@ fn capture_date(reader: &mut DateReader, path: &Path, candidate: &Candidate) -> 
 
 type Hashed = Result<(Sha256, Option<Taken>), HashError>;
 
+/// A candidate's file name, or "" when it is not UTF-8 (such a file is
+/// never in a family).
+fn file_name(candidate: &Candidate) -> &str {
+    let name = candidate.relative.as_path().file_name();
+    name.and_then(|name| name.to_str()).unwrap_or("")
+}
+
+/// The candidates in the order the scan takes them, families side by side
+/// (see `assets`), and each family's range; sidecars with no media file
+/// of their name are left out here, each with its rule.
+fn in_families(
+    candidates: Vec<Candidate>,
+    summary: &mut ScanSummary,
+    on_event: &mut dyn FnMut(ScanEvent),
+) -> (Vec<Candidate>, Vec<std::ops::Range<usize>>) {
+    let named: Vec<assets::Named> = candidates
+        .iter()
+        .map(|candidate| assets::Named {
+            folder: (
+                candidate.root,
+                candidate
+                    .relative
+                    .as_path()
+                    .parent()
+                    .unwrap_or(Path::new("")),
+            ),
+            name: candidate
+                .relative
+                .as_path()
+                .file_name()
+                .and_then(|n| n.to_str()),
+            kind: candidate.kind,
+        })
+        .collect();
+    let only_with_media: Vec<bool> = candidates.iter().map(|c| c.alone.is_some()).collect();
+    let families = assets::families(&named, &only_with_media);
+    for &i in &families.alone {
+        summary.skipped += 1;
+        on_event(ScanEvent::Skipped {
+            relative: candidates[i].relative.as_path(),
+            rule: candidates[i].alone.unwrap_or("a sidecar"),
+        });
+    }
+    let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
+    let ordered = families
+        .order
+        .iter()
+        .map(|&i| slots[i].take().expect("each file once"))
+        .collect();
+    (ordered, families.ranges)
+}
+
 /// Scans and queues. In a dry run, `store` may be read-only and nothing is written.
 pub fn scan(
     store: &mut Store,
@@ -203,6 +262,7 @@ pub fn scan(
         None => walk(&roots, options, &filter, &mut summary, on_event),
     };
 
+    let (candidates, families) = in_families(candidates, &mut summary, on_event);
     let reused: Vec<bool> = candidates
         .iter()
         .map(|candidate| reusable_hash(store, &roots, options, candidate).is_some())
@@ -250,59 +310,95 @@ pub fn scan(
         }
         drop(sender);
         let mut waiting: BTreeMap<usize, Hashed> = BTreeMap::new();
+        let mut family: Vec<(usize, Sha256, Option<Taken>)> = Vec::new();
         let result = (|| {
-            for (i, candidate) in candidates.iter().enumerate() {
-                let reused_sha = reused[i]
-                    .then(|| reusable_hash(store, &roots, options, candidate))
-                    .flatten();
-                let (sha, taken) = match reused_sha {
-                    Some((sha, taken)) => {
-                        queue.summary.unchanged += 1;
-                        let taken = taken.map(|t| queue.dates.refresh(t)).or_else(|| {
-                            // A journal of an older ferry kept no date.
-                            capture_date(&mut queue.dates, &candidate.path(&roots), candidate)
-                        });
-                        (sha, taken)
-                    }
-                    None => {
-                        let result = loop {
-                            if let Some(result) = waiting.remove(&i) {
-                                break result;
-                            }
-                            match receiver.recv() {
-                                Ok((done, result)) => {
-                                    waiting.insert(done, result);
+            for range in &families {
+                family.clear();
+                for i in range.clone() {
+                    let candidate = &candidates[i];
+                    let reused_sha = reused[i]
+                        .then(|| reusable_hash(store, &roots, options, candidate))
+                        .flatten();
+                    let (sha, taken) = match reused_sha {
+                        Some((sha, taken)) => {
+                            queue.summary.unchanged += 1;
+                            let taken = taken.map(|t| queue.dates.refresh(t)).or_else(|| {
+                                // A journal of an older ferry kept no date.
+                                let path = candidate.path(&roots);
+                                capture_date(&mut queue.dates, &path, candidate)
+                            });
+                            (sha, taken)
+                        }
+                        None => {
+                            let result = loop {
+                                if let Some(result) = waiting.remove(&i) {
+                                    break result;
                                 }
-                                Err(_) => anyhow::bail!("the hashing threads stopped early"),
-                            }
-                        };
-                        match result {
-                            Ok(hashed) => {
-                                queue.summary.hashed += 1;
-                                queue.summary.hashed_bytes += candidate.stat.size;
-                                hashed
-                            }
-                            Err(error) => {
-                                queue.summary.warnings += 1;
-                                on_event(ScanEvent::Warning {
-                                    path: &candidate.path(&roots),
-                                    message: error.to_string(),
-                                });
-                                continue;
+                                match receiver.recv() {
+                                    Ok((done, result)) => {
+                                        waiting.insert(done, result);
+                                    }
+                                    Err(_) => anyhow::bail!("the hashing threads stopped early"),
+                                }
+                            };
+                            match result {
+                                Ok(hashed) => {
+                                    queue.summary.hashed += 1;
+                                    queue.summary.hashed_bytes += candidate.stat.size;
+                                    hashed
+                                }
+                                Err(error) => {
+                                    queue.summary.warnings += 1;
+                                    on_event(ScanEvent::Warning {
+                                        path: &candidate.path(&roots),
+                                        message: error.to_string(),
+                                    });
+                                    continue;
+                                }
                             }
                         }
+                    };
+                    on_event(ScanEvent::Scanned {
+                        files: i as u64 + 1,
+                        hashed_bytes: queue.summary.hashed_bytes,
+                    });
+                    family.push((i, sha, taken));
+                }
+                let decided = match family.len() {
+                    0 | 1 => vec![None; family.len()],
+                    _ => {
+                        let members: Vec<assets::Member> = family
+                            .iter()
+                            .map(|&(i, sha256, taken)| assets::Member {
+                                name: file_name(&candidates[i]),
+                                kind: candidates[i].kind,
+                                sha256,
+                                taken,
+                            })
+                            .collect();
+                        assets::decide(&members)
                     }
                 };
-                on_event(ScanEvent::Scanned {
-                    files: i as u64 + 1,
-                    hashed_bytes: queue.summary.hashed_bytes,
-                });
-                if let Err(error) = queue.take(store, candidate, sha, taken, on_event) {
-                    if let Some(limit) = error.downcast_ref::<LimitReached>() {
-                        queue.summary.stopped_at_limit = Some(limit.limit);
-                        return Ok(());
+                for (&(i, sha, taken), membership) in family.iter().zip(decided) {
+                    let dated_by = membership
+                        .as_ref()
+                        .and_then(|m| family[m.primary].2)
+                        .or(taken);
+                    let asset = membership.map(|m| m.asset);
+                    let hashed = queue::HashedFile {
+                        candidate: &candidates[i],
+                        sha256: sha,
+                        taken,
+                        dated_by,
+                        asset: asset.as_ref(),
+                    };
+                    if let Err(error) = queue.take(store, hashed, on_event) {
+                        if let Some(limit) = error.downcast_ref::<LimitReached>() {
+                            queue.summary.stopped_at_limit = Some(limit.limit);
+                            return Ok(());
+                        }
+                        return Err(error);
                     }
-                    return Err(error);
                 }
             }
             Ok(())
@@ -317,224 +413,4 @@ pub fn scan(
         store.checkpoint()?;
     }
     Ok(summary)
-}
-
-struct Queue<'a> {
-    index: ContentIndex,
-    targets: Targets<'a>,
-    dates: DateReader,
-    options: &'a ScanOptions,
-    roots: &'a [Root],
-    summary: &'a mut ScanSummary,
-    since_sync: u64,
-}
-
-impl Queue<'_> {
-    /// Decides what one hashed file means: known, duplicate or a new job.
-    fn take(
-        &mut self,
-        store: &mut Store,
-        candidate: &Candidate,
-        sha256: Sha256,
-        taken: Option<Taken>,
-        on_event: &mut dyn FnMut(ScanEvent),
-    ) -> anyhow::Result<()> {
-        let root = &self.roots[candidate.root].journal;
-        let previous = store
-            .seen_file(root, &candidate.relative)
-            .map(|seen| seen.sha256)
-            .filter(|old| *old != sha256);
-        let seen = SeenFile {
-            root: root.clone(),
-            path: candidate.relative.clone(),
-            size: candidate.stat.size,
-            mtime_ns: candidate.stat.mtime_ns,
-            inode: candidate.stat.inode,
-            sha256,
-            taken,
-        };
-        if !self.options.dry_run {
-            store.record_file(seen.clone())?;
-        }
-        let sha256 = &seen.sha256;
-        let key = *sha256;
-        match self.index.by_sha.get(&key) {
-            Some(&Carrier::Job(slot)) => {
-                let twin = &store.jobs()[slot];
-                let same_path =
-                    twin.resource.root == *root && twin.resource.path == candidate.relative;
-                match same_path {
-                    true => self.summary.known += 1,
-                    false => {
-                        self.summary.duplicates += 1;
-                        let twin = twin.resource.source();
-                        let home = &self.roots[candidate.root].real;
-                        on_event(ScanEvent::Duplicate {
-                            relative: candidate.relative.as_path(),
-                            twin: twin.strip_prefix(home).unwrap_or(&twin),
-                        });
-                    }
-                }
-                on_event(ScanEvent::Carried {
-                    source: &candidate.path(self.roots),
-                    relative: &candidate.relative,
-                    stat: candidate.stat,
-                    twin: &twin.id,
-                    same_path,
-                });
-                if same_path && !self.options.dry_run {
-                    self.place_unsent(store, slot, key, taken)?;
-                }
-            }
-            Some(Carrier::Planned(twin)) => {
-                self.summary.duplicates += 1;
-                let home = &self.roots[candidate.root].real;
-                on_event(ScanEvent::Duplicate {
-                    relative: candidate.relative.as_path(),
-                    twin: twin.strip_prefix(home).unwrap_or(twin),
-                });
-            }
-            None => {
-                let taken_or_mtime = taken.unwrap_or_else(|| self.dates.from_mtime(seen.mtime_ns));
-                let placed = self
-                    .targets
-                    .place(candidate.relative.as_path(), key, taken_or_mtime);
-                let target = match placed {
-                    Ok(target) => target,
-                    Err(message) => {
-                        self.summary.warnings += 1;
-                        on_event(ScanEvent::Warning {
-                            path: &candidate.path(self.roots),
-                            message,
-                        });
-                        return Ok(());
-                    }
-                };
-                let carrier = if self.options.dry_run {
-                    let held = store.holding_limit() + self.summary.queued as usize;
-                    if held >= store.job_limit() {
-                        return Err(LimitReached {
-                            held,
-                            limit: store.job_limit(),
-                        }
-                        .into());
-                    }
-                    Carrier::Planned(candidate.path(self.roots))
-                } else {
-                    let mut resource = seen.resource(candidate.kind);
-                    resource.target = target.clone();
-                    store.create(resource, self.options.destination.clone(), Durability::Lazy)?;
-                    self.since_sync += 1;
-                    if self.since_sync >= SYNC_EVERY {
-                        store.journal_handle()?.sync_all()?;
-                        self.since_sync = 0;
-                    }
-                    Carrier::Job(store.jobs().len() - 1)
-                };
-                self.summary.queued += 1;
-                self.summary.queued_bytes += candidate.stat.size;
-                self.index.by_sha.insert(key, carrier);
-                on_event(ScanEvent::Queued {
-                    root,
-                    path: &candidate.relative,
-                    target: target.as_ref().unwrap_or(&candidate.relative),
-                    size: candidate.stat.size,
-                    sha256,
-                    taken,
-                });
-            }
-        }
-        if let Some(old) = previous
-            && !self.options.dry_run
-        {
-            self.supersede(store, root, &candidate.relative, &old)?;
-        }
-        Ok(())
-    }
-
-    /// A job queued before without a layout and never tried (pending, no
-    /// attempt, no upload session) takes the place `--layout` gives: a
-    /// `scan` and then a `sync --layout` place the files by date. A job
-    /// that was tried keeps its place, since the destination may hold
-    /// part of it there.
-    fn place_unsent(
-        &mut self,
-        store: &mut Store,
-        slot: usize,
-        sha256: Sha256,
-        taken: Option<Taken>,
-    ) -> anyhow::Result<()> {
-        let job = &store.jobs()[slot];
-        let untried = job.state == State::Pending
-            && job.attempts == 0
-            && job.session.is_none()
-            && job.resource.target.is_none();
-        if self.options.layouts.is_none() || !untried {
-            return Ok(());
-        }
-        let taken = taken.unwrap_or_else(|| self.dates.from_mtime(job.resource.mtime_ns));
-        let relative = job.resource.path.clone();
-        let id = job.id.clone();
-        let Ok(Some(target)) = self.targets.place(relative.as_path(), sha256, taken) else {
-            return Ok(());
-        };
-        if target != relative {
-            store.apply(&id, Durability::Lazy, |job| {
-                job.resource.target = Some(target);
-                job.resource.taken = job.resource.taken.or(Some(taken));
-                Ok(())
-            })?;
-        }
-        Ok(())
-    }
-
-    /// The file at `path` no longer holds `old`: a job still waiting to upload
-    /// `old` from this path moves to another file holding it, or is cancelled;
-    /// a failed one leaves the failures list as superseded.
-    fn supersede(
-        &mut self,
-        store: &mut Store,
-        root: &JournalPath,
-        path: &JournalPath,
-        old: &Sha256,
-    ) -> anyhow::Result<()> {
-        let stale: Vec<(JobId, MediaKind)> = store
-            .select(Action::Process)
-            .chain(store.select(Action::Retry))
-            .filter(|job| {
-                job.resource.sha256 == *old
-                    && job.resource.root == *root
-                    && job.resource.path == *path
-                    && job.destination.url == self.options.destination.url
-            })
-            .map(|job| (job.id.clone(), job.resource.kind))
-            .collect();
-        for (id, kind) in stale {
-            if store.job(&id).is_some_and(|job| job.state == State::Failed) {
-                store.apply(&id, Durability::Lazy, Job::supersede)?;
-                self.index.by_sha.remove(old);
-                self.summary.superseded += 1;
-                continue;
-            }
-            let elsewhere = store
-                .seen_files()
-                .find(|seen| seen.sha256 == *old && (&seen.root, &seen.path) != (root, path))
-                .map(|seen| seen.resource(kind));
-            match elsewhere {
-                Some(mut resource) => {
-                    // Same content: it keeps the place its layout gave it.
-                    store.apply(&id, Durability::Lazy, |job| {
-                        resource.target = job.resource.target.clone();
-                        job.move_resource(resource)
-                    })?;
-                }
-                None => {
-                    store.apply(&id, Durability::Lazy, Job::supersede)?;
-                    self.index.by_sha.remove(old);
-                    self.summary.superseded += 1;
-                }
-            }
-        }
-        Ok(())
-    }
 }

@@ -15,7 +15,7 @@ use crate::digest::FileStat;
 use crate::error::UsageError;
 use crate::journal::job::MediaKind;
 use crate::journal::paths::JournalPath;
-use crate::scan::filter::Filter;
+use crate::scan::filter::{Filter, Skip};
 
 pub(super) struct Root {
     pub(super) real: PathBuf,
@@ -27,6 +27,9 @@ pub(super) struct Candidate {
     pub(super) relative: JournalPath,
     pub(super) stat: FileStat,
     pub(super) kind: MediaKind,
+    /// A sidecar taken only beside a media file of its name: the rule that
+    /// leaves it out when there is none.
+    pub(super) alone: Option<&'static str>,
 }
 
 impl Candidate {
@@ -170,8 +173,16 @@ fn consider<E: std::fmt::Display>(
     on_event: &mut dyn FnMut(ScanEvent),
 ) -> Option<Candidate> {
     summary.seen += 1;
-    let kind = match filter.keep_file(&file.relative, &name_bytes(file.path)) {
+    let name = name_bytes(file.path);
+    let mut alone = None;
+    let kind = match filter.keep_file(&file.relative, &name) {
         Ok(kind) => kind,
+        Err(skip @ (Skip::Sidecar | Skip::NotMedia))
+            if std::str::from_utf8(&name).is_ok_and(super::assets::is_sidecar_name) =>
+        {
+            alone = Some(skip.rule());
+            MediaKind::Other
+        }
         Err(skip) => {
             summary.skipped += 1;
             on_event(ScanEvent::Skipped {
@@ -221,6 +232,7 @@ fn consider<E: std::fmt::Display>(
         relative: JournalPath::new(file.relative),
         stat,
         kind,
+        alone,
     })
 }
 

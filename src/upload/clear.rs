@@ -81,6 +81,11 @@ pub async fn source(run: &Run, route: &Route, job: &Job) -> anyhow::Result<bool>
     let Some(after) = &run.settings.after_upload else {
         return Ok(false);
     };
+    if job.resource.asset.is_some() {
+        // Cleared with the rest of its asset after the run (`clear_assets`).
+        run.asset_members_done().push(job.id.clone());
+        return Ok(false);
+    }
     match after_success(after, route, &run.client, &run.settings, job).await {
         Ok(cleared) => {
             let record = |job: &mut Job| job.record_cleared(cleared.clone());
@@ -114,14 +119,40 @@ pub struct CarriedOutcome {
     pub requeued: u64,
 }
 
+impl CarriedOutcome {
+    pub fn add(&mut self, other: CarriedOutcome) {
+        self.cleared += other.cleared;
+        self.kept += other.kept;
+        self.requeued += other.requeued;
+    }
+}
+
+impl std::iter::Sum for CarriedOutcome {
+    fn sum<I: Iterator<Item = CarriedOutcome>>(outcomes: I) -> CarriedOutcome {
+        let mut total = CarriedOutcome::default();
+        outcomes.for_each(|outcome| total.add(outcome));
+        total
+    }
+}
+
 /// Why a twin's copy was not confirmed.
-enum Unconfirmed {
+pub(super) enum Unconfirmed {
     /// The destination answered: missing, or other content.
     Lost(String),
     /// No answer that decides (unreachable, no digest to compare).
     Unknown(String),
     /// The twin's own upload has not succeeded.
     NotUploaded(State),
+}
+
+/// The asset a carried file belongs to: the one this scan found it in, or
+/// its own job's.
+pub(super) fn asset_of(run: &Run, carried: &CarriedSource) -> Option<String> {
+    carried.asset.clone().or_else(|| {
+        let store = run.shared.lock();
+        let job = store.job(&carried.twin).filter(|_| carried.same_path)?;
+        Some(job.resource.asset.as_ref()?.id.clone())
+    })
 }
 
 /// After the run's jobs: clears the scanned files whose content an
@@ -143,6 +174,10 @@ pub async fn carried(
         if carried.same_path && done_now.contains(&carried.twin) {
             continue;
         }
+        if asset_of(run, carried).is_some() {
+            // Cleared with its whole asset (`clear_assets`).
+            continue;
+        }
         let at = *slot.entry(&carried.twin).or_insert_with(|| {
             groups.push((&carried.twin, Vec::new()));
             groups.len() - 1
@@ -154,13 +189,7 @@ pub async fn carried(
         .buffer_unordered(run.settings.concurrency.max(1))
         .try_collect()
         .await?;
-    let mut total = CarriedOutcome::default();
-    for outcome in outcomes {
-        total.cleared += outcome.cleared;
-        total.kept += outcome.kept;
-        total.requeued += outcome.requeued;
-    }
-    Ok(total)
+    Ok(outcomes.into_iter().sum())
 }
 
 /// Confirms one twin's copy, then clears the files it vouches for.
@@ -269,7 +298,7 @@ pub fn say_why_nothing_was_cleared(settings: &Settings, reporter: &dyn Reporter,
 }
 
 /// Asks the destination now whether it holds `job`'s full SHA-256.
-async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(), Unconfirmed> {
+pub(super) async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(), Unconfirmed> {
     let (verdict, detail) = match route {
         Route::S3(route) => verify::s3_verdict(route, &run.settings, job)
             .await
@@ -337,7 +366,7 @@ pub async fn after_success(
     .map_err(|error| error.to_string())?
 }
 
-async fn confirm(
+pub(super) async fn confirm(
     route: &Route,
     client: &reqwest::Client,
     settings: &Settings,
@@ -382,7 +411,7 @@ fn read_digest(value: &str) -> Option<Sha256> {
 
 /// Deletes or moves `source` (`relative` below its scanned folder), if it
 /// is still the file the scan saw (`scanned`).
-fn clear_file(
+pub(super) fn clear_file(
     after: &AfterUpload,
     source: &Path,
     relative: &Path,

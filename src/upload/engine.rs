@@ -21,7 +21,6 @@ use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::Settings;
-use super::clear;
 use super::http::{self, Activity, Failure};
 use super::progress;
 use super::record::{Done, Ended, Outcome, RECORDING_PER_PLACE, Transferred};
@@ -31,6 +30,7 @@ use super::shared::Shared;
 use super::signals;
 use super::throttle::Limits;
 use super::window::Gates;
+use super::{clear, clear_assets};
 use crate::journal::job::{Action, Job, JobId, State};
 use crate::journal::store::{Durability, Store};
 use crate::report::{Event, Reporter, UploadSummary};
@@ -133,6 +133,7 @@ async fn run_async(
         gates: gates.clone(),
         stopped_by: Mutex::new(None),
         active: Mutex::new(HashMap::new()),
+        asset_members_done: Mutex::new(Vec::new()),
     });
     let (jobs, bytes) = {
         let store = shared.lock();
@@ -196,7 +197,12 @@ async fn run_async(
     }
     let carried = match cancel.is_cancelled() || run.stopped_by().is_some() {
         true => clear::CarriedOutcome::default(),
-        false => clear::carried(&run, &run.routes, &done_now).await?,
+        false => {
+            let assets = clear_assets::assets(&run, &run.routes, &done_now).await?;
+            let mut carried = clear::carried(&run, &run.routes, &done_now).await?;
+            carried.add(assets);
+            carried
+        }
     };
     signals.abort();
     progress.abort();

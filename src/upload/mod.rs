@@ -20,6 +20,7 @@
 mod attempt;
 mod body;
 pub mod clear;
+mod clear_assets;
 mod engine;
 pub(crate) mod http;
 pub mod probe;

@@ -33,6 +33,9 @@ pub struct Run {
     pub(super) stopped_by: Mutex<Option<String>>,
     /// The jobs in flight, sampled by `report_progress`.
     pub(super) active: Mutex<HashMap<JobId, (Job, Arc<Activity>)>>,
+    /// Jobs of assets that succeeded in this run: with `--delete-after` or
+    /// `--move-to`, cleared after the run, with their whole asset.
+    pub(super) asset_members_done: Mutex<Vec<JobId>>,
 }
 
 impl Run {
@@ -42,6 +45,12 @@ impl Run {
 
     pub(super) fn stop(&self, message: String) {
         self.stopped_by().get_or_insert(message);
+    }
+
+    pub(super) fn asset_members_done(&self) -> MutexGuard<'_, Vec<JobId>> {
+        self.asset_members_done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn active(&self) -> MutexGuard<'_, HashMap<JobId, (Job, Arc<Activity>)>> {

@@ -163,4 +163,7 @@ pub struct CarriedSource {
     pub stat: FileStat,
     pub twin: JobId,
     pub same_path: bool,
+    /// The asset the file is a member of on the card: cleared only with
+    /// all of it.
+    pub asset: Option<String>,
 }

@@ -125,6 +125,7 @@ mod tests {
                     kind: MediaKind::Image,
                     taken: None,
                     target: None,
+                    asset: None,
                 };
                 let destination = Destination::new("http://127.0.0.1:9/files", Protocol::Auto);
                 let id = store

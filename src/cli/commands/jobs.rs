@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::cli::settings::Config;
 use crate::format::{Align, human_bytes, table};
+use crate::journal::asset_status::{IncompleteAsset, incomplete_assets};
 use crate::journal::job::{Action, ClearedBy, Job, JobId, State};
 use crate::journal::store::Store;
 use crate::upload;
@@ -89,6 +90,10 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
                 job.resource
                     .taken
                     .map_or_else(|| "-".to_owned(), shown_taken),
+                job.resource.asset.as_ref().map_or_else(
+                    || "-".to_owned(),
+                    |asset| format!("{} {}", &asset.id[..8], asset.role.name()),
+                ),
                 short_destination(&job.destination.url),
                 job.shown_path(),
                 note,
@@ -101,6 +106,7 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
             ("STATE", Align::Left),
             ("SIZE", Align::Right),
             ("TAKEN", Align::Left),
+            ("ASSET", Align::Left),
             ("DEST", Align::Left),
             ("PATH", Align::Left),
             ("ERROR", Align::Left),
@@ -130,6 +136,7 @@ struct StatusReport {
     total: Tally,
     holding_limit: usize,
     job_limit: usize,
+    incomplete_assets: Vec<IncompleteAsset>,
 }
 
 pub fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<()> {
@@ -155,6 +162,10 @@ pub fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<()> {
         total,
         holding_limit: store.holding_limit(),
         job_limit: config.job_limit,
+        incomplete_assets: incomplete_assets(
+            (store.jobs().iter())
+                .filter(|job| to.as_ref().is_none_or(|url| job.destination.url == *url)),
+        ),
     };
     if config.json() {
         return print_json_line(&report);
@@ -185,6 +196,15 @@ pub fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<()> {
         "journal {}; job limit: {} of {} in use",
         report.journal, report.holding_limit, report.job_limit
     ))?;
+    for asset in &report.incomplete_assets {
+        crate::report::stream::out_line(&format!(
+            "incomplete asset {} at {}: {} uploaded, {} failed (ferry retry sends it again)",
+            &asset.asset[..8],
+            short_destination(&asset.destination),
+            asset.succeeded.join(", "),
+            asset.failed.join(", "),
+        ))?;
+    }
     Ok(())
 }
 

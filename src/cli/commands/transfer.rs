@@ -108,6 +108,7 @@ fn scan_with(
             stat,
             twin,
             same_path,
+            asset,
         } => {
             if let Some(after) = after {
                 if args.dry_run && !config.json() && !config.quiet() {
@@ -127,6 +128,7 @@ fn scan_with(
                     stat,
                     twin: twin.clone(),
                     same_path,
+                    asset: asset.map(|asset| asset.id.clone()),
                 });
             }
         }
@@ -155,6 +157,7 @@ fn scan_with(
             size,
             sha256,
             taken,
+            asset,
         } => {
             let full = root.as_path().join(path.as_path());
             // What a dry run would queue is its result: stdout, for people.
@@ -162,8 +165,11 @@ fn scan_with(
                 let then = after
                     .map(|after| format!(", {}", after.would(path.as_path())))
                     .unwrap_or_default();
+                let member = asset
+                    .map(|asset| format!(", {} of asset {}", asset.role.name(), &asset.id[..8]))
+                    .unwrap_or_default();
                 let _ = crate::report::stream::out_line(&format!(
-                    "would queue {} ({}) to {}{then}",
+                    "would queue {} ({}) to {}{member}{then}",
                     path.as_path().display(),
                     human_bytes(size),
                     joined(&destination, target.as_path())
@@ -175,6 +181,7 @@ fn scan_with(
                 size,
                 sha256,
                 taken,
+                asset,
                 dry_run: args.dry_run,
             });
         }

@@ -19,6 +19,7 @@ fn scanned(root: &Path, relative: &str, bytes: &[u8]) -> Resource {
         kind: MediaKind::Image,
         taken: None,
         target: None,
+        asset: None,
     }
 }
 

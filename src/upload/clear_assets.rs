@@ -1,0 +1,286 @@
+//! Clearing a card asset by asset: `--delete-after` and `--move-to` never
+//! leave a Live Photo's still without its video, a JPEG without its RAW,
+//! or a photo without its sidecar, on the card or at the destination.
+//!
+//! A member's source is not cleared when its own job ends (`clear`) but
+//! after the run, with the rest of its asset, and only when every job of
+//! the asset toward that destination has succeeded, the destination
+//! confirms each member's full SHA-256 (as `clear` does for one file), and
+//! every member's file is still as the scan saw it. One member short, and
+//! every member stays, each with a line naming the one at fault.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::clear::{self, AfterUpload, CarriedOutcome, CarriedSource, Unconfirmed, asset_of};
+use super::route::Routes;
+use super::run::Run;
+use crate::digest::{self, FileStat};
+use crate::journal::job::{Job, JobId, State};
+use crate::journal::store::Durability;
+use crate::report::Event;
+
+/// A file to clear with its asset; `fresh`: its job succeeded in this run,
+/// and its destination's answer then is the confirmation.
+struct Member {
+    file: CarriedSource,
+    fresh: bool,
+}
+
+/// After the run's jobs: clears the sources of assets, each asset whole or
+/// not at all, `-j` assets at a time.
+pub async fn assets(
+    run: &Run,
+    routes: &Routes,
+    done_now: &HashSet<JobId>,
+) -> anyhow::Result<CarriedOutcome> {
+    let Some(after) = &run.settings.after_upload else {
+        return Ok(CarriedOutcome::default());
+    };
+    let done: Vec<JobId> = std::mem::take(&mut *run.asset_members_done());
+    let mut groups: BTreeMap<(String, String), Vec<Member>> = BTreeMap::new();
+    {
+        let store = run.shared.lock();
+        for job in done.iter().filter_map(|id| store.job(id)) {
+            let Some(asset) = &job.resource.asset else {
+                continue;
+            };
+            let key = (asset.id.clone(), job.destination.url.clone());
+            groups.entry(key).or_default().push(Member {
+                file: CarriedSource {
+                    source: job.resource.source(),
+                    relative: job.resource.path.as_path().to_owned(),
+                    stat: job.resource.stat(),
+                    twin: job.id.clone(),
+                    same_path: true,
+                    asset: Some(asset.id.clone()),
+                },
+                fresh: true,
+            });
+        }
+    }
+    for carried in &run.settings.carried {
+        if carried.same_path && done_now.contains(&carried.twin) {
+            continue;
+        }
+        let Some(asset) = asset_of(run, carried) else {
+            continue;
+        };
+        let url = run
+            .shared
+            .lock()
+            .job(&carried.twin)
+            .map(|job| job.destination.url.clone());
+        let Some(url) = url else {
+            continue;
+        };
+        groups.entry((asset, url)).or_default().push(Member {
+            file: carried.clone(),
+            fresh: false,
+        });
+    }
+    let outcomes: Vec<CarriedOutcome> = futures_util::stream::iter(groups)
+        .map(|((asset, url), members)| clear_asset(run, routes, after, asset, url, members))
+        .buffer_unordered(run.settings.concurrency.max(1))
+        .try_collect()
+        .await?;
+    Ok(outcomes.into_iter().sum())
+}
+
+/// Clears one asset's files toward `url`, or keeps them all.
+async fn clear_asset(
+    run: &Run,
+    routes: &Routes,
+    after: &AfterUpload,
+    asset: String,
+    url: String,
+    members: Vec<Member>,
+) -> anyhow::Result<CarriedOutcome> {
+    let mut outcome = CarriedOutcome::default();
+    if run.gates.closed.is_cancelled() {
+        return Ok(outcome);
+    }
+    let (jobs, twins): (Vec<Job>, HashMap<JobId, Job>) = {
+        let store = run.shared.lock();
+        let jobs = store
+            .jobs()
+            .iter()
+            .filter(|job| job.destination.url == url && job.state != State::Cancelled)
+            .filter(|job| job.resource.asset.as_ref().is_some_and(|a| a.id == asset))
+            .cloned()
+            .collect();
+        let twins = members
+            .iter()
+            .filter_map(|member| store.job(&member.file.twin))
+            .map(|job| (job.id.clone(), job.clone()))
+            .collect();
+        (jobs, twins)
+    };
+    let mut problem = jobs
+        .iter()
+        .chain(twins.values())
+        .find(|job| job.state != State::Succeeded)
+        .map(|job| {
+            format!(
+                "{} of the same asset is {}, not uploaded",
+                job.resource.path.as_path().display(),
+                job.state
+            )
+        });
+    if problem.is_none() {
+        problem = confirm_all(run, routes, &members, &twins, &mut outcome).await?;
+    }
+    if problem.is_none() {
+        problem = still_as_scanned(&members, &twins).await;
+    }
+    for member in &members {
+        let Some(twin) = twins.get(&member.file.twin) else {
+            continue;
+        };
+        let source = &member.file.source;
+        let result = match &problem {
+            // Its own job's failure or interruption says why already.
+            Some(_) if twin.state != State::Succeeded && member.file.same_path => continue,
+            Some(why) => Err(format!("kept {}: {why}", source.display())),
+            None => {
+                let (after, file) = (after.clone(), member.file.clone());
+                tokio::task::spawn_blocking(move || {
+                    clear::clear_file(&after, &file.source, &file.relative, file.stat)
+                })
+                .await
+                .map_err(|error| error.to_string())
+                .and_then(|cleared| cleared)
+            }
+        };
+        match result {
+            Ok(cleared) => {
+                if member.file.same_path {
+                    let record = |job: &mut Job| job.record_cleared(cleared.clone());
+                    (run.shared)
+                        .change(&twin.id, Durability::Durable, record)
+                        .await?;
+                }
+                let duplicate = (!member.file.same_path).then_some(source.as_path());
+                (run.reporter).event(Event::Cleared {
+                    job: twin,
+                    cleared: &cleared,
+                    duplicate,
+                });
+                outcome.cleared += 1;
+            }
+            Err(reason) => {
+                (run.reporter).event(Event::Kept {
+                    job: twin,
+                    source,
+                    reason: &reason,
+                });
+                outcome.kept += 1;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// Asks the destination for each member's full SHA-256; what stops the
+/// asset from being cleared, if anything. A copy the destination lost is
+/// queued again.
+async fn confirm_all(
+    run: &Run,
+    routes: &Routes,
+    members: &[Member],
+    twins: &HashMap<JobId, Job>,
+    outcome: &mut CarriedOutcome,
+) -> anyhow::Result<Option<String>> {
+    let mut asked: HashSet<&JobId> = HashSet::new();
+    for member in members {
+        let Some(twin) = twins.get(&member.file.twin) else {
+            continue;
+        };
+        if !asked.insert(&twin.id) {
+            continue;
+        }
+        let Some(route) = routes.for_url(&twin.destination.url) else {
+            return Ok(Some(format!(
+                "{} of the same asset has no route to its destination in this run",
+                twin.resource.path.as_path().display()
+            )));
+        };
+        let confirmed = match member.fresh {
+            true => clear::confirm(&route, &run.client, &run.settings, twin)
+                .await
+                .map_err(Unconfirmed::Unknown),
+            false => tokio::select! {
+                confirmed = clear::confirm_now(run, &route, twin) => confirmed,
+                _ = run.gates.closed.cancelled() => {
+                    return Ok(Some("the run was stopped before it was confirmed".to_owned()));
+                }
+            },
+        };
+        let said = |why: &str| {
+            format!(
+                "{} of the same asset: {why}",
+                twin.resource.path.as_path().display()
+            )
+        };
+        match confirmed {
+            Ok(()) => {}
+            Err(Unconfirmed::Lost(why)) => {
+                (run.shared)
+                    .change(&twin.id, Durability::Durable, Job::requeue)
+                    .await?;
+                outcome.requeued += 1;
+                return Ok(Some(said(&format!(
+                    "{why}; queued again, the next run sends it"
+                ))));
+            }
+            Err(Unconfirmed::Unknown(why)) => return Ok(Some(said(&why))),
+            Err(Unconfirmed::NotUploaded(state)) => {
+                return Ok(Some(said(&format!("it is {state}, not uploaded"))));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Whether every member's file is still as the scan saw it (a duplicate's
+/// bytes hashed again), checked before any is cleared.
+async fn still_as_scanned(members: &[Member], twins: &HashMap<JobId, Job>) -> Option<String> {
+    let checks: Vec<(CarriedSource, crate::digest::Sha256)> = members
+        .iter()
+        .filter_map(|member| {
+            let twin = twins.get(&member.file.twin)?;
+            Some((member.file.clone(), twin.resource.sha256))
+        })
+        .collect();
+    let checked = tokio::task::spawn_blocking(move || {
+        for (file, expected) in &checks {
+            let now = std::fs::symlink_metadata(&file.source);
+            let now = match now {
+                Ok(meta) => FileStat::of(&meta),
+                Err(error) => return Some(format!("{}: {error}", file.source.display())),
+            };
+            if now != file.stat {
+                return Some(format!(
+                    "{} of the same asset changed since the scan",
+                    file.source.display()
+                ));
+            }
+            if !file.same_path {
+                match digest::sha256_file(&file.source, &file.stat) {
+                    Ok(hashed) if hashed == *expected => {}
+                    Ok(_) => {
+                        return Some(format!(
+                            "{} of the same asset is not the same as its twin's content any more",
+                            file.source.display()
+                        ));
+                    }
+                    Err(error) => return Some(format!("{}: {error}", file.source.display())),
+                }
+            }
+        }
+        None
+    })
+    .await;
+    checked.unwrap_or_else(|error| Some(error.to_string()))
+}
