@@ -378,7 +378,9 @@ fn delete_after_keeps_both_halves_of_a_live_photo_whose_video_failed_and_status_
     );
 
     let output = run_ok(env.ferry().arg("status"));
-    let said = stdout_of(&output);
+    let status_before = stdout_of(&output);
+
+    let said = status_before;
     assert!(
         said.contains("incomplete asset")
             && said.contains("DCIM/100APPLE/IMG_0001.MOV (paired-video) failed"),
@@ -390,4 +392,25 @@ fn delete_after_keeps_both_halves_of_a_live_photo_whose_video_failed_and_status_
     assert_eq!(incomplete.len(), 1, "{report}");
     assert_eq!(incomplete[0]["failed"].as_array().unwrap().len(), 1);
     assert_eq!(incomplete[0]["succeeded"].as_array().unwrap().len(), 2);
+
+    // The video gets through on a retry: `ferry upload`, which scans
+    // nothing, clears the whole Live Photo, the still and AAE too.
+    proxy.stop_refusing();
+    run_ok(env.ferry().args(["retry", "--all"]));
+    let output = run_ok(env.ferry().args(["upload", "--delete-after"]));
+    let left: Vec<PathBuf> = tree(&card_dir).into_keys().collect();
+    assert_eq!(
+        left,
+        vec![PathBuf::from("Takeout/Photos/orphan.xmp")],
+        "{}",
+        stderr_of(&output)
+    );
+    let served = tree(&env.path().join("served"));
+    for name in ["IMG_0001.JPG", "IMG_0001.MOV", "IMG_O0001.AAE"] {
+        let path = PathBuf::from("DCIM/100APPLE").join(name);
+        let landed = Path::new("2024/03").join(name);
+        assert_eq!(served.get(&landed), before.get(&path), "{name}");
+    }
+    let output = run_ok(env.ferry().arg("status"));
+    assert!(!stdout_of(&output).contains("incomplete"));
 }

@@ -42,6 +42,8 @@ pub struct FaultProxy {
     pub address: SocketAddr,
     script: Arc<Mutex<VecDeque<Fault>>>,
     seen: Arc<Seen>,
+    /// Requests whose line contains the text get the status (`start_refusing`).
+    refuse: Arc<Mutex<Option<(String, u16)>>>,
 }
 
 /// What the proxy counted: body bytes passed on, and request lines.
@@ -158,12 +160,13 @@ impl FaultProxy {
         rate: Option<u64>,
         refuse: Option<(String, u16)>,
     ) -> FaultProxy {
-        let refuse = Arc::new(refuse);
+        let refuse = Arc::new(Mutex::new(refuse));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let proxy = FaultProxy {
             address: listener.local_addr().unwrap(),
             script: Arc::new(Mutex::new(faults.iter().cloned().collect())),
             seen: Arc::default(),
+            refuse: refuse.clone(),
         };
         let (script, seen) = (proxy.script.clone(), proxy.seen.clone());
         std::thread::spawn(move || {
@@ -174,6 +177,11 @@ impl FaultProxy {
             }
         });
         proxy
+    }
+
+    /// Passes every request on from now on.
+    pub fn stop_refusing(&self) {
+        *self.refuse.lock().unwrap() = None;
     }
 
     /// Body bytes handed to the server so far.
@@ -198,7 +206,7 @@ fn serve(
     script: &Mutex<VecDeque<Fault>>,
     seen: &Seen,
     rate: Option<u64>,
-    refuse: &Option<(String, u16)>,
+    refuse: &Mutex<Option<(String, u16)>>,
 ) {
     let mut client_reader = BufReader::new(client.try_clone().unwrap());
     let mut client_writer = client;
@@ -206,11 +214,13 @@ fn serve(
     while let Some(request) = read_head(&mut client_reader) {
         let first_line = request.text.lines().next().unwrap_or("").to_owned();
         seen.requests.lock().unwrap().push(first_line.clone());
-        let fault = match refuse {
-            Some((needle, status)) if first_line.contains(needle.as_str()) => {
-                Some(Fault::Status(*status))
-            }
-            _ => script.lock().unwrap().pop_front(),
+        let refused = match &*refuse.lock().unwrap() {
+            Some((needle, status)) if first_line.contains(needle.as_str()) => Some(*status),
+            _ => None,
+        };
+        let fault = match refused {
+            Some(status) => Some(Fault::Status(status)),
+            None => script.lock().unwrap().pop_front(),
         };
         let canned = match fault {
             Some(Fault::Status(status)) => Some((format!("HTTP/1.1 {status} Injected\r\n"), "")),

@@ -101,21 +101,46 @@ async fn clear_asset(
     if run.gates.closed.is_cancelled() {
         return Ok(outcome);
     }
-    let (jobs, twins): (Vec<Job>, HashMap<JobId, Job>) = {
+    let jobs: Vec<Job> = {
         let store = run.shared.lock();
-        let jobs = store
+        store
             .jobs()
             .iter()
             .filter(|job| job.destination.url == url && job.state != State::Cancelled)
             .filter(|job| job.resource.asset.as_ref().is_some_and(|a| a.id == asset))
             .cloned()
-            .collect();
-        let twins = members
-            .iter()
+            .collect()
+    };
+    // Members this run neither uploaded nor scanned (`ferry upload` after
+    // a `retry`) are cleared with the rest, unless cleared before or gone.
+    let mut members = members;
+    for job in &jobs {
+        let listed = (members.iter()).any(|m| m.file.same_path && m.file.twin == job.id);
+        let gone = matches!(
+            std::fs::symlink_metadata(job.resource.source()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound
+        );
+        if listed || gone || job.cleared.is_some() {
+            continue;
+        }
+        members.push(Member {
+            file: CarriedSource {
+                source: job.resource.source(),
+                relative: job.resource.path.as_path().to_owned(),
+                stat: job.resource.stat(),
+                twin: job.id.clone(),
+                same_path: true,
+                asset: Some(asset.clone()),
+            },
+            fresh: false,
+        });
+    }
+    let twins: HashMap<JobId, Job> = {
+        let store = run.shared.lock();
+        (members.iter())
             .filter_map(|member| store.job(&member.file.twin))
             .map(|job| (job.id.clone(), job.clone()))
-            .collect();
-        (jobs, twins)
+            .collect()
     };
     let mut problem = jobs
         .iter()
