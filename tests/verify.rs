@@ -83,6 +83,56 @@ fn ferry_serve_missing_and_different_files_are_found_and_repaired() {
     damage_and_repair(&env, &server.url("/files/"), &server.dir);
 }
 
+/// The README writes ferry serve's URL as `…/files`, and a user may write
+/// a folder below it without its slash (`…/files/ietf`): on every protocol
+/// the files land in that folder under their own names, and verify (and
+/// so clearing a card) finds them there rather than reporting them missing.
+#[test]
+fn a_ferry_serve_url_without_its_trailing_slash_is_a_folder_on_every_protocol() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let source = env.path().join("card");
+    photos(&source, 4);
+    let wanted = crate::upload::tree(&source);
+    for (folder, protocol) in [
+        ("", "auto"),
+        ("ietf", "ietf"),
+        ("tus", "tus"),
+        ("put", "put"),
+        ("bits", "bits"),
+    ] {
+        let to = server.url(&format!(
+            "/files{}",
+            if folder.is_empty() {
+                String::new()
+            } else {
+                format!("/{folder}")
+            }
+        ));
+        let journal = env.path().join(format!("{protocol}.jsonl"));
+        let mut command = env.ferry();
+        command.env("FERRY_JOURNAL", &journal);
+        run_ok(
+            command
+                .arg("sync")
+                .arg(&source)
+                .args(["--to", &to, "--protocol", protocol]),
+        );
+        let mut command = env.ferry();
+        command.env("FERRY_JOURNAL", &journal);
+        let (code, results) = verify(&mut command, &[]);
+        assert_eq!((code, results.len()), (0, 4), "{to}: {results:?}");
+        assert!(all(&results, "verified"), "{to}: {results:?}");
+        if !folder.is_empty() {
+            assert_eq!(
+                crate::upload::tree(&server.dir.join(folder)),
+                wanted,
+                "{to}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_local_folder_is_verified_by_hashing_it_again() {
     let env = TestEnv::new();

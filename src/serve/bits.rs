@@ -133,7 +133,7 @@ fn create(server: &Server, headers: &HeaderMap, target: &[u8]) -> Result<Reply, 
             "no protocol in common: offered {offered:?}, this server speaks {PROTOCOL_GUID}"
         )));
     }
-    let relative = choose_relative(target, &BTreeMap::new(), headers)
+    let relative = choose_relative(target, &BTreeMap::new(), headers, false)
         .map_err(|_| invalid("the URL names no file under /files/"))?;
     let info = blocking(|| {
         server

@@ -233,7 +233,7 @@ async fn create_upload(
 ) -> Result<Reply, Reply> {
     let complete = interop.required_complete(headers)?;
     let metadata = wire::tus::read_metadata(headers)?;
-    let relative = choose_relative(target, &metadata, headers)?;
+    let relative = choose_relative(target, &metadata, headers, true)?;
     let content_length = wire::fields::integer(headers, "Content-Length")?;
     let declared = wire::fields::integer(headers, "Upload-Length")?;
     let length = match (declared, content_length.filter(|_| complete)) {

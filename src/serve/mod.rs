@@ -414,10 +414,13 @@ fn decode_path(raw: &str) -> Vec<u8> {
 /// Where a new upload goes: the URL path; or, when the URL names a folder
 /// (ends in `/`), that folder joined with the tus metadata's relative path,
 /// else a `Content-Disposition` or metadata file name.
+/// `creation`: an IETF or tus creation, whose URL may name the folder
+/// rather than the file; a plain PUT's or BITS's URL is the file.
 fn choose_relative(
     target: &[u8],
     metadata: &std::collections::BTreeMap<String, Vec<u8>>,
     headers: &HeaderMap,
+    creation: bool,
 ) -> Result<JournalPath, Reply> {
     let from_metadata = |keys: &[&str]| {
         keys.iter()
@@ -432,7 +435,13 @@ fn choose_relative(
     let relative = match target {
         b"" => named(),
         folder if folder.ends_with(b"/") => named().map(|name| [folder, &name].concat()),
-        file => Some(file.to_owned()),
+        // A destination written without its trailing slash
+        // (`--to …/files/backup`) with the file named in the request: the
+        // URL is its folder, unless it already ends with that name.
+        file => match named().filter(|_| creation) {
+            Some(name) if !ends_with_component(file, &name) => Some([file, b"/", &name].concat()),
+            _ => Some(file.to_owned()),
+        },
     }
     .ok_or_else(|| {
         Reply::error(
@@ -446,6 +455,14 @@ fn choose_relative(
     crate::placement::safe_relative_path(&relative)
         .map_err(|error| Reply::error(StatusCode::BAD_REQUEST, error))?;
     Ok(JournalPath::from_bytes(relative))
+}
+
+/// Whether `path` ends with the path `tail`, whole components only.
+fn ends_with_component(path: &[u8], tail: &[u8]) -> bool {
+    path == tail
+        || (path.len() > tail.len()
+            && path.ends_with(tail)
+            && path[path.len() - tail.len() - 1] == b'/')
 }
 
 /// Replies for store failures every protocol answers alike.

@@ -51,7 +51,7 @@ async fn put_file(
     body: &mut Incoming,
     target: &[u8],
 ) -> Result<Reply, Reply> {
-    let relative = choose_relative(target, &BTreeMap::new(), headers)?;
+    let relative = choose_relative(target, &BTreeMap::new(), headers, false)?;
     let content_length = wire::fields::integer(headers, "Content-Length")?;
     let max_size = server.settings.max_size;
     if let (Some(length), Some(max)) = (content_length, max_size)

@@ -225,7 +225,7 @@ async fn create_upload(
         ));
     }
     let metadata = wire::tus::read_metadata(headers)?;
-    let relative = choose_relative(target, &metadata, headers)?;
+    let relative = choose_relative(target, &metadata, headers, true)?;
     let announced = metadata
         .get("sha256")
         .map(|hex| String::from_utf8_lossy(hex));

@@ -266,8 +266,10 @@ async fn ferry_serve(
     // The files' root on that server: the destination up to /files/.
     let url = &job.destination.url;
     let root = match url.find("/files/") {
-        Some(at) => &url[..at + "/files/".len()],
-        None => url.as_str(),
+        Some(at) => url[..at + "/files/".len()].to_owned(),
+        // `…/files`, as the README writes it: the root is `…/files/`,
+        // not a prefix of the names.
+        None => format!("{}/", url.trim_end_matches('/')),
     };
     let (status, headers) = head(client, settings, job, &format!("{root}{placed}"), &[]).await?;
     let shown = job.stored_as().unwrap_or_else(|| placed.to_owned());
