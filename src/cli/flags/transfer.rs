@@ -54,7 +54,7 @@ pub struct ScanArgs {
     #[arg(long, env = "FERRY_ALL_FILES", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, help_heading = super::FILES)]
     pub all_files: bool,
 
-    /// Also take sidecar files (XMP, AAE, THM)
+    /// Also take sidecar files (XMP, AAE, THM) with no photo or video of their name; those with one come with it
     #[arg(long, env = "FERRY_SIDECARS", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue, help_heading = super::FILES)]
     pub sidecars: bool,
 
