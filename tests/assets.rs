@@ -414,3 +414,173 @@ fn delete_after_keeps_both_halves_of_a_live_photo_whose_video_failed_and_status_
     let output = run_ok(env.ferry().arg("status"));
     assert!(!stdout_of(&output).contains("incomplete"));
 }
+
+/// A Live Photo, its AAE, and an XMP'd RAW+JPEG in one folder: the small
+/// card of the tests below.
+fn small_card(root: &Path) -> PathBuf {
+    let dcim = root.join("DCIM/100APPLE");
+    still(
+        &dcim.join("IMG_0001.JPG"),
+        1,
+        "2024:03:15 14:22:33",
+        Some(LIVE_ID),
+    );
+    video(
+        &dcim.join("IMG_0001.MOV"),
+        1,
+        "2024-03-15T14:22:31+0100",
+        Some(LIVE_ID),
+    );
+    write_file(&dcim.join("IMG_O0001.AAE"), b"<plist/>");
+    dcim
+}
+
+#[test]
+fn move_to_keeps_a_live_photo_whole_when_one_members_new_name_is_taken() {
+    let env = TestEnv::new();
+    let card_dir = env.path().join("card");
+    small_card(&card_dir);
+    let before = tree(&card_dir);
+    let moved = env.path().join("moved");
+    write_file(&moved.join("DCIM/100APPLE/IMG_0001.MOV"), b"another file");
+    let output = env
+        .ferry()
+        .arg("sync")
+        .arg(&card_dir)
+        .arg("--to")
+        .arg(env.path().join("backup"))
+        .arg("--move-to")
+        .arg(&moved)
+        .output()
+        .unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(tree(&card_dir), before, "{text}");
+    assert!(
+        text.contains("IMG_0001.MOV already exists, so")
+            && text.contains("of the same asset cannot move there"),
+        "{text}"
+    );
+    assert_eq!(text.matches("warning: kept").count(), 3, "{text}");
+    assert_eq!(tree(&moved).len(), 1, "{text}");
+}
+
+#[test]
+fn a_sidecar_edited_before_its_upload_takes_its_own_name_not_a_number() {
+    let env = TestEnv::new();
+    let card_dir = env.path().join("card");
+    let dcim = small_card(&card_dir);
+    let xmp = dcim.join("IMG_0001.xmp");
+    write_file(&xmp, b"<x:xmpmeta rating='4'/>");
+    let to = env.path().join("backup");
+    let layout = ["--layout", "{year}/{month}/{name}"];
+    run_ok(
+        env.ferry()
+            .arg("scan")
+            .arg(&card_dir)
+            .arg("--to")
+            .arg(&to)
+            .args(layout),
+    );
+    write_file(&xmp, b"<x:xmpmeta rating='5'/>");
+    run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&card_dir)
+            .arg("--to")
+            .arg(&to)
+            .args(layout),
+    );
+    let landed = tree(&to);
+    assert_eq!(
+        landed.get(Path::new("2024/03/IMG_0001.xmp")),
+        Some(&sha256_of(&xmp)),
+        "{landed:?}"
+    );
+    assert_eq!(landed.len(), 4, "{landed:?}");
+}
+
+/// The same photo in another folder is another asset: clearing that
+/// folder never touches the first, and keeps a copy whose content went to
+/// the destination with the first folder's photo.
+#[test]
+fn a_photo_copied_to_another_folder_is_another_asset_and_the_first_is_never_cleared_from_there() {
+    let env = TestEnv::new();
+    let first = env.path().join("A");
+    still(&first.join("IMG_1.JPG"), 1, "2024:03:15 14:22:33", None);
+    write_file(&first.join("IMG_1.xmp"), b"<x:xmpmeta rating='1'/>");
+    let to = env.path().join("backup");
+    run_ok(env.ferry().arg("sync").arg(&first).arg("--to").arg(&to));
+    let second = env.path().join("B");
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::copy(first.join("IMG_1.JPG"), second.join("IMG_1.JPG")).unwrap();
+    write_file(&second.join("IMG_1.AAE"), b"<plist/>");
+    let (first_before, second_before) = (tree(&first), tree(&second));
+    let output = env
+        .ferry()
+        .arg("sync")
+        .arg(&second)
+        .arg("--to")
+        .arg(&to)
+        .arg("--delete-after")
+        .output()
+        .unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(tree(&first), first_before, "{text}");
+    assert_eq!(tree(&second), second_before, "{text}");
+    assert!(
+        text.contains("which was uploaded with another photo"),
+        "{text}"
+    );
+}
+
+/// A Live Photo's video sent elsewhere by `retry --to` leaves its still
+/// and AAE on the card, and them all.
+#[test]
+fn a_member_retried_to_another_destination_keeps_the_whole_asset_on_the_card() {
+    let env = TestEnv::new();
+    let card_dir = env.path().join("card");
+    small_card(&card_dir);
+    let before = tree(&card_dir);
+    let server = Server::start(&env.path().join("served"), &[]);
+    let proxy = FaultProxy::start_refusing(server.address, "IMG_0001.MOV", 400);
+    let through_proxy = format!("http://{}/files/", proxy.address);
+    let output = env
+        .ferry()
+        .args(["sync", "--protocol", "put", "--delete-after"])
+        .arg(&card_dir)
+        .args(["--to", &through_proxy])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    let direct = server.url("/files/other/");
+    run_ok(env.ferry().args(["retry", "--all", "--to", &direct]));
+    let output = run_ok(env.ferry().args(["upload", "--delete-after"]));
+    let text = stderr_of(&output);
+    assert_eq!(tree(&card_dir), before, "{text}");
+    assert!(text.contains("of the same asset went to"), "{text}");
+}
+
+/// A member edited after its upload gets a new job; once that is up, the
+/// asset is cleared (the old job's stale size and time do not hold it).
+#[test]
+fn an_asset_whose_sidecar_changed_after_its_upload_is_cleared_once_the_new_one_is_up() {
+    let env = TestEnv::new();
+    let card_dir = env.path().join("card");
+    let dcim = small_card(&card_dir);
+    let xmp = dcim.join("IMG_0001.xmp");
+    write_file(&xmp, b"<x:xmpmeta rating='4'/>");
+    let to = env.path().join("backup");
+    run_ok(env.ferry().arg("sync").arg(&card_dir).arg("--to").arg(&to));
+    write_file(&xmp, b"<x:xmpmeta rating='5'/>");
+    let output = run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&card_dir)
+            .arg("--to")
+            .arg(&to)
+            .arg("--delete-after"),
+    );
+    let text = stderr_of(&output);
+    assert!(tree(&card_dir).is_empty(), "{text}");
+    assert!(text.contains("4 source files cleared"), "{text}");
+}

@@ -286,3 +286,34 @@ fn files_scanned_without_a_layout_and_not_sent_yet_take_the_layouts_place() {
     );
     assert_eq!(tree(&folder), expected);
 }
+
+/// With a layout, a file's new place is shown even when it ends with the
+/// file's path (a file at the top of the card under `{name}`).
+#[test]
+fn a_file_at_the_top_of_the_card_is_shown_with_its_new_place() {
+    let env = TestEnv::new();
+    let card_dir = env.path().join("card");
+    still(
+        &card_dir.join("IMG_0001.JPG"),
+        1,
+        Some("2024:03:15 10:00:00"),
+    );
+    let to = env.path().join("backup");
+    let output = run_ok(
+        env.ferry()
+            .args(["sync", "--layout", "{year}/{month}/{name}"])
+            .arg(&card_dir)
+            .arg("--to")
+            .arg(&to),
+    );
+    assert!(
+        stderr_of(&output).contains("uploaded IMG_0001.JPG as 2024/03/IMG_0001.JPG"),
+        "{}",
+        stderr_of(&output)
+    );
+    let jobs = stdout_of(&run_ok(env.ferry().arg("jobs")));
+    assert!(
+        jobs.contains("IMG_0001.JPG as 2024/03/IMG_0001.JPG"),
+        "{jobs}"
+    );
+}

@@ -346,16 +346,20 @@ impl Job {
     }
 
     /// The file's path below its scanned folder, followed by ` as <name>`
-    /// when the destination stored it under another name (`IMG (1).jpg`);
-    /// the destination's own folder or key prefix in front of the path
+    /// when it lands under another name: its `--layout` place, or the
+    /// name the destination stored it under (`IMG (1).jpg`). The
+    /// destination's own folder or key prefix in front of that place
     /// (`c3/IMG.jpg` for `--to …/files/c3/`) is not another name.
     pub fn shown_path(&self) -> String {
         let path = self.resource.path.display().to_string();
-        match self.stored_as() {
-            Some(stored) if stored != path && !stored.ends_with(&format!("/{path}")) => {
-                format!("{path} as {stored}")
-            }
-            _ => path,
+        let target = self.resource.target_path().display().to_string();
+        let stored = self
+            .stored_as()
+            .filter(|stored| *stored != target && !stored.ends_with(&format!("/{target}")));
+        match stored {
+            Some(stored) => format!("{path} as {stored}"),
+            None if target != path => format!("{path} as {target}"),
+            None => path,
         }
     }
 

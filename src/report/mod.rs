@@ -416,7 +416,8 @@ pub fn summary_text(summary: &UploadSummary) -> String {
         text.push_str(&format!(", {} left for the next run", summary.left));
     }
     if summary.cleared > 0 {
-        text.push_str(&format!("; {} source files cleared", summary.cleared));
+        let files = count(summary.cleared, "source file");
+        text.push_str(&format!("; {files} cleared"));
     }
     if summary.requeued > 0 {
         text.push_str(&format!(

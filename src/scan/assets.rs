@@ -195,15 +195,11 @@ pub(super) struct Membership {
     pub primary: usize,
 }
 
-/// Whether two dates from headers are of one shot.
+/// Whether two dates from the files' own headers are of one shot. Not an
+/// XMP sidecar's: `IMG_1.xmp` dates the JPEG and the MOV of its name alike.
 fn same_shot(a: Option<Taken>, b: Option<Taken>) -> bool {
     let from_headers = |taken: Option<Taken>| {
-        taken.filter(|t| {
-            matches!(
-                t.from,
-                DateSource::Exif | DateSource::Quicktime | DateSource::Xmp
-            )
-        })
+        taken.filter(|t| matches!(t.from, DateSource::Exif | DateSource::Quicktime))
     };
     let (Some(a), Some(b)) = (from_headers(a), from_headers(b)) else {
         return false;
@@ -227,9 +223,11 @@ fn live_pair(still: &Member, video: &Member) -> bool {
 }
 
 /// The true assets of a family, `members` in `families`' order (stills,
-/// RAWs, videos, then sidecars): one entry per member, `None` for a file
-/// that stays on its own.
-pub(super) fn decide(members: &[Member]) -> Vec<Option<Membership>> {
+/// RAWs, videos, then sidecars), in the folder `place` names (its scanned
+/// root and path): one entry per member, `None` for a file that stays on
+/// its own. An asset's ID comes from its primary file's content and place,
+/// so the same photo copied to another folder is another asset.
+pub(super) fn decide(members: &[Member], place: &[u8]) -> Vec<Option<Membership>> {
     let mut joined: Vec<Option<(usize, Role)>> = vec![None; members.len()];
     let is_raw = |m: &Member| RAWS.contains(&extension(m.name).as_str());
     let primary = members
@@ -289,7 +287,12 @@ pub(super) fn decide(members: &[Member]) -> Vec<Option<Membership>> {
         .iter()
         .map(|entry| {
             let (head, role) = (*entry)?;
-            let id = members[head].sha256.to_hex()[..16].to_owned();
+            let named = [
+                &members[head].sha256.0[..],
+                place,
+                members[head].name.as_bytes(),
+            ];
+            let id = Sha256::of(&named.join(&0u8)).to_hex()[..16].to_owned();
             Some(Membership {
                 asset: AssetRef { id, role },
                 primary: head,
@@ -322,7 +325,7 @@ mod tests {
     }
 
     fn roles(members: &[Member]) -> Vec<Option<(&'static str, usize)>> {
-        decide(members)
+        decide(members, b"/card\0DCIM")
             .into_iter()
             .map(|m| m.map(|m| (m.asset.role.name(), m.primary)))
             .collect()
@@ -498,15 +501,36 @@ mod tests {
     }
 
     #[test]
-    fn the_asset_is_named_by_its_primary_files_content() {
-        let jpeg = member("IMG_2.JPG", MediaKind::Image, None);
-        let xmp = member("IMG_2.xmp", MediaKind::Other, None);
-        let wanted = Sha256::of(b"IMG_2.JPG").to_hex()[..16].to_owned();
-        let decided = decide(&[jpeg, xmp]);
-        assert!(
-            decided
-                .iter()
-                .all(|m| m.as_ref().unwrap().asset.id == wanted)
+    fn the_asset_is_named_by_its_primary_files_content_and_place() {
+        let pair = || {
+            [
+                member("IMG_2.JPG", MediaKind::Image, None),
+                member("IMG_2.xmp", MediaKind::Other, None),
+            ]
+        };
+        let id = |place: &[u8]| {
+            let decided = decide(&pair(), place);
+            let ids: Vec<String> = decided.into_iter().map(|m| m.unwrap().asset.id).collect();
+            assert_eq!(ids[0], ids[1]);
+            ids[0].clone()
+        };
+        assert_eq!(id(b"/card\0DCIM"), id(b"/card\0DCIM"));
+        assert_ne!(id(b"/card\0DCIM"), id(b"/card\0Copy"));
+        assert_eq!(id(b"/card\0DCIM").len(), 16);
+    }
+
+    #[test]
+    fn a_shared_xmp_date_does_not_pair_shots_taken_apart() {
+        let still = member(
+            "IMG_9.JPG",
+            MediaKind::Image,
+            at("2024-03-15T14:22:33", DateSource::Xmp, None),
         );
+        let video = member(
+            "IMG_9.MOV",
+            MediaKind::Video,
+            at("2024-03-15T14:22:33", DateSource::Xmp, None),
+        );
+        assert_eq!(roles(&[still, video]), vec![None, None]);
     }
 }

@@ -376,7 +376,15 @@ pub fn scan(
                                 taken,
                             })
                             .collect();
-                        assets::decide(&members)
+                        let first = &candidates[family[0].0];
+                        let place = [
+                            roots[first.root].journal.to_bytes(),
+                            first.relative.as_path().parent().map_or(Vec::new(), |dir| {
+                                dir.as_os_str().as_encoded_bytes().to_vec()
+                            }),
+                        ]
+                        .join(&0u8);
+                        assets::decide(&members, &place)
                     }
                 };
                 for (&(i, sha, taken), membership) in family.iter().zip(decided) {

@@ -65,6 +65,13 @@ impl Queue<'_> {
         if !self.options.dry_run {
             store.record_file(seen.clone())?;
         }
+        // First the job of this path's old content, so that a place it
+        // gave up is free for the new one.
+        if let Some(old) = previous
+            && !self.options.dry_run
+        {
+            self.supersede(store, root, &candidate.relative, &old)?;
+        }
         let sha256 = &seen.sha256;
         let key = *sha256;
         match self.index.by_sha.get(&key) {
@@ -157,11 +164,6 @@ impl Queue<'_> {
                 });
             }
         }
-        if let Some(old) = previous
-            && !self.options.dry_run
-        {
-            self.supersede(store, root, &candidate.relative, &old)?;
-        }
         Ok(())
     }
 
@@ -213,6 +215,13 @@ impl Queue<'_> {
         Ok(())
     }
 
+    /// The layout place of job `id`, holding `sha256`, is free again.
+    fn release_place(&mut self, store: &Store, id: &JobId, sha256: &Sha256) {
+        if let Some(job) = store.job(id) {
+            (self.targets).release(job.resource.target_path().as_path(), sha256);
+        }
+    }
+
     /// The file at `path` no longer holds `old`: a job still waiting to upload
     /// `old` from this path moves to another file holding it, or is cancelled;
     /// a failed one leaves the failures list as superseded.
@@ -236,6 +245,7 @@ impl Queue<'_> {
             .collect();
         for (id, kind) in stale {
             if store.job(&id).is_some_and(|job| job.state == State::Failed) {
+                self.release_place(store, &id, old);
                 store.apply(&id, Durability::Lazy, Job::supersede)?;
                 self.index.by_sha.remove(old);
                 self.summary.superseded += 1;
@@ -255,6 +265,7 @@ impl Queue<'_> {
                     })?;
                 }
                 None => {
+                    self.release_place(store, &id, old);
                     store.apply(&id, Durability::Lazy, Job::supersede)?;
                     self.index.by_sha.remove(old);
                     self.summary.superseded += 1;

@@ -52,6 +52,15 @@ impl<'a> Targets<'a> {
         Targets { layouts, claimed }
     }
 
+    /// `target` no longer holds `sha256` (its job was superseded): free for
+    /// another file.
+    pub fn release(&mut self, target: &Path, sha256: &Sha256) {
+        let key = folded(target);
+        if self.claimed.get(&key) == Some(sha256) {
+            self.claimed.remove(&key);
+        }
+    }
+
     /// Where the file at `relative`, with `sha256`, taken `taken`, lands:
     /// `None` without a layout (at `relative`, as always).
     pub fn place(

@@ -16,7 +16,8 @@ use hyper::body::Incoming;
 use hyper::{HeaderMap, StatusCode};
 
 use super::body::{self, Ended};
-use super::{Lookup, Reply, Server, blocking, choose_relative};
+use super::upload_name::choose_relative;
+use super::{Lookup, Reply, Server, blocking};
 use crate::serve::store::{Upload, UploadError};
 use crate::wire::bits::{
     CONTEXT_SERVER, ERROR_CODE, ERROR_CONTEXT, ErrorCode, FragmentRange, PACKET_TYPE, PROTOCOL,

@@ -19,8 +19,9 @@ use hyper::{HeaderMap, Method, StatusCode};
 use serde_json::json;
 
 use super::body::{self, Ended};
+use super::upload_name::choose_relative;
 use super::writers::WriterGuard;
-use super::{Reply, Server, blocking, choose_relative, store_error};
+use super::{Reply, Server, blocking, store_error};
 use crate::serve::store::{Completed, Upload, UploadError};
 use crate::wire::{
     self,

@@ -36,6 +36,7 @@ pub mod tls;
 mod tus;
 mod unfinished;
 mod upload_error;
+mod upload_name;
 mod writers;
 
 use std::convert::Infallible;
@@ -51,7 +52,6 @@ use subtle::ConstantTimeEq;
 
 use crate::format::human_bytes;
 use crate::journal::job::Timestamp;
-use crate::journal::paths::JournalPath;
 use crate::serve::store::{Completed, Forward, Upload, UploadError, UploadInfo, UploadStore};
 use crate::wire::{
     self,
@@ -409,60 +409,6 @@ fn method_not_allowed(allowed: &str) -> Reply {
 /// not UTF-8 arrives percent-encoded byte for byte and is kept so.
 fn decode_path(raw: &str) -> Vec<u8> {
     percent_encoding::percent_decode_str(raw).collect()
-}
-
-/// Where a new upload goes: the URL path; or, when the URL names a folder
-/// (ends in `/`), that folder joined with the tus metadata's relative path,
-/// else a `Content-Disposition` or metadata file name.
-/// `creation`: an IETF or tus creation, whose URL may name the folder
-/// rather than the file; a plain PUT's or BITS's URL is the file.
-fn choose_relative(
-    target: &[u8],
-    metadata: &std::collections::BTreeMap<String, Vec<u8>>,
-    headers: &HeaderMap,
-    creation: bool,
-) -> Result<JournalPath, Reply> {
-    let from_metadata = |keys: &[&str]| {
-        keys.iter()
-            .find_map(|key| metadata.get(*key).filter(|value| !value.is_empty()))
-            .cloned()
-    };
-    let named = || {
-        from_metadata(&["relativePath", "relative_path", "path"])
-            .or_else(|| wire::disposition_filename(headers))
-            .or_else(|| from_metadata(&["filename", "name"]))
-    };
-    let relative = match target {
-        b"" => named(),
-        folder if folder.ends_with(b"/") => named().map(|name| [folder, &name].concat()),
-        // A destination written without its trailing slash
-        // (`--to …/files/backup`) with the file named in the request: the
-        // URL is its folder, unless it already ends with that name.
-        file => match named().filter(|_| creation) {
-            Some(name) if !ends_with_component(file, &name) => Some([file, b"/", &name].concat()),
-            _ => Some(file.to_owned()),
-        },
-    }
-    .ok_or_else(|| {
-        Reply::error(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "no file name: put it in the URL ({FILES_PREFIX}<path>), in Upload-Metadata \
-                 (relativePath or filename) or in Content-Disposition"
-            ),
-        )
-    })?;
-    crate::placement::safe_relative_path(&relative)
-        .map_err(|error| Reply::error(StatusCode::BAD_REQUEST, error))?;
-    Ok(JournalPath::from_bytes(relative))
-}
-
-/// Whether `path` ends with the path `tail`, whole components only.
-fn ends_with_component(path: &[u8], tail: &[u8]) -> bool {
-    path == tail
-        || (path.len() > tail.len()
-            && path.ends_with(tail)
-            && path[path.len() - tail.len() - 1] == b'/')
 }
 
 /// Replies for store failures every protocol answers alike.

@@ -12,7 +12,8 @@ use hyper::body::Incoming;
 use hyper::{HeaderMap, StatusCode};
 
 use super::body::{self, Ended};
-use super::{Reply, Server, blocking, choose_relative, store_error};
+use super::upload_name::choose_relative;
+use super::{Reply, Server, blocking, store_error};
 use crate::serve::store::{Forward, UploadStore};
 use crate::wire;
 

@@ -12,8 +12,9 @@ use hyper::body::Incoming;
 use hyper::{HeaderMap, Method, StatusCode};
 
 use super::body::{self, Ended};
+use super::upload_name::choose_relative;
 use super::writers::WriterGuard;
-use super::{Reply, Server, blocking, choose_relative, store_error};
+use super::{Reply, Server, blocking, store_error};
 use crate::digest::Sha256;
 use crate::serve::store::{Upload, UploadError};
 use crate::wire::{

@@ -101,20 +101,11 @@ async fn clear_asset(
     if run.gates.closed.is_cancelled() {
         return Ok(outcome);
     }
-    let jobs: Vec<Job> = {
-        let store = run.shared.lock();
-        store
-            .jobs()
-            .iter()
-            .filter(|job| job.destination.url == url && job.state != State::Cancelled)
-            .filter(|job| job.resource.asset.as_ref().is_some_and(|a| a.id == asset))
-            .cloned()
-            .collect()
-    };
+    let (here, elsewhere) = asset_jobs(run, &asset, &url);
     // Members this run neither uploaded nor scanned (`ferry upload` after
     // a `retry`) are cleared with the rest, unless cleared before or gone.
     let mut members = members;
-    for job in &jobs {
+    for job in here.values() {
         let listed = (members.iter()).any(|m| m.file.same_path && m.file.twin == job.id);
         let gone = matches!(
             std::fs::symlink_metadata(job.resource.source()),
@@ -142,22 +133,40 @@ async fn clear_asset(
             .map(|job| (job.id.clone(), job.clone()))
             .collect()
     };
-    let mut problem = jobs
+    let shown = |job: &Job| job.resource.path.as_path().display().to_string();
+    let mut problem = elsewhere
         .iter()
-        .chain(twins.values())
-        .find(|job| job.state != State::Succeeded)
         .map(|job| {
             format!(
-                "{} of the same asset is {}, not uploaded",
-                job.resource.path.as_path().display(),
-                job.state
+                "{} of the same asset went to {}, not here",
+                shown(job),
+                job.destination.url
             )
-        });
+        })
+        .chain(
+            (here.values().chain(twins.values()))
+                .filter(|job| job.state != State::Succeeded)
+                .map(|job| format!("{} of the same asset is {}, not uploaded", shown(job), job.state)),
+        )
+        .chain(members.iter().filter(|m| !m.file.same_path).filter_map(|member| {
+            // A duplicate's content went to the destination with another
+            // photo, not beside this one.
+            let twin = twins.get(&member.file.twin)?;
+            let with_this_asset = twin.resource.asset.as_ref().is_some_and(|a| a.id == asset);
+            (!with_this_asset).then(|| {
+                format!(
+                    "{} of the same asset has the content of {}, which was uploaded with another photo, not beside this one",
+                    member.file.source.display(),
+                    shown(twin)
+                )
+            })
+        }))
+        .next();
     if problem.is_none() {
         problem = confirm_all(run, routes, &members, &twins, &mut outcome).await?;
     }
     if problem.is_none() {
-        problem = still_as_scanned(&members, &twins).await;
+        problem = still_as_scanned(after, &members, &twins).await;
     }
     for member in &members {
         let Some(twin) = twins.get(&member.file.twin) else {
@@ -205,6 +214,34 @@ async fn clear_asset(
         }
     }
     Ok(outcome)
+}
+
+/// Jobs by their file: its scanned folder's and its own path's bytes.
+type ByFile = BTreeMap<(Vec<u8>, Vec<u8>), Job>;
+
+/// The asset's jobs toward `url`, the latest for each file (a file
+/// changed since gets a newer job), and the files of the asset whose
+/// latest job went to another destination only (`retry --to`).
+fn asset_jobs(run: &Run, asset: &str, url: &str) -> (ByFile, Vec<Job>) {
+    let store = run.shared.lock();
+    let mut here = ByFile::new();
+    let mut anywhere = ByFile::new();
+    let of_asset = |job: &&Job| {
+        job.state != State::Cancelled && job.resource.asset.as_ref().is_some_and(|a| a.id == asset)
+    };
+    for job in store.jobs().iter().filter(of_asset) {
+        let file = (job.resource.root.to_bytes(), job.resource.path.to_bytes());
+        if job.destination.url == url {
+            here.insert(file.clone(), job.clone());
+        }
+        anywhere.insert(file, job.clone());
+    }
+    let elsewhere = anywhere
+        .into_iter()
+        .filter(|(file, _)| !here.contains_key(file))
+        .map(|(_, job)| job)
+        .collect();
+    (here, elsewhere)
 }
 
 /// Asks the destination for each member's full SHA-256; what stops the
@@ -269,8 +306,17 @@ async fn confirm_all(
 }
 
 /// Whether every member's file is still as the scan saw it (a duplicate's
-/// bytes hashed again), checked before any is cleared.
-async fn still_as_scanned(members: &[Member], twins: &HashMap<JobId, Job>) -> Option<String> {
+/// bytes hashed again) and, with `--move-to`, has its new name free:
+/// checked before any is cleared.
+async fn still_as_scanned(
+    after: &AfterUpload,
+    members: &[Member],
+    twins: &HashMap<JobId, Job>,
+) -> Option<String> {
+    let move_to = match after {
+        AfterUpload::MoveTo(dir) => Some(dir.clone()),
+        AfterUpload::Delete => None,
+    };
     let checks: Vec<(CarriedSource, crate::digest::Sha256)> = members
         .iter()
         .filter_map(|member| {
@@ -288,6 +334,15 @@ async fn still_as_scanned(members: &[Member], twins: &HashMap<JobId, Job>) -> Op
             if now != file.stat {
                 return Some(format!(
                     "{} of the same asset changed since the scan",
+                    file.source.display()
+                ));
+            }
+            if let Some(target) = move_to.as_ref().map(|dir| dir.join(&file.relative))
+                && std::fs::symlink_metadata(&target).is_ok()
+            {
+                return Some(format!(
+                    "{} already exists, so {} of the same asset cannot move there",
+                    target.display(),
                     file.source.display()
                 ));
             }

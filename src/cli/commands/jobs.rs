@@ -92,7 +92,7 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
                     .map_or_else(|| "-".to_owned(), shown_taken),
                 job.resource.asset.as_ref().map_or_else(
                     || "-".to_owned(),
-                    |asset| format!("{} {}", &asset.id[..8], asset.role.name()),
+                    |asset| format!("{} {}", short_id(&asset.id), asset.role.name()),
                 ),
                 short_destination(&job.destination.url),
                 job.shown_path(),
@@ -114,6 +114,12 @@ pub fn jobs(config: &Config, args: &JobsArgs) -> anyhow::Result<()> {
         &rows,
     ))?;
     Ok(())
+}
+
+/// An asset's ID as tables show it: its first 8 characters (all of one
+/// that a damaged journal made shorter, or that is not ASCII).
+fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
 }
 
 /// `2016-09-28 18:18:05 exif`: the capture date to the second, and its source.
@@ -199,7 +205,7 @@ pub fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<()> {
     for asset in &report.incomplete_assets {
         crate::report::stream::out_line(&format!(
             "incomplete asset {} at {}: {} uploaded, {} failed (ferry retry sends it again)",
-            &asset.asset[..8],
+            short_id(&asset.asset),
             short_destination(&asset.destination),
             asset.succeeded.join(", "),
             asset.failed.join(", "),

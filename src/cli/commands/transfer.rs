@@ -166,7 +166,13 @@ fn scan_with(
                     .map(|after| format!(", {}", after.would(path.as_path())))
                     .unwrap_or_default();
                 let member = asset
-                    .map(|asset| format!(", {} of asset {}", asset.role.name(), &asset.id[..8]))
+                    .map(|asset| {
+                        format!(
+                            ", {} of asset {}",
+                            asset.role.name(),
+                            asset.id.get(..8).unwrap_or(&asset.id)
+                        )
+                    })
                     .unwrap_or_default();
                 let _ = crate::report::stream::out_line(&format!(
                     "would queue {} ({}) to {}{member}{then}",
