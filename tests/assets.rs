@@ -584,3 +584,39 @@ fn an_asset_whose_sidecar_changed_after_its_upload_is_cleared_once_the_new_one_i
     assert!(tree(&card_dir).is_empty(), "{text}");
     assert!(text.contains("4 source files cleared"), "{text}");
 }
+
+/// A Live Photo whose video cannot be read: the still and AAE are
+/// uploaded, but stay on the card, each with the reason.
+#[test]
+fn a_member_that_cannot_be_read_keeps_the_rest_of_its_family_on_the_card() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let card_dir = env.path().join("card");
+    let dcim = small_card(&card_dir);
+    let unreadable = dcim.join("IMG_0001.MOV");
+    std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let to = env.path().join("backup");
+    let mut command = env.ferry();
+    command
+        .arg("sync")
+        .arg(&card_dir)
+        .arg("--to")
+        .arg(&to)
+        .arg("--delete-after");
+    let output = crate::util::without_root_privileges(command)
+        .output()
+        .unwrap();
+    std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let text = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert_eq!(tree(&card_dir).len(), 3, "{text}");
+    assert_eq!(tree(&to).len(), 2, "{text}");
+    assert_eq!(
+        text.matches(
+            "DCIM/100APPLE/IMG_0001.MOV of its name could not be read, so its asset is not whole"
+        )
+        .count(),
+        2,
+        "{text}"
+    );
+}

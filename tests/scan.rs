@@ -402,7 +402,8 @@ fn library_scan_only(
         | ScanEvent::Scanned { .. }
         | ScanEvent::Carried { .. }
         | ScanEvent::Skipped { .. }
-        | ScanEvent::Duplicate { .. } => {}
+        | ScanEvent::Duplicate { .. }
+        | ScanEvent::Held { .. } => {}
     })
     .unwrap();
     (summary, warnings)

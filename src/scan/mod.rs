@@ -67,6 +67,9 @@ pub struct ScanOptions {
 pub enum ScanEvent<'a> {
     /// Something could not be read; the scan goes on.
     Warning { path: &'a Path, message: String },
+    /// A file whose family lost a member that could not be read: it is
+    /// queued as usual, but must stay on the card this run (`because`).
+    Held { source: &'a Path, because: String },
     /// The walk is done: this many files will be looked at, and this many
     /// bytes must be read because the journal has no current hash for them.
     Walked { files: usize, bytes_to_hash: u64 },
@@ -314,6 +317,8 @@ pub fn scan(
         let result = (|| {
             for range in &families {
                 family.clear();
+                // A member that could not be read: the others stay on the card.
+                let mut unread: Option<usize> = None;
                 for i in range.clone() {
                     let candidate = &candidates[i];
                     let reused_sha = reused[i]
@@ -353,6 +358,7 @@ pub fn scan(
                                         path: &candidate.path(&roots),
                                         message: error.to_string(),
                                     });
+                                    unread.get_or_insert(i);
                                     continue;
                                 }
                             }
@@ -363,6 +369,18 @@ pub fn scan(
                         hashed_bytes: queue.summary.hashed_bytes,
                     });
                     family.push((i, sha, taken));
+                }
+                if let Some(lost) = unread {
+                    let because = format!(
+                        "{} of its name could not be read, so its asset is not whole",
+                        candidates[lost].relative.as_path().display()
+                    );
+                    for &(i, _, _) in &family {
+                        on_event(ScanEvent::Held {
+                            source: &candidates[i].path(&roots),
+                            because: because.clone(),
+                        });
+                    }
                 }
                 let decided = match family.len() {
                     0 | 1 => vec![None; family.len()],

@@ -81,6 +81,15 @@ pub async fn source(run: &Run, route: &Route, job: &Job) -> anyhow::Result<bool>
     let Some(after) = &run.settings.after_upload else {
         return Ok(false);
     };
+    if let Some(because) = run.settings.held.get(&job.resource.source()) {
+        let reason = format!("kept {}: {because}", job.resource.source().display());
+        (run.reporter).event(Event::Kept {
+            job,
+            source: &job.resource.source(),
+            reason: &reason,
+        });
+        return Ok(false);
+    }
     if job.resource.asset.is_some() {
         // Cleared with the rest of its asset after the run (`clear_assets`).
         run.asset_members_done().push(job.id.clone());
@@ -235,7 +244,9 @@ async fn clear_twins_files(
             true => why.to_owned(),
             false => format!("{} holding the same content: {why}", holder.display()),
         };
+        let held = run.settings.held.get(&carried.source);
         let result = match &confirmation {
+            _ if held.is_some() => Err(kept(held.cloned().unwrap_or_default())),
             Ok(()) => clear_carried(after, carried, &twin).await,
             Err(Unconfirmed::Lost(why)) => Err(kept(twin_said(&format!(
                 "{why}; {} queued again, the next run sends it",

@@ -163,6 +163,12 @@ async fn clear_asset(
         }))
         .next();
     if problem.is_none() {
+        let held = members
+            .iter()
+            .find_map(|m| run.settings.held.get(&m.file.source));
+        problem = held.cloned();
+    }
+    if problem.is_none() {
         problem = confirm_all(run, routes, &members, &twins, &mut outcome).await?;
     }
     if problem.is_none() {

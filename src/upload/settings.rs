@@ -61,6 +61,9 @@ pub struct Settings {
     /// With `after_upload`: scanned files whose content a job already
     /// carries, cleared once the destination confirms it.
     pub carried: Vec<CarriedSource>,
+    /// With `after_upload`: files never cleared this run, and why (a file
+    /// of their asset could not be read).
+    pub held: HashMap<PathBuf, String>,
     /// Trusted besides the system's roots (`--ca-cert`).
     pub ca_certs: Vec<reqwest::Certificate>,
 }
@@ -119,6 +122,7 @@ impl Default for Settings {
             transfer: Transfer::default(),
             destinations: HashMap::new(),
             carried: Vec::new(),
+            held: HashMap::new(),
             ca_certs: Vec::new(),
         }
     }

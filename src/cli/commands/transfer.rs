@@ -48,8 +48,18 @@ fn joined(destination: &str, relative: &std::path::Path) -> String {
 
 /// Scans; a dry run lists what it would queue, and with `after` (a sync's
 /// `--delete-after` or `--move-to`) what would then happen to each file.
+/// For clearing, it gives the files a job already carries and those held.
 /// With `only`, just those files under the roots are looked at. The store
 /// is given back, so that a sync uploads without reading the journal again.
+/// What a scan tells the clearing of a card (`--delete-after`, `--move-to`).
+#[derive(Default)]
+struct ForClearing {
+    /// Scanned files whose content a job already carries.
+    carried: Vec<CarriedSource>,
+    /// Files that stay on the card this run, and why.
+    held: std::collections::HashMap<std::path::PathBuf, String>,
+}
+
 fn scan_with(
     config: &Config,
     args: &ScanArgs,
@@ -57,7 +67,7 @@ fn scan_with(
     reporter: &dyn Reporter,
     after: Option<&AfterUpload>,
     only: Option<Vec<std::path::PathBuf>>,
-) -> anyhow::Result<(u8, ScanSummary, Store, Vec<CarriedSource>)> {
+) -> anyhow::Result<(u8, ScanSummary, Store, ForClearing)> {
     let options = ScanOptions {
         roots: args.roots.clone(),
         destination: config.destination(&args.to, args.protocol)?,
@@ -74,7 +84,7 @@ fn scan_with(
         video_clock: args.video_clock.into(),
         layouts: config.layouts(args)?,
     };
-    let mut carried = Vec::new();
+    let mut clearing = ForClearing::default();
     let people = !config.json() && !config.quiet();
     // What was left out and why: a dry run's result (stdout), or with -v
     // a note beside the run (stderr).
@@ -122,7 +132,7 @@ fn scan_with(
                         after.would(relative.as_path())
                     ));
                 }
-                carried.push(CarriedSource {
+                clearing.carried.push(CarriedSource {
                     source: source.to_owned(),
                     relative: relative.as_path().to_owned(),
                     stat,
@@ -146,6 +156,11 @@ fn scan_with(
             files,
             hashed_bytes,
         }),
+        ScanEvent::Held { source, because } => {
+            if after.is_some() {
+                clearing.held.insert(source.to_owned(), because);
+            }
+        }
         ScanEvent::Warning { path, message } => reporter.event(Event::ScanWarning {
             path,
             message: &message,
@@ -204,7 +219,7 @@ fn scan_with(
     } else {
         error::SUCCESS
     };
-    Ok((code, summary, store, carried))
+    Ok((code, summary, store, clearing))
 }
 
 /// `ferry upload`: 0 when every job succeeded, 3 when failed jobs are
@@ -336,7 +351,7 @@ pub fn sync_files(
         // that refuses the credentials, fails it as it would fail the sync.
         upload::check_reachable(&settings, &destination)?;
     }
-    let (scanned, summary, mut store, carried) = scan_with(
+    let (scanned, summary, mut store, clearing) = scan_with(
         config,
         &args.scan,
         store,
@@ -352,7 +367,8 @@ pub fn sync_files(
         duplicates: summary.duplicates,
         already: summary.known,
     };
-    settings.carried = carried;
+    settings.carried = clearing.carried;
+    settings.held = clearing.held;
     prepare(&mut store, &destination)?;
     let (uploaded, summary) = upload_summed(
         &args.transfer,
