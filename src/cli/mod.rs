@@ -36,7 +36,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
         Command::Ack(args) => commands::jobs::ack(&config()?, args)?,
         Command::Cancel(args) => commands::jobs::cancel(&config()?, args)?,
         Command::Verify(args) => return commands::verify::verify(&config()?, args),
-        Command::Probe(args) => return commands::transfer::probe(&config()?, args),
+        Command::Probe(args) => return commands::probe::probe(&config()?, args),
         Command::Serve(args) => return crate::serve::run(settings::serve_settings(args)?),
         Command::Completions(args) => generate::completions(args.shell)?,
         Command::Generate(args) => generate::generate(&args.dir)?,

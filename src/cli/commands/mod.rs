@@ -2,6 +2,7 @@
 //! they share (opening the journal, printing a JSON line).
 
 pub mod jobs;
+pub mod probe;
 pub mod transfer;
 pub mod verify;
 pub mod watch;
