@@ -558,6 +558,13 @@ fn a_member_retried_to_another_destination_keeps_the_whole_asset_on_the_card() {
     let text = stderr_of(&output);
     assert_eq!(tree(&card_dir), before, "{text}");
     assert!(text.contains("of the same asset went to"), "{text}");
+    // Whole nowhere: status says so at the first destination.
+    let said = stdout_of(&run_ok(env.ferry().arg("status")));
+    let wanted = format!("DCIM/100APPLE/IMG_0001.MOV (paired-video) at {direct}, not here");
+    assert!(
+        said.contains("incomplete asset") && said.contains(&wanted),
+        "{said}"
+    );
 }
 
 /// A member edited after its upload gets a new job; once that is up, the

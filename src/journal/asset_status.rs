@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use super::job::{Job, State};
 
-/// An asset some of whose members succeeded and some failed.
+/// An asset not whole at a destination: some members uploaded there and
+/// some failed, or some went to another destination (`retry --to`).
 #[derive(Debug, Serialize)]
 pub struct IncompleteAsset {
     pub asset: String,
@@ -18,38 +19,65 @@ pub struct IncompleteAsset {
     pub succeeded: Vec<String>,
     /// Members that failed, with their roles.
     pub failed: Vec<String>,
+    /// Members whose latest job went to another destination, and where.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub elsewhere: Vec<String>,
 }
 
-/// The incomplete assets among `jobs`, by asset and destination.
+/// The incomplete assets among `jobs`, by asset and destination, each
+/// file counted by its latest job.
 pub fn incomplete_assets<'j>(jobs: impl Iterator<Item = &'j Job>) -> Vec<IncompleteAsset> {
-    let mut assets: BTreeMap<(String, String), (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for job in jobs {
+    let mut latest: BTreeMap<(String, Vec<u8>, Vec<u8>), &Job> = BTreeMap::new();
+    for job in jobs.filter(|job| job.state != State::Cancelled) {
         let Some(asset) = &job.resource.asset else {
             continue;
         };
-        let key = (asset.id.clone(), job.destination.url.clone());
-        let (succeeded, failed) = assets.entry(key).or_default();
-        let member = format!(
-            "{} ({})",
-            job.resource.path.as_path().display(),
-            asset.role.name()
+        let file = (
+            asset.id.clone(),
+            job.resource.root.to_bytes(),
+            job.resource.path.to_bytes(),
         );
+        latest.insert(file, job);
+    }
+    let member = |job: &Job| {
+        let role = job
+            .resource
+            .asset
+            .as_ref()
+            .map_or("", |asset| asset.role.name());
+        format!("{} ({role})", job.resource.path.as_path().display())
+    };
+    let mut places: BTreeMap<(String, String), IncompleteAsset> = BTreeMap::new();
+    for ((asset, _, _), job) in &latest {
+        let url = job.destination.url.clone();
+        let place = places
+            .entry((asset.clone(), url.clone()))
+            .or_insert_with(|| IncompleteAsset {
+                asset: asset.clone(),
+                destination: url,
+                succeeded: Vec::new(),
+                failed: Vec::new(),
+                elsewhere: Vec::new(),
+            });
         match job.state {
-            State::Succeeded => succeeded.push(member),
-            State::Failed => failed.push(member),
+            State::Succeeded => place.succeeded.push(member(job)),
+            State::Failed => place.failed.push(member(job)),
             _ => {}
         }
     }
-    assets
-        .into_iter()
-        .filter(|(_, (succeeded, failed))| !succeeded.is_empty() && !failed.is_empty())
-        .map(
-            |((asset, destination), (succeeded, failed))| IncompleteAsset {
-                asset,
-                destination,
-                succeeded,
-                failed,
-            },
-        )
+    for ((asset, _, _), job) in &latest {
+        for ((other, url), place) in places.iter_mut() {
+            if other == asset && *url != job.destination.url {
+                place
+                    .elsewhere
+                    .push(format!("{} at {}", member(job), job.destination.url));
+            }
+        }
+    }
+    places
+        .into_values()
+        .filter(|place| {
+            !place.succeeded.is_empty() && (!place.failed.is_empty() || !place.elsewhere.is_empty())
+        })
         .collect()
 }

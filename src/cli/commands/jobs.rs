@@ -203,12 +203,20 @@ pub fn status(config: &Config, args: &StatusArgs) -> anyhow::Result<()> {
         report.journal, report.holding_limit, report.job_limit
     ))?;
     for asset in &report.incomplete_assets {
+        let mut parts = vec![format!("{} uploaded", asset.succeeded.join(", "))];
+        if !asset.failed.is_empty() {
+            let failed = asset.failed.join(", ");
+            parts.push(format!("{failed} failed (ferry retry sends it again)"));
+        }
+        if !asset.elsewhere.is_empty() {
+            let elsewhere = asset.elsewhere.join(", ");
+            parts.push(format!("{elsewhere}, not here"));
+        }
         crate::report::stream::out_line(&format!(
-            "incomplete asset {} at {}: {} uploaded, {} failed (ferry retry sends it again)",
+            "incomplete asset {} at {}: {}",
             short_id(&asset.asset),
             short_destination(&asset.destination),
-            asset.succeeded.join(", "),
-            asset.failed.join(", "),
+            parts.join("; "),
         ))?;
     }
     Ok(())
