@@ -533,8 +533,8 @@ fn a_photo_copied_to_another_folder_is_another_asset_and_the_first_is_never_clea
     );
 }
 
-/// A Live Photo's video sent elsewhere by `retry --to` leaves its still
-/// and AAE on the card, and them all.
+/// A Live Photo's video sent elsewhere by `retry --to`: the still, the
+/// video and the AAE all stay on the card, and status names the split.
 #[test]
 fn a_member_retried_to_another_destination_keeps_the_whole_asset_on_the_card() {
     let env = TestEnv::new();

@@ -65,9 +65,12 @@ pub fn incomplete_assets<'j>(jobs: impl Iterator<Item = &'j Job>) -> Vec<Incompl
             _ => {}
         }
     }
+    // Each file's job is elsewhere for its asset's other destinations:
+    // the places of one asset sit side by side in the map's order.
     for ((asset, _, _), job) in &latest {
-        for ((other, url), place) in places.iter_mut() {
-            if other == asset && *url != job.destination.url {
+        let same_asset = places.range_mut((asset.clone(), String::new())..);
+        for ((_, url), place) in same_asset.take_while(|((other, _), _)| other == asset) {
+            if *url != job.destination.url {
                 place
                     .elsewhere
                     .push(format!("{} at {}", member(job), job.destination.url));

@@ -225,11 +225,7 @@ fn in_families(
                     .parent()
                     .unwrap_or(Path::new("")),
             ),
-            name: candidate
-                .relative
-                .as_path()
-                .file_name()
-                .and_then(|n| n.to_str()),
+            name: Some(file_name(candidate)).filter(|name| !name.is_empty()),
             kind: candidate.kind,
         })
         .collect();

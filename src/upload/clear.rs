@@ -81,11 +81,12 @@ pub async fn source(run: &Run, route: &Route, job: &Job) -> anyhow::Result<bool>
     let Some(after) = &run.settings.after_upload else {
         return Ok(false);
     };
-    if let Some(because) = run.settings.held.get(&job.resource.source()) {
-        let reason = format!("kept {}: {because}", job.resource.source().display());
+    let source = job.resource.source();
+    if let Some(because) = run.settings.held.get(&source) {
+        let reason = format!("kept {}: {because}", source.display());
         (run.reporter).event(Event::Kept {
             job,
-            source: &job.resource.source(),
+            source: &source,
             reason: &reason,
         });
         return Ok(false);
@@ -111,7 +112,7 @@ pub async fn source(run: &Run, route: &Route, job: &Job) -> anyhow::Result<bool>
         Err(reason) => {
             (run.reporter).event(Event::Kept {
                 job,
-                source: &job.resource.source(),
+                source: &source,
                 reason: &reason,
             });
             Ok(false)
@@ -246,7 +247,7 @@ async fn clear_twins_files(
         };
         let held = run.settings.held.get(&carried.source);
         let result = match &confirmation {
-            _ if held.is_some() => Err(kept(held.cloned().unwrap_or_default())),
+            _ if let Some(because) = held => Err(kept(because.clone())),
             Ok(()) => clear_carried(after, carried, &twin).await,
             Err(Unconfirmed::Lost(why)) => Err(kept(twin_said(&format!(
                 "{why}; {} queued again, the next run sends it",

@@ -28,6 +28,18 @@ struct Member {
     fresh: bool,
 }
 
+/// `job`'s own source, as a member of `asset` to clear.
+fn own_source(job: &Job, asset: &str) -> CarriedSource {
+    CarriedSource {
+        source: job.resource.source(),
+        relative: job.resource.path.as_path().to_owned(),
+        stat: job.resource.stat(),
+        twin: job.id.clone(),
+        same_path: true,
+        asset: Some(asset.to_owned()),
+    }
+}
+
 /// After the run's jobs: clears the sources of assets, each asset whole or
 /// not at all, `-j` assets at a time.
 pub async fn assets(
@@ -48,14 +60,7 @@ pub async fn assets(
             };
             let key = (asset.id.clone(), job.destination.url.clone());
             groups.entry(key).or_default().push(Member {
-                file: CarriedSource {
-                    source: job.resource.source(),
-                    relative: job.resource.path.as_path().to_owned(),
-                    stat: job.resource.stat(),
-                    twin: job.id.clone(),
-                    same_path: true,
-                    asset: Some(asset.id.clone()),
-                },
+                file: own_source(job, &asset.id),
                 fresh: true,
             });
         }
@@ -80,8 +85,23 @@ pub async fn assets(
             fresh: false,
         });
     }
+    // Each asset's jobs, from one pass over the journal rather than one
+    // per asset.
+    let mut jobs_of: HashMap<String, Vec<Job>> = (groups.keys())
+        .map(|(asset, _)| (asset.clone(), Vec::new()))
+        .collect();
+    for job in run.shared.lock().jobs() {
+        let asset = job.resource.asset.as_ref();
+        if let Some(jobs) = asset.and_then(|asset| jobs_of.get_mut(&asset.id)) {
+            jobs.push(job.clone());
+        }
+    }
+    let jobs_of = &jobs_of;
     let outcomes: Vec<CarriedOutcome> = futures_util::stream::iter(groups)
-        .map(|((asset, url), members)| clear_asset(run, routes, after, asset, url, members))
+        .map(|((asset, url), members)| {
+            let jobs = jobs_of.get(&asset).map_or(&[][..], Vec::as_slice);
+            clear_asset(run, routes, after, (asset, jobs), url, members)
+        })
         .buffer_unordered(run.settings.concurrency.max(1))
         .try_collect()
         .await?;
@@ -93,7 +113,7 @@ async fn clear_asset(
     run: &Run,
     routes: &Routes,
     after: &AfterUpload,
-    asset: String,
+    (asset, jobs): (String, &[Job]),
     url: String,
     members: Vec<Member>,
 ) -> anyhow::Result<CarriedOutcome> {
@@ -101,7 +121,7 @@ async fn clear_asset(
     if run.gates.closed.is_cancelled() {
         return Ok(outcome);
     }
-    let (here, elsewhere) = asset_jobs(run, &asset, &url);
+    let (here, elsewhere) = asset_jobs(jobs, &url);
     // Members this run neither uploaded nor scanned (`ferry upload` after
     // a `retry`) are cleared with the rest, unless cleared before or gone.
     let mut members = members;
@@ -115,14 +135,7 @@ async fn clear_asset(
             continue;
         }
         members.push(Member {
-            file: CarriedSource {
-                source: job.resource.source(),
-                relative: job.resource.path.as_path().to_owned(),
-                stat: job.resource.stat(),
-                twin: job.id.clone(),
-                same_path: true,
-                asset: Some(asset.clone()),
-            },
+            file: own_source(job, &asset),
             fresh: false,
         });
     }
@@ -225,17 +238,14 @@ async fn clear_asset(
 /// Jobs by their file: its scanned folder's and its own path's bytes.
 type ByFile = BTreeMap<(Vec<u8>, Vec<u8>), Job>;
 
-/// The asset's jobs toward `url`, the latest for each file (a file
-/// changed since gets a newer job), and the files of the asset whose
-/// latest job went to another destination only (`retry --to`).
-fn asset_jobs(run: &Run, asset: &str, url: &str) -> (ByFile, Vec<Job>) {
-    let store = run.shared.lock();
+/// The asset's jobs (`jobs`, in the journal's order) toward `url`, the
+/// latest for each file (a file changed since gets a newer job), and the
+/// files of the asset whose latest job went to another destination only
+/// (`retry --to`).
+fn asset_jobs(jobs: &[Job], url: &str) -> (ByFile, Vec<Job>) {
     let mut here = ByFile::new();
     let mut anywhere = ByFile::new();
-    let of_asset = |job: &&Job| {
-        job.state != State::Cancelled && job.resource.asset.as_ref().is_some_and(|a| a.id == asset)
-    };
-    for job in store.jobs().iter().filter(of_asset) {
+    for job in jobs.iter().filter(|job| job.state != State::Cancelled) {
         let file = (job.resource.root.to_bytes(), job.resource.path.to_bytes());
         if job.destination.url == url {
             here.insert(file.clone(), job.clone());
