@@ -60,3 +60,45 @@ serve() {
     echo "ferry serve did not start" >&2
     exit 1
 }
+
+# Starts one Garage node ($garage) keeping its data in $1, its S3 API on
+# port $2 and RPC on $3, with a bucket `bench` and a key for it; exports
+# the AWS_* variables and an rclone remote `g:` for it.
+garage_node() {
+    local dir=$1 s3_port=$2 rpc_port=$3
+    mkdir -p "$dir"
+    cat >"$dir/garage.toml" <<EOF
+metadata_dir = "$dir/meta"
+data_dir = "$dir/data"
+db_engine = "lmdb"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:$rpc_port"
+rpc_public_addr = "127.0.0.1:$rpc_port"
+rpc_secret = "$(openssl rand -hex 32)"
+
+[s3_api]
+s3_region = "garage"
+api_bind_addr = "127.0.0.1:$s3_port"
+root_domain = ".s3.garage.localhost"
+EOF
+    "$garage" -c "$dir/garage.toml" server 2>"$dir/garage.log" &
+    g() { "$garage" -c "$dir/garage.toml" "$@"; }
+    for _ in $(seq 100); do g status >/dev/null 2>&1 && break; sleep 0.1; done
+    local node key
+    node=$(g status 2>/dev/null | awk '/^[0-9a-f]{16} /{print $1; exit}')
+    g layout assign -z dc1 -c 10G "$node" >/dev/null
+    g layout apply --version 1 >/dev/null
+    g bucket create bench >/dev/null
+    key=$(g key create bench)
+    AWS_ACCESS_KEY_ID=$(echo "$key" | awk '/Key ID:/{print $3}')
+    AWS_SECRET_ACCESS_KEY=$(echo "$key" | awk '/Secret key:/{print $3}')
+    export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    export AWS_REGION=garage AWS_DEFAULT_REGION=garage
+    export AWS_ENDPOINT_URL=http://127.0.0.1:$s3_port
+    g bucket allow --read --write --owner bench --key bench >/dev/null
+    export RCLONE_CONFIG_G_TYPE=s3 RCLONE_CONFIG_G_PROVIDER=Other
+    export RCLONE_CONFIG_G_ENDPOINT=$AWS_ENDPOINT_URL RCLONE_CONFIG_G_REGION=garage
+    export RCLONE_CONFIG_G_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+    export RCLONE_CONFIG_G_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+    export RCLONE_CONFIG_G_FORCE_PATH_STYLE=true
+}

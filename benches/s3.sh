@@ -37,40 +37,7 @@ hold_freed_memory
 trap 'pkill -P $$ || true; rm -rf "$work" "$disk"; release_freed_memory' EXIT
 
 # One Garage node on fixed loopback ports, set up with the garage command.
-s3_port=39300 rpc_port=39301
-cat >"$disk/garage.toml" <<EOF
-metadata_dir = "$disk/meta"
-data_dir = "$disk/data"
-db_engine = "lmdb"
-replication_factor = 1
-rpc_bind_addr = "127.0.0.1:$rpc_port"
-rpc_public_addr = "127.0.0.1:$rpc_port"
-rpc_secret = "$(openssl rand -hex 32)"
-
-[s3_api]
-s3_region = "garage"
-api_bind_addr = "127.0.0.1:$s3_port"
-root_domain = ".s3.garage.localhost"
-EOF
-"$garage" -c "$disk/garage.toml" server 2>"$disk/garage.log" &
-g() { "$garage" -c "$disk/garage.toml" "$@"; }
-for _ in $(seq 100); do g status >/dev/null 2>&1 && break; sleep 0.1; done
-node=$(g status 2>/dev/null | awk '/^[0-9a-f]{16} /{print $1; exit}')
-g layout assign -z dc1 -c 10G "$node" >/dev/null
-g layout apply --version 1 >/dev/null
-g bucket create bench >/dev/null
-key=$(g key create bench)
-export AWS_ACCESS_KEY_ID=$(echo "$key" | awk '/Key ID:/{print $3}')
-export AWS_SECRET_ACCESS_KEY=$(echo "$key" | awk '/Secret key:/{print $3}')
-export AWS_REGION=garage AWS_DEFAULT_REGION=garage
-export AWS_ENDPOINT_URL=http://127.0.0.1:$s3_port
-g bucket allow --read --write --owner bench --key bench >/dev/null
-
-export RCLONE_CONFIG_G_TYPE=s3 RCLONE_CONFIG_G_PROVIDER=Other
-export RCLONE_CONFIG_G_ENDPOINT=$AWS_ENDPOINT_URL RCLONE_CONFIG_G_REGION=garage
-export RCLONE_CONFIG_G_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
-export RCLONE_CONFIG_G_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
-export RCLONE_CONFIG_G_FORCE_PATH_STYLE=true
+garage_node "$disk/garage" 39300 39301
 
 timed() {
     sync

@@ -86,6 +86,8 @@ pub enum HashError {
     Changed(&'static str),
     #[error("{0}")]
     Io(#[from] io::Error),
+    #[error("not read: the scan stopped")]
+    Stopped,
 }
 
 /// A SHA-256 digest. Written and read as 64 lowercase hex digits.
@@ -171,6 +173,16 @@ pub fn sha256_now(path: &Path) -> Result<(u64, Sha256), HashError> {
 
 /// Hashes `path`, which the walk saw as `seen`.
 pub fn sha256_file(path: &Path, seen: &FileStat) -> Result<Sha256, HashError> {
+    sha256_file_paced(path, seen, &mut |_| true)
+}
+
+/// `sha256_file`, asking `pace` before each read whether it may read up to
+/// the offset given (it may wait); a `false` stops the hash.
+pub fn sha256_file_paced(
+    path: &Path,
+    seen: &FileStat,
+    pace: &mut dyn FnMut(u64) -> bool,
+) -> Result<Sha256, HashError> {
     let mut file = File::open(path).map_err(|error| match error.kind() {
         io::ErrorKind::NotFound => HashError::Vanished,
         _ => HashError::Io(error),
@@ -187,6 +199,9 @@ pub fn sha256_file(path: &Path, seen: &FileStat) -> Result<Sha256, HashError> {
         let want = buffer
             .len()
             .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        if !pace(seen.size - remaining + want as u64) {
+            return Err(HashError::Stopped);
+        }
         let read = match file.read(&mut buffer[..want]) {
             Ok(0) => return Err(HashError::Changed("it shrank")),
             Ok(read) => read,

@@ -7,6 +7,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod digest;
+pub mod drop_behind;
 pub mod error;
 pub mod format;
 pub mod group_sync;

@@ -371,7 +371,7 @@ fn library_scan_only(
     only: Option<Vec<PathBuf>>,
     on_walked: impl FnOnce(),
 ) -> (ScanSummary, Vec<String>) {
-    let mut store = Store::open(&env.journal(), &OpenOptions::default()).unwrap();
+    let store = Store::open(&env.journal(), &OpenOptions::default()).unwrap();
     let options = ScanOptions {
         roots: vec![photos(env)],
         destination: Destination::new(dest(env), Protocol::Local),
@@ -393,7 +393,8 @@ fn library_scan_only(
     };
     let mut warnings = Vec::new();
     let mut on_walked = Some(on_walked);
-    let summary = ferry::scan::scan(&mut store, &options, &mut |event| match event {
+    let store = std::sync::Mutex::new(store);
+    let summary = ferry::scan::scan(&store, &options, None, &mut |event| match event {
         ScanEvent::Walked { .. } => (on_walked.take().unwrap())(),
         ScanEvent::Warning { path, message } => {
             warnings.push(format!("{}: {message}", path.display()))

@@ -24,6 +24,7 @@ mod job_model;
 mod journal;
 mod layout;
 mod output;
+mod read_once;
 mod s3;
 mod scan;
 mod serve;

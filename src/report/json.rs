@@ -69,6 +69,10 @@ enum Line<'a> {
         jobs: u64,
         bytes: u64,
     },
+    UploadGrew {
+        jobs: u64,
+        bytes: u64,
+    },
     NothingToDo {
         done_before: u64,
     },
@@ -246,6 +250,7 @@ impl Reporter for Json {
             },
             Event::ScanSummary { summary, .. } => Line::ScanSummary(summary),
             Event::RunStarted { jobs, bytes } => Line::UploadStarted { jobs, bytes },
+            Event::RunGrew { jobs, bytes } => Line::UploadGrew { jobs, bytes },
             Event::NothingToDo { done_before } => Line::NothingToDo { done_before },
             Event::Started { job, protocol } => Line::JobStarted {
                 id: job.id.as_str(),

@@ -135,6 +135,11 @@ pub enum Event<'a> {
         jobs: u64,
         bytes: u64,
     },
+    /// A sync's scan handed over more jobs since: the run's totals now.
+    RunGrew {
+        jobs: u64,
+        bytes: u64,
+    },
     /// No job to process.
     NothingToDo {
         done_before: u64,
@@ -313,6 +318,10 @@ impl Tally {
         match *event {
             Event::RunStarted { jobs, bytes } => {
                 self.started = Some(Instant::now());
+                self.jobs = jobs;
+                self.bytes = bytes;
+            }
+            Event::RunGrew { jobs, bytes } => {
                 self.jobs = jobs;
                 self.bytes = bytes;
             }

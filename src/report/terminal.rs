@@ -163,6 +163,7 @@ impl Reporter for Terminal {
                 bars.total = Some(self.multi.add(bar));
                 Self::update_total(&bars);
             }
+            Event::RunGrew { .. } => Self::update_total(&bars),
             Event::Started { job, .. } => {
                 let bar = self.job_bar(&mut bars, job);
                 bar.set_prefix("starting");

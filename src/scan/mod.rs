@@ -10,6 +10,7 @@
 //! written lazily and synced every thousand and at the end: a crash costs at
 //! most a re-hash, never a wrong record.
 
+pub mod ahead;
 pub mod assets;
 pub mod filter;
 pub mod media;
@@ -20,8 +21,8 @@ mod walk;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -34,6 +35,7 @@ use crate::journal::resource::AssetRef;
 use crate::journal::store::{LimitReached, Store};
 use crate::landing::Layouts;
 use crate::scan::filter::{Filter, FilterOptions};
+use ahead::{ReadAhead, Reserved};
 use queue::Queue;
 use targets::Targets;
 use walk::{Candidate, Root, resolve_roots, visit_only, walk};
@@ -199,6 +201,32 @@ fn capture_date(reader: &mut DateReader, path: &Path, candidate: &Candidate) -> 
 
 type Hashed = Result<(Sha256, Option<Taken>), HashError>;
 
+/// A job the scan queued, handed to a sync's upload with the bytes its
+/// hash reserved (none when the journal's hash was reused).
+pub struct Handed {
+    pub job: JobId,
+    pub reserved: Option<Reserved>,
+}
+
+/// Where a sync's scan hands its new jobs, and how far it may read ahead
+/// of their upload.
+pub struct Pipe {
+    pub ahead: Arc<ReadAhead>,
+    pub jobs: tokio::sync::mpsc::UnboundedSender<Handed>,
+    /// Ctrl-C: the scan stops too, keeping what it queued.
+    pub stop: tokio_util::sync::CancellationToken,
+}
+
+/// Fails as a scan of `roots` would before it reads anything: a folder
+/// that is missing or cannot be resolved.
+pub fn check_roots(roots: &[PathBuf]) -> anyhow::Result<()> {
+    resolve_roots(roots).map(drop)
+}
+
+fn locked(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A candidate's file name, or "" when it is not UTF-8 (such a file is
 /// never in a family).
 fn file_name(candidate: &Candidate) -> &str {
@@ -247,10 +275,14 @@ fn in_families(
     (ordered, families.ranges)
 }
 
-/// Scans and queues. In a dry run, `store` may be read-only and nothing is written.
+/// Scans and queues. In a dry run, `store` may be read-only and nothing is
+/// written. With a `pipe` (a sync), each new job is handed to the upload as
+/// soon as it is queued, and the hashing keeps within the pipe's budget;
+/// the store is locked for each file only, so the upload shares it.
 pub fn scan(
-    store: &mut Store,
+    store: &Mutex<Store>,
     options: &ScanOptions,
+    pipe: Option<&Pipe>,
     on_event: &mut dyn FnMut(ScanEvent),
 ) -> anyhow::Result<ScanSummary> {
     let roots = resolve_roots(&options.roots)?;
@@ -262,19 +294,28 @@ pub fn scan(
     };
 
     let (candidates, families) = in_families(candidates, &mut summary, on_event);
-    let reused: Vec<bool> = candidates
-        .iter()
-        .map(|candidate| reusable_hash(store, &roots, options, candidate).is_some())
-        .collect();
+    let reused: Vec<bool> = {
+        let store = locked(store);
+        (candidates.iter())
+            .map(|candidate| reusable_hash(&store, &roots, options, candidate).is_some())
+            .collect()
+    };
     let to_hash: Vec<usize> = (0..candidates.len()).filter(|&i| !reused[i]).collect();
     on_event(ScanEvent::Walked {
         files: candidates.len(),
         bytes_to_hash: to_hash.iter().map(|&i| candidates[i].stat.size).sum(),
     });
 
+    let ahead = pipe.map_or_else(ReadAhead::unbounded, |pipe| pipe.ahead.clone());
+    let (index, targets) = {
+        let store = locked(store);
+        let index = ContentIndex::new(&store, &options.destination);
+        let targets = Targets::new(&store, &options.destination, options.layouts.as_ref());
+        (index, targets)
+    };
     let mut queue = Queue {
-        index: ContentIndex::new(store, &options.destination),
-        targets: Targets::new(store, &options.destination, options.layouts.as_ref()),
+        index,
+        targets,
         dates: DateReader::new(options.video_clock),
         options,
         roots: &roots,
@@ -282,44 +323,61 @@ pub fn scan(
         since_sync: 0,
     };
     let stop = AtomicBool::new(false);
-    let next = AtomicUsize::new(0);
     let hash_started = Instant::now();
-    let (sender, receiver) = mpsc::sync_channel::<(usize, Hashed)>(64);
+    let (sender, receiver) = mpsc::sync_channel::<(usize, Hashed, Reserved)>(64);
     let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..options.hash_threads.max(1).min(to_hash.len().max(1)) {
             let sender = sender.clone();
-            let (candidates, to_hash, next, stop, roots) =
-                (&candidates, &to_hash, &next, &stop, &roots);
+            let (candidates, to_hash, stop, roots, ahead) =
+                (&candidates, &to_hash, &stop, &roots, &ahead);
             let video_clock = options.video_clock;
             scope.spawn(move || {
                 let mut dates = DateReader::new(video_clock);
-                while !stop.load(Ordering::Relaxed) {
-                    let Some(&i) = to_hash.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        return;
-                    };
+                let stopped = || {
+                    stop.load(Ordering::Relaxed)
+                        || pipe.is_some_and(|pipe| pipe.stop.is_cancelled())
+                };
+                while let Some(mut reserved) = ahead.begin_next(to_hash.len()) {
+                    let i = to_hash[reserved.position()];
                     let candidate = &candidates[i];
                     let path = candidate.path(roots);
-                    let result = digest::sha256_file(&path, &candidate.stat)
+                    let size = candidate.stat.size;
+                    // Each few MiB read waits for the upload to send enough.
+                    let mut pace = |to: u64| {
+                        while reserved.bytes() < to {
+                            let step = ahead::STEP.min(size - reserved.bytes());
+                            if !reserved.grow(step, &stopped) {
+                                return false;
+                            }
+                        }
+                        true
+                    };
+                    let result = digest::sha256_file_paced(&path, &candidate.stat, &mut pace)
                         .map(|sha| (sha, capture_date(&mut dates, &path, candidate)));
-                    if sender.send((i, result)).is_err() {
+                    if sender.send((i, result, reserved)).is_err() {
                         return;
                     }
                 }
             });
         }
         drop(sender);
-        let mut waiting: BTreeMap<usize, Hashed> = BTreeMap::new();
-        let mut family: Vec<(usize, Sha256, Option<Taken>)> = Vec::new();
+        let mut waiting: BTreeMap<usize, (Hashed, Reserved)> = BTreeMap::new();
+        type Member = (usize, Sha256, Option<Taken>, Option<Reserved>);
+        let mut family: Vec<Member> = Vec::new();
         let result = (|| {
             for range in &families {
+                if pipe.is_some_and(|pipe| pipe.stop.is_cancelled()) {
+                    return Ok(());
+                }
                 family.clear();
                 // A member that could not be read: the others stay on the card.
                 let mut unread: Option<usize> = None;
                 for i in range.clone() {
                     let candidate = &candidates[i];
                     let reused_sha = reused[i]
-                        .then(|| reusable_hash(store, &roots, options, candidate))
+                        .then(|| reusable_hash(&locked(store), &roots, options, candidate))
                         .flatten();
+                    let mut reserved = None;
                     let (sha, taken) = match reused_sha {
                         Some((sha, taken)) => {
                             queue.summary.unchanged += 1;
@@ -331,19 +389,21 @@ pub fn scan(
                             (sha, taken)
                         }
                         None => {
-                            let result = loop {
+                            let (result, held) = loop {
                                 if let Some(result) = waiting.remove(&i) {
+                                    ahead.taken(result.1.position());
                                     break result;
                                 }
                                 match receiver.recv() {
-                                    Ok((done, result)) => {
-                                        waiting.insert(done, result);
+                                    Ok((done, result, held)) => {
+                                        waiting.insert(done, (result, held));
                                     }
                                     Err(_) => anyhow::bail!("the hashing threads stopped early"),
                                 }
                             };
                             match result {
                                 Ok(hashed) => {
+                                    reserved = Some(held);
                                     queue.summary.hashed += 1;
                                     queue.summary.hashed_bytes += candidate.stat.size;
                                     hashed
@@ -364,14 +424,14 @@ pub fn scan(
                         files: i as u64 + 1,
                         hashed_bytes: queue.summary.hashed_bytes,
                     });
-                    family.push((i, sha, taken));
+                    family.push((i, sha, taken, reserved));
                 }
                 if let Some(lost) = unread {
                     let because = format!(
                         "{} of its name could not be read, so its asset is not whole",
                         candidates[lost].relative.as_path().display()
                     );
-                    for &(i, _, _) in &family {
+                    for &(i, ..) in &family {
                         on_event(ScanEvent::Held {
                             source: &candidates[i].path(&roots),
                             because: because.clone(),
@@ -383,7 +443,7 @@ pub fn scan(
                     _ => {
                         let members: Vec<assets::Member> = family
                             .iter()
-                            .map(|&(i, sha256, taken)| assets::Member {
+                            .map(|&(i, sha256, taken, _)| assets::Member {
                                 name: file_name(&candidates[i]),
                                 kind: candidates[i].kind,
                                 sha256,
@@ -401,11 +461,9 @@ pub fn scan(
                         assets::decide(&members, &place)
                     }
                 };
-                for (&(i, sha, taken), membership) in family.iter().zip(decided) {
-                    let dated_by = membership
-                        .as_ref()
-                        .and_then(|m| family[m.primary].2)
-                        .or(taken);
+                let dates: Vec<Option<Taken>> = family.iter().map(|member| member.2).collect();
+                for ((i, sha, taken, reserved), membership) in family.drain(..).zip(decided) {
+                    let dated_by = membership.as_ref().and_then(|m| dates[m.primary]).or(taken);
                     let asset = membership.map(|m| m.asset);
                     let hashed = queue::HashedFile {
                         candidate: &candidates[i],
@@ -414,25 +472,42 @@ pub fn scan(
                         dated_by,
                         asset: asset.as_ref(),
                     };
-                    if let Err(error) = queue.take(store, hashed, on_event) {
-                        if let Some(limit) = error.downcast_ref::<LimitReached>() {
-                            queue.summary.stopped_at_limit = Some(limit.limit);
-                            return Ok(());
+                    let queued = queue.take(&mut locked(store), hashed, on_event);
+                    match (queued, pipe) {
+                        (Ok(Some(job)), Some(pipe)) => {
+                            let mut reserved = reserved;
+                            reserved.as_mut().map(Reserved::hand_over);
+                            // An upload that has ended drops its end: the
+                            // scan still records what it found.
+                            let _ = pipe.jobs.send(Handed { job, reserved });
                         }
-                        return Err(error);
+                        (Ok(_), _) => {}
+                        (Err(error), _) => {
+                            if let Some(limit) = error.downcast_ref::<LimitReached>() {
+                                queue.summary.stopped_at_limit = Some(limit.limit);
+                                return Ok(());
+                            }
+                            return Err(error);
+                        }
                     }
                 }
             }
             Ok(())
         })();
         stop.store(true, Ordering::Relaxed);
+        ahead.wake();
         drop(receiver);
         result
     });
     queue.summary.hash_seconds = hash_started.elapsed().as_secs_f64();
     outcome?;
     if !options.dry_run {
-        store.checkpoint()?;
+        let mut store = locked(store);
+        match pipe {
+            // The upload shares the journal: it compacts it at its end.
+            Some(_) => store.journal_handle()?.sync_all()?,
+            None => store.checkpoint()?,
+        }
     }
     Ok(summary)
 }

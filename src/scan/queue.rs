@@ -34,13 +34,14 @@ pub(super) struct Queue<'a> {
 }
 
 impl Queue<'_> {
-    /// Decides what one hashed file means: known, duplicate or a new job.
+    /// Decides what one hashed file means: known, duplicate or a new job
+    /// (given back, unless this is a dry run).
     pub(super) fn take(
         &mut self,
         store: &mut Store,
         file: HashedFile,
         on_event: &mut dyn FnMut(ScanEvent),
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<JobId>> {
         let HashedFile {
             candidate,
             sha256,
@@ -125,9 +126,10 @@ impl Queue<'_> {
                             path: &candidate.path(self.roots),
                             message,
                         });
-                        return Ok(());
+                        return Ok(None);
                     }
                 };
+                let mut created = None;
                 let carrier = if self.options.dry_run {
                     let held = store.holding_limit() + self.summary.queued as usize;
                     if held >= store.job_limit() {
@@ -142,7 +144,12 @@ impl Queue<'_> {
                     let mut resource = seen.resource(candidate.kind);
                     resource.target = target.clone();
                     resource.asset = asset.cloned();
-                    store.create(resource, self.options.destination.clone(), Durability::Lazy)?;
+                    let id = store.create(
+                        resource,
+                        self.options.destination.clone(),
+                        Durability::Lazy,
+                    )?;
+                    created = Some(id);
                     self.since_sync += 1;
                     if self.since_sync >= SYNC_EVERY {
                         store.journal_handle()?.sync_all()?;
@@ -162,9 +169,10 @@ impl Queue<'_> {
                     taken,
                     asset,
                 });
+                return Ok(created);
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// A job queued before without a layout and never tried (pending, no

@@ -22,6 +22,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use super::http::Activity;
+use crate::drop_behind::DropBehind;
 
 /// Bytes per read and per body frame: small enough to stay in the CPU's
 /// cache between the read and the send (1 MiB chunks gave 0.80× curl against
@@ -102,7 +103,11 @@ fn read_range(path: PathBuf, offset: u64, len: u64, sender: mpsc::Sender<std::io
     let chunk = CHUNK;
     let mut buffers = Buffers::new(chunk, DEPTH + 2);
     let mut left = len;
+    let mut behind = DropBehind::from(offset);
     while left > 0 {
+        // What went before the read-ahead chunks has been handed over.
+        let handed = (offset + len - left).saturating_sub(((DEPTH + 2) * chunk) as u64);
+        behind.sent_to(&file, handed);
         let buffer = buffers.next();
         let want = chunk.min(usize::try_from(left).unwrap_or(chunk));
         let read = match read_full(&file, buffer, want) {
@@ -122,6 +127,9 @@ fn read_range(path: PathBuf, offset: u64, len: u64, sender: mpsc::Sender<std::io
             return;
         }
     }
+    // The request may yet fail and be sent again: from the cache, if the
+    // kernel still has it; these pages go only once the range is read.
+    behind.drop_to(&file, offset + len);
 }
 
 /// A ring of chunk buffers, each taken back once hyper has dropped what was

@@ -82,7 +82,7 @@ pub async fn source(run: &Run, route: &Route, job: &Job) -> anyhow::Result<bool>
         return Ok(false);
     };
     let source = job.resource.source();
-    if let Some(because) = run.settings.held.get(&source) {
+    if let Some(because) = run.settings.clearing.held(&source) {
         let reason = format!("kept {}: {because}", source.display());
         (run.reporter).event(Event::Kept {
             job,
@@ -180,7 +180,8 @@ pub async fn carried(
     };
     let mut groups: Vec<(&JobId, Vec<&CarriedSource>)> = Vec::new();
     let mut slot: HashMap<&JobId, usize> = HashMap::new();
-    for carried in &run.settings.carried {
+    let all_carried = run.settings.clearing.carried();
+    for carried in &all_carried {
         if carried.same_path && done_now.contains(&carried.twin) {
             continue;
         }
@@ -245,9 +246,9 @@ async fn clear_twins_files(
             true => why.to_owned(),
             false => format!("{} holding the same content: {why}", holder.display()),
         };
-        let held = run.settings.held.get(&carried.source);
+        let held = run.settings.clearing.held(&carried.source);
         let result = match &confirmation {
-            _ if let Some(because) = held => Err(kept(because.clone())),
+            _ if let Some(because) = held => Err(kept(because)),
             Ok(()) => clear_carried(after, carried, &twin).await,
             Err(Unconfirmed::Lost(why)) => Err(kept(twin_said(&format!(
                 "{why}; {} queued again, the next run sends it",

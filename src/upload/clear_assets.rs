@@ -65,7 +65,8 @@ pub async fn assets(
             });
         }
     }
-    for carried in &run.settings.carried {
+    let all_carried = run.settings.clearing.carried();
+    for carried in &all_carried {
         if carried.same_path && done_now.contains(&carried.twin) {
             continue;
         }
@@ -178,8 +179,8 @@ async fn clear_asset(
     if problem.is_none() {
         let held = members
             .iter()
-            .find_map(|m| run.settings.held.get(&m.file.source));
-        problem = held.cloned();
+            .find_map(|m| run.settings.clearing.held(&m.file.source));
+        problem = held;
     }
     if problem.is_none() {
         problem = confirm_all(run, routes, &members, &twins, &mut outcome).await?;

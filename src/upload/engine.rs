@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::Settings;
+use super::feed::{self, Fed};
 use super::http::{self, Activity, Failure};
 use super::progress;
 use super::record::{Done, Ended, Outcome, RECORDING_PER_PLACE, Transferred};
@@ -39,33 +40,51 @@ use crate::report::{Event, Reporter, UploadSummary};
 /// start is recorded only with their end.
 const SMALL: u64 = super::attempt::WHOLE_FILE_MAX;
 
-/// Processes the journal's processable jobs and returns the run's summary.
-/// Also returns the failures list: every failed job not yet retried or
-/// acknowledged, this run's and earlier ones.
+/// Processes the journal's processable jobs, and with `fed` those a sync's
+/// scan hands over as it goes, and returns the run's summary. Also returns
+/// the failures list: every failed job not yet retried or acknowledged,
+/// this run's and earlier ones.
 pub fn run(
-    store: Store,
+    shared: Shared,
     settings: Settings,
     prepared: Prepared,
     reporter: Arc<dyn Reporter>,
+    fed: Option<Fed>,
 ) -> anyhow::Result<(UploadSummary, Vec<Job>)> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?
-        .block_on(run_async(store, settings, prepared, reporter))
+        .block_on(run_async(shared, settings, prepared, reporter, fed))
+}
+
+/// Jobs of this run's scope that succeeded before it: for "nothing to do".
+fn done_before(store: &Store, settings: &Settings) -> u64 {
+    // Of the destination and folders asked about, not the whole journal.
+    let in_scope = |job: &&Job| {
+        (settings.only.as_ref()).is_none_or(|only| job.destination.url == only.url)
+            && (settings.only_roots.is_empty()
+                || (settings.only_roots.iter()).any(|root| job.resource.source().starts_with(root)))
+    };
+    (store.jobs().iter())
+        .filter(|job| job.state == State::Succeeded)
+        .filter(in_scope)
+        .count() as u64
 }
 
 async fn run_async(
-    store: Store,
+    shared: Shared,
     settings: Settings,
     prepared: Prepared,
     reporter: Arc<dyn Reporter>,
+    fed: Option<Fed>,
 ) -> anyhow::Result<(UploadSummary, Vec<Job>)> {
     let started = Instant::now();
     // A sync's exit code and list are about its own destination's files.
     let only = settings.only.as_ref().map(|only| only.url.clone());
     let failures = |store: &Store| store.failures(only.as_deref());
-    let ids: Vec<JobId> = store
+    let ids: Vec<JobId> = shared
+        .lock()
         .select(Action::Process)
         .filter(|job| {
             // By URL, as the scan dedupes: a job queued with another --protocol still counts.
@@ -73,24 +92,15 @@ async fn run_async(
         })
         .map(|job| job.id.clone())
         .collect();
-    if ids.is_empty() {
-        // Of the destination and folders asked about, not the whole journal.
-        let in_scope = |job: &&Job| {
-            (settings.only.as_ref()).is_none_or(|only| job.destination.url == only.url)
-                && (settings.only_roots.is_empty()
-                    || (settings.only_roots.iter())
-                        .any(|root| job.resource.source().starts_with(root)))
-        };
-        let done_before = (store.jobs().iter())
-            .filter(|job| job.state == State::Succeeded)
-            .filter(in_scope)
-            .count() as u64;
+    // A sync's scan may yet hand over jobs, and find files to clear.
+    if ids.is_empty() && fed.is_none() {
+        let done_before = done_before(&shared.lock(), &settings);
         reporter.event(Event::NothingToDo { done_before });
     }
-    let clearing = settings.after_upload.is_some() && !settings.carried.is_empty();
-    if ids.is_empty() && !clearing {
+    let clearing = settings.after_upload.is_some() && settings.clearing.carries_any();
+    if ids.is_empty() && !clearing && fed.is_none() {
         clear::say_why_nothing_was_cleared(&settings, reporter.as_ref(), 0);
-        let listed = failures(&store);
+        let listed = failures(&shared.lock());
         let summary = UploadSummary {
             failures_listed: listed.len() as u64,
             ..UploadSummary::default()
@@ -98,8 +108,11 @@ async fn run_async(
         return Ok((summary, listed));
     }
     let client = http::client(&settings)?;
-    let shared = Shared::new(store);
-    let cancel = CancellationToken::new();
+    let was_fed = fed.is_some();
+    let (fed, cancel) = match fed {
+        Some(fed) => (Some(fed.jobs), fed.cancel),
+        None => (None, CancellationToken::new()),
+    };
     let signals = tokio::spawn(signals::watch(cancel.clone(), reporter.clone())?);
     // Asking the servers what they speak may take retries: Ctrl-C ends it.
     let routes = tokio::select! {
@@ -152,7 +165,7 @@ async fn run_async(
     let progress = tokio::spawn(progress::report(run.clone()));
 
     let concurrency = run.settings.concurrency.max(1);
-    let done_now: std::collections::HashSet<JobId> = ids.iter().cloned().collect();
+    let (jobs, taken) = feed::jobs(&shared, fed, ids, (jobs, bytes), reporter.clone());
     // A job holds one of the N places while it transfers; recording how it
     // ended (the journal's fsync, shared by all who wait for it) runs as a
     // task of its own after, so small files do not wait for each other's
@@ -169,11 +182,11 @@ async fn run_async(
     // handle kept per job would hold every finished task's memory (about
     // 6 KiB each: 600 MiB for 100,000 small files) until the run ends.
     let (ends, mut ended) = tokio::sync::mpsc::unbounded_channel::<Ended>();
-    let spawned: usize = futures_util::stream::iter(ids)
-        .map(|id| {
+    let spawned: usize = jobs
+        .map(|handed| {
             let (run, permits, ends) = (run.clone(), permits.clone(), ends.clone());
             async move {
-                let transferred = run.clone().job(id).await;
+                let transferred = feed::sent(&run, handed).await;
                 let permit = permits.acquire_owned().await.expect("never closed");
                 tokio::spawn(async move {
                     let _ = ends.send(run.record(transferred).await);
@@ -194,6 +207,11 @@ async fn run_async(
             "{} of {spawned} jobs' ends could not be recorded",
             spawned - outcomes.len()
         );
+    }
+    let done_now = std::mem::take(&mut taken.lock().unwrap_or_else(|p| p.into_inner()).ids);
+    if was_fed && done_now.is_empty() {
+        let done_before = done_before(&shared.lock(), &run.settings);
+        reporter.event(Event::NothingToDo { done_before });
     }
     let carried = match cancel.is_cancelled() || run.stopped_by().is_some() {
         true => clear::CarriedOutcome::default(),
@@ -247,7 +265,7 @@ async fn run_async(
 }
 
 impl Run {
-    async fn job(self: Arc<Self>, id: JobId) -> Transferred {
+    pub(super) async fn job(self: Arc<Self>, id: JobId) -> Transferred {
         if self.gates.closed.is_cancelled() || self.stopped_by().is_some() {
             return Transferred::Left;
         }

@@ -22,6 +22,7 @@ mod body;
 pub mod clear;
 mod clear_assets;
 mod engine;
+mod feed;
 pub(crate) mod http;
 pub mod probe;
 mod progress;
@@ -40,10 +41,12 @@ pub mod verify;
 pub mod window;
 
 pub use engine::run;
+pub use feed::Fed;
 pub use protocols::put::PutMethod;
 pub use route::Prepared;
 pub use secrets::{is_secret_header, request_headers};
-pub use settings::{ProtocolChoice, Settings, Transfer};
+pub use settings::{Clearing, ProtocolChoice, Settings, Transfer};
+pub use shared::Shared;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -58,12 +59,9 @@ pub struct Settings {
     pub transfer: Transfer,
     /// Per destination URL, from the config file's named destinations.
     pub destinations: HashMap<String, Transfer>,
-    /// With `after_upload`: scanned files whose content a job already
-    /// carries, cleared once the destination confirms it.
-    pub carried: Vec<CarriedSource>,
-    /// With `after_upload`: files never cleared this run, and why (a file
-    /// of their asset could not be read).
-    pub held: HashMap<PathBuf, String>,
+    /// With `after_upload`: what the scan found for clearing, filled in
+    /// as it goes (a sync's upload runs beside its scan).
+    pub clearing: Arc<Clearing>,
     /// Trusted besides the system's roots (`--ca-cert`).
     pub ca_certs: Vec<reqwest::Certificate>,
 }
@@ -121,8 +119,7 @@ impl Default for Settings {
             only_roots: Vec::new(),
             transfer: Transfer::default(),
             destinations: HashMap::new(),
-            carried: Vec::new(),
-            held: HashMap::new(),
+            clearing: Arc::default(),
             ca_certs: Vec::new(),
         }
     }
@@ -170,4 +167,53 @@ pub struct CarriedSource {
     /// The asset the file is a member of on the card: cleared only with
     /// all of it.
     pub asset: Option<String>,
+}
+
+/// What a sync's scan tells the clearing of a card. Shared with the upload,
+/// which runs beside the scan: a file is held before any job of its family
+/// is handed over, and the carried files are read after the last job.
+#[derive(Debug, Default)]
+pub struct Clearing {
+    /// Scanned files whose content a job already carries, cleared once the
+    /// destination confirms it.
+    carried: Mutex<Vec<CarriedSource>>,
+    /// Files never cleared this run, and why (a file of their asset could
+    /// not be read).
+    held: Mutex<HashMap<PathBuf, String>>,
+}
+
+impl Clearing {
+    pub fn carry(&self, carried: CarriedSource) {
+        self.carried
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(carried);
+    }
+
+    pub fn hold(&self, source: PathBuf, because: String) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.insert(source, because);
+    }
+
+    /// Why `source` stays on the card this run, if it must.
+    pub fn held(&self, source: &Path) -> Option<String> {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.get(source).cloned()
+    }
+
+    /// The carried files found so far.
+    pub fn carried(&self) -> Vec<CarriedSource> {
+        self.carried
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn carries_any(&self) -> bool {
+        !self
+            .carried
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
 }

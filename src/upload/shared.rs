@@ -39,6 +39,11 @@ impl Shared {
         Some(store.into_inner().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// The store's mutex, for a scan that runs beside the jobs.
+    pub fn store(&self) -> &Mutex<Store> {
+        &self.store
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, Store> {
         self.store
             .lock()

@@ -351,7 +351,12 @@ fn local_placement(raw: Option<&String>, readable: Option<&String>) -> PathBuf {
 
 async fn local_copy(job: &Job, path: &Path) -> (Verdict, String) {
     let owned = path.to_owned();
-    let hashed = tokio::task::spawn_blocking(move || sha256_now(&owned)).await;
+    // The copy as storage holds it, not as the cache remembers it.
+    let hashed = tokio::task::spawn_blocking(move || {
+        crate::drop_behind::read_from_storage_next(&owned);
+        sha256_now(&owned)
+    })
+    .await;
     let shown = path.display();
     match hashed {
         Ok(Ok((_, found))) => {

@@ -13,8 +13,11 @@ use crate::journal::job::{Action, Destination, Job, Protocol};
 use crate::journal::store::LimitReached;
 use crate::journal::store::Store;
 use crate::report::{self, Event, Reporter, ScanCounts, UploadSummary};
-use crate::scan::{self, ScanEvent, ScanOptions, ScanSummary};
+use crate::scan::ahead::ReadAhead;
+use crate::scan::{self, Pipe, ScanEvent, ScanOptions, ScanSummary};
 use crate::upload;
+use crate::upload::Clearing;
+use std::sync::Mutex;
 
 use super::{open_for_change, open_read_only};
 use crate::cli::{ScanArgs, SyncArgs, TransferArgs, UploadArgs};
@@ -24,8 +27,19 @@ use crate::upload::clear::{AfterUpload, CarriedSource};
 /// `ferry scan`: exit 0 when clean, 3 when files could not be read.
 pub fn scan(config: &Config, args: &ScanArgs) -> anyhow::Result<u8> {
     let reporter = report::reporter(&config.output)?;
-    let store = open_for_scan(config, args)?;
-    Ok(scan_with(config, args, store, reporter.as_ref(), None, None)?.0)
+    let store = Mutex::new(open_for_scan(config, args)?);
+    let clearing = Clearing::default();
+    Ok(scan_with(
+        config,
+        args,
+        &store,
+        reporter.as_ref(),
+        None,
+        &clearing,
+        None,
+        None,
+    )?
+    .0)
 }
 
 /// The journal as a scan needs it: read-only for a dry run.
@@ -47,27 +61,21 @@ fn joined(destination: &str, relative: &std::path::Path) -> String {
 }
 
 /// Scans; a dry run lists what it would queue, and with `after` (a sync's
-/// `--delete-after` or `--move-to`) what would then happen to each file.
-/// For clearing, it gives the files a job already carries and those held.
-/// With `only`, just those files under the roots are looked at. The store
-/// is given back, so that a sync uploads without reading the journal again.
-/// What a scan tells the clearing of a card (`--delete-after`, `--move-to`).
-#[derive(Default)]
-struct ForClearing {
-    /// Scanned files whose content a job already carries.
-    carried: Vec<CarriedSource>,
-    /// Files that stay on the card this run, and why.
-    held: std::collections::HashMap<std::path::PathBuf, String>,
-}
-
+/// `--delete-after` or `--move-to`) what would then happen to each file,
+/// and `clearing` learns the files a job already carries and those held.
+/// With `only`, just those files under the roots are looked at. With a
+/// `pipe`, each new job is handed to the upload running beside the scan.
+#[allow(clippy::too_many_arguments)]
 fn scan_with(
     config: &Config,
     args: &ScanArgs,
-    mut store: Store,
+    store: &Mutex<Store>,
     reporter: &dyn Reporter,
     after: Option<&AfterUpload>,
+    clearing: &Clearing,
     only: Option<Vec<std::path::PathBuf>>,
-) -> anyhow::Result<(u8, ScanSummary, Store, ForClearing)> {
+    pipe: Option<&Pipe>,
+) -> anyhow::Result<(u8, ScanSummary)> {
     let options = ScanOptions {
         roots: args.roots.clone(),
         destination: config.destination(&args.to, args.protocol)?,
@@ -84,7 +92,6 @@ fn scan_with(
         video_clock: args.video_clock.into(),
         layouts: config.layouts(args)?,
     };
-    let mut clearing = ForClearing::default();
     let people = !config.json() && !config.quiet();
     // What was left out and why: a dry run's result (stdout), or with -v
     // a note beside the run (stderr).
@@ -99,7 +106,7 @@ fn scan_with(
         };
     };
     let destination = options.destination.url.clone();
-    let summary = scan::scan(&mut store, &options, &mut |event| match event {
+    let summary = scan::scan(store, &options, pipe, &mut |event| match event {
         ScanEvent::Skipped { relative, rule } => {
             left_out(format!("skipped {}: {rule}", relative.display()));
         }
@@ -132,7 +139,7 @@ fn scan_with(
                         after.would(relative.as_path())
                     ));
                 }
-                clearing.carried.push(CarriedSource {
+                clearing.carry(CarriedSource {
                     source: source.to_owned(),
                     relative: relative.as_path().to_owned(),
                     stat,
@@ -158,7 +165,7 @@ fn scan_with(
         }),
         ScanEvent::Held { source, because } => {
             if after.is_some() {
-                clearing.held.insert(source.to_owned(), because);
+                clearing.hold(source.to_owned(), because);
             }
         }
         ScanEvent::Warning { path, message } => reporter.event(Event::ScanWarning {
@@ -206,7 +213,8 @@ fn scan_with(
                 dry_run: args.dry_run,
             });
         }
-    })?;
+    });
+    let summary = summary?;
     reporter.event(Event::ScanSummary {
         summary: &summary,
         dry_run: args.dry_run,
@@ -219,7 +227,7 @@ fn scan_with(
     } else {
         error::SUCCESS
     };
-    Ok((code, summary, store, clearing))
+    Ok((code, summary))
 }
 
 /// `ferry upload`: 0 when every job succeeded, 3 when failed jobs are
@@ -272,7 +280,19 @@ fn upload_summed(
     reporter: &Arc<dyn Reporter>,
     scanned: Option<ScanCounts>,
 ) -> anyhow::Result<(u8, UploadSummary)> {
-    let (mut summary, failures) = upload::run(store, settings, prepared, reporter.clone())?;
+    let shared = upload::Shared::new(store);
+    let ran = upload::run(shared, settings, prepared, reporter.clone(), None)?;
+    told(args, ran, reporter, scanned)
+}
+
+/// Tells how a run went: its summary, the failures list, `--failed-list`,
+/// and its exit code.
+fn told(
+    args: &TransferArgs,
+    (mut summary, failures): (UploadSummary, Vec<Job>),
+    reporter: &Arc<dyn Reporter>,
+    scanned: Option<ScanCounts>,
+) -> anyhow::Result<(u8, UploadSummary)> {
     summary.scanned = scanned;
     reporter.event(Event::Summary(&summary));
     for job in &failures {
@@ -351,33 +371,70 @@ pub fn sync_files(
         // that refuses the credentials, fails it as it would fail the sync.
         upload::check_reachable(&settings, &destination)?;
     }
-    let (scanned, summary, mut store, clearing) = scan_with(
-        config,
-        &args.scan,
-        store,
-        reporter.as_ref(),
-        after.as_ref(),
-        only,
-    )?;
     if args.scan.dry_run {
+        let store = Mutex::new(store);
+        let clearing = Clearing::default();
+        let (scanned, _) = scan_with(
+            config,
+            &args.scan,
+            &store,
+            reporter.as_ref(),
+            after.as_ref(),
+            &clearing,
+            only,
+            None,
+        )?;
         return Ok((scanned, None));
     }
-    let counts = ScanCounts {
+    scan::check_roots(&args.scan.roots)?;
+    prepare(&mut store, &destination)?;
+    // The upload runs beside the scan and takes each new job as it is
+    // queued, while its file is still in the page cache.
+    let shared = upload::Shared::new(store);
+    let (jobs, fed) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let pipe = Pipe {
+        ahead: ReadAhead::new(scan::ahead::SYNC_BUDGET),
+        jobs,
+        stop: cancel.clone(),
+    };
+    let clearing = settings.clearing.clone();
+    let fed = upload::Fed { jobs: fed, cancel };
+    let (scan_ended, ran) = std::thread::scope(|scope| {
+        let scanning = scope.spawn(|| {
+            let pipe = pipe;
+            scan_with(
+                config,
+                &args.scan,
+                shared.store(),
+                reporter.as_ref(),
+                after.as_ref(),
+                &clearing,
+                only,
+                Some(&pipe),
+            )
+        });
+        let ran = upload::run(
+            shared.clone(),
+            settings,
+            prepared,
+            reporter.clone(),
+            Some(fed),
+        );
+        let scan_ended = scanning
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (scan_ended, ran)
+    });
+    let ran = ran?;
+    let counts = scan_ended.as_ref().ok().map(|(_, summary)| ScanCounts {
         skipped: summary.skipped,
         duplicates: summary.duplicates,
         already: summary.known,
-    };
-    settings.carried = clearing.carried;
-    settings.held = clearing.held;
-    prepare(&mut store, &destination)?;
-    let (uploaded, summary) = upload_summed(
-        &args.transfer,
-        store,
-        settings,
-        prepared,
-        &reporter,
-        Some(counts),
-    )?;
+    });
+    // What was uploaded is told even when the scan then failed.
+    let (uploaded, summary) = told(&args.transfer, ran, &reporter, counts)?;
+    let (scanned, _) = scan_ended?;
     let code = if uploaded == error::SUCCESS {
         scanned
     } else {

@@ -31,6 +31,7 @@ use sha2::Digest;
 
 use super::local_settle::{Settler, Unsettled};
 use crate::digest::{FileStat, Sha256};
+use crate::drop_behind::{DropBehind, WriteBehind};
 use crate::group_sync::{Flush, GroupSync};
 use crate::journal::job::{ErrorClass, Job, JobId, Resource, Response};
 use crate::placement::{self, Placed};
@@ -175,7 +176,11 @@ impl LocalFolder {
         input.seek(SeekFrom::Start(offset))?;
         // Where the copy starts, before its first buffer.
         progress(offset);
+        let mut behind = DropBehind::from(offset);
+        let mut written = WriteBehind::from(offset);
         while offset < resource.size {
+            behind.sent_to(&input, offset);
+            written.written_to(partial.file(), offset);
             if stop.load(Ordering::Relaxed) {
                 partial.sync_data()?;
                 return Err(LocalError::Stopped { offset });
@@ -191,6 +196,7 @@ impl LocalFolder {
             offset += read as u64;
             progress(offset);
         }
+        behind.drop_to(&input, offset);
         // Of the open file: the bytes copied are its bytes, whatever its
         // name holds now.
         let after = FileStat::of(&input.metadata()?);

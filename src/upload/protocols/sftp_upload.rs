@@ -359,6 +359,7 @@ impl Upload<'_> {
         let half = (WINDOW / 2) as u64;
         source.seek(SeekFrom::Start(offset)).await.map_err(local)?;
         let mut in_flight: std::collections::VecDeque<(u64, Writes)> = Default::default();
+        let mut behind = crate::drop_behind::DropBehind::from(offset);
         loop {
             let next = match offset < size {
                 true => Some(self.read_window(source, (size - offset).min(half)).await?),
@@ -373,6 +374,7 @@ impl Upload<'_> {
                 }
                 self.activity.touch();
                 self.activity.position.store(written_to, Ordering::Relaxed);
+                behind.sent_to(source, written_to);
             }
             let Some(window) = next else {
                 return Ok(());

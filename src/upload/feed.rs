@@ -1,0 +1,133 @@
+//! The jobs a run takes, in the order it takes them.
+//!
+//! `ferry upload` takes the journal's processable jobs. A sync's upload runs
+//! beside its scan and takes each new job as the scan hands it over, while
+//! the hash has just left the file in the page cache; the jobs earlier runs
+//! left pending follow once the scan has ended, so that a file the scan
+//! found changed is never sent under its old hash. A job that is no longer
+//! processable when its turn comes (superseded by the scan) is passed over.
+//! Each job handed over keeps its file's reservation of the scan's read
+//! ahead (`scan::ahead`) until it has been sent, so the hashing waits for
+//! the upload rather than pushing its files out of the cache. The run's
+//! totals grow as jobs arrive: `RunStarted` with the first, `RunGrew` after.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use futures_util::stream::{self, BoxStream, StreamExt};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_util::sync::CancellationToken;
+
+use super::record::Transferred;
+use super::run::Run;
+use super::shared::Shared;
+use crate::journal::job::{Action, JobId};
+use crate::report::{Event, Reporter};
+use crate::scan::Handed;
+
+/// A sync's scan, seen from its upload.
+pub struct Fed {
+    /// The new jobs, as the scan queues them; closed when it ends.
+    pub jobs: UnboundedReceiver<Handed>,
+    /// Ctrl-C: ends the scan as well as the upload.
+    pub cancel: CancellationToken,
+}
+
+/// Jobs taken so far, and the totals reported.
+#[derive(Default)]
+pub struct Taken {
+    pub ids: HashSet<JobId>,
+    jobs: u64,
+    bytes: u64,
+}
+
+/// The run's jobs: first what the scan hands over (none for `ferry
+/// upload`), then `waiting` (the journal's processable jobs when the run
+/// began), each once and only while still processable. `totals` are the
+/// jobs and bytes `RunStarted` already reported.
+pub fn jobs(
+    shared: &Shared,
+    fed: Option<UnboundedReceiver<Handed>>,
+    waiting: Vec<JobId>,
+    totals: (u64, u64),
+    reporter: Arc<dyn Reporter>,
+) -> (BoxStream<'static, Handed>, Arc<Mutex<Taken>>) {
+    let taken = Arc::new(Mutex::new(Taken {
+        ids: HashSet::new(),
+        jobs: totals.0,
+        bytes: totals.1,
+    }));
+    let handed = match fed {
+        Some(receiver) => stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|handed| (handed, receiver))
+        })
+        .boxed(),
+        None => stream::empty().boxed(),
+    };
+    let grow = {
+        let (shared, taken) = (shared.clone(), taken.clone());
+        move |handed: &Handed| {
+            let size = shared
+                .lock()
+                .job(&handed.job)
+                .map_or(0, |j| j.resource.size);
+            let mut taken = taken.lock().unwrap_or_else(|p| p.into_inner());
+            let first = taken.jobs == 0;
+            taken.jobs += 1;
+            taken.bytes += size;
+            let (jobs, bytes) = (taken.jobs, taken.bytes);
+            drop(taken);
+            reporter.event(match first {
+                true => Event::RunStarted { jobs, bytes },
+                false => Event::RunGrew { jobs, bytes },
+            });
+        }
+    };
+    let waiting = stream::iter(waiting).map(|job| Handed {
+        job,
+        reserved: None,
+    });
+    let (shared, noted) = (shared.clone(), taken.clone());
+    let all = handed
+        .inspect(grow)
+        .chain(waiting)
+        .filter(move |handed| {
+            let processable =
+                (shared.lock().job(&handed.job)).is_some_and(|job| Action::Process.selects(job));
+            let mut noted = noted.lock().unwrap_or_else(|p| p.into_inner());
+            let first_time = processable && noted.ids.insert(handed.job.clone());
+            std::future::ready(first_time)
+        })
+        .boxed();
+    (all, taken)
+}
+
+/// Files bigger than this have their reservation follow their upload.
+const FOLLOWED: u64 = 16 << 20;
+/// How often it does.
+const FOLLOW: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Transfers one job. Its reservation shrinks as the bytes go out, so the
+/// scan hashes the next file while this one is sent, and ends with the
+/// transfer (sent, failed or left).
+pub async fn sent(run: &Arc<Run>, handed: Handed) -> Transferred {
+    let Handed { job, reserved } = handed;
+    let transfer = run.clone().job(job.clone());
+    let Some(mut reserved) = reserved.filter(|reserved| reserved.bytes() > FOLLOWED) else {
+        return transfer.await;
+    };
+    let size = reserved.bytes();
+    tokio::pin!(transfer);
+    loop {
+        tokio::select! {
+            transferred = &mut transfer => return transferred,
+            _ = tokio::time::sleep(FOLLOW) => {
+                let active = run.active();
+                if let Some((_, activity)) = active.get(&job) {
+                    let at = activity.position.load(std::sync::atomic::Ordering::Relaxed);
+                    reserved.keep(size.saturating_sub(at));
+                }
+            }
+        }
+    }
+}

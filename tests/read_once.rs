@@ -1,0 +1,235 @@
+//! A sync uploads while it scans, each file right after its hash (issue
+//! 29): nothing else a user can see may change. On every kind of
+//! destination, a sync killed with SIGKILL in mid-run finishes on the next
+//! run, duplicates are still left out, and every file is at the
+//! destination byte for byte with its SHA-256 confirmed there by `ferry
+//! verify`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::http::Server;
+use crate::s3::Store;
+use crate::sftp::Sshd;
+use crate::upload::{run_ok, tree};
+use crate::util::{TestEnv, content, stdout_of, write_file};
+
+/// A card of 6 files of 3 MiB, 4 small ones, and two duplicates.
+fn card(root: &Path) {
+    for i in 0..6 {
+        write_file(
+            &root.join(format!("DCIM/MVI_{i:04}.MP4")),
+            &content(500 + i, 3 << 20),
+        );
+    }
+    for i in 0..4 {
+        write_file(
+            &root.join(format!("DCIM/IMG_{i:04}.JPG")),
+            &content(900 + i, 40_000),
+        );
+    }
+    let twin = std::fs::read(root.join("DCIM/MVI_0002.MP4")).unwrap();
+    write_file(&root.join("copy/MVI_0002 copy.MP4"), &twin);
+    let twin = std::fs::read(root.join("DCIM/IMG_0001.JPG")).unwrap();
+    write_file(&root.join("copy/IMG_0001 copy.JPG"), &twin);
+}
+
+/// `command --json` (a sync), killed once its first job has succeeded;
+/// the types of the events it printed.
+fn killed_after_the_first_success(command: &mut Command) -> Vec<String> {
+    let mut child = command
+        .arg("--json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut types = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        types.push(line["type"].as_str().unwrap().to_owned());
+        if types.last().is_some_and(|kind| kind == "succeeded") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    types
+}
+
+/// The files a card's sync must leave at the destination: the card's
+/// tree without its duplicates.
+fn wanted(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, String> {
+    let mut wanted = tree(root);
+    wanted.retain(|path, _| !path.starts_with("copy"));
+    wanted
+}
+
+/// Kills a sync of the card to `to` after its first success, runs it
+/// again, and checks the journal: one job per content, every one
+/// succeeded, none for a duplicate; then `ferry verify`, whose results
+/// must all be `expected`.
+fn killed_and_finished(env: &TestEnv, ferry: &dyn Fn() -> Command, to: &str, expected: &str) {
+    let source = env.path().join("card");
+    let mut sync = ferry();
+    // Slow enough that the kill lands in mid-run.
+    sync.args(["sync", "--bwlimit", "8M"])
+        .arg(&source)
+        .args(["--to", to]);
+    let events = killed_after_the_first_success(&mut sync);
+    assert!(
+        events.iter().any(|kind| kind == "succeeded"),
+        "{to}: {events:?}"
+    );
+    let mut again = ferry();
+    let finished = run_ok(
+        again
+            .args(["--json", "sync"])
+            .arg(&source)
+            .args(["--to", to]),
+    );
+    let summary = stdout_of(&finished)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|line| line["type"] == "upload_summary")
+        .unwrap();
+    assert_eq!(summary["failed"], 0, "{to}: {summary}");
+
+    let mut jobs = ferry();
+    let listed = run_ok(jobs.args(["jobs", "--json"]));
+    let jobs: Vec<serde_json::Value> = stdout_of(&listed)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let states: Vec<&str> = jobs
+        .iter()
+        .map(|job| job["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(jobs.len(), 10, "{to}: one job per content: {states:?}");
+    assert!(
+        states.iter().all(|state| *state == "succeeded"),
+        "{to}: {states:?}"
+    );
+    let paths: Vec<String> = jobs
+        .iter()
+        .map(|job| job["resource"]["path"].to_string())
+        .collect();
+    assert!(
+        !paths.iter().any(|path| path.contains("copy")),
+        "{to}: {paths:?}"
+    );
+
+    let mut verify = ferry();
+    let verified = verify.args(["--json", "verify"]).output().unwrap();
+    let results: Vec<String> = stdout_of(&verified)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .map(|line| line["result"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(results.len(), 10, "{to}: {}", stdout_of(&verified));
+    assert!(
+        results.iter().all(|result| result == expected),
+        "{to}: {results:?}"
+    );
+}
+
+#[test]
+fn a_sync_uploads_its_first_files_while_it_still_hashes_the_rest() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    // 24 files of 8 MiB: hashing them all takes a good part of a second.
+    for i in 0..24 {
+        write_file(
+            &source.join(format!("MVI_{i:04}.MP4")),
+            &content(i, 8 << 20),
+        );
+    }
+    let dest = env.path().join("backup");
+    let output = run_ok(
+        env.ferry()
+            .args(["--json", "sync"])
+            .arg(&source)
+            .args(["--to", dest.to_str().unwrap()]),
+    );
+    let types: Vec<String> = stdout_of(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .map(|line| line["type"].as_str().unwrap().to_owned())
+        .collect();
+    let at = |kind: &str| types.iter().position(|t| t == kind).unwrap();
+    assert!(
+        at("job_started") < at("scan_summary"),
+        "the upload waited for the whole scan: {types:?}"
+    );
+    // The totals grew as the scan handed jobs over, to all of them.
+    let last_total = stdout_of(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .rfind(|line| line["type"] == "upload_started" || line["type"] == "upload_grew")
+        .unwrap();
+    assert_eq!(last_total["jobs"], 24, "{last_total}");
+    assert_eq!(last_total["bytes"], 24 * (8 << 20), "{last_total}");
+    assert_eq!(tree(&dest), tree(&source));
+}
+
+#[test]
+fn killed_in_mid_sync_a_local_folder_and_ferry_serve_end_whole_on_every_protocol() {
+    let env = TestEnv::new();
+    card(&env.path().join("card"));
+    let folder = env.path().join("backup");
+    let ferry = || env.ferry();
+    killed_and_finished(&env, &ferry, folder.to_str().unwrap(), "verified");
+    assert_eq!(tree(&folder), wanted(&env.path().join("card")));
+
+    let server = Server::start(&env.path().join("dest"), &[]);
+    for protocol in ["ietf", "tus", "put", "bits"] {
+        let journal = env.path().join(format!("{protocol}.jsonl"));
+        let ferry = || {
+            let mut command = env.ferry();
+            command
+                .env("FERRY_JOURNAL", &journal)
+                .env("FERRY_PROTOCOL", protocol);
+            command
+        };
+        let to = server.url(&format!("/files/{protocol}/"));
+        // ferry serve answers a HEAD with the stored file's digest, on
+        // every protocol.
+        killed_and_finished(&env, &ferry, &to, "verified");
+        assert_eq!(
+            tree(&server.dir.join(protocol)),
+            wanted(&env.path().join("card")),
+            "{protocol}"
+        );
+    }
+}
+
+#[test]
+fn killed_in_mid_sync_s3_and_sftp_end_whole() {
+    let env = TestEnv::new();
+    card(&env.path().join("card"));
+    let garage = Store::garage(&env.path().join("garage"), 1, "photos");
+    let journal = env.path().join("s3.jsonl");
+    let ferry = || {
+        let mut command = garage.ferry(&env);
+        command.env("FERRY_JOURNAL", &journal);
+        command
+    };
+    killed_and_finished(&env, &ferry, "s3://photos/card/", "verified");
+    let stored = garage.digests("photos");
+    let card: Vec<(String, String)> = wanted(&env.path().join("card"))
+        .into_iter()
+        .map(|(path, sha)| (format!("card/{}", path.display()), sha))
+        .collect();
+    assert_eq!(stored.into_iter().collect::<Vec<_>>(), card);
+
+    let sshd = Sshd::start();
+    let folder = env.path().join("over-ssh");
+    let journal = env.path().join("sftp.jsonl");
+    let ferry = || {
+        let mut command = sshd.ferry(&env);
+        command.env("FERRY_JOURNAL", &journal);
+        command
+    };
+    killed_and_finished(&env, &ferry, &sshd.url(&folder), "verified");
+    assert_eq!(tree(&folder), wanted(&env.path().join("card")));
+}
