@@ -133,17 +133,26 @@ fn killed_and_finished(env: &TestEnv, ferry: &dyn Fn() -> Command, to: &str, exp
     );
 }
 
+/// `n` files of 8 MiB, each with 16 bytes of its own at the start and
+/// holes after (cheap to make, hashed like any other bytes).
+fn sparse_clips(folder: &Path, n: u32) {
+    use std::io::Write;
+    std::fs::create_dir_all(folder).unwrap();
+    for i in 0..n {
+        let mut file = std::fs::File::create(folder.join(format!("MVI_{i:04}.MP4"))).unwrap();
+        file.write_all(format!("clip {i:011}").as_bytes()).unwrap();
+        file.set_len(8 << 20).unwrap();
+    }
+}
+
+/// 40 files of 8 MiB are 320 MiB, more than the 192 MiB the hashing may
+/// read ahead of the upload: the scan cannot end before uploads have
+/// started, however fast the hashing is.
 #[test]
 fn a_sync_uploads_its_first_files_while_it_still_hashes_the_rest() {
     let env = TestEnv::new();
     let source = env.path().join("card");
-    // 24 files of 8 MiB: hashing them all takes a good part of a second.
-    for i in 0..24 {
-        write_file(
-            &source.join(format!("MVI_{i:04}.MP4")),
-            &content(i, 8 << 20),
-        );
-    }
+    sparse_clips(&source, 40);
     let dest = env.path().join("backup");
     let output = run_ok(
         env.ferry()
@@ -151,25 +160,83 @@ fn a_sync_uploads_its_first_files_while_it_still_hashes_the_rest() {
             .arg(&source)
             .args(["--to", dest.to_str().unwrap()]),
     );
-    let types: Vec<String> = stdout_of(&output)
+    let lines: Vec<serde_json::Value> = stdout_of(&output)
         .lines()
-        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
-        .map(|line| line["type"].as_str().unwrap().to_owned())
+        .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    let at = |kind: &str| types.iter().position(|t| t == kind).unwrap();
+    let at = |kind: &str| lines.iter().position(|line| line["type"] == kind).unwrap();
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|line| line["type"].as_str().unwrap())
+        .collect();
+    // (Their ends are recorded after shared syncs, which may come later.)
     assert!(
         at("job_started") < at("scan_summary"),
         "the upload waited for the whole scan: {types:?}"
     );
     // The totals grew as the scan handed jobs over, to all of them.
-    let last_total = stdout_of(&output)
-        .lines()
-        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+    let last_total = lines
+        .iter()
         .rfind(|line| line["type"] == "upload_started" || line["type"] == "upload_grew")
         .unwrap();
-    assert_eq!(last_total["jobs"], 24, "{last_total}");
-    assert_eq!(last_total["bytes"], 24 * (8 << 20), "{last_total}");
+    assert_eq!(last_total["jobs"], 40, "{last_total}");
+    assert_eq!(last_total["bytes"], 40 * (8 << 20), "{last_total}");
     assert_eq!(tree(&dest), tree(&source));
+}
+
+/// A sync whose scan fails (here the job limit) sends none of the jobs an
+/// earlier run left pending and clears nothing: the scan never looked at
+/// all the files it would have cleared.
+#[test]
+fn a_sync_whose_scan_fails_sends_no_earlier_job_and_clears_nothing() {
+    let env = TestEnv::new();
+    let earlier = env.path().join("earlier");
+    for i in 0..2 {
+        write_file(
+            &earlier.join(format!("IMG_{i}.JPG")),
+            &content(40 + i, 5_000),
+        );
+    }
+    let card = env.path().join("card");
+    for i in 0..4 {
+        write_file(&card.join(format!("IMG_{i}.JPG")), &content(60 + i, 5_000));
+    }
+    let dest = env.path().join("backup");
+    let to = dest.to_str().unwrap();
+    run_ok(env.ferry().arg("scan").arg(&earlier).args(["--to", to]));
+    let output = env
+        .ferry()
+        .args(["--job-limit", "3", "sync", "--delete-after"])
+        .arg(&card)
+        .args(["--to", to])
+        .output()
+        .unwrap();
+    let stderr = crate::util::stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("job limit reached"), "{stderr}");
+    // The job the scan queued before the limit went up (and its file may
+    // leave the card, confirmed); the earlier run's two stay pending.
+    let stored = tree(&dest);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let (name, sha) = stored.iter().next().unwrap();
+    assert_eq!(tree(&card).get(name).unwrap_or(sha), sha);
+    assert!(tree(&card).len() >= 3, "{stderr}");
+    let listed = run_ok(env.ferry().args(["jobs", "--json", "--state", "pending"]));
+    let pending: Vec<String> = stdout_of(&listed)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .map(|job| {
+            job["resource"]["root"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    assert!(
+        pending.iter().all(|root| root.ends_with("earlier")),
+        "{pending:?}"
+    );
 }
 
 #[test]

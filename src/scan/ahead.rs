@@ -58,15 +58,14 @@ impl Reserved {
         let ahead = self.ahead.clone();
         let mut state = ahead.locked();
         loop {
-            let alone = state.reserved == self.bytes;
+            if stop() {
+                return false;
+            }
             let front_may = state.front == self.position && state.handed == 0;
-            if alone || front_may || state.reserved.saturating_add(bytes) <= ahead.budget {
+            if front_may || state.reserved.saturating_add(bytes) <= ahead.budget {
                 state.reserved += bytes;
                 self.bytes += bytes;
                 return true;
-            }
-            if stop() {
-                return false;
             }
             // A short wait, so that `stop` is seen even if nothing changes.
             let waited = ahead
@@ -199,9 +198,16 @@ mod tests {
         assert!(!waiter.is_finished(), "read past the budget");
         // The front (the first) goes on: the upload holds nothing.
         assert!(first.grow(500, &never));
-        ahead.taken(0);
         first.hand_over();
-        // Sent: its bytes come back, and the second goes on.
+        ahead.taken(0);
+        // The second is the front now, but the upload holds the first's
+        // 560 bytes: it still waits.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(
+            !waiter.is_finished(),
+            "the front read past what the upload holds"
+        );
+        // Sent: its bytes come back, and the second goes on within the budget.
         first.keep(10);
         let second = waiter.join().unwrap();
         assert_eq!((second.bytes(), ahead.reserved()), (60, 70));

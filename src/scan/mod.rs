@@ -13,6 +13,7 @@
 pub mod ahead;
 pub mod assets;
 pub mod filter;
+mod handover;
 pub mod media;
 mod queue;
 mod targets;
@@ -22,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::sync::{Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -36,6 +37,7 @@ use crate::journal::store::{LimitReached, Store};
 use crate::landing::Layouts;
 use crate::scan::filter::{Filter, FilterOptions};
 use ahead::{ReadAhead, Reserved};
+pub use handover::{Handed, Pipe, ToUpload};
 use queue::Queue;
 use targets::Targets;
 use walk::{Candidate, Root, resolve_roots, visit_only, walk};
@@ -201,22 +203,6 @@ fn capture_date(reader: &mut DateReader, path: &Path, candidate: &Candidate) -> 
 
 type Hashed = Result<(Sha256, Option<Taken>), HashError>;
 
-/// A job the scan queued, handed to a sync's upload with the bytes its
-/// hash reserved (none when the journal's hash was reused).
-pub struct Handed {
-    pub job: JobId,
-    pub reserved: Option<Reserved>,
-}
-
-/// Where a sync's scan hands its new jobs, and how far it may read ahead
-/// of their upload.
-pub struct Pipe {
-    pub ahead: Arc<ReadAhead>,
-    pub jobs: tokio::sync::mpsc::UnboundedSender<Handed>,
-    /// Ctrl-C: the scan stops too, keeping what it queued.
-    pub stop: tokio_util::sync::CancellationToken,
-}
-
 /// Fails as a scan of `roots` would before it reads anything: a folder
 /// that is missing or cannot be resolved.
 pub fn check_roots(roots: &[PathBuf]) -> anyhow::Result<()> {
@@ -337,7 +323,9 @@ pub fn scan(
                     stop.load(Ordering::Relaxed)
                         || pipe.is_some_and(|pipe| pipe.stop.is_cancelled())
                 };
-                while let Some(mut reserved) = ahead.begin_next(to_hash.len()) {
+                while !stopped()
+                    && let Some(mut reserved) = ahead.begin_next(to_hash.len())
+                {
                     let i = to_hash[reserved.position()];
                     let candidate = &candidates[i];
                     let path = candidate.path(roots);
@@ -364,6 +352,7 @@ pub fn scan(
         let mut waiting: BTreeMap<usize, (Hashed, Reserved)> = BTreeMap::new();
         type Member = (usize, Sha256, Option<Taken>, Option<Reserved>);
         let mut family: Vec<Member> = Vec::new();
+        let mut handover = pipe.map(handover::Handover::new);
         let result = (|| {
             for range in &families {
                 if pipe.is_some_and(|pipe| pipe.stop.is_cancelled()) {
@@ -394,6 +383,10 @@ pub fn scan(
                                     ahead.taken(result.1.position());
                                     break result;
                                 }
+                                // The upload may be what the hashing waits for.
+                                if let Some(handover) = handover.as_mut() {
+                                    handover.now(store)?;
+                                }
                                 match receiver.recv() {
                                     Ok((done, result, held)) => {
                                         waiting.insert(done, (result, held));
@@ -402,6 +395,9 @@ pub fn scan(
                                 }
                             };
                             match result {
+                                // Stopped (Ctrl-C): the family is left for
+                                // the next run, whole.
+                                Err(HashError::Stopped) => return Ok(()),
                                 Ok(hashed) => {
                                     reserved = Some(held);
                                     queue.summary.hashed += 1;
@@ -473,24 +469,29 @@ pub fn scan(
                         asset: asset.as_ref(),
                     };
                     let queued = queue.take(&mut locked(store), hashed, on_event);
-                    match (queued, pipe) {
-                        (Ok(Some(job)), Some(pipe)) => {
-                            let mut reserved = reserved;
-                            reserved.as_mut().map(Reserved::hand_over);
-                            // An upload that has ended drops its end: the
-                            // scan still records what it found.
-                            let _ = pipe.jobs.send(Handed { job, reserved });
+                    match (queued, handover.as_mut()) {
+                        (Ok(Some(job)), Some(handover)) => {
+                            handover.push(job, reserved, candidates[i].stat.size);
                         }
                         (Ok(_), _) => {}
                         (Err(error), _) => {
                             if let Some(limit) = error.downcast_ref::<LimitReached>() {
                                 queue.summary.stopped_at_limit = Some(limit.limit);
-                                return Ok(());
+                                break;
                             }
                             return Err(error);
                         }
                     }
                 }
+                if let Some(handover) = handover.as_mut() {
+                    handover.when_due(store)?;
+                }
+                if queue.summary.stopped_at_limit.is_some() {
+                    break;
+                }
+            }
+            if let Some(handover) = handover.as_mut() {
+                handover.now(store)?;
             }
             Ok(())
         })();
@@ -502,11 +503,14 @@ pub fn scan(
     queue.summary.hash_seconds = hash_started.elapsed().as_secs_f64();
     outcome?;
     if !options.dry_run {
-        let mut store = locked(store);
         match pipe {
-            // The upload shares the journal: it compacts it at its end.
-            Some(_) => store.journal_handle()?.sync_all()?,
-            None => store.checkpoint()?,
+            // The upload shares the journal, and compacts it at its end;
+            // the sync runs outside the lock, as the upload's do.
+            Some(_) => {
+                let journal = locked(store).journal_handle()?;
+                journal.sync_all()?;
+            }
+            None => locked(store).checkpoint()?,
         }
     }
     Ok(summary)

@@ -156,7 +156,7 @@ async fn run_async(
             .map(|job| job.resource.size);
         (ids.len() as u64, sizes.sum())
     };
-    if jobs > 0 {
+    if jobs > 0 && !was_fed {
         reporter.event(Event::RunStarted { jobs, bytes });
     }
     for (destination, rate) in run.limits.rates(false) {
@@ -165,7 +165,13 @@ async fn run_async(
     let progress = tokio::spawn(progress::report(run.clone()));
 
     let concurrency = run.settings.concurrency.max(1);
-    let (jobs, taken) = feed::jobs(&shared, fed, ids, (jobs, bytes), reporter.clone());
+    // A sync's scan hands over every job it takes, those of earlier runs
+    // too: `ids` only chose the routes.
+    let (waiting, totals) = match was_fed {
+        true => (Vec::new(), (0, 0)),
+        false => (ids, (jobs, bytes)),
+    };
+    let (jobs, taken) = feed::jobs(&shared, fed, waiting, totals, reporter.clone());
     // A job holds one of the N places while it transfers; recording how it
     // ended (the journal's fsync, shared by all who wait for it) runs as a
     // task of its own after, so small files do not wait for each other's
@@ -208,12 +214,20 @@ async fn run_async(
             spawned - outcomes.len()
         );
     }
-    let done_now = std::mem::take(&mut taken.lock().unwrap_or_else(|p| p.into_inner()).ids);
-    if was_fed && done_now.is_empty() {
+    let (done_now, scan_ended_well) = {
+        let mut taken = taken.lock().unwrap_or_else(|p| p.into_inner());
+        (
+            std::mem::take(&mut taken.ids),
+            taken.scan_ended_well || !was_fed,
+        )
+    };
+    let went_on = !cancel.is_cancelled() && run.stopped_by().is_none();
+    if was_fed && done_now.is_empty() && scan_ended_well && went_on {
         let done_before = done_before(&shared.lock(), &run.settings);
         reporter.event(Event::NothingToDo { done_before });
     }
-    let carried = match cancel.is_cancelled() || run.stopped_by().is_some() {
+    // A scan that failed may not have looked at every file it would clear.
+    let carried = match !went_on || !scan_ended_well {
         true => clear::CarriedOutcome::default(),
         false => {
             let assets = clear_assets::assets(&run, &run.routes, &done_now).await?;

@@ -3,9 +3,10 @@
 //! `ferry upload` takes the journal's processable jobs. A sync's upload runs
 //! beside its scan and takes each new job as the scan hands it over, while
 //! the hash has just left the file in the page cache; the jobs earlier runs
-//! left pending follow once the scan has ended, so that a file the scan
-//! found changed is never sent under its old hash. A job that is no longer
-//! processable when its turn comes (superseded by the scan) is passed over.
+//! left pending are handed over once the scan has ended well, so that a
+//! file the scan found changed is never sent under its old hash, and none
+//! when it failed. A job no longer processable when its turn comes is
+//! passed over.
 //! Each job handed over keeps its file's reservation of the scan's read
 //! ahead (`scan::ahead`) until it has been sent, so the hashing waits for
 //! the upload rather than pushing its files out of the cache. The run's
@@ -23,22 +24,24 @@ use super::run::Run;
 use super::shared::Shared;
 use crate::journal::job::{Action, JobId};
 use crate::report::{Event, Reporter};
-use crate::scan::Handed;
+use crate::scan::{Handed, ToUpload};
 
 /// A sync's scan, seen from its upload.
 pub struct Fed {
-    /// The new jobs, as the scan queues them; closed when it ends.
-    pub jobs: UnboundedReceiver<Handed>,
+    /// The new jobs, as the scan queues them, then how it ended.
+    pub jobs: UnboundedReceiver<ToUpload>,
     /// Ctrl-C: ends the scan as well as the upload.
     pub cancel: CancellationToken,
 }
 
-/// Jobs taken so far, and the totals reported.
+/// Jobs taken so far, the totals reported, and how the scan ended.
 #[derive(Default)]
 pub struct Taken {
     pub ids: HashSet<JobId>,
     jobs: u64,
     bytes: u64,
+    /// Set when the scan said it ended well (`ferry upload` has no scan).
+    pub scan_ended_well: bool,
 }
 
 /// The run's jobs: first what the scan hands over (none for `ferry
@@ -47,7 +50,7 @@ pub struct Taken {
 /// jobs and bytes `RunStarted` already reported.
 pub fn jobs(
     shared: &Shared,
-    fed: Option<UnboundedReceiver<Handed>>,
+    fed: Option<UnboundedReceiver<ToUpload>>,
     waiting: Vec<JobId>,
     totals: (u64, u64),
     reporter: Arc<dyn Reporter>,
@@ -56,12 +59,27 @@ pub fn jobs(
         ids: HashSet::new(),
         jobs: totals.0,
         bytes: totals.1,
+        scan_ended_well: false,
     }));
+    let fed_run = fed.is_some();
     let handed = match fed {
-        Some(receiver) => stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|handed| (handed, receiver))
-        })
-        .boxed(),
+        Some(receiver) => {
+            let ended = taken.clone();
+            stream::unfold(receiver, move |mut receiver| {
+                let ended = ended.clone();
+                async move {
+                    match receiver.recv().await? {
+                        ToUpload::Job(handed) => Some((handed, receiver)),
+                        ToUpload::Ended { ok } => {
+                            let mut ended = ended.lock().unwrap_or_else(|p| p.into_inner());
+                            ended.scan_ended_well = ok;
+                            None
+                        }
+                    }
+                }
+            })
+            .boxed()
+        }
         None => stream::empty().boxed(),
     };
     let grow = {
@@ -88,18 +106,18 @@ pub fn jobs(
         reserved: None,
     });
     let (shared, noted) = (shared.clone(), taken.clone());
-    let all = handed
-        .inspect(grow)
-        .chain(waiting)
-        .filter(move |handed| {
-            let processable =
-                (shared.lock().job(&handed.job)).is_some_and(|job| Action::Process.selects(job));
-            let mut noted = noted.lock().unwrap_or_else(|p| p.into_inner());
-            let first_time = processable && noted.ids.insert(handed.job.clone());
-            std::future::ready(first_time)
-        })
-        .boxed();
-    (all, taken)
+    let all = handed.chain(waiting).filter(move |handed| {
+        let processable =
+            (shared.lock().job(&handed.job)).is_some_and(|job| Action::Process.selects(job));
+        let mut noted = noted.lock().unwrap_or_else(|p| p.into_inner());
+        let first_time = processable && noted.ids.insert(handed.job.clone());
+        std::future::ready(first_time)
+    });
+    // `ferry upload` told its totals when it began.
+    match fed_run {
+        true => (all.inspect(grow).boxed(), taken),
+        false => (all.boxed(), taken),
+    }
 }
 
 /// Files bigger than this have their reservation follow their upload.
@@ -113,8 +131,10 @@ const FOLLOW: std::time::Duration = std::time::Duration::from_millis(50);
 pub async fn sent(run: &Arc<Run>, handed: Handed) -> Transferred {
     let Handed { job, reserved } = handed;
     let transfer = run.clone().job(job.clone());
-    let Some(mut reserved) = reserved.filter(|reserved| reserved.bytes() > FOLLOWED) else {
-        return transfer.await;
+    let mut reserved = match reserved {
+        Some(reserved) if reserved.bytes() > FOLLOWED => reserved,
+        // Held until the file is sent.
+        small => return (transfer.await, drop(small)).0,
     };
     let size = reserved.bytes();
     tokio::pin!(transfer);

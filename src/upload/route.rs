@@ -238,8 +238,16 @@ impl Routes {
         found.map(|(_, route)| route.clone())
     }
 
+    /// The route of `destination`, or of its URL when a job queued with
+    /// another protocol joined the run after the routes were chosen (a
+    /// failed job a watch requeued after its scan).
     pub fn get(&self, destination: &Destination) -> Arc<Route> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())[destination].clone()
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(route) = map.get(destination) {
+            return route.clone();
+        }
+        drop(map);
+        (self.for_url(&destination.url)).expect("a sync's jobs all go to its destination's URL")
     }
 
     /// After a 405, 412 or 501 to a protocol the journal remembered for an

@@ -14,7 +14,7 @@ use crate::journal::store::LimitReached;
 use crate::journal::store::Store;
 use crate::report::{self, Event, Reporter, ScanCounts, UploadSummary};
 use crate::scan::ahead::ReadAhead;
-use crate::scan::{self, Pipe, ScanEvent, ScanOptions, ScanSummary};
+use crate::scan::{self, Pipe, ScanEvent, ScanOptions, ScanSummary, ToUpload};
 use crate::upload;
 use crate::upload::Clearing;
 use std::sync::Mutex;
@@ -328,20 +328,47 @@ fn write_failed_list(path: &std::path::Path, failures: &[Job]) -> anyhow::Result
     .map_err(|(at, error)| anyhow::anyhow!("--failed-list: {}: {error}", at.display()))
 }
 
-/// `ferry sync`: scan, then upload the destination's jobs.
+/// After a sync's scan ended well: `prepare` (a watch requeues its failed
+/// jobs), then the destination's jobs that earlier runs left pending are
+/// handed to the upload (those the scan handed over already are passed
+/// over there). True when all went well.
+fn hand_over_waiting(
+    shared: &upload::Shared,
+    destination: &Destination,
+    pipe: &Pipe,
+    prepare: impl FnOnce(&mut Store, &Destination) -> anyhow::Result<()> + Send,
+) -> anyhow::Result<bool> {
+    let mut store = shared.lock();
+    prepare(&mut store, destination)?;
+    let waiting: Vec<scan::Handed> = (store.select(Action::Process))
+        .filter(|job| job.destination.url == destination.url)
+        .map(|job| scan::Handed {
+            job: job.id.clone(),
+            reserved: None,
+        })
+        .collect();
+    drop(store);
+    for handed in waiting {
+        let _ = pipe.jobs.send(ToUpload::Job(handed));
+    }
+    Ok(true)
+}
+
+/// `ferry sync`: scan, and upload the destination's jobs as they are queued.
 pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
     Ok(sync_files(config, args, None, |_, _| Ok(()))?.0)
 }
 
 /// A sync whose scan looks at just `only` (when given) instead of walking
 /// the roots, and which hands the store and the destination to `prepare`
-/// between scan and upload: `ferry watch`'s batches. Also gives back the
+/// once the scan has ended well, before the jobs of earlier runs are
+/// uploaded: `ferry watch`'s batches. Also gives back the
 /// upload's summary (none for a dry run).
 pub fn sync_files(
     config: &Config,
     args: &SyncArgs,
     only: Option<Vec<std::path::PathBuf>>,
-    prepare: impl FnOnce(&mut Store, &Destination) -> anyhow::Result<()>,
+    prepare: impl FnOnce(&mut Store, &Destination) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<(u8, Option<UploadSummary>)> {
     let destination = config.destination(&args.scan.to, args.scan.protocol)?;
     // A layout that cannot be used is a usage error before anything is made.
@@ -386,8 +413,10 @@ pub fn sync_files(
         )?;
         return Ok((scanned, None));
     }
+    // What would stop the scan before it reads anything stops the sync
+    // before anything is sent.
     scan::check_roots(&args.scan.roots)?;
-    prepare(&mut store, &destination)?;
+    scan::filter::Filter::new(config.filter(&args.scan))?;
     // The upload runs beside the scan and takes each new job as it is
     // queued, while its file is still in the page cache.
     let shared = upload::Shared::new(store);
@@ -399,11 +428,14 @@ pub fn sync_files(
         stop: cancel.clone(),
     };
     let clearing = settings.clearing.clone();
-    let fed = upload::Fed { jobs: fed, cancel };
+    let fed = upload::Fed {
+        jobs: fed,
+        cancel: cancel.clone(),
+    };
     let (scan_ended, ran) = std::thread::scope(|scope| {
         let scanning = scope.spawn(|| {
             let pipe = pipe;
-            scan_with(
+            let scanned = scan_with(
                 config,
                 &args.scan,
                 shared.store(),
@@ -412,7 +444,14 @@ pub fn sync_files(
                 &clearing,
                 only,
                 Some(&pipe),
-            )
+            );
+            let prepared = match scanned.is_ok() && !pipe.stop.is_cancelled() {
+                true => hand_over_waiting(&shared, &destination, &pipe, prepare),
+                false => Ok(false),
+            };
+            let ok = matches!(prepared, Ok(true));
+            let _ = pipe.jobs.send(ToUpload::Ended { ok });
+            scanned.and_then(|scanned| prepared.map(|_| scanned))
         });
         let ran = upload::run(
             shared.clone(),
@@ -421,6 +460,8 @@ pub fn sync_files(
             reporter.clone(),
             Some(fed),
         );
+        // An upload that ended early (an error) stops a scan still going.
+        cancel.cancel();
         let scan_ended = scanning
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
