@@ -300,3 +300,51 @@ fn killed_in_mid_sync_s3_and_sftp_end_whole() {
     killed_and_finished(&env, &ferry, &sshd.url(&folder), "verified");
     assert_eq!(tree(&folder), wanted(&env.path().join("card")));
 }
+
+/// Ctrl-C during a copy to a local folder under `--bwlimit`: the copy
+/// stops at its next buffer, and ferry exits 130 with its summary, no
+/// panic, and the next run resumes. Before, the run dropped the copy and
+/// shut its runtime down while the copy's thread still paced on it:
+/// "A Tokio 1.x context was found, but it is being shutdown".
+#[test]
+fn ctrl_c_during_a_paced_local_copy_stops_it_cleanly() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    write_file(&source.join("clip.mov"), &content(7, 24 << 20));
+    let dest = env.path().join("backup");
+    let mut child = env
+        .ferry()
+        .args(["--json", "sync", "--bwlimit", "8M"])
+        .arg(&source)
+        .args(["--to", dest.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut events = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while events.read_line(&mut line).unwrap() > 0 && !line.contains("\"type\":\"progress\"") {
+        line.clear();
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    std::thread::spawn(move || std::io::copy(&mut events, &mut std::io::sink()));
+    let output = child.wait_with_output().unwrap();
+    let stderr = crate::util::stderr_of(&output);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let again = run_ok(
+        env.ferry()
+            .args(["sync"])
+            .arg(&source)
+            .args(["--to", dest.to_str().unwrap()]),
+    );
+    assert!(
+        crate::util::stderr_of(&again).contains("resumed"),
+        "{}",
+        crate::util::stderr_of(&again)
+    );
+    assert_eq!(tree(&dest), tree(&source));
+}

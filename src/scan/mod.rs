@@ -311,11 +311,15 @@ pub fn scan(
     let stop = AtomicBool::new(false);
     let hash_started = Instant::now();
     let (sender, receiver) = mpsc::sync_channel::<(usize, Hashed, Reserved)>(64);
+    // Time spent reading and hashing, not waiting for the upload: a sync's
+    // hashing rate is the hashing's, not the upload's.
+    let hashing_ns = std::sync::atomic::AtomicU64::new(0);
+    let threads = options.hash_threads.max(1).min(to_hash.len().max(1));
     let outcome = std::thread::scope(|scope| -> anyhow::Result<()> {
-        for _ in 0..options.hash_threads.max(1).min(to_hash.len().max(1)) {
+        for _ in 0..threads {
             let sender = sender.clone();
-            let (candidates, to_hash, stop, roots, ahead) =
-                (&candidates, &to_hash, &stop, &roots, &ahead);
+            let (candidates, to_hash, stop, roots, ahead, hashing_ns) =
+                (&candidates, &to_hash, &stop, &roots, &ahead, &hashing_ns);
             let video_clock = options.video_clock;
             scope.spawn(move || {
                 let mut dates = DateReader::new(video_clock);
@@ -331,10 +335,15 @@ pub fn scan(
                     let path = candidate.path(roots);
                     let size = candidate.stat.size;
                     // Each few MiB read waits for the upload to send enough.
+                    let began = Instant::now();
+                    let mut waited = Duration::ZERO;
                     let mut pace = |to: u64| {
                         while reserved.bytes() < to {
                             let step = ahead::STEP.min(size - reserved.bytes());
-                            if !reserved.grow(step, &stopped) {
+                            let asked = Instant::now();
+                            let granted = reserved.grow(step, &stopped);
+                            waited += asked.elapsed();
+                            if !granted {
                                 return false;
                             }
                         }
@@ -342,6 +351,8 @@ pub fn scan(
                     };
                     let result = digest::sha256_file_paced(&path, &candidate.stat, &mut pace)
                         .map(|sha| (sha, capture_date(&mut dates, &path, candidate)));
+                    let busy = began.elapsed().saturating_sub(waited);
+                    hashing_ns.fetch_add(busy.as_nanos() as u64, Ordering::Relaxed);
                     if sender.send((i, result, reserved)).is_err() {
                         return;
                     }
@@ -500,7 +511,10 @@ pub fn scan(
         drop(receiver);
         result
     });
-    queue.summary.hash_seconds = hash_started.elapsed().as_secs_f64();
+    queue.summary.hash_seconds = match pipe {
+        None => hash_started.elapsed().as_secs_f64(),
+        Some(_) => hashing_ns.load(Ordering::Relaxed) as f64 / 1e9 / threads as f64,
+    };
     outcome?;
     if !options.dry_run {
         match pipe {

@@ -28,14 +28,18 @@ impl Run {
         job: &Job,
         activity: &Arc<Activity>,
     ) -> Result<Delivered, Failure> {
+        // A local copy runs on a thread of its own and stops itself at its
+        // next buffer: it is awaited, never dropped, so the run does not
+        // shut its runtime down under a copy still pacing on its clock
+        // (`--bwlimit`), which panicked.
+        if let Route::Local(folder) = route {
+            let stop = self.gates.halt.clone();
+            let copied = local::transfer(folder.clone(), job, activity, &self.reporter, stop);
+            return copied.await.map(|()| Delivered::Copied(folder.clone()));
+        }
         let transfer = async {
             match route {
-                Route::Local(folder) => {
-                    let stop = self.gates.halt.clone();
-                    let copied =
-                        local::transfer(folder.clone(), job, activity, &self.reporter, stop);
-                    copied.await.map(|()| Delivered::Copied(folder.clone()))
-                }
+                Route::Local(_) => unreachable!("copied above"),
                 Route::S3(route) => {
                     let confirmed =
                         s3::transfer(route, (&self.shared, &self.settings), job, activity);

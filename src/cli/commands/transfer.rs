@@ -382,6 +382,11 @@ pub fn sync_files(
         .collect();
     let reporter = report::reporter(&output_for(config, &args.transfer))?;
     let after = settings.after_upload.clone();
+    // What would stop the scan before it reads anything stops the sync
+    // before the destination is touched (a local folder made) or anything
+    // is sent.
+    scan::check_roots(&args.scan.roots)?;
+    scan::filter::Filter::new(config.filter(&args.scan))?;
     let mut store = open_for_scan(config, &args.scan)?;
     let mut prepared = upload::Prepared::default();
     if !args.scan.dry_run {
@@ -413,10 +418,6 @@ pub fn sync_files(
         )?;
         return Ok((scanned, None));
     }
-    // What would stop the scan before it reads anything stops the sync
-    // before anything is sent.
-    scan::check_roots(&args.scan.roots)?;
-    scan::filter::Filter::new(config.filter(&args.scan))?;
     // The upload runs beside the scan and takes each new job as it is
     // queued, while its file is still in the page cache.
     let shared = upload::Shared::new(store);
