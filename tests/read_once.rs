@@ -213,7 +213,13 @@ fn a_sync_whose_scan_fails_sends_no_earlier_job_and_clears_nothing() {
         .unwrap();
     let stderr = crate::util::stderr_of(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("job limit reached"), "{stderr}");
+    // The jobs that hold the limit: the earlier run's two and the one
+    // queued now; pending ones leave once uploaded or cancelled.
+    assert!(
+        stderr.contains("job limit reached: 3 jobs are not yet acknowledged (limit 3)")
+            && stderr.contains("ferry cancel --pending"),
+        "{stderr}"
+    );
     // The job the scan queued before the limit went up (and its file may
     // leave the card, confirmed); the earlier run's two stay pending.
     let stored = tree(&dest);
@@ -347,4 +353,53 @@ fn ctrl_c_during_a_paced_local_copy_stops_it_cleanly() {
         crate::util::stderr_of(&again)
     );
     assert_eq!(tree(&dest), tree(&source));
+}
+
+/// The job limit's message counts the jobs that hold it, not the limit,
+/// in the singular for one (a new user met "2 jobs" with 5 pending, and
+/// "1 jobs").
+#[test]
+fn the_job_limit_names_the_jobs_that_hold_it() {
+    let env = TestEnv::new();
+    let earlier = env.path().join("earlier");
+    for i in 0..5 {
+        write_file(
+            &earlier.join(format!("IMG_{i}.JPG")),
+            &content(80 + i, 3_000),
+        );
+    }
+    let dest = env.path().join("backup");
+    let to = dest.to_str().unwrap();
+    run_ok(env.ferry().arg("scan").arg(&earlier).args(["--to", to]));
+    let card = env.path().join("card");
+    write_file(&card.join("IMG_9.JPG"), &content(99, 3_000));
+    for (limit, said) in [("2", "5 jobs are"), ("1", "5 jobs are")] {
+        let output = env
+            .ferry()
+            .args(["--job-limit", limit, "scan"])
+            .arg(&card)
+            .args(["--to", to])
+            .output()
+            .unwrap();
+        let stderr = crate::util::stderr_of(&output);
+        let wanted = format!("job limit reached: {said} not yet acknowledged (limit {limit})");
+        assert!(stderr.contains(&wanted), "{stderr}");
+    }
+    run_ok(env.ferry().args(["cancel", "--pending"]));
+    run_ok(env.ferry().args(["ack", "--all"]));
+    let other = env.path().join("other");
+    write_file(&other.join("a.jpg"), &content(1, 3_000));
+    write_file(&other.join("b.jpg"), &content(2, 3_000));
+    let output = env
+        .ferry()
+        .args(["--job-limit", "1", "scan"])
+        .arg(&other)
+        .args(["--to", to])
+        .output()
+        .unwrap();
+    let stderr = crate::util::stderr_of(&output);
+    assert!(
+        stderr.contains("job limit reached: 1 job is not yet acknowledged (limit 1)"),
+        "{stderr}"
+    );
 }

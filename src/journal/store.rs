@@ -107,7 +107,8 @@ pub enum Durability {
 
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "job limit reached: {held} jobs are not yet acknowledged (limit {limit}); make room with `ferry ack --succeeded` or `ferry ack --failed`, or raise the limit with --job-limit"
+    "job limit reached: {held} {} not yet acknowledged (limit {limit}); make room with `ferry ack --succeeded` or `ferry ack --failed` (pending jobs leave once uploaded, or with `ferry cancel --pending`), or raise the limit with --job-limit",
+    if *held == 1 { "job is" } else { "jobs are" }
 )]
 pub struct LimitReached {
     pub held: usize,

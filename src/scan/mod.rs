@@ -136,6 +136,9 @@ pub struct ScanSummary {
     /// Set when the job limit stopped the scan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_at_limit: Option<usize>,
+    /// Then, the jobs that held the limit.
+    #[serde(skip)]
+    pub held_at_limit: usize,
 }
 
 /// Who already carries a piece of content to the destination: a job in the
@@ -488,6 +491,7 @@ pub fn scan(
                         (Err(error), _) => {
                             if let Some(limit) = error.downcast_ref::<LimitReached>() {
                                 queue.summary.stopped_at_limit = Some(limit.limit);
+                                queue.summary.held_at_limit = limit.held;
                                 break;
                             }
                             return Err(error);

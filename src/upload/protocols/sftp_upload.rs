@@ -377,6 +377,7 @@ impl Upload<'_> {
                 behind.sent_to(source, written_to);
             }
             let Some(window) = next else {
+                behind.drop_to(source, offset);
                 return Ok(());
             };
             if let Some(hasher) = hasher.as_mut() {
