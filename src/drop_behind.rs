@@ -87,20 +87,20 @@ pub fn read_from_storage_next(path: &Path) {
     }
 }
 
+/// A range as the kernel's calls take it: the descriptor and two offsets
+/// (none past what an `off_t` holds).
+#[cfg(target_os = "linux")]
+fn kernel_range(file: &impl AsFd, offset: u64, len: u64) -> Option<(i32, i64, i64)> {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_fd().as_raw_fd();
+    Some((fd, i64::try_from(offset).ok()?, i64::try_from(len).ok()?))
+}
+
 #[cfg(target_os = "linux")]
 fn start_writeback(file: &impl AsFd, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
-        return;
-    };
-    // SAFETY: the descriptor is open for the whole call.
-    unsafe {
-        libc::sync_file_range(
-            file.as_fd().as_raw_fd(),
-            offset,
-            len,
-            libc::SYNC_FILE_RANGE_WRITE,
-        );
+    if let Some((fd, offset, len)) = kernel_range(file, offset, len) {
+        // SAFETY: the descriptor is borrowed, so open, for the whole call.
+        unsafe { libc::sync_file_range(fd, offset, len, libc::SYNC_FILE_RANGE_WRITE) };
     }
 }
 
@@ -110,19 +110,10 @@ fn start_writeback(_file: &impl AsFd, _offset: u64, _len: u64) {}
 /// Drops the clean cached pages of `len` bytes from `offset` (0: to the end).
 #[cfg(target_os = "linux")]
 fn forget(file: &impl AsFd, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
-        return;
-    };
-    // Advice only: a failure changes nothing but the cache.
-    // SAFETY: the descriptor is open for the whole call.
-    unsafe {
-        libc::posix_fadvise(
-            file.as_fd().as_raw_fd(),
-            offset,
-            len,
-            libc::POSIX_FADV_DONTNEED,
-        );
+    if let Some((fd, offset, len)) = kernel_range(file, offset, len) {
+        // Advice only: a failure changes nothing but the cache.
+        // SAFETY: the descriptor is borrowed, so open, for the whole call.
+        unsafe { libc::posix_fadvise(fd, offset, len, libc::POSIX_FADV_DONTNEED) };
     }
 }
 

@@ -15,20 +15,19 @@ use crate::sftp::Sshd;
 use crate::upload::{run_ok, tree};
 use crate::util::{TestEnv, content, stdout_of, write_file};
 
+/// `n` files in `folder`, named by `name(i)`, of `len` bytes, each of its
+/// own content (from `seed` on).
+fn files(folder: &Path, n: u32, name: impl Fn(u32) -> String, (seed, len): (u32, usize)) {
+    for i in 0..n {
+        write_file(&folder.join(name(i)), &content(seed + i, len));
+    }
+}
+
 /// A card of 6 files of 3 MiB, 4 small ones, and two duplicates.
 fn card(root: &Path) {
-    for i in 0..6 {
-        write_file(
-            &root.join(format!("DCIM/MVI_{i:04}.MP4")),
-            &content(500 + i, 3 << 20),
-        );
-    }
-    for i in 0..4 {
-        write_file(
-            &root.join(format!("DCIM/IMG_{i:04}.JPG")),
-            &content(900 + i, 40_000),
-        );
-    }
+    let dcim = root.join("DCIM");
+    files(&dcim, 6, |i| format!("MVI_{i:04}.MP4"), (500, 3 << 20));
+    files(&dcim, 4, |i| format!("IMG_{i:04}.JPG"), (900, 40_000));
     let twin = std::fs::read(root.join("DCIM/MVI_0002.MP4")).unwrap();
     write_file(&root.join("copy/MVI_0002 copy.MP4"), &twin);
     let twin = std::fs::read(root.join("DCIM/IMG_0001.JPG")).unwrap();
@@ -191,16 +190,9 @@ fn a_sync_uploads_its_first_files_while_it_still_hashes_the_rest() {
 fn a_sync_whose_scan_fails_sends_no_earlier_job_and_clears_nothing() {
     let env = TestEnv::new();
     let earlier = env.path().join("earlier");
-    for i in 0..2 {
-        write_file(
-            &earlier.join(format!("IMG_{i}.JPG")),
-            &content(40 + i, 5_000),
-        );
-    }
+    files(&earlier, 2, |i| format!("IMG_{i}.JPG"), (40, 5_000));
     let card = env.path().join("card");
-    for i in 0..4 {
-        write_file(&card.join(format!("IMG_{i}.JPG")), &content(60 + i, 5_000));
-    }
+    files(&card, 4, |i| format!("IMG_{i}.JPG"), (60, 5_000));
     let dest = env.path().join("backup");
     let to = dest.to_str().unwrap();
     run_ok(env.ferry().arg("scan").arg(&earlier).args(["--to", to]));
@@ -362,12 +354,7 @@ fn ctrl_c_during_a_paced_local_copy_stops_it_cleanly() {
 fn the_job_limit_names_the_jobs_that_hold_it() {
     let env = TestEnv::new();
     let earlier = env.path().join("earlier");
-    for i in 0..5 {
-        write_file(
-            &earlier.join(format!("IMG_{i}.JPG")),
-            &content(80 + i, 3_000),
-        );
-    }
+    files(&earlier, 5, |i| format!("IMG_{i}.JPG"), (80, 3_000));
     let dest = env.path().join("backup");
     let to = dest.to_str().unwrap();
     run_ok(env.ferry().arg("scan").arg(&earlier).args(["--to", to]));

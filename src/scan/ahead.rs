@@ -165,7 +165,8 @@ impl ReadAhead {
     }
 
     /// Bytes reserved now.
-    pub fn reserved(&self) -> u64 {
+    #[cfg(test)]
+    fn reserved(&self) -> u64 {
         self.locked().reserved
     }
 }

@@ -167,11 +167,8 @@ async fn run_async(
     let concurrency = run.settings.concurrency.max(1);
     // A sync's scan hands over every job it takes, those of earlier runs
     // too: `ids` only chose the routes.
-    let (waiting, totals) = match was_fed {
-        true => (Vec::new(), (0, 0)),
-        false => (ids, (jobs, bytes)),
-    };
-    let (jobs, taken) = feed::jobs(&shared, fed, waiting, totals, reporter.clone());
+    let waiting = if was_fed { Vec::new() } else { ids };
+    let (jobs, taken) = feed::jobs(&shared, fed, waiting, reporter.clone());
     // A job holds one of the N places while it transfers; recording how it
     // ended (the journal's fsync, shared by all who wait for it) runs as a
     // task of its own after, so small files do not wait for each other's

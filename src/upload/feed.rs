@@ -44,23 +44,17 @@ pub struct Taken {
     pub scan_ended_well: bool,
 }
 
-/// The run's jobs: first what the scan hands over (none for `ferry
-/// upload`), then `waiting` (the journal's processable jobs when the run
-/// began), each once and only while still processable. `totals` are the
-/// jobs and bytes `RunStarted` already reported.
+/// The run's jobs: what the scan hands over (a sync), or `waiting` (`ferry
+/// upload`: the journal's processable jobs when the run began, whose
+/// totals `RunStarted` already told), each once and only while still
+/// processable.
 pub fn jobs(
     shared: &Shared,
     fed: Option<UnboundedReceiver<ToUpload>>,
     waiting: Vec<JobId>,
-    totals: (u64, u64),
     reporter: Arc<dyn Reporter>,
 ) -> (BoxStream<'static, Handed>, Arc<Mutex<Taken>>) {
-    let taken = Arc::new(Mutex::new(Taken {
-        ids: HashSet::new(),
-        jobs: totals.0,
-        bytes: totals.1,
-        scan_ended_well: false,
-    }));
+    let taken = Arc::new(Mutex::new(Taken::default()));
     let fed_run = fed.is_some();
     let handed = match fed {
         Some(receiver) => {

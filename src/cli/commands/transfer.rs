@@ -220,7 +220,7 @@ fn scan_with(
         dry_run: args.dry_run,
     });
     if let Some(limit) = summary.stopped_at_limit {
-        let held = summary.held_at_limit.max(limit);
+        let held = summary.held_at_limit;
         return Err(LimitReached { held, limit }.into());
     }
     let code = if summary.warnings > 0 {
