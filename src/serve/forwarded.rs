@@ -37,6 +37,20 @@ pub struct Record {
     pub headers: BTreeMap<String, String>,
 }
 
+/// The whole lines of a file of JSON lines (none when it is missing),
+/// and whether a last line torn by a crash follows them.
+pub(super) fn whole_lines(path: &Path) -> io::Result<(Vec<u8>, bool)> {
+    let mut bytes = match fs_err::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return Err(error),
+    };
+    let whole = (bytes.iter().rposition(|&b| b == b'\n')).map_or(0, |at| at + 1);
+    let torn = whole < bytes.len();
+    bytes.truncate(whole);
+    Ok((bytes, torn))
+}
+
 pub struct Forwarded {
     path: PathBuf,
     /// Opened for appending at the first record (a server that never
@@ -53,16 +67,8 @@ impl Forwarded {
     pub fn open(state: &Path) -> io::Result<Forwarded> {
         let path = state.join(LEDGER);
         let mut by_path = HashMap::new();
-        let bytes = match fs_err::read(&path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => return Err(error),
-        };
-        let whole = bytes
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |at| at + 1);
-        for (number, line) in bytes[..whole].split(|&b| b == b'\n').enumerate() {
+        let (bytes, torn) = whole_lines(&path)?;
+        for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
             if line.is_empty() {
                 continue;
             }
@@ -75,9 +81,9 @@ impl Forwarded {
             })?;
             by_path.insert(record.path.as_path().to_owned(), record);
         }
-        if whole < bytes.len() {
+        if torn {
             let file = fs_err::OpenOptions::new().write(true).open(&path)?;
-            file.set_len(whole as u64)?;
+            file.set_len(bytes.len() as u64)?;
             file.sync_all()?;
         }
         Ok(Forwarded {

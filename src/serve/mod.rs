@@ -21,6 +21,7 @@ mod appender;
 mod background;
 mod bits;
 mod body;
+mod described;
 mod descriptors;
 pub mod forward;
 mod forwarded;
@@ -37,6 +38,7 @@ mod tus;
 mod unfinished;
 mod upload_error;
 mod upload_name;
+mod whole;
 mod writers;
 
 use std::convert::Infallible;

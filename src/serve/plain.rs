@@ -73,6 +73,7 @@ async fn put_file(
             .create(&relative, content_length, sha256, BTreeMap::new(), true)
     })
     .map_err(store_error)?;
+    server.store.unnamed(&info.id);
     let mut unresumable = Unresumable {
         store: &server.store,
         id: info.id.clone(),

@@ -14,7 +14,9 @@
 //! description (marked completed) so a client that missed the last response
 //! can still learn that its upload landed. Expiry is measured from the last
 //! write (the files' mtime), so an active upload never needs a rewrite to
-//! stay alive.
+//! stay alive. An upload whose one request carries it whole creates its
+//! part file only: its description is held in memory, then kept as a line
+//! of `completed.jsonl` (`whole`).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -23,15 +25,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use super::appender::Appender;
+pub use super::described::{Answer, Completed, Forward, Upload, UploadInfo};
 use super::forwarded::Forwarded;
 use super::running::RunningDigests;
 use super::space;
 use super::unfinished::{self, Unfinished};
 pub use super::upload_error::UploadError;
+use super::whole::{Held, WholeUploads};
 use crate::digest::{self, FileStat, Sha256};
 use crate::group_sync::{Flush, GroupSync};
 use crate::journal::job::Timestamp;
@@ -40,93 +43,6 @@ use crate::journal::store::Durability;
 use crate::placement::{self, Placed};
 
 const STATE_DIR: &str = ".ferry-uploads";
-
-/// What the client told us about an upload when it created it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadInfo {
-    pub id: String,
-    /// `None` while the length is deferred (tus creation-defer-length).
-    pub length: Option<u64>,
-    /// Where the file goes under the destination folder, already validated.
-    pub relative: JournalPath,
-    /// Lowercase hex SHA-256 the finished file must have, when the client sent one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<Sha256>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: BTreeMap<String, RawBytes>,
-    pub created_at: Timestamp,
-    /// Set once the file is verified and placed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completed: Option<Completed>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Completed {
-    /// Where the file landed, relative to the destination folder; differs
-    /// from `relative` when a different file already had that name.
-    pub placed: JournalPath,
-    pub sha256: Sha256,
-    /// The name already held identical content.
-    pub identical: bool,
-    /// Where passing the file on to a backend stands (`serve --forward`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forward: Option<Forward>,
-}
-
-/// Passing a completed upload on to the backend (`serve --forward`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Forward {
-    /// Not answered yet, or only with a transient failure; retried.
-    Waiting {
-        attempts: u32,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        error: Option<String>,
-    },
-    /// The backend's final answer, which the client gets as the upload's.
-    Answered(Answer),
-    /// Given up: the file to send vanished from the folder, or the backend
-    /// failed every attempt.
-    Abandoned { error: String },
-}
-
-/// A backend's answer: its status and the headers the client may see.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Answer {
-    pub status: u16,
-    pub headers: BTreeMap<String, String>,
-}
-
-/// An upload as it stands on disk.
-#[derive(Clone, Debug)]
-pub struct Upload {
-    pub info: UploadInfo,
-    /// Bytes received and durable; the length once completed.
-    pub offset: u64,
-    /// Last write, from which expiry is counted.
-    pub modified: SystemTime,
-}
-
-impl Upload {
-    /// Complete, and not yet taken by the `--forward` backend.
-    pub fn is_waiting_for_backend(&self) -> bool {
-        matches!(
-            self.info.completed,
-            Some(Completed {
-                forward: Some(Forward::Waiting { .. }),
-                ..
-            })
-        )
-    }
-
-    pub fn is_complete(&self) -> bool {
-        self.info.completed.is_some()
-    }
-
-    pub fn expires_at(&self, lifetime: Duration) -> SystemTime {
-        self.modified + lifetime
-    }
-}
 
 pub struct UploadStore {
     dir: PathBuf,
@@ -140,6 +56,8 @@ pub struct UploadStore {
     unfinished: Unfinished,
     /// The syncs that uploads finishing together share.
     group: Arc<GroupSync>,
+    /// Uploads whose one request carries them whole: no description file.
+    whole: WholeUploads,
 }
 
 /// An upload's ID is a capability (whoever knows its URL can write to it),
@@ -172,12 +90,13 @@ impl UploadStore {
             dir: dir.to_owned(),
             forwarded: Forwarded::open(&state)?,
             group: GroupSync::open(&state, Flush::for_folder(&state))?,
-            state,
             running: RunningDigests::default(),
             max_size: None,
             unfinished: Unfinished::new([], unfinished::DEFAULT_LIMIT),
+            whole: WholeUploads::open(&state)?,
+            state,
         };
-        let uploads = store.uploads().map_err(|error| match error {
+        let (uploads, _) = store.uploads().map_err(|error| match error {
             UploadError::Io(error) => error,
             other => io::Error::other(other.to_string()),
         })?;
@@ -243,26 +162,36 @@ impl UploadStore {
     /// Replaces the description atomically; `Durability::Lazy` skips the
     /// fsyncs, for a finished upload whose file is already durable in place
     /// (a crash then loses only the tombstone that lets HEAD say "complete").
+    /// A whole upload's goes to `WholeUploads` instead, unless it must be
+    /// durable (a length set later, `--forward`'s state): from then on it
+    /// is described by a file of its own.
     fn write_info(&self, info: &UploadInfo, durability: Durability) -> io::Result<()> {
+        let forwarding = (info.completed.as_ref()).is_some_and(|done| done.forward.is_some());
+        if durability != Durability::Durable && !forwarding && self.whole.update(info)? {
+            return Ok(());
+        }
+        let text = serde_json::to_vec(info).map_err(io::Error::other)?;
         let mut temp = tempfile::Builder::new()
             .prefix(".info-")
             .tempfile_in(&self.state)?;
-        serde_json::to_writer(&mut temp, info).map_err(io::Error::other)?;
+        io::Write::write_all(&mut temp, &text)?;
         if durability == Durability::Durable {
             temp.as_file().sync_all()?;
         }
         temp.persist(self.info_path(&info.id))
             .map_err(|error| error.error)?;
-        match durability {
-            Durability::Durable => File::open(&self.state)?.sync_all(),
-            Durability::Lazy | Durability::Deferred => Ok(()),
+        if durability == Durability::Durable {
+            File::open(&self.state)?.sync_all()?;
         }
+        self.whole.remove(&info.id);
+        Ok(())
     }
 
     /// Registers a new upload; its relative path must be safe. An upload
-    /// whose one request carries all of it (`whole`) is written without
-    /// fsyncs: its URL reaches the client only once it is complete (no 104
-    /// is sent), so a crash before then leaves nothing anyone could resume.
+    /// whose one request carries all of it (`whole`) is described in memory
+    /// only, until it completes: its URL reaches the client only then (no
+    /// 104 is sent), so a crash before leaves nothing anyone could resume,
+    /// only a part file that `sweep_expired` removes.
     pub fn create(
         &self,
         relative: &JournalPath,
@@ -299,16 +228,22 @@ impl UploadStore {
             return Err(error.into());
         }
         self.running.put(&info.id, 0, sha2::Sha256::new());
-        let durability = match whole {
-            true => Durability::Lazy,
-            false => Durability::Durable,
-        };
-        if let Err(error) = self.write_info(&info, durability) {
+        if whole {
+            self.whole.begin(&info);
+            return Ok(info);
+        }
+        if let Err(error) = self.write_info(&info, Durability::Durable) {
             let _ = std::fs::remove_file(self.part_path(&info.id));
             self.unfinished.ended(&info.id);
             return Err(error.into());
         }
         Ok(info)
+    }
+
+    /// Marks a whole upload that has no URL (plain `PUT`): it is deleted
+    /// once answered, so its completion is not written down.
+    pub fn unnamed(&self, id: &str) {
+        self.whole.unnamed(id);
     }
 
     /// The upload, its offset and when it was last written.
@@ -320,14 +255,28 @@ impl UploadStore {
             io::ErrorKind::NotFound => UploadError::NotFound(id.to_owned()),
             _ => UploadError::Io(error),
         };
-        let info_path = self.info_path(id);
-        let text = std::fs::read(&info_path).map_err(not_found)?;
-        let info: UploadInfo = serde_json::from_slice(&text)
-            .map_err(|error| io::Error::other(format!("{}: {error}", info_path.display())))?;
+        let info = match self.whole.get(id) {
+            Some(Held::Completed(info, at)) => {
+                let offset = info.length.unwrap_or(0);
+                return Ok(Upload {
+                    info,
+                    offset,
+                    modified: at,
+                });
+            }
+            Some(Held::Receiving(info)) => info,
+            None => {
+                let info_path = self.info_path(id);
+                let text = std::fs::read(&info_path).map_err(not_found)?;
+                serde_json::from_slice(&text).map_err(|error| {
+                    io::Error::other(format!("{}: {error}", info_path.display()))
+                })?
+            }
+        };
         let (offset, modified) = match &info.completed {
             Some(_) => (
                 info.length.unwrap_or(0),
-                std::fs::metadata(&info_path)?.modified()?,
+                std::fs::metadata(self.info_path(id))?.modified()?,
             ),
             None => {
                 let meta = std::fs::metadata(self.part_path(id)).map_err(not_found)?;
@@ -510,23 +459,43 @@ impl UploadStore {
         })
     }
 
-    /// Every upload the store holds (unreadable ones are skipped).
-    fn uploads(&self) -> Result<Vec<Upload>, UploadError> {
-        let mut uploads = Vec::new();
+    /// Every upload the store holds (unreadable ones are skipped), and
+    /// the part files no upload describes: a whole upload's, cut off by a
+    /// restart before it completed.
+    fn uploads(&self) -> Result<(Vec<Upload>, Vec<PathBuf>), UploadError> {
+        let (mut uploads, mut orphans) = (Vec::new(), Vec::new());
         for entry in fs_err::read_dir(&self.state)? {
-            let name = entry?.file_name();
-            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json"))
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(id) = name.strip_suffix(".json")
                 && let Ok(upload) = self.get(id)
+            {
+                uploads.push(upload);
+            } else if let Some(id) = name.strip_suffix(".part")
+                && self.whole.get(id).is_none()
+                && !self.info_path(id).exists()
+            {
+                orphans.push(entry.path());
+            }
+        }
+        let described: std::collections::HashSet<_> = uploads
+            .iter()
+            .map(|upload| upload.info.id.clone())
+            .collect();
+        for id in self.whole.ids() {
+            if let Ok(upload) = self.get(&id)
+                && !described.contains(&id)
             {
                 uploads.push(upload);
             }
         }
-        Ok(uploads)
+        Ok((uploads, orphans))
     }
 
     /// Completed uploads still waiting to be passed on.
     pub fn waiting_forwards(&self) -> Result<Vec<UploadInfo>, UploadError> {
-        let uploads = self.uploads()?.into_iter();
+        let uploads = self.uploads()?.0.into_iter();
         Ok(uploads
             .filter(|upload| upload.is_waiting_for_backend())
             .map(|upload| upload.info)
@@ -538,6 +507,7 @@ impl UploadStore {
         self.get(id)?;
         self.running.take(id, u64::MAX);
         self.unfinished.ended(id);
+        self.whole.remove(id);
         for path in [self.info_path(id), self.part_path(id)] {
             match std::fs::remove_file(&path) {
                 Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error.into()),
@@ -552,12 +522,25 @@ impl UploadStore {
     pub fn sweep_expired(&self, lifetime: Duration) -> Result<Vec<String>, UploadError> {
         let now = SystemTime::now();
         let mut swept = Vec::new();
-        for upload in self.uploads()? {
+        let (uploads, orphans) = self.uploads()?;
+        for upload in uploads {
             if upload.expires_at(lifetime) <= now && !upload.is_waiting_for_backend() {
                 self.delete(&upload.info.id)?;
                 swept.push(upload.info.id);
             }
         }
+        for orphan in orphans {
+            let modified = fs_err::metadata(&orphan)?.modified()?;
+            if modified + lifetime <= now {
+                match std::fs::remove_file(&orphan) {
+                    Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                        return Err(error.into());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.whole.compact()?;
         Ok(swept)
     }
 }

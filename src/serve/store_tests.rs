@@ -280,3 +280,112 @@ fn wait_for_tickets<T>(
         std::thread::yield_now();
     }
 }
+
+/// The files in the store's state folder, by name.
+fn state_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join(STATE_DIR))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A whole upload creates one file, its part file, which becomes the
+/// placed file; its description is a line of `completed.jsonl`, which
+/// still answers "complete" after a restart, until it expires.
+#[test]
+fn a_whole_upload_creates_only_its_part_file_and_stays_complete_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = b"one request carries it all".to_vec();
+    let (id, completed) = {
+        let store = UploadStore::open(dir.path()).unwrap();
+        let info = (store.create(
+            &"2024/whole.jpg".into(),
+            Some(body.len() as u64),
+            Some(sha(&body)),
+            BTreeMap::new(),
+            true,
+        ))
+        .unwrap();
+        assert_eq!(state_files(dir.path()), [format!("{}.part", info.id)]);
+        let mut appender = store.append(&info.id, 0, None).unwrap();
+        appender.write(&body).unwrap();
+        appender.finish().unwrap();
+        let completed = store.finish(&info.id).unwrap();
+        assert_eq!(state_files(dir.path()), ["completed.jsonl"]);
+        (info.id, completed)
+    };
+    assert_eq!(
+        std::fs::read(dir.path().join("2024/whole.jpg")).unwrap(),
+        body
+    );
+    let store = UploadStore::open(dir.path()).unwrap();
+    let upload = store.get(&id).unwrap();
+    assert!(upload.is_complete());
+    assert_eq!(upload.offset, body.len() as u64);
+    assert_eq!(store.finish(&id).unwrap(), completed);
+    assert_eq!(
+        store.sweep_expired(Duration::from_secs(3600)).unwrap(),
+        [] as [String; 0]
+    );
+    assert_eq!(
+        store.sweep_expired(Duration::ZERO).unwrap(),
+        std::slice::from_ref(&id)
+    );
+    let store = UploadStore::open(dir.path()).unwrap();
+    assert!(matches!(store.get(&id), Err(UploadError::NotFound(_))));
+    assert_eq!(
+        std::fs::read(dir.path().join("2024/whole.jpg")).unwrap(),
+        body
+    );
+}
+
+/// A whole upload cut off by a restart leaves a part file no description
+/// names: nobody can resume it, and it is swept once it expires.
+#[test]
+fn a_whole_upload_cut_off_by_a_restart_is_swept_when_it_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let store = UploadStore::open(dir.path()).unwrap();
+        let info =
+            (store.create(&"cut.jpg".into(), Some(10), None, BTreeMap::new(), true)).unwrap();
+        let mut appender = store.append(&info.id, 0, None).unwrap();
+        appender.write(b"12345").unwrap();
+        appender.finish().unwrap();
+        info.id
+    };
+    let store = UploadStore::open(dir.path()).unwrap();
+    assert!(matches!(store.get(&id), Err(UploadError::NotFound(_))));
+    store.sweep_expired(Duration::from_secs(3600)).unwrap();
+    assert_eq!(state_files(dir.path()), [format!("{id}.part")]);
+    store.sweep_expired(Duration::ZERO).unwrap();
+    assert_eq!(state_files(dir.path()), [] as [String; 0]);
+}
+
+/// A whole upload passed on by `--forward` is described by a file of its
+/// own, durable, and the log's line is not taken over it after a restart.
+#[test]
+fn a_whole_upload_being_forwarded_gets_a_durable_description() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = b"forward me".to_vec();
+    let id = {
+        let store = UploadStore::open(dir.path()).unwrap();
+        let info = (store.create(&"f.jpg".into(), Some(10), None, BTreeMap::new(), true)).unwrap();
+        let mut appender = store.append(&info.id, 0, None).unwrap();
+        appender.write(&body).unwrap();
+        appender.finish().unwrap();
+        store.finish(&info.id).unwrap();
+        let waiting = Forward::Waiting {
+            attempts: 0,
+            error: None,
+        };
+        store.set_forward(&info.id, waiting).unwrap();
+        assert!(state_files(dir.path()).contains(&format!("{}.json", info.id)));
+        info.id
+    };
+    let store = UploadStore::open(dir.path()).unwrap();
+    let waiting = store.waiting_forwards().unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].id, id);
+}
