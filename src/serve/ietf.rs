@@ -256,9 +256,15 @@ async fn create_upload(
     .map_err(store_error)?;
     let location = server.location(&info.id);
     let mut guard = server.writers.take_over(&info.id).await;
-    let appended = append_body(server, body, &mut guard, &info.id, 0, complete, interop)
-        .await
-        .map_err(|reply| reply.header("Location", &location))?;
+    let appended = match append_body(server, body, &mut guard, &info.id, 0, complete, interop).await
+    {
+        Ok(appended) => appended,
+        Err(reply) => {
+            // The answer names the upload: the client may come back to it.
+            let _ = blocking(|| server.store.describe(&info.id));
+            return Err(reply.header("Location", &location));
+        }
+    };
     let reply = match appended {
         Appended::Done(completed, offset) => completion_reply(interop, &completed, offset),
         Appended::Partial(offset) => {

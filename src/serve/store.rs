@@ -183,7 +183,7 @@ impl UploadStore {
         if durability == Durability::Durable {
             File::open(&self.state)?.sync_all()?;
         }
-        self.whole.remove(&info.id);
+        self.whole.remove(&info.id)?;
         Ok(())
     }
 
@@ -240,6 +240,18 @@ impl UploadStore {
         Ok(info)
     }
 
+    /// A whole upload whose request ended before it completed, with an
+    /// answer that names it: the client may come back to it, so from now on
+    /// it is described by a file of its own, as any other upload.
+    pub fn describe(&self, id: &str) -> Result<(), UploadError> {
+        if let Some(Held::Receiving(info)) = self.whole.get(id)
+            && self.part_path(id).exists()
+        {
+            self.write_info(&info, Durability::Durable)?;
+        }
+        Ok(())
+    }
+
     /// Marks a whole upload that has no URL (plain `PUT`): it is deleted
     /// once answered, so its completion is not written down.
     pub fn unnamed(&self, id: &str) {
@@ -264,7 +276,12 @@ impl UploadStore {
                     modified: at,
                 });
             }
-            Some(Held::Receiving(info)) => info,
+            Some(Held::Receiving(info)) if self.part_path(id).exists() => info,
+            Some(Held::Receiving(_)) => {
+                // Its part file went (placed, then a sync failed): gone.
+                let _ = self.whole.remove(id);
+                return Err(UploadError::NotFound(id.to_owned()));
+            }
             None => {
                 let info_path = self.info_path(id);
                 let text = std::fs::read(&info_path).map_err(not_found)?;
@@ -504,10 +521,13 @@ impl UploadStore {
 
     /// Removes an upload and its bytes (termination, expiry, a bad digest).
     pub fn delete(&self, id: &str) -> Result<(), UploadError> {
-        self.get(id)?;
+        // Held ones first: even one whose part file went is forgotten.
+        if self.whole.get(id).is_none() {
+            self.get(id)?;
+        }
+        self.whole.remove(id)?;
         self.running.take(id, u64::MAX);
         self.unfinished.ended(id);
-        self.whole.remove(id);
         for path in [self.info_path(id), self.part_path(id)] {
             match std::fs::remove_file(&path) {
                 Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error.into()),

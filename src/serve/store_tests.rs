@@ -389,3 +389,79 @@ fn a_whole_upload_being_forwarded_gets_a_durable_description() {
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].id, id);
 }
+
+/// A completed whole upload deleted (a DELETE, or expired) stays gone
+/// after a restart, before any rewrite of the log; a torn last line is
+/// cut off, and the next line starts a line of its own.
+#[test]
+fn a_deleted_whole_upload_stays_gone_after_a_restart_and_a_torn_line_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = |store: &UploadStore, name: &str| {
+        let info = (store.create(&name.into(), Some(3), None, BTreeMap::new(), true)).unwrap();
+        let mut appender = store.append(&info.id, 0, None).unwrap();
+        appender.write(b"abc").unwrap();
+        appender.finish().unwrap();
+        store.finish(&info.id).unwrap();
+        info.id
+    };
+    let (gone, kept) = {
+        let store = UploadStore::open(dir.path()).unwrap();
+        let (gone, kept) = (whole(&store, "gone.jpg"), whole(&store, "kept.jpg"));
+        store.delete(&gone).unwrap();
+        (gone, kept)
+    };
+    let log = dir.path().join(STATE_DIR).join("completed.jsonl");
+    let mut torn = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    io::Write::write_all(&mut torn, b"{\"info\":{\"id\":").unwrap();
+    let store = UploadStore::open(dir.path()).unwrap();
+    assert!(matches!(store.get(&gone), Err(UploadError::NotFound(_))));
+    assert!(store.get(&kept).unwrap().is_complete());
+    let later = whole(&store, "later.jpg");
+    drop(store);
+    let store = UploadStore::open(dir.path()).unwrap();
+    assert!(store.get(&later).unwrap().is_complete());
+    assert!(store.get(&kept).unwrap().is_complete());
+}
+
+/// A plain PUT has no URL: its completion writes no line, and deleting it
+/// leaves no rewrite to do.
+#[test]
+fn an_upload_without_a_url_writes_no_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = UploadStore::open(dir.path()).unwrap();
+    let info = (store.create(&"put.jpg".into(), Some(3), None, BTreeMap::new(), true)).unwrap();
+    store.unnamed(&info.id);
+    let mut appender = store.append(&info.id, 0, None).unwrap();
+    appender.write(b"abc").unwrap();
+    appender.finish().unwrap();
+    store.finish(&info.id).unwrap();
+    store.delete(&info.id).unwrap();
+    assert_eq!(state_files(dir.path()), [] as [String; 0]);
+    assert_eq!(std::fs::read(dir.path().join("put.jpg")).unwrap(), b"abc");
+}
+
+/// A whole upload whose request ended early, with an answer naming it,
+/// is described by a file of its own: it can be resumed after a restart.
+#[test]
+fn a_whole_upload_cut_short_with_its_url_answered_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let store = UploadStore::open(dir.path()).unwrap();
+        let info = (store.create(&"cut.jpg".into(), Some(6), None, BTreeMap::new(), true)).unwrap();
+        let mut appender = store.append(&info.id, 0, None).unwrap();
+        appender.write(b"abc").unwrap();
+        appender.finish().unwrap();
+        store.describe(&info.id).unwrap();
+        info.id
+    };
+    let store = UploadStore::open(dir.path()).unwrap();
+    assert_eq!(store.get(&id).unwrap().offset, 3);
+    let mut appender = store.append(&id, 3, None).unwrap();
+    appender.write(b"def").unwrap();
+    appender.finish().unwrap();
+    store.finish(&id).unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("cut.jpg")).unwrap(),
+        b"abcdef"
+    );
+}

@@ -261,9 +261,14 @@ async fn create_upload(
         )));
     }
     let mut guard = server.writers.take_over(&info.id).await;
-    let written = write_chunk(server, headers, body, &mut guard, &upload)
-        .await
-        .map_err(with_location)?;
+    let written = match write_chunk(server, headers, body, &mut guard, &upload).await {
+        Ok(written) => written,
+        Err(reply) => {
+            // The answer names the upload: the client may come back to it.
+            let _ = blocking(|| server.store.describe(&info.id));
+            return Err(with_location(reply));
+        }
+    };
     Ok(with_location(chunk_reply(
         server,
         StatusCode::CREATED,

@@ -12,10 +12,14 @@
 //! a journal skips every inode freed in the last minutes), this is what
 //! lets many small uploads go fast. The lines are written without a sync,
 //! like the description of any finished upload: a crash loses only the
-//! "complete" answer, never the placed file. Lines of uploads deleted since
-//! are dropped when the file is rewritten at the next sweep; a torn last
-//! line is cut off. At most `REMEMBERED` completed ones are kept (in
-//! memory too); past that the oldest are forgotten, as if expired.
+//! "complete" answer, never the placed file. A deletion (expiry, a DELETE)
+//! appends a line too, so a restart does not bring the upload back; the
+//! file is rewritten without either at the next sweep. A torn last line is
+//! cut off. At most `REMEMBERED` completed ones, and `REMEMBERED_BYTES` of
+//! their lines, are kept (in memory too); past that the oldest are
+//! forgotten, as if expired. An upload whose request ends before it
+//! completes gets a file of its own (`UploadStore::describe`): its answer
+//! names it, so the client may come back to it, also after a restart.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, Write};
@@ -29,15 +33,29 @@ use super::described::UploadInfo;
 use crate::journal::job::Timestamp;
 
 const LOG: &str = "completed.jsonl";
-/// Completed whole uploads remembered at most: about 50 MB of memory.
+/// Completed whole uploads remembered at most.
 const REMEMBERED: usize = 100_000;
+/// Bytes of their lines remembered at most (tus metadata can be long).
+const REMEMBERED_BYTES: usize = 64 << 20;
 
-/// One completed whole upload, as a line of the log.
+/// A line of the log: an upload completed, or one deleted since.
 #[derive(Serialize, Deserialize)]
-struct Line {
-    info: UploadInfo,
-    /// When it completed, from which its expiry is counted.
-    at: Timestamp,
+#[serde(untagged)]
+enum Line {
+    Completed {
+        info: Box<UploadInfo>,
+        /// When it completed, from which its expiry is counted.
+        at: Timestamp,
+    },
+    Deleted {
+        deleted: String,
+    },
+}
+
+fn line_of(line: &Line) -> io::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec(line).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// Where a whole upload stands.
@@ -51,27 +69,35 @@ pub enum Held {
 #[derive(Default)]
 struct State {
     held: HashMap<String, Held>,
-    /// Completed ones, oldest first (some may be gone since).
-    completed: VecDeque<String>,
+    /// Completed ones with a line, oldest first (some may be gone since).
+    logged: VecDeque<String>,
+    /// The length of each one's line.
+    line_lengths: HashMap<String, usize>,
+    /// Bytes of the lines of the completed ones held.
+    logged_bytes: usize,
     /// Ones without a URL (plain `PUT`): nobody can ask about them once
     /// answered, so their completion writes no line.
     unnamed: HashSet<String>,
-    /// Lines in the log for uploads no longer held.
+    /// Lines in the log that a rewrite would drop.
     stale: usize,
 }
 
 impl State {
-    fn remove(&mut self, id: &str) {
-        self.unnamed.remove(id);
-        if let Some(Held::Completed(..)) = self.held.remove(id) {
+    /// Forgets `id`; true when it had a line in the log.
+    fn remove(&mut self, id: &str) -> bool {
+        let named = !self.unnamed.remove(id);
+        let logged = named && matches!(self.held.remove(id), Some(Held::Completed(..)));
+        if logged {
             self.stale += 1;
+            self.logged_bytes -= self.line_lengths.remove(id).unwrap_or(0);
         }
+        logged
     }
 
-    /// Forgets the oldest completed ones past `REMEMBERED`.
+    /// Forgets the oldest completed ones past the limits.
     fn forget_oldest(&mut self) {
-        while self.completed.len() > REMEMBERED {
-            let Some(oldest) = self.completed.pop_front() else {
+        while self.logged.len() > REMEMBERED || self.logged_bytes > REMEMBERED_BYTES {
+            let Some(oldest) = self.logged.pop_front() else {
                 break;
             };
             if let Some(Held::Completed(..)) = self.held.get(&oldest) {
@@ -83,7 +109,8 @@ impl State {
 
 pub struct WholeUploads {
     path: PathBuf,
-    /// Opened for appending at the first completion.
+    /// Opened for appending at the first line; always locked before
+    /// `state`.
     file: Mutex<Option<std::fs::File>>,
     state: Mutex<State>,
 }
@@ -100,23 +127,29 @@ impl WholeUploads {
             let file = fs_err::OpenOptions::new().write(true).open(&path)?;
             file.set_len(bytes.len() as u64)?;
         }
-        let mut found = Vec::new();
-        let lines = bytes.split(|&b| b == b'\n');
-        let lines = lines.filter(|line| !line.is_empty());
+        let mut found: HashMap<String, (SystemTime, UploadInfo, usize)> = HashMap::new();
         let mut count = 0;
-        for line in lines {
+        for line in bytes.split(|&b| b == b'\n').filter(|line| !line.is_empty()) {
             count += 1;
-            let Ok(Line { info, at }) = serde_json::from_slice::<Line>(line) else {
-                continue;
-            };
-            if !state.join(format!("{}.json", info.id)).exists() {
-                found.push((at.0, info));
+            match serde_json::from_slice::<Line>(line) {
+                Ok(Line::Completed { info, at }) => {
+                    if !state.join(format!("{}.json", info.id)).exists() {
+                        found.insert(info.id.clone(), (at.0, *info, line.len() + 1));
+                    }
+                }
+                Ok(Line::Deleted { deleted }) => {
+                    found.remove(&deleted);
+                }
+                Err(_) => {}
             }
         }
-        found.sort_by_key(|(at, _)| *at);
+        let mut found: Vec<_> = found.into_values().collect();
+        found.sort_by_key(|(at, ..)| *at);
         let mut state = State::default();
-        for (at, info) in found {
-            state.completed.push_back(info.id.clone());
+        for (at, info, len) in found {
+            state.logged.push_back(info.id.clone());
+            state.line_lengths.insert(info.id.clone(), len);
+            state.logged_bytes += len;
             state
                 .held
                 .insert(info.id.clone(), Held::Completed(info, at));
@@ -132,6 +165,22 @@ impl WholeUploads {
 
     fn state(&self) -> MutexGuard<'_, State> {
         (self.state.lock()).unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn file(&self) -> MutexGuard<'_, Option<std::fs::File>> {
+        (self.file.lock()).unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends `line` to the log, opening it at the first.
+    fn append(&self, file: &mut Option<std::fs::File>, line: &[u8]) -> io::Result<()> {
+        if file.is_none() {
+            let opened = fs_err::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
+            *file = Some(opened.into_parts().0);
+        }
+        file.as_mut().expect("opened above").write_all(line)
     }
 
     /// A new whole upload, whose bytes are about to arrive.
@@ -158,79 +207,92 @@ impl WholeUploads {
     /// while it is received, appended to the log once completed. False
     /// when the upload is not held here.
     pub fn update(&self, info: &UploadInfo) -> io::Result<bool> {
-        // The log's lock before the state's, as in `compact`.
-        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let mut file = self.file();
         let mut state = self.state();
         if !state.held.contains_key(&info.id) {
             return Ok(false);
         }
         let at = SystemTime::now();
-        let held = match info.completed {
-            None => Held::Receiving(info.clone()),
-            Some(_) => Held::Completed(info.clone(), at),
-        };
-        if info.completed.is_some() && !state.unnamed.contains(&info.id) {
-            let line = Line {
-                info: info.clone(),
-                at: Timestamp(at),
-            };
-            let mut line = serde_json::to_vec(&line).map_err(io::Error::other)?;
-            line.push(b'\n');
-            if file.is_none() {
-                let opened = fs_err::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&self.path)?;
-                *file = Some(opened.into_parts().0);
-            }
-            file.as_mut().expect("opened above").write_all(&line)?;
-            state.completed.push_back(info.id.clone());
+        if info.completed.is_none() {
+            state
+                .held
+                .insert(info.id.clone(), Held::Receiving(info.clone()));
+            return Ok(true);
         }
-        state.held.insert(info.id.clone(), held);
+        if !state.unnamed.contains(&info.id) {
+            let line = line_of(&Line::Completed {
+                info: Box::new(info.clone()),
+                at: Timestamp(at),
+            })?;
+            self.append(&mut file, &line)?;
+            state.logged.push_back(info.id.clone());
+            state.line_lengths.insert(info.id.clone(), line.len());
+            state.logged_bytes += line.len();
+        }
+        state
+            .held
+            .insert(info.id.clone(), Held::Completed(info.clone(), at));
         state.forget_oldest();
         Ok(true)
     }
 
     /// Forgets an upload (deleted, expired, or described by a file of its
-    /// own from now on).
-    pub fn remove(&self, id: &str) {
-        self.state().remove(id);
+    /// own from now on); one with a line gets a line saying so.
+    pub fn remove(&self, id: &str) -> io::Result<()> {
+        let mut file = self.file();
+        let logged = self.state().remove(id);
+        if logged {
+            let line = line_of(&Line::Deleted {
+                deleted: id.to_owned(),
+            })?;
+            self.append(&mut file, &line)?;
+            self.state().stale += 1;
+        }
+        Ok(())
     }
 
-    /// Rewrites the log without the lines of uploads no longer held, when
-    /// there are any.
+    /// Rewrites the log with the lines of the completed uploads still
+    /// held only, when others are there. Requests are not held up: the
+    /// state is locked only to copy them.
     pub fn compact(&self) -> io::Result<()> {
-        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        let mut state = self.state();
-        if state.stale == 0 {
-            return Ok(());
-        }
+        let mut file = self.file();
+        let (kept, stale) = {
+            let state = self.state();
+            if state.stale == 0 {
+                return Ok(());
+            }
+            let kept: Vec<(UploadInfo, SystemTime)> = (state.logged.iter())
+                .filter_map(|id| match state.held.get(id) {
+                    Some(Held::Completed(info, at)) => Some((info.clone(), *at)),
+                    _ => None,
+                })
+                .collect();
+            (kept, state.stale)
+        };
         let folder = self.path.parent().unwrap_or(Path::new("."));
         let mut temp = tempfile::Builder::new()
             .prefix(".completed-")
             .tempfile_in(folder)?;
         let mut text = Vec::new();
-        for held in state.held.values() {
-            if let Held::Completed(info, at) = held {
-                let line = Line {
-                    info: info.clone(),
-                    at: Timestamp(*at),
-                };
-                serde_json::to_writer(&mut text, &line).map_err(io::Error::other)?;
-                text.push(b'\n');
-            }
+        for (info, at) in kept {
+            text.extend(line_of(&Line::Completed {
+                info: Box::new(info),
+                at: Timestamp(at),
+            })?);
         }
         temp.write_all(&text)?;
+        // Rare, and it replaces every line: durable before the rename.
+        temp.as_file().sync_all()?;
         temp.persist(&self.path).map_err(|error| error.error)?;
         // The next line goes to the new file.
         *file = None;
-        state.stale = 0;
+        let mut state = self.state();
+        state.stale -= stale;
         let state = &mut *state;
         let held = &state.held;
-        let completed = std::mem::take(&mut state.completed);
-        state.completed = (completed.into_iter())
-            .filter(|id| matches!(held.get(id), Some(Held::Completed(..))))
-            .collect();
+        state
+            .logged
+            .retain(|id| matches!(held.get(id), Some(Held::Completed(..))));
         Ok(())
     }
 }
