@@ -7,6 +7,7 @@
 #                                                # adds an older build's figures
 #   SMALL_FILES_COUNTS=10000 bash benches/small_files.sh   # part 1 with 10,000 only
 #   SMALL_FILES_PARTS=local bash benches/small_files.sh     # parts 1 and its strace only
+#   SMALL_FILES_ROUNDS=4 ...                                # rounds of part 1 (3, and 2 at 100,000)
 #
 # 1. 10,000 and 100,000 files of 2 KiB in 10 folders to a local folder:
 #    `ferry upload` (the scan that hashes runs before, untimed), against
@@ -96,6 +97,7 @@ echo "|---|---|---|---|---|---|"
 for count in ${SMALL_FILES_COUNTS:-10000 100000}; do
     make_files "$work/src$count" "$count" 2048 10
     rounds=3; [ "$count" = 100000 ] && rounds=2
+    rounds=${SMALL_FILES_ROUNDS:-$rounds}
     for _ in $(seq "$rounds"); do local_round "$count"; done
     read -ra r <<<"${times[rclone-$count]}"; rclone_s=$(median "${r[@]}")
     read -ra c <<<"${times[cp-$count]}"; cp_s=$(median "${c[@]}")

@@ -314,6 +314,10 @@ fn a_whole_upload_creates_only_its_part_file_and_stays_complete_after_a_restart(
         appender.finish().unwrap();
         let completed = store.finish(&info.id).unwrap();
         assert_eq!(state_files(dir.path()), ["completed.jsonl"]);
+        // As private as a description file.
+        use std::os::unix::fs::PermissionsExt;
+        let log = std::fs::metadata(dir.path().join(STATE_DIR).join("completed.jsonl")).unwrap();
+        assert_eq!(log.permissions().mode() & 0o777, 0o600);
         (info.id, completed)
     };
     assert_eq!(

@@ -174,11 +174,15 @@ impl WholeUploads {
     /// Appends `line` to the log, opening it at the first.
     fn append(&self, file: &mut Option<std::fs::File>, line: &[u8]) -> io::Result<()> {
         if file.is_none() {
-            let opened = fs_err::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
-            *file = Some(opened.into_parts().0);
+            use std::os::unix::fs::OpenOptionsExt;
+            // Private, as the descriptions written through a temp file are.
+            let opened = (std::fs::OpenOptions::new().create(true).append(true))
+                .mode(0o600)
+                .open(&self.path)
+                .map_err(|error| {
+                    io::Error::new(error.kind(), format!("{}: {error}", self.path.display()))
+                })?;
+            *file = Some(opened);
         }
         file.as_mut().expect("opened above").write_all(line)
     }
