@@ -276,12 +276,7 @@ impl UploadStore {
                     modified: at,
                 });
             }
-            Some(Held::Receiving(info)) if self.part_path(id).exists() => info,
-            Some(Held::Receiving(_)) => {
-                // Its part file went (placed, then a sync failed): gone.
-                let _ = self.whole.remove(id);
-                return Err(UploadError::NotFound(id.to_owned()));
-            }
+            Some(Held::Receiving(info)) => info,
             None => {
                 let info_path = self.info_path(id);
                 let text = std::fs::read(&info_path).map_err(not_found)?;
@@ -425,10 +420,7 @@ impl UploadStore {
             });
         }
         let relative = placement::safe_relative_path(&info.relative.to_bytes())?;
-        let Placed {
-            relative: placed,
-            identical,
-        } = placement::place(
+        let placing = placement::place(
             &self.dir,
             &relative,
             &part,
@@ -441,7 +433,17 @@ impl UploadStore {
                 changed.push(&self.state);
                 self.group.wait(self.group.ticket(&changed))
             },
-        )?;
+        );
+        let Placed {
+            relative: placed,
+            identical,
+        } = placing.inspect_err(|_| {
+            // Placed, then the sync failed: a whole upload whose part file
+            // went would stay in memory for ever.
+            if !part.exists() {
+                let _ = self.whole.remove(id);
+            }
+        })?;
         let completed = Completed {
             placed: JournalPath::new(placed),
             sha256: actual,

@@ -440,6 +440,9 @@ fn an_upload_without_a_url_writes_no_line() {
     appender.finish().unwrap();
     store.finish(&info.id).unwrap();
     store.delete(&info.id).unwrap();
+    assert!(matches!(store.get(&info.id), Err(UploadError::NotFound(_))));
+    // Gone from memory too: a sweep has nothing of it to log or rewrite.
+    store.sweep_expired(Duration::ZERO).unwrap();
     assert_eq!(state_files(dir.path()), [] as [String; 0]);
     assert_eq!(std::fs::read(dir.path().join("put.jpg")).unwrap(), b"abc");
 }
@@ -468,4 +471,25 @@ fn a_whole_upload_cut_short_with_its_url_answered_resumes_after_a_restart() {
         std::fs::read(dir.path().join("cut.jpg")).unwrap(),
         b"abcdef"
     );
+}
+
+/// Asked about while its part file is being placed (a sweep's look, say),
+/// a whole upload is not forgotten: it still completes as one.
+#[test]
+fn a_look_at_a_whole_upload_while_it_is_placed_does_not_forget_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = UploadStore::open(dir.path()).unwrap();
+    let info = (store.create(&"seen.jpg".into(), Some(3), None, BTreeMap::new(), true)).unwrap();
+    let mut appender = store.append(&info.id, 0, None).unwrap();
+    appender.write(b"abc").unwrap();
+    appender.finish().unwrap();
+    let part = store.part_path(&info.id);
+    let aside = dir.path().join("aside");
+    std::fs::rename(&part, &aside).unwrap();
+    assert!(store.get(&info.id).is_err());
+    store.sweep_expired(Duration::from_secs(3600)).unwrap();
+    std::fs::rename(&aside, &part).unwrap();
+    store.finish(&info.id).unwrap();
+    assert_eq!(state_files(dir.path()), ["completed.jsonl"]);
+    assert!(store.get(&info.id).unwrap().is_complete());
 }

@@ -86,7 +86,8 @@ impl State {
     /// Forgets `id`; true when it had a line in the log.
     fn remove(&mut self, id: &str) -> bool {
         let named = !self.unnamed.remove(id);
-        let logged = named && matches!(self.held.remove(id), Some(Held::Completed(..)));
+        let completed = matches!(self.held.remove(id), Some(Held::Completed(..)));
+        let logged = named && completed;
         if logged {
             self.stale += 1;
             self.logged_bytes -= self.line_lengths.remove(id).unwrap_or(0);
