@@ -530,12 +530,8 @@ impl UploadStore {
         self.whole.remove(id)?;
         self.running.take(id, u64::MAX);
         self.unfinished.ended(id);
-        for path in [self.info_path(id), self.part_path(id)] {
-            match std::fs::remove_file(&path) {
-                Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error.into()),
-                _ => {}
-            }
-        }
+        remove_if_there(&self.info_path(id))?;
+        remove_if_there(&self.part_path(id))?;
         Ok(())
     }
 
@@ -554,16 +550,19 @@ impl UploadStore {
         for orphan in orphans {
             let modified = fs_err::metadata(&orphan)?.modified()?;
             if modified + lifetime <= now {
-                match std::fs::remove_file(&orphan) {
-                    Err(error) if error.kind() != io::ErrorKind::NotFound => {
-                        return Err(error.into());
-                    }
-                    _ => {}
-                }
+                remove_if_there(&orphan)?;
             }
         }
         self.whole.compact()?;
         Ok(swept)
+    }
+}
+
+/// Removes `path`; one already gone is no error.
+fn remove_if_there(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
     }
 }
 

@@ -257,8 +257,9 @@ impl WholeUploads {
     }
 
     /// Rewrites the log with the lines of the completed uploads still
-    /// held only, when others are there. Requests are not held up: the
-    /// state is locked only to copy them.
+    /// held only, when others are there. Lookups are not held up (the
+    /// state is locked only to copy them); a completion or deletion waits
+    /// for the log's lock until the new file is in place.
     pub fn compact(&self) -> io::Result<()> {
         let mut file = self.file();
         let (kept, stale) = {
