@@ -22,6 +22,10 @@ use crate::peers;
 use crate::upload::{photos, run_ok, sha256_of, tree, write_big};
 use crate::util::{TestEnv, stderr_of, stdout_of, write_file};
 
+/// The most bytes ferry has sent but the server not yet written, on one
+/// file (`WINDOW` in src/upload/protocols/sftp_upload.rs).
+const WINDOW: u64 = 8 << 20;
+
 /// The user the tests log in as: whoever runs them.
 fn login() -> String {
     let output = Command::new("id").arg("-un").output().unwrap();
@@ -45,7 +49,7 @@ fn keygen(path: &Path) {
 }
 
 /// Starts sshd on two free ports; `None` when it could not listen there.
-fn start_sshd(sshd: &Path, path: &Path) -> Option<(u16, u16, Child)> {
+fn start_sshd(sshd: &Path, path: &Path, extra: &str) -> Option<(u16, u16, Child)> {
     let (port, files_port) = (free_port(), free_port());
     let config = format!(
         "ListenAddress 127.0.0.1\nPort {port}\nPort {files_port}\n\
@@ -54,7 +58,7 @@ fn start_sshd(sshd: &Path, path: &Path) -> Option<(u16, u16, Child)> {
          PubkeyAuthentication yes\nPasswordAuthentication no\n\
          KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n\
          UsePAM no\nLogLevel DEBUG1\nMaxSessions 100\nMaxStartups 100\n\
-         Subsystem sftp internal-sftp\n\
+         Subsystem sftp internal-sftp\n{extra}\
          Match LocalPort {files_port}\n  ChrootDirectory {dir}/jail\n\
          \x20 ForceCommand internal-sftp\n  AllowTcpForwarding no\n",
         dir = path.display()
@@ -110,6 +114,11 @@ impl Drop for Sshd {
 
 impl Sshd {
     pub fn start() -> Sshd {
+        Sshd::start_with("")
+    }
+
+    /// An sshd with `extra` lines in its config, before its `Match`.
+    pub fn start_with(extra: &str) -> Sshd {
         let sshd = peers::sshd();
         // A chroot's every folder must be root's and writable by no one
         // else: not under /tmp.
@@ -136,7 +145,7 @@ impl Sshd {
         // others. Its own "listening" lines, not a connection that could
         // reach another test's sshd, say it is up.
         let (port, files_port, child) = (0..10)
-            .find_map(|_| start_sshd(sshd, path))
+            .find_map(|_| start_sshd(sshd, path, extra))
             .expect("sshd started on free ports");
         let public = std::fs::read_to_string(path.join("host_key.pub")).unwrap();
         let public: Vec<&str> = public.split_whitespace().take(2).collect();
@@ -321,6 +330,44 @@ fn two_hundred_files_and_a_512_mib_file_arrive_byte_identical() {
     );
 }
 
+#[test]
+fn a_big_upload_whose_follower_fails_is_still_confirmed_by_the_whole_files_hash() {
+    // The server's `dd` logs its calls and prints zeros: the SHA-256 taken
+    // while the bytes land is wrong, so the file is hashed whole after.
+    let fake = tempfile::tempdir().unwrap();
+    let log = fake.path().join("dd.log");
+    let dd = fake.path().join("dd");
+    let script = format!(
+        "#!/bin/sh\necho \"$*\" >> {}\nhead -c 65536 /dev/zero\n",
+        log.display()
+    );
+    write_file(&dd, script.as_bytes());
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dd, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", fake.path().display());
+    let sshd = Sshd::start_with(&format!("SetEnv PATH={path}\n"));
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    write_big(&card.join("clip.mov"), 300 << 20, 13);
+    let dest = env.path().join("nas");
+    run_ok(&mut sshd.sync_json(&env, &card, &sshd.url(&dest)));
+    assert_eq!(
+        sha256_of(&card.join("clip.mov")),
+        sha256_of(&dest.join("clip.mov"))
+    );
+    let called = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        called.contains(".ferry-"),
+        "the follower never ran: {called:?}"
+    );
+    let jobs = stdout_of(&run_ok(sshd.ferry(&env).args(["jobs", "--json"])));
+    assert_eq!(
+        jobs.matches("\"confirmed-by\":\"sha256\"").count(),
+        1,
+        "{jobs}"
+    );
+}
+
 /// Where each upload of a `--json` run started (its `uploading` phases).
 fn uploading_offsets(output: &std::process::Output) -> Vec<u64> {
     stdout_of(output)
@@ -418,7 +465,7 @@ fn killed_five_times_during_a_512_mib_upload_it_resumes_and_resends_at_most_a_wi
     // the last window of writes before it.
     assert_eq!(resumed_from.len(), 1);
     assert!(
-        resumed_from[0] <= stored && resumed_from[0] + (2 << 20) >= stored,
+        resumed_from[0] <= stored && resumed_from[0] + WINDOW >= stored,
         "the last run resumed at {} of {stored}",
         resumed_from[0]
     );
@@ -437,7 +484,7 @@ fn killed_five_times_during_a_512_mib_upload_it_resumes_and_resends_at_most_a_wi
         let resent = (*sent as f64 / per_byte - *kept as f64).max(0.0);
         report.push(format!("{:.0} KiB", resent / 1024.0));
         assert!(
-            resent <= (2 << 20) as f64 + 64.0 * 1024.0,
+            resent <= WINDOW as f64 + 64.0 * 1024.0,
             "a killed run sent {resent} bytes the server did not keep (runs: {runs:?})"
         );
     }
@@ -645,7 +692,7 @@ fn damage_in_a_partial_uploads_last_window_is_sent_again_from_its_first_byte() {
 fn a_partial_upload_whose_bytes_before_its_last_window_differ_starts_over() {
     // Before the last window every write had landed: a difference there
     // means the bytes are not this file's, and the upload starts over.
-    let (differs, from) = resumed_after_damage(|kept| kept - (2 << 20) - (512 << 10));
+    let (differs, from) = resumed_after_damage(|kept| kept - WINDOW - (512 << 10));
     assert!(differs > 0);
     assert_eq!(from, 0, "the damaged partial upload was resumed");
 }
@@ -776,10 +823,10 @@ fn a_bandwidth_limit_and_a_time_window_hold_over_sftp_and_the_next_run_resumes()
     );
     let from: Vec<u64> = uploading_offsets(&finished);
     // Where the server's bytes stop, or a hole the window's end left in
-    // the last 2 MiB of writes.
+    // the last window of writes.
     assert_eq!(from.len(), 1);
     assert!(
-        from[0] <= kept && from[0] + (2 << 20) >= kept,
+        from[0] <= kept && from[0] + WINDOW >= kept,
         "{from:?} {kept}"
     );
     assert_eq!(
@@ -825,7 +872,7 @@ fn a_dropped_connection_is_opened_again_and_the_upload_resumes() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let from = uploading_offsets(&output);
     assert_eq!(from.len(), 2, "one start, one resume: {from:?}");
-    assert!(from[1] >= SIZE / 3 - (2 << 20), "resumed at {}", from[1]);
+    assert!(from[1] >= SIZE / 3 - WINDOW, "resumed at {}", from[1]);
     assert_eq!(
         sha256_of(&card.join("clip.mov")),
         sha256_of(&dest.join("clip.mov"))

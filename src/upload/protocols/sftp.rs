@@ -8,7 +8,8 @@
 //! `StrictHostKeyChecking=yes`: an unknown key is refused, never learnt).
 //! Each master carries one SFTP channel (`openssh-sftp-client`) that several
 //! jobs share, and one process that hashes file after file with the
-//! server's own tool (`sftp_hash`), which confirms each upload whole. A
+//! server's own tool (`sftp_hash`), which confirms each upload whole; a
+//! big file is hashed while it arrives (`sftp_follow`). A
 //! files-only account (`internal-sftp`, a chroot) runs no command; its
 //! uploads are confirmed by size, which is why it cannot clear a card.
 //!
@@ -29,6 +30,8 @@ use crate::digest::Sha256;
 use crate::journal::job::ErrorClass;
 use crate::upload::http::Failure;
 
+#[path = "sftp_follow.rs"]
+mod follow;
 #[path = "sftp_hash.rs"]
 mod hash;
 #[path = "sftp_names.rs"]
@@ -148,6 +151,8 @@ pub struct Link {
     session: Arc<Session>,
     pub sftp: Sftp,
     hasher: tokio::sync::Mutex<Option<Hasher>>,
+    /// The hash tool found while the SFTP channel opened, until asked.
+    found: Mutex<Option<Result<Option<HashTool>, Failure>>>,
 }
 
 impl Link {
@@ -182,19 +187,27 @@ impl Link {
         let session = Arc::new(session);
         let options = SftpOptions::new()
             .max_pending_requests(std::num::NonZeroU16::new(64).expect("not zero"));
-        let sftp = Sftp::from_clonable_session(session.clone(), options)
-            .await
-            .map_err(|error| NotConnected {
-                refusal: Refusal::Unreachable,
-                message: format!(
-                    "sftp://{}: logged in, but no SFTP channel opened: {error}",
-                    url.host
-                ),
-            })?;
+        let (sftp, found) = tokio::join!(
+            Sftp::from_clonable_session(session.clone(), options),
+            Hasher::detect(&session, COMMAND_TIMEOUT)
+        );
+        let (found, hasher) = match found {
+            Ok(Some((tool, hasher))) => (Ok(Some(tool)), Some(hasher)),
+            Ok(None) => (Ok(None), None),
+            Err(failure) => (Err(failure), None),
+        };
+        let sftp = sftp.map_err(|error| NotConnected {
+            refusal: Refusal::Unreachable,
+            message: format!(
+                "sftp://{}: logged in, but no SFTP channel opened: {error}",
+                url.host
+            ),
+        })?;
         Ok(Link {
             session,
             sftp,
-            hasher: tokio::sync::Mutex::new(None),
+            hasher: tokio::sync::Mutex::new(hasher),
+            found: Mutex::new(Some(found)),
         })
     }
 
@@ -219,46 +232,18 @@ impl Link {
         Ok(output.stdout)
     }
 
-    /// Which hash tool the account may run, checked by hashing nothing
-    /// through the same pipeline uploads use; `None` when it runs no
-    /// command (a files-only account, `ForceCommand internal-sftp`,
-    /// answers nothing) or no tool works. `Err` when the server did not
-    /// answer in time.
+    /// Which hash tool the account may run (`Hasher::detect`): the one
+    /// found as the link opened, asked again after that.
     pub async fn hash_tool(&self) -> Result<Option<HashTool>, Failure> {
-        let line = b"for t in openssl sha256sum shasum sha256; do command -v $t >/dev/null 2>&1 && echo ferry-tool=$t; done; echo ferry-tool=end";
-        let output = match self.run(line, COMMAND_TIMEOUT).await {
-            Ok(output) => output,
-            Err(failure @ Failure::Transient { .. }) => return Err(failure),
-            Err(_) => return Ok(None),
-        };
-        let text = String::from_utf8_lossy(&output);
-        let found = text.lines().filter_map(|l| l.strip_prefix("ferry-tool="));
-        for name in found {
-            let tool = match name.trim() {
-                "openssl" => HashTool::Openssl,
-                "sha256sum" => HashTool::Sha256sum,
-                "shasum" => HashTool::Shasum,
-                "sha256" => HashTool::Sha256,
-                _ => continue,
-            };
-            let mut hasher = Hasher::start(&self.session, tool).await?;
-            let asked = tokio::time::timeout(COMMAND_TIMEOUT, hasher.ask(Path::new("/dev/null")));
-            match asked.await {
-                // A working tool prints the SHA-256 of nothing.
-                Ok(Ok(said)) if Sha256::from_hex(&said) == Ok(Sha256::of(b"")) => {
-                    *self.hasher.lock().await = Some(hasher);
-                    return Ok(Some(tool));
-                }
-                Ok(_) => continue,
-                Err(_) => {
-                    return Err(Failure::transient(format!(
-                        "the server's {} did not answer within {COMMAND_TIMEOUT:?}",
-                        tool.name()
-                    )));
-                }
-            }
+        let found = self.found.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(found) = found {
+            return found;
         }
-        Ok(None)
+        let Some((tool, hasher)) = Hasher::detect(&self.session, COMMAND_TIMEOUT).await? else {
+            return Ok(None);
+        };
+        *self.hasher.lock().await = Some(hasher);
+        Ok(Some(tool))
     }
 }
 
