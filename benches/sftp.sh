@@ -4,6 +4,9 @@
 #
 #   bash benches/sftp.sh            # Markdown for BENCHMARKS.md
 #   SFTP_ROUNDS=5 bash benches/sftp.sh
+#   FERRY_BEFORE=/path/to/old/ferry bash benches/sftp.sh   # one row more
+#   SFTP_RATE=200M bash benches/sftp.sh   # the 1 GiB file only, every tool
+#                                         # held to 200 MB/s (a network's pace)
 #
 # 1. One file of 1 GiB. 2. 1,000 files of 256 KiB in 10 folders.
 # ferry is timed twice: `ferry sync` whole (the scan that hashes the
@@ -20,6 +23,16 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 ferry=$PWD/target/release/ferry
 rounds=${SFTP_ROUNDS:-3}
+before=${FERRY_BEFORE:-}
+rate=${SFTP_RATE:-}
+# Each tool's own limit: ferry's and rclone's in bytes per second, scp's
+# and sftp's in Kbit/s.
+ferry_limit=() rclone_limit=() ssh_limit=()
+if [ -n "$rate" ]; then
+    bytes=$(numfmt --from=si "$rate")
+    ferry_limit=(--bwlimit "$rate") rclone_limit=(--bwlimit "$rate")
+    ssh_limit=(-l "$((bytes * 8 / 1000))")
+fi
 for tool in rclone bc; do
     command -v "$tool" >/dev/null || apt-get install -y -qq "$tool" >/dev/null
 done
@@ -88,20 +101,26 @@ timed() { # name command...: appends the seconds to the array named $1
     eval "$name+=($took)"
 }
 
+queued_upload() { # name binary source: times the upload of jobs a scan queued
+    local journal=$work/j-$RANDOM.jsonl
+    rm -rf "$work/out"; mkdir -p "$work/out"
+    "$2" --journal "$journal" scan -q --all-files "$3" --to "sftp://127.0.0.1:$port$work/out/"
+    timed "$1" "$2" --journal "$journal" upload -q -j 4 "${ferry_limit[@]}"
+}
+
 bench() { # source folder; prints a Markdown table
     local source=$1 names=(ferry_sync ferry_upload rclone scp scp_gcm sftp)
-    ferry_sync=() ferry_upload=() rclone=() scp=() scp_gcm=() sftp=()
+    [ -n "$before" ] && names+=(ferry_before_upload)
+    ferry_sync=() ferry_upload=() ferry_before_upload=() rclone=() scp=() scp_gcm=() sftp=()
     for _ in $(seq "$rounds"); do
         timed ferry_sync "$ferry" --journal "$work/j-$RANDOM.jsonl" sync -q -j 4 --all-files \
-            "$source" --to "sftp://127.0.0.1:$port$work/out/"
-        local journal=$work/j-$RANDOM.jsonl
-        rm -rf "$work/out"; mkdir -p "$work/out"
-        "$ferry" --journal "$journal" scan -q --all-files "$source" --to "sftp://127.0.0.1:$port$work/out/"
-        timed ferry_upload "$ferry" --journal "$journal" upload -q -j 4
-        timed rclone rclone copy --transfers 4 "$source" "$rclone_remote$work/out"
-        timed scp scp -q -r -F "$keys/ssh_config" "$source" "127.0.0.1:$work/out/"
-        timed scp_gcm scp -q -r -c aes128-gcm@openssh.com -F "$keys/ssh_config" "$source" "127.0.0.1:$work/out/"
-        timed sftp sh -c "printf 'put -r %s %s\n' '$source' '$work/out/' | sftp -q -F '$keys/ssh_config' -b - 127.0.0.1"
+            "${ferry_limit[@]}" "$source" --to "sftp://127.0.0.1:$port$work/out/"
+        queued_upload ferry_upload "$ferry" "$source"
+        [ -n "$before" ] && queued_upload ferry_before_upload "$before" "$source"
+        timed rclone rclone copy --transfers 4 "${rclone_limit[@]}" "$source" "$rclone_remote$work/out"
+        timed scp scp -q -r "${ssh_limit[@]}" -F "$keys/ssh_config" "$source" "127.0.0.1:$work/out/"
+        timed scp_gcm scp -q -r "${ssh_limit[@]}" -c aes128-gcm@openssh.com -F "$keys/ssh_config" "$source" "127.0.0.1:$work/out/"
+        timed sftp sh -c "printf 'put -r %s %s\n' '$source' '$work/out/' | sftp -q ${ssh_limit[*]} -F '$keys/ssh_config' -b - 127.0.0.1"
     done
     local scp_median; scp_median=$(median "${scp[@]}")
     local rclone_median; rclone_median=$(median "${rclone[@]}")
@@ -117,9 +136,10 @@ bench() { # source folder; prints a Markdown table
 
 echo "SFTP to a loopback sshd ($ssh_version; rclone $rclone_version), $(nproc) cores, files on $(df --output=fstype "$work" | tail -1)"
 echo
-echo "### One file of 1 GiB"
+echo "### One file of 1 GiB${rate:+, every tool held to $rate/s}"
 echo
 bench "$work/big"
+[ -n "$rate" ] && exit 0
 echo
 echo "### 1,000 files of 256 KiB"
 echo
