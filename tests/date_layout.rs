@@ -317,3 +317,43 @@ fn a_file_at_the_top_of_the_card_is_shown_with_its_new_place() {
         "{jobs}"
     );
 }
+
+#[test]
+fn copies_keep_the_modification_time_an_undated_file_has_as_its_only_date() {
+    use std::time::{Duration, UNIX_EPOCH};
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    let scan = card.join("scan-0001.png");
+    write_file(&scan, b"a scanned print, no date inside");
+    let taken = UNIX_EPOCH + Duration::new(1_500_000_000, 123_456_789);
+    let file = std::fs::File::options().write(true).open(&scan).unwrap();
+    file.set_modified(taken).unwrap();
+    drop(file);
+    let modified = |path: &Path| std::fs::metadata(path).unwrap().modified().unwrap();
+
+    let backup = env.path().join("backup");
+    run_ok(
+        env.ferry()
+            .args(["sync", "-q"])
+            .arg(&card)
+            .arg("--to")
+            .arg(&backup),
+    );
+    assert_eq!(modified(&backup.join("scan-0001.png")), taken);
+
+    // SFTP carries whole seconds.
+    let sshd = crate::sftp::Sshd::start();
+    let nas = env.path().join("nas");
+    run_ok(
+        sshd.ferry(&env)
+            .args(["sync", "-q"])
+            .arg(&card)
+            .arg("--to")
+            .arg(sshd.url(&nas)),
+    );
+    let at = modified(&nas.join("scan-0001.png"));
+    assert_eq!(
+        at.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+        1_500_000_000
+    );
+}

@@ -91,6 +91,15 @@ impl Resource {
         self.root.as_path().join(self.path.as_path())
     }
 
+    /// The modification time the scan saw, which copies keep.
+    pub fn modified(&self) -> std::time::SystemTime {
+        let since = std::time::Duration::from_nanos(self.mtime_ns.unsigned_abs());
+        match self.mtime_ns >= 0 {
+            true => std::time::UNIX_EPOCH + since,
+            false => std::time::UNIX_EPOCH - since,
+        }
+    }
+
     /// Size, mtime and inode as the scan saw them.
     pub fn stat(&self) -> crate::digest::FileStat {
         crate::digest::FileStat {

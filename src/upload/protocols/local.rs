@@ -214,6 +214,9 @@ impl LocalFolder {
             }
             return Err(changed("its content no longer has the scanned SHA-256"));
         }
+        // The copy keeps the source's modification time, as rclone's does:
+        // for a photo without a date inside, it is the only date there is.
+        partial.file().set_modified(resource.modified())?;
         Ok(Copied { resumed_at })
     }
 

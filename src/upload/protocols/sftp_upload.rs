@@ -25,8 +25,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use openssh_sftp_client::Error as SftpError;
+use openssh_sftp_client::UnixTimeStamp;
 use openssh_sftp_client::error::SftpErrorKind;
 use openssh_sftp_client::file::File as RemoteFile;
+use openssh_sftp_client::metadata::MetaDataBuilder;
 use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
@@ -36,16 +38,17 @@ use super::{Link, SftpRoute};
 
 #[path = "sftp_place.rs"]
 mod place;
+#[path = "sftp_readback.rs"]
+mod readback;
 use crate::digest::{FileStat, Sha256};
 use crate::journal::job::{ErrorClass, Job, Response};
 use crate::report::{Event, Phase, Reporter};
 use crate::upload::http::{self, Activity, Failure, within_idle};
+use readback::{hash_prefix, prefix_sha256, read_range};
 
 /// Bytes before a partial file's last window read back and compared with
 /// the source: they must be this file's, or the upload starts over.
 const TAIL: u64 = 1 << 20;
-/// Source bytes read at a time where nothing is sent (a prefix hashed).
-const BUFFER: usize = 1 << 20;
 /// Bytes sent but not yet written on one file, at most: what a kill can
 /// lose. Read and hashed a half at a time, sent as `CHUNK`-byte requests.
 /// 8 MiB rather than 2 took 0.2 s off 1 GiB to a loopback sshd (the
@@ -53,8 +56,6 @@ const BUFFER: usize = 1 << 20;
 pub const WINDOW: usize = 8 << 20;
 /// One write request's bytes (OpenSSH's sftp-server takes up to 255 KiB).
 const CHUNK: usize = 255 << 10;
-/// Bytes asked for in one read request (within any server's limit).
-const READ: u64 = 64 << 10;
 /// Names tried beside a different file, `name (1).ext` onwards.
 const MAX_RENAMES: u32 = 1000;
 
@@ -239,17 +240,17 @@ impl Upload<'_> {
             phase: Phase::Verifying,
         });
         // The server hashes the bytes while they go to its disk: both
-        // before the rename.
+        // before the rename. The file keeps the source's modification time
+        // (whole seconds in SFTP), if the server lets it.
         let syncing = async {
+            if let Ok(at) = UnixTimeStamp::new(resource.modified()) {
+                let times = MetaDataBuilder::new().time(at, at).create();
+                let _ = file.set_metadata(times).await;
+            }
             match self.link.sftp.support_fsync() {
-                true => file.sync_all().await,
+                true => (file.sync_all().await).map_err(|e| failure("syncing the partial file", e)),
                 false => Ok(()),
             }
-        };
-        let syncing = async {
-            syncing
-                .await
-                .map_err(|e| failure("syncing the partial file", e))
         };
         let both = async {
             let (synced, confirmed) = tokio::join!(syncing, self.confirm(&temp, following));
@@ -541,58 +542,4 @@ async fn within<T>(
             humantime::format_duration(limit)
         ))),
     }
-}
-
-/// `len` bytes of a remote file from `start` (fewer at its end).
-async fn read_range(mut file: RemoteFile, start: u64, len: u64) -> Result<bytes::Bytes, SftpError> {
-    file.seek(SeekFrom::Start(start)).await?;
-    let mut out = bytes::BytesMut::with_capacity(len as usize);
-    while (out.len() as u64) < len {
-        let want = (len - out.len() as u64).min(READ) as u32;
-        match file
-            .read(want, bytes::BytesMut::with_capacity(want as usize))
-            .await?
-        {
-            Some(read) if !read.is_empty() => out.extend_from_slice(&read),
-            _ => break,
-        }
-    }
-    Ok(out.freeze())
-}
-
-/// The SHA-256 of a remote file's first `len` bytes, read `CHUNK` bytes
-/// at a time with 16 requests in flight.
-async fn prefix_sha256(file: &RemoteFile, len: u64) -> Result<Sha256, Failure> {
-    use futures_util::StreamExt;
-    let starts = (0..len).step_by(CHUNK);
-    let reads = futures_util::stream::iter(starts)
-        .map(|at| read_range(file.clone(), at, (len - at).min(CHUNK as u64)))
-        .buffered(16);
-    futures_util::pin_mut!(reads);
-    let mut hasher = sha2::Sha256::new();
-    while let Some(read) = reads.next().await {
-        hasher.update(read.map_err(|e| failure("reading back the partial file", e))?);
-    }
-    Ok(Sha256(hasher.finalize().into()))
-}
-
-/// Reads the source's first `len` bytes into `hasher`.
-async fn hash_prefix(
-    source: &mut tokio::fs::File,
-    len: u64,
-    hasher: &mut sha2::Sha256,
-) -> Result<(), Failure> {
-    source.seek(SeekFrom::Start(0)).await.map_err(local)?;
-    let mut left = len;
-    let mut buffer = vec![0; BUFFER];
-    while left > 0 {
-        let want = buffer.len().min(left as usize);
-        let read = source.read(&mut buffer[..want]).await.map_err(local)?;
-        if read == 0 {
-            return Err(local(std::io::ErrorKind::UnexpectedEof.into()));
-        }
-        hasher.update(&buffer[..read]);
-        left -= read as u64;
-    }
-    Ok(())
 }
