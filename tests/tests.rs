@@ -30,6 +30,7 @@ mod scan;
 mod serve;
 mod serve_limits;
 mod sftp;
+mod sftp_follow;
 mod small_files;
 mod tls;
 mod unattended;

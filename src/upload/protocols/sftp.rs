@@ -156,7 +156,14 @@ pub struct Link {
 }
 
 impl Link {
-    pub async fn open(url: &SftpUrl, connect_timeout: Duration) -> Result<Link, NotConnected> {
+    /// Connects; with `detect`, finds the hash tool while the SFTP channel
+    /// opens (only a route's first link does: the rest start a hasher
+    /// when first needed).
+    pub async fn open(
+        url: &SftpUrl,
+        connect_timeout: Duration,
+        detect: bool,
+    ) -> Result<Link, NotConnected> {
         let mut builder = SessionBuilder::default();
         builder
             .known_hosts_check(KnownHosts::Strict)
@@ -187,14 +194,19 @@ impl Link {
         let session = Arc::new(session);
         let options = SftpOptions::new()
             .max_pending_requests(std::num::NonZeroU16::new(64).expect("not zero"));
+        let detecting = async {
+            match detect {
+                true => Some(Hasher::detect(&session, COMMAND_TIMEOUT).await),
+                false => None,
+            }
+        };
         let (sftp, found) = tokio::join!(
             Sftp::from_clonable_session(session.clone(), options),
-            Hasher::detect(&session, COMMAND_TIMEOUT)
+            detecting
         );
         let (found, hasher) = match found {
-            Ok(Some((tool, hasher))) => (Ok(Some(tool)), Some(hasher)),
-            Ok(None) => (Ok(None), None),
-            Err(failure) => (Err(failure), None),
+            Some(Ok(Some((tool, hasher)))) => (Some(Ok(Some(tool))), Some(hasher)),
+            other => (other.map(|found| found.map(|_| None)), None),
         };
         let sftp = sftp.map_err(|error| NotConnected {
             refusal: Refusal::Unreachable,
@@ -207,7 +219,7 @@ impl Link {
             session,
             sftp,
             hasher: tokio::sync::Mutex::new(hasher),
-            found: Mutex::new(Some(found)),
+            found: Mutex::new(found),
         })
     }
 
@@ -361,7 +373,7 @@ impl SftpRoute {
         retries: u32,
     ) -> anyhow::Result<SftpRoute> {
         let url = SftpUrl::parse(destination).map_err(crate::error::UsageError)?;
-        let first = Link::open(&url, connect_timeout).await?;
+        let first = Link::open(&url, connect_timeout, true).await?;
         // Asked again after a fault, as an HTTP destination's first probe
         // is, up to --retries times.
         let mut attempt = 0;
@@ -404,7 +416,7 @@ impl SftpRoute {
             return Ok((slot, link));
         }
         let link = Arc::new(
-            Link::open(&self.url, self.connect_timeout)
+            Link::open(&self.url, self.connect_timeout, false)
                 .await
                 .map_err(|error| Failure::transient(error.message))?,
         );

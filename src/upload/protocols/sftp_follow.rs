@@ -13,9 +13,11 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use openssh::Session;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio_util::task::AbortOnDropHandle;
 
 use super::HashTool;
 use super::hash::Piped;
@@ -27,10 +29,14 @@ const BLOCK: u64 = 64 << 10;
 const STRIDE: u64 = 64 << 20;
 /// Bytes an upload must send for a follower to pay for its session.
 const WORTH_FOLLOWING: u64 = 4 * STRIDE;
+/// How long a follower may take, after the last byte, beyond hashing what
+/// it was not told of yet at 8 MiB/s (`hash_limit`'s slow disk): then
+/// the whole file is hashed instead.
+const GRACE: Duration = Duration::from_secs(10);
 
 /// A follower still starting, or running; gone after a fault.
 pub(super) enum Following {
-    Starting(tokio::task::JoinHandle<Option<Follower>>),
+    Starting(AbortOnDropHandle<Option<Follower>>),
     Ready(Box<Follower>),
     Gone,
 }
@@ -46,9 +52,8 @@ impl Following {
     ) -> Option<Following> {
         let tool = tool.filter(|_| left >= WORTH_FOLLOWING)?;
         let (session, path) = (session.clone(), path.to_owned());
-        Some(Following::Starting(tokio::spawn(Follower::start(
-            session, tool, path,
-        ))))
+        let start = tokio::spawn(Follower::start(session, tool, path));
+        Some(Following::Starting(AbortOnDropHandle::new(start)))
     }
 
     /// Every byte before `settled` has been written on the server.
@@ -68,15 +73,24 @@ impl Following {
         }
     }
 
-    /// The SHA-256 of the whole file, once every byte of it has been
-    /// written; `None` when the follower failed.
-    pub(super) async fn finish(self) -> Option<Sha256> {
-        let follower = match self {
-            Following::Starting(handle) => handle.await.ok().flatten()?,
-            Following::Ready(follower) => *follower,
-            Following::Gone => return None,
+    /// The SHA-256 of the whole file of `size` bytes, once every byte of
+    /// it has been written; `None` when the follower failed or took more
+    /// than `GRACE` beyond hashing what it had not been told of.
+    pub(super) async fn finish(self, size: u64) -> Option<Sha256> {
+        let told = match &self {
+            Following::Ready(follower) => follower.told,
+            _ => 0,
         };
-        follower.finish().await.ok()
+        let limit = GRACE + Duration::from_secs((size - told.min(size)) / (8 << 20));
+        let finished = async {
+            let follower = match self {
+                Following::Starting(handle) => handle.await.ok().flatten()?,
+                Following::Ready(follower) => *follower,
+                Following::Gone => return None,
+            };
+            follower.finish().await.ok()
+        };
+        tokio::time::timeout(limit, finished).await.ok().flatten()
     }
 }
 
@@ -87,6 +101,9 @@ pub(super) struct Follower {
 }
 
 impl Follower {
+    /// The path goes on the follower's input, not its command line: no
+    /// other user of the server sees it in `ps`, and no login shell's
+    /// quoting rules touch it.
     async fn start(
         session: Arc<Session>,
         tool: HashTool,
@@ -94,9 +111,11 @@ impl Follower {
     ) -> Option<Self> {
         let mut line = b"sh -c ".to_vec();
         line.extend(super::shell_quote(script(tool).as_bytes()));
-        line.extend(b" ferry-follow ");
-        line.extend(super::shell_quote(path.as_os_str().as_bytes()));
-        let piped = Piped::spawn(&session, &line).await.ok()?;
+        let mut piped = Piped::spawn(&session, &line).await.ok()?;
+        let name = path.as_os_str().as_bytes();
+        let mut header = format!("{}\n", name.len()).into_bytes();
+        header.extend_from_slice(name);
+        piped.input.write_all(&header).await.ok()?;
         Some(Follower { told: 0, piped })
     }
 
@@ -124,21 +143,28 @@ impl Follower {
     }
 }
 
-/// The follower's shell script: `$1` is the file; each line on its input
-/// is a block offset and a count of blocks to hash, or `end` to hash to
-/// the file's end, which also ends the input.
+/// The follower's script, one line for any login shell to pass to `sh`.
+/// Its input: the file's path (its length in bytes on a line, then the
+/// bytes), then lines of a block offset and a count of blocks to hash, or
+/// `end` to hash to the file's end. Only GNU's `sync` syncs one file
+/// (the BSDs' syncs every file system), so only there does it flush.
 fn script(tool: HashTool) -> String {
-    format!(
-        "case $(sync --version 2>/dev/null) in *GNU*) flush=yes;; esac
-while read -r from count; do
-  [ -n \"$flush\" ] && sync -d \"$1\" 2>/dev/null
-  case $count in
-    end) dd if=\"$1\" bs={BLOCK} skip=\"$from\" 2>/dev/null; exit;;
-    *) dd if=\"$1\" bs={BLOCK} skip=\"$from\" count=\"$count\" 2>/dev/null || exit;;
-  esac
-done | {}",
-        tool.stdin_command()
-    )
+    [
+        "case $(uname) in Linux) case $(sync --version 2>/dev/null) in *GNU*) flush=yes;; esac;; esac",
+        "read -r n",
+        "f=$(dd bs=1 count=\"$n\" 2>/dev/null)",
+        &format!(
+            "while read -r from count; do \
+               [ -n \"$flush\" ] && sync -d \"$f\" 2>/dev/null; \
+               case $count in \
+                 end) dd if=\"$f\" bs={BLOCK} skip=\"$from\" 2>/dev/null; exit;; \
+                 *) dd if=\"$f\" bs={BLOCK} skip=\"$from\" count=\"$count\" 2>/dev/null || exit;; \
+               esac; \
+             done | {}",
+            tool.stdin_command()
+        ),
+    ]
+    .join("; ")
 }
 
 #[cfg(test)]
@@ -150,7 +176,12 @@ mod tests {
     #[test]
     fn the_script_hashes_only_the_blocks_it_is_told_of_and_the_rest_at_the_end() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".ferry-1.part");
+        // A folder name no shell quoting could carry on a command line.
+        let folder = dir
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"caf\xe9\n'it' \\x"));
+        std::fs::create_dir(&folder).unwrap();
+        let path = folder.join(".ferry-1.part");
         let data: Vec<u8> = (0..3 * STRIDE / 32 + 12_345)
             .map(|i| (i * 7 % 251) as u8)
             .collect();
@@ -162,17 +193,19 @@ mod tests {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(script(HashTool::Sha256sum))
-            .arg("ferry-follow")
-            .arg(&path)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
         let mut input = child.stdin.take().unwrap();
+        let name = path.as_os_str().as_bytes();
+        writeln!(input, "{}", name.len()).unwrap();
+        input.write_all(name).unwrap();
         writeln!(input, "0 {}", (1 << 20) / BLOCK).unwrap();
         input.flush().unwrap();
         // Time for that `dd` to read: had it read on, the hole's zeros
-        // would be in the digest.
+        // would be in the digest. (A machine too busy to run it in that
+        // time makes the test weaker, never wrong.)
         std::thread::sleep(std::time::Duration::from_millis(300));
         use std::os::unix::fs::FileExt;
         file.write_all_at(&data[1 << 20..], 1 << 20).unwrap();

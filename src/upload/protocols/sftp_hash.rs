@@ -84,12 +84,12 @@ impl HashTool {
 
 /// A script for `sh` that finds the first tool that hashes nothing right,
 /// prints `ferry-tool=` and its program, and becomes its hasher; or
-/// prints `ferry-tool=none`.
+/// prints `ferry-tool=none`. One line: csh will not take a quoted newline.
 fn detection_script() -> String {
     let mut script = String::new();
     for tool in HashTool::ALL {
         script += &format!(
-            "if command -v {} >/dev/null 2>&1 && case $(printf '' | {} 2>/dev/null) in {}*) true;; *) false;; esac; then echo ferry-tool={}; exec {}; fi\n",
+            "if command -v {} >/dev/null 2>&1 && case $(printf '' | {} 2>/dev/null) in {}*) true;; *) false;; esac; then echo ferry-tool={}; exec {}; fi; ",
             tool.program(),
             tool.stdin_command(),
             &Sha256::of(b"").to_hex()[..16],
@@ -97,7 +97,7 @@ fn detection_script() -> String {
             tool.hasher_command()
         );
     }
-    script + "echo ferry-tool=none\n"
+    script + "echo ferry-tool=none"
 }
 
 /// A hashing process on the server, kept for the link's life: one command
@@ -113,7 +113,7 @@ pub(super) struct Hasher {
 pub(super) struct Piped {
     pub(super) input: openssh::ChildStdin,
     pub(super) output: tokio::io::BufReader<openssh::ChildStdout>,
-    _child: openssh::Child<Arc<Session>>,
+    child: openssh::Child<Arc<Session>>,
 }
 
 impl Piped {
@@ -130,8 +130,15 @@ impl Piped {
         Ok(Piped {
             input,
             output: tokio::io::BufReader::new(output),
-            _child: child,
+            child,
         })
+    }
+
+    /// Waits for the command to end, its input closed: `Err` when the
+    /// connection broke rather than the command ending.
+    pub(super) async fn ended(self) -> Result<(), openssh::Error> {
+        drop((self.input, self.output));
+        self.child.wait().await.map(drop)
     }
 }
 
@@ -156,26 +163,41 @@ impl Hasher {
     ) -> Result<Option<(HashTool, Hasher)>, Failure> {
         let mut line = b"sh -c ".to_vec();
         line.extend(super::shell_quote(detection_script().as_bytes()));
-        let mut hasher = Hasher::spawn(session, &line, "a hash tool's search").await?;
         let found = async {
-            // Asked before the answer is read: an account forced into
-            // internal-sftp takes it for a bad packet and closes at once.
-            hasher.request(Path::new("/dev/null")).await?;
-            let mut said = String::new();
-            hasher.piped.output.read_line(&mut said).await?;
-            let Some(tool) = HashTool::ALL
-                .into_iter()
-                .find(|tool| said.trim_end() == format!("ferry-tool={}", tool.program()))
-            else {
-                return Ok(None);
+            let mut hasher = Hasher::spawn(session, &line, "a hash tool's search").await?;
+            let tool = async {
+                // Asked before the answer is read: an account forced into
+                // internal-sftp takes it for a bad packet and closes.
+                hasher.request(Path::new("/dev/null")).await?;
+                let mut said = String::new();
+                hasher.piped.output.read_line(&mut said).await?;
+                let tool = HashTool::ALL
+                    .into_iter()
+                    .find(|tool| said.trim_end() == format!("ferry-tool={}", tool.program()));
+                // The pipeline uploads use prints the SHA-256 of nothing.
+                let empty = match tool {
+                    Some(_) => hasher.answer().await?,
+                    None => String::new(),
+                };
+                std::io::Result::Ok(
+                    tool.filter(|_| Sha256::from_hex(&empty) == Ok(Sha256::of(b""))),
+                )
             };
-            // The pipeline uploads use prints the SHA-256 of nothing.
-            let empty = hasher.answer().await?;
-            std::io::Result::Ok((Sha256::from_hex(&empty) == Ok(Sha256::of(b""))).then_some(tool))
+            if let Ok(Some(tool)) = tool.await {
+                return Ok(Some((tool, hasher)));
+            }
+            // No tool: the account's answer when the command ran and
+            // ended (files-only, or no tool that works); a connection
+            // that broke is a fault to retry, not an answer.
+            match hasher.piped.ended().await {
+                Ok(()) => Ok(None),
+                Err(error) => Err(Failure::transient(format!(
+                    "asking the server for a hash tool: {error}"
+                ))),
+            }
         };
         match tokio::time::timeout(limit, found).await {
-            Ok(Ok(Some(tool))) => Ok(Some((tool, hasher))),
-            Ok(_) => Ok(None),
+            Ok(found) => found,
             Err(_) => Err(Failure::transient(format!(
                 "the server did not say which hash tool it has within {limit:?}"
             ))),
@@ -281,28 +303,41 @@ mod tests {
         );
     }
 
+    /// Where `program` is on this machine's `PATH`.
+    fn found(program: &str) -> std::path::PathBuf {
+        let path = std::env::var_os("PATH").unwrap();
+        (std::env::split_paths(&path).map(|dir| dir.join(program)))
+            .find(|candidate| candidate.is_file())
+            .unwrap_or_else(|| panic!("{program} is not on PATH"))
+    }
+
     #[test]
-    fn an_account_without_a_tool_that_works_gets_none() {
-        // A PATH where `openssl` hashes wrong and nothing else is found.
+    fn a_tool_that_hashes_wrong_is_passed_over_and_none_left_gives_none() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        // A PATH where `openssl` hashes wrong, then coreutils' sha256sum.
         let dir = tempfile::tempdir().unwrap();
         let fake = dir.path().join("openssl");
         std::fs::write(&fake, "#!/bin/sh\necho 0000 stdin\n").unwrap();
-        use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let path = std::env::join_paths([dir.path(), Path::new("/bin")]).unwrap();
-        let next = HashTool::ALL[1..]
-            .iter()
-            .find(|tool| Path::new("/bin").join(tool.program()).is_file());
-        if let Some(tool) = next {
-            // The fake openssl is passed over for the next tool in /bin.
-            let said = detected(&path).0;
-            let first = said.lines().next();
-            assert_eq!(
-                first,
-                Some(format!("ferry-tool={}", tool.program()).as_str())
-            );
+        for program in ["sh", "xargs", "sha256sum"] {
+            symlink(found(program), dir.path().join(program)).unwrap();
         }
-        let only_fake = dir.path().as_os_str();
-        assert_eq!(detected(only_fake).0, "ferry-tool=none\n");
+        let (said, ferry) = detected(dir.path().as_os_str());
+        let lines: Vec<Vec<&str>> = (said.lines())
+            .map(|line| line.split_whitespace().take(2).collect())
+            .collect();
+        let empty = Sha256::of(b"").to_hex();
+        let ferry = ferry.to_hex();
+        assert_eq!(
+            lines,
+            [
+                vec!["ferry-tool=sha256sum"],
+                vec!["1", &empty],
+                vec!["2", &ferry]
+            ],
+            "{said}"
+        );
+        std::fs::remove_file(dir.path().join("sha256sum")).unwrap();
+        assert_eq!(detected(dir.path().as_os_str()).0, "ferry-tool=none\n");
     }
 }

@@ -43,7 +43,7 @@ pub async fn probe(text: &str, connect_timeout: Duration) -> Result<SftpReport, 
         hash_tool: None,
         error: None,
     };
-    let link = match Link::open(&url, connect_timeout).await {
+    let link = match Link::open(&url, connect_timeout, true).await {
         Ok(link) => link,
         Err(NotConnected { refusal, message }) => {
             (report.host_key, report.login) = match refusal {

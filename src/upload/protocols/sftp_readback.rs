@@ -39,14 +39,41 @@ pub(super) async fn read_range(
     Ok(out.freeze())
 }
 
-/// The SHA-256 of a remote file's first `len` bytes, read `CHUNK` bytes
-/// at a time with 16 requests in flight.
+/// `len` bytes of a remote file from `start`, read `CHUNK` bytes at a time
+/// with 16 requests in flight: a long round trip is paid once, not per
+/// request.
+fn chunks(
+    file: &RemoteFile,
+    start: u64,
+    len: u64,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, SftpError>> + '_ {
+    use futures_util::StreamExt;
+    let end = start + len;
+    futures_util::stream::iter((start..end).step_by(CHUNK))
+        .map(move |at| read_range(file.clone(), at, (end - at).min(CHUNK as u64)))
+        .buffered(16)
+}
+
+/// `len` bytes of a remote file from `start` (fewer at its end).
+pub(super) async fn read_back(
+    file: &RemoteFile,
+    start: u64,
+    len: u64,
+) -> Result<bytes::Bytes, SftpError> {
+    use futures_util::StreamExt;
+    let reads = chunks(file, start, len);
+    futures_util::pin_mut!(reads);
+    let mut out = bytes::BytesMut::with_capacity(len as usize);
+    while let Some(read) = reads.next().await {
+        out.extend_from_slice(&read?);
+    }
+    Ok(out.freeze())
+}
+
+/// The SHA-256 of a remote file's first `len` bytes.
 pub(super) async fn prefix_sha256(file: &RemoteFile, len: u64) -> Result<Sha256, Failure> {
     use futures_util::StreamExt;
-    let starts = (0..len).step_by(CHUNK);
-    let reads = futures_util::stream::iter(starts)
-        .map(|at| read_range(file.clone(), at, (len - at).min(CHUNK as u64)))
-        .buffered(16);
+    let reads = chunks(file, 0, len);
     futures_util::pin_mut!(reads);
     let mut hasher = sha2::Sha256::new();
     while let Some(read) = reads.next().await {

@@ -44,7 +44,7 @@ use crate::digest::{FileStat, Sha256};
 use crate::journal::job::{ErrorClass, Job, Response};
 use crate::report::{Event, Phase, Reporter};
 use crate::upload::http::{self, Activity, Failure, within_idle};
-use readback::{hash_prefix, prefix_sha256, read_range};
+use readback::{hash_prefix, prefix_sha256, read_back};
 
 /// Bytes before a partial file's last window read back and compared with
 /// the source: they must be this file's, or the upload starts over.
@@ -256,7 +256,9 @@ impl Upload<'_> {
             let (synced, confirmed) = tokio::join!(syncing, self.confirm(&temp, following));
             synced.map(|()| confirmed)
         };
-        let confirmed = within(limit, "syncing and hashing", both).await?;
+        // A follower's time (bounded in `finish`), then a whole hash's.
+        let both = within(limit.saturating_mul(2), "syncing and hashing", both);
+        let confirmed = both.await?;
         let _ = file.close().await;
         let confirmed = match confirmed {
             Ok(how) => how,
@@ -341,7 +343,7 @@ impl Upload<'_> {
         let mut ours = vec![0; (size - from) as usize];
         source.seek(SeekFrom::Start(from)).await.map_err(local)?;
         source.read_exact(&mut ours).await.map_err(local)?;
-        let theirs = read_range(file.clone(), from, size - from)
+        let theirs = read_back(file, from, size - from)
             .await
             .map_err(|e| failure("reading back the partial file", e))?;
         let same = ours
@@ -409,11 +411,15 @@ impl Upload<'_> {
                 // evenly, not a half window at once.
                 self.activity.pace(chunk.len() as u64).await;
                 let (mut file, start) = (file.clone(), offset + at as u64);
+                let activity = self.activity.clone();
                 at += chunk.len();
                 writes.push(tokio_util::task::AbortOnDropHandle::new(tokio::spawn(
                     async move {
                         file.seek(SeekFrom::Start(start)).await?;
-                        file.write_all_zero_copy(&mut [chunk]).await
+                        file.write_all_zero_copy(&mut [chunk]).await?;
+                        // Each request written is the link moving.
+                        activity.touch();
+                        Ok(())
                     },
                 )));
             }
@@ -457,7 +463,7 @@ impl Upload<'_> {
         let resource = &self.job.resource;
         // A follower's digest can only confirm; else the whole is hashed.
         if let Some(following) = following
-            && following.finish().await == Some(resource.sha256)
+            && following.finish(resource.size).await == Some(resource.sha256)
         {
             return Ok("sha256");
         }
