@@ -36,6 +36,9 @@ fn sync(env: &TestEnv, card: &Path, to: &str, extra: &[&str]) -> std::process::O
 fn a_card_synced_with_delete_after_is_emptied_and_every_file_arrives() {
     let env = TestEnv::new();
     let (card, copy) = card(&env, 30);
+    // A second name for one photo's bytes: the sync clears it with its
+    // twin, and the dry run must say so.
+    std::fs::copy(&walk(&card)[0], card.join("IMG_COPY.JPG")).unwrap();
     let server = Server::start(&env.path().join("dest"), &[]);
 
     let dry = run_ok(
@@ -49,10 +52,14 @@ fn a_card_synced_with_delete_after_is_emptied_and_every_file_arrives() {
         listed
             .matches("then delete it once its upload is verified")
             .count(),
-        30,
+        31,
         "{listed}"
     );
-    assert_eq!(walk(&card).len(), 30, "a dry run deletes nothing");
+    assert!(
+        listed.contains("duplicate IMG_COPY.JPG: same content as"),
+        "{listed}"
+    );
+    assert_eq!(walk(&card).len(), 31, "a dry run deletes nothing");
 
     let output = sync(&env, &card, &server.url("/files/"), &["--delete-after"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));

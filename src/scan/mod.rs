@@ -99,7 +99,13 @@ pub enum ScanEvent<'a> {
     /// A file whose content another file of the journal or of this scan
     /// already carries, relative to its scanned folder, and that file
     /// (relative to the same folder when it is under it).
-    Duplicate { relative: &'a Path, twin: &'a Path },
+    Duplicate {
+        relative: &'a Path,
+        twin: &'a Path,
+        /// The twin is a job a dry run would queue, not one in the
+        /// journal: no `Carried` follows, though a sync would carry it.
+        planned: bool,
+    },
     /// A job was queued (or would be, in a dry run).
     Queued {
         root: &'a JournalPath,

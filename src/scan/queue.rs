@@ -89,6 +89,7 @@ impl Queue<'_> {
                         on_event(ScanEvent::Duplicate {
                             relative: candidate.relative.as_path(),
                             twin: twin.strip_prefix(home).unwrap_or(&twin),
+                            planned: false,
                         });
                     }
                 }
@@ -110,6 +111,7 @@ impl Queue<'_> {
                 on_event(ScanEvent::Duplicate {
                     relative: candidate.relative.as_path(),
                     twin: twin.strip_prefix(home).unwrap_or(twin),
+                    planned: true,
                 });
             }
             None => {

@@ -110,9 +110,18 @@ fn scan_with(
         ScanEvent::Skipped { relative, rule } => {
             left_out(format!("skipped {}: {rule}", relative.display()));
         }
-        ScanEvent::Duplicate { relative, twin } => {
+        ScanEvent::Duplicate {
+            relative,
+            twin,
+            planned,
+        } => {
+            // A sync clears it with its twin; a twin in the journal says
+            // so below (`Carried`), one a dry run only plans, here.
+            let then = (after.filter(|_| planned))
+                .map(|after| format!(", {}", after.would(relative)))
+                .unwrap_or_default();
             left_out(format!(
-                "duplicate {}: same content as {}",
+                "duplicate {}: same content as {}{then}",
                 relative.display(),
                 twin.display()
             ));
