@@ -344,13 +344,7 @@ fn copies_keep_the_modification_time_an_undated_file_has_as_its_only_date() {
     // SFTP carries whole seconds.
     let sshd = crate::sftp::Sshd::start();
     let nas = env.path().join("nas");
-    run_ok(
-        sshd.ferry(&env)
-            .args(["sync", "-q"])
-            .arg(&card)
-            .arg("--to")
-            .arg(sshd.url(&nas)),
-    );
+    sshd.sync_quietly(&env, &card, &nas);
     let at = modified(&nas.join("scan-0001.png"));
     assert_eq!(
         at.duration_since(UNIX_EPOCH).unwrap().as_secs(),

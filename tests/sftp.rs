@@ -218,6 +218,17 @@ impl Sshd {
         command
     }
 
+    /// `ferry sync -q CARD --to` the shell account's `dest`, which must pass.
+    pub fn sync_quietly(&self, env: &TestEnv, card: &Path, dest: &Path) -> std::process::Output {
+        run_ok(
+            self.ferry(env)
+                .args(["sync", "-q"])
+                .arg(card)
+                .arg("--to")
+                .arg(self.url(dest)),
+        )
+    }
+
     /// `ferry` that reaches this server with the test's key.
     pub fn ferry(&self, env: &TestEnv) -> Command {
         let mut command = env.ferry();
@@ -695,13 +706,7 @@ fn a_name_that_is_not_utf8_arrives_byte_for_byte_and_verify_checks_with_the_serv
     write_file(&card.join(raw), b"a photo named by an old camera");
     photos(&card, 5);
     let dest = env.path().join("nas");
-    run_ok(
-        sshd.ferry(&env)
-            .args(["sync", "-q"])
-            .arg(&card)
-            .arg("--to")
-            .arg(sshd.url(&dest)),
-    );
+    sshd.sync_quietly(&env, &card, &dest);
     assert_eq!(
         std::fs::read(dest.join(raw)).unwrap(),
         b"a photo named by an old camera"
@@ -1044,4 +1049,26 @@ fn aes_gcm_goes_first_on_a_cpu_with_aes_but_a_ciphers_line_of_the_users_wins() {
         after[chosen.len()..].iter().all(|c| c == "aes256-ctr"),
         "{after:?}"
     );
+}
+
+#[test]
+fn verify_closes_its_ssh_connections_and_leaves_nothing_in_the_temp_folder() {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    photos(&card, 3);
+    let dest = env.path().join("nas");
+    sshd.sync_quietly(&env, &card, &dest);
+    // Short: an ssh control socket's path must fit in 108 bytes.
+    let tmp = tempfile::Builder::new()
+        .prefix("v")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let output = run_ok(sshd.ferry(&env).env("TMPDIR", tmp.path()).arg("verify"));
+    assert_eq!(stdout_of(&output).matches("verified ").count(), 3);
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in the temp folder: {left:?}");
 }

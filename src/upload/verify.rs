@@ -110,12 +110,26 @@ pub fn run(
         });
         let mut checked = Vec::new();
         let mut stream = checks.buffer_unordered(concurrency.max(1));
+        let mut ended = Ok(());
         while let Some(one) = stream.next().await {
-            let one = one.map_err(anyhow::Error::msg)?;
-            done(&one);
-            checked.push(one);
+            match one {
+                Ok(one) => {
+                    done(&one);
+                    checked.push(one);
+                }
+                Err(message) => {
+                    ended = Err(anyhow::Error::msg(message));
+                    break;
+                }
+            }
         }
-        Ok(checked)
+        drop(stream);
+        // Each pool holds ssh masters and their control folders in /tmp:
+        // closed here, not left to a process exit that never drops them.
+        if let Some(pools) = POOLS.get() {
+            pools.lock().await.clear();
+        }
+        ended.map(|()| checked)
     })
 }
 
@@ -287,11 +301,13 @@ async fn ferry_serve(
     })
 }
 
+type Pools = tokio::sync::Mutex<HashMap<String, Result<Arc<SftpRoute>, String>>>;
+/// The connection pools of a check, emptied when it ends.
+static POOLS: std::sync::OnceLock<Pools> = std::sync::OnceLock::new();
+
 /// One connection pool per `sftp://` destination for the whole check, or
 /// why it could not be opened (asked once, not once per file).
 async fn sftp_route(settings: &Settings, url: &str) -> Result<Arc<SftpRoute>, String> {
-    type Pools = tokio::sync::Mutex<HashMap<String, Result<Arc<SftpRoute>, String>>>;
-    static POOLS: std::sync::OnceLock<Pools> = std::sync::OnceLock::new();
     let mut pools = POOLS.get_or_init(Pools::default).lock().await;
     if let Some(route) = pools.get(url) {
         return route.clone();
