@@ -90,6 +90,14 @@ pub struct Placed {
     pub identical: bool,
 }
 
+/// Removes `path`; one already gone is no error.
+pub fn remove_if_there(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
 /// `IMG.jpg` -> `IMG (n).jpg`, keeping the name's bytes as they are.
 pub fn numbered(relative: &Path, n: u32) -> PathBuf {
     let mut name = relative.file_stem().unwrap_or_default().to_owned();

@@ -40,7 +40,7 @@ use crate::group_sync::{Flush, GroupSync};
 use crate::journal::job::Timestamp;
 use crate::journal::paths::{JournalPath, RawBytes};
 use crate::journal::store::Durability;
-use crate::placement::{self, Placed};
+use crate::placement::{self, Placed, remove_if_there};
 
 const STATE_DIR: &str = ".ferry-uploads";
 
@@ -555,14 +555,6 @@ impl UploadStore {
         }
         self.whole.compact()?;
         Ok(swept)
-    }
-}
-
-/// Removes `path`; one already gone is no error.
-fn remove_if_there(path: &Path) -> io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
-        _ => Ok(()),
     }
 }
 

@@ -90,11 +90,14 @@ pub fn run(
         .build()?;
     let client = http::client(settings)?;
     runtime.block_on(async {
+        // Dropped when the check ends: each pool holds ssh masters and
+        // their control folders in /tmp.
+        let pools = SftpPools::default();
         let checks = futures_util::stream::iter(jobs).map(|job| {
-            let client = &client;
+            let (client, pools) = (&client, &pools);
             async move {
                 let remembered = chosen.get(&job.destination.url).copied();
-                match check_or_refused(client, settings, &job, remembered).await {
+                match check_or_refused(client, settings, &job, remembered, pools).await {
                     Ok((verdict, detail)) => Ok(Checked {
                         job,
                         verdict,
@@ -110,26 +113,12 @@ pub fn run(
         });
         let mut checked = Vec::new();
         let mut stream = checks.buffer_unordered(concurrency.max(1));
-        let mut ended = Ok(());
         while let Some(one) = stream.next().await {
-            match one {
-                Ok(one) => {
-                    done(&one);
-                    checked.push(one);
-                }
-                Err(message) => {
-                    ended = Err(anyhow::Error::msg(message));
-                    break;
-                }
-            }
+            let one = one.map_err(anyhow::Error::msg)?;
+            done(&one);
+            checked.push(one);
         }
-        drop(stream);
-        // Each pool holds ssh masters and their control folders in /tmp:
-        // closed here, not left to a process exit that never drops them.
-        if let Some(pools) = POOLS.get() {
-            pools.lock().await.clear();
-        }
-        ended.map(|()| checked)
+        Ok(checked)
     })
 }
 
@@ -142,7 +131,7 @@ pub async fn check(
     job: &Job,
     remembered: Option<Protocol>,
 ) -> (Verdict, String) {
-    check_or_refused(client, settings, job, remembered)
+    check_or_refused(client, settings, job, remembered, &SftpPools::default())
         .await
         .unwrap_or_else(|message| (Verdict::Unknown, message))
 }
@@ -153,6 +142,7 @@ async fn check_or_refused(
     settings: &Settings,
     job: &Job,
     remembered: Option<Protocol>,
+    pools: &SftpPools,
 ) -> Result<(Verdict, String), String> {
     let response_headers = job.response.as_ref().map(|r| &r.headers);
     let header = |name: &str| response_headers.and_then(|headers| headers.get(name));
@@ -170,7 +160,7 @@ async fn check_or_refused(
                 Ok(local_copy(job, &Path::new(&job.destination.url).join(placed)).await)
             }
             Protocol::S3 => s3_object(client, settings, job).await,
-            Protocol::Sftp => match sftp_route(settings, &job.destination.url).await {
+            Protocol::Sftp => match pools.route(settings, &job.destination.url).await {
                 Ok(route) => Ok(sftp_verdict(&route, job).await),
                 Err(message) => Ok((Verdict::Unknown, message)),
             },
@@ -301,23 +291,25 @@ async fn ferry_serve(
     })
 }
 
-type Pools = tokio::sync::Mutex<HashMap<String, Result<Arc<SftpRoute>, String>>>;
-/// The connection pools of a check, emptied when it ends.
-static POOLS: std::sync::OnceLock<Pools> = std::sync::OnceLock::new();
+/// One connection pool per `sftp://` destination for the checks of one
+/// run, or why it could not be opened (asked once, not once per file);
+/// closed when dropped.
+#[derive(Default)]
+struct SftpPools(tokio::sync::Mutex<HashMap<String, Result<Arc<SftpRoute>, String>>>);
 
-/// One connection pool per `sftp://` destination for the whole check, or
-/// why it could not be opened (asked once, not once per file).
-async fn sftp_route(settings: &Settings, url: &str) -> Result<Arc<SftpRoute>, String> {
-    let mut pools = POOLS.get_or_init(Pools::default).lock().await;
-    if let Some(route) = pools.get(url) {
-        return route.clone();
+impl SftpPools {
+    async fn route(&self, settings: &Settings, url: &str) -> Result<Arc<SftpRoute>, String> {
+        let mut pools = self.0.lock().await;
+        if let Some(route) = pools.get(url) {
+            return route.clone();
+        }
+        let opened = SftpRoute::open(url, 2, settings.connect_timeout, settings.retries).await;
+        let route = opened
+            .map(Arc::new)
+            .map_err(|error| crate::error::one_line(&error));
+        pools.insert(url.to_owned(), route.clone());
+        route
     }
-    let opened = SftpRoute::open(url, 2, settings.connect_timeout, settings.retries).await;
-    let route = opened
-        .map(Arc::new)
-        .map_err(|error| crate::error::one_line(&error));
-    pools.insert(url.to_owned(), route.clone());
-    route
 }
 
 /// What an SFTP server holds at the job's placed name, hashed by the

@@ -114,10 +114,7 @@ impl LocalFolder {
 
     /// Forgets a cancelled job's partial copy.
     pub fn discard(&self, job: &JobId) -> io::Result<()> {
-        match std::fs::remove_file(self.partial_path(job)?) {
-            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
-            _ => Ok(()),
-        }
+        placement::remove_if_there(&self.partial_path(job)?)
     }
 
     /// Copies the job's file into its partial file, resuming a partial

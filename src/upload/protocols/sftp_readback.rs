@@ -19,11 +19,7 @@ const BUFFER: usize = 1 << 20;
 const READ: u64 = 64 << 10;
 
 /// `len` bytes of a remote file from `start` (fewer at its end).
-pub(super) async fn read_range(
-    mut file: RemoteFile,
-    start: u64,
-    len: u64,
-) -> Result<bytes::Bytes, SftpError> {
+async fn read_range(mut file: RemoteFile, start: u64, len: u64) -> Result<bytes::Bytes, SftpError> {
     file.seek(SeekFrom::Start(start)).await?;
     let mut out = bytes::BytesMut::with_capacity(len as usize);
     while (out.len() as u64) < len {
