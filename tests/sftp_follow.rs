@@ -1,6 +1,8 @@
 //! A big SFTP upload hashed on the server while it lands: the follower's
 //! digest is what confirms it, and a follower that answers wrong or hangs
-//! only sends ferry back to hashing the whole file. The server's tools are
+//! only sends ferry back to hashing the whole file. Both followers are
+//! covered: the Python one, and the shell loop on a PATH without
+//! `python3`. The server's tools are
 //! wrapped through its `PATH` (sshd's `SetEnv`).
 
 use std::path::{Path, PathBuf};
@@ -19,8 +21,10 @@ fn found(program: &str) -> PathBuf {
 
 /// An sshd whose sessions find `wrappers` (name, script body) first on
 /// their PATH; each body may use `$LOG` and `$REAL` (the program it
-/// wraps). The log's path comes back with it.
-fn wrapped(wrappers: &[(&str, &str)]) -> (Sshd, tempfile::TempDir, PathBuf) {
+/// wraps). The log's path comes back with it. With `without_python`, the
+/// rest of the PATH is this machine's programs but `python3`, so the
+/// follower is the shell loop.
+fn wrapped(wrappers: &[(&str, &str)], without_python: bool) -> (Sshd, tempfile::TempDir, PathBuf) {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("calls.log");
@@ -34,9 +38,35 @@ fn wrapped(wrappers: &[(&str, &str)]) -> (Sshd, tempfile::TempDir, PathBuf) {
         write_file(&path, script.as_bytes());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", dir.path().display());
-    let sshd = Sshd::start_with(&format!("SetEnv PATH={path}\n"));
+    let rest = match without_python {
+        true => programs_but_python(&dir.path().join("bin")),
+        false => "/usr/local/bin:/usr/bin:/bin".to_owned(),
+    };
+    let path = format!("{}:{rest}", dir.path().display());
+    // A HOME of its own: no login script of this machine's account (a
+    // .bashrc putting pyenv's python3 first) reorders the PATH.
+    let sshd = Sshd::start_with(&format!(
+        "SetEnv HOME={} PATH={path}\n",
+        dir.path().display()
+    ));
     (sshd, dir, log)
+}
+
+/// A folder of links to every program on this machine's PATH but
+/// `python3`: its path.
+fn programs_but_python(folder: &Path) -> String {
+    std::fs::create_dir(folder).unwrap();
+    let path = std::env::var_os("PATH").unwrap();
+    for dir in std::env::split_paths(&path) {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let link = folder.join(&name);
+            if !name.to_string_lossy().starts_with("python") && !link.exists() {
+                std::os::unix::fs::symlink(entry.path(), link).unwrap();
+            }
+        }
+    }
+    folder.display().to_string()
 }
 
 /// Syncs a 300 MiB clip (a follower's size) over the shell account:
@@ -65,24 +95,48 @@ fn calls(log: &Path) -> String {
     std::fs::read_to_string(log).unwrap_or_default()
 }
 
-#[test]
-fn the_followers_digest_confirms_a_big_upload_without_hashing_it_again() {
-    // Each hash tool logs what its input is: the file itself when the
-    // whole file is hashed after the upload, a pipe for the follower.
+/// Syncs a big clip where each hash tool logs what its input is (the file
+/// itself when the whole file is hashed after the upload), `dd` its
+/// arguments and `python3` its name: the log, after checking that the
+/// partial file was never hashed whole.
+fn followed(without_python: bool) -> String {
     let log_input = "readlink /proc/$$/fd/0 >> \"$LOG\"\nexec \"$REAL\" \"$@\"";
-    let tools: Vec<(&str, &str)> = ["openssl", "sha256sum"]
+    let log_args = "echo \"dd $*\" >> \"$LOG\"\nexec \"$REAL\" \"$@\"";
+    let log_name = "echo python3 >> \"$LOG\"\nexec \"$REAL\" \"$@\"";
+    let mut wrappers: Vec<(&str, &str)> = ["openssl", "sha256sum"]
         .into_iter()
         .filter(|tool| std::panic::catch_unwind(|| found(tool)).is_ok())
         .map(|tool| (tool, log_input))
         .collect();
-    let (sshd, _dir, log) = wrapped(&tools);
+    wrappers.push(("dd", log_args));
+    if !without_python {
+        wrappers.push(("python3", log_name));
+    }
+    let (sshd, _dir, log) = wrapped(&wrappers, without_python);
     sync_a_big_clip(&sshd);
     let calls = calls(&log);
-    assert!(calls.contains("pipe:"), "{calls}");
     assert!(
         !calls.lines().any(|input| input.ends_with(".part")),
         "the partial file was hashed whole after all: {calls}"
     );
+    calls
+}
+
+#[test]
+fn the_shell_followers_digest_confirms_a_big_upload_without_hashing_it_again() {
+    let calls = followed(true);
+    assert!(
+        calls.contains("dd if=") && calls.contains(".ferry-"),
+        "{calls}"
+    );
+    assert!(!calls.contains("python3"), "{calls}");
+}
+
+#[test]
+fn the_python_followers_digest_confirms_a_big_upload_without_dd_or_a_pipe() {
+    let calls = followed(false);
+    assert!(calls.lines().any(|line| line == "python3"), "{calls}");
+    assert!(!calls.contains("dd if="), "{calls}");
 }
 
 /// A sync of a big clip where the server's `dd` reads the file's path as
@@ -92,7 +146,7 @@ fn confirmed_when_dd_runs(instead: &str) {
     let body = format!(
         "echo \"$*\" >> \"$LOG\"\ncase \"$*\" in *if=*) exec {instead};; esac\nexec \"$REAL\" \"$@\""
     );
-    let (sshd, _dir, log) = wrapped(&[("dd", &body)]);
+    let (sshd, _dir, log) = wrapped(&[("dd", &body)], true);
     let output = sync_a_big_clip(&sshd);
     assert!(calls(&log).contains(".ferry-"), "the follower never ran");
     assert_eq!(
