@@ -7,6 +7,7 @@
 #   FERRY_BEFORE=/path/to/old/ferry bash benches/sftp.sh   # one row more
 #   SFTP_RATE=200M bash benches/sftp.sh   # the 1 GiB file only, every tool
 #                                         # held to 200 MB/s (a network's pace)
+#   SFTP_SMALL=no bash benches/sftp.sh    # the 1 GiB file only
 #
 # 1. One file of 1 GiB. 2. 1,000 files of 256 KiB in 10 folders.
 # ferry is timed twice: `ferry sync` whole (the scan that hashes the
@@ -139,7 +140,7 @@ echo
 echo "### One file of 1 GiB${rate:+, every tool held to $rate/s}"
 echo
 bench "$work/big"
-[ -n "$rate" ] && exit 0
+[ -n "$rate" ] || [ "${SFTP_SMALL:-yes}" = no ] && exit 0
 echo
 echo "### 1,000 files of 256 KiB"
 echo

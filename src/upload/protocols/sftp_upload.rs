@@ -40,11 +40,15 @@ use super::{Link, SftpRoute};
 mod place;
 #[path = "sftp_readback.rs"]
 mod readback;
+#[path = "sftp_windows.rs"]
+mod windows;
 use crate::digest::{FileStat, Sha256};
 use crate::journal::job::{ErrorClass, Job, Response};
 use crate::report::{Event, Phase, Reporter};
 use crate::upload::http::{self, Activity, Failure, within_idle};
+use bytes::Bytes;
 use readback::{hash_prefix, prefix_sha256, read_back};
+use windows::SourceWindows;
 
 /// Bytes before a partial file's last window read back and compared with
 /// the source: they must be this file's, or the upload starts over.
@@ -374,30 +378,34 @@ impl Upload<'_> {
         type Writes = Vec<tokio_util::task::AbortOnDropHandle<Result<(), SftpError>>>;
         let size = self.job.resource.size;
         let half = (WINDOW / 2) as u64;
-        source.seek(SeekFrom::Start(offset)).await.map_err(local)?;
-        let mut in_flight: std::collections::VecDeque<(u64, Writes)> = Default::default();
+        let mut windows = SourceWindows::of(source).await.map_err(local)?;
+        let mut in_flight: std::collections::VecDeque<(u64, Bytes, Writes)> = Default::default();
         let mut behind = crate::drop_behind::DropBehind::from(offset);
         loop {
             let next = match offset < size {
-                true => Some(self.read_window(source, (size - offset).min(half)).await?),
+                true => Some(
+                    self.read_window(&mut windows, offset, (size - offset).min(half))
+                        .await?,
+                ),
                 false => None,
             };
             let most = if next.is_some() { 1 } else { 0 };
             while in_flight.len() > most {
-                let (written_to, writes) = in_flight.pop_front().expect("not empty");
+                let (written_to, window, writes) = in_flight.pop_front().expect("not empty");
                 for write in writes {
                     let written = write.await.map_err(|e| Failure::transient(e.to_string()))?;
                     written.map_err(|e| failure("writing", e))?;
                 }
+                windows.give_back(window);
                 self.activity.touch();
                 self.activity.position.store(written_to, Ordering::Relaxed);
                 if let Some(following) = following.as_mut() {
                     following.settled(written_to).await;
                 }
-                behind.sent_to(source, written_to);
+                behind.sent_to(windows.file(), written_to);
             }
             let Some(window) = next else {
-                behind.drop_to(source, offset);
+                behind.drop_to(windows.file(), offset);
                 return Ok(());
             };
             if let Some(hasher) = hasher.as_mut() {
@@ -427,30 +435,24 @@ impl Upload<'_> {
             self.activity
                 .sent
                 .fetch_add(window.len() as u64, Ordering::Relaxed);
-            in_flight.push_back((offset, writes));
+            in_flight.push_back((offset, window, writes));
         }
     }
 
-    /// The source's next `len` bytes.
+    /// The source's `len` bytes at `at`.
     async fn read_window(
         &self,
-        source: &mut tokio::fs::File,
+        windows: &mut SourceWindows,
+        at: u64,
         len: u64,
-    ) -> Result<bytes::Bytes, Failure> {
-        let mut window = bytes::BytesMut::zeroed(len as usize);
-        let mut filled = 0;
-        while filled < window.len() {
-            match source.read(&mut window[filled..]).await.map_err(local)? {
-                0 => {
-                    return Err(Failure::changed_since_scan(
-                        &self.job.resource.source(),
-                        "it is shorter than when it was scanned",
-                    ));
-                }
-                read => filled += read,
-            }
+    ) -> Result<Bytes, Failure> {
+        match windows.read(at, len as usize).await.map_err(local)? {
+            Some(window) => Ok(window),
+            None => Err(Failure::changed_since_scan(
+                &self.job.resource.source(),
+                "it is shorter than when it was scanned",
+            )),
         }
-        Ok(window.freeze())
     }
 
     /// Checks the partial file whole: the server's SHA-256 when it runs
