@@ -1,9 +1,10 @@
 //! A big SFTP upload hashed on the server while it lands: the follower's
 //! digest is what confirms it, and a follower that answers wrong or hangs
 //! only sends ferry back to hashing the whole file. Both followers are
-//! covered: the Python one, and the shell loop on a PATH without
-//! `python3`. The server's tools are
-//! wrapped through its `PATH` (sshd's `SetEnv`).
+//! covered: the Python one, and the shell loop where `python3` does not
+//! run (a wrapper that fails as a version manager's shim with no version
+//! does). The server's tools are wrapped through its `PATH` (sshd's
+//! `SetEnv`).
 
 use std::path::{Path, PathBuf};
 
@@ -11,20 +12,23 @@ use crate::sftp::{Sshd, uploading_offsets};
 use crate::upload::{run_ok, sha256_of, write_big};
 use crate::util::{TestEnv, stdout_of, write_file};
 
-/// Where `program` is on this machine's `PATH`.
+/// The sessions' PATH after the wrappers: the system's programs.
+const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// Where `program` is on the sessions' PATH.
 fn found(program: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap();
-    (std::env::split_paths(&path).map(|dir| dir.join(program)))
+    (std::env::split_paths(SYSTEM_PATH).map(|dir| dir.join(program)))
         .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| panic!("{program} is not on PATH"))
+        .unwrap_or_else(|| panic!("{program} is not in {SYSTEM_PATH}"))
 }
+
+/// A `python3` that logs its call and fails before running anything.
+const BROKEN_PYTHON: &str = "echo python3 >> \"$LOG\"\nexit 127";
 
 /// An sshd whose sessions find `wrappers` (name, script body) first on
 /// their PATH; each body may use `$LOG` and `$REAL` (the program it
-/// wraps). The log's path comes back with it. With `without_python`, the
-/// rest of the PATH is this machine's programs but `python3`, so the
-/// follower is the shell loop.
-fn wrapped(wrappers: &[(&str, &str)], without_python: bool) -> (Sshd, tempfile::TempDir, PathBuf) {
+/// wraps). The log's path comes back with it.
+fn wrapped(wrappers: &[(&str, &str)]) -> (Sshd, tempfile::TempDir, PathBuf) {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("calls.log");
@@ -38,35 +42,14 @@ fn wrapped(wrappers: &[(&str, &str)], without_python: bool) -> (Sshd, tempfile::
         write_file(&path, script.as_bytes());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let rest = match without_python {
-        true => programs_but_python(&dir.path().join("bin")),
-        false => "/usr/local/bin:/usr/bin:/bin".to_owned(),
-    };
-    let path = format!("{}:{rest}", dir.path().display());
     // A HOME of its own: no login script of this machine's account (a
-    // .bashrc putting pyenv's python3 first) reorders the PATH.
+    // .bashrc putting pyenv's shims first) reorders the PATH.
     let sshd = Sshd::start_with(&format!(
-        "SetEnv HOME={} PATH={path}\n",
+        "SetEnv HOME={} PATH={}:{SYSTEM_PATH}\n",
+        dir.path().display(),
         dir.path().display()
     ));
     (sshd, dir, log)
-}
-
-/// A folder of links to every program on this machine's PATH but
-/// `python3`: its path.
-fn programs_but_python(folder: &Path) -> String {
-    std::fs::create_dir(folder).unwrap();
-    let path = std::env::var_os("PATH").unwrap();
-    for dir in std::env::split_paths(&path) {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let name = entry.file_name();
-            let link = folder.join(&name);
-            if !name.to_string_lossy().starts_with("python") && !link.exists() {
-                std::os::unix::fs::symlink(entry.path(), link).unwrap();
-            }
-        }
-    }
-    folder.display().to_string()
 }
 
 /// Syncs a 300 MiB clip (a follower's size) over the shell account:
@@ -97,22 +80,18 @@ fn calls(log: &Path) -> String {
 
 /// Syncs a big clip where each hash tool logs what its input is (the file
 /// itself when the whole file is hashed after the upload), `dd` its
-/// arguments and `python3` its name: the log, after checking that the
-/// partial file was never hashed whole.
-fn followed(without_python: bool) -> String {
+/// arguments and `python3` its name (`python`: its wrapper's body): the
+/// log, after checking that the partial file was never hashed whole.
+fn followed(python: &str) -> String {
     let log_input = "readlink /proc/$$/fd/0 >> \"$LOG\"\nexec \"$REAL\" \"$@\"";
     let log_args = "echo \"dd $*\" >> \"$LOG\"\nexec \"$REAL\" \"$@\"";
-    let log_name = "echo python3 >> \"$LOG\"\nexec \"$REAL\" \"$@\"";
     let mut wrappers: Vec<(&str, &str)> = ["openssl", "sha256sum"]
         .into_iter()
         .filter(|tool| std::panic::catch_unwind(|| found(tool)).is_ok())
         .map(|tool| (tool, log_input))
         .collect();
-    wrappers.push(("dd", log_args));
-    if !without_python {
-        wrappers.push(("python3", log_name));
-    }
-    let (sshd, _dir, log) = wrapped(&wrappers, without_python);
+    wrappers.extend([("dd", log_args), ("python3", python)]);
+    let (sshd, _dir, log) = wrapped(&wrappers);
     sync_a_big_clip(&sshd);
     let calls = calls(&log);
     assert!(
@@ -123,19 +102,24 @@ fn followed(without_python: bool) -> String {
 }
 
 #[test]
-fn the_shell_followers_digest_confirms_a_big_upload_without_hashing_it_again() {
-    let calls = followed(true);
+fn where_python3_does_not_run_the_shell_followers_digest_confirms_a_big_upload() {
+    let calls = followed(BROKEN_PYTHON);
     assert!(
         calls.contains("dd if=") && calls.contains(".ferry-"),
         "{calls}"
     );
-    assert!(!calls.contains("python3"), "{calls}");
+    assert_eq!(calls.matches("python3").count(), 1, "{calls}");
 }
 
 #[test]
 fn the_python_followers_digest_confirms_a_big_upload_without_dd_or_a_pipe() {
-    let calls = followed(false);
-    assert!(calls.lines().any(|line| line == "python3"), "{calls}");
+    let calls = followed("echo python3 >> \"$LOG\"\nexec \"$REAL\" \"$@\"");
+    // Its check, then the program.
+    assert_eq!(
+        calls.lines().filter(|line| *line == "python3").count(),
+        2,
+        "{calls}"
+    );
     assert!(!calls.contains("dd if="), "{calls}");
 }
 
@@ -146,7 +130,7 @@ fn confirmed_when_dd_runs(instead: &str) {
     let body = format!(
         "echo \"$*\" >> \"$LOG\"\ncase \"$*\" in *if=*) exec {instead};; esac\nexec \"$REAL\" \"$@\""
     );
-    let (sshd, _dir, log) = wrapped(&[("dd", &body)], true);
+    let (sshd, _dir, log) = wrapped(&[("dd", &body), ("python3", BROKEN_PYTHON)]);
     let output = sync_a_big_clip(&sshd);
     assert!(calls(&log).contains(".ferry-"), "the follower never ran");
     assert_eq!(

@@ -158,10 +158,17 @@ fn script(tool: HashTool) -> String {
     let program = python_follower();
     let hex: String = program.bytes().map(|b| format!("{b:02x}")).collect();
     format!(
-        "python3 -c 'import hashlib, os, sys' >/dev/null 2>&1 && exec python3 -c \"exec(bytes.fromhex('{hex}').decode())\"; {}",
+        "python3 -I -c '{PYTHON_CHECK}' >/dev/null 2>&1 && exec python3 -I -c \"exec(bytes.fromhex('{hex}').decode())\"; {}",
         shell_loop(tool)
     )
 }
+
+/// What the program needs of `python3`, tried before it is run: a
+/// Python 3.4 or later (`-I`, which also keeps modules in the login's
+/// folder from being imported), `pread`, and a SHA-256 that hashes nothing
+/// right (its first bytes: e3 b0 c4 42). No quotes, so that it sits in
+/// the script's own.
+const PYTHON_CHECK: &str = "import hashlib, os, sys; assert os.pread and bytes.fromhex and sys.stdin.buffer and hashlib.sha256().digest()[:4] == bytes([227, 176, 196, 66])";
 
 fn python_follower() -> String {
     PYTHON_FOLLOWER.replace("@BLOCK@", &BLOCK.to_string())
@@ -169,7 +176,10 @@ fn python_follower() -> String {
 
 /// The follower in Python: it reads the settled blocks with `pread`, so
 /// no byte goes through a pipe, and flushes them with `fdatasync` where
-/// the system has it (errors there are only a slower final fsync).
+/// the system has it (errors there are only a slower final fsync). It
+/// gives no digest for bytes that do not follow on from the last, for a
+/// file shorter than it was told, or when the name no longer leads to the
+/// file it hashed (ferry places the file by its name).
 const PYTHON_FOLLOWER: &str = r#"import hashlib, os, sys
 BLOCK = @BLOCK@
 given = sys.stdin.buffer
@@ -177,25 +187,34 @@ path = given.read(int(given.readline()))
 file = os.open(path, os.O_RDONLY)
 digest = hashlib.sha256()
 flush = getattr(os, "fdatasync", None)
-def take(at, end):
+at = 0
+def take(end):
+    global at
     while end is None or at < end:
         data = os.pread(file, 1 << 20 if end is None else min(1 << 20, end - at), at)
         if not data:
-            return
+            if end is None:
+                return
+            sys.exit("the file ends before the bytes it was told of")
         digest.update(data)
         at += len(data)
 for line in given:
     start, count = line.split()
+    if int(start) * BLOCK != at:
+        sys.exit("told of bytes that do not follow the last")
     if flush:
         try:
             flush(file)
         except OSError:
             pass
     if count == b"end":
-        take(int(start) * BLOCK, None)
+        take(None)
+        opened, named = os.fstat(file), os.stat(path)
+        if (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
+            sys.exit("another file has the name now")
         print(digest.hexdigest())
         break
-    take(int(start) * BLOCK, (int(start) + int(count)) * BLOCK)
+    take(at + int(count) * BLOCK)
 "#;
 
 /// The follower where the server has no Python: `dd` into the hash tool.
@@ -238,6 +257,74 @@ mod tests {
         let mut python = Command::new("python3");
         python.arg("-c").arg(python_follower());
         hashes_only_the_blocks_it_is_told_of(python);
+    }
+
+    #[test]
+    fn the_script_runs_python_where_it_works_and_the_shell_loop_where_it_does_not() {
+        let system = "/usr/local/bin:/usr/bin:/bin";
+        let broken = tempfile::tempdir().unwrap();
+        let python = broken.path().join("python3");
+        std::fs::write(&python, "#!/bin/sh\nexit 127\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let broken_first = format!("{}:{system}", broken.path().display());
+        for path in [system, broken_first.as_str()] {
+            let mut follower = Command::new("sh");
+            follower.arg("-c").arg(script(HashTool::Sha256sum));
+            follower.env("PATH", path);
+            hashes_only_the_blocks_it_is_told_of(follower);
+        }
+    }
+
+    /// What the Python follower prints for `lines` after the path of a
+    /// file of four blocks; `meanwhile` runs after the first line.
+    fn python_says(lines: &[&str], meanwhile: impl FnOnce(&std::path::Path)) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".ferry-1.part");
+        std::fs::write(&path, vec![7u8; 4 * BLOCK as usize]).unwrap();
+        let mut child = Command::new("python3")
+            .arg("-c")
+            .arg(python_follower())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        let name = path.as_os_str().as_bytes();
+        writeln!(input, "{}", name.len()).unwrap();
+        input.write_all(name).unwrap();
+        writeln!(input, "{}", lines[0]).unwrap();
+        input.flush().unwrap();
+        // Time for it to open the file and read what it was told of.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        meanwhile(&path);
+        for line in &lines[1..] {
+            // A follower that gave up already is gone: its pipe is closed.
+            let _ = writeln!(input, "{line}");
+        }
+        drop(input);
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    }
+
+    #[test]
+    fn the_python_follower_gives_no_digest_for_bytes_not_told_of_in_order_or_another_file() {
+        let whole = python_says(&["0 1", "1 end"], |_| ());
+        assert_eq!(
+            Sha256::from_hex(whole.trim()),
+            Ok(Sha256::of(&vec![7u8; 4 * BLOCK as usize]))
+        );
+        // A block skipped.
+        assert_eq!(python_says(&["0 1", "2 end"], |_| ()), "");
+        // More blocks than the file has.
+        assert_eq!(python_says(&["0 5", "5 end"], |_| ()), "");
+        // Another file put in its place under its name.
+        let replaced = python_says(&["0 1", "1 end"], |path| {
+            let other = path.with_extension("other");
+            std::fs::write(&other, vec![7u8; 4 * BLOCK as usize]).unwrap();
+            std::fs::rename(&other, path).unwrap();
+        });
+        assert_eq!(replaced, "");
     }
 
     /// `follower` reads the protocol on its input and prints the digest.
