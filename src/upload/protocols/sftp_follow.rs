@@ -282,20 +282,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".ferry-1.part");
         std::fs::write(&path, vec![7u8; 4 * BLOCK as usize]).unwrap();
-        let mut child = Command::new("python3")
+        let mut python = Command::new("python3");
+        python
             .arg("-c")
             .arg(python_follower())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        let name = path.as_os_str().as_bytes();
-        writeln!(input, "{}", name.len()).unwrap();
-        input.write_all(name).unwrap();
-        writeln!(input, "{}", lines[0]).unwrap();
-        input.flush().unwrap();
+            .stderr(Stdio::null());
+        let (child, mut input) = follow(python, &path, lines[0]);
         // Time for it to open the file and read what it was told of.
         std::thread::sleep(std::time::Duration::from_millis(300));
         meanwhile(&path);
@@ -327,8 +319,28 @@ mod tests {
         assert_eq!(replaced, "");
     }
 
+    /// Starts `follower` on `path`, told `first`: it and its input.
+    fn follow(
+        mut follower: Command,
+        path: &std::path::Path,
+        first: &str,
+    ) -> (std::process::Child, std::process::ChildStdin) {
+        let mut child = follower
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        let name = path.as_os_str().as_bytes();
+        writeln!(input, "{}", name.len()).unwrap();
+        input.write_all(name).unwrap();
+        writeln!(input, "{first}").unwrap();
+        input.flush().unwrap();
+        (child, input)
+    }
+
     /// `follower` reads the protocol on its input and prints the digest.
-    fn hashes_only_the_blocks_it_is_told_of(mut follower: Command) {
+    fn hashes_only_the_blocks_it_is_told_of(follower: Command) {
         let dir = tempfile::tempdir().unwrap();
         // A folder name no shell quoting could carry on a command line.
         let folder = dir
@@ -344,17 +356,7 @@ mod tests {
         let mut file = std::fs::File::create(&path).unwrap();
         file.write_all(&data[..1 << 20]).unwrap();
         file.set_len(data.len() as u64).unwrap();
-        let mut child = follower
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        let name = path.as_os_str().as_bytes();
-        writeln!(input, "{}", name.len()).unwrap();
-        input.write_all(name).unwrap();
-        writeln!(input, "0 {}", (1 << 20) / BLOCK).unwrap();
-        input.flush().unwrap();
+        let (child, mut input) = follow(follower, &path, &format!("0 {}", (1 << 20) / BLOCK));
         // Time for that `dd` to read: had it read on, the hole's zeros
         // would be in the digest. (A machine too busy to run it in that
         // time makes the test weaker, never wrong.)
