@@ -148,39 +148,44 @@ impl Follower {
 }
 
 /// The follower's script, one line for any login shell to pass to `sh`:
-/// the Python program where `python3` runs (a broken one, say a version
-/// manager's shim with no version, is tried first), else the shell loop.
-/// Its input: the file's path (its length in bytes on a line, then the
-/// bytes), then lines of a block offset and a count of blocks to hash, or
-/// `end` to hash to the file's end.
+/// the Python program where `python3` runs it, else the shell loop. The
+/// loop takes over only when Python never read the input: no `python3`
+/// (127, 126), one too old for `-I` (2; Python 2 and before 3.4), or one
+/// the program finds unfit before reading (3). Its input: the file's path
+/// (its length in bytes on a line, then the bytes), then lines of a block
+/// offset and a count of blocks to hash, or `end` to hash to the file's
+/// end. `-I` also keeps modules in the login's folder and `PYTHON*`
+/// variables out.
 fn script(tool: HashTool) -> String {
     // Hex, so that no shell or quoting rule can touch the program.
     let program = python_follower();
     let hex: String = program.bytes().map(|b| format!("{b:02x}")).collect();
     format!(
-        "python3 -I -c '{PYTHON_CHECK}' >/dev/null 2>&1 && exec python3 -I -c \"exec(bytes.fromhex('{hex}').decode())\"; {}",
+        "python3 -I -c \"exec(bytes.fromhex('{hex}').decode())\" 2>/dev/null; case $? in 2|3|126|127) ;; *) exit;; esac; {}",
         shell_loop(tool)
     )
 }
-
-/// What the program needs of `python3`, tried before it is run: a
-/// Python 3.4 or later (`-I`, which also keeps modules in the login's
-/// folder from being imported), `pread`, and a SHA-256 that hashes nothing
-/// right (its first bytes: e3 b0 c4 42). No quotes, so that it sits in
-/// the script's own.
-const PYTHON_CHECK: &str = "import hashlib, os, sys; assert os.pread and bytes.fromhex and sys.stdin.buffer and hashlib.sha256().digest()[:4] == bytes([227, 176, 196, 66])";
 
 fn python_follower() -> String {
     PYTHON_FOLLOWER.replace("@BLOCK@", &BLOCK.to_string())
 }
 
-/// The follower in Python: it reads the settled blocks with `pread`, so
+/// The follower in Python. First it checks, before reading its input,
+/// that it has `pread` and a SHA-256 that hashes nothing right (its first
+/// bytes: e3 b0 c4 42), else exits 3 for the shell loop to take over.
+/// It reads the settled blocks with `pread`, so
 /// no byte goes through a pipe, and flushes them with `fdatasync` where
 /// the system has it (errors there are only a slower final fsync). It
 /// gives no digest for bytes that do not follow on from the last, for a
 /// file shorter than it was told, or when the name no longer leads to the
 /// file it hashed (ferry places the file by its name).
-const PYTHON_FOLLOWER: &str = r#"import hashlib, os, sys
+const PYTHON_FOLLOWER: &str = r#"try:
+    import hashlib, os, sys
+    fit = hasattr(os, "pread") and hashlib.sha256().digest()[:4] == bytes([227, 176, 196, 66])
+except Exception:
+    fit = False
+if not fit:
+    raise SystemExit(3)
 BLOCK = @BLOCK@
 given = sys.stdin.buffer
 path = given.read(int(given.readline()))
@@ -259,21 +264,48 @@ mod tests {
         hashes_only_the_blocks_it_is_told_of(python);
     }
 
-    #[test]
-    fn the_script_runs_python_where_it_works_and_the_shell_loop_where_it_does_not() {
-        let system = "/usr/local/bin:/usr/bin:/bin";
-        let broken = tempfile::tempdir().unwrap();
-        let python = broken.path().join("python3");
-        std::fs::write(&python, "#!/bin/sh\nexit 127\n").unwrap();
+    /// A folder with a `python3` that runs `body`, for the front of PATH.
+    fn fake_python(body: &str) -> tempfile::TempDir {
         use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let python = dir.path().join("python3");
+        std::fs::write(&python, format!("#!/bin/sh\n{body}\n")).unwrap();
         std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let broken_first = format!("{}:{system}", broken.path().display());
-        for path in [system, broken_first.as_str()] {
-            let mut follower = Command::new("sh");
-            follower.arg("-c").arg(script(HashTool::Sha256sum));
-            follower.env("PATH", path);
-            hashes_only_the_blocks_it_is_told_of(follower);
+        dir
+    }
+
+    const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+    fn script_with_path(path: &str) -> Command {
+        let mut follower = Command::new("sh");
+        follower.arg("-c").arg(script(HashTool::Sha256sum));
+        follower.env("PATH", path);
+        follower
+    }
+
+    #[test]
+    fn the_script_runs_python_where_it_works_and_the_shell_loop_where_python_never_read() {
+        hashes_only_the_blocks_it_is_told_of(script_with_path(SYSTEM_PATH));
+        // No python3 (a shim with no version), one too old for -I, one
+        // the program finds unfit: the shell loop hashes.
+        for exit in [127, 2, 3] {
+            let fake = fake_python(&format!("exit {exit}"));
+            let path = format!("{}:{SYSTEM_PATH}", fake.path().display());
+            hashes_only_the_blocks_it_is_told_of(script_with_path(&path));
         }
+    }
+
+    #[test]
+    fn the_shell_loop_does_not_take_over_input_python_has_read() {
+        let fake = fake_python("cat >/dev/null; exit 1");
+        let path = format!("{}:{SYSTEM_PATH}", fake.path().display());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".ferry-1.part");
+        std::fs::write(&file, vec![7u8; BLOCK as usize]).unwrap();
+        let (child, input) = follow(script_with_path(&path), &file, "0 end");
+        drop(input);
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&output.stdout), "");
     }
 
     /// What the Python follower prints for `lines` after the path of a
