@@ -30,9 +30,9 @@ use crate::digest::Sha256;
 /// The unit of the offsets told to the follower (`dd`'s block size).
 const BLOCK: u64 = 64 << 10;
 /// Settled bytes told at a time: each costs the server a `dd`.
-const STRIDE: u64 = 64 << 20;
+const STRIDE: u64 = 16 << 20;
 /// Bytes an upload must send for a follower to pay for its session.
-const WORTH_FOLLOWING: u64 = 4 * STRIDE;
+const WORTH_FOLLOWING: u64 = 256 << 20;
 /// How long a follower may take, after the last byte, beyond hashing what
 /// it was not told of yet at 8 MiB/s (`hash_limit`'s slow disk): then
 /// the whole file is hashed instead.
