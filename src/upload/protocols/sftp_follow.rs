@@ -166,19 +166,20 @@ fn script(tool: HashTool) -> String {
     )
 }
 
+/// `PYTHON_FOLLOWER` with this side's block size.
 fn python_follower() -> String {
     PYTHON_FOLLOWER.replace("@BLOCK@", &BLOCK.to_string())
 }
 
-/// The follower in Python. First it checks, before reading its input,
-/// that it has `pread` and a SHA-256 that hashes nothing right (its first
-/// bytes: e3 b0 c4 42), else exits 3 for the shell loop to take over.
-/// It reads the settled blocks with `pread`, so
-/// no byte goes through a pipe, and flushes them with `fdatasync` where
-/// the system has it (errors there are only a slower final fsync). It
-/// gives no digest for bytes that do not follow on from the last, for a
-/// file shorter than it was told, or when the name no longer leads to the
-/// file it hashed (ferry places the file by its name).
+/// The follower in Python. Before reading its input it checks that it has
+/// `pread` and a SHA-256 that hashes nothing right (its first bytes: e3 b0
+/// c4 42), else exits 3 for the shell loop to take over. It reads the
+/// settled blocks with `pread`, so no byte goes through a pipe, and
+/// flushes them with `fdatasync` where the system has it (errors there are
+/// only a slower final fsync). It gives no digest for bytes that do not
+/// follow on from the last, for a file shorter than it was told, or when
+/// the name no longer leads to the file it hashed (ferry places the file
+/// by its name).
 const PYTHON_FOLLOWER: &str = r#"try:
     import hashlib, os, sys
     fit = hasattr(os, "pread") and hashlib.sha256().digest()[:4] == bytes([227, 176, 196, 66])
@@ -340,8 +341,9 @@ mod tests {
         );
         // A block skipped.
         assert_eq!(python_says(&["0 1", "2 end"], |_| ()), "");
-        // More blocks than the file has.
-        assert_eq!(python_says(&["0 5", "5 end"], |_| ()), "");
+        // More blocks than the file has (then told to go on where the
+        // file ended, so only the length check can refuse).
+        assert_eq!(python_says(&["0 5", "4 end"], |_| ()), "");
         // Another file put in its place under its name.
         let replaced = python_says(&["0 1", "1 end"], |path| {
             let other = path.with_extension("other");
