@@ -539,23 +539,53 @@ impl UploadStore {
     /// as long, for clients that missed the last response); returns their IDs.
     pub fn sweep_expired(&self, lifetime: Duration) -> Result<Vec<String>, UploadError> {
         let now = SystemTime::now();
-        let mut swept = Vec::new();
         let (uploads, orphans) = self.uploads()?;
-        for upload in uploads {
-            if upload.expires_at(lifetime) <= now && !upload.is_waiting_for_backend() {
-                self.delete(&upload.info.id)?;
-                swept.push(upload.info.id);
-            }
-        }
-        for orphan in orphans {
-            let modified = fs_err::metadata(&orphan)?.modified()?;
-            if modified + lifetime <= now {
-                remove_if_there(&orphan)?;
-            }
-        }
+        let swept = self.forget_expired(uploads, lifetime, now)?;
+        remove_expired_orphans(&orphans, lifetime, now)?;
         self.whole.compact()?;
         Ok(swept)
     }
+
+    /// Deletes those of `uploads`, listed a moment ago, that expired; one
+    /// a client deleted since then is passed over, not an error.
+    fn forget_expired(
+        &self,
+        uploads: Vec<Upload>,
+        lifetime: Duration,
+        now: SystemTime,
+    ) -> Result<Vec<String>, UploadError> {
+        let mut swept = Vec::new();
+        for upload in uploads {
+            if upload.expires_at(lifetime) <= now && !upload.is_waiting_for_backend() {
+                match self.delete(&upload.info.id) {
+                    Ok(()) => swept.push(upload.info.id),
+                    Err(UploadError::NotFound(_)) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+        Ok(swept)
+    }
+}
+
+/// Removes the part files in `orphans`, listed a moment ago, not written
+/// for `lifetime`; one that went since then is passed over.
+fn remove_expired_orphans(
+    orphans: &[PathBuf],
+    lifetime: Duration,
+    now: SystemTime,
+) -> io::Result<()> {
+    for orphan in orphans {
+        let modified = match fs_err::metadata(orphan) {
+            Ok(meta) => meta.modified()?,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+            Err(error) => return Err(error),
+        };
+        if modified + lifetime <= now {
+            remove_if_there(orphan)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

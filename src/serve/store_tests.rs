@@ -367,6 +367,34 @@ fn a_whole_upload_cut_off_by_a_restart_is_swept_when_it_expires() {
     assert_eq!(state_files(dir.path()), [] as [String; 0]);
 }
 
+/// A sweep lists, then looks: what a client deleted, or what went, in
+/// between is passed over, and the rest is still swept.
+#[test]
+fn what_goes_between_a_sweeps_listing_and_its_look_is_passed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = UploadStore::open(dir.path()).unwrap();
+    let mut ids = Vec::new();
+    for name in ["gone.jpg", "kept.jpg"] {
+        let info = (store.create(&name.into(), Some(10), None, BTreeMap::new(), false)).unwrap();
+        ids.push(info.id);
+    }
+    let listed = store.uploads().unwrap().0;
+    assert_eq!(listed.len(), 2);
+    store.delete(&ids[0]).unwrap();
+    let swept = (store.forget_expired(listed, Duration::ZERO, SystemTime::now())).unwrap();
+    assert_eq!(swept, [ids[1].clone()]);
+    assert!(matches!(store.get(&ids[1]), Err(UploadError::NotFound(_))));
+
+    let (vanished, old) = (
+        dir.path().join("vanished.part"),
+        dir.path().join("old.part"),
+    );
+    std::fs::write(&old, b"12345").unwrap();
+    let orphans = [vanished, old.clone()];
+    remove_expired_orphans(&orphans, Duration::ZERO, SystemTime::now()).unwrap();
+    assert!(!old.exists());
+}
+
 /// A whole upload passed on by `--forward` is described by a file of its
 /// own, durable, and the log's line is not taken over it after a restart.
 #[test]
