@@ -143,6 +143,81 @@ fn a_local_folder_is_verified_by_hashing_it_again() {
     assert_eq!((code, results.len()), (0, 0));
 }
 
+/// Copies lost at the destination after the sync that uploaded them
+/// cleared their sources: one whose source is gone, or has another file at
+/// its path, is not requeued (no upload could succeed), and its line says
+/// which copy, if any, is left; one moved back where it was is requeued.
+#[test]
+fn a_job_whose_source_was_cleared_is_not_requeued_and_says_where_the_copy_is() {
+    use crate::util::content;
+    let env = TestEnv::new();
+    let (a, b, kept, backup) = (
+        env.path().join("a"),
+        env.path().join("b"),
+        env.path().join("kept"),
+        env.path().join("backup"),
+    );
+    for (n, name) in ["a/A0.jpg", "a/A1.jpg", "b/B0.jpg", "b/B1.jpg"]
+        .iter()
+        .enumerate()
+    {
+        write_file(&env.path().join(name), &content(40 + n as u32, 3000));
+    }
+    let to = backup.to_str().unwrap();
+    run_ok(
+        env.ferry()
+            .args(["sync", "--delete-after"])
+            .arg(&a)
+            .args(["--to", to]),
+    );
+    run_ok(
+        env.ferry()
+            .args(["sync", "--move-to"])
+            .arg(&kept)
+            .arg(&b)
+            .args(["--to", to]),
+    );
+    assert!(!a.join("A0.jpg").exists() && !b.join("B0.jpg").exists());
+    write_file(&a.join("A1.jpg"), b"another photo, taken later");
+    std::fs::rename(kept.join("B1.jpg"), b.join("B1.jpg")).unwrap();
+    for name in ["A0.jpg", "A1.jpg", "B0.jpg", "B1.jpg"] {
+        std::fs::remove_file(backup.join(name)).unwrap();
+    }
+
+    let output = env.ferry().args(["verify", "--requeue"]).output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let said = |source: &Path, why: &str| format!("not requeued: {}: {why}", source.display());
+    for line in [
+        said(
+            &a.join("A0.jpg"),
+            "its source was deleted after its upload (--delete-after): ferry knows of no copy left",
+        ),
+        said(
+            &a.join("A1.jpg"),
+            "its source was deleted after its upload (--delete-after), and the file at its path now is another: ferry knows of no copy left",
+        ),
+        said(
+            &b.join("B0.jpg"),
+            &format!(
+                "its source was moved to {} after its upload (--move-to): that is the copy left",
+                kept.join("B0.jpg").display()
+            ),
+        ),
+        "requeued 1 job".to_owned(),
+    ] {
+        assert!(stderr.contains(&line), "no {line:?} in {stderr}");
+    }
+    assert!(!stderr.contains("B1.jpg"), "{stderr}");
+    let again = run_ok(env.ferry().arg("upload"));
+    assert!(
+        stderr_of(&again).contains("uploaded 1 file"),
+        "{}",
+        stderr_of(&again)
+    );
+    assert!(backup.join("B1.jpg").exists());
+}
+
 #[test]
 fn s3_objects_are_checked_with_head_object() {
     let env = TestEnv::new();

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::{open_for_change, open_to_report, print_json_line};
 use crate::cli::VerifyArgs;
 use crate::cli::settings::Config;
+use crate::digest::FileStat;
 use crate::error;
 use crate::journal::job::{Job, JobId, State};
 use crate::report::stream;
@@ -104,10 +105,15 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
     bar.finish_and_clear();
 
     let count = |verdict| checked.iter().filter(|one| one.verdict == verdict).count();
-    let bad: Vec<JobId> = (checked.iter())
-        .filter(|one| one.verdict.is_bad())
-        .map(|one| one.job.id.clone())
-        .collect();
+    // A job whose source was cleared has nothing left to send again.
+    let mut unsendable = Vec::new();
+    let mut bad: Vec<JobId> = Vec::new();
+    for one in checked.iter().filter(|one| one.verdict.is_bad()) {
+        match why_not_requeued(&one.job) {
+            Some(why) => unsendable.push((one.job.resource.source(), why)),
+            None => bad.push(one.job.id.clone()),
+        }
+    }
     let counts = format!(
         "verified {}, size only {}, missing {}, different {}, unknown {}",
         count(Verdict::Verified),
@@ -120,6 +126,11 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
     if !config.quiet() || unconfirmed > 0 {
         stream::err_line(&counts);
     }
+    if args.requeue {
+        for (source, why) in &unsendable {
+            stream::err_line(&format!("not requeued: {}: {why}", source.display()));
+        }
+    }
     if args.requeue && !bad.is_empty() {
         let mut store = open_for_change(config)?;
         store.apply_all(&bad, Job::requeue)?;
@@ -131,6 +142,42 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
     Ok(match unconfirmed {
         0 => error::SUCCESS,
         _ => error::JOBS_FAILED,
+    })
+}
+
+/// Why `job` cannot be sent again, when its source was cleared after its
+/// upload and the file it names is not at its path now (missing, or
+/// another file there); `None` when it can, or when its path cannot be
+/// read (the upload then says why).
+fn why_not_requeued(job: &Job) -> Option<String> {
+    let cleared = job.cleared.as_ref()?;
+    let source = job.resource.source();
+    let now_there = match std::fs::symlink_metadata(&source) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => "",
+        Ok(meta)
+            if job
+                .resource
+                .stat()
+                .what_changed(&FileStat::of(&meta))
+                .is_some() =>
+        {
+            ", and the file at its path now is another"
+        }
+        _ => return None,
+    };
+    let left = |to: &std::path::Path| std::fs::symlink_metadata(to).is_ok();
+    Some(match cleared.to.as_ref().map(|to| to.as_path()) {
+        Some(to) if left(to) => format!(
+            "its source was moved to {} after its upload (--move-to){now_there}: that is the copy left",
+            to.display()
+        ),
+        Some(to) => format!(
+            "its source was moved to {} after its upload (--move-to), and is not there now{now_there}: ferry knows of no copy left",
+            to.display()
+        ),
+        None => format!(
+            "its source was deleted after its upload (--delete-after){now_there}: ferry knows of no copy left"
+        ),
     })
 }
 
