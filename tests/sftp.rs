@@ -241,6 +241,8 @@ impl Sshd {
 struct CountingRelay {
     port: u16,
     upstream_bytes: Arc<AtomicU64>,
+    /// Connections accepted so far.
+    connections: Arc<AtomicU64>,
     /// Both ends of every connection so far, for `cut`.
     open: Arc<std::sync::Mutex<Vec<TcpStream>>>,
 }
@@ -250,11 +252,14 @@ impl CountingRelay {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let upstream_bytes = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicU64::new(0));
+        let accepted = connections.clone();
         let open = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (counted, kept) = (upstream_bytes.clone(), open.clone());
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
                     continue;
                 };
@@ -284,6 +289,7 @@ impl CountingRelay {
         CountingRelay {
             port,
             upstream_bytes,
+            connections,
             open,
         }
     }
@@ -297,6 +303,10 @@ impl CountingRelay {
 
     fn sent(&self) -> u64 {
         self.upstream_bytes.load(Ordering::SeqCst)
+    }
+
+    fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -840,6 +850,79 @@ fn a_dropped_connection_is_opened_again_and_the_upload_resumes() {
     let from = uploading_offsets(&output);
     assert_eq!(from.len(), 2, "one start, one resume: {from:?}");
     assert!(from[1] >= SIZE / 3 - WINDOW, "resumed at {}", from[1]);
+    assert_eq!(
+        sha256_of(&card.join("clip.mov")),
+        sha256_of(&dest.join("clip.mov"))
+    );
+}
+
+/// A sync opens its destination before it scans, in a runtime of its
+/// own, then uploads and clears in the run's: the SSH connection it
+/// opened carries both, and a card backed up earlier is cleared whole by
+/// a later `--delete-after` (its one file was kept, the check of it failing
+/// on an SFTP channel that had ended with the first runtime).
+#[test]
+fn a_sync_uploads_over_the_connection_it_checked_with_and_clears_a_card_backed_up_earlier() {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let relay = CountingRelay::start(sshd.port);
+    sshd.know_port(relay.port);
+    let card = env.path().join("card");
+    photos(&card, 1);
+    let photo = card.join("00/IMG_0000.jpg");
+    let dest = env.path().join("nas");
+    let url = format!("sftp://127.0.0.1:{}{}/", relay.port, dest.display());
+    run_ok(
+        sshd.ferry(&env)
+            .args(["sync", "-q"])
+            .arg(&card)
+            .args(["--to", &url]),
+    );
+    assert_eq!(tree(&card), tree(&dest));
+    assert_eq!(relay.connections(), 1, "one SSH connection for the sync");
+
+    let cleared = sshd
+        .ferry(&env)
+        .args(["sync", "--delete-after"])
+        .arg(&card)
+        .args(["--to", &url])
+        .output()
+        .unwrap();
+    let said = format!("{}{}", stdout_of(&cleared), stderr_of(&cleared));
+    assert_eq!(cleared.status.code(), Some(0), "{said}");
+    assert!(!photo.exists(), "the photo was kept: {said}");
+    assert!(said.contains("1 source file cleared"), "{said}");
+    assert_eq!(relay.connections(), 2, "one more for the second sync");
+}
+
+/// Progress over SFTP moves with each write request handed over, as an
+/// HTTP body's does, not once a half window (4 MiB) is written: held to
+/// 1 MB/s, a 3 MiB file showed 0 B until its end.
+#[test]
+fn progress_moves_with_each_request_over_sftp() {
+    let (sshd, env, card) = one_clip(3 << 20, 21);
+    let dest = env.path().join("nas");
+    let output = run_ok(
+        sshd.ferry(&env)
+            .args([
+                "sync",
+                "--bwlimit",
+                "1M",
+                "--progress",
+                "lines",
+                "--stats",
+                "300ms",
+            ])
+            .arg(&card)
+            .arg("--to")
+            .arg(sshd.url(&dest)),
+    );
+    let stderr = stderr_of(&output);
+    let moving: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("progress: 0/1 files, ") && !l.contains(", 0 B of "))
+        .collect();
+    assert!(moving.len() >= 3, "{stderr}");
     assert_eq!(
         sha256_of(&card.join("clip.mov")),
         sha256_of(&dest.join("clip.mov"))

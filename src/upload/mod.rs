@@ -78,8 +78,11 @@ pub fn check_destination(
 ) -> anyhow::Result<(Store, Prepared)> {
     let client = http::client(settings)?;
     let shared = shared::Shared::new(store);
-    let resolved =
-        current_thread_runtime()?.block_on(route::route(&shared, settings, &client, destination));
+    let resolved = current_thread_runtime()?.block_on(async {
+        let route = route::route(&shared, settings, &client, destination).await?;
+        route.leave_runtime();
+        anyhow::Ok(route)
+    });
     let store = shared.into_store().expect("no job holds the store yet");
     let routes = HashMap::from([(destination.clone(), Arc::new(resolved?))]);
     if let Some(after) = &settings.after_upload {

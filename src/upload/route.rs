@@ -33,6 +33,15 @@ pub enum Route {
 }
 
 impl Route {
+    /// Called before the runtime the route was opened in ends, for the
+    /// run's own runtime to use it (`SftpRoute::leave_runtime`). HTTP and
+    /// S3 clients drop connections whose runtime went by themselves.
+    pub fn leave_runtime(&self) {
+        if let Route::Sftp(sftp) = self {
+            sftp.leave_runtime();
+        }
+    }
+
     /// How a job's `started` line names the protocol, e.g. "ietf (interop 8)".
     pub fn name(&self) -> String {
         match self {

@@ -38,12 +38,16 @@ mod hash;
 mod names;
 #[path = "sftp_probe.rs"]
 pub mod probe;
+#[path = "sftp_refusal.rs"]
+mod refusal;
 #[path = "sftp_ssh_config.rs"]
 mod ssh_config;
 #[path = "sftp_upload.rs"]
 mod upload;
 use hash::Hasher;
 pub use hash::{HashTool, hash_limit};
+use refusal::connect_error;
+pub use refusal::{NotConnected, Refusal};
 use ssh_config::StartConfig;
 pub use upload::{discard, remote_sha256, transfer};
 
@@ -191,7 +195,16 @@ impl Link {
             .await
             .map_err(|error| connect_error(url, &error))?;
         drop(config);
-        let session = Arc::new(session);
+        Link::over(Arc::new(session), url, detect).await
+    }
+
+    /// Opens the SFTP channel (and with `detect`, asks for the hash tool)
+    /// over a connection already made.
+    async fn over(
+        session: Arc<Session>,
+        url: &SftpUrl,
+        detect: bool,
+    ) -> Result<Link, NotConnected> {
         let options = SftpOptions::new()
             .max_pending_requests(std::num::NonZeroU16::new(64).expect("not zero"));
         let detecting = async {
@@ -259,103 +272,21 @@ impl Link {
     }
 }
 
-/// Why a connection was not made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    UnknownHostKey,
-    ChangedHostKey,
-    Login,
-    Unreachable,
-}
-
-/// A connection that was not made: why, in one line that says what to do.
-#[derive(Debug)]
-pub struct NotConnected {
-    pub refusal: Refusal,
-    pub message: String,
-}
-
-impl std::fmt::Display for NotConnected {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for NotConnected {}
-
-/// What `ssh` said when it could not connect, as one line that says what
-/// to do: an unknown host key is accepted by the user, never by ferry.
-fn connect_error(url: &SftpUrl, error: &openssh::Error) -> NotConnected {
-    let (refusal, message) = classify(url, error);
-    NotConnected { refusal, message }
-}
-
-fn classify(url: &SftpUrl, error: &openssh::Error) -> (Refusal, String) {
-    let mut said = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        said.push_str(": ");
-        said.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    let last = why_ssh_failed(&said);
-    let said = said.replace(['\n', '\r'], " ");
-    let target = match url.port {
-        Some(port) if url.host.contains(':') => format!("sftp://[{}]:{port}", url.host),
-        Some(port) => format!("sftp://{}:{port}", url.host),
-        None => format!("sftp://{}", url.host),
-    };
-    if said.contains("Host key verification failed") || said.contains("host key is known") {
-        if said.contains("IDENTIFICATION HAS CHANGED") {
-            return (
-                Refusal::ChangedHostKey,
-                format!(
-                    "{target}: the server's host key has CHANGED since it was accepted; check it with `{}` before trusting it",
-                    url.ssh_command()
-                ),
-            );
-        }
-        return (
-            Refusal::UnknownHostKey,
-            format!(
-                "{target}: the server's host key is not known; check and accept it by running `{}` once",
-                url.ssh_command()
-            ),
-        );
-    }
-    if said.contains("Permission denied") || said.contains("Too many authentication failures") {
-        return (
-            Refusal::Login,
-            format!(
-                "{target}: the server refused the login (Permission denied): check the user and the key ssh offers (`{} -v`)",
-                url.ssh_command()
-            ),
-        );
-    }
-    (
-        Refusal::Unreachable,
-        format!("cannot reach {target} through ssh: {last}"),
-    )
-}
-
-/// What ssh said last, other than debug lines (a user's `LogLevel` can
-/// add them, with key paths and fingerprints), on one line.
-fn why_ssh_failed(said: &str) -> String {
-    said.lines()
-        .rev()
-        .map(str::trim)
-        .find(|line| !line.is_empty() && !line.starts_with("debug"))
-        .map_or_else(
-            || said.replace(['\n', '\r'], " ").trim().to_owned(),
-            str::to_owned,
-        )
+/// A place in a route's pool of connections.
+#[derive(Clone)]
+enum Slot {
+    Empty,
+    /// A connection whose SFTP channel ended with the runtime that opened
+    /// it (`SftpRoute::leave_runtime`).
+    Connected(Arc<Session>),
+    Open(Arc<Link>),
 }
 
 /// An `sftp://` destination for one run: a small pool of connections,
 /// opened once and reopened when one breaks, and what the account may do.
 pub struct SftpRoute {
     pub url: SftpUrl,
-    slots: Vec<Mutex<Option<Arc<Link>>>>,
+    slots: Vec<Mutex<Slot>>,
     next: AtomicUsize,
     connect_timeout: Duration,
     /// The tool that hashes a file remotely; `None` on a files-only account.
@@ -392,9 +323,8 @@ impl SftpRoute {
             }
         };
         let pool = concurrency.div_ceil(2).clamp(1, 4);
-        let mut slots: Vec<Mutex<Option<Arc<Link>>>> =
-            (0..pool).map(|_| Mutex::new(None)).collect();
-        slots[0] = Mutex::new(Some(Arc::new(first)));
+        let mut slots: Vec<Mutex<Slot>> = (0..pool).map(|_| Mutex::new(Slot::Empty)).collect();
+        slots[0] = Mutex::new(Slot::Open(Arc::new(first)));
         Ok(SftpRoute {
             url,
             slots,
@@ -412,27 +342,47 @@ impl SftpRoute {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if let Some(link) = current {
-            return Ok((slot, link));
-        }
-        let link = Arc::new(
-            Link::open(&self.url, self.connect_timeout, false)
-                .await
-                .map_err(|error| Failure::transient(error.message))?,
-        );
+        let opened = match current {
+            Slot::Open(link) => return Ok((slot, link)),
+            Slot::Connected(session) => match Link::over(session, &self.url, false).await {
+                Ok(link) => Ok(link),
+                // ssh's master is gone (idle past `MASTER_IDLE` during a
+                // long scan, or its network dropped): connect again.
+                Err(_) => Link::open(&self.url, self.connect_timeout, false).await,
+            },
+            Slot::Empty => Link::open(&self.url, self.connect_timeout, false).await,
+        };
+        let link = Arc::new(opened.map_err(|error| Failure::transient(error.message))?);
         let mut held = self.slots[slot].lock().unwrap_or_else(|p| p.into_inner());
-        let link = held.get_or_insert(link).clone();
-        Ok((slot, link))
+        match &*held {
+            Slot::Open(first) => Ok((slot, first.clone())),
+            _ => {
+                *held = Slot::Open(link.clone());
+                Ok((slot, link))
+            }
+        }
     }
 
     /// Forgets a link that broke, so that the next use reconnects.
     pub fn broken(&self, slot: usize, link: &Arc<Link>) {
         let mut held = self.slots[slot].lock().unwrap_or_else(|p| p.into_inner());
-        if held
-            .as_ref()
-            .is_some_and(|current| Arc::ptr_eq(current, link))
-        {
-            *held = None;
+        if matches!(&*held, Slot::Open(current) if Arc::ptr_eq(current, link)) {
+            *held = Slot::Empty;
+        }
+    }
+
+    /// Called before the runtime that opened the links ends, for another
+    /// to use the route: each SFTP channel and hasher lives in tasks of
+    /// that runtime and ends with it, but the SSH connection under it is
+    /// ssh's own process. So the channels are closed here and the
+    /// connections kept: the next runtime opens a channel over each when
+    /// first used, rather than failing on a dead one.
+    pub fn leave_runtime(&self) {
+        for slot in &self.slots {
+            let mut held = slot.lock().unwrap_or_else(|p| p.into_inner());
+            if let Slot::Open(link) = &*held {
+                *held = Slot::Connected(link.session.clone());
+            }
         }
     }
 
@@ -531,22 +481,6 @@ impl SftpRoute {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_users_debug_lines_stay_out_of_why_ssh_failed() {
-        let said = "ssh exited: debug1: Reading configuration data /home/u/.ssh/config\n\
-                    debug1: Offering public key: /home/u/.ssh/id_ed25519 ED25519 SHA256:abc\n\
-                    ssh: connect to host nas port 22: Connection refused\n\
-                    debug1: Exit status 255\n";
-        assert_eq!(
-            why_ssh_failed(said),
-            "ssh: connect to host nas port 22: Connection refused"
-        );
-        assert_eq!(
-            why_ssh_failed("Connection timed out"),
-            "Connection timed out"
-        );
-    }
 
     #[test]
     fn urls_name_absolute_and_home_relative_folders() {

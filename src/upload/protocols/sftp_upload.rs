@@ -22,7 +22,7 @@ use std::io::SeekFrom;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use openssh_sftp_client::Error as SftpError;
 use openssh_sftp_client::UnixTimeStamp;
@@ -74,6 +74,8 @@ pub async fn transfer(
 ) -> Result<Response, Failure> {
     let (mut failures, mut attempts, mut best) = (0, 0, 0);
     let mut restarted = false;
+    // The furthest byte the server confirmed, all attempts together.
+    let confirmed = AtomicU64::new(0);
     loop {
         attempts += 1;
         let attempt = async {
@@ -81,6 +83,7 @@ pub async fn transfer(
             let upload = Upload {
                 route,
                 link: &link,
+                confirmed: &confirmed,
                 job,
                 activity,
                 reporter,
@@ -99,7 +102,7 @@ pub async fn transfer(
                 // Failures in a row: an attempt that got further than any
                 // before starts the count again (ten times --retries
                 // attempts in all, at most).
-                let reached = activity.position.load(Ordering::Relaxed);
+                let reached = confirmed.load(Ordering::Relaxed);
                 if reached > best {
                     (best, failures) = (reached, 0);
                 }
@@ -130,6 +133,9 @@ fn is_missing(error: &SftpError) -> bool {
 struct Upload<'a> {
     route: &'a SftpRoute,
     link: &'a Arc<Link>,
+    /// The furthest byte the server confirmed: written, or kept from
+    /// before and checked (progress counts what was handed over).
+    confirmed: &'a AtomicU64,
     job: &'a Job,
     activity: &'a Arc<Activity>,
     reporter: &'a dyn Reporter,
@@ -211,6 +217,7 @@ impl Upload<'_> {
         }
         let resumed_at = offset;
         self.activity.starts_at(offset);
+        self.confirmed.fetch_max(offset, Ordering::Relaxed);
         self.reporter.event(Event::Phase {
             job: self.job,
             phase: Phase::Uploading { from: offset },
@@ -398,10 +405,10 @@ impl Upload<'_> {
                 }
                 windows.give_back(window);
                 self.activity.touch();
-                self.activity.position.store(written_to, Ordering::Relaxed);
                 if let Some(following) = following.as_mut() {
                     following.settled(written_to).await;
                 }
+                self.confirmed.fetch_max(written_to, Ordering::Relaxed);
                 behind.sent_to(windows.file(), written_to);
             }
             let Some(window) = next else {
@@ -421,6 +428,10 @@ impl Upload<'_> {
                 let (mut file, start) = (file.clone(), offset + at as u64);
                 let activity = self.activity.clone();
                 at += chunk.len();
+                // Handed over, as an HTTP body counts its bytes: progress
+                // moves with each request, not each half window.
+                (self.activity.sent).fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                (self.activity.position).store(offset + at as u64, Ordering::Relaxed);
                 writes.push(tokio_util::task::AbortOnDropHandle::new(tokio::spawn(
                     async move {
                         file.seek(SeekFrom::Start(start)).await?;
@@ -432,9 +443,6 @@ impl Upload<'_> {
                 )));
             }
             offset += window.len() as u64;
-            self.activity
-                .sent
-                .fetch_add(window.len() as u64, Ordering::Relaxed);
             in_flight.push_back((offset, window, writes));
         }
     }
