@@ -82,6 +82,43 @@ fn a_card_synced_with_delete_after_is_emptied_and_every_file_arrives() {
     );
 }
 
+/// A dry run names each file it would clear on one line: a duplicate of
+/// a file uploaded earlier is not listed again as a file to check.
+#[test]
+fn a_dry_run_lists_a_duplicate_of_an_uploaded_file_once() {
+    let env = TestEnv::new();
+    let (card, _) = card(&env, 3);
+    let to = env.path().join("backup");
+    let to = to.to_str().unwrap();
+    run_ok(env.ferry().arg("sync").arg(&card).args(["--to", to]));
+    std::fs::copy(&walk(&card)[0], card.join("IMG_COPY.JPG")).unwrap();
+
+    let dry = run_ok(
+        env.ferry()
+            .args(["sync", "--dry-run", "--delete-after"])
+            .arg(&card)
+            .args(["--to", to]),
+    );
+    let listed = stdout_of(&dry);
+    let lines: Vec<&str> = listed.lines().collect();
+    let copy: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("IMG_COPY.JPG"))
+        .collect();
+    assert_eq!(copy.len(), 1, "{listed}");
+    assert!(
+        copy[0].starts_with("duplicate IMG_COPY.JPG: same content as ")
+            && copy[0].ends_with(", then delete it once its upload is verified"),
+        "{listed}"
+    );
+    let checked = lines
+        .iter()
+        .filter(|l| l.starts_with("would check ") && l.contains("(already uploaded), then delete"))
+        .count();
+    assert_eq!(checked, 3, "{listed}");
+    assert_eq!(walk(&card).len(), 4, "a dry run deletes nothing");
+}
+
 #[test]
 fn a_file_changed_after_the_scan_is_kept_and_its_job_fails() {
     let env = TestEnv::new();

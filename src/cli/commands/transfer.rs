@@ -115,9 +115,9 @@ fn scan_with(
             twin,
             planned,
         } => {
-            // A sync clears it with its twin; a twin in the journal says
-            // so below (`Carried`), one a dry run only plans, here.
-            let then = (after.filter(|_| planned))
+            // A sync clears it with its twin: a dry run says so on this
+            // one line (the real run's clearing says what it did).
+            let then = (after.filter(|_| planned || args.dry_run))
                 .map(|after| format!(", {}", after.would(relative)))
                 .unwrap_or_default();
             left_out(format!(
@@ -137,13 +137,10 @@ fn scan_with(
             asset,
         } => {
             if let Some(after) = after {
-                if args.dry_run && !config.json() && !config.quiet() {
-                    let why = match same_path {
-                        true => "already uploaded".to_owned(),
-                        false => format!("same content as job {}", twin.short()),
-                    };
+                // A duplicate's line said it already (`Duplicate`).
+                if args.dry_run && same_path && !config.json() && !config.quiet() {
                     let _ = crate::report::stream::out_line(&format!(
-                        "would check {} ({why}), {}",
+                        "would check {} (already uploaded), {}",
                         source.display(),
                         after.would(relative.as_path())
                     ));
