@@ -986,6 +986,29 @@ fn a_files_only_partial_upload_damaged_far_before_its_end_starts_over() {
     assert_eq!(from, 0, "the damaged partial upload was resumed");
 }
 
+/// A folder the server will not make fails its jobs with a line that
+/// names the folder above it, which exists: the server's own words ("No
+/// such file") hide that.
+#[test]
+fn a_folder_the_server_will_not_make_is_named_with_the_folder_above_it() {
+    let sshd = Sshd::start();
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    photos(&card, 1);
+    let url = sshd.url(Path::new("/proc/ferry-test"));
+    let output = (sshd.sync_json(&env, &card, &url).args(["--retries", "1"]))
+        .output()
+        .unwrap();
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains(
+            "creating /proc/ferry-test (the server would not make it in /proc, which exists; `ferry probe` says more)"
+        ),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn probe_tells_a_shell_account_a_folder_still_to_make_and_a_file_in_the_way() {
     let sshd = Sshd::start();

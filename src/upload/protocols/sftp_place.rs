@@ -25,8 +25,10 @@ impl Upload<'_> {
         }
         let mut fs = self.link.sftp.fs();
         let mut missing = Vec::new();
+        let mut existing = None;
         for above in folder.ancestors() {
             if above.as_os_str().is_empty() || fs.metadata(above).await.is_ok() {
+                existing = Some(above);
                 break;
             }
             missing.push(above);
@@ -35,8 +37,19 @@ impl Upload<'_> {
             if let Err(error) = fs.create_dir(folder).await
                 && fs.metadata(folder).await.is_err()
             {
-                return Err(failure(&format!("creating {}", folder.display()), error));
+                // The server's words ("No such file") can hide that the
+                // folder above exists but takes no new folder.
+                let doing = match existing {
+                    Some(above) if !above.as_os_str().is_empty() => format!(
+                        "creating {} (the server would not make it in {}, which exists; `ferry probe` says more)",
+                        folder.display(),
+                        above.display()
+                    ),
+                    _ => format!("creating {}", folder.display()),
+                };
+                return Err(failure(&doing, error));
             }
+            existing = Some(folder);
         }
         Ok(())
     }
