@@ -119,6 +119,65 @@ fn a_dry_run_lists_a_duplicate_of_an_uploaded_file_once() {
     assert_eq!(walk(&card).len(), 4, "a dry run deletes nothing");
 }
 
+/// A rule that leaves out one member of an asset (a Live Photo's video
+/// not matched by `--include`, or over `--max-size`) keeps the whole asset
+/// on the card, with a warning that names the member; without the rule,
+/// the asset leaves the card whole.
+#[test]
+fn a_rule_that_leaves_out_a_member_keeps_its_whole_asset_on_the_card() {
+    use crate::util::content;
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    let to = env.path().join("backup");
+    let to = to.to_str().unwrap();
+    for (name, seed, len) in [
+        ("IMG_0001.JPG", 1, 3000),
+        ("IMG_0001.MOV", 2, 5000),
+        ("IMG_0002.JPG", 3, 3000),
+        ("more/IMG_0003.JPG", 4, 3000),
+        ("more/IMG_0003.MOV", 5, 5000),
+    ] {
+        write_file(&card.join(name), &content(seed, len));
+    }
+    for (rule, folder, kept, why) in [
+        (
+            ["--include", "*.JPG"],
+            &card,
+            "IMG_0001.JPG",
+            "IMG_0001.MOV of its name was left out (not matched by --include)",
+        ),
+        (
+            ["--max-size", "4k"],
+            &card.join("more"),
+            "IMG_0003.JPG",
+            "IMG_0003.MOV of its name was left out (larger than --max-size)",
+        ),
+    ] {
+        let output = sync(&env, folder, to, &[rule[0], rule[1], "--delete-after"]);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "kept {}: {why}, so its asset would not leave the card whole",
+                folder.join(kept).display()
+            )),
+            "{stderr}"
+        );
+        assert!(folder.join(kept).exists(), "{stderr}");
+    }
+    assert!(
+        !card.join("IMG_0002.JPG").exists(),
+        "a photo of its own is cleared"
+    );
+    let whole = sync(&env, &card, to, &["--delete-after"]);
+    assert_eq!(whole.status.code(), Some(0), "{}", stderr_of(&whole));
+    assert!(
+        walk(&card).is_empty(),
+        "left on the card: {:?}",
+        walk(&card)
+    );
+}
+
 #[test]
 fn a_file_changed_after_the_scan_is_kept_and_its_job_fails() {
     let env = TestEnv::new();

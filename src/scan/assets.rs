@@ -115,17 +115,23 @@ pub(super) struct Families {
     pub alone: Vec<usize>,
 }
 
+/// The name a file's family goes by in its folder: a media file's or a
+/// sidecar's base name; `None` for a file that joins no family.
+pub(super) fn family_base(name: &str, kind: MediaKind) -> Option<String> {
+    match kind {
+        MediaKind::Image | MediaKind::Video => Some(media_base(name)),
+        MediaKind::Other if is_sidecar_name(name) => Some(sidecar_base(name).0),
+        _ => None,
+    }
+}
+
 /// Groups files by folder and base name; `only_with_media[i]`: file `i`
 /// is taken only as a member of a family with a media file.
 pub(super) fn families(files: &[Named], only_with_media: &[bool]) -> Families {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut by_key: HashMap<(usize, &Path, String), usize> = HashMap::new();
     for (index, file) in files.iter().enumerate() {
-        let base = match (file.name, file.kind) {
-            (Some(name), MediaKind::Image | MediaKind::Video) => Some(media_base(name)),
-            (Some(name), MediaKind::Other) if is_sidecar_name(name) => Some(sidecar_base(name).0),
-            _ => None,
-        };
+        let base = file.name.and_then(|name| family_base(name, file.kind));
         let slot = match base {
             Some(base) => *by_key
                 .entry((file.folder.0, file.folder.1, base))

@@ -14,6 +14,7 @@ pub mod ahead;
 pub mod assets;
 pub mod filter;
 mod handover;
+mod left_out;
 pub mod media;
 mod queue;
 mod targets;
@@ -38,6 +39,7 @@ use crate::landing::Layouts;
 use crate::scan::filter::{Filter, FilterOptions};
 use ahead::{ReadAhead, Reserved};
 pub use handover::{Handed, Pipe, ToUpload};
+use left_out::LeftOut;
 use queue::Queue;
 use targets::Targets;
 use walk::{Candidate, Root, resolve_roots, visit_only, walk};
@@ -283,9 +285,16 @@ pub fn scan(
     let roots = resolve_roots(&options.roots)?;
     let filter = Filter::new(options.filter.clone())?;
     let mut summary = ScanSummary::default();
-    let candidates = match &options.only {
-        Some(files) => visit_only(files, &roots, options, &filter, &mut summary, on_event),
-        None => walk(&roots, options, &filter, &mut summary, on_event),
+    let mut left_out = LeftOut::default();
+    let candidates = {
+        let mut noting = |event: ScanEvent| {
+            left_out.note(&event);
+            on_event(event);
+        };
+        match &options.only {
+            Some(files) => visit_only(files, &roots, options, &filter, &mut summary, &mut noting),
+            None => walk(&roots, options, &filter, &mut summary, &mut noting),
+        }
     };
 
     let (candidates, families) = in_families(candidates, &mut summary, on_event);
@@ -441,6 +450,14 @@ pub fn scan(
                         hashed_bytes: queue.summary.hashed_bytes,
                     });
                     family.push((i, sha, taken, reserved));
+                }
+                if let Some(because) = left_out.splits(&candidates[range.start]) {
+                    for &(i, ..) in &family {
+                        on_event(ScanEvent::Held {
+                            source: &candidates[i].path(&roots),
+                            because: because.clone(),
+                        });
+                    }
                 }
                 if let Some(lost) = unread {
                     let because = format!(
