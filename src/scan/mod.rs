@@ -451,19 +451,17 @@ pub fn scan(
                     });
                     family.push((i, sha, taken, reserved));
                 }
-                if let Some(because) = left_out.splits(&candidates[range.start]) {
-                    for &(i, ..) in &family {
-                        on_event(ScanEvent::Held {
-                            source: &candidates[i].path(&roots),
-                            because: because.clone(),
-                        });
-                    }
-                }
-                if let Some(lost) = unread {
-                    let because = format!(
-                        "{} of its name could not be read, so its asset is not whole",
-                        candidates[lost].relative.as_path().display()
-                    );
+                // A member unread, or one a rule left out: the others
+                // stay on the card (an unread one's reason first).
+                let held = unread
+                    .map(|lost| {
+                        format!(
+                            "{} of its name could not be read, so its asset is not whole",
+                            candidates[lost].relative.as_path().display()
+                        )
+                    })
+                    .or_else(|| left_out.splits(&candidates[range.start]));
+                if let Some(because) = held {
                     for &(i, ..) in &family {
                         on_event(ScanEvent::Held {
                             source: &candidates[i].path(&roots),
