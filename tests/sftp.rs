@@ -1178,3 +1178,67 @@ fn verify_closes_its_ssh_connections_and_leaves_nothing_in_the_temp_folder() {
         .collect();
     assert!(left.is_empty(), "left in the temp folder: {left:?}");
 }
+
+/// An upload's first bytes do not wait for the server to say which hash
+/// tool the account has. Here every command session's shell takes 2 s to
+/// start (`BASH_ENV` sleeping, as a heavy rc file does); when the first one
+/// got going, bytes had already landed. Before, none had: the run asked
+/// first. The upload is still confirmed by the server's SHA-256.
+#[test]
+fn the_first_bytes_go_while_a_slow_login_shell_answers() {
+    let env = TestEnv::new();
+    let dest = env.path().join("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    let seen = env.path().join("seen");
+    let slow = env.path().join("slow-rc.sh");
+    let script = format!(
+        "sleep 2; for f in '{}'/.ferry-*.part; do test -e \"$f\" && stat -c %s \"$f\"; done >> '{}'\n",
+        dest.display(),
+        seen.display()
+    );
+    write_file(&slow, script.as_bytes());
+    let sshd = Sshd::start_with(&format!("SetEnv BASH_ENV={}\n", slow.display()));
+    let shell = Command::new("getent")
+        .args(["passwd", &login()])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&shell.stdout)
+            .trim_end()
+            .ends_with("/bash"),
+        "the test reads BASH_ENV: it needs a login whose shell is bash"
+    );
+    let card = env.path().join("card");
+    write_big(&card.join("clip.mov"), 24 << 20, 31);
+    run_ok(
+        sshd.ferry(&env)
+            .args(["scan", "-q"])
+            .arg(&card)
+            .arg("--to")
+            .arg(sshd.url(&dest)),
+    );
+    let output = run_ok(
+        sshd.ferry(&env)
+            .args(["upload", "--json", "--bwlimit", "4M"]),
+    );
+    let said = std::fs::read_to_string(&seen).unwrap_or_default();
+    let first: u64 = said
+        .lines()
+        .next()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        first > 0,
+        "no bytes had landed when the shell answered: {said:?}"
+    );
+    let events = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        events.matches("\"confirmed-by\":\"sha256\"").count(),
+        1,
+        "{events}"
+    );
+    assert_eq!(
+        sha256_of(&card.join("clip.mov")),
+        sha256_of(&dest.join("clip.mov"))
+    );
+}

@@ -50,7 +50,9 @@ pub fn refuse_unconfirmable(
 ) -> anyhow::Result<()> {
     for (destination, route) in routes {
         if let Route::Sftp(sftp) = route.as_ref()
-            && sftp.hash_tool.is_none()
+            // Settled before (`SftpRoute::settle_tool`); not known, it
+            // is refused all the same.
+            && !matches!(sftp.known_tool(), Some(Some(_)))
         {
             return Err(crate::error::UsageError(format!(
                 "{} needs a destination that confirms each file's SHA-256, and the account at {} runs no SHA-256 tool (a files-only SFTP account runs no commands), so uploads there are confirmed by size alone; nothing was uploaded",

@@ -80,6 +80,11 @@ pub fn check_destination(
     let shared = shared::Shared::new(store);
     let resolved = current_thread_runtime()?.block_on(async {
         let route = route::route(&shared, settings, &client, destination).await?;
+        // What the account may run is asked in this runtime's tasks, which
+        // end with it: the answer is waited for here.
+        if let route::Route::Sftp(sftp) = &route {
+            sftp.settle_tool().await?;
+        }
         route.leave_runtime();
         anyhow::Ok(route)
     });

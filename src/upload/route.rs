@@ -157,15 +157,22 @@ pub async fn route(
             Route::Local(Arc::new(folder))
         }
         Protocol::S3 => Route::S3(Arc::new(s3_route(settings, client, destination).await?)),
-        Protocol::Sftp => Route::Sftp(Arc::new(
-            SftpRoute::open(
+        Protocol::Sftp => {
+            let route = SftpRoute::open(
                 &destination.url,
                 settings.concurrency,
                 settings.connect_timeout,
                 settings.retries,
             )
-            .await?,
-        )),
+            .await?;
+            // Clearing is refused before any upload where the account
+            // cannot confirm a file's SHA-256; else the first bytes go
+            // while the server answers.
+            if settings.after_upload.is_some() {
+                route.settle_tool().await?;
+            }
+            Route::Sftp(Arc::new(route))
+        }
         wanted => http_route(shared, settings, client, destination, wanted, true).await?,
     })
 }

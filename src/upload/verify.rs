@@ -303,8 +303,13 @@ impl SftpPools {
         if let Some(route) = pools.get(url) {
             return route.clone();
         }
-        let opened = SftpRoute::open(url, 2, settings.connect_timeout, settings.retries).await;
+        let opened = async {
+            let route = SftpRoute::open(url, 2, settings.connect_timeout, settings.retries).await?;
+            route.settle_tool().await?;
+            anyhow::Ok(route)
+        };
         let route = opened
+            .await
             .map(Arc::new)
             .map_err(|error| crate::error::one_line(&error));
         pools.insert(url.to_owned(), route.clone());
@@ -334,7 +339,7 @@ pub async fn sftp_verdict(route: &SftpRoute, job: &Job) -> (Verdict, String) {
             return (Verdict::Unknown, failure.text());
         }
     }
-    let how = match route.hash_tool {
+    let how = match route.hash_tool().await.ok().flatten() {
         Some(tool) => format!("{shown} hashed by the server's {}", tool.name()),
         None => format!("{shown} read back over SFTP"),
     };

@@ -20,11 +20,14 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
 use openssh::{KnownHosts, Session, SessionBuilder};
 use openssh_sftp_client::{Sftp, SftpOptions};
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::digest::Sha256;
 use crate::journal::job::ErrorClass;
@@ -154,15 +157,48 @@ pub fn shell_quote(bytes: &[u8]) -> Vec<u8> {
 pub struct Link {
     session: Arc<Session>,
     pub sftp: Sftp,
-    hasher: tokio::sync::Mutex<Option<Hasher>>,
-    /// The hash tool found while the SFTP channel opened, until asked.
-    found: Mutex<Option<Result<Option<HashTool>, Failure>>>,
+    /// The link's hasher; the question that finds the tool fills it.
+    hasher: Arc<tokio::sync::Mutex<Option<Hasher>>>,
+    /// Which hash tool the account may run, asked on a command session of
+    /// its own (`Hasher::detect`): an answer any number may wait for.
+    asking: Mutex<Option<Asking>>,
+}
+
+type Asking = Shared<BoxFuture<'static, Result<Option<HashTool>, String>>>;
+
+/// Asks `session` which hash tool the account may run, without waiting;
+/// the hasher that answers becomes `hasher`'s.
+fn ask(session: &Arc<Session>, hasher: &Arc<tokio::sync::Mutex<Option<Hasher>>>) -> Asking {
+    // Held from now, so that no hash asked meanwhile starts another.
+    let held = hasher.clone().try_lock_owned().ok();
+    let (session, hasher) = (session.clone(), hasher.clone());
+    let task = tokio::spawn(async move {
+        let mut slot = match held {
+            Some(held) => held,
+            None => hasher.lock_owned().await,
+        };
+        match Hasher::detect(&session, COMMAND_TIMEOUT).await {
+            Ok(Some((tool, found))) => {
+                *slot = Some(found);
+                Ok(Some(tool))
+            }
+            Ok(None) => Ok(None),
+            Err(failure) => Err(failure.text()),
+        }
+    });
+    // Aborted when the last one waiting, and the link, are gone.
+    let task = AbortOnDropHandle::new(task);
+    async move {
+        (task.await).map_err(|error| format!("asking the server for a hash tool: {error}"))?
+    }
+        .boxed()
+        .shared()
 }
 
 impl Link {
-    /// Connects; with `detect`, finds the hash tool while the SFTP channel
-    /// opens (only a route's first link does: the rest start a hasher
-    /// when first needed).
+    /// Connects; with `detect`, starts asking for the hash tool while the
+    /// SFTP channel opens (only a route's first link does: the rest start
+    /// a hasher when first needed).
     pub async fn open(
         url: &SftpUrl,
         connect_timeout: Duration,
@@ -198,8 +234,8 @@ impl Link {
         Link::over(Arc::new(session), url, detect).await
     }
 
-    /// Opens the SFTP channel (and with `detect`, asks for the hash tool)
-    /// over a connection already made.
+    /// Opens the SFTP channel (and with `detect`, starts asking for the
+    /// hash tool) over a connection already made.
     async fn over(
         session: Arc<Session>,
         url: &SftpUrl,
@@ -207,32 +243,22 @@ impl Link {
     ) -> Result<Link, NotConnected> {
         let options = SftpOptions::new()
             .max_pending_requests(std::num::NonZeroU16::new(64).expect("not zero"));
-        let detecting = async {
-            match detect {
-                true => Some(Hasher::detect(&session, COMMAND_TIMEOUT).await),
-                false => None,
-            }
-        };
-        let (sftp, found) = tokio::join!(
-            Sftp::from_clonable_session(session.clone(), options),
-            detecting
-        );
-        let (found, hasher) = match found {
-            Some(Ok(Some((tool, hasher)))) => (Some(Ok(Some(tool))), Some(hasher)),
-            other => (other.map(|found| found.map(|_| None)), None),
-        };
-        let sftp = sftp.map_err(|error| NotConnected {
-            refusal: Refusal::Unreachable,
-            message: format!(
-                "sftp://{}: logged in, but no SFTP channel opened: {error}",
-                url.host
-            ),
-        })?;
+        let hasher = Arc::new(tokio::sync::Mutex::new(None));
+        let asking = detect.then(|| ask(&session, &hasher));
+        let sftp = Sftp::from_clonable_session(session.clone(), options)
+            .await
+            .map_err(|error| NotConnected {
+                refusal: Refusal::Unreachable,
+                message: format!(
+                    "sftp://{}: logged in, but no SFTP channel opened: {error}",
+                    url.host
+                ),
+            })?;
         Ok(Link {
             session,
             sftp,
-            hasher: tokio::sync::Mutex::new(hasher),
-            found: Mutex::new(found),
+            hasher,
+            asking: Mutex::new(asking),
         })
     }
 
@@ -257,18 +283,37 @@ impl Link {
         Ok(output.stdout)
     }
 
-    /// Which hash tool the account may run (`Hasher::detect`): the one
-    /// found as the link opened, asked again after that.
+    /// Which hash tool the account may run (`Hasher::detect`): asked once
+    /// per link, and again after a fault.
     pub async fn hash_tool(&self) -> Result<Option<HashTool>, Failure> {
-        let found = self.found.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(found) = found {
-            return found;
+        let asking = self.asking();
+        let answer = asking.clone().await;
+        if answer.is_err() {
+            let mut held = self.asking.lock().unwrap_or_else(|p| p.into_inner());
+            if held.as_ref().is_some_and(|current| current.ptr_eq(&asking)) {
+                *held = None;
+            }
         }
-        let Some((tool, hasher)) = Hasher::detect(&self.session, COMMAND_TIMEOUT).await? else {
-            return Ok(None);
-        };
-        *self.hasher.lock().await = Some(hasher);
-        Ok(Some(tool))
+        answer.map_err(Failure::transient)
+    }
+
+    /// The account's answer, if the server has given it: never waits
+    /// (after a fault, it asks again).
+    fn hash_tool_now(&self) -> Option<Option<HashTool>> {
+        self.asking().now_or_never()?.ok()
+    }
+
+    /// The question, asked again when the last one failed.
+    fn asking(&self) -> Asking {
+        let mut held = self.asking.lock().unwrap_or_else(|p| p.into_inner());
+        if held
+            .as_ref()
+            .is_some_and(|asked| matches!(asked.peek(), Some(Err(_))))
+        {
+            *held = None;
+        }
+        held.get_or_insert_with(|| ask(&self.session, &self.hasher))
+            .clone()
     }
 }
 
@@ -289,14 +334,16 @@ pub struct SftpRoute {
     slots: Vec<Mutex<Slot>>,
     next: AtomicUsize,
     connect_timeout: Duration,
-    /// The tool that hashes a file remotely; `None` on a files-only account.
-    pub hash_tool: Option<HashTool>,
+    /// The tool that hashes a file remotely, once the server said;
+    /// `None` in it on a files-only account.
+    tool: OnceLock<Option<HashTool>>,
     pub retries: u32,
 }
 
 impl SftpRoute {
-    /// Connects the first link and asks what the account may run; the
-    /// others connect when first used. `concurrency` is `-j`.
+    /// Connects the first link, which starts asking what the account may
+    /// run (`hash_tool`): an upload's first bytes need not wait for the
+    /// answer. The others connect when first used. `concurrency` is `-j`.
     pub async fn open(
         destination: &str,
         concurrency: usize,
@@ -305,23 +352,6 @@ impl SftpRoute {
     ) -> anyhow::Result<SftpRoute> {
         let url = SftpUrl::parse(destination).map_err(crate::error::UsageError)?;
         let first = Link::open(&url, connect_timeout, true).await?;
-        // Asked again after a fault, as an HTTP destination's first probe
-        // is, up to --retries times.
-        let mut attempt = 0;
-        let hash_tool = loop {
-            match first.hash_tool().await {
-                Ok(tool) => break tool,
-                Err(Failure::Transient { .. }) if attempt < retries => {
-                    attempt += 1;
-                    tokio::time::sleep(crate::upload::http::backoff(attempt, None)).await;
-                }
-                Err(failure) => anyhow::bail!(
-                    "sftp://{}: could not ask whether the account runs commands: {}",
-                    url.host,
-                    failure.text()
-                ),
-            }
-        };
         let pool = concurrency.div_ceil(2).clamp(1, 4);
         let mut slots: Vec<Mutex<Slot>> = (0..pool).map(|_| Mutex::new(Slot::Empty)).collect();
         slots[0] = Mutex::new(Slot::Open(Arc::new(first)));
@@ -330,27 +360,80 @@ impl SftpRoute {
             slots,
             next: AtomicUsize::new(0),
             connect_timeout,
-            hash_tool,
+            tool: OnceLock::new(),
             retries,
         })
+    }
+
+    /// Waits for what the account may run, asked again after a fault, as
+    /// an HTTP destination's first probe is, up to --retries times: for
+    /// what must know before it starts (`--delete-after`, `ferry verify`,
+    /// and a sync, whose route goes to another runtime after its scan).
+    pub async fn settle_tool(&self) -> anyhow::Result<Option<HashTool>> {
+        let mut attempt = 0;
+        loop {
+            match self.hash_tool().await {
+                Ok(tool) => return Ok(tool),
+                Err(Failure::Transient { .. }) if attempt < self.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(crate::upload::http::backoff(attempt, None)).await;
+                }
+                Err(failure) => anyhow::bail!(
+                    "sftp://{}: could not ask whether the account runs commands: {}",
+                    self.url.host,
+                    failure.text()
+                ),
+            }
+        }
+    }
+
+    /// Which hash tool the account may run; `None` on a files-only
+    /// account. Waits for the first link's answer, or asks again.
+    pub async fn hash_tool(&self) -> Result<Option<HashTool>, Failure> {
+        if let Some(tool) = self.tool.get() {
+            return Ok(*tool);
+        }
+        let (_, link) = self.link_at(0).await?;
+        let tool = link.hash_tool().await?;
+        Ok(*self.tool.get_or_init(|| tool))
+    }
+
+    /// What the account may run, if the server has said: never waits.
+    pub fn known_tool(&self) -> Option<Option<HashTool>> {
+        if let Some(tool) = self.tool.get() {
+            return Some(*tool);
+        }
+        let first = self.slots[0].lock().unwrap_or_else(|p| p.into_inner());
+        let Slot::Open(link) = &*first else {
+            return None;
+        };
+        let tool = link.hash_tool_now()?;
+        Some(*self.tool.get_or_init(|| tool))
     }
 
     /// A link for the next job, round robin over the pool.
     pub async fn link(&self) -> Result<(usize, Arc<Link>), Failure> {
         let slot = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
+        self.link_at(slot).await
+    }
+
+    async fn link_at(&self, slot: usize) -> Result<(usize, Arc<Link>), Failure> {
         let current = self.slots[slot]
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        // The first slot asks again what the account may run, if the link
+        // that was asking broke before the answer.
+        let detect = slot == 0 && self.tool.get().is_none();
         let opened = match current {
             Slot::Open(link) => return Ok((slot, link)),
-            Slot::Connected(session) => match Link::over(session, &self.url, false).await {
+            Slot::Connected(session) => match Link::over(session, &self.url, detect).await {
                 Ok(link) => Ok(link),
                 // ssh's master is gone (idle past `MASTER_IDLE` during a
                 // long scan, or its network dropped): connect again.
-                Err(_) => Link::open(&self.url, self.connect_timeout, false).await,
+                Err(_) => Link::open(&self.url, self.connect_timeout, detect).await,
             },
-            Slot::Empty => Link::open(&self.url, self.connect_timeout, false).await,
+            Slot::Empty => Link::open(&self.url, self.connect_timeout, detect).await,
         };
         let link = Arc::new(opened.map_err(|error| Failure::transient(error.message))?);
         let mut held = self.slots[slot].lock().unwrap_or_else(|p| p.into_inner());
@@ -418,12 +501,15 @@ impl SftpRoute {
     /// around it, so there each byte that is not UTF-8 is written `%XX`
     /// and `%` is written `%25`, as for S3 keys (percent-decoding gives the
     /// exact name back).
-    pub fn stored_name(&self, relative: &Path) -> PathBuf {
-        let raw = relative.as_os_str().as_bytes();
-        match (relative.to_str(), self.hash_tool) {
-            (None, None) => PathBuf::from(crate::wire::utf8_escaped(raw)),
-            _ => relative.to_owned(),
+    pub async fn stored_name(&self, relative: &Path) -> Result<PathBuf, Failure> {
+        if relative.to_str().is_some() {
+            return Ok(relative.to_owned());
         }
+        let raw = relative.as_os_str().as_bytes();
+        Ok(match self.hash_tool().await? {
+            None => PathBuf::from(crate::wire::utf8_escaped(raw)),
+            Some(_) => relative.to_owned(),
+        })
     }
 
     /// Where `relative` lands on the server.
@@ -439,7 +525,7 @@ impl SftpRoute {
         path: &Path,
         limit: Duration,
     ) -> Result<Option<Sha256>, Failure> {
-        let Some(tool) = self.hash_tool else {
+        let Some(tool) = self.hash_tool().await? else {
             return Ok(None);
         };
         // Out of the slot while it works: a request dropped halfway (a

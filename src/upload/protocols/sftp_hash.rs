@@ -2,7 +2,11 @@
 //! one process per connection that hashes file after file (a command
 //! session costs sshd about 100 ms; a file through this one, a fork).
 //! The same session finds the tool and then becomes its hasher, while the
-//! SFTP channel opens beside it: a connection is ready a session sooner.
+//! SFTP channel opens beside it. `ferry upload` does not wait for its
+//! answer before the first bytes (a login shell with a heavy rc file,
+//! pyenv or conda, can take a tenth of a second or more to start); a
+//! sync asks before its scan, and clearing, a resume and a name that is
+//! not UTF-8 wait for it.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

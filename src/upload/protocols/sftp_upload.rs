@@ -11,6 +11,7 @@
 //! SHA-256 the server's own tool gives: of a big file, taken while its
 //! bytes landed (`sftp_follow`), else hashed now, beside the fsync; a files-only
 //! account runs no tool, so there the bytes are hashed as they are sent
+//! (as they are on any account until the server has said which it is)
 //! and the upload is confirmed by its size; on resume there, the whole
 //! prefix kept on the server is read back and compared. It is linked into
 //! place (`hardlink@openssh.com`), which never replaces an existing file:
@@ -147,7 +148,8 @@ impl Upload<'_> {
         let resource = &self.job.resource;
         let relative = &self
             .route
-            .stored_name(relative_path(resource.target_path().as_path())?);
+            .stored_name(relative_path(resource.target_path().as_path())?)
+            .await?;
         let target = self.route.target(relative);
         let folder = target.parent().unwrap_or(Path::new("/")).to_owned();
         let temp = partial_path(&target, &self.job.id);
@@ -197,8 +199,20 @@ impl Upload<'_> {
         }
         // The server's own SHA-256 confirms a shell account's upload; a
         // files-only account's is confirmed by size, so the bytes sent
-        // are hashed here (the prefix read back from the source).
-        let mut hasher = self.route.hash_tool.is_none().then(sha2::Sha256::new);
+        // are hashed here (the prefix read back from the source). The
+        // first bytes do not wait for the server to say which it is: until
+        // it has, they are hashed here as well.
+        let tool = match offset {
+            0 => self.route.known_tool(),
+            _ => {
+                let asking = self.route.hash_tool();
+                Some(within(idle, "asking which hash tool the account has", asking).await?)
+            }
+        };
+        let mut hasher = match tool {
+            Some(Some(_)) => None,
+            _ => Some(sha2::Sha256::new()),
+        };
         if let Some(hasher) = hasher.as_mut() {
             hash_prefix(&mut source, offset, hasher).await?;
             // Only the size will confirm this upload: the whole prefix
@@ -222,17 +236,18 @@ impl Upload<'_> {
             job: self.job,
             phase: Phase::Uploading { from: offset },
         });
-        let tool = self.route.hash_tool;
         let left = resource.size - offset;
-        let mut following = Following::worth(&self.link.session, tool, &temp, left);
-        let send = self.send(
-            &mut source,
-            &file,
-            offset,
-            hasher.as_mut(),
-            following.as_mut(),
-        );
+        let mut checks = Checks {
+            hasher,
+            following: tool
+                .and_then(|tool| Following::worth(&self.link.session, tool, &temp, left)),
+            tool_unknown: tool.is_none(),
+        };
+        let send = self.send(&mut source, &file, offset, &mut checks, &temp);
         within_idle(self.activity, self.idle, send).await?;
+        let Checks {
+            hasher, following, ..
+        } = checks;
         let after = FileStat::of(&source.metadata().await.map_err(local)?);
         if after != before {
             return Err(Failure::changed_since_scan(
@@ -322,7 +337,7 @@ impl Upload<'_> {
             // Missing, or a name the SFTP library cannot send: upload.
             return Ok(None);
         };
-        if meta.len() != Some(self.job.resource.size) || self.route.hash_tool.is_none() {
+        if meta.len() != Some(self.job.resource.size) || self.route.hash_tool().await?.is_none() {
             return Ok(None);
         }
         let limit = super::hash_limit(self.job.resource.size);
@@ -377,8 +392,8 @@ impl Upload<'_> {
         source: &mut tokio::fs::File,
         file: &RemoteFile,
         mut offset: u64,
-        mut hasher: Option<&mut sha2::Sha256>,
-        mut following: Option<&mut Following>,
+        checks: &mut Checks,
+        temp: &Path,
     ) -> Result<(), Failure> {
         // Aborted when dropped: a transfer ended early (an error, the
         // window, Ctrl-C) leaves no writes going on behind its retry.
@@ -389,6 +404,17 @@ impl Upload<'_> {
         let mut in_flight: std::collections::VecDeque<(u64, Bytes, Writes)> = Default::default();
         let mut behind = crate::drop_behind::DropBehind::from(offset);
         loop {
+            if checks.tool_unknown
+                && let Some(tool) = self.route.known_tool()
+            {
+                // A shell account: the server's own hash confirms.
+                checks.tool_unknown = false;
+                if tool.is_some() {
+                    checks.hasher = None;
+                    checks.following =
+                        Following::worth(&self.link.session, tool, temp, size - offset);
+                }
+            }
             let next = match offset < size {
                 true => Some(
                     self.read_window(&mut windows, offset, (size - offset).min(half))
@@ -405,7 +431,7 @@ impl Upload<'_> {
                 }
                 windows.give_back(window);
                 self.activity.touch();
-                if let Some(following) = following.as_mut() {
+                if let Some(following) = checks.following.as_mut() {
                     following.settled(written_to).await;
                 }
                 self.confirmed.fetch_max(written_to, Ordering::Relaxed);
@@ -415,7 +441,7 @@ impl Upload<'_> {
                 behind.drop_to(windows.file(), offset);
                 return Ok(());
             };
-            if let Some(hasher) = hasher.as_mut() {
+            if let Some(hasher) = checks.hasher.as_mut() {
                 hasher.update(&window);
             }
             let mut writes = Writes::new();
@@ -503,6 +529,17 @@ impl Upload<'_> {
     }
 }
 
+/// How the bytes sent will be confirmed, settled while they go.
+struct Checks {
+    /// The bytes hashed here: on a files-only account, and until the
+    /// server has said it is not one.
+    hasher: Option<sha2::Sha256>,
+    /// The server's hash of a big file, taken while it lands.
+    following: Option<Following>,
+    /// The server has not said yet what the account may run.
+    tool_unknown: bool,
+}
+
 enum Unconfirmed {
     /// The server holds other bytes than the source's.
     Differs(String),
@@ -531,7 +568,8 @@ pub async fn remote_sha256(
 
 /// Removes a cancelled job's partial upload, if there is one.
 pub async fn discard(route: &SftpRoute, job: &Job) -> Result<(), Failure> {
-    let relative = route.stored_name(relative_path(job.resource.target_path().as_path())?);
+    let relative =
+        (route.stored_name(relative_path(job.resource.target_path().as_path())?)).await?;
     let temp = partial_path(&route.target(&relative), &job.id);
     let (_, link) = route.link().await?;
     match link.sftp.fs().remove_file(&temp).await {
