@@ -16,7 +16,10 @@
 # --transfers 4 (ferry's -j 4) and checks each file's hash on the server
 # after the upload, as it does by default; scp and sftp check nothing.
 # scp runs twice: with OpenSSH's default cipher (ChaCha20-Poly1305), and
-# with AES-GCM, the one ferry's ssh offers first on a CPU with AES.
+# with AES-GCM, the one ferry's ssh offers first on a CPU with AES; and a
+# third time followed by `sync` (the server is this machine), since ferry
+# waits for fsync@openssh.com before it calls a file uploaded and scp
+# leaves its bytes in the server's page cache.
 # The sshd runs as root with a key made here; every client reads the same
 # ssh_config (ferry through FERRY_SSH_CONFIG). Medians of the rounds.
 set -euo pipefail
@@ -110,9 +113,9 @@ queued_upload() { # name binary source: times the upload of jobs a scan queued
 }
 
 bench() { # source folder; prints a Markdown table
-    local source=$1 names=(ferry_sync ferry_upload rclone scp scp_gcm sftp)
+    local source=$1 names=(ferry_sync ferry_upload rclone scp scp_gcm scp_then_sync sftp)
     [ -n "$before" ] && names+=(ferry_before_upload)
-    ferry_sync=() ferry_upload=() ferry_before_upload=() rclone=() scp=() scp_gcm=() sftp=()
+    ferry_sync=() ferry_upload=() ferry_before_upload=() rclone=() scp=() scp_gcm=() scp_then_sync=() sftp=()
     for _ in $(seq "$rounds"); do
         timed ferry_sync "$ferry" --journal "$work/j-$RANDOM.jsonl" sync -q -j 4 --all-files \
             "${ferry_limit[@]}" "$source" --to "sftp://127.0.0.1:$port$work/out/"
@@ -121,6 +124,7 @@ bench() { # source folder; prints a Markdown table
         timed rclone rclone copy --transfers 4 "${rclone_limit[@]}" "$source" "$rclone_remote$work/out"
         timed scp scp -q -r "${ssh_limit[@]}" -F "$keys/ssh_config" "$source" "127.0.0.1:$work/out/"
         timed scp_gcm scp -q -r "${ssh_limit[@]}" -c aes128-gcm@openssh.com -F "$keys/ssh_config" "$source" "127.0.0.1:$work/out/"
+        timed scp_then_sync sh -c "scp -q -r ${ssh_limit[*]} -F '$keys/ssh_config' '$source' '127.0.0.1:$work/out/' && sync"
         timed sftp sh -c "printf 'put -r %s %s\n' '$source' '$work/out/' | sftp -q ${ssh_limit[*]} -F '$keys/ssh_config' -b - 127.0.0.1"
     done
     local scp_median; scp_median=$(median "${scp[@]}")
