@@ -495,3 +495,57 @@ fn nothing_to_upload_counts_only_the_folder_and_destination_asked_about() {
         "{inside}"
     );
 }
+
+/// A file whose job failed is not counted as "already queued or uploaded"
+/// by a later sync, acknowledged or not: it is neither, and the sync does
+/// not send it again. Here ferry serve refuses a file over `--max-size`;
+/// before, the next sync said "2 already queued or uploaded" of a card
+/// where one of the two had never arrived.
+#[test]
+fn a_file_whose_job_failed_is_not_counted_as_uploaded_by_the_next_sync() {
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    write_file(&card.join("IMG_0001.JPG"), &content(41, 300_000));
+    write_file(&card.join("IMG_0002.JPG"), &content(42, 3000));
+    let server = Server::start(&env.path().join("dest"), &["--max-size", "100k"]);
+    let url = server.url("/files/");
+    let sync = || {
+        env.ferry()
+            .arg("sync")
+            .arg(&card)
+            .args(["--to", &url])
+            .output()
+            .unwrap()
+    };
+    let first = sync();
+    assert_eq!(first.status.code(), Some(3), "{}", stderr_of(&first));
+    for acknowledged in [false, true] {
+        let again = sync();
+        let said = stderr_of(&again);
+        assert!(
+            said.contains(
+                "1 already queued or uploaded, 1 not sent again, as its job failed before \
+                 (`ferry jobs --state failed` lists it, `ferry retry ID` queues one again)"
+            ),
+            "acknowledged {acknowledged}: {said}"
+        );
+        assert!(!said.contains("2 already queued"), "{said}");
+        let code = if acknowledged { 0 } else { 3 };
+        assert_eq!(again.status.code(), Some(code), "{said}");
+        let acked = env.ferry().args(["ack", "--failed"]).output().unwrap();
+        assert!(acked.status.success(), "{}", stderr_of(&acked));
+    }
+    let scan = env
+        .ferry()
+        .args(["--json", "scan"])
+        .arg(&card)
+        .args(["--to", &url])
+        .output()
+        .unwrap();
+    let events = stdout_of(&scan);
+    assert!(
+        events.contains(r#""known":1,"failed_before":1"#),
+        "{events}"
+    );
+    assert!(!server.dir.join("IMG_0001.JPG").exists());
+}

@@ -77,6 +77,8 @@ pub struct ScanCounts {
     pub duplicates: u64,
     /// Queued or uploaded by an earlier run.
     pub already: u64,
+    /// Whose jobs failed in an earlier run: not sent again.
+    pub failed_before: u64,
 }
 
 /// Where an upload is at, as the per-job bar shows it.
@@ -419,6 +421,10 @@ pub fn summary_text(summary: &UploadSummary) -> String {
             count(scanned.duplicates, "duplicate"),
             scanned.already
         ));
+        if scanned.failed_before > 0 {
+            let failed = scan_summary::failed_before_text(scanned.failed_before);
+            text.push_str(&format!(", {failed}"));
+        }
     }
     text.push_str(&format!("; {} failed", summary.failed));
     if summary.left > 0 {

@@ -37,6 +37,10 @@ fn clauses(summary: &ScanSummary, dry_run: bool) -> Vec<(&'static str, String)> 
             format!("{} already queued or uploaded", summary.known),
         ),
         (
+            summary.failed_before,
+            failed_before_text(summary.failed_before),
+        ),
+        (
             summary.skipped,
             format!("{} skipped by rule", summary.skipped),
         ),
@@ -68,6 +72,19 @@ fn clauses(summary: &ScanSummary, dry_run: bool) -> Vec<(&'static str, String)> 
         clauses.push((if at == 0 { "; " } else { ", " }, clause));
     }
     clauses
+}
+
+/// Files whose jobs failed in an earlier run: a scan does not queue them
+/// again, so it must not count them as queued or uploaded.
+pub fn failed_before_text(n: u64) -> String {
+    let (them, one) = if n == 1 {
+        ("it", "its job")
+    } else {
+        ("them", "their jobs")
+    };
+    format!(
+        "{n} not sent again, as {one} failed before (`ferry jobs --state failed` lists {them}, `ferry retry ID` queues one again)"
+    )
 }
 
 /// The widest a summary line gets before the next clause goes on a line of

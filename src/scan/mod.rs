@@ -134,8 +134,11 @@ pub struct ScanSummary {
     pub hash_seconds: f64,
     /// Content that already has a job from another path.
     pub duplicates: u64,
-    /// Content that already has a job from this same path.
+    /// Content that already has a job from this same path, not a failed one.
     pub known: u64,
+    /// Content whose job from this same path failed: neither queued nor
+    /// uploaded, and not sent again until `ferry retry`.
+    pub failed_before: u64,
     pub queued: u64,
     pub queued_bytes: u64,
     /// Pending jobs cancelled because their file changed.

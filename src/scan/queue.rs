@@ -81,6 +81,7 @@ impl Queue<'_> {
                 let same_path =
                     twin.resource.root == *root && twin.resource.path == candidate.relative;
                 match same_path {
+                    true if twin.state == State::Failed => self.summary.failed_before += 1,
                     true => self.summary.known += 1,
                     false => {
                         self.summary.duplicates += 1;

@@ -480,6 +480,7 @@ pub fn sync_files(
         skipped: summary.skipped,
         duplicates: summary.duplicates,
         already: summary.known,
+        failed_before: summary.failed_before,
     });
     // What was uploaded is told even when the scan then failed.
     let (uploaded, summary) = told(&args.transfer, ran, &reporter, counts)?;
