@@ -709,15 +709,20 @@ fn unsafe_paths_are_refused_and_nothing_lands_outside_the_folder() {
     assert!(placed.is_empty(), "{placed:?}");
 }
 
+/// ferry serve requiring the token `s3cret-token`.
+fn serving_with_token(env: &TestEnv) -> Server {
+    let token_file = env.path().join("token");
+    std::fs::write(&token_file, "s3cret-token\n").unwrap();
+    Server::start(
+        &env.path().join("dest"),
+        &["--token-file", token_file.to_str().unwrap()],
+    )
+}
+
 #[test]
 fn a_token_is_required_everywhere_once_set_and_never_logged() {
     let env = TestEnv::new();
-    let token_file = env.path().join("token");
-    std::fs::write(&token_file, "s3cret-token\n").unwrap();
-    let server = Server::start(
-        &env.path().join("dest"),
-        &["--token-file", token_file.to_str().unwrap()],
-    );
+    let server = serving_with_token(&env);
     for unauthorized in [
         request("OPTIONS", "/files/"),
         request("PUT", "/files/a.jpg"),
@@ -1134,4 +1139,56 @@ fn an_upload_bigger_than_the_free_space_is_refused_at_creation() {
         .header("Upload-Metadata", metadata(&[("filename", "small.mov")]))
         .send(server.address, b"");
     assert_eq!(fits.status, 201, "{fits:?}");
+}
+
+/// A caller refused at the door (a wrong or missing token, another site's
+/// page, a host name not served) gets one line in the log: what it asked,
+/// from where, and why not; never a token, the wrong one included. Before,
+/// the log said nothing of them.
+#[test]
+fn callers_refused_at_the_door_are_logged_without_their_tokens() {
+    let env = TestEnv::new();
+    let server = serving_with_token(&env);
+    let body = content(14, 3000);
+    let wrong = request("PUT", "/files/a.jpg")
+        .header("Authorization", "Bearer another-servers-token")
+        .send(server.address, &body);
+    assert_eq!(wrong.status, 401, "{wrong:?}");
+    let missing = request("PUT", "/files/b%20c.jpg").send(server.address, &body);
+    assert_eq!(missing.status, 401, "{missing:?}");
+    let page = request("POST", "/files/evil.jpg")
+        .header("Authorization", "Bearer s3cret-token")
+        .header("Origin", "https://evil.example")
+        .send(server.address, &body);
+    assert_eq!(page.status, 403, "{page:?}");
+    let rebound = request("PUT", "/files/d.jpg")
+        .header("Authorization", "Bearer s3cret-token")
+        .header("Host", "evil.example")
+        .send(server.address, &body);
+    assert_eq!(rebound.status, 421, "{rebound:?}");
+    let log = server.wait_for_log("421");
+    let refused: Vec<&str> = log.lines().filter(|l| l.contains(" refused ")).collect();
+    assert_eq!(refused.len(), 4, "{log}");
+    for (line, (asked, why)) in refused.iter().zip([
+        ("PUT /files/a.jpg", "401 the bearer token is wrong"),
+        (
+            "PUT /files/b%20c.jpg",
+            "401 this server needs Authorization",
+        ),
+        ("POST /files/evil.jpg", "403 a web page on another site"),
+        (
+            "PUT /files/d.jpg",
+            "421 this server does not answer to the host name",
+        ),
+    ]) {
+        assert!(
+            line.contains(&format!("refused {asked} from 127.0.0.1:")),
+            "{line}"
+        );
+        assert!(line.contains(why), "{line}");
+    }
+    assert!(
+        !log.contains("s3cret") && !log.contains("another-servers"),
+        "{log}"
+    );
 }

@@ -293,7 +293,9 @@ impl Server {
         }
     }
 
-    async fn handle(&self, request: Request<Incoming>) -> HttpResponse {
+    /// `peer`: the client's address, for the line a refused caller gets
+    /// in the log.
+    async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> HttpResponse {
         let (parts, mut body) = request.into_parts();
         let (method, headers, path) = (parts.method, parts.headers, parts.uri.path());
         // An answer to HEAD carries no body (HTTP/2 clients reset a stream
@@ -307,20 +309,30 @@ impl Server {
             authority,
             &headers,
         );
+        let refused = |reply: Reply| {
+            log_refusal(&method, path, peer, &reply);
+            reply
+        };
         let reply = match caller {
-            Err(reply) => reply,
+            Err(reply) => refused(reply),
             Ok(origin::Caller::Allowed(origin)) => {
                 match method == Method::OPTIONS
                     && headers.contains_key("Access-Control-Request-Method")
                 {
                     true => origin::preflight(&origin, &headers),
-                    false => origin::with_cors(
-                        self.answer(method, &headers, path, &mut body).await,
-                        &origin,
-                    ),
+                    false => match self.check_token(&headers) {
+                        Some(reply) => origin::with_cors(refused(reply), &origin),
+                        None => origin::with_cors(
+                            self.answer(method.clone(), &headers, path, &mut body).await,
+                            &origin,
+                        ),
+                    },
                 }
             }
-            Ok(origin::Caller::Plain) => self.answer(method, &headers, path, &mut body).await,
+            Ok(origin::Caller::Plain) => match self.check_token(&headers) {
+                Some(reply) => refused(reply),
+                None => self.answer(method.clone(), &headers, path, &mut body).await,
+            },
         };
         match is_head {
             true => reply.without_body().into_response(),
@@ -336,9 +348,6 @@ impl Server {
         path: &str,
         body: &mut Incoming,
     ) -> Reply {
-        if let Some(reply) = self.check_token(headers) {
-            return reply;
-        }
         let is_tus = headers.contains_key("Tus-Resumable");
         let is_bits = method.as_str() == wire::bits::METHOD
             || (method == Method::POST
@@ -431,6 +440,18 @@ fn store_error(error: UploadError) -> Reply {
     }
 }
 
+/// One line for a caller refused at the door (another site's page, a host
+/// name not served, a missing or wrong token): what it asked, and why not.
+/// The path is as sent (percent-encoded), and no header value but the
+/// Origin named in the reason reaches the log.
+fn log_refusal(method: &Method, path: &str, peer: SocketAddr, reply: &Reply) {
+    log(&format!(
+        "refused {method} {path} from {peer}: {} {}",
+        reply.status().as_u16(),
+        reply.message()
+    ));
+}
+
 fn log(line: &str) {
     crate::report::stream::err_line(&format!("{} {line}", Timestamp::now()));
 }
@@ -514,7 +535,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
             _ = tokio::signal::ctrl_c() => break,
             _ = terminate.recv() => break,
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = hangup.recv() => {
                 match tls.as_ref().map(|tls| tls.reload()) {
                     Some(Ok(())) => log("TLS certificate reloaded; new connections use it"),
@@ -543,7 +564,7 @@ async fn serve(settings: Settings) -> anyhow::Result<u8> {
             let _permit = permit;
             let service = hyper::service::service_fn(move |request| {
                 let server = server.clone();
-                async move { Ok::<_, Infallible>(server.handle(request).await) }
+                async move { Ok::<_, Infallible>(server.handle(request, peer).await) }
             });
             tls::serve_connection(stream, acceptor, service, HEADER_TIMEOUT).await;
         });

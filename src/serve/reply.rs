@@ -68,6 +68,15 @@ impl Reply {
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// An error's message, as its body says it.
+    pub fn message(&self) -> &str {
+        self.body.trim_end()
+    }
+
     /// An error for people: one line saying what is wrong.
     pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Reply {
         let mut reply = Reply::new(status);
