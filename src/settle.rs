@@ -8,10 +8,12 @@
 //! time, restarts those that moved, and forgets those that vanished. It
 //! keeps no file open and reads nothing but metadata, so a watcher can hold
 //! thousands of paths in it. Time and metadata come in from the caller,
-//! which keeps this testable without a clock or a disk. This is the core
-//! of the coming `ferry watch` (issue 18); nothing calls it yet.
+//! which keeps this testable without a clock or a disk. `due_together`
+//! hands out a group's paths (a photo's family) in one batch: one settled
+//! while another is still being written waits for it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,6 +23,9 @@ pub struct Settling {
     settle: Duration,
     /// Per path: its state when last seen to move, and since when.
     waiting: HashMap<PathBuf, (Option<FileStat>, Instant)>,
+    /// Settled, and kept for a path of their group still waiting
+    /// (`due_together`), with the state they settled in.
+    held: HashMap<PathBuf, FileStat>,
 }
 
 impl Settling {
@@ -28,13 +33,64 @@ impl Settling {
         Settling {
             settle,
             waiting: HashMap::new(),
+            held: HashMap::new(),
         }
     }
 
     /// Something happened to `path` (its state now is `stat`, none if it
     /// cannot be read yet): its clock starts again.
     pub fn touched(&mut self, path: PathBuf, stat: Option<FileStat>, now: Instant) {
+        self.held.remove(&path);
         self.waiting.insert(path, (stat, now));
+    }
+
+    /// As `due`, but a settled path whose group (`group_of`) still has a
+    /// path waiting is held until that one settles too, so that a group's
+    /// paths are handed out together. A held path that moved waits again;
+    /// one that vanished is forgotten.
+    pub fn due_together<G: Eq + Hash>(
+        &mut self,
+        now: Instant,
+        stat_of: impl Fn(&Path) -> StatNow,
+        group_of: impl Fn(&Path) -> Option<G>,
+    ) -> Vec<PathBuf> {
+        let mut ready: Vec<(PathBuf, Option<FileStat>)> = (self.due(now, &stat_of).into_iter())
+            .map(|path| {
+                let stat = match stat_of(&path) {
+                    StatNow::Is(stat) => Some(stat),
+                    _ => None,
+                };
+                (path, stat)
+            })
+            .collect();
+        for (path, settled) in std::mem::take(&mut self.held) {
+            match stat_of(&path) {
+                StatNow::Is(stat) if stat == settled => ready.push((path, Some(stat))),
+                StatNow::Gone => {}
+                StatNow::Is(stat) => self.touched(path, Some(stat), now),
+                StatNow::Unreadable => self.touched(path, None, now),
+            }
+        }
+        let still: HashSet<G> = self.waiting.keys().filter_map(|p| group_of(p)).collect();
+        let mut handed = Vec::new();
+        for (path, stat) in ready {
+            match (
+                group_of(&path).is_some_and(|group| still.contains(&group)),
+                stat,
+            ) {
+                (true, Some(stat)) => {
+                    self.held.insert(path, stat);
+                }
+                _ => handed.push(path),
+            }
+        }
+        handed.sort();
+        handed
+    }
+
+    /// Whether `path` is waiting to settle, or held for its group.
+    pub fn holds(&self, path: &Path) -> bool {
+        self.waiting.contains_key(path) || self.held.contains_key(path)
     }
 
     /// The paths that have held still for the settle time, given their
@@ -75,11 +131,11 @@ impl Settling {
     }
 
     pub fn len(&self) -> usize {
-        self.waiting.len()
+        self.waiting.len() + self.held.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.waiting.is_empty()
+        self.waiting.is_empty() && self.held.is_empty()
     }
 }
 
@@ -157,6 +213,59 @@ mod tests {
         settling.touched(photo.clone(), Some(stat(7)), at(6));
         assert!(settling.due(at(7), now_of).is_empty());
         assert_eq!(settling.due(at(8), now_of), vec![photo]);
+    }
+
+    #[test]
+    fn a_groups_settled_path_waits_for_one_still_written_and_they_go_together() {
+        let settle = Duration::from_secs(2);
+        let start = Instant::now();
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
+        let mut settling = Settling::new(settle);
+        let (photo, video, other) = (
+            PathBuf::from("IMG_1.JPG"),
+            PathBuf::from("IMG_1.MOV"),
+            PathBuf::from("IMG_2.JPG"),
+        );
+        let sizes = RefCell::new(HashMap::from([
+            (photo.clone(), StatNow::Is(stat(7))),
+            (video.clone(), StatNow::Is(stat(100))),
+            (other.clone(), StatNow::Is(stat(9))),
+        ]));
+        let now_of = |path: &Path| sizes.borrow()[path];
+        let group = |path: &Path| path.file_stem().map(|stem| stem.to_owned());
+        settling.touched(photo.clone(), Some(stat(7)), at(0));
+        settling.touched(other.clone(), Some(stat(9)), at(0));
+        settling.touched(video.clone(), Some(stat(100)), at(1));
+        // The video grew: the photo is held for it, the other goes.
+        sizes
+            .borrow_mut()
+            .insert(video.clone(), StatNow::Is(stat(200)));
+        assert_eq!(settling.due_together(at(3), now_of, group), vec![other]);
+        assert!(settling.holds(&photo) && settling.holds(&video));
+        assert_eq!(settling.len(), 2);
+        assert_eq!(
+            settling.next_due(),
+            Some(at(5)),
+            "the held photo sets no time"
+        );
+        assert!(settling.due_together(at(4), now_of, group).is_empty());
+        assert_eq!(
+            settling.due_together(at(5), now_of, group),
+            vec![photo.clone(), video]
+        );
+        assert!(settling.is_empty());
+        // A held path that moves waits again on its own.
+        settling.touched(photo.clone(), Some(stat(7)), at(6));
+        settling.touched(PathBuf::from("IMG_1.XMP"), None, at(6));
+        sizes
+            .borrow_mut()
+            .insert(PathBuf::from("IMG_1.XMP"), StatNow::Unreadable);
+        assert!(settling.due_together(at(8), now_of, group).is_empty());
+        sizes
+            .borrow_mut()
+            .insert(photo.clone(), StatNow::Is(stat(8)));
+        assert!(settling.due_together(at(9), now_of, group).is_empty());
+        assert!(settling.holds(&photo));
     }
 
     #[test]

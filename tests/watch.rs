@@ -719,3 +719,50 @@ fn files_the_scan_leaves_out_start_no_batch() {
     assert!(server.dir.join("IMG_0001.jpg").exists());
     assert_eq!(watching.terminate(), Some(130));
 }
+
+/// Sidecars in a watched folder: an XMP written just after its photo
+/// leaves the card with it under `--delete-after` (before, the watch took
+/// no sidecar at all: the photo was deleted and its XMP stayed, never
+/// backed up), and one written long after its photo was uploaded joins it
+/// then (the batch takes the photo along from the disk).
+#[test]
+fn a_sidecar_goes_with_its_photo_whenever_it_settles() {
+    let env = TestEnv::new();
+    let card = env.path().join("card/DCIM");
+    std::fs::create_dir_all(&card).unwrap();
+    let dest = env.path().join("dest");
+    let (mut watching, out) = Watching::start_json(
+        &env,
+        &card,
+        dest.to_str().unwrap(),
+        &["--settle", "400ms", "--rescan", "0", "--delete-after"],
+    );
+    wait_for_events(&out, |events| has(events, "upload_summary"));
+    write_file(&card.join("IMG_0001.JPG"), &content(1, 4000));
+    std::thread::sleep(Duration::from_millis(200));
+    write_file(&card.join("IMG_0001.XMP"), b"<x:xmpmeta/>");
+    assert_eq!(wait_for_files(&dest, 2), 2);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !walk(&card).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(walk(&card).is_empty(), "{:?}", walk(&card));
+    assert_eq!(watching.terminate(), Some(130));
+
+    let card = env.path().join("card2");
+    std::fs::create_dir_all(&card).unwrap();
+    let dest = env.path().join("dest2");
+    let (mut watching, out) = Watching::start_json(
+        &env,
+        &card,
+        dest.to_str().unwrap(),
+        &["--settle", "200ms", "--rescan", "0"],
+    );
+    wait_for_events(&out, |events| has(events, "upload_summary"));
+    write_file(&card.join("IMG_0002.JPG"), &content(2, 4000));
+    assert_eq!(wait_for_files(&dest, 1), 1);
+    write_file(&card.join("IMG_0002.JPG.xmp"), b"<x:xmpmeta/>");
+    assert_eq!(wait_for_files(&dest, 2), 2, "{:?}", events_in(&out));
+    assert!(dest.join("IMG_0002.JPG.xmp").exists());
+    assert_eq!(watching.terminate(), Some(130));
+}

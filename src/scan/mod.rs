@@ -17,6 +17,7 @@ mod handover;
 mod left_out;
 pub mod media;
 mod queue;
+pub mod siblings;
 mod targets;
 mod walk;
 

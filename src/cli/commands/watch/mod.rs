@@ -35,7 +35,8 @@ use crate::journal::lock;
 use crate::journal::store::Store;
 use crate::report::stream;
 use crate::report::watch_status::{Figures, WatchStatus};
-use crate::scan::filter::Filter;
+use crate::scan::filter::{Filter, Skip};
+use crate::scan::{assets, siblings};
 use crate::settle::{Settling, StatNow};
 use crate::watching::{Change, Watcher};
 
@@ -147,7 +148,9 @@ pub fn watch(
             }
         }
         let now = Instant::now();
-        let due = settling.due(now, StatNow::of);
+        // A family's files go together: one settled waits for another of
+        // its name still being written, and takes along those on disk.
+        let due = settling.due_together(now, StatNow::of, siblings::family_of);
         let rescan = now >= rescan_at;
         if due.is_empty() && !rescan {
             if settling.len() != waiting {
@@ -173,7 +176,8 @@ pub fn watch(
                 &format!("{} settled", crate::format::count(due.len() as u64, "file")),
                 || serde_json::json!({"type": "batch", "settled": due.len()}),
             );
-            code = watch.batch(Batch::Settled(due))?;
+            let family = siblings::with_siblings(due, |path| settling.holds(path));
+            code = watch.batch(Batch::Settled(family))?;
         }
         watch.show(&settling);
     }
@@ -313,11 +317,15 @@ impl Watch<'_> {
             return true;
         };
         let name = path.file_name().map(|name| name.as_encoded_bytes());
+        let name = name.unwrap_or_default();
+        // A sidecar counts: the scan takes it beside a photo of its name.
+        let sidecar = std::str::from_utf8(name).is_ok_and(assets::is_sidecar_name);
         self.filter.enters_folders_of(relative)
-            && self
-                .filter
-                .keep_file(relative, name.unwrap_or_default())
-                .is_ok()
+            && match self.filter.keep_file(relative, name) {
+                Ok(_) => true,
+                Err(Skip::Sidecar | Skip::NotMedia) => sidecar,
+                Err(_) => false,
+            }
     }
 
     fn figures(&self, settling: &Settling) -> Figures {
