@@ -549,3 +549,46 @@ fn a_file_whose_job_failed_is_not_counted_as_uploaded_by_the_next_sync() {
     );
     assert!(!server.dir.join("IMG_0001.JPG").exists());
 }
+
+/// A URL spelled without the trailing slash of the one the journal's jobs
+/// go to names the same place on the server, but another destination to
+/// the journal: the scan says so, and which spelling to give, instead of
+/// sending the files again in silence.
+#[test]
+fn a_url_that_differs_only_by_its_trailing_slash_is_named_before_files_go_again() {
+    let env = TestEnv::new();
+    let source = card(&env);
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let with_slash = server.url("/files/photos/");
+    let sync = |to: &str| {
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", to])
+            .output()
+            .unwrap()
+    };
+    let first = sync(&with_slash);
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    let without = with_slash.trim_end_matches('/').to_owned();
+    let again = sync(&without);
+    let said = stderr_of(&again);
+    assert!(
+        said.contains(&format!(
+            "warning: {without}: the journal's jobs go to {with_slash}, which differs only by its trailing slash"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("(give {with_slash} to avoid that)")),
+        "{said}"
+    );
+    assert_eq!(again.status.code(), Some(3), "{said}");
+    let same = sync(&with_slash);
+    assert!(
+        !stderr_of(&same).contains("trailing slash"),
+        "{}",
+        stderr_of(&same)
+    );
+    assert!(same.status.success());
+}

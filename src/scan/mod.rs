@@ -174,6 +174,28 @@ impl ContentIndex {
     }
 }
 
+/// A URL the journal's jobs go to that names `destination` but for a
+/// trailing slash, when none goes to `destination` as written: dedupe
+/// tells destinations apart by their URL as written.
+fn other_spelling(store: &Store, destination: &Destination) -> Option<String> {
+    let url = destination.url.as_str();
+    let lower = url.to_ascii_lowercase();
+    if !["http://", "https://", "sftp://"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+    {
+        return None;
+    }
+    let urls = || store.jobs().iter().map(|job| job.destination.url.as_str());
+    if urls().any(|known| known == url) {
+        return None;
+    }
+    let bare = url.trim_end_matches('/');
+    urls()
+        .find(|known| known.trim_end_matches('/') == bare)
+        .map(str::to_owned)
+}
+
 /// The jobs that carry content to `destination` (cancelled ones do not),
 /// with their slots in the store.
 fn destination_jobs<'s>(
@@ -289,6 +311,15 @@ pub fn scan(
     let roots = resolve_roots(&options.roots)?;
     let filter = Filter::new(options.filter.clone())?;
     let mut summary = ScanSummary::default();
+    if let Some(other) = other_spelling(&locked(store), &options.destination) {
+        summary.warnings += 1;
+        on_event(ScanEvent::Warning {
+            path: Path::new(&options.destination.url),
+            message: format!(
+                "the journal's jobs go to {other}, which differs only by its trailing slash: the server stores both in one place, but to the journal this is another destination, so files already uploaded there are sent again (give {other} to avoid that)"
+            ),
+        });
+    }
     let mut left_out = LeftOut::default();
     let candidates = {
         let mut noting = |event: ScanEvent| {
