@@ -256,12 +256,36 @@ fn delete_after_toward_tus_is_refused_before_any_upload() {
     );
     assert_eq!(walk(&card).len(), 3);
     assert!(walk(&server.dir).is_empty(), "nothing was uploaded");
+    // A dry run is refused alike, rather than listing deletions the sync
+    // would refuse (a new-user trial found it promising them).
+    let moved = env.path().join("moved");
+    let moved = moved.to_str().unwrap();
+    for (protocol, clearing) in [
+        ("tus", vec!["--delete-after"]),
+        ("bits", vec!["--move-to", moved]),
+    ] {
+        let mut extra = vec!["--protocol", protocol, "--dry-run"];
+        extra.extend(clearing.iter().copied());
+        let output = sync(&env, &card, &server.url("/files/"), &extra);
+        let text = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{protocol}: {text}");
+        assert!(
+            text.contains(&format!(
+                "{} needs a destination that confirms each file's SHA-256, and {protocol} at",
+                clearing[0]
+            )),
+            "{text}"
+        );
+        assert!(!stdout_of(&output).contains("would queue"), "{protocol}");
+    }
     // Nothing was queued either: a later plain upload sends nothing, and
     // an auto destination that turns out to speak tus is refused the same.
     let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
     assert_eq!(jobs.lines().count(), 0, "{jobs}");
     let tus = crate::upload::Peer::tus_node(&env.path().join("tus"));
     let output = sync(&env, &card, &tus.url, &["--delete-after"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = sync(&env, &card, &tus.url, &["--delete-after", "--dry-run"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
     let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
     assert_eq!(jobs.lines().count(), 0, "{jobs}");

@@ -61,19 +61,34 @@ pub fn refuse_unconfirmable(
             ))
             .into());
         }
-        if let Route::Http(http) = route.as_ref()
-            && matches!(http.adapter.protocol(), Protocol::Tus | Protocol::Bits)
-        {
-            return Err(crate::error::UsageError(format!(
-                "{} needs a destination that confirms each file's SHA-256, and {} at {} cannot (its uploads carry no digest back); nothing was uploaded",
-                after.flag(),
-                route.name(),
-                destination.url
-            ))
-            .into());
+        if let Route::Http(http) = route.as_ref() {
+            refuse_protocol(
+                after,
+                http.adapter.protocol(),
+                &route.name(),
+                &destination.url,
+            )?;
         }
     }
     Ok(())
+}
+
+/// Refuses clearing toward an HTTP protocol whose uploads carry no digest
+/// back (`name`: how the route names it), as a sync would before its scan.
+pub fn refuse_protocol(
+    after: &AfterUpload,
+    protocol: Protocol,
+    name: &str,
+    url: &str,
+) -> anyhow::Result<()> {
+    if !matches!(protocol, Protocol::Tus | Protocol::Bits) {
+        return Ok(());
+    }
+    Err(crate::error::UsageError(format!(
+        "{} needs a destination that confirms each file's SHA-256, and {name} at {url} cannot (its uploads carry no digest back); nothing was uploaded",
+        after.flag(),
+    ))
+    .into())
 }
 
 /// After a job succeeded in `run`: with `--delete-after` / `--move-to`,

@@ -98,13 +98,30 @@ pub fn check_destination(
 
 /// A dry run's look at an HTTP destination: the first probe every run
 /// makes, which writes nothing; unreachable or refused credentials are an
-/// error, as they are for the sync.
-pub fn check_reachable(settings: &Settings, destination: &Destination) -> anyhow::Result<()> {
+/// error, as they are for the sync, and so is clearing toward a protocol
+/// that cannot confirm a file (`remembered`: the protocol the journal
+/// chose for an `auto` destination before).
+pub fn check_reachable(
+    settings: &Settings,
+    destination: &Destination,
+    remembered: Option<Protocol>,
+) -> anyhow::Result<()> {
     let client = http::client(settings)?;
     // Anything else (a 5xx after the retries) is for the sync to weigh.
-    let _answer =
+    let answer =
         current_thread_runtime()?.block_on(route::asked(settings, &client, destination))?;
-    Ok(())
+    let Some(after) = &settings.after_upload else {
+        return Ok(());
+    };
+    let protocol = match destination.protocol {
+        Protocol::Auto => remembered.or(answer.ok().map(|found| found.protocol)),
+        explicit => Some(explicit),
+    };
+    let Some(protocol) = protocol else {
+        return Ok(());
+    };
+    let name = format!("{protocol:?}").to_lowercase();
+    clear::refuse_protocol(after, protocol, &name, &destination.url)
 }
 
 /// `ferry probe`: what the destination speaks, and whether it takes the credentials.

@@ -408,7 +408,8 @@ pub fn sync_files(
     } else if destination.url.starts_with("http") {
         // A dry run writes nothing, but a destination it cannot reach, or
         // that refuses the credentials, fails it as it would fail the sync.
-        upload::check_reachable(&settings, &destination)?;
+        let remembered = store.chosen_protocol(&destination.url);
+        upload::check_reachable(&settings, &destination, remembered)?;
     }
     if args.scan.dry_run {
         let store = Mutex::new(store);
