@@ -24,7 +24,7 @@
 //! again, and the line names the twin that vouched for it.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures_util::{StreamExt, TryStreamExt};
@@ -71,6 +71,54 @@ pub fn refuse_unconfirmable(
         }
     }
     Ok(())
+}
+
+/// Refuses `--move-to` a folder inside a folder being synced, or above
+/// one (`roots`, resolved): the moved files would be found again by every
+/// later scan and moved one folder deeper each time, or land back where
+/// they came from.
+pub fn refuse_moving_into_roots(after: &AfterUpload, roots: &[PathBuf]) -> anyhow::Result<()> {
+    let AfterUpload::MoveTo(folder) = after else {
+        return Ok(());
+    };
+    let resolved = resolved_folder(folder);
+    for root in roots {
+        let why = match () {
+            _ if resolved.starts_with(root) => "inside",
+            _ if root.starts_with(&resolved) => "above",
+            _ => continue,
+        };
+        return Err(crate::error::UsageError(format!(
+            "--move-to {}: it is {why} {}, a folder being synced, so moved files would be scanned and moved again by later runs; give a folder outside it",
+            folder.display(),
+            root.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// `folder` with its links resolved as far as it exists (a `--move-to`
+/// folder is made on first use).
+fn resolved_folder(folder: &Path) -> PathBuf {
+    let absolute = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
+    let mut missing = Vec::new();
+    let mut existing = absolute.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return missing
+                .iter()
+                .rev()
+                .fold(real, |path, part| path.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
 }
 
 /// Refuses clearing toward an HTTP protocol whose uploads carry no digest

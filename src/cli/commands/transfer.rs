@@ -393,6 +393,9 @@ pub fn sync_files(
     // before the destination is touched (a local folder made) or anything
     // is sent.
     scan::check_roots(&args.scan.roots)?;
+    if let Some(after) = &after {
+        upload::clear::refuse_moving_into_roots(after, &settings.only_roots)?;
+    }
     scan::filter::Filter::new(config.filter(&args.scan))?;
     let mut store = open_for_scan(config, &args.scan)?;
     let mut prepared = upload::Prepared::default();
