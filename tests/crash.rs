@@ -129,10 +129,17 @@ fn sigkill_at_random_moments_loses_nothing_reported_durable() {
             ])
             .env(CHILD_JOURNAL, env.journal())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        // What the child said, should it end before its first report.
+        let said = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
         let (first_tx, first_rx) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut lines = Vec::new();
@@ -152,10 +159,13 @@ fn sigkill_at_random_moments_loses_nothing_reported_durable() {
         });
         // Most kills land while changes are being written; every sixth lands
         // at a random moment from the start, during opening and compaction.
-        if round % 6 != 0 {
-            first_rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("the child reported no change");
+        if round % 6 != 0
+            && let Err(error) = first_rx.recv_timeout(Duration::from_secs(30))
+        {
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            let said = said.join().unwrap();
+            panic!("round {round}: the child reported no change ({error}; {status}): {said}");
         }
         std::thread::sleep(Duration::from_millis(fastrand::u64(0..150)));
         child.kill().unwrap();
