@@ -625,3 +625,49 @@ fn move_to_inside_or_above_the_synced_folder_is_refused() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(tree(&moved), tree(&copy));
 }
+
+/// A dry run with `--move-to` says a file whose name is taken in the
+/// folder would stay, as the sync then keeps it; before, it promised the
+/// move (a new-user trial found it).
+#[test]
+fn a_dry_run_says_a_move_onto_a_taken_name_keeps_the_file() {
+    let env = TestEnv::new();
+    let (card, _) = card(&env, 2);
+    let moved = env.path().join("moved");
+    write_file(&moved.join("01/IMG_0001.jpg"), b"another file");
+    let dest = env.path().join("dest");
+    let mut extra = vec!["--move-to", moved.to_str().unwrap()];
+    let dry = sync(
+        &env,
+        &card,
+        dest.to_str().unwrap(),
+        &[&extra[..], &["--dry-run"]].concat(),
+    );
+    let listed = stdout_of(&dry);
+    assert!(
+        listed.contains(&format!(
+            "then keep it, since {} already exists",
+            moved.join("01/IMG_0001.jpg").display()
+        )),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!(
+            "then move it to {}",
+            moved.join("00/IMG_0000.jpg").display()
+        )),
+        "{listed}"
+    );
+    extra.push("-v");
+    let real = sync(&env, &card, dest.to_str().unwrap(), &extra);
+    assert!(
+        card.join("01/IMG_0001.jpg").exists(),
+        "{}",
+        stderr_of(&real)
+    );
+    assert_eq!(
+        std::fs::read(moved.join("01/IMG_0001.jpg")).unwrap(),
+        b"another file"
+    );
+    assert!(moved.join("00/IMG_0000.jpg").exists());
+}

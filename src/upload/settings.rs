@@ -145,6 +145,12 @@ impl AfterUpload {
     pub fn would(&self, relative: &Path) -> String {
         match self {
             AfterUpload::Delete => "then delete it once its upload is verified".to_owned(),
+            // The real run never replaces a file there, and keeps the
+            // file (and its asset) on the card instead.
+            AfterUpload::MoveTo(dir) if dir.join(relative).symlink_metadata().is_ok() => format!(
+                "then keep it, since {} already exists (a move never replaces a file), and with it the rest of its asset",
+                dir.join(relative).display()
+            ),
             AfterUpload::MoveTo(dir) => format!(
                 "then move it to {} once its upload is verified",
                 dir.join(relative).display()
