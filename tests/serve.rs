@@ -1166,9 +1166,13 @@ fn callers_refused_at_the_door_are_logged_without_their_tokens() {
         .header("Host", "evil.example")
         .send(server.address, &body);
     assert_eq!(rebound.status, 421, "{rebound:?}");
-    let log = server.wait_for_log("421");
+    let long = format!("/files/{}.jpg", "a".repeat(5000));
+    let flood = request("PUT", &long).send(server.address, &body);
+    assert_eq!(flood.status, 401, "{flood:?}");
+    let log = server.wait_for_log("aaa...");
     let refused: Vec<&str> = log.lines().filter(|l| l.contains(" refused ")).collect();
-    assert_eq!(refused.len(), 4, "{log}");
+    assert_eq!(refused.len(), 5, "{log}");
+    assert!(refused[4].len() < 400, "a long path is cut: {}", refused[4]);
     for (line, (asked, why)) in refused.iter().zip([
         ("PUT /files/a.jpg", "401 the bearer token is wrong"),
         (

@@ -707,6 +707,9 @@ fn files_the_scan_leaves_out_start_no_batch() {
         );
         std::thread::sleep(Duration::from_millis(150));
     }
+    // A sidecar with no photo of its name: the scan would leave it out.
+    write_file(&source.join("IMG_0404.xmp"), b"<x:xmpmeta/>");
+    std::thread::sleep(Duration::from_millis(300));
     write_file(&source.join("IMG_0001.jpg"), &content(9, 3000));
     assert_eq!(wait_for_files(&server.dir, 1), 1);
     std::thread::sleep(Duration::from_millis(500));

@@ -316,7 +316,7 @@ pub fn scan(
         on_event(ScanEvent::Warning {
             path: Path::new(&options.destination.url),
             message: format!(
-                "the journal's jobs go to {other}, which differs only by its trailing slash: the server stores both in one place, but to the journal this is another destination, so files already uploaded there are sent again (give {other} to avoid that)"
+                "the journal's jobs go to {other}, which differs only by its trailing slash: the server may store both in one place, but to the journal this is another destination, so files already uploaded there are sent again (give {other} to avoid that)"
             ),
         });
     }

@@ -442,15 +442,27 @@ fn store_error(error: UploadError) -> Reply {
 
 /// One line for a caller refused at the door (another site's page, a host
 /// name not served, a missing or wrong token): what it asked, and why not.
-/// The path is as sent (percent-encoded), and no header value but the
-/// Origin named in the reason reaches the log.
+/// The path is as sent (percent-encoded; any other character escaped, and
+/// cut at `SHOWN_PATH` characters), and no header value but the Origin
+/// named in the reason reaches the log.
 fn log_refusal(method: &Method, path: &str, peer: SocketAddr, reply: &Reply) {
+    let mut shown: String = path
+        .chars()
+        .take(SHOWN_PATH)
+        .flat_map(char::escape_debug)
+        .collect();
+    if path.chars().count() > SHOWN_PATH {
+        shown.push_str("...");
+    }
     log(&format!(
-        "refused {method} {path} from {peer}: {} {}",
+        "refused {method} {shown} from {peer}: {} {}",
         reply.status().as_u16(),
         reply.message()
     ));
 }
+
+/// The most of a refused request's path a log line shows.
+const SHOWN_PATH: usize = 200;
 
 fn log(line: &str) {
     crate::report::stream::err_line(&format!("{} {line}", Timestamp::now()));

@@ -73,23 +73,30 @@ pub fn refuse_unconfirmable(
     Ok(())
 }
 
-/// Refuses `--move-to` a folder inside a folder being synced, or above
-/// one (`roots`, resolved): the moved files would be found again by every
-/// later scan and moved one folder deeper each time, or land back where
-/// they came from.
-pub fn refuse_moving_into_roots(after: &AfterUpload, roots: &[PathBuf]) -> anyhow::Result<()> {
+/// Refuses `--move-to` a folder that a scan of `roots` (resolved) walks
+/// into (`walked`: whether the filter enters a folder, by its path below
+/// the root): the moved files would be found again by every later scan
+/// and moved one folder deeper each time. A folder the scan passes over
+/// (hidden, excluded) is fine, and so is one above a root: moved files
+/// land beside it, by their path below the root.
+pub fn refuse_moving_into_roots(
+    after: &AfterUpload,
+    roots: &[PathBuf],
+    walked: impl Fn(&Path) -> bool,
+) -> anyhow::Result<()> {
     let AfterUpload::MoveTo(folder) = after else {
         return Ok(());
     };
     let resolved = resolved_folder(folder);
     for root in roots {
-        let why = match () {
-            _ if resolved.starts_with(root) => "inside",
-            _ if root.starts_with(&resolved) => "above",
-            _ => continue,
+        let Ok(below) = resolved.strip_prefix(root) else {
+            continue;
         };
+        if !below.as_os_str().is_empty() && !walked(below) {
+            continue;
+        }
         return Err(crate::error::UsageError(format!(
-            "--move-to {}: it is {why} {}, a folder being synced, so moved files would be scanned and moved again by later runs; give a folder outside it",
+            "--move-to {}: it is in {}, a folder being synced, so moved files would be scanned and moved again by later runs; give a folder outside it (or one the scan leaves out, such as a hidden one)",
             folder.display(),
             root.display()
         ))

@@ -148,7 +148,7 @@ impl AfterUpload {
             // The real run never replaces a file there, and keeps the
             // file (and its asset) on the card instead.
             AfterUpload::MoveTo(dir) if dir.join(relative).symlink_metadata().is_ok() => format!(
-                "then keep it, since {} already exists (a move never replaces a file), and with it the rest of its asset",
+                "then keep it, since {} already exists (a move never replaces a file)",
                 dir.join(relative).display()
             ),
             AfterUpload::MoveTo(dir) => format!(

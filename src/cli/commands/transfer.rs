@@ -335,18 +335,15 @@ fn write_failed_list(path: &std::path::Path, failures: &[Job]) -> anyhow::Result
     .map_err(|(at, error)| anyhow::anyhow!("--failed-list: {}: {error}", at.display()))
 }
 
-/// After a sync's scan ended well: `prepare` (a watch requeues its failed
-/// jobs), then the destination's jobs that earlier runs left pending are
-/// handed to the upload (those the scan handed over already are passed
-/// over there). True when all went well.
+/// After a sync's scan ended well, the destination's jobs that earlier
+/// runs left pending are handed to the upload (those the scan handed over
+/// already are passed over there). True when all went well.
 fn hand_over_waiting(
     shared: &upload::Shared,
     destination: &Destination,
     pipe: &Pipe,
-    prepare: impl FnOnce(&mut Store, &Destination) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<bool> {
-    let mut store = shared.lock();
-    prepare(&mut store, destination)?;
+    let store = shared.lock();
     let waiting: Vec<scan::Handed> = (store.select(Action::Process))
         .filter(|job| job.destination.url == destination.url)
         .map(|job| scan::Handed {
@@ -368,8 +365,8 @@ pub fn sync(config: &Config, args: &SyncArgs) -> anyhow::Result<u8> {
 
 /// A sync whose scan looks at just `only` (when given) instead of walking
 /// the roots, and which hands the store and the destination to `prepare`
-/// once the scan has ended well, before the jobs of earlier runs are
-/// uploaded: `ferry watch`'s batches. Also gives back the
+/// before the scan (so that the jobs a watch requeues are not counted as
+/// failed by it): `ferry watch`'s batches. Also gives back the
 /// upload's summary (none for a dry run).
 pub fn sync_files(
     config: &Config,
@@ -393,10 +390,11 @@ pub fn sync_files(
     // before the destination is touched (a local folder made) or anything
     // is sent.
     scan::check_roots(&args.scan.roots)?;
+    let filter = scan::filter::Filter::new(config.filter(&args.scan))?;
     if let Some(after) = &after {
-        upload::clear::refuse_moving_into_roots(after, &settings.only_roots)?;
+        let walked = |below: &std::path::Path| filter.enters_folders_of(&below.join("x"));
+        upload::clear::refuse_moving_into_roots(after, &settings.only_roots, walked)?;
     }
-    scan::filter::Filter::new(config.filter(&args.scan))?;
     let mut store = open_for_scan(config, &args.scan)?;
     let mut prepared = upload::Prepared::default();
     if !args.scan.dry_run {
@@ -404,6 +402,7 @@ pub fn sync_files(
         // reached, refuses the credentials, or cannot confirm what
         // --delete-after needs leaves no jobs behind.
         (store, prepared) = upload::check_destination(store, &settings, &destination)?;
+        prepare(&mut store, &destination)?;
     } else if destination.protocol == Protocol::Sftp {
         // Connecting writes nothing: a dry run meets the host key, the
         // login and the --delete-after refusal the sync would meet.
@@ -458,7 +457,7 @@ pub fn sync_files(
                 Some(&pipe),
             );
             let prepared = match scanned.is_ok() && !pipe.stop.is_cancelled() {
-                true => hand_over_waiting(&shared, &destination, &pipe, prepare),
+                true => hand_over_waiting(&shared, &destination, &pipe),
                 false => Ok(false),
             };
             let ok = matches!(prepared, Ok(true));

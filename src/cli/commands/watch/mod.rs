@@ -16,6 +16,7 @@
 //! event for a file the scan would leave out, or for one of ferry's own
 //! files (`own_files.rs`), starts no batch.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -132,10 +133,7 @@ pub fn watch(
             match change {
                 Change::Touched(path) if own_files.hold(&path) || !watch.may_take(&path) => {}
                 Change::Touched(path) => {
-                    let stat = match StatNow::of(&path) {
-                        StatNow::Is(stat) => Some(stat),
-                        _ => None,
-                    };
+                    let stat = stat_now(&path);
                     settling.touched(path, stat, Instant::now());
                 }
                 Change::Rescan(why) => {
@@ -150,7 +148,31 @@ pub fn watch(
         let now = Instant::now();
         // A family's files go together: one settled waits for another of
         // its name still being written, and takes along those on disk.
-        let due = settling.due_together(now, StatNow::of, siblings::family_of);
+        let mut due = settling.due_together(now, StatNow::of, siblings::family_of);
+        // A file of a settled one's family that the watcher has not heard
+        // of yet, and that changed within the settle time, may still be
+        // being written: it settles first, and its family waits with it.
+        let unheard: Vec<PathBuf> = siblings::siblings_on_disk(&due)
+            .into_iter()
+            .filter(|path| !settling.holds(path) && siblings::changed_within(path, args.settle))
+            .collect();
+        if !unheard.is_empty() {
+            let families: HashSet<_> = unheard
+                .iter()
+                .filter_map(|p| siblings::family_of(p))
+                .collect();
+            due.retain(|path| {
+                let waits = siblings::family_of(path).is_some_and(|f| families.contains(&f));
+                if waits {
+                    settling.touched(path.clone(), stat_now(path), now);
+                }
+                !waits
+            });
+            for path in unheard {
+                let stat = stat_now(&path);
+                settling.touched(path, stat, now);
+            }
+        }
         let rescan = now >= rescan_at;
         if due.is_empty() && !rescan {
             if settling.len() != waiting {
@@ -186,6 +208,14 @@ pub fn watch(
         true => error::INTERRUPTED,
         false => code,
     })
+}
+
+/// A path's state now, for the settling clock (none when unreadable).
+fn stat_now(path: &std::path::Path) -> Option<crate::digest::FileStat> {
+    match StatNow::of(path) {
+        StatNow::Is(stat) => Some(stat),
+        _ => None,
+    }
 }
 
 /// Longer waits are taken as this (an `Instant` must not overflow).
@@ -319,7 +349,9 @@ impl Watch<'_> {
         let name = path.file_name().map(|name| name.as_encoded_bytes());
         let name = name.unwrap_or_default();
         // A sidecar counts: the scan takes it beside a photo of its name.
-        let sidecar = std::str::from_utf8(name).is_ok_and(assets::is_sidecar_name);
+        // Alone, it would be left out: the photo's batch takes it along.
+        let sidecar = std::str::from_utf8(name).is_ok_and(assets::is_sidecar_name)
+            && siblings::has_media_beside(path);
         self.filter.enters_folders_of(relative)
             && match self.filter.keep_file(relative, name) {
                 Ok(_) => true,
@@ -360,7 +392,7 @@ fn say(
     }
 }
 
-/// Before a rescan's upload: failed jobs toward the watched destination
+/// Before a rescan's scan: failed jobs toward the watched destination
 /// that nobody acknowledged go back in the queue, as `ferry retry` would
 /// put them, in the store the batch already holds.
 fn retry_failed(
