@@ -4,12 +4,12 @@
 //! A video copied off a card grows for seconds; one taken early would be
 //! uploaded half-written and then superseded. Each file-system event for a
 //! path (re)starts that path's clock with the file's state as it is then;
-//! `due` hands out the paths whose state is unchanged after the settle
-//! time, restarts those that moved, and forgets those that vanished. It
+//! `due_together` hands out the paths whose state is unchanged after the
+//! settle time, restarts those that moved, and forgets those that vanished. It
 //! keeps no file open and reads nothing but metadata, so a watcher can hold
 //! thousands of paths in it. Time and metadata come in from the caller,
-//! which keeps this testable without a clock or a disk. `due_together`
-//! hands out a group's paths (a photo's family) in one batch: one settled
+//! which keeps this testable without a clock or a disk. It hands out a
+//! group's paths (a photo's family) in one batch: one settled
 //! while another is still being written waits for it.
 
 use std::collections::{HashMap, HashSet};
@@ -44,28 +44,20 @@ impl Settling {
         self.waiting.insert(path, (stat, now));
     }
 
-    /// As `due`, but a settled path whose group (`group_of`) still has a
-    /// path waiting is held until that one settles too, so that a group's
-    /// paths are handed out together. A held path that moved waits again;
-    /// one that vanished is forgotten.
+    /// The paths settled (`settled`), sorted; but a settled path whose
+    /// group (`group_of`) still has a path waiting is held until that one
+    /// settles too, so that a group's paths are handed out together. A
+    /// held path that moved waits again; one that vanished is forgotten.
     pub fn due_together<G: Eq + Hash>(
         &mut self,
         now: Instant,
         stat_of: impl Fn(&Path) -> StatNow,
         group_of: impl Fn(&Path) -> Option<G>,
     ) -> Vec<PathBuf> {
-        let mut ready: Vec<(PathBuf, Option<FileStat>)> = (self.due(now, &stat_of).into_iter())
-            .map(|path| {
-                let stat = match stat_of(&path) {
-                    StatNow::Is(stat) => Some(stat),
-                    _ => None,
-                };
-                (path, stat)
-            })
-            .collect();
+        let mut ready = self.settled(now, &stat_of);
         for (path, settled) in std::mem::take(&mut self.held) {
             match stat_of(&path) {
-                StatNow::Is(stat) if stat == settled => ready.push((path, Some(stat))),
+                StatNow::Is(stat) if stat == settled => ready.push((path, stat)),
                 StatNow::Gone => {}
                 StatNow::Is(stat) => self.touched(path, Some(stat), now),
                 StatNow::Unreadable => self.touched(path, None, now),
@@ -74,14 +66,11 @@ impl Settling {
         let still: HashSet<G> = self.waiting.keys().filter_map(|p| group_of(p)).collect();
         let mut handed = Vec::new();
         for (path, stat) in ready {
-            match (
-                group_of(&path).is_some_and(|group| still.contains(&group)),
-                stat,
-            ) {
-                (true, Some(stat)) => {
+            match group_of(&path).is_some_and(|group| still.contains(&group)) {
+                true => {
                     self.held.insert(path, stat);
                 }
-                _ => handed.push(path),
+                false => handed.push(path),
             }
         }
         handed.sort();
@@ -94,9 +83,14 @@ impl Settling {
     }
 
     /// The paths that have held still for the settle time, given their
-    /// state now. A path whose state moved waits a full settle time again;
-    /// one that is gone is forgotten (a backup never acts on deletions).
-    pub fn due(&mut self, now: Instant, stat_of: impl Fn(&Path) -> StatNow) -> Vec<PathBuf> {
+    /// state now, each with that state. A path whose state moved waits a
+    /// full settle time again; one that is gone is forgotten (a backup
+    /// never acts on deletions).
+    fn settled(
+        &mut self,
+        now: Instant,
+        stat_of: impl Fn(&Path) -> StatNow,
+    ) -> Vec<(PathBuf, FileStat)> {
         let mut ready = Vec::new();
         self.waiting.retain(|path, (seen, since)| {
             if now.duration_since(*since) < self.settle {
@@ -105,7 +99,7 @@ impl Settling {
             match stat_of(path) {
                 StatNow::Gone => false,
                 StatNow::Is(stat) if Some(stat) == *seen => {
-                    ready.push(path.clone());
+                    ready.push((path.clone(), stat));
                     false
                 }
                 StatNow::Is(stat) => {
@@ -118,11 +112,10 @@ impl Settling {
                 }
             }
         });
-        ready.sort();
         ready
     }
 
-    /// When `due` may next have something to hand out.
+    /// When `due_together` may next have something to hand out.
     pub fn next_due(&self) -> Option<Instant> {
         self.waiting
             .values()
@@ -164,6 +157,15 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
 
+    /// Each path its own group.
+    fn due(
+        settling: &mut Settling,
+        now: Instant,
+        stat_of: impl Fn(&Path) -> StatNow,
+    ) -> Vec<PathBuf> {
+        settling.due_together(now, stat_of, |_| None::<()>)
+    }
+
     fn stat(size: u64) -> FileStat {
         FileStat {
             size,
@@ -193,7 +195,7 @@ mod tests {
         settling.touched(gone.clone(), Some(stat(1)), at(0));
         assert_eq!(settling.next_due(), Some(at(2)));
         assert!(
-            settling.due(at(1), now_of).is_empty(),
+            due(&mut settling, at(1), now_of).is_empty(),
             "too early for anything"
         );
 
@@ -201,18 +203,18 @@ mod tests {
         sizes
             .borrow_mut()
             .insert(video.clone(), StatNow::Is(stat(300)));
-        assert_eq!(settling.due(at(2), now_of), vec![photo.clone()]);
+        assert_eq!(due(&mut settling, at(2), now_of), vec![photo.clone()]);
         assert_eq!(settling.len(), 1, "the vanished file is forgotten");
         assert_eq!(settling.next_due(), Some(at(4)));
-        assert!(settling.due(at(3), now_of).is_empty());
-        assert_eq!(settling.due(at(4), now_of), vec![video.clone()]);
+        assert!(due(&mut settling, at(3), now_of).is_empty());
+        assert_eq!(due(&mut settling, at(4), now_of), vec![video.clone()]);
         assert!(settling.is_empty());
 
         // An event restarts the clock even when the size is the same.
         settling.touched(photo.clone(), Some(stat(7)), at(5));
         settling.touched(photo.clone(), Some(stat(7)), at(6));
-        assert!(settling.due(at(7), now_of).is_empty());
-        assert_eq!(settling.due(at(8), now_of), vec![photo]);
+        assert!(due(&mut settling, at(7), now_of).is_empty());
+        assert_eq!(due(&mut settling, at(8), now_of), vec![photo]);
     }
 
     #[test]

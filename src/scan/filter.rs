@@ -149,7 +149,15 @@ impl Filter {
     /// Whether a walk down to the file at `relative` would enter each of
     /// its folders (a watcher's file, met without a walk).
     pub fn enters_folders_of(&self, relative: &Path) -> bool {
-        relative.ancestors().skip(1).all(|folder| {
+        relative
+            .parent()
+            .is_none_or(|folder| self.enters_folder(folder))
+    }
+
+    /// Whether a walk would enter the folder at `relative` and each folder
+    /// above it (the root, `""`, always).
+    pub fn enters_folder(&self, relative: &Path) -> bool {
+        relative.ancestors().all(|folder| {
             let name = folder.file_name().map(|name| name.as_encoded_bytes());
             folder.as_os_str().is_empty() || self.enter_dir(folder, name.unwrap_or_default())
         })

@@ -21,12 +21,19 @@ pub fn family_of(path: &Path) -> Option<(PathBuf, String)> {
     Some((path.parent()?.to_owned(), base))
 }
 
-/// `files`, and the other files of their families in their folders now,
-/// but those `passed_over` (still being written): each once, sorted.
-pub fn with_siblings(files: Vec<PathBuf>, passed_over: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let others = siblings_on_disk(&files);
+/// `files`, and those of `siblings` (`siblings_on_disk`, read once) that
+/// are of a family of `files` and not `passed_over` (still being
+/// written): each once, sorted.
+pub fn with_siblings(
+    files: Vec<PathBuf>,
+    siblings: Vec<PathBuf>,
+    passed_over: impl Fn(&Path) -> bool,
+) -> Vec<PathBuf> {
+    let families: BTreeSet<_> = files.iter().filter_map(|file| family_of(file)).collect();
     let mut all: BTreeSet<PathBuf> = files.into_iter().collect();
-    all.extend(others.into_iter().filter(|path| !passed_over(path)));
+    all.extend(siblings.into_iter().filter(|path| {
+        !passed_over(path) && family_of(path).is_some_and(|family| families.contains(&family))
+    }));
     all.into_iter().collect()
 }
 
@@ -73,17 +80,10 @@ pub fn changed_within(path: &Path, settle: std::time::Duration) -> bool {
 /// sidecar alone starts no watch batch (the scan would leave it out; the
 /// photo's batch takes it along when the photo comes).
 pub fn has_media_beside(path: &Path) -> bool {
-    let (Some((folder, base)), Some(own)) = (family_of(path), path.file_name()) else {
-        return false;
-    };
-    let Ok(entries) = std::fs::read_dir(&folder) else {
-        return false;
-    };
-    entries.flatten().any(|entry| {
-        let name = entry.file_name();
-        let media = media::kind_of(name.as_encoded_bytes(), false)
-            .is_some_and(|kind| matches!(kind, MediaKind::Image | MediaKind::Video));
-        media && name != own && family_of(&folder.join(&name)).is_some_and(|(_, b)| b == base)
+    siblings_on_disk(&[path.to_owned()]).iter().any(|sibling| {
+        let name = sibling.file_name().unwrap_or_default().as_encoded_bytes();
+        media::kind_of(name, false)
+            .is_some_and(|kind| matches!(kind, MediaKind::Image | MediaKind::Video))
     })
 }
 
@@ -109,7 +109,9 @@ mod tests {
             std::fs::write(folder.join(name), name).unwrap();
         }
         let writing = folder.join("IMG_0008.MOV");
-        let batch = with_siblings(vec![folder.join("IMG_0008.XMP")], |p| p == writing);
+        let settled = vec![folder.join("IMG_0008.XMP")];
+        let on_disk = siblings_on_disk(&settled);
+        let batch = with_siblings(settled, on_disk, |p| p == writing);
         let names: Vec<_> = batch.iter().map(|p| p.file_name().unwrap()).collect();
         assert_eq!(
             names,

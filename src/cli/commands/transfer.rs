@@ -392,7 +392,7 @@ pub fn sync_files(
     scan::check_roots(&args.scan.roots)?;
     let filter = scan::filter::Filter::new(config.filter(&args.scan))?;
     if let Some(after) = &after {
-        let walked = |below: &std::path::Path| filter.enters_folders_of(&below.join("x"));
+        let walked = |below: &std::path::Path| filter.enters_folder(below);
         upload::clear::refuse_moving_into_roots(after, &settings.only_roots, walked)?;
     }
     let mut store = open_for_scan(config, &args.scan)?;

@@ -286,15 +286,7 @@ impl Link {
     /// Which hash tool the account may run (`Hasher::detect`): asked once
     /// per link, and again after a fault.
     pub async fn hash_tool(&self) -> Result<Option<HashTool>, Failure> {
-        let asking = self.asking();
-        let answer = asking.clone().await;
-        if answer.is_err() {
-            let mut held = self.asking.lock().unwrap_or_else(|p| p.into_inner());
-            if held.as_ref().is_some_and(|current| current.ptr_eq(&asking)) {
-                *held = None;
-            }
-        }
-        answer.map_err(Failure::transient)
+        self.asking().await.map_err(Failure::transient)
     }
 
     /// The account's answer, if the server has given it: never waits

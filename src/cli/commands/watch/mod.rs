@@ -152,9 +152,10 @@ pub fn watch(
         // A file of a settled one's family that the watcher has not heard
         // of yet, and that changed within the settle time, may still be
         // being written: it settles first, and its family waits with it.
-        let unheard: Vec<PathBuf> = siblings::siblings_on_disk(&due)
-            .into_iter()
+        let on_disk = siblings::siblings_on_disk(&due);
+        let unheard: Vec<PathBuf> = (on_disk.iter())
             .filter(|path| !settling.holds(path) && siblings::changed_within(path, args.settle))
+            .cloned()
             .collect();
         if !unheard.is_empty() {
             let families: HashSet<_> = unheard
@@ -198,7 +199,7 @@ pub fn watch(
                 &format!("{} settled", crate::format::count(due.len() as u64, "file")),
                 || serde_json::json!({"type": "batch", "settled": due.len()}),
             );
-            let family = siblings::with_siblings(due, |path| settling.holds(path));
+            let family = siblings::with_siblings(due, on_disk, |path| settling.holds(path));
             code = watch.batch(Batch::Settled(family))?;
         }
         watch.show(&settling);
