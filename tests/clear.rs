@@ -136,6 +136,8 @@ fn a_rule_that_leaves_out_a_member_keeps_its_whole_asset_on_the_card() {
         ("IMG_0002.JPG", 3, 3000),
         ("more/IMG_0003.JPG", 4, 3000),
         ("more/IMG_0003.MOV", 5, 5000),
+        ("takeout/IMG_0004.JPG", 6, 3000),
+        ("takeout/IMG_0004.JPG.json", 7, 300),
     ] {
         write_file(&card.join(name), &content(seed, len));
     }
@@ -151,6 +153,12 @@ fn a_rule_that_leaves_out_a_member_keeps_its_whole_asset_on_the_card() {
             &card.join("more"),
             "IMG_0003.JPG",
             "IMG_0003.MOV of its name was left out (larger than --max-size)",
+        ),
+        (
+            ["--include", "*.JPG"],
+            &card.join("takeout"),
+            "IMG_0004.JPG",
+            "IMG_0004.JPG.json of its name was left out (not matched by --include)",
         ),
     ] {
         let output = sync(&env, folder, to, &[rule[0], rule[1], "--delete-after"]);

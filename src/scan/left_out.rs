@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::walk::Candidate;
-use super::{ScanEvent, assets, file_name, media};
+use super::{ScanEvent, assets, file_name, siblings};
 
 /// Files a rule left out (a filter, `--max-size`, `--min-age`...), by the
 /// family they would have joined: clearing a family with a member left on
@@ -21,16 +21,10 @@ impl LeftOut {
         let ScanEvent::Skipped { relative, rule } = event else {
             return;
         };
-        let Some(name) = relative.file_name().and_then(|name| name.to_str()) else {
-            return;
-        };
-        let Some(kind) = media::kind_of(name.as_bytes(), true) else {
-            return;
-        };
-        if let Some(base) = assets::family_base(name, kind) {
-            let folder = relative.parent().unwrap_or(Path::new("")).to_owned();
+        // As the walk groups them: a Takeout `.json` joins its photo too.
+        if let Some(family) = siblings::family_of(relative) {
             (self.0)
-                .entry((folder, base))
+                .entry(family)
                 .or_insert((relative.to_path_buf(), rule));
         }
     }
