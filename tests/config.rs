@@ -447,3 +447,43 @@ fn a_token_file_is_sent_never_recorded_and_a_bad_one_is_named() {
     assert!(!journal.contains(TOKEN));
     assert!(!stderr_of(&output).contains(TOKEN));
 }
+
+#[test]
+fn a_password_in_a_destination_url_is_refused_and_never_shown() {
+    const PASSWORD: &str = "hunter2-in-the-url";
+    let env = TestEnv::new();
+    let dest = env.path().join("dest");
+    let server = Server::start(&dest, &[]);
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(8, 3000));
+    let with_password =
+        server
+            .url("/files/")
+            .replacen("http://", &format!("http://bob:{PASSWORD}@"), 1);
+    write_default_config(
+        &env,
+        &format!("[destinations.home]\nurl = \"{with_password}\"\n"),
+    );
+    let sftp = format!("sftp://bob:{PASSWORD}@127.0.0.1:1/x/");
+    for to in [with_password.as_str(), "home", sftp.as_str()] {
+        let output = env
+            .ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", to])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{to}: {stderr}");
+        assert!(
+            stderr.contains("bob:***@127.0.0.1")
+                && stderr.contains("a password in the URL is not accepted"),
+            "{to}: {stderr}"
+        );
+        assert!(!stderr.contains(PASSWORD), "{stderr}");
+        assert!(stdout_of(&output).is_empty(), "{to}");
+    }
+    assert!(!dest.join("a.jpg").exists());
+    let journal = std::fs::read_to_string(env.journal()).unwrap_or_default();
+    assert!(!journal.contains(PASSWORD), "{journal}");
+}

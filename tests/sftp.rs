@@ -990,23 +990,31 @@ fn a_files_only_partial_upload_damaged_far_before_its_end_starts_over() {
 /// names the folder above it, which exists: the server's own words ("No
 /// such file") hide that.
 #[test]
-fn a_folder_the_server_will_not_make_is_named_with_the_folder_above_it() {
+fn a_destination_folder_the_server_will_not_make_stops_the_run_in_one_line() {
     let sshd = Sshd::start();
     let env = TestEnv::new();
     let card = env.path().join("card");
-    photos(&card, 1);
+    photos(&card, 3);
     let url = sshd.url(Path::new("/proc/ferry-test"));
-    let output = (sshd.sync_json(&env, &card, &url).args(["--retries", "1"]))
+    let output = (sshd.ferry(&env).arg("sync").arg(&card).args(["--to", &url]))
         .output()
         .unwrap();
-    let stdout = stdout_of(&output);
-    assert_eq!(output.status.code(), Some(3), "{stdout}");
-    assert!(
-        stdout.contains(
-            "creating /proc/ferry-test (the server would not make it in /proc, which exists; `ferry probe` says more)"
-        ),
-        "{stdout}"
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "ferry: error: {url}: creating /proc/ferry-test/ (the server would not make it in /proc, which exists; `ferry probe` says more): No such file"
+        )
     );
+    // Stopped before the scan: no job queued, none on the failures list.
+    let jobs = run_ok(sshd.ferry(&env).arg("jobs"));
+    assert_eq!(stdout_of(&jobs).trim(), "", "{}", stderr_of(&jobs));
+    // A folder it can make is made, however deep.
+    let deep = sshd.path().join("new/folder/for/photos");
+    let output =
+        run_ok((sshd.ferry(&env).args(["sync", "-q"]).arg(&card)).args(["--to", &sshd.url(&deep)]));
+    assert_eq!(listed(&deep).len(), 3, "{}", stderr_of(&output));
 }
 
 #[test]

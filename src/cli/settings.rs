@@ -391,6 +391,22 @@ pub fn default_journal() -> anyhow::Result<PathBuf> {
 /// local folder.
 pub fn parse_destination(text: &str) -> anyhow::Result<Destination> {
     let lower = text.to_ascii_lowercase();
+    // Written to the journal and shown in every message, a URL's password
+    // would be a secret in the open.
+    if lower.contains("://")
+        && let Some(shown) = crate::upload::secrets::url_password_hidden(text)
+    {
+        let instead = match lower.starts_with("sftp://") {
+            true => "ssh asks its agent or key files",
+            false => {
+                "send it as a header (-H 'Authorization: Basic …') or a token (FERRY_TOKEN, --token-file)"
+            }
+        };
+        return Err(UsageError(format!(
+            "destination {shown:?}: a password in the URL is not accepted, as it would be written to the journal; {instead}"
+        ))
+        .into());
+    }
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return Ok(Destination::new(text, Protocol::Auto));
     }

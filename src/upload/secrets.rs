@@ -144,6 +144,18 @@ pub fn variable(name: &str) -> Option<String> {
         .filter(|value| !value.trim().is_empty())
 }
 
+/// `text`, a URL as typed, with the password of its `user:password@`
+/// shown as `***`; `None` when it holds none. Read from the text itself,
+/// so that a URL too broken to parse is not shown with its password either.
+pub fn url_password_hidden(text: &str) -> Option<String> {
+    let (scheme, rest) = text.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (userinfo, host) = authority.rsplit_once('@')?;
+    let (user, _password) = userinfo.split_once(':')?;
+    let path = &rest[authority.len()..];
+    Some(format!("{scheme}://{user}:***@{host}{path}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,5 +265,20 @@ mod tests {
         let headers = request_headers(&["X-Api-Key: k".to_owned()], Some("t")).unwrap();
         assert!(headers["x-api-key"].is_sensitive());
         assert_eq!(headers["authorization"], "Bearer t");
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_hidden_even_when_the_url_is_broken() {
+        assert_eq!(
+            url_password_hidden("https://bob:hunter2@nas:8920/files/?a=b"),
+            Some("https://bob:***@nas:8920/files/?a=b".to_owned())
+        );
+        assert_eq!(
+            url_password_hidden("sftp://bob:p@ss:w@nas:bad/x"),
+            Some("sftp://bob:***@nas:bad/x".to_owned())
+        );
+        assert_eq!(url_password_hidden("https://bob@nas/files/"), None);
+        assert_eq!(url_password_hidden("https://nas/a:b@c"), None);
+        assert_eq!(url_password_hidden("/home/bob:x@y"), None);
     }
 }

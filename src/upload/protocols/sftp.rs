@@ -52,6 +52,7 @@ pub use hash::{HashTool, hash_limit};
 use refusal::connect_error;
 pub use refusal::{NotConnected, Refusal};
 use ssh_config::StartConfig;
+use upload::make_folders;
 pub use upload::{discard, remote_sha256, transfer};
 
 /// Names an `ssh_config` file to read instead of `~/.ssh/config` (`ssh -F`).
@@ -75,7 +76,9 @@ pub struct SftpUrl {
 
 impl SftpUrl {
     pub fn parse(text: &str) -> Result<SftpUrl, String> {
-        let bad = |why: &str| format!("destination {text:?}: {why}");
+        let shown = crate::upload::secrets::url_password_hidden(text);
+        let shown = shown.as_deref().unwrap_or(text);
+        let bad = |why: &str| format!("destination {shown:?}: {why}");
         let url = reqwest::Url::parse(text).map_err(|error| bad(&error.to_string()))?;
         if url.scheme() != "sftp" {
             return Err(bad("not an sftp:// URL"));
@@ -401,6 +404,14 @@ impl SftpRoute {
         };
         let tool = link.hash_tool_now()?;
         Some(*self.tool.get_or_init(|| tool))
+    }
+
+    /// Makes the destination's folder if it is missing, before any file
+    /// goes: a folder the server will not make is one line, not a failed
+    /// job per file.
+    pub async fn make_folder(&self) -> Result<(), Failure> {
+        let (_, link) = self.link_at(0).await?;
+        make_folders(&link, &self.url.dir).await
     }
 
     /// A link for the next job, round robin over the pool.

@@ -6,52 +6,58 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::super::Link;
 use super::{MAX_RENAMES, Upload, failure, remote_sha256};
 use crate::journal::job::ErrorClass;
 use crate::placement::numbered;
 use crate::upload::http::Failure;
 
+/// `mkdir -p` over SFTP: each missing folder from the top (through the
+/// shell for a name that is not UTF-8).
+pub(in crate::upload::protocols::sftp) async fn make_folders(
+    link: &Link,
+    folder: &Path,
+) -> Result<(), Failure> {
+    if folder.to_str().is_none() {
+        let mut line = b"mkdir -p -- ".to_vec();
+        line.extend(super::super::shell_quote(folder.as_os_str().as_bytes()));
+        link.run(&line, std::time::Duration::from_secs(60)).await?;
+        return Ok(());
+    }
+    let mut fs = link.sftp.fs();
+    let mut missing = Vec::new();
+    let mut existing = None;
+    for above in folder.ancestors() {
+        if above.as_os_str().is_empty() || fs.metadata(above).await.is_ok() {
+            existing = Some(above);
+            break;
+        }
+        missing.push(above);
+    }
+    for folder in missing.into_iter().rev() {
+        if let Err(error) = fs.create_dir(folder).await
+            && fs.metadata(folder).await.is_err()
+        {
+            // The server's words ("No such file") can hide that the
+            // folder above exists but takes no new folder.
+            let doing = match existing {
+                Some(above) if !above.as_os_str().is_empty() => format!(
+                    "creating {} (the server would not make it in {}, which exists; `ferry probe` says more)",
+                    folder.display(),
+                    above.display()
+                ),
+                _ => format!("creating {}", folder.display()),
+            };
+            return Err(failure(&doing, error));
+        }
+        existing = Some(folder);
+    }
+    Ok(())
+}
+
 impl Upload<'_> {
-    /// `mkdir -p` over SFTP: each missing folder from the top (through
-    /// the shell for a name that is not UTF-8).
     pub(super) async fn make_folders(&self, folder: &Path) -> Result<(), Failure> {
-        if folder.to_str().is_none() {
-            let mut line = b"mkdir -p -- ".to_vec();
-            line.extend(super::super::shell_quote(folder.as_os_str().as_bytes()));
-            self.link
-                .run(&line, std::time::Duration::from_secs(60))
-                .await?;
-            return Ok(());
-        }
-        let mut fs = self.link.sftp.fs();
-        let mut missing = Vec::new();
-        let mut existing = None;
-        for above in folder.ancestors() {
-            if above.as_os_str().is_empty() || fs.metadata(above).await.is_ok() {
-                existing = Some(above);
-                break;
-            }
-            missing.push(above);
-        }
-        for folder in missing.into_iter().rev() {
-            if let Err(error) = fs.create_dir(folder).await
-                && fs.metadata(folder).await.is_err()
-            {
-                // The server's words ("No such file") can hide that the
-                // folder above exists but takes no new folder.
-                let doing = match existing {
-                    Some(above) if !above.as_os_str().is_empty() => format!(
-                        "creating {} (the server would not make it in {}, which exists; `ferry probe` says more)",
-                        folder.display(),
-                        above.display()
-                    ),
-                    _ => format!("creating {}", folder.display()),
-                };
-                return Err(failure(&doing, error));
-            }
-            existing = Some(folder);
-        }
-        Ok(())
+        make_folders(self.link, folder).await
     }
 
     /// Links the confirmed partial file into place, never over another

@@ -39,6 +39,7 @@ use super::{Link, SftpRoute};
 
 #[path = "sftp_place.rs"]
 mod place;
+pub(super) use place::make_folders;
 #[path = "sftp_readback.rs"]
 mod readback;
 #[path = "sftp_windows.rs"]
