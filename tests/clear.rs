@@ -679,3 +679,75 @@ fn a_dry_run_says_a_move_onto_a_taken_name_keeps_the_file() {
     );
     assert!(moved.join("00/IMG_0000.jpg").exists());
 }
+
+#[test]
+fn a_backup_inside_the_synced_folder_is_never_cleared_as_a_duplicate() {
+    use crate::util::content;
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let pictures = home.join("Pictures");
+    for (name, seed) in [("IMG_0001.JPG", 1), ("IMG_0002.JPG", 2)] {
+        write_file(&pictures.join(name), &content(seed, 4000));
+    }
+    // A local destination inside the folder synced next: the README's own
+    // ~/Pictures and ~/ferry-backup, then all of ~ with --delete-after.
+    let backup = home.join("ferry-backup");
+    let to = backup.to_str().unwrap();
+    let first = sync(&env, &pictures, to, &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    let output = sync(&env, &home, to, &["--delete-after", "-v"]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "skipped ferry-backup: the destination folder, left out: its files are the backup, not sources"
+        ),
+        "{stderr}"
+    );
+    for (name, seed) in [("IMG_0001.JPG", 1), ("IMG_0002.JPG", 2)] {
+        assert_eq!(
+            std::fs::read(backup.join(name)).unwrap(),
+            content(seed, 4000)
+        );
+        assert!(!pictures.join(name).exists(), "{stderr}");
+    }
+
+    // `ferry serve --dir` inside the synced folder: its files are kept.
+    let home = env.path().join("home2");
+    let pictures = home.join("Pictures");
+    write_file(&pictures.join("IMG_0003.JPG"), &content(3, 4000));
+    let store = home.join("received");
+    let server = Server::start(&store, &[]);
+    let first = sync(&env, &pictures, &server.url("/files/"), &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    let dry = sync(
+        &env,
+        &home,
+        &server.url("/files/"),
+        &["--delete-after", "--dry-run"],
+    );
+    assert!(
+        stdout_of(&dry).contains(&format!(
+            "duplicate received/IMG_0003.JPG: same content as Pictures/IMG_0003.JPG, then keep it: it lies in {}",
+            store.display()
+        )),
+        "{}",
+        stdout_of(&dry)
+    );
+    let output = sync(&env, &home, &server.url("/files/"), &["--delete-after"]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: kept {}: it lies in {}, a folder `ferry serve` receives uploads into (it holds .ferry-uploads), so it may be the destination's own copy",
+            store.join("IMG_0003.JPG").display(),
+            store.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(store.join("IMG_0003.JPG")).unwrap(),
+        content(3, 4000)
+    );
+    assert!(!pictures.join("IMG_0003.JPG").exists(), "{stderr}");
+}

@@ -103,6 +103,7 @@ pub enum ScanEvent<'a> {
     /// already carries, relative to its scanned folder, and that file
     /// (relative to the same folder when it is under it).
     Duplicate {
+        source: &'a Path,
         relative: &'a Path,
         twin: &'a Path,
         /// The twin is a job a dry run would queue, not one in the

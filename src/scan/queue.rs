@@ -88,6 +88,7 @@ impl Queue<'_> {
                         let twin = twin.resource.source();
                         let home = &self.roots[candidate.root].real;
                         on_event(ScanEvent::Duplicate {
+                            source: &candidate.path(self.roots),
                             relative: candidate.relative.as_path(),
                             twin: twin.strip_prefix(home).unwrap_or(&twin),
                             planned: false,
@@ -110,6 +111,7 @@ impl Queue<'_> {
                 self.summary.duplicates += 1;
                 let home = &self.roots[candidate.root].real;
                 on_event(ScanEvent::Duplicate {
+                    source: &candidate.path(self.roots),
                     relative: candidate.relative.as_path(),
                     twin: twin.strip_prefix(home).unwrap_or(twin),
                     planned: true,

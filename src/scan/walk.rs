@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use super::{ScanEvent, ScanOptions, ScanSummary};
 use crate::digest::FileStat;
 use crate::error::UsageError;
-use crate::journal::job::MediaKind;
+use crate::journal::job::{MediaKind, Protocol};
 use crate::journal::paths::JournalPath;
 use crate::scan::filter::{Filter, Skip};
 
@@ -79,7 +79,23 @@ pub(super) fn walk(
 ) -> Vec<Candidate> {
     let now = SystemTime::now();
     let mut candidates = Vec::new();
+    let destination = local_destination(options);
     for (index, root) in roots.iter().enumerate() {
+        // A local destination's files are the backup, not sources: a file
+        // there is a duplicate of its own source, and clearing it would
+        // delete the copy that was made.
+        let met_destination = std::cell::Cell::new(None);
+        if destination
+            .as_ref()
+            .is_some_and(|d| root.real.starts_with(d))
+        {
+            summary.skipped += 1;
+            on_event(ScanEvent::Skipped {
+                relative: Path::new("."),
+                rule: DESTINATION_FOLDER,
+            });
+            continue;
+        }
         let mut walker = walkdir::WalkDir::new(&root.real)
             .follow_links(options.follow_links)
             .sort_by_file_name();
@@ -87,6 +103,10 @@ pub(super) fn walk(
             walker = walker.max_depth(depth);
         }
         let walker = walker.into_iter().filter_entry(|entry| {
+            if entry.file_type().is_dir() && destination.as_deref() == Some(entry.path()) {
+                met_destination.set(Some(entry.path().to_owned()));
+                return false;
+            }
             entry.depth() == 0
                 || !entry.file_type().is_dir()
                 || filter.enter_dir(
@@ -147,9 +167,27 @@ pub(super) fn walk(
             };
             candidates.extend(consider(file, options, filter, now, summary, on_event));
         }
+        if let Some(folder) = met_destination.take() {
+            summary.skipped += 1;
+            on_event(ScanEvent::Skipped {
+                relative: folder.strip_prefix(&root.real).unwrap_or(&folder),
+                rule: DESTINATION_FOLDER,
+            });
+        }
     }
     candidates
 }
+
+/// The destination folder, when it is a local one that exists.
+fn local_destination(options: &ScanOptions) -> Option<PathBuf> {
+    let destination = &options.destination;
+    (destination.protocol == Protocol::Local)
+        .then(|| std::fs::canonicalize(&destination.url).ok())
+        .flatten()
+}
+
+const DESTINATION_FOLDER: &str =
+    "the destination folder, left out: its files are the backup, not sources";
 
 const NOT_REGULAR: &str =
     "not a regular file (a symlink not followed, a FIFO, a socket or a device)";
@@ -261,8 +299,17 @@ pub(super) fn visit_only(
         .collect();
     found.sort();
     found.dedup();
+    let destination = local_destination(options);
     let mut candidates = Vec::new();
     for (index, full, relative) in found {
+        if destination.as_ref().is_some_and(|d| full.starts_with(d)) {
+            summary.skipped += 1;
+            on_event(ScanEvent::Skipped {
+                relative: &relative,
+                rule: DESTINATION_FOLDER,
+            });
+            continue;
+        }
         let depth = relative.components().count();
         if !filter.enters_folders_of(&relative) || options.max_depth.is_some_and(|max| depth > max)
         {

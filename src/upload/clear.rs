@@ -412,6 +412,7 @@ async fn clear_carried(
     twin: &Job,
 ) -> Result<Cleared, String> {
     let (after, carried, expected) = (after.clone(), carried.clone(), twin.resource.sha256);
+    let destination = twin.destination.clone();
     tokio::task::spawn_blocking(move || {
         let source = &carried.source;
         if !carried.same_path {
@@ -424,7 +425,13 @@ async fn clear_carried(
                 ));
             }
         }
-        clear_file(&after, source, &carried.relative, carried.stat)
+        clear_file(
+            &after,
+            source,
+            &carried.relative,
+            carried.stat,
+            &destination,
+        )
     })
     .await
     .map_err(|error| error.to_string())?
@@ -445,7 +452,13 @@ pub async fn after_success(
     let (after, job) = (after.clone(), job.clone());
     tokio::task::spawn_blocking(move || {
         let resource = &job.resource;
-        clear_file(&after, &source, resource.path.as_path(), resource.stat())
+        clear_file(
+            &after,
+            &source,
+            resource.path.as_path(),
+            resource.stat(),
+            &job.destination,
+        )
     })
     .await
     .map_err(|error| error.to_string())?
@@ -501,8 +514,12 @@ pub(super) fn clear_file(
     source: &Path,
     relative: &Path,
     scanned: FileStat,
+    destination: &Destination,
 ) -> Result<Cleared, String> {
     let kept = |why: String| format!("kept {}: {why}", source.display());
+    if let Some(why) = super::own_copy::may_be_own_copy(source, destination) {
+        return Err(kept(why));
+    }
     let now = std::fs::symlink_metadata(source).map_err(|error| kept(error.to_string()))?;
     if FileStat::of(&now) != scanned {
         return Err(kept("it changed since the scan".to_owned()));

@@ -199,8 +199,10 @@ async fn clear_asset(
             Some(why) => Err(format!("kept {}: {why}", source.display())),
             None => {
                 let (after, file) = (after.clone(), member.file.clone());
+                let destination = twin.destination.clone();
                 tokio::task::spawn_blocking(move || {
-                    clear::clear_file(&after, &file.source, &file.relative, file.stat)
+                    let (source, relative) = (&file.source, &file.relative);
+                    clear::clear_file(&after, source, relative, file.stat, &destination)
                 })
                 .await
                 .map_err(|error| error.to_string())

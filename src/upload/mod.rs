@@ -24,6 +24,7 @@ mod clear_assets;
 mod engine;
 mod feed;
 pub(crate) mod http;
+mod own_copy;
 pub mod probe;
 mod progress;
 pub mod protocols;

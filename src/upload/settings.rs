@@ -141,8 +141,11 @@ impl AfterUpload {
     }
 
     /// What a dry run says would happen to `source` (`relative` below its
-    /// scanned folder).
-    pub fn would(&self, relative: &Path) -> String {
+    /// scanned folder) uploaded to `destination`.
+    pub fn would(&self, source: &Path, relative: &Path, destination: &Destination) -> String {
+        if let Some(why) = super::own_copy::may_be_own_copy(source, destination) {
+            return format!("then keep it: {why}");
+        }
         match self {
             AfterUpload::Delete => "then delete it once its upload is verified".to_owned(),
             // The real run never replaces a file there, and keeps the

@@ -111,6 +111,7 @@ fn scan_with(
             left_out(format!("skipped {}: {rule}", relative.display()));
         }
         ScanEvent::Duplicate {
+            source,
             relative,
             twin,
             planned,
@@ -118,7 +119,7 @@ fn scan_with(
             // A sync clears it with its twin: a dry run says so on this
             // one line (the real run's clearing says what it did).
             let then = (after.filter(|_| planned || args.dry_run))
-                .map(|after| format!(", {}", after.would(relative)))
+                .map(|after| format!(", {}", after.would(source, relative, &options.destination)))
                 .unwrap_or_default();
             left_out(format!(
                 "duplicate {}: same content as {}{then}",
@@ -142,7 +143,7 @@ fn scan_with(
                     let _ = crate::report::stream::out_line(&format!(
                         "would check {} (already uploaded), {}",
                         source.display(),
-                        after.would(relative.as_path())
+                        after.would(source, relative.as_path(), &options.destination)
                     ));
                 }
                 clearing.carry(CarriedSource {
@@ -191,7 +192,12 @@ fn scan_with(
             // What a dry run would queue is its result: stdout, for people.
             if args.dry_run && !config.json() && !config.quiet() {
                 let then = after
-                    .map(|after| format!(", {}", after.would(path.as_path())))
+                    .map(|after| {
+                        format!(
+                            ", {}",
+                            after.would(&full, path.as_path(), &options.destination)
+                        )
+                    })
                     .unwrap_or_default();
                 let member = asset
                     .map(|asset| {

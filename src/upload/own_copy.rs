@@ -1,0 +1,47 @@
+//! A source that may be the destination's own copy is never cleared.
+//!
+//! A file is a duplicate of an uploaded one when its content is: the
+//! destination's copy itself qualifies, when the destination stores into a
+//! folder being synced (`ferry sync ~ --to ~/ferry-backup`, or
+//! `ferry serve --dir` inside the synced folder). Its confirmation is then
+//! of itself, and clearing it would delete the only copy. A local
+//! destination's folder is known exactly; an HTTP server's is not, so any
+//! folder a `ferry serve` receives into (it holds `.ferry-uploads`) counts.
+//! S3 and SFTP stores keep no such marker (see the README).
+
+use std::path::{Path, PathBuf};
+
+use crate::journal::job::{Destination, Protocol};
+use crate::serve::store::STATE_DIR;
+
+/// Why `source` may be `destination`'s own copy, if it may.
+pub fn may_be_own_copy(source: &Path, destination: &Destination) -> Option<String> {
+    let folder = std::fs::canonicalize(source.parent()?).ok()?;
+    match destination.protocol {
+        Protocol::Local => {
+            let store = std::fs::canonicalize(&destination.url).ok()?;
+            folder.starts_with(&store).then(|| {
+                format!(
+                    "it lies in {}, the destination folder, so it may be the destination's own copy",
+                    store.display()
+                )
+            })
+        }
+        Protocol::S3 | Protocol::Sftp => None,
+        _ => serve_store_above(&folder).map(|store| {
+            format!(
+                "it lies in {}, a folder `ferry serve` receives uploads into (it holds {STATE_DIR}), so it may be the destination's own copy",
+                store.display()
+            )
+        }),
+    }
+}
+
+/// The nearest folder at or above `folder` that a `ferry serve` keeps its
+/// state in.
+fn serve_store_above(folder: &Path) -> Option<PathBuf> {
+    folder
+        .ancestors()
+        .find(|above| above.join(STATE_DIR).is_dir())
+        .map(Path::to_owned)
+}
