@@ -17,6 +17,16 @@ impl ScriptedServer {
     /// `answers` maps a method to the status line's code and extra header
     /// lines; other methods get 405.
     pub fn start(answers: &[(&str, u16, &str)]) -> ScriptedServer {
+        ScriptedServer::start_reading(answers, true)
+    }
+
+    /// As `start`, but it answers as soon as it has a request's head,
+    /// reading none of its body: a server that claims bytes it never got.
+    pub fn start_answering_early(answers: &[(&str, u16, &str)]) -> ScriptedServer {
+        ScriptedServer::start_reading(answers, false)
+    }
+
+    fn start_reading(answers: &[(&str, u16, &str)], read_bodies: bool) -> ScriptedServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
         let answers: Vec<(String, u16, String)> = answers
@@ -50,7 +60,10 @@ impl ScriptedServer {
                         length = value.trim().parse().unwrap_or(0);
                     }
                 }
-                let _ = std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink());
+                if read_bodies {
+                    let _ = std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink());
+                }
+                let early = (!read_bodies).then(|| stream.try_clone().unwrap());
                 *counted.lock().unwrap().entry(method.clone()).or_insert(0) += 1;
                 seen.lock().unwrap().push(head);
                 let (status, headers) = answers
@@ -64,6 +77,12 @@ impl ScriptedServer {
                     )
                     .as_bytes(),
                 );
+                if let Some(held) = early {
+                    // Held unread a while, as a server busy elsewhere: the
+                    // client has its answer with its body still going.
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    drop(held);
+                }
             }
         });
         ScriptedServer {

@@ -822,3 +822,85 @@ fn credentials_never_follow_a_location_to_another_origin() {
         assert!(head.contains("t1"), "{head}");
     }
 }
+
+#[test]
+fn a_server_that_answers_before_the_bytes_arrive_never_makes_an_upload_succeed() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_big(&source.join("a.mov"), 32 << 20, 29);
+    // A PUT answered 201 before its body was read; a tus PATCH answered
+    // 204 before its body was read, and one with no Upload-Offset.
+    type Answers<'a> = &'a [(&'a str, u16, &'a str)];
+    let cases: [(&str, Answers, &str); 3] = [
+        (
+            "put",
+            &[("OPTIONS", 204, ""), ("PUT", 201, "")],
+            "the server answered HTTP 201 Created for the file up to byte 33554432, but only",
+        ),
+        (
+            "tus",
+            &[
+                (
+                    "OPTIONS",
+                    204,
+                    "Tus-Version: 1.0.0\r\nTus-Resumable: 1.0.0\r\n",
+                ),
+                ("POST", 201, "Location: /u/1\r\nTus-Resumable: 1.0.0\r\n"),
+                ("HEAD", 200, "Upload-Offset: 0\r\nTus-Resumable: 1.0.0\r\n"),
+                (
+                    "PATCH",
+                    204,
+                    "Upload-Offset: 33554432\r\nTus-Resumable: 1.0.0\r\n",
+                ),
+            ],
+            "the server answered HTTP 204 No Content for the file up to byte 33554432, but only",
+        ),
+        (
+            "tus",
+            &[
+                (
+                    "OPTIONS",
+                    204,
+                    "Tus-Version: 1.0.0\r\nTus-Resumable: 1.0.0\r\n",
+                ),
+                ("POST", 201, "Location: /u/1\r\nTus-Resumable: 1.0.0\r\n"),
+                ("HEAD", 200, "Upload-Offset: 0\r\nTus-Resumable: 1.0.0\r\n"),
+                ("PATCH", 204, "Tus-Resumable: 1.0.0\r\n"),
+            ],
+            "failed: a.mov: ",
+        ),
+    ];
+    for (protocol, answers, why) in cases {
+        let server = match why.starts_with("failed") {
+            true => ScriptedServer::start(answers),
+            false => ScriptedServer::start_answering_early(answers),
+        };
+        let _ = std::fs::remove_file(env.journal());
+        let mut child = env
+            .ferry()
+            .arg("sync")
+            .arg(&source)
+            .args(["--to", &format!("http://{}/files/", server.address)])
+            .args(["--protocol", protocol, "--retries", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(3), "{protocol}: {stderr}");
+        assert!(stderr.contains(why), "{protocol}: {stderr}");
+        assert!(!stderr.contains("uploaded a.mov"), "{protocol}: {stderr}");
+        let jobs = run_ok(env.ferry().args(["jobs", "--json"]));
+        assert!(
+            stdout_of(&jobs).contains("\"state\":\"failed\""),
+            "{protocol}: {}",
+            stdout_of(&jobs)
+        );
+    }
+}

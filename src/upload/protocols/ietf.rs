@@ -149,12 +149,15 @@ impl Adapter for Ietf {
             )),
             404 | 410 => Ok(Appended::Gone(status.as_u16())),
             _ if status.is_success() => {
+                let at = offset_of(headers).unwrap_or(offset + len);
+                if at > offset + len {
+                    // More than was sent: ask where the upload stands.
+                    return Ok(Appended::Conflict(None));
+                }
+                x.check_sent_to(at, status)?;
                 let done =
                     complete.then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
-                Ok(Appended::At {
-                    offset: offset_of(headers).unwrap_or(offset + len),
-                    done,
-                })
+                Ok(Appended::At { offset: at, done })
             }
             _ => Err(http::unexpected(response, "appending").await),
         }

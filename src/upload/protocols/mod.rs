@@ -90,6 +90,23 @@ impl Exchange<'_> {
         crate::upload::secrets::headers_for(self.headers, self.endpoint, url)
     }
 
+    /// An error when a server says it holds the file up to `at` while this
+    /// request's body has not been handed to the connection that far: it
+    /// answered before reading it (or miscounts), and cannot hold bytes it
+    /// never got. Sent again, as a transient fault.
+    pub fn check_sent_to(&self, at: u64, status: reqwest::StatusCode) -> Result<(), Failure> {
+        let handed = self
+            .activity
+            .position
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if at <= handed {
+            return Ok(());
+        }
+        Err(Failure::transient(format!(
+            "the server answered HTTP {status} for the file up to byte {at}, but only {handed} bytes had been sent; sending them again"
+        )))
+    }
+
     /// Sends a request, ended as transient if nothing moves for `idle`.
     pub async fn send(
         &self,

@@ -73,6 +73,7 @@ impl Adapter for Put {
             let doing = format!("{} of the file", self.method);
             return Err(http::unexpected(response, &doing).await.at_creation());
         }
+        x.check_sent_to(size, status)?;
         Ok(Created {
             url: None,
             session_id: None,

@@ -187,7 +187,12 @@ impl Adapter for Tus {
                 retry_after: None,
             }),
             _ if status.is_success() => {
-                let offset = offset_of(headers).unwrap_or(offset + len);
+                // tus 1.0: the answer must say the new offset; one missing,
+                // or past what was sent, is asked for again (HEAD).
+                let Some(offset) = offset_of(headers).filter(|at| *at <= offset + len) else {
+                    return Ok(Appended::Conflict(None));
+                };
+                x.check_sent_to(offset, status)?;
                 let done = (offset == x.resource.size)
                     .then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
                 Ok(Appended::At { offset, done })
