@@ -465,6 +465,16 @@ fn a_password_in_a_destination_url_is_refused_and_never_shown() {
         &format!("[destinations.home]\nurl = \"{with_password}\"\n"),
     );
     let sftp = format!("sftp://bob:{PASSWORD}@127.0.0.1:1/x/");
+    let query = format!("{}?token={PASSWORD}", server.url("/files/"));
+    let output = (env.ferry().arg("sync").arg(&source).args(["--to", &query]))
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a credential in the URL's query") && !stderr.contains(PASSWORD),
+        "{stderr}"
+    );
     for to in [with_password.as_str(), "home", sftp.as_str()] {
         let output = env
             .ferry()

@@ -408,6 +408,13 @@ pub fn parse_destination(text: &str) -> anyhow::Result<Destination> {
         .into());
     }
     if lower.starts_with("http://") || lower.starts_with("https://") {
+        if crate::upload::secrets::holds_signature(text) {
+            let (bare, _) = text.split_once('?').unwrap_or((text, ""));
+            return Err(UsageError(format!(
+                "destination \"{bare}?…\": a credential in the URL's query (a token, key or signature) is not accepted, as it would be written to the journal; send it as a header (-H) or a token (FERRY_TOKEN, --token-file)"
+            ))
+            .into());
+        }
         return Ok(Destination::new(text, Protocol::Auto));
     }
     if lower.starts_with("s3://") {

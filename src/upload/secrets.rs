@@ -60,7 +60,7 @@ const URL_HEADERS: [&str; 3] = ["location", "content-location", "link"];
 
 /// A URL that carries credentials in its query (a presigned S3 URL, an
 /// Azure SAS, a token parameter).
-fn holds_signature(url: &str) -> bool {
+pub fn holds_signature(url: &str) -> bool {
     let Some((_, query)) = url.split_once('?') else {
         return false;
     };
