@@ -392,3 +392,57 @@ fn concurrent_durable_appends_share_fsyncs() {
     journal::replay::<Record>(&path, |_| seen += 1).unwrap();
     assert_eq!(seen, appends);
 }
+
+#[test]
+fn a_journal_through_a_symlink_is_one_journal_and_a_device_or_fifo_is_refused() {
+    let env = TestEnv::new();
+    let real = env.path().join("real.jsonl");
+    let link = env.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let options = OpenOptions::default();
+    {
+        let mut store = Store::open(&link, &options).unwrap();
+        let ids = create_jobs(&mut store, 5);
+        for id in &ids {
+            store
+                .apply(id, Durability::Lazy, |job| job.fail(failure()))
+                .unwrap();
+            store
+                .apply(id, Durability::Lazy, |job| job.retry(None))
+                .unwrap();
+        }
+        store.journal_handle().unwrap().sync_all().unwrap();
+        // The lock is the real file's: another opener by its own name waits.
+        let waiting = OpenOptions {
+            wait_lock: Some(std::time::Duration::ZERO),
+            ..OpenOptions::default()
+        };
+        assert!(Store::open(&real, &waiting).is_err(), "locked twice");
+    }
+    // Reopened, compacted: the link still leads to the one journal.
+    let store = Store::open(&link, &options).unwrap();
+    assert_eq!(store.jobs().len(), 5);
+    drop(store);
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    assert_eq!(line_count(&real), 1 + 5, "compacted in place");
+
+    let fifo = env.path().join("fifo.jsonl");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, kind) in [
+        (std::path::Path::new("/dev/zero"), "a device"),
+        (env.path(), "a folder"),
+        (fifo.as_path(), "a FIFO"),
+    ] {
+        let error = Store::open(path, &options).err().expect("refused");
+        assert_eq!(
+            error.to_string(),
+            format!("{}: not a regular file ({kind})", path.display())
+        );
+    }
+}

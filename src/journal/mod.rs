@@ -18,7 +18,7 @@ pub mod resource;
 pub mod store;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -55,6 +55,49 @@ pub enum JournalError {
     TooNew { path: PathBuf, found: u32 },
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
+    #[error(
+        "{}: not a regular file ({kind})",
+        path.display()
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+}
+
+/// A line longer than any record could be: the file is not a journal (or
+/// is damaged), and reading on would only fill memory.
+const MAX_LINE: u64 = 64 << 20;
+
+/// The journal's own path: a symlink's target, so that the lock, the
+/// appends and a compaction's replacement all meet the one file; an error
+/// when something other than a regular file is there (a folder, a device
+/// such as /dev/null, a FIFO), which reads as no journal, or never ends.
+pub fn resolve(path: &Path) -> Result<PathBuf, JournalError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        // A symlink to nowhere yet: the journal it names is made there.
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return match std::fs::read_link(path) {
+                Ok(target) => Ok(path.parent().unwrap_or(Path::new("")).join(target)),
+                Err(_) => Ok(path.to_owned()),
+            };
+        }
+        Err(error) => return Err(io_error(path)(error)),
+    };
+    if !meta.is_file() {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = meta.file_type();
+        let kind = match () {
+            _ if kind.is_dir() => "a folder",
+            _ if kind.is_fifo() => "a FIFO",
+            _ if kind.is_char_device() || kind.is_block_device() => "a device",
+            _ if kind.is_socket() => "a socket",
+            _ => "not a file",
+        };
+        return Err(JournalError::NotAFile {
+            path: path.to_owned(),
+            kind,
+        });
+    }
+    std::fs::canonicalize(path).map_err(io_error(path))
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
@@ -102,13 +145,21 @@ pub fn replay<R: DeserializeOwned>(
     let mut number = 0u64;
     loop {
         line.clear();
-        let read = reader
+        let read = (&mut reader)
+            .take(MAX_LINE)
             .read_until(b'\n', &mut line)
             .map_err(io_error(path))?;
         if read == 0 {
             break;
         }
         number += 1;
+        if read as u64 == MAX_LINE && line.last() != Some(&b'\n') {
+            return Err(JournalError::Damaged {
+                path: path.to_owned(),
+                line: number,
+                reason: format!("a line of over {} MiB", MAX_LINE >> 20),
+            });
+        }
         if line.last() != Some(&b'\n') {
             replay.torn_tail = Some((number, read as u64));
             break;

@@ -155,6 +155,7 @@ impl Store {
     /// Opens for reading and writing: takes the lock, replays, cuts a torn
     /// tail, and compacts when dead lines outnumber live ones.
     pub fn open(path: &Path, options: &OpenOptions) -> anyhow::Result<Store> {
+        let path = &journal::resolve(path)?;
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             fs_err::create_dir_all(dir)?;
         }
@@ -174,6 +175,7 @@ impl Store {
     /// Opens a snapshot for reading without the lock, so that `ferry status`
     /// works while an upload runs. A missing journal reads as empty.
     pub fn open_read_only(path: &Path) -> anyhow::Result<Store> {
+        let path = &journal::resolve(path)?;
         let mut store = Store::empty(path, DEFAULT_JOB_LIMIT);
         let replay = journal::replay(path, |record| store.load(record))?;
         if !lock::writer_active(path)
