@@ -361,6 +361,24 @@ fn usage_errors_exit_with_2() {
         &["frobnicate"],
         &["jobs", "--state", "lost"],
         &["ack", "--all", "abc"],
+        // Past ten years a deadline could overflow: refused, not a panic.
+        &[
+            "sync",
+            ".",
+            "--to",
+            "./out",
+            "--idle-timeout",
+            "18446744073709551615s",
+        ],
+        &[
+            "sync",
+            ".",
+            "--to",
+            "./out",
+            "--max-duration",
+            "18446744073709551615s",
+        ],
+        &["status", "--wait-lock", "99999999999d"],
     ] {
         let output = env.ferry().args(args).output().unwrap();
         assert_eq!(

@@ -326,8 +326,17 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The longest duration a flag takes: ten years, so that no deadline a
+/// run computes from one can overflow.
+const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|error| format!("{error} (try 30s, 5m or 1h)"))
+    let duration =
+        humantime::parse_duration(text).map_err(|error| format!("{error} (try 30s, 5m or 1h)"))?;
+    if duration > MAX_DURATION {
+        return Err("longer than ten years, the most a duration here takes".to_owned());
+    }
+    Ok(duration)
 }
 
 pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
