@@ -730,3 +730,40 @@ fn an_interrupted_run_reports_the_bytes_it_sent() {
     assert_eq!(summary["succeeded"], 0, "{summary}");
     assert!(summary["sent"].as_u64().unwrap() >= 512 * 1024, "{summary}");
 }
+
+#[test]
+fn a_file_name_cannot_forge_a_line_of_output_or_of_the_log() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(
+        &source.join("new\nuploaded fake.jpg (1 KiB)\u{1b}[31m.jpg"),
+        &crate::util::content(5, 3000),
+    );
+    let log = env.path().join("ferry.log");
+    let output = env
+        .ferry()
+        .arg("--log-file")
+        .arg(&log)
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", env.path().join("dest").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let log = std::fs::read_to_string(&log).unwrap();
+    for text in [&stderr, &log] {
+        assert!(
+            text.contains("uploaded new\\nuploaded fake.jpg (1 KiB)\\u{1b}[31m.jpg (2.9 KiB)"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(
+            !text
+                .lines()
+                .any(|line| line.starts_with("uploaded fake.jpg")
+                    || line.contains(" uploaded fake.jpg")),
+            "{text}"
+        );
+    }
+}

@@ -351,15 +351,20 @@ impl Job {
     /// destination's own folder or key prefix in front of that place
     /// (`c3/IMG.jpg` for `--to …/files/c3/`) is not another name.
     pub fn shown_path(&self) -> String {
-        let path = self.resource.path.display().to_string();
-        let target = self.resource.target_path().display().to_string();
+        use super::paths::Readable;
+        let path = self.resource.path.as_path();
+        let target = self.resource.target_path().as_path();
+        let raw = target.to_string_lossy();
         let stored = self
             .stored_as()
-            .filter(|stored| *stored != target && !stored.ends_with(&format!("/{target}")));
+            .filter(|stored| *stored != raw && !stored.ends_with(&format!("/{raw}")));
+        let path = Readable(path);
         match stored {
-            Some(stored) => format!("{path} as {stored}"),
-            None if target != path => format!("{path} as {target}"),
-            None => path,
+            Some(stored) => format!("{path} as {}", Readable(std::path::Path::new(&stored))),
+            None if target != self.resource.path.as_path() => {
+                format!("{path} as {}", Readable(target))
+            }
+            None => path.to_string(),
         }
     }
 

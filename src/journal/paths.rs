@@ -25,9 +25,28 @@ impl JournalPath {
         &self.0
     }
 
-    /// A readable form for tables and messages: invalid bytes become U+FFFD.
+    /// A readable form for tables and messages (`Readable`).
     pub fn display(&self) -> impl fmt::Display + '_ {
-        self.0.display()
+        Readable(&self.0)
+    }
+}
+
+/// A path for people: invalid bytes become U+FFFD, and control characters
+/// (a newline, a tab, an escape) are shown escaped (`\n`, `\u{1b}`), so
+/// that no file name can forge a line of ferry's output or log, or drive
+/// the terminal.
+pub struct Readable<'a>(pub &'a Path);
+
+impl fmt::Display for Readable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for c in self.0.to_string_lossy().chars() {
+            match c.is_control() {
+                true => write!(f, "{}", c.escape_default())?,
+                false => f.write_char(c)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -158,5 +177,18 @@ mod tests {
     fn bad_hex_is_refused() {
         assert!(serde_json::from_str::<JournalPath>(r#"{"bytes":"zz"}"#).is_err());
         assert!(serde_json::from_str::<JournalPath>(r#"{"bytes":"abc"}"#).is_err());
+    }
+
+    #[test]
+    fn a_name_with_control_characters_is_shown_escaped() {
+        let path = JournalPath::new("DCIM/new\nuploaded fake.jpg\t\u{1b}[31m.jpg");
+        assert_eq!(
+            path.display().to_string(),
+            "DCIM/new\\nuploaded fake.jpg\\t\\u{1b}[31m.jpg"
+        );
+        assert_eq!(
+            JournalPath::new("café.jpg").display().to_string(),
+            "café.jpg"
+        );
     }
 }

@@ -10,6 +10,7 @@ use crate::cli::settings::Config;
 use crate::error;
 use crate::format::human_bytes;
 use crate::journal::job::{Action, Destination, Job, Protocol};
+use crate::journal::paths::Readable;
 use crate::journal::store::LimitReached;
 use crate::journal::store::Store;
 use crate::report::{self, Event, Reporter, ScanCounts, UploadSummary};
@@ -108,7 +109,7 @@ fn scan_with(
     let destination = options.destination.url.clone();
     let summary = scan::scan(store, &options, pipe, &mut |event| match event {
         ScanEvent::Skipped { relative, rule } => {
-            left_out(format!("skipped {}: {rule}", relative.display()));
+            left_out(format!("skipped {}: {rule}", Readable(relative)));
         }
         ScanEvent::Duplicate {
             source,
@@ -123,8 +124,8 @@ fn scan_with(
                 .unwrap_or_default();
             left_out(format!(
                 "duplicate {}: same content as {}{then}",
-                relative.display(),
-                twin.display()
+                Readable(relative),
+                Readable(twin)
             ));
         }
         // With --delete-after or --move-to, files already carried by a job
