@@ -171,6 +171,26 @@ pub fn sha256_now(path: &Path) -> Result<(u64, Sha256), HashError> {
     sha256_file(path, &seen).map(|sha256| (seen.size, sha256))
 }
 
+/// Opens a file met as a regular one, to read, without ever blocking: a
+/// FIFO or a device put in its place since (`mv`, then `mkfifo`) would
+/// hang a plain `open` until a writer came. Opened non-blocking (which
+/// changes nothing for a regular file's reads), then refused unless it is
+/// still a regular file.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{}: not a regular file any more", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
 /// Hashes `path`, which the walk saw as `seen`.
 pub fn sha256_file(path: &Path, seen: &FileStat) -> Result<Sha256, HashError> {
     sha256_file_paced(path, seen, &mut |_| true)
@@ -183,7 +203,7 @@ pub fn sha256_file_paced(
     seen: &FileStat,
     pace: &mut dyn FnMut(u64) -> bool,
 ) -> Result<Sha256, HashError> {
-    let mut file = File::open(path).map_err(|error| match error.kind() {
+    let mut file = open_regular(path).map_err(|error| match error.kind() {
         io::ErrorKind::NotFound => HashError::Vanished,
         _ => HashError::Io(error),
     })?;

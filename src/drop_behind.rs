@@ -82,7 +82,7 @@ impl WriteBehind {
 /// source is cleared, or by `ferry verify`. A file that cannot be opened is
 /// left to the read that follows to report.
 pub fn read_from_storage_next(path: &Path) {
-    if let Ok(file) = std::fs::File::open(path) {
+    if let Ok(file) = crate::digest::open_regular(path) {
         forget(&file, 0, 0);
     }
 }

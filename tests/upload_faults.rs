@@ -904,3 +904,52 @@ fn a_server_that_answers_before_the_bytes_arrive_never_makes_an_upload_succeed()
         );
     }
 }
+
+#[test]
+fn a_fifo_put_where_a_scanned_file_was_fails_its_job_and_never_hangs() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    let server = Server::start(&env.path().join("served"), &[]);
+    let local = env.path().join("dest");
+    for to in [server.url("/files/"), local.to_str().unwrap().to_owned()] {
+        let _ = std::fs::remove_dir_all(&source);
+        let _ = std::fs::remove_file(env.journal());
+        write_file(&source.join("c.jpg"), &content(31, 5000));
+        run_ok(
+            env.ferry()
+                .args(["scan", "-q"])
+                .arg(&source)
+                .args(["--to", &to]),
+        );
+        std::fs::rename(source.join("c.jpg"), source.join("c.old")).unwrap();
+        let fifo = source.join("c.jpg");
+        assert!(
+            Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let mut child = env
+            .ferry()
+            .arg("upload")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(3), "{to}: {stderr}");
+        // HTTP bodies look at the file's size first; a local copy opens it.
+        let why = match to.starts_with("http") {
+            true => format!("{}: changed since scan", fifo.display()),
+            false => format!("{}: not a regular file any more", fifo.display()),
+        };
+        assert!(stderr.contains(&why), "{to}: {stderr}");
+    }
+}

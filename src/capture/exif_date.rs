@@ -25,7 +25,7 @@ pub fn exif_dates(parser: &mut MediaParser, path: &Path) -> ExifDates {
     if dates.original.is_some() || dates.digitized.is_some() {
         return dates;
     }
-    let found = std::fs::File::open(path)
+    let found = crate::digest::open_regular(path)
         .and_then(|file| super::tiff_date::read(&mut std::io::BufReader::new(file)));
     let Ok(found) = found else {
         return dates;
@@ -70,7 +70,7 @@ fn digits(text: &str) -> Option<&str> {
 /// the prefix (HEIF, CR3, RAF, the TIFF RAWs) are read whole when the
 /// prefix had no date.
 fn nom_exif_dates(parser: &mut MediaParser, path: &Path) -> ExifDates {
-    let Ok(mut file) = std::fs::File::open(path) else {
+    let Ok(mut file) = crate::digest::open_regular(path) else {
         return ExifDates::default();
     };
     let mut prefix = Vec::new();

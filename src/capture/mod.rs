@@ -189,7 +189,7 @@ impl DateReader {
                 (found, dates.content_identifier)
             }
             Headers::Movie => {
-                let facts = std::fs::File::open(path)
+                let facts = crate::digest::open_regular(path)
                     .and_then(|mut file| quicktime::read(&mut file))
                     .unwrap_or_default();
                 let creation = facts

@@ -167,7 +167,7 @@ impl Buffers {
 }
 
 fn open_at(path: &Path, offset: u64) -> std::io::Result<File> {
-    let mut file = File::open(path)?;
+    let mut file = crate::digest::open_regular(path)?;
     advise_sequential(&file);
     file.seek(SeekFrom::Start(offset))?;
     Ok(file)

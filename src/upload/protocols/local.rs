@@ -19,7 +19,6 @@
 //! before trusting; one before the second leaves a whole file that the next
 //! run finds identical at its name.
 
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -141,7 +140,7 @@ impl LocalFolder {
             },
             _ => LocalError::Io(error),
         };
-        let mut input = File::open(&source).map_err(vanished)?;
+        let mut input = crate::digest::open_regular(&source).map_err(vanished)?;
         let before = FileStat::of(&input.metadata()?);
         if let Some(what) = resource.stat().what_changed(&before) {
             return Err(changed(what));

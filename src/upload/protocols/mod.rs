@@ -200,7 +200,7 @@ fn read_digest(
     len: u64,
     checksum: Checksum,
 ) -> std::io::Result<Vec<u8>> {
-    let mut file = fs_err::File::open(path)?;
+    let mut file = crate::digest::open_regular(path)?;
     file.seek(SeekFrom::Start(offset))?;
     let mut hasher = checksum.hasher();
     let mut buffer = vec![0; 1 << 20];

@@ -156,7 +156,7 @@ impl Upload<'_> {
         let temp = partial_path(&target, &self.job.id);
         let temp_folder = temp.parent().unwrap_or(Path::new("."));
         let source_path = resource.source();
-        let opened = tokio::fs::File::open(&source_path).await;
+        let opened = crate::digest::open_regular(&source_path).map(tokio::fs::File::from_std);
         let before = match &opened {
             Ok(file) => Some(FileStat::of(&file.metadata().await.map_err(local)?)),
             Err(_) => None,
