@@ -953,3 +953,33 @@ fn a_fifo_put_where_a_scanned_file_was_fails_its_job_and_never_hangs() {
         assert!(stderr.contains(&why), "{to}: {stderr}");
     }
 }
+
+#[test]
+fn a_destination_with_no_room_stops_the_run_and_its_jobs_stay_pending() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    for i in 0..3u32 {
+        write_file(&source.join(format!("IMG_{i}.jpg")), &content(70 + i, 4000));
+    }
+    let server = ScriptedServer::start(&[("OPTIONS", 204, ""), ("PUT", 507, "")]);
+    let url = format!("http://{}/files/", server.address);
+    let output = env
+        .ferry()
+        .arg("sync")
+        .arg(&source)
+        .args(["--to", &url, "--protocol", "put", "-j", "1"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr
+            .contains("the destination has no room, so the run stopped and its jobs stay pending"),
+        "{stderr}"
+    );
+    assert_eq!(server.count("PUT"), 1, "no job after the first: {stderr}");
+    let status = run_ok(env.ferry().args(["jobs", "--json"]));
+    let jobs = stdout_of(&status);
+    assert_eq!(jobs.matches("\"state\":\"pending\"").count(), 3, "{jobs}");
+    assert!(!jobs.contains("\"state\":\"failed\""), "{jobs}");
+}

@@ -326,6 +326,10 @@ impl Run {
             Err(Failure::Credentials { message, .. }) => {
                 self.stop(format!("{message}; {}", route.refused_credentials()))
             }
+            Err(Failure::Full { message }) => self.stop(format!(
+                "{}: {message}: the destination has no room, so the run stopped and its jobs stay pending; they go on the next run once it has",
+                job.destination.url
+            )),
             Err(Failure::Refused { message, .. }) => self.stop(format!(
                 "{}: {message}; it takes no uploads there, so the run stopped and its jobs stay pending (`ferry cancel --pending --to {}` drops them)",
                 job.destination.url, job.destination.url

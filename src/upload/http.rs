@@ -39,6 +39,10 @@ pub enum Failure {
     /// 405, 501 at creation): no job will do better, so the run stops with
     /// one line and leaves the jobs pending.
     Refused { status: u16, message: String },
+    /// The destination has no room (HTTP 507, a full disk or quota): no
+    /// job will do better until it has, so the run stops with one line and
+    /// leaves the jobs pending for the next run.
+    Full { message: String },
     /// The run is being interrupted.
     Stopped,
     /// The journal cannot record any more: the run must stop.
@@ -68,7 +72,8 @@ impl Failure {
             Failure::Transient { message, .. }
             | Failure::Permanent { message, .. }
             | Failure::Credentials { message, .. }
-            | Failure::Refused { message, .. } => message.clone(),
+            | Failure::Refused { message, .. }
+            | Failure::Full { message } => message.clone(),
             Failure::Stopped => "interrupted".to_owned(),
             Failure::Journal(message) => message.clone(),
         }
@@ -84,6 +89,18 @@ impl Failure {
                 ..
             } => Failure::Refused { status, message },
             other => other,
+        }
+    }
+
+    /// A local write's error: a full disk or quota stops the run (`Full`),
+    /// anything else fails the job.
+    pub fn of_local_write(error: &std::io::Error, message: String) -> Failure {
+        let full = error.kind() == std::io::ErrorKind::StorageFull
+            || error.kind() == std::io::ErrorKind::QuotaExceeded
+            || error.raw_os_error() == Some(libc::EDQUOT);
+        match full {
+            true => Failure::Full { message },
+            false => Failure::permanent(ErrorClass::File, message),
         }
     }
 
@@ -356,6 +373,7 @@ pub async fn unexpected(response: reqwest::Response, doing: &str) -> Failure {
     let message = message.replace(" :", ":").trim_end().to_owned();
     match status {
         401 | 403 => Failure::Credentials { status, message },
+        507 => Failure::Full { message },
         // Not implemented, version not supported: asking again will not help.
         501 | 505 => Failure::Permanent {
             class: ErrorClass::Server,

@@ -132,7 +132,12 @@ impl Run {
                 Outcome::Left
             }
             // The transfer stage stopped the run already.
-            Err(Failure::Journal(_) | Failure::Credentials { .. } | Failure::Refused { .. }) => {
+            Err(
+                Failure::Journal(_)
+                | Failure::Credentials { .. }
+                | Failure::Refused { .. }
+                | Failure::Full { .. },
+            ) => {
                 self.reporter.event(Event::Stopped { job });
                 Outcome::Left
             }

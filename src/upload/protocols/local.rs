@@ -308,6 +308,7 @@ pub async fn transfer(
             Ok(())
         }
         Err(LocalError::Stopped { .. }) => Err(Failure::Stopped),
+        Err(LocalError::Io(error)) => Err(Failure::of_local_write(&error, error.to_string())),
         Err(error) => Err(Failure::permanent(ErrorClass::File, error.to_string())),
     }
 }
@@ -361,7 +362,7 @@ pub async fn settle(
     let placed = match folder.place_durably(&job.id, &job.resource).await {
         Ok(placed) => placed,
         Err(Unsettled::Place(error)) => {
-            return Ok(Err(Failure::permanent(ErrorClass::File, error.to_string())));
+            return Ok(Err(Failure::of_local_write(&error, error.to_string())));
         }
         Err(Unsettled::Sync(error)) => return Err(error.to_string()),
     };
