@@ -188,6 +188,15 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
             format!("{}: not a regular file any more", path.display()),
         ));
     }
+    // Reads block again, as a network file system's may need to.
+    use std::os::fd::AsRawFd;
+    // SAFETY: F_GETFL/F_SETFL on a descriptor this function owns.
+    unsafe {
+        let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
     Ok(file)
 }
 

@@ -235,6 +235,7 @@ impl Config {
             .and_then(|text| self.named(text))
             .and_then(|(_, named)| named.concurrency);
         Ok(crate::upload::Settings {
+            dry_run: false,
             concurrency: usize::from(self.pick(
                 "concurrency",
                 args.concurrency,
@@ -268,6 +269,7 @@ impl Config {
         wanted: impl Fn(&str) -> bool,
     ) -> anyhow::Result<crate::upload::Settings> {
         Ok(crate::upload::Settings {
+            dry_run: false,
             transfer: crate::upload::Transfer {
                 headers: self.request_headers(credentials, None)?,
                 ..crate::upload::Transfer::default()
@@ -391,30 +393,10 @@ pub fn default_journal() -> anyhow::Result<PathBuf> {
 /// local folder.
 pub fn parse_destination(text: &str) -> anyhow::Result<Destination> {
     let lower = text.to_ascii_lowercase();
-    // Written to the journal and shown in every message, a URL's password
-    // would be a secret in the open.
-    if lower.contains("://")
-        && let Some(shown) = crate::upload::secrets::url_password_hidden(text)
-    {
-        let instead = match lower.starts_with("sftp://") {
-            true => "ssh asks its agent or key files",
-            false => {
-                "send it as a header (-H 'Authorization: Basic …') or a token (FERRY_TOKEN, --token-file)"
-            }
-        };
-        return Err(UsageError(format!(
-            "destination {shown:?}: a password in the URL is not accepted, as it would be written to the journal; {instead}"
-        ))
-        .into());
+    if lower.contains("://") {
+        crate::upload::secrets::refuse_secrets_in_url(text).map_err(UsageError)?;
     }
     if lower.starts_with("http://") || lower.starts_with("https://") {
-        if crate::upload::secrets::holds_signature(text) {
-            let (bare, _) = text.split_once('?').unwrap_or((text, ""));
-            return Err(UsageError(format!(
-                "destination \"{bare}?…\": a credential in the URL's query (a token, key or signature) is not accepted, as it would be written to the journal; send it as a header (-H) or a token (FERRY_TOKEN, --token-file)"
-            ))
-            .into());
-        }
         return Ok(Destination::new(text, Protocol::Auto));
     }
     if lower.starts_with("s3://") {

@@ -42,9 +42,7 @@ use crate::journal::paths::{JournalPath, RawBytes};
 use crate::journal::store::Durability;
 use crate::placement::{self, Placed, remove_if_there};
 
-/// Where the server keeps its state, in the folder it receives into: also
-/// how a sync knows a folder as a `ferry serve` store (`upload::own_copy`).
-pub const STATE_DIR: &str = ".ferry-uploads";
+const STATE_DIR: &str = crate::wire::SERVE_STATE_DIR;
 
 pub struct UploadStore {
     dir: PathBuf,

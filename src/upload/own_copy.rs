@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::journal::job::{Destination, Protocol};
-use crate::serve::store::STATE_DIR;
+use crate::wire::SERVE_STATE_DIR as STATE_DIR;
 
 /// Why `source` may be `destination`'s own copy, if it may.
 pub fn may_be_own_copy(source: &Path, destination: &Destination) -> Option<String> {

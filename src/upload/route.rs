@@ -171,8 +171,11 @@ pub async fn route(
             if settings.after_upload.is_some() {
                 route.settle_tool().await?;
             }
-            (route.make_folder().await)
-                .map_err(|failure| anyhow::anyhow!("{}: {}", destination.url, failure.text()))?;
+            if !settings.dry_run {
+                (route.make_folder().await).map_err(|failure| {
+                    anyhow::anyhow!("{}: {}", destination.url, failure.text())
+                })?;
+            }
             Route::Sftp(Arc::new(route))
         }
         wanted => http_route(shared, settings, client, destination, wanted, true).await?,

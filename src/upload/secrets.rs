@@ -60,7 +60,7 @@ const URL_HEADERS: [&str; 3] = ["location", "content-location", "link"];
 
 /// A URL that carries credentials in its query (a presigned S3 URL, an
 /// Azure SAS, a token parameter).
-pub fn holds_signature(url: &str) -> bool {
+fn holds_signature(url: &str) -> bool {
     let Some((_, query)) = url.split_once('?') else {
         return false;
     };
@@ -154,6 +154,53 @@ pub fn url_password_hidden(text: &str) -> Option<String> {
     let (user, _password) = userinfo.split_once(':')?;
     let path = &rest[authority.len()..];
     Some(format!("{scheme}://{user}:***@{host}{path}"))
+}
+
+/// An error when the destination URL `text` carries a secret, which would
+/// be written to the journal and shown in every message: a password
+/// (shown as `***`), or a query parameter named as a credential (the
+/// query not shown).
+pub fn refuse_secrets_in_url(text: &str) -> Result<(), String> {
+    let lower = text.to_ascii_lowercase();
+    if let Some(shown) = url_password_hidden(text) {
+        let instead = match lower.starts_with("sftp://") {
+            true => "ssh asks its agent or key files",
+            false => {
+                "send it as a header (-H 'Authorization: Basic …') or a token (FERRY_TOKEN, --token-file)"
+            }
+        };
+        return Err(format!(
+            "destination {shown:?}: a password in the URL is not accepted, as it would be written to the journal; {instead}"
+        ));
+    }
+    let Some((bare, query)) = text.split_once('?') else {
+        return Ok(());
+    };
+    let credential = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        ["token", "signature", "secret", "password", "credential"]
+            .iter()
+            .any(|word| name.contains(word))
+            || [
+                "key",
+                "apikey",
+                "api_key",
+                "access_key",
+                "sig",
+                "auth",
+                "code",
+            ]
+            .contains(&name.as_str())
+    };
+    if query
+        .split('&')
+        .any(|pair| credential(pair.split('=').next().unwrap_or_default()))
+    {
+        return Err(format!(
+            "destination \"{bare}?…\": a credential in the URL's query (a token, key or signature) is not accepted, as it would be written to the journal; send it as a header (-H) or a token (FERRY_TOKEN, --token-file)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -280,5 +327,23 @@ mod tests {
         assert_eq!(url_password_hidden("https://bob@nas/files/"), None);
         assert_eq!(url_password_hidden("https://nas/a:b@c"), None);
         assert_eq!(url_password_hidden("/home/bob:x@y"), None);
+    }
+
+    #[test]
+    fn only_a_query_parameter_named_as_a_credential_is_refused() {
+        for url in [
+            "https://nas/files/?token=x",
+            "https://nas/f/?X-Amz-Signature=y",
+            "https://nas/?key=z",
+        ] {
+            assert!(refuse_secrets_in_url(url).is_err(), "{url}");
+        }
+        for url in [
+            "https://nas/files/?design=a&keyword=b&sigma=c",
+            "https://bob@nas/files/",
+            "s3://bucket/x",
+        ] {
+            assert_eq!(refuse_secrets_in_url(url), Ok(()), "{url}");
+        }
     }
 }

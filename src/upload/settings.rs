@@ -35,6 +35,8 @@ pub enum ProtocolChoice {
 
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// A dry run: the destination is met (connected, asked), never written.
+    pub dry_run: bool,
     pub concurrency: usize,
     pub retries: u32,
     pub idle_timeout: Duration,
@@ -105,6 +107,7 @@ impl Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            dry_run: false,
             concurrency: 4,
             retries: 8,
             idle_timeout: Duration::from_secs(60),

@@ -151,6 +151,11 @@ pub fn test_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     map
 }
 
+/// The folder `ferry serve` keeps its state in, inside the folder it
+/// receives into: the server makes it, and a sync that clears files knows
+/// a server's store by it (`upload::own_copy`).
+pub const SERVE_STATE_DIR: &str = ".ferry-uploads";
+
 #[cfg(test)]
 mod tests {
     use super::*;

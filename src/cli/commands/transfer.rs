@@ -411,9 +411,14 @@ pub fn sync_files(
         (store, prepared) = upload::check_destination(store, &settings, &destination)?;
         prepare(&mut store, &destination)?;
     } else if destination.protocol == Protocol::Sftp {
-        // Connecting writes nothing: a dry run meets the host key, the
-        // login and the --delete-after refusal the sync would meet.
-        (store, _) = upload::check_destination(store, &settings, &destination)?;
+        // Connecting writes nothing (no folder is made): a dry run meets
+        // the host key, the login and the --delete-after refusal the sync
+        // would meet.
+        let looking = upload::Settings {
+            dry_run: true,
+            ..settings.clone()
+        };
+        (store, _) = upload::check_destination(store, &looking, &destination)?;
     } else if destination.url.starts_with("http") {
         // A dry run writes nothing, but a destination it cannot reach, or
         // that refuses the credentials, fails it as it would fail the sync.

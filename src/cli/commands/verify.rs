@@ -80,7 +80,13 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
         let printed = if config.json() {
             print_json_line(&Line {
                 id: &checked.job.id,
-                path: checked.job.resource.path.display().to_string(),
+                path: checked
+                    .job
+                    .resource
+                    .path
+                    .as_path()
+                    .to_string_lossy()
+                    .into_owned(),
                 stored: checked.job.stored_as(),
                 destination: &checked.job.destination.url,
                 result: checked.verdict,
