@@ -711,6 +711,15 @@ fn a_backup_inside_the_synced_folder_is_never_cleared_as_a_duplicate() {
         );
         assert!(!pictures.join(name).exists(), "{stderr}");
     }
+    // The backup itself given to sync: a warning, exit 3, nothing cleared.
+    let inside = sync(&env, &backup, to, &["--delete-after"]);
+    let stderr = stderr_of(&inside);
+    assert_eq!(inside.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("not scanned: it is in the destination folder"),
+        "{stderr}"
+    );
+    assert!(backup.join("IMG_0001.JPG").exists(), "{stderr}");
 
     // `ferry serve --dir` inside the synced folder: its files are kept.
     let home = env.path().join("home2");

@@ -85,14 +85,16 @@ pub(super) fn walk(
         // there is a duplicate of its own source, and clearing it would
         // delete the copy that was made.
         let met_destination = std::cell::Cell::new(None);
-        if destination
-            .as_ref()
-            .is_some_and(|d| root.real.starts_with(d))
-        {
-            summary.skipped += 1;
-            on_event(ScanEvent::Skipped {
-                relative: Path::new("."),
-                rule: DESTINATION_FOLDER,
+        if let Some(folder) = destination.as_ref().filter(|d| root.real.starts_with(d)) {
+            // Said at any verbosity, and a warning's exit code: a whole
+            // folder asked for and nothing taken from it.
+            summary.warnings += 1;
+            on_event(ScanEvent::Warning {
+                path: &root.real,
+                message: format!(
+                    "not scanned: it is in the destination folder {}, whose files are the backup, not sources",
+                    folder.display()
+                ),
             });
             continue;
         }
