@@ -751,6 +751,29 @@ fn a_file_name_cannot_forge_a_line_of_output_or_of_the_log() {
         .unwrap();
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // A file gone before its upload: the failure's reason quotes its path.
+    let gone = source.join("gone\nuploaded forged.jpg");
+    write_file(&gone, &crate::util::content(6, 3000));
+    let to = env.path().join("dest2");
+    run_ok(
+        env.ferry()
+            .args(["scan", "-q"])
+            .arg(&source)
+            .args(["--to", to.to_str().unwrap()]),
+    );
+    std::fs::remove_file(&gone).unwrap();
+    let failed = env.ferry().arg("upload").output().unwrap();
+    let failed = stderr_of(&failed);
+    assert!(
+        failed.contains("failed: gone\\nuploaded forged.jpg: "),
+        "{failed}"
+    );
+    assert!(
+        !failed
+            .lines()
+            .any(|line| line.starts_with("uploaded forged.jpg")),
+        "{failed}"
+    );
     let log = std::fs::read_to_string(&log).unwrap();
     for text in [&stderr, &log] {
         assert!(

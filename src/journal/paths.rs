@@ -39,15 +39,21 @@ pub struct Readable<'a>(pub &'a Path);
 
 impl fmt::Display for Readable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use fmt::Write;
-        for c in self.0.to_string_lossy().chars() {
-            match c.is_control() {
-                true => write!(f, "{}", c.escape_default())?,
-                false => f.write_char(c)?,
-            }
-        }
-        Ok(())
+        f.write_str(&escape_controls(&self.0.to_string_lossy()))
     }
+}
+
+/// `text` with its control characters escaped, as `Readable` shows a path:
+/// for a message that may quote a file's name (an error's reason).
+pub fn escape_controls(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c.is_control() {
+            true => shown.extend(c.escape_default()),
+            false => shown.push(c),
+        }
+    }
+    shown
 }
 
 impl AsRef<Path> for JournalPath {

@@ -25,6 +25,7 @@ use serde::Serialize;
 use crate::digest::Sha256;
 use crate::format::{count, human_bytes};
 use crate::journal::job::{Cleared, Job, JobError};
+use crate::journal::paths::{Readable, escape_controls};
 use crate::scan::ScanSummary;
 
 pub use json::SCHEMA_VERSION;
@@ -468,9 +469,10 @@ fn failure_line(job: &Job) -> String {
         false => {}
     }
     format!(
-        "  {}  {}  {reason} ({attempts})",
+        "  {}  {}  {} ({attempts})",
         job.id.short(),
-        source.display()
+        Readable(&source),
+        escape_controls(&reason)
     )
 }
 
@@ -481,16 +483,18 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
     let normal = verbosity >= Verbosity::Normal;
     let verbose = verbosity >= Verbosity::Verbose;
     match event {
-        Event::ScanWarning { path, message } => {
-            Some(format!("warning: {}: {message}", path.display()))
-        }
+        Event::ScanWarning { path, message } => Some(format!(
+            "warning: {}: {}",
+            Readable(path),
+            escape_controls(message)
+        )),
         Event::ScanSummary { summary, dry_run } if normal || summary.warnings > 0 => {
             Some(scan_summary_text(summary, *dry_run))
         }
         Event::Failed { job, error } => Some(format!(
             "failed: {}: {}",
             job.resource.path.display(),
-            error_text(error)
+            escape_controls(&error_text(error))
         )),
         Event::Restarted { job, status } if normal => Some(format!(
             "{}: the server no longer has the upload session (HTTP {status}); starting again from 0",
@@ -502,10 +506,11 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
             wait,
             reason,
         } if normal => Some(format!(
-            "retrying {} in {:.1} s (attempt {}): {reason}",
+            "retrying {} in {:.1} s (attempt {}): {}",
             job.resource.path.display(),
             wait.as_secs_f64(),
-            attempt + 1
+            attempt + 1,
+            escape_controls(reason)
         )),
         Event::Started { job, protocol } if verbose => Some(format!(
             "started {} ({}, {protocol})",
@@ -548,16 +553,16 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
             let vouched = match duplicate {
                 Some(_) => format!(
                     " (a duplicate of {}, confirmed at the destination)",
-                    job.resource.source().display()
+                    Readable(&job.resource.source())
                 ),
                 None => String::new(),
             };
             Some(match &cleared.to {
-                Some(to) => format!("moved {} to {}{vouched}", source.display(), to.display()),
-                None => format!("deleted {}{vouched}", source.display()),
+                Some(to) => format!("moved {} to {}{vouched}", Readable(&source), to.display()),
+                None => format!("deleted {}{vouched}", Readable(&source)),
             })
         }
-        Event::Kept { reason, .. } => Some(format!("warning: {reason}")),
+        Event::Kept { reason, .. } => Some(format!("warning: {}", escape_controls(reason))),
         Event::ClearedNothing { flag, reason } if normal => {
             Some(format!("{flag} cleared nothing: {reason}"))
         }

@@ -68,7 +68,7 @@ fn style(template: &str) -> ProgressStyle {
 fn name(job: &Job) -> String {
     job.resource.path.as_path().file_name().map_or_else(
         || job.resource.path.display().to_string(),
-        |name| name.to_string_lossy().into_owned(),
+        |name| crate::journal::paths::escape_controls(&name.to_string_lossy()),
     )
 }
 

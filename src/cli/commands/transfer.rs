@@ -143,7 +143,7 @@ fn scan_with(
                 if args.dry_run && same_path && !config.json() && !config.quiet() {
                     let _ = crate::report::stream::out_line(&format!(
                         "would check {} (already uploaded), {}",
-                        source.display(),
+                        Readable(source),
                         after.would(source, relative.as_path(), &options.destination)
                     ));
                 }
@@ -211,7 +211,7 @@ fn scan_with(
                     .unwrap_or_default();
                 let _ = crate::report::stream::out_line(&format!(
                     "would queue {} ({}) to {}{member}{then}",
-                    path.as_path().display(),
+                    path.display(),
                     human_bytes(size),
                     joined(&destination, target.as_path())
                 ));
