@@ -8,6 +8,7 @@
 //! Events carry only what the journal may hold too, so no credential can
 //! reach any of them. The texts people read are written once, here.
 
+mod failure_line;
 mod json;
 mod lines;
 mod log_file;
@@ -447,35 +448,6 @@ pub fn summary_text(summary: &UploadSummary) -> String {
     text
 }
 
-/// A job as the failures list shows it: ID, path, reason, attempts.
-fn failure_line(job: &Job) -> String {
-    let source = job.resource.source();
-    let reason = job
-        .error
-        .as_ref()
-        .map_or("no reason recorded".to_owned(), error_text);
-    // The line names the file already; a reason that starts with it again
-    // ("/card/IMG.jpg: changed since scan") says it once.
-    let named = format!("{}: ", source.display());
-    let reason = reason.strip_prefix(&named).unwrap_or(&reason).to_owned();
-    let mut attempts = count(u64::from(job.attempts), "attempt");
-    let file_gone = || !source.exists();
-    match job.error.as_ref().is_some_and(JobError::is_changed_file) {
-        true if file_gone() => attempts.push_str(
-            "; the file is gone, so a retry cannot send it: `ferry ack` takes it off the list",
-        ),
-        true => attempts
-            .push_str("; not worth a retry: the next `ferry sync` of its folder scans it again"),
-        false => {}
-    }
-    format!(
-        "  {}  {}  {} ({attempts})",
-        job.id.short(),
-        Readable(&source),
-        escape_controls(&reason)
-    )
-}
-
 /// The text lines people read for an event, at a verbosity; `None` when
 /// the event says nothing at that level. Failures, warnings and the failures
 /// list show even when quiet.
@@ -596,7 +568,7 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
             }
             Some(text)
         }
-        Event::FailureListed { job } => Some(failure_line(job)),
+        Event::FailureListed { job } => Some(failure_line::failure_line(job)),
         _ => None,
     }
 }
