@@ -19,6 +19,18 @@ fn failure() -> JobError {
     }
 }
 
+/// Two lines more for each job: failed, then queued again.
+fn fail_and_retry(store: &mut Store, ids: &[JobId]) {
+    for id in ids {
+        store
+            .apply(id, Durability::Lazy, |job| job.fail(failure()))
+            .unwrap();
+        store
+            .apply(id, Durability::Lazy, |job| job.retry(None))
+            .unwrap();
+    }
+}
+
 fn line_count(path: &std::path::Path) -> usize {
     std::fs::read(path)
         .unwrap()
@@ -110,13 +122,8 @@ fn compaction_keeps_live_jobs_only_once_dead_lines_outnumber_them() {
     let ids: Vec<JobId> = {
         let mut store = env.store();
         let ids: Vec<JobId> = create_jobs(&mut store, 10);
+        fail_and_retry(&mut store, &ids);
         for id in &ids {
-            store
-                .apply(id, Durability::Lazy, |job| job.fail(failure()))
-                .unwrap();
-            store
-                .apply(id, Durability::Lazy, |job| job.retry(None))
-                .unwrap();
             store
                 .apply(id, Durability::Lazy, |job| job.cancel())
                 .unwrap();
@@ -403,14 +410,7 @@ fn a_journal_through_a_symlink_is_one_journal_and_a_device_or_fifo_is_refused() 
     {
         let mut store = Store::open(&link, &options).unwrap();
         let ids = create_jobs(&mut store, 5);
-        for id in &ids {
-            store
-                .apply(id, Durability::Lazy, |job| job.fail(failure()))
-                .unwrap();
-            store
-                .apply(id, Durability::Lazy, |job| job.retry(None))
-                .unwrap();
-        }
+        fail_and_retry(&mut store, &ids);
         store.journal_handle().unwrap().sync_all().unwrap();
         // The lock is the real file's: another opener by its own name waits.
         let waiting = OpenOptions {

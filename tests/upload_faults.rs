@@ -530,23 +530,29 @@ fn only_job_if_any(env: &TestEnv) -> Option<ferry::journal::job::Job> {
 
 /// Runs `ferry sync` to `url` and gives it 60 s to end on its own.
 fn sync_within_a_minute(env: &TestEnv, source: &Path, url: &str) -> std::process::Output {
-    let mut child = env
-        .ferry()
-        .arg("sync")
-        .arg(source)
-        .args(["--to", url, "--protocol", "ietf", "--retries", "3"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let mut command = env.ferry();
+    command.arg("sync").arg(source);
+    command.args(["--to", url, "--protocol", "ietf", "--retries", "3"]);
+    ended_within(command, Duration::from_secs(60))
+        .expect("ferry never stopped: a retry loop without a bound")
+}
+
+/// Runs `command`; its output once it ended within `limit`, else `None`
+/// (it is killed).
+fn ended_within(mut command: Command, limit: Duration) -> Option<std::process::Output> {
+    let mut child = (command.stdout(Stdio::piped()).stderr(Stdio::piped()))
         .spawn()
         .unwrap();
-    for _ in 0..600 {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() >= deadline {
+            child.kill().unwrap();
+            let _ = child.wait();
+            return None;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    child.kill().unwrap();
-    panic!("ferry never stopped: a retry loop without a bound");
+    Some(child.wait_with_output().unwrap())
 }
 
 #[test]
@@ -876,22 +882,12 @@ fn a_server_that_answers_before_the_bytes_arrive_never_makes_an_upload_succeed()
             false => ScriptedServer::start_answering_early(answers),
         };
         let _ = std::fs::remove_file(env.journal());
-        let mut child = env
-            .ferry()
-            .arg("sync")
-            .arg(&source)
-            .args(["--to", &format!("http://{}/files/", server.address)])
-            .args(["--protocol", protocol, "--retries", "1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = child.kill();
-        let output = child.wait_with_output().unwrap();
+        let mut command = env.ferry();
+        command.arg("sync").arg(&source);
+        command.args(["--to", &format!("http://{}/files/", server.address)]);
+        command.args(["--protocol", protocol, "--retries", "1"]);
+        let output = ended_within(command, Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("{protocol}: ferry never stopped"));
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(3), "{protocol}: {stderr}");
         assert!(stderr.contains(why), "{protocol}: {stderr}");
@@ -930,19 +926,10 @@ fn a_fifo_put_where_a_scanned_file_was_fails_its_job_and_never_hangs() {
                 .unwrap()
                 .success()
         );
-        let mut child = env
-            .ferry()
-            .arg("upload")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = child.kill();
-        let output = child.wait_with_output().unwrap();
+        let mut command = env.ferry();
+        command.arg("upload");
+        let output = ended_within(command, Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("{to}: the upload hung on the FIFO"));
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(3), "{to}: {stderr}");
         // HTTP bodies look at the file's size first; a local copy opens it.

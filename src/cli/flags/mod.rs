@@ -327,8 +327,8 @@ pub enum ColorChoice {
 }
 
 /// The longest duration a flag takes: ten years, so that no deadline a
-/// run computes from one can overflow.
-const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+/// run computes from one can overflow (`ferry watch` takes "never" as it).
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let duration =

@@ -220,7 +220,7 @@ fn stat_now(path: &std::path::Path) -> Option<crate::digest::FileStat> {
 }
 
 /// Longer waits are taken as this (an `Instant` must not overflow).
-const LONGEST: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+const LONGEST: Duration = crate::cli::flags::MAX_DURATION;
 
 /// When the next scheduled rescan is due; `--rescan 0` turns them off
 /// (a rescan still follows lost events).
