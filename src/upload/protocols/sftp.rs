@@ -52,8 +52,8 @@ pub use hash::{HashTool, hash_limit};
 use refusal::connect_error;
 pub use refusal::{NotConnected, Refusal};
 use ssh_config::StartConfig;
-use upload::make_folders;
 pub use upload::{discard, remote_sha256, transfer};
+use upload::{make_folders, within};
 
 /// Names an `ssh_config` file to read instead of `~/.ssh/config` (`ssh -F`).
 pub const SSH_CONFIG_ENV: &str = "FERRY_SSH_CONFIG";
@@ -408,10 +408,11 @@ impl SftpRoute {
 
     /// Makes the destination's folder if it is missing, before any file
     /// goes: a folder the server will not make is one line, not a failed
-    /// job per file.
+    /// job per file. Bounded as an upload's own folders are.
     pub async fn make_folder(&self) -> Result<(), Failure> {
         let (_, link) = self.link_at(0).await?;
-        make_folders(&link, &self.url.dir).await
+        let making = make_folders(&link, &self.url.dir);
+        within(COMMAND_TIMEOUT, "making the destination folder", making).await
     }
 
     /// A link for the next job, round robin over the pool.

@@ -585,7 +585,7 @@ fn local(error: std::io::Error) -> Failure {
 
 /// `step` ended as transient when the server takes over `limit`: a hung
 /// server never holds a job (or the link it shares) for ever.
-async fn within<T>(
+pub(super) async fn within<T>(
     limit: std::time::Duration,
     doing: &str,
     step: impl Future<Output = Result<T, Failure>>,
