@@ -835,9 +835,13 @@ fn a_server_that_answers_before_the_bytes_arrive_never_makes_an_upload_succeed()
     let source = env.path().join("media");
     write_big(&source.join("a.mov"), 32 << 20, 29);
     // A PUT answered 201 before its body was read; a tus PATCH answered
-    // 204 before its body was read, and one with no Upload-Offset.
+    // 204 before its body was read, and one with no Upload-Offset; an IETF
+    // final append taken only in part, and a creation without a body that
+    // claims the whole file; a BITS fragment acknowledged before its body
+    // was read.
     type Answers<'a> = &'a [(&'a str, u16, &'a str)];
-    let cases: [(&str, Answers, &str); 3] = [
+    let bits_ack = "BITS-Packet-Type: Ack\r\nBITS-Protocol: {7df0354d-249b-430f-820d-3d2a9bef4931}\r\nBITS-Session-Id: {1}\r\nBITS-Received-Content-Range: 33554432\r\n";
+    let cases: [(&str, Answers, &str); 6] = [
         (
             "put",
             &[("OPTIONS", 204, ""), ("PUT", 201, "")],
@@ -875,9 +879,36 @@ fn a_server_that_answers_before_the_bytes_arrive_never_makes_an_upload_succeed()
             ],
             "failed: a.mov: ",
         ),
+        (
+            "ietf",
+            &[
+                ("OPTIONS", 204, ""),
+                ("POST", 201, "Location: /u/1\r\nUpload-Offset: 0\r\n"),
+                ("PATCH", 204, "Upload-Offset: 1000\r\n"),
+            ],
+            "retrying a.mov in 0.2 s (attempt 2): the server accepted no bytes at offset 1000",
+        ),
+        (
+            "ietf",
+            &[
+                ("OPTIONS", 204, ""),
+                (
+                    "POST",
+                    201,
+                    "Location: /u/1\r\nUpload-Offset: 33554432\r\nUpload-Complete: ?1\r\n",
+                ),
+            ],
+            "the server answered HTTP 201 Created for the file up to byte 33554432, but this request sent it only up to byte 0",
+        ),
+        (
+            "bits",
+            &[("BITS_POST", 200, bits_ack)],
+            "the server answered HTTP 200 OK for the file up to byte 33554432, but this request sent it only up to byte 8388608",
+        ),
     ];
     for (protocol, answers, why) in cases {
-        let server = match why.starts_with("failed") {
+        // The cases that read every body: the server is wrong otherwise.
+        let server = match why.starts_with("failed") || protocol == "ietf" {
             true => ScriptedServer::start(answers),
             false => ScriptedServer::start_answering_early(answers),
         };

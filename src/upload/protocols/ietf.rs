@@ -88,7 +88,10 @@ impl Adapter for Ietf {
         }
         let headers = response.headers();
         let limits = Limits::from_upload_limit(headers);
-        let done = (complete || self.says_complete(headers))
+        let offset = offset_of(headers).unwrap_or(sent);
+        x.check_claim(offset, sent, status)?;
+        // Done only when the server's offset, said or implied, is the end.
+        let done = (offset == size && (complete || self.says_complete(headers)))
             .then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
         let url = match x.location(headers)? {
             Some(url) => Some(url),
@@ -106,7 +109,7 @@ impl Adapter for Ietf {
         Ok(Created {
             session_id: None,
             url,
-            offset: offset_of(headers).unwrap_or(sent),
+            offset,
             done,
             limits,
         })
@@ -155,8 +158,10 @@ impl Adapter for Ietf {
                     return Ok(Appended::Conflict(None));
                 }
                 x.check_sent_to(at, status)?;
-                let done =
-                    complete.then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
+                // A final append the server took only part of goes on from
+                // where it stopped: the file is not whole.
+                let done = (complete && at == offset + len)
+                    .then(|| crate::upload::secrets::recorded(status.as_u16(), headers));
                 Ok(Appended::At { offset: at, done })
             }
             _ => Err(http::unexpected(response, "appending").await),

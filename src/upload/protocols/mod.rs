@@ -107,6 +107,22 @@ impl Exchange<'_> {
         )))
     }
 
+    /// `check_sent_to`, and an error too when a server says it holds the
+    /// file up to `at`, past `sent_to`, the end of what this request sent.
+    pub fn check_claim(
+        &self,
+        at: u64,
+        sent_to: u64,
+        status: reqwest::StatusCode,
+    ) -> Result<(), Failure> {
+        if at > sent_to {
+            return Err(Failure::transient(format!(
+                "the server answered HTTP {status} for the file up to byte {at}, but this request sent it only up to byte {sent_to}; sending it again"
+            )));
+        }
+        self.check_sent_to(at, status)
+    }
+
     /// Sends a request, ended as transient if nothing moves for `idle`.
     pub async fn send(
         &self,
