@@ -1001,3 +1001,36 @@ fn a_destination_with_no_room_stops_the_run_and_its_jobs_stay_pending() {
     assert_eq!(jobs.matches("\"state\":\"pending\"").count(), 3, "{jobs}");
     assert!(!jobs.contains("\"state\":\"failed\""), "{jobs}");
 }
+
+#[test]
+fn the_failures_list_counts_every_try_of_a_job_as_an_attempt() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("a.jpg"), &content(41, 3000));
+    let server = ScriptedServer::start(&[("OPTIONS", 204, ""), ("PUT", 503, "")]);
+    let sync = || {
+        let mut command = env.ferry();
+        command.arg("sync").arg(&source);
+        command.args(["--to", &format!("http://{}/files/", server.address)]);
+        command.args(["--protocol", "put", "--retries", "2"]);
+        command.output().unwrap()
+    };
+    let first = sync();
+    assert_eq!(first.status.code(), Some(3), "{}", stderr_of(&first));
+    assert_eq!(server.count("PUT"), 3);
+    assert!(
+        stderr_of(&first).contains("(3 attempts)"),
+        "{}",
+        stderr_of(&first)
+    );
+    run_ok(env.ferry().args(["retry", "--all"]));
+    let second = sync();
+    assert_eq!(server.count("PUT"), 6);
+    let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
+    assert!(jobs.contains("\"attempts\":6"), "{jobs}");
+    assert!(
+        stderr_of(&second).contains("(6 attempts)"),
+        "{}",
+        stderr_of(&second)
+    );
+}

@@ -405,6 +405,12 @@ impl Job {
         Ok(())
     }
 
+    /// The attempt begun was tried `times` more after transient faults:
+    /// each is an attempt too.
+    pub fn retried(&mut self, times: u32) {
+        self.attempts = self.attempts.saturating_add(times);
+    }
+
     /// The server opened an upload session (or a new one replaced a lost one).
     pub fn register(&mut self, session: Session) -> Result<(), TransitionError> {
         self.require_processable("only pending or registered jobs can open an upload session")?;

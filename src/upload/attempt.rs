@@ -92,6 +92,7 @@ impl JobUpload<'_> {
                 reason: message,
             });
             failures += 1;
+            self.activity.retrying();
             tokio::time::sleep(wait).await;
         }
     }

@@ -342,6 +342,7 @@ impl Run {
             result,
             sent: activity.sent.load(Ordering::Relaxed),
             resumed: activity.resumed(),
+            retried: activity.retried(),
         })))
     }
 }

@@ -7,7 +7,7 @@
 //! means in their protocol when it means something special there.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
@@ -129,6 +129,9 @@ pub struct Activity {
     /// Where this run's first transfer of the job started (what the
     /// destination already had); `u64::MAX` until known.
     resumed: AtomicU64,
+    /// Tries after a transient fault in this run: each is an attempt of
+    /// the job's as much as the first (the failures list counts them).
+    retried: AtomicU32,
 }
 
 impl Default for Activity {
@@ -147,6 +150,7 @@ impl Activity {
             throttles,
             pacing: AtomicU64::new(0),
             resumed: AtomicU64::new(u64::MAX),
+            retried: AtomicU32::new(0),
         }
     }
 
@@ -178,6 +182,16 @@ impl Activity {
         self.position.store(offset, Ordering::Relaxed);
         let _ =
             (self.resumed).compare_exchange(u64::MAX, offset, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// The job is tried again after a transient fault.
+    pub fn retrying(&self) {
+        self.retried.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Tries after the first in this run.
+    pub fn retried(&self) -> u32 {
+        self.retried.load(Ordering::Relaxed)
     }
 
     /// Bytes the destination already had when this run took the job up.

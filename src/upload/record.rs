@@ -34,6 +34,8 @@ pub struct Done {
     pub result: Result<Delivered, Failure>,
     pub sent: u64,
     pub resumed: u64,
+    /// Tries after the first in this run (`Activity::retried`).
+    pub retried: u32,
 }
 
 pub enum Outcome {
@@ -68,6 +70,7 @@ impl Run {
             result,
             sent,
             resumed,
+            retried,
         } = *done;
         let result = match result {
             Ok(Delivered::Confirmed(response)) => Ok(response),
@@ -83,7 +86,7 @@ impl Run {
             },
             Err(failure) => Err(failure),
         };
-        match self.outcome(&job, &route, result, sent).await {
+        match self.outcome(&job, &route, result, (sent, retried)).await {
             Ok(outcome) => Ended {
                 outcome,
                 sent,
@@ -105,7 +108,7 @@ impl Run {
         job: &Job,
         route: &Arc<Route>,
         result: Result<Response, Failure>,
-        sent: u64,
+        (sent, retried): (u64, u32),
     ) -> anyhow::Result<Outcome> {
         let id = &job.id;
         Ok(match result {
@@ -114,6 +117,7 @@ impl Run {
                 let job = self
                     .shared
                     .record_end(id, |job| {
+                        job.retried(retried);
                         job.succeed(response)?;
                         if auto_ack {
                             job.acknowledge()?;
@@ -148,13 +152,13 @@ impl Run {
                     Some(_) => ErrorClass::Server,
                     None => ErrorClass::Network,
                 };
-                self.fail(id, class, status, message).await?
+                self.fail(id, class, status, message, retried).await?
             }
             Err(Failure::Permanent {
                 class,
                 status,
                 message,
-            }) => self.fail(id, class, status, message).await?,
+            }) => self.fail(id, class, status, message, retried).await?,
         })
     }
 
@@ -164,6 +168,7 @@ impl Run {
         class: ErrorClass,
         status: Option<u16>,
         message: String,
+        retried: u32,
     ) -> anyhow::Result<Outcome> {
         let error = JobError {
             class,
@@ -172,7 +177,10 @@ impl Run {
         };
         let job = self
             .shared
-            .record_end(id, |job| job.fail(error.clone()))
+            .record_end(id, |job| {
+                job.retried(retried);
+                job.fail(error.clone())
+            })
             .await?;
         self.reporter.event(Event::Failed {
             job: &job,

@@ -110,6 +110,7 @@ pub async fn transfer(
                 }
                 tokio::time::sleep(http::backoff(failures, retry_after)).await;
                 failures += 1;
+                activity.retrying();
             }
             result => return result,
         }
