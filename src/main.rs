@@ -21,7 +21,15 @@ fn main() -> ExitCode {
         });
     let cli = ferry::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     match ferry::run(cli, &matches) {
-        Ok(code) => ExitCode::from(code),
+        // Events that could not be written (`--json` into a full disk):
+        // the reader has not got them all, which a success must not hide.
+        Ok(code) => match ferry::report::stream::lost_output() {
+            Some(why) if code == 0 => {
+                ferry::report::stream::err_line(&format!("ferry: error: {why}"));
+                ExitCode::from(1)
+            }
+            _ => ExitCode::from(code),
+        },
         // The reader of our output went away (`ferry jobs | head -1`):
         // nothing is wrong and nobody is left to tell.
         Err(_) if ferry::report::stream::closed() => ExitCode::SUCCESS,

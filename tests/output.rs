@@ -790,3 +790,35 @@ fn a_file_name_cannot_forge_a_line_of_output_or_of_the_log() {
         );
     }
 }
+
+#[test]
+fn json_events_that_cannot_be_written_fail_the_run_and_the_upload_still_counts() {
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    write_file(&card.join("a.jpg"), b"a photo");
+    let dest = env.path().join("backup");
+    for command in [&["--json", "sync"][..], &["--json", "verify"][..]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut ferry = env.ferry();
+        ferry.args(command);
+        if command[1] == "sync" {
+            ferry.arg(&card).arg("--to").arg(&dest);
+        }
+        let output = ferry.stdout(full).output().unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains(
+                "ferry: error: could not write to standard output: No space left on device"
+            ),
+            "{command:?}: {stderr}"
+        );
+    }
+    // What the run did is not lost with its events.
+    assert_eq!(std::fs::read(dest.join("a.jpg")).unwrap(), b"a photo");
+    let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
+    assert!(jobs.contains("\"state\":\"succeeded\""), "{jobs}");
+}

@@ -5,12 +5,24 @@
 //! noted once: listing commands then end quietly, as ripgrep and fd do, and
 //! the upload engine stops as a first Ctrl-C would, so the jobs stay
 //! resumable and the journal consistent. Other write errors are ignored for
-//! stderr (there is nowhere left to report them) and returned for stdout.
+//! stderr (there is nowhere left to report them) and returned for stdout;
+//! the first is also kept (`lost_output`), so that a command whose events
+//! went on regardless (`--json sync` into a full disk) does not end as if
+//! its reader had them all.
 
 use std::io::{self, Write};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static CLOSED: AtomicBool = AtomicBool::new(false);
+/// The first error writing stdout other than a closed pipe.
+static LOST: Mutex<Option<String>> = Mutex::new(None);
+
+/// What kept some of stdout from being written, other than a reader that
+/// went away: the command's output is incomplete.
+pub fn lost_output() -> Option<String> {
+    LOST.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
 
 /// Whether a reader of stdout or stderr went away.
 pub fn closed() -> bool {
@@ -29,11 +41,20 @@ fn noted<T>(result: io::Result<T>) -> io::Result<T> {
 /// Writes `text` to stdout as it is, and flushes.
 pub fn out(text: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
-    noted(
+    let written = noted(
         stdout
             .write_all(text.as_bytes())
             .and_then(|()| stdout.flush()),
-    )
+    );
+    written.map_err(|error| {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            return error;
+        }
+        let said = format!("could not write to standard output: {error}");
+        let mut lost = LOST.lock().unwrap_or_else(|p| p.into_inner());
+        lost.get_or_insert_with(|| said.clone());
+        io::Error::new(error.kind(), said)
+    })
 }
 
 /// Writes one line to stdout.
