@@ -822,3 +822,46 @@ fn json_events_that_cannot_be_written_fail_the_run_and_the_upload_still_counts()
     let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
     assert!(jobs.contains("\"state\":\"succeeded\""), "{jobs}");
 }
+
+#[test]
+fn a_file_edited_in_place_with_its_times_kept_is_pointed_to_a_rehash_which_sends_it() {
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    let photo = card.join("a.jpg");
+    write_file(&photo, b"AAAAAAAAAA");
+    let scanned_at = std::fs::metadata(&photo).unwrap().modified().unwrap();
+    let dest = env.path().join("backup");
+    run_ok(
+        env.ferry()
+            .args(["scan", "-q"])
+            .arg(&card)
+            .arg("--to")
+            .arg(&dest),
+    );
+    // The same size, mtime and inode; other bytes.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&photo)
+        .unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, b"BBBBBBBBBB", 0).unwrap();
+    file.set_modified(scanned_at).unwrap();
+    drop(file);
+    let upload = env.ferry().arg("upload").output().unwrap();
+    assert_eq!(upload.status.code(), Some(3), "{}", stderr_of(&upload));
+    let listed = stderr_of(&upload);
+    assert!(
+        listed.contains("so only `ferry sync --rehash` of its folder reads it again"),
+        "{listed}"
+    );
+    // What the hint says: a plain sync trusts the hash it has...
+    let sync = || {
+        let mut command = env.ferry();
+        command.arg("sync").arg(&card).arg("--to").arg(&dest);
+        command
+    };
+    let plain = sync().output().unwrap();
+    assert!(!dest.join("a.jpg").exists(), "{}", stderr_of(&plain));
+    // ...and a rehash sends the new content.
+    run_ok(sync().arg("--rehash"));
+    assert_eq!(std::fs::read(dest.join("a.jpg")).unwrap(), b"BBBBBBBBBB");
+}
