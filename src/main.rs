@@ -23,12 +23,13 @@ fn main() -> ExitCode {
     match ferry::run(cli, &matches) {
         // Events that could not be written (`--json` into a full disk):
         // the reader has not got them all, which a success must not hide.
+        // A worse code (3, 130) is kept; the line is said either way.
         Ok(code) => match ferry::report::stream::lost_output() {
-            Some(why) if code == 0 => {
+            Some(why) => {
                 ferry::report::stream::err_line(&format!("ferry: error: {why}"));
-                ExitCode::from(1)
+                ExitCode::from(code.max(1))
             }
-            _ => ExitCode::from(code),
+            None => ExitCode::from(code),
         },
         // The reader of our output went away (`ferry jobs | head -1`):
         // nothing is wrong and nobody is left to tell.

@@ -821,6 +821,24 @@ fn json_events_that_cannot_be_written_fail_the_run_and_the_upload_still_counts()
     assert_eq!(std::fs::read(dest.join("a.jpg")).unwrap(), b"a photo");
     let jobs = stdout_of(&run_ok(env.ferry().args(["jobs", "--json"])));
     assert!(jobs.contains("\"state\":\"succeeded\""), "{jobs}");
+    // A worse exit code stays, and the lost output is still said.
+    std::fs::remove_file(dest.join("a.jpg")).unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let verify = env
+        .ferry()
+        .args(["--json", "verify"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(3), "{}", stderr_of(&verify));
+    assert!(
+        stderr_of(&verify).contains("could not write to standard output"),
+        "{}",
+        stderr_of(&verify)
+    );
 }
 
 #[test]

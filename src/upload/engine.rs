@@ -316,6 +316,7 @@ impl Run {
             .ask_again(asked, &route, &job.destination, result.as_ref().err())
             .await
         {
+            activity.retrying();
             result = self.transfer(&again, &job, &activity).await;
         }
         self.active().remove(id);

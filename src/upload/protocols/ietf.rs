@@ -117,7 +117,11 @@ impl Adapter for Ietf {
 
     async fn query(&self, x: &Exchange<'_>, session: &Session) -> Result<Query, Failure> {
         let response = x.send(self.request(x, Method::HEAD, &session.url)).await?;
-        read_query(response, |headers, _| self.says_complete(headers)).await
+        let size = x.resource.size;
+        read_query(response, |headers, at| {
+            at == size && self.says_complete(headers)
+        })
+        .await
     }
 
     async fn append(

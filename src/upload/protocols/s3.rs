@@ -131,7 +131,6 @@ impl S3Upload<'_> {
                 Err(Failure::Transient { retry_after, .. }) if failures < self.retries => {
                     tokio::time::sleep(http::backoff(failures, retry_after)).await;
                     failures += 1;
-                    self.activity.retrying();
                 }
                 result => return result,
             }
