@@ -101,9 +101,8 @@ pub async fn transfer(
             Err(Failure::Transient { retry_after, .. })
                 if failures < route.retries && attempts <= 10 * (route.retries + 1) =>
             {
-                // Failures in a row: an attempt that got further than any
-                // before starts the count again (ten times --retries
-                // attempts in all, at most).
+                // Failures in a row: an attempt that got further than any before
+                // starts the count again (ten times --retries attempts, at most).
                 let reached = confirmed.load(Ordering::Relaxed);
                 if reached > best {
                     (best, failures) = (reached, 0);
