@@ -50,26 +50,55 @@ impl Waker {
     }
 }
 
+/// A folder that could not be watched, and why, in words: notify's own
+/// text for a missing folder is "No path was found.", naming none.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot watch {}: {why}", shown.display())]
+pub struct Unwatched {
+    shown: PathBuf,
+    why: String,
+}
+
+impl Unwatched {
+    fn of(shown: &Path, error: notify::Error) -> Unwatched {
+        let why = match error.kind {
+            notify::ErrorKind::PathNotFound => {
+                "it is not there (a card taken out, a disk unmounted?)".to_owned()
+            }
+            notify::ErrorKind::MaxFilesWatch => {
+                "the system's limit of watched folders is reached (fs.inotify.max_user_watches)"
+                    .to_owned()
+            }
+            notify::ErrorKind::Io(error) => error.to_string(),
+            _ => error.to_string(),
+        };
+        Unwatched {
+            shown: shown.to_owned(),
+            why,
+        }
+    }
+}
+
 impl Watcher {
     /// Watches every root, recursively.
-    pub fn new(roots: &[PathBuf]) -> notify::Result<Watcher> {
+    pub fn new(roots: &[PathBuf]) -> Result<Watcher, Unwatched> {
         let (sender, events) = mpsc::channel();
         let events_sender = sender.clone();
-        let mut inner =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                // inotify also reports every open, so ferry's own reading while
-                // a batch runs would pile up here; only what may act is kept.
-                if event
-                    .as_ref()
-                    .is_ok_and(|event| !event.need_rescan() && !acts(&event.kind))
-                {
-                    return;
-                }
-                // The receiver is gone only when the watcher is dropped.
-                let _ = events_sender.send(Message::Event(event));
-            })?;
+        let mut inner = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            // inotify also reports every open, so ferry's own reading while
+            // a batch runs would pile up here; only what may act is kept.
+            if event
+                .as_ref()
+                .is_ok_and(|event| !event.need_rescan() && !acts(&event.kind))
+            {
+                return;
+            }
+            // The receiver is gone only when the watcher is dropped.
+            let _ = events_sender.send(Message::Event(event));
+        })
+        .map_err(|error| Unwatched::of(Path::new("the folders"), error))?;
         for root in roots {
-            inner.watch(root, RecursiveMode::Recursive)?;
+            (inner.watch(root, RecursiveMode::Recursive)).map_err(|e| Unwatched::of(root, e))?;
         }
         Ok(Watcher {
             inner,
@@ -81,9 +110,10 @@ impl Watcher {
     /// Watches the roots again (before a rescan): a root that went away
     /// and came back (a card taken out and put back) is watched anew. A
     /// root still watched is left as it is.
-    pub fn rewatch(&mut self, roots: &[PathBuf]) -> notify::Result<()> {
+    pub fn rewatch(&mut self, roots: &[PathBuf]) -> Result<(), Unwatched> {
         for root in roots {
-            self.inner.watch(root, RecursiveMode::Recursive)?;
+            (self.inner.watch(root, RecursiveMode::Recursive))
+                .map_err(|error| Unwatched::of(root, error))?;
         }
         Ok(())
     }

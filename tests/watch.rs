@@ -549,6 +549,13 @@ fn a_card_taken_out_pauses_the_watch_and_is_watched_again_when_back() {
         log.contains("cannot use as a folder to scan") || log.contains("cannot watch"),
         "{log}"
     );
+    // Each rescan while it is out says which folder, and why, in words.
+    let log = wait_for_line(&env.path().join("watch.log"), "cannot watch");
+    let said = format!(
+        "ferry: paused: cannot watch {}: it is not there (a card taken out, a disk unmounted?); trying again at the next rescan",
+        card.display()
+    );
+    assert!(log.contains(&said), "{log}");
     assert_eq!(watching.0.try_wait().unwrap(), None, "still watching");
 
     // Back in: the next rescan watches it again, so a photo taken after

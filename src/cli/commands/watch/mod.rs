@@ -94,8 +94,7 @@ pub fn watch(
             )))?,
         }
     }
-    let mut watcher = Watcher::new(roots)
-        .map_err(|error| anyhow::anyhow!("cannot watch {}: {error}", shown(roots)))?;
+    let mut watcher = Watcher::new(roots)?;
     let signals = Signals::install(watcher.waker())?;
     let own_files = OwnFiles::new(&config, args);
     let filter = Filter::new(config.filter(&args.sync.scan))?;
@@ -185,8 +184,7 @@ pub fn watch(
             rescan_at = next_rescan(args);
             if let Err(error) = watcher.rewatch(roots) {
                 stream::err_line(&format!(
-                    "ferry: paused: cannot watch {}: {error}; trying again at the next rescan",
-                    shown(roots)
+                    "ferry: paused: {error}; trying again at the next rescan"
                 ));
             }
             watch.say(
