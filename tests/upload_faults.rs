@@ -1069,3 +1069,37 @@ fn a_bits_server_that_holds_more_than_a_fragment_is_taken_at_its_word_and_resume
     // Its creation, one fragment, its close.
     assert_eq!(server.count("BITS_POST"), 3);
 }
+
+#[test]
+fn a_server_that_claims_more_bytes_than_the_file_has_is_named_for_it() {
+    let env = TestEnv::new();
+    let source = env.path().join("media");
+    write_file(&source.join("c.jpg"), &content(43, 5000));
+    let server = ScriptedServer::start(&[
+        (
+            "OPTIONS",
+            204,
+            "Tus-Version: 1.0.0\r\nTus-Resumable: 1.0.0\r\n",
+        ),
+        ("POST", 201, "Location: /u/1\r\nTus-Resumable: 1.0.0\r\n"),
+        ("PATCH", 409, "Tus-Resumable: 1.0.0\r\n"),
+        (
+            "HEAD",
+            200,
+            "Upload-Offset: 9000\r\nUpload-Length: 5000\r\nTus-Resumable: 1.0.0\r\n",
+        ),
+    ]);
+    let mut command = env.ferry();
+    command.arg("sync").arg(&source);
+    command.args(["--to", &format!("http://{}/files/", server.address)]);
+    command.args(["--protocol", "tus", "--retries", "1"]);
+    let output = ended_within(command, Duration::from_secs(60)).expect("ferry never stopped");
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(
+            "failed: c.jpg: the server says the upload holds 9000 bytes, more than the file's 5000"
+        ),
+        "{stderr}"
+    );
+}

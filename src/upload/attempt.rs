@@ -204,6 +204,11 @@ impl JobUpload<'_> {
         let mut conflicts = 0;
         loop {
             unchanged(&job.resource)?;
+            if offset > size {
+                return Err(Failure::transient(format!(
+                    "the server says the upload holds {offset} bytes, more than the file's {size}"
+                )));
+            }
             let limit = state
                 .append
                 .min(state.limits.max_append.unwrap_or(u64::MAX));
