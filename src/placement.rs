@@ -90,6 +90,23 @@ pub struct Placed {
     pub identical: bool,
 }
 
+/// Whether `relative` under `dir` leads outside `dir` through a symlink:
+/// the deepest part of it that exists, resolved, must lie inside. A
+/// receiver keeps to its folder, as Samba does with `wide links = no`; a
+/// symlink that stays inside is followed.
+pub fn leads_outside(dir: &Path, relative: &Path) -> io::Result<bool> {
+    let root = dir.canonicalize()?;
+    let mut probe = dir.join(relative);
+    loop {
+        match probe.canonicalize() {
+            Ok(real) => return Ok(!real.starts_with(&root)),
+            // Not there (or a dangling link, which placing never follows).
+            Err(_) if probe.pop() => {}
+            Err(_) => return Ok(false),
+        }
+    }
+}
+
 /// Removes `path`; one already gone is no error.
 pub fn remove_if_there(path: &Path) -> io::Result<()> {
     match std::fs::remove_file(path) {

@@ -709,6 +709,57 @@ fn unsafe_paths_are_refused_and_nothing_lands_outside_the_folder() {
     assert!(placed.is_empty(), "{placed:?}");
 }
 
+#[test]
+fn a_symlink_in_the_served_folder_never_leads_a_write_or_a_head_outside_it() {
+    let env = TestEnv::new();
+    let dest = env.path().join("dest");
+    let outside = env.path().join("outside");
+    std::fs::create_dir_all(dest.join("sub")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.txt"), b"secret").unwrap();
+    std::os::unix::fs::symlink(&outside, dest.join("linkdir")).unwrap();
+    std::os::unix::fs::symlink(dest.join("sub"), dest.join("inside")).unwrap();
+    let server = Server::start(&dest, &[]);
+    let shown = |text: &str| !text.contains(env.path().to_str().unwrap());
+    for target in [
+        "/files/linkdir/pwned.jpg",
+        "/files/linkdir/newsub/pwned.jpg",
+    ] {
+        let put = request("PUT", target).send(server.address, b"data");
+        assert_eq!(put.status, 400, "{target}: {put:?}");
+        assert!(
+            put.body
+                .contains("its folder leads outside the served folder (a symlink)"),
+            "{put:?}"
+        );
+        assert!(shown(&put.body), "the server's own path: {put:?}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&outside).unwrap().count(),
+        1,
+        "only the secret is outside"
+    );
+    let head = request("HEAD", "/files/linkdir/secret.txt").send(server.address, b"");
+    assert_eq!(head.status, 404, "{head:?}");
+    // A symlink that stays inside is followed.
+    let inside = request("PUT", "/files/inside/ok.jpg").send(server.address, b"fine");
+    assert_eq!(inside.status, 201, "{inside:?}");
+    assert_eq!(std::fs::read(dest.join("sub/ok.jpg")).unwrap(), b"fine");
+    // A file where a folder of the name would be is the name's fault, said
+    // without the server's path.
+    let file = request("PUT", "/files/a/b/c").send(server.address, b"x");
+    assert_eq!(file.status, 201, "{file:?}");
+    let under = request("PUT", "/files/a/b/c/d.jpg").send(server.address, b"zzz");
+    assert_eq!(under.status, 400, "{under:?}");
+    assert!(
+        under
+            .body
+            .contains("cannot store a/b/c/d.jpg: a part of its folder is a file on the server"),
+        "{under:?}"
+    );
+    assert!(shown(&under.body), "the server's own path: {under:?}");
+}
+
 /// ferry serve requiring the token `s3cret-token`.
 fn serving_with_token(env: &TestEnv) -> Server {
     let token_file = env.path().join("token");

@@ -261,7 +261,7 @@ fn failed_puts_and_abandoned_uploads_give_their_places_back() {
     for n in 0..3 {
         let under_a_file = request("PUT", &format!("/files/taken.txt/x{n}"))
             .send(server.address, b"cannot be placed");
-        assert_eq!(under_a_file.status, 500, "{under_a_file:?}");
+        assert_eq!(under_a_file.status, 400, "{under_a_file:?}");
     }
     let after = request("PUT", "/files/fine.txt").send(server.address, b"fine");
     assert_eq!(after.status, 201, "{after:?}");

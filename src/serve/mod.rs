@@ -427,6 +427,7 @@ fn store_error(error: UploadError) -> Reply {
     match error {
         UploadError::NotFound(id) => Reply::error(StatusCode::NOT_FOUND, format!("no upload {id}")),
         UploadError::UnsafePath(error) => Reply::error(StatusCode::BAD_REQUEST, error),
+        UploadError::NotPlaceable { .. } => Reply::error(StatusCode::BAD_REQUEST, error),
         UploadError::DigestMismatch { .. } => Reply::error(StatusCode::BAD_REQUEST, error),
         UploadError::OverMaxSize { .. } => Reply::error(StatusCode::PAYLOAD_TOO_LARGE, error),
         UploadError::NoSpace { .. } => Reply::error(StatusCode::INSUFFICIENT_STORAGE, error),

@@ -420,6 +420,13 @@ impl UploadStore {
             });
         }
         let relative = placement::safe_relative_path(&info.relative.to_bytes())?;
+        if placement::leads_outside(&self.dir, &relative)? {
+            self.delete(id)?;
+            return Err(UploadError::not_placeable(
+                &relative,
+                super::upload_error::OUTSIDE,
+            ));
+        }
         let placing = placement::place(
             &self.dir,
             &relative,
@@ -437,12 +444,13 @@ impl UploadStore {
         let Placed {
             relative: placed,
             identical,
-        } = placing.inspect_err(|_| {
+        } = placing.map_err(|error| {
             // Placed, then the sync failed: a whole upload whose part file
             // went would stay in memory for ever.
             if !part.exists() {
                 let _ = self.whole.remove(id);
             }
+            UploadError::placing(&relative, error)
         })?;
         let completed = Completed {
             placed: JournalPath::new(placed),

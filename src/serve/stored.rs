@@ -102,6 +102,9 @@ pub async fn head(server: &Server, target: &[u8]) -> Reply {
         Err(error) => return Reply::error(StatusCode::BAD_REQUEST, error.to_string()),
     };
     let path = server.store.root().join(&relative);
+    if placement::leads_outside(server.store.root(), &relative).unwrap_or(true) {
+        return Reply::new(StatusCode::NOT_FOUND);
+    }
     let hashed = tokio::task::block_in_place(|| Ok::<_, HashError>(server.digests.of(&path)));
     match hashed {
         Ok(Ok((size, sha256))) => Reply::new(StatusCode::OK)

@@ -3,8 +3,10 @@
 //! writes for it both use it without using each other.
 
 use std::io;
+use std::path::Path;
 
 use crate::digest::Sha256;
+use crate::journal::paths::Readable;
 use crate::placement;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,37 @@ pub enum UploadError {
     DigestMismatch { expected: Sha256, actual: Sha256 },
     #[error(transparent)]
     UnsafePath(#[from] placement::UnsafePath),
+    /// A name this server cannot store: told by the name, never by the
+    /// server's own path.
+    #[error("cannot store {name}: {why}")]
+    NotPlaceable { name: String, why: &'static str },
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+/// Why a name whose folder is a symlink out of the served folder is not
+/// stored.
+pub const OUTSIDE: &str = "its folder leads outside the served folder (a symlink)";
+
+impl UploadError {
+    /// Placing `relative` failed: the name's fault (a file where its folder
+    /// would be, a name too long for the disk) is the client's to hear,
+    /// anything else the server's.
+    pub fn placing(relative: &Path, error: io::Error) -> UploadError {
+        let why = match error.kind() {
+            io::ErrorKind::NotADirectory => "a part of its folder is a file on the server",
+            io::ErrorKind::IsADirectory => "a folder on the server has its name",
+            io::ErrorKind::InvalidFilename => "its name is too long for the server's file system",
+            _ => return UploadError::Io(error),
+        };
+        UploadError::not_placeable(relative, why)
+    }
+
+    /// `relative` cannot be stored, for `why`.
+    pub fn not_placeable(relative: &Path, why: &'static str) -> UploadError {
+        UploadError::NotPlaceable {
+            name: Readable(relative).to_string(),
+            why,
+        }
+    }
 }
