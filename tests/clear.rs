@@ -760,3 +760,53 @@ fn a_backup_inside_the_synced_folder_is_never_cleared_as_a_duplicate() {
     );
     assert!(!pictures.join("IMG_0003.JPG").exists(), "{stderr}");
 }
+
+#[test]
+fn a_file_edited_in_place_with_its_times_kept_is_never_cleared_on_the_journals_word() {
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    let photo = card.join("DSC_0002.JPG");
+    write_file(&photo, b"the first content");
+    // And a photo with its sidecar, one asset, cleared whole or not at all.
+    let (jpeg, sidecar) = (card.join("IMG_0003.JPG"), card.join("IMG_0003.JPG.xmp"));
+    write_file(&jpeg, b"a jpeg with a sidecar");
+    write_file(&sidecar, b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>");
+    let dest = env.path().join("backup");
+    let to = dest.to_str().unwrap();
+    let first = sync(&env, &card, to, &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    // The same size, mtime and inode; other bytes.
+    for path in [&photo, &jpeg] {
+        let scanned_at = std::fs::metadata(path).unwrap().modified().unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, b"THE", 0).unwrap();
+        file.set_modified(scanned_at).unwrap();
+    }
+    let clearing = sync(&env, &card, to, &["--delete-after"]);
+    let stderr = stderr_of(&clearing);
+    assert_eq!(
+        std::fs::read(&photo).unwrap(),
+        b"THE first content",
+        "the only copy of the new content was deleted: {stderr}"
+    );
+    assert!(
+        stderr.contains("DSC_0002.JPG: its content is not what was uploaded any more (edited in place, its size and times kept?); `ferry sync --rehash` sends it"),
+        "{stderr}"
+    );
+    assert!(jpeg.exists() && sidecar.exists(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "IMG_0003.JPG of the same asset: its content is not what was uploaded any more"
+        ),
+        "{stderr}"
+    );
+    // What the line says: a rehash sends the new content, and then clears.
+    let rehashed = sync(&env, &card, to, &["--rehash", "--delete-after"]);
+    assert_eq!(rehashed.status.code(), Some(0), "{}", stderr_of(&rehashed));
+    assert!(!photo.exists() && !jpeg.exists() && !sidecar.exists());
+    let kept: Vec<Vec<u8>> = walk(&dest)
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(kept.contains(&b"THE first content".to_vec()), "{kept:?}");
+}

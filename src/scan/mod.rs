@@ -91,6 +91,8 @@ pub enum ScanEvent<'a> {
         stat: crate::digest::FileStat,
         twin: &'a JobId,
         same_path: bool,
+        /// Hashed by this scan, not known from the journal.
+        read_now: bool,
         /// The asset this file is a member of, on this card.
         asset: Option<&'a AssetRef>,
     },
@@ -533,6 +535,7 @@ pub fn scan(
                     let dated_by = membership.as_ref().and_then(|m| dates[m.primary]).or(taken);
                     let asset = membership.map(|m| m.asset);
                     let hashed = queue::HashedFile {
+                        read_now: reserved.is_some(),
                         candidate: &candidates[i],
                         sha256: sha,
                         taken,

@@ -15,6 +15,8 @@ use crate::journal::resource::AssetRef;
 
 /// One file hashed and read, with what its family made of it.
 pub(super) struct HashedFile<'c> {
+    /// Hashed by this scan (else its hash is the journal's).
+    pub(super) read_now: bool,
     pub(super) candidate: &'c Candidate,
     pub(super) sha256: Sha256,
     pub(super) taken: Option<Taken>,
@@ -43,6 +45,7 @@ impl Queue<'_> {
         on_event: &mut dyn FnMut(ScanEvent),
     ) -> anyhow::Result<Option<JobId>> {
         let HashedFile {
+            read_now,
             candidate,
             sha256,
             taken,
@@ -101,6 +104,7 @@ impl Queue<'_> {
                     stat: candidate.stat,
                     twin: &twin.id,
                     same_path,
+                    read_now,
                     asset,
                 });
                 if same_path && !self.options.dry_run {

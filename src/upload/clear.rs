@@ -18,7 +18,8 @@
 //! clearing a card already backed up is the commonest use: a file whose
 //! job already succeeded is cleared once the destination confirms the full
 //! SHA-256 now (verify's check, not the journal's memory) and the file is
-//! as the scan saw it; a duplicate on the card (the same content under
+//! as the scan saw it (read again when the scan took its hash from the
+//! journal: an edit in place can keep a file's size and times); a duplicate on the card (the same content under
 //! another name, which dedupe never uploads) is cleared once the file
 //! holding its content is confirmed there and its own bytes hash the same
 //! again, and the line names the twin that vouched for it.
@@ -405,7 +406,11 @@ pub(super) async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(
     }
 }
 
-/// Clears one carried source; a duplicate is hashed again first.
+/// Why a file uploaded before, whose size and times are as scanned, stays.
+pub(super) const EDITED_IN_PLACE: &str = "its content is not what was uploaded any more (edited in place, its size and times kept?); `ferry sync --rehash` sends it";
+
+/// Clears one carried source; a duplicate, or a file whose hash the scan
+/// took from the journal, is hashed again first.
 async fn clear_carried(
     after: &AfterUpload,
     carried: &CarriedSource,
@@ -415,14 +420,19 @@ async fn clear_carried(
     let destination = twin.destination.clone();
     tokio::task::spawn_blocking(move || {
         let source = &carried.source;
-        if !carried.same_path {
+        // A duplicate, or a file whose hash is the journal's memory, is
+        // read again: an edit in place may have kept its size and times.
+        if !carried.same_path || !carried.read_now {
             let hashed = digest::sha256_file(source, &carried.stat)
                 .map_err(|error| format!("kept {}: {error}", source.display()))?;
             if hashed != expected {
-                return Err(format!(
-                    "kept {}: its content is not the same as its twin's any more",
-                    source.display()
-                ));
+                return Err(match carried.same_path {
+                    true => format!("kept {}: {EDITED_IN_PLACE}", source.display()),
+                    false => format!(
+                        "kept {}: its content is not the same as its twin's any more",
+                        source.display()
+                    ),
+                });
             }
         }
         clear_file(

@@ -29,8 +29,9 @@ struct Member {
 }
 
 /// `job`'s own source, as a member of `asset` to clear.
-fn own_source(job: &Job, asset: &str) -> CarriedSource {
+fn own_source(job: &Job, asset: &str, read_now: bool) -> CarriedSource {
     CarriedSource {
+        read_now,
         source: job.resource.source(),
         relative: job.resource.path.as_path().to_owned(),
         stat: job.resource.stat(),
@@ -60,7 +61,7 @@ pub async fn assets(
             };
             let key = (asset.id.clone(), job.destination.url.clone());
             groups.entry(key).or_default().push(Member {
-                file: own_source(job, &asset.id),
+                file: own_source(job, &asset.id, true),
                 fresh: true,
             });
         }
@@ -136,7 +137,7 @@ async fn clear_asset(
             continue;
         }
         members.push(Member {
-            file: own_source(job, &asset),
+            file: own_source(job, &asset, false),
             fresh: false,
         });
     }
@@ -365,14 +366,21 @@ async fn still_as_scanned(
                     file.source.display()
                 ));
             }
-            if !file.same_path {
+            if !file.same_path || !file.read_now {
                 match digest::sha256_file(&file.source, &file.stat) {
                     Ok(hashed) if hashed == *expected => {}
                     Ok(_) => {
-                        return Some(format!(
-                            "{} of the same asset is not the same as its twin's content any more",
-                            file.source.display()
-                        ));
+                        return Some(match file.same_path {
+                            true => format!(
+                                "{} of the same asset: {}",
+                                file.source.display(),
+                                super::clear::EDITED_IN_PLACE
+                            ),
+                            false => format!(
+                                "{} of the same asset is not the same as its twin's content any more",
+                                file.source.display()
+                            ),
+                        });
                     }
                     Err(error) => return Some(format!("{}: {error}", file.source.display())),
                 }

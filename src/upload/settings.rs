@@ -176,6 +176,10 @@ pub struct CarriedSource {
     pub stat: FileStat,
     pub twin: JobId,
     pub same_path: bool,
+    /// Read by this run (its scan hashed it, or its upload sent it): its
+    /// hash is not the journal's memory of an unchanged size and mtime,
+    /// which an edit in place that kept them would fool.
+    pub read_now: bool,
     /// The asset the file is a member of on the card: cleared only with
     /// all of it.
     pub asset: Option<String>,

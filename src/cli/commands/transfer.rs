@@ -136,6 +136,7 @@ fn scan_with(
             stat,
             twin,
             same_path,
+            read_now,
             asset,
         } => {
             if let Some(after) = after {
@@ -153,6 +154,7 @@ fn scan_with(
                     stat,
                     twin: twin.clone(),
                     same_path,
+                    read_now,
                     asset: asset.map(|asset| asset.id.clone()),
                 });
             }
