@@ -247,3 +247,38 @@ fn a_reset_during_a_bandwidth_wait_leaves_the_stall_watchdog_on() {
     assert_eq!(output.status.code(), Some(3), "{text}");
     assert!(text.contains("stalled"), "{text}");
 }
+
+#[test]
+fn max_duration_stops_a_throttled_copy_into_a_local_folder_in_time() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    for (i, name) in ["a.mov", "b.mov", "c.mov"].iter().enumerate() {
+        write_big(&source.join(name), MIB, 30 + i as u32);
+    }
+    let dest = env.path().join("backup");
+    // 3 MiB at 100 KiB/s would take 30 s: the window ends it after 1.
+    let started = std::time::Instant::now();
+    let stopped = env
+        .ferry()
+        .args(["--json", "sync", "-j", "1", "--bwlimit", "100k"])
+        .args(["--max-duration", "1s"])
+        .arg(&source)
+        .arg("--to")
+        .arg(&dest)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(stopped.status.code(), Some(0), "{}", stderr_of(&stopped));
+    let lines = json_lines(&stopped);
+    let summary = of_type(&lines, "upload_summary")[0];
+    assert_eq!(summary["stopped_by"], "max-duration", "{summary}");
+    let left = summary["left"].as_u64().unwrap();
+    assert!(left >= 1, "{summary}");
+    assert!(
+        took < std::time::Duration::from_secs(8),
+        "the copy went on for {took:?} after its window"
+    );
+    let resumed = run_ok(env.ferry().args(["--json", "upload"]));
+    let summary = of_type(&json_lines(&resumed), "upload_summary")[0].clone();
+    assert_eq!(summary["succeeded"].as_u64(), Some(left), "{summary}");
+}

@@ -315,7 +315,7 @@ pub async fn transfer(
 
 /// `LocalFolder::copy` with the job's phases and progress reported, on a
 /// blocking thread. Under a bandwidth limit, each buffer after the first
-/// waits its turn as bodies do.
+/// waits its turn as bodies do, a slice at a time.
 fn copy_reporting(
     folder: &LocalFolder,
     job: &Job,
@@ -333,8 +333,16 @@ fn copy_reporting(
                 phase: Phase::Uploading { from: offset },
             }),
             Some(before) if !progress.throttles.is_empty() => {
+                // A slice at a time, as bodies go, so that a stop (Ctrl-C,
+                // the window's end) ends the wait within one slice.
                 let runtime = tokio::runtime::Handle::current();
-                runtime.block_on(progress.pace(offset.saturating_sub(before)));
+                let slice = progress.slice().unwrap_or(usize::MAX).max(1) as u64;
+                let mut left = offset.saturating_sub(before);
+                while left > 0 && !stop.load(Ordering::Relaxed) {
+                    let step = left.min(slice);
+                    runtime.block_on(progress.pace(step));
+                    left -= step;
+                }
             }
             _ => {}
         }
