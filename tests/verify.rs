@@ -461,3 +461,32 @@ fn every_report_names_the_file_the_destination_wrote() {
     );
     assert!(server.dir.join("c3/IMG_9.jpg").exists());
 }
+
+#[test]
+fn retries_bound_the_check_of_an_unreachable_destination() {
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    photos(&card, 2);
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let url = server.url("/files/");
+    run_ok(env.ferry().arg("sync").arg(&card).args(["--to", &url]));
+    // Its port closed: every check meets a refused connection.
+    drop(server);
+    let started = std::time::Instant::now();
+    let output = env
+        .ferry()
+        .args(["verify", "--retries", "0"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("unknown 2"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "--retries 0 still took {took:?}"
+    );
+}

@@ -71,9 +71,10 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
         }
         jobs
     };
-    let settings = config.credential_settings(&args.credentials, |url| {
+    let mut settings = config.credential_settings(&args.credentials, |url| {
         jobs.iter().any(|job| job.destination.url == url)
     })?;
+    settings.retries = args.retries;
     let bar = progress_bar(config, jobs.len() as u64);
     let show = |checked: &Checked| {
         bar.inc(1);

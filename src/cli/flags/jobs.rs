@@ -139,6 +139,10 @@ pub struct VerifyArgs {
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
+    /// Give up on a file's check after this many transient failures in a row (connection, 5xx, 429, stalls)
+    #[arg(long, value_name = "N", env = "FERRY_RETRIES", default_value_t = 8)]
+    pub retries: u32,
+
     #[command(flatten)]
     pub credentials: CredentialArgs,
 
