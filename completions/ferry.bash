@@ -1075,7 +1075,7 @@ _ferry() {
             return 0
             ;;
         ferry__subcmd__verify)
-            opts="-j -H -q -h --to --requeue --concurrency --header --token-env --token-file --ca-cert --progress --json --quiet --journal --wait-lock --config --help"
+            opts="-j -H -q -h --to --requeue --concurrency --retries --header --token-env --token-file --ca-cert --progress --json --quiet --journal --wait-lock --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1090,6 +1090,10 @@ _ferry() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

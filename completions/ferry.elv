@@ -309,6 +309,7 @@ set edit:completion:arg-completer[ferry] = {|@words|
             cand --to 'Only jobs for this destination (a configured name, a URL or a local folder)'
             cand -j 'Check this many jobs at once'
             cand --concurrency 'Check this many jobs at once'
+            cand --retries 'Give up on a file''s check after this many transient failures in a row (connection, 5xx, 429, stalls)'
             cand -H 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --header 'Send this header with every request, e.g. -H ''X-Api-Key: ...'' (repeatable; one per line in the variable; never recorded)'
             cand --token-env 'Read a bearer token from this environment variable (sent as Authorization; never recorded)'

@@ -309,6 +309,7 @@ complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s q -l quiet -d 'Pr
 complete -c ferry -n "__fish_ferry_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l to -d 'Only jobs for this destination (a configured name, a URL or a local folder)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -s j -l concurrency -d 'Check this many jobs at once' -r
+complete -c ferry -n "__fish_ferry_using_subcommand verify" -l retries -d 'Give up on a file\'s check after this many transient failures in a row (connection, 5xx, 429, stalls)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -s H -l header -d 'Send this header with every request, e.g. -H \'X-Api-Key: ...\' (repeatable; one per line in the variable; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l token-env -d 'Read a bearer token from this environment variable (sent as Authorization; never recorded)' -r
 complete -c ferry -n "__fish_ferry_using_subcommand verify" -l token-file -d 'Read a bearer token from this file instead (read again by each run and each batch of a watch; never recorded)' -r -F
