@@ -422,10 +422,7 @@ impl UploadStore {
         let relative = placement::safe_relative_path(&info.relative.to_bytes())?;
         if placement::leads_outside(&self.dir, &relative)? {
             self.delete(id)?;
-            return Err(UploadError::not_placeable(
-                &relative,
-                super::upload_error::OUTSIDE,
-            ));
+            return Err(UploadError::outside(&relative));
         }
         let placing = placement::place(
             &self.dir,

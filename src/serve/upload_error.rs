@@ -61,6 +61,11 @@ impl UploadError {
         UploadError::not_placeable(relative, why)
     }
 
+    /// `relative`'s folder is a symlink out of the served folder.
+    pub fn outside(relative: &Path) -> UploadError {
+        UploadError::not_placeable(relative, OUTSIDE)
+    }
+
     /// `relative` cannot be stored, for `why`.
     pub fn not_placeable(relative: &Path, why: &'static str) -> UploadError {
         UploadError::NotPlaceable {
