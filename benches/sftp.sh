@@ -48,7 +48,8 @@ work=$(mktemp -d -p "${BENCH_DIR:-/var/tmp}")
 # shellcheck source=benches/common.sh
 . benches/common.sh
 keys=$(mktemp -d -p /var/lib)
-trap 'kill "$(cat "$keys/sshd.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work" "$keys"' EXIT
+hold_freed_memory
+trap 'kill "$(cat "$keys/sshd.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work" "$keys"; release_freed_memory' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ssh-keygen -q -t ed25519 -N "" -f "$keys/host_key"
 ssh-keygen -q -t ed25519 -N "" -f "$keys/user_key"
