@@ -925,10 +925,7 @@ fn a_server_that_answers_before_the_bytes_arrive_never_makes_an_upload_succeed()
             false => ScriptedServer::start_answering_early(answers),
         };
         let _ = std::fs::remove_file(env.journal());
-        let mut command = env.ferry();
-        command.arg("sync").arg(&source);
-        command.args(["--to", &format!("http://{}/files/", server.address)]);
-        command.args(["--protocol", protocol, "--retries", "1"]);
+        let command = sync_to_scripted(&env, &source, &server, protocol, "1");
         let output = ended_within(command, Duration::from_secs(60))
             .unwrap_or_else(|| panic!("{protocol}: ferry never stopped"));
         let stderr = stderr_of(&output);
@@ -1021,10 +1018,7 @@ fn the_failures_list_counts_every_try_of_a_job_as_an_attempt() {
     write_file(&source.join("a.jpg"), &content(41, 3000));
     let server = ScriptedServer::start(&[("OPTIONS", 204, ""), ("PUT", 503, "")]);
     let sync = || {
-        let mut command = env.ferry();
-        command.arg("sync").arg(&source);
-        command.args(["--to", &format!("http://{}/files/", server.address)]);
-        command.args(["--protocol", "put", "--retries", "2"]);
+        let mut command = sync_to_scripted(&env, &source, &server, "put", "2");
         command.output().unwrap()
     };
     let first = sync();
@@ -1060,10 +1054,7 @@ fn a_bits_server_that_holds_more_than_a_fragment_is_taken_at_its_word_and_resume
         200,
         "BITS-Packet-Type: Ack\r\nBITS-Protocol: {7df0354d-249b-430f-820d-3d2a9bef4931}\r\nBITS-Session-Id: {1}\r\nBITS-Received-Content-Range: 33554432\r\n",
     )]);
-    let mut command = env.ferry();
-    command.arg("sync").arg(&source);
-    command.args(["--to", &format!("http://{}/files/", server.address)]);
-    command.args(["--protocol", "bits", "--retries", "1"]);
+    let mut command = sync_to_scripted(&env, &source, &server, "bits", "1");
     let output = command.output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     // Its creation, one fragment, its close.
@@ -1089,10 +1080,7 @@ fn a_server_that_claims_more_bytes_than_the_file_has_is_named_for_it() {
             "Upload-Offset: 9000\r\nUpload-Length: 5000\r\nTus-Resumable: 1.0.0\r\n",
         ),
     ]);
-    let mut command = env.ferry();
-    command.arg("sync").arg(&source);
-    command.args(["--to", &format!("http://{}/files/", server.address)]);
-    command.args(["--protocol", "tus", "--retries", "1"]);
+    let command = sync_to_scripted(&env, &source, &server, "tus", "1");
     let output = ended_within(command, Duration::from_secs(60)).expect("ferry never stopped");
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
@@ -1102,4 +1090,20 @@ fn a_server_that_claims_more_bytes_than_the_file_has_is_named_for_it() {
         ),
         "{stderr}"
     );
+}
+
+/// `ferry sync SOURCE --to` the scripted server's `/files/` over
+/// `protocol`, giving up after `retries` transient failures.
+fn sync_to_scripted(
+    env: &TestEnv,
+    source: &Path,
+    server: &ScriptedServer,
+    protocol: &str,
+    retries: &str,
+) -> Command {
+    let mut command = env.ferry();
+    command.arg("sync").arg(source);
+    command.args(["--to", &format!("http://{}/files/", server.address)]);
+    command.args(["--protocol", protocol, "--retries", retries]);
+    command
 }

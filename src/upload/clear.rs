@@ -19,10 +19,11 @@
 //! job already succeeded is cleared once the destination confirms the full
 //! SHA-256 now (verify's check, not the journal's memory) and the file is
 //! as the scan saw it (read again when the scan took its hash from the
-//! journal: an edit in place can keep a file's size and times); a duplicate on the card (the same content under
-//! another name, which dedupe never uploads) is cleared once the file
-//! holding its content is confirmed there and its own bytes hash the same
-//! again, and the line names the twin that vouched for it.
+//! journal: an edit in place can keep a file's size and times); a
+//! duplicate on the card (the same content under another name, which
+//! dedupe never uploads) is cleared once the file holding its content is
+//! confirmed there and its own bytes hash the same again, and the line
+//! names the twin that vouched for it.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
