@@ -174,9 +174,13 @@ fn python_follower() -> String {
 /// The follower in Python. Before reading its input it checks that it has
 /// `pread` and a SHA-256 that hashes nothing right (its first bytes: e3 b0
 /// c4 42), else exits 3 for the shell loop to take over. It reads the
-/// settled blocks with `pread`, so no byte goes through a pipe, and
-/// flushes them with `fdatasync` where the system has it (errors there are
-/// only a slower final fsync). It gives no digest for bytes that do not
+/// settled blocks with `pread`, so no byte goes through a pipe. Before
+/// reading them it starts their writeback: with Linux's `sync_file_range`
+/// (through `ctypes`), which does not wait, else with `fdatasync`. An
+/// `fdatasync` per stride stalls the server's writes into the same file
+/// (ext4 here: 1 GiB written beside it took 1.27-1.30 s, against
+/// 0.82-0.86 s with `sync_file_range`); errors there are only a slower
+/// final fsync. It gives no digest for bytes that do not
 /// follow on from the last, for a file shorter than it was told, or when
 /// the name no longer leads to the file it hashed (ferry places the file
 /// by its name).
@@ -192,7 +196,18 @@ given = sys.stdin.buffer
 path = given.read(int(given.readline()))
 file = os.open(path, os.O_RDONLY)
 digest = hashlib.sha256()
-flush = getattr(os, "fdatasync", None)
+def flush(start, length):
+    pass
+try:
+    import ctypes
+    start_writeback = ctypes.CDLL(None, use_errno=True).sync_file_range
+    start_writeback.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    def flush(start, length):
+        start_writeback(file, start, length, 2)
+except Exception:
+    if hasattr(os, "fdatasync"):
+        def flush(start, length):
+            os.fdatasync(file)
 at = 0
 def take(end):
     global at
@@ -208,11 +223,6 @@ for line in given:
     start, count = line.split()
     if int(start) * BLOCK != at:
         sys.exit("told of bytes that do not follow the last")
-    if flush:
-        try:
-            flush(file)
-        except OSError:
-            pass
     if count == b"end":
         take(None)
         opened, named = os.fstat(file), os.stat(path)
@@ -220,6 +230,10 @@ for line in given:
             sys.exit("another file has the name now")
         print(digest.hexdigest())
         break
+    try:
+        flush(at, int(count) * BLOCK)
+    except OSError:
+        pass
     take(at + int(count) * BLOCK)
 "#;
 
