@@ -139,8 +139,61 @@ fn a_local_folder_is_verified_by_hashing_it_again() {
     let folder = env.path().join("backup");
     damage_and_repair(&env, folder.to_str().unwrap(), &folder);
     // --to picks one destination's jobs; another's are left out.
-    let (code, results) = verify(&mut env.ferry(), &["--to", "/nowhere/else"]);
-    assert_eq!((code, results.len()), (0, 0));
+    let (code, results) = verify(&mut env.ferry(), &["--to", folder.to_str().unwrap()]);
+    assert_eq!((code, results.len()), (0, 12), "{results:?}");
+}
+
+/// A verify that would check nothing is no pass: a mistyped `--to`, or a
+/// cron job that reads another journal (another HOME), fails and says
+/// which journal and destination it looked at.
+#[test]
+fn a_verify_that_would_check_nothing_fails_and_names_what_it_looked_at() {
+    let env = TestEnv::new();
+    let source = env.path().join("card");
+    photos(&source, 2);
+    let folder = env.path().join("backup");
+    // Queued, not uploaded yet.
+    run_ok(
+        env.ferry()
+            .arg("scan")
+            .arg(&source)
+            .arg("--to")
+            .arg(&folder),
+    );
+    let output = env.ferry().arg("verify").output().unwrap();
+    let said = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    let journal = env.journal();
+    assert!(
+        said.contains(&format!(
+            "nothing to verify: no job in the journal {} has been uploaded yet",
+            journal.display()
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("verified 0"), "{said}");
+
+    run_ok(
+        env.ferry()
+            .arg("sync")
+            .arg(&source)
+            .arg("--to")
+            .arg(&folder),
+    );
+    let elsewhere = env.path().join("elsewhere");
+    let output = env
+        .ferry()
+        .args(["verify", "--to"])
+        .arg(&elsewhere)
+        .output()
+        .unwrap();
+    let said = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!("was uploaded to {}", elsewhere.display()))
+            && said.contains("ferry jobs --state succeeded"),
+        "{said}"
+    );
 }
 
 /// Copies lost at the destination after the sync that uploaded them

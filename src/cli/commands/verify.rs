@@ -3,7 +3,8 @@
 //! different ones back in the queue. Exit 0 only when every file was
 //! confirmed; 3 when one is missing, different, or could not be checked
 //! ("unknown"), so that `ferry verify || alert` in cron never stays silent
-//! about a file nobody could vouch for; 1 when the credentials are refused.
+//! about a file nobody could vouch for; 1 when the credentials are refused,
+//! or when there is nothing to check (no uploaded job, or none to `--to`).
 //!
 //! The journal is only read while the checks run (other commands go on);
 //! `--requeue` then opens it for change, as `ferry retry` does.
@@ -17,7 +18,7 @@ use crate::cli::VerifyArgs;
 use crate::cli::settings::Config;
 use crate::digest::FileStat;
 use crate::error;
-use crate::journal::job::{Job, JobId, State};
+use crate::journal::job::{Destination, Job, JobId, State};
 use crate::report::stream;
 use crate::upload::ProtocolChoice;
 use crate::upload::verify::{self, Checked, Verdict};
@@ -64,6 +65,9 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
             }
         }
         jobs.retain(|job| (destination.as_ref()).is_none_or(|to| job.destination.url == to.url));
+        if jobs.is_empty() {
+            anyhow::bail!("{}", nothing_to_verify(config, destination.as_ref()));
+        }
         for job in &jobs {
             if let Some(protocol) = store.chosen_protocol(&job.destination.url) {
                 chosen.insert(job.destination.url.clone(), protocol);
@@ -150,6 +154,22 @@ pub fn verify(config: &Config, args: &VerifyArgs) -> anyhow::Result<u8> {
         0 => error::SUCCESS,
         _ => error::JOBS_FAILED,
     })
+}
+
+/// Why a run would check nothing: never a pass, since a `ferry verify`
+/// in cron with another journal (another HOME) or a mistyped `--to`
+/// would otherwise vouch for a backup it never looked at.
+fn nothing_to_verify(config: &Config, to: Option<&Destination>) -> String {
+    let journal = config.journal.display();
+    match to {
+        Some(to) => format!(
+            "nothing to verify: no job in the journal {journal} was uploaded to {}; `ferry jobs --state succeeded` lists where the uploads went",
+            to.url
+        ),
+        None => format!(
+            "nothing to verify: no job in the journal {journal} has been uploaded yet (check --journal or FERRY_JOURNAL)"
+        ),
+    }
 }
 
 /// Why `job` cannot be sent again, when its source was cleared after its
