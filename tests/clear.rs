@@ -810,3 +810,97 @@ fn a_file_edited_in_place_with_its_times_kept_is_never_cleared_on_the_journals_w
         .collect();
     assert!(kept.contains(&b"THE first content".to_vec()), "{kept:?}");
 }
+
+/// A folder on another file system than `near`, for `--move-to` to copy
+/// across: /dev/shm (tmpfs) or /var/tmp, whichever `near` is not on.
+fn folder_on_another_file_system(near: &Path) -> tempfile::TempDir {
+    use std::os::unix::fs::MetadataExt;
+    let device = std::fs::metadata(near).unwrap().dev();
+    let base = ["/dev/shm", "/var/tmp", "/tmp"]
+        .into_iter()
+        .find(|base| std::fs::metadata(base).is_ok_and(|meta| meta.dev() != device))
+        .expect("a folder on another file system than the test's");
+    tempfile::tempdir_in(base).unwrap()
+}
+
+/// Across file systems, each moved file is copied under a name of its
+/// own: `IMG_0013.JPG` and `IMG_0013.MOV` moved at once once shared
+/// `IMG_0013.ferry-moving`, mixing their bytes, and a user's file of that
+/// name was overwritten and removed.
+#[test]
+fn move_to_another_file_system_gives_each_copy_a_name_of_its_own() {
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    for n in 10..30 {
+        for extension in ["JPG", "MOV"] {
+            let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + n * 31) as u8).collect();
+            let name = format!("IMG_00{n}.{extension}");
+            let mut bytes = bytes;
+            bytes.extend_from_slice(name.as_bytes());
+            write_file(&card.join(name), &bytes);
+        }
+    }
+    write_file(&card.join("IMG_0099.JPG"), b"a small photo");
+    let expected: Vec<(String, Vec<u8>)> = walk(&card)
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    let archive = folder_on_another_file_system(env.path());
+    let users = archive.path().join("IMG_0099.ferry-moving");
+    write_file(&users, b"my notes");
+    let backup = env.path().join("backup");
+    let output = sync(
+        &env,
+        &card,
+        backup.to_str().unwrap(),
+        &["--move-to", archive.path().to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(
+        walk(&card),
+        Vec::<std::path::PathBuf>::new(),
+        "{}",
+        stderr_of(&output)
+    );
+    for (name, bytes) in &expected {
+        let moved = std::fs::read(archive.path().join(name)).unwrap();
+        assert!(moved == *bytes, "{name} moved with other bytes");
+    }
+    assert_eq!(std::fs::read(&users).unwrap(), b"my notes");
+    let left: Vec<_> = walk(archive.path())
+        .into_iter()
+        .filter(|path| path.to_string_lossy().contains(".ferry-moving-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A symlink in the destination folder that leads back to the card makes
+/// the "copy" the source itself: it is kept, whatever the paths say.
+#[test]
+fn a_destination_that_leads_back_to_the_card_never_clears_it() {
+    let env = TestEnv::new();
+    let (card, copy) = card(&env, 3);
+    let backup = env.path().join("backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    for folder in ["00", "01"] {
+        std::os::unix::fs::symlink(card.join(folder), backup.join(folder)).unwrap();
+    }
+    let output = sync(&env, &card, backup.to_str().unwrap(), &["--delete-after"]);
+    let said = stderr_of(&output);
+    let kept = [card.join("00/IMG_0000.jpg"), card.join("01/IMG_0001.jpg")];
+    assert_eq!(walk(&card), kept, "{said}");
+    for path in &kept {
+        let relative = path.strip_prefix(&card).unwrap();
+        assert_eq!(
+            std::fs::read(path).unwrap(),
+            std::fs::read(copy.join(relative)).unwrap()
+        );
+    }
+    assert_eq!(said.matches("is this very file").count(), 2, "{said}");
+    // A file the symlinks do not lead to is uploaded and cleared.
+    let third = std::fs::read(backup.join("02/IMG_0002.jpg")).unwrap();
+    assert_eq!(third, std::fs::read(copy.join("02/IMG_0002.jpg")).unwrap());
+}

@@ -417,8 +417,8 @@ async fn clear_carried(
     carried: &CarriedSource,
     twin: &Job,
 ) -> Result<Cleared, String> {
-    let (after, carried, expected) = (after.clone(), carried.clone(), twin.resource.sha256);
-    let destination = twin.destination.clone();
+    let (after, carried, twin) = (after.clone(), carried.clone(), twin.clone());
+    let expected = twin.resource.sha256;
     tokio::task::spawn_blocking(move || {
         let source = &carried.source;
         // A duplicate, or a file whose hash is the journal's memory, is
@@ -436,13 +436,7 @@ async fn clear_carried(
                 });
             }
         }
-        clear_file(
-            &after,
-            source,
-            &carried.relative,
-            carried.stat,
-            &destination,
-        )
+        clear_file(&after, source, &carried.relative, carried.stat, &twin)
     })
     .await
     .map_err(|error| error.to_string())?
@@ -468,7 +462,7 @@ pub async fn after_success(
             &source,
             resource.path.as_path(),
             resource.stat(),
-            &job.destination,
+            &job,
         )
     })
     .await
@@ -525,12 +519,16 @@ pub(super) fn clear_file(
     source: &Path,
     relative: &Path,
     scanned: FileStat,
-    destination: &Destination,
+    uploaded: &Job,
 ) -> Result<Cleared, String> {
     let kept = |why: String| format!("kept {}: {why}", source.display());
-    if let Some(why) = super::own_copy::may_be_own_copy(source, destination) {
+    if let Some(why) = super::own_copy::may_be_own_copy(source, &uploaded.destination) {
         return Err(kept(why));
     }
+    if let Some(why) = super::own_copy::is_the_local_copy(source, uploaded) {
+        return Err(kept(why));
+    }
+    let expected = &uploaded.resource.sha256;
     let now = std::fs::symlink_metadata(source).map_err(|error| kept(error.to_string()))?;
     if FileStat::of(&now) != scanned {
         return Err(kept("it changed since the scan".to_owned()));
@@ -542,38 +540,8 @@ pub(super) fn clear_file(
         }
         AfterUpload::MoveTo(dir) => {
             let target = dir.join(relative);
-            move_without_replacing(source, &target).map_err(kept)?;
+            super::clear_move::move_without_replacing(source, &target, expected).map_err(kept)?;
             Ok(Cleared::moved(JournalPath::new(target)))
         }
     }
-}
-
-/// Gives `source` the name `target` (which must not exist), then removes
-/// the old name.
-fn move_without_replacing(source: &Path, target: &Path) -> Result<(), String> {
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|error| format!("{}: {error}", parent.display()))?;
-    }
-    let exists = |_| format!("{} already exists; it is never replaced", target.display());
-    match std::fs::hard_link(source, target) {
-        Ok(()) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists(())),
-        // Another file system: copy beside the target, sync, then link.
-        Err(_) => {
-            let partial = target.with_extension("ferry-moving");
-            let copied = std::fs::copy(source, &partial)
-                .and_then(|_| std::fs::File::open(&partial)?.sync_all())
-                .and_then(|()| std::fs::hard_link(&partial, target));
-            let _ = std::fs::remove_file(&partial);
-            match copied {
-                Ok(()) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(exists(()));
-                }
-                Err(error) => return Err(format!("{}: {error}", target.display())),
-            }
-        }
-    }
-    std::fs::remove_file(source).map_err(|error| error.to_string())
 }

@@ -200,10 +200,10 @@ async fn clear_asset(
             Some(why) => Err(format!("kept {}: {why}", source.display())),
             None => {
                 let (after, file) = (after.clone(), member.file.clone());
-                let destination = twin.destination.clone();
+                let twin = (*twin).clone();
                 tokio::task::spawn_blocking(move || {
                     let (source, relative) = (&file.source, &file.relative);
-                    clear::clear_file(&after, source, relative, file.stat, &destination)
+                    clear::clear_file(&after, source, relative, file.stat, &twin)
                 })
                 .await
                 .map_err(|error| error.to_string())

@@ -21,6 +21,7 @@ mod attempt;
 mod body;
 pub mod clear;
 mod clear_assets;
+mod clear_move;
 mod engine;
 mod feed;
 pub(crate) mod http;

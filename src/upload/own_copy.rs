@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::journal::job::{Destination, Protocol};
+use crate::journal::job::{Destination, Job, Protocol};
 use crate::wire::SERVE_STATE_DIR as STATE_DIR;
 
 /// Why `source` may be `destination`'s own copy, if it may.
@@ -35,6 +35,28 @@ pub fn may_be_own_copy(source: &Path, destination: &Destination) -> Option<Strin
             )
         }),
     }
+}
+
+/// Why `source` is the local destination's copy of `uploaded` itself, if
+/// it is: the same file (device and inode), reached through a symlink in
+/// the destination folder or a mount that leads back to the card. Paths
+/// alone cannot tell.
+pub fn is_the_local_copy(source: &Path, uploaded: &Job) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    if uploaded.destination.protocol != Protocol::Local {
+        return None;
+    }
+    let stored = super::verify::local_stored_path(uploaded);
+    let (theirs, ours) = (
+        std::fs::metadata(&stored).ok()?,
+        std::fs::metadata(source).ok()?,
+    );
+    ((theirs.dev(), theirs.ino()) == (ours.dev(), ours.ino())).then(|| {
+        format!(
+            "the destination's copy {} is this very file (a symlink or a mount leads the destination folder back to it), so no other copy exists",
+            stored.display()
+        )
+    })
 }
 
 /// The nearest folder at or above `folder` that a `ferry serve` keeps its

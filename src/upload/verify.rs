@@ -155,10 +155,7 @@ async fn check_or_refused(
         ferry_serve(client, settings, job, placed).await
     } else {
         match protocol {
-            Protocol::Local => {
-                let placed = local_placement(header("path-bytes"), header("path"));
-                Ok(local_copy(job, &Path::new(&job.destination.url).join(placed)).await)
-            }
+            Protocol::Local => Ok(local_copy(job, &local_stored_path(job)).await),
             Protocol::S3 => s3_object(client, settings, job).await,
             Protocol::Sftp => match pools.route(settings, &job.destination.url).await {
                 Ok(route) => Ok(sftp_verdict(&route, job).await),
@@ -350,6 +347,14 @@ pub async fn sftp_verdict(route: &SftpRoute, job: &Job) -> (Verdict, String) {
             (Verdict::Unknown, failure.text())
         }
     }
+}
+
+/// The path of a local destination's copy of `job`.
+pub fn local_stored_path(job: &Job) -> PathBuf {
+    let headers = job.response.as_ref().map(|r| &r.headers);
+    let header = |name: &str| headers.and_then(|headers| headers.get(name));
+    let placed = local_placement(header("path-bytes"), header("path"));
+    Path::new(&job.destination.url).join(placed)
 }
 
 /// Where a local copy was placed, below the destination folder: the raw
