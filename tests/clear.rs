@@ -904,3 +904,50 @@ fn a_destination_that_leads_back_to_the_card_never_clears_it() {
     let third = std::fs::read(backup.join("02/IMG_0002.jpg")).unwrap();
     assert_eq!(third, std::fs::read(copy.join("02/IMG_0002.jpg")).unwrap());
 }
+
+/// An asset's members are cleared after the whole run, so each is asked
+/// again then, not taken on its upload's answer: a sidecar lost at the
+/// server while its photo still uploads keeps the asset on the card, and
+/// the sidecar is queued again.
+#[test]
+fn an_asset_member_lost_at_the_server_during_the_run_keeps_the_asset() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("srv"), &[]);
+    let card = env.path().join("card");
+    let photo = crate::util::content(3, 4_000_000);
+    write_file(&card.join("IMG_0300.JPG"), &photo);
+    write_file(&card.join("IMG_0300.xmp"), b"<x:xmpmeta rating=\"5\"/>");
+    let started = std::time::Instant::now();
+    let sync = env
+        .ferry()
+        .arg("sync")
+        .arg(&card)
+        .args(["--to", &server.url("/files/"), "--delete-after"])
+        .args(["--bwlimit", "1M", "-j", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sidecar = server.dir.join("IMG_0300.xmp");
+    while !sidecar.exists() {
+        assert!(
+            started.elapsed().as_secs() < 3,
+            "the sidecar never arrived early"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::fs::remove_file(&sidecar).unwrap();
+    let output = sync.wait_with_output().unwrap();
+    let said = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("1 lost at the destination and queued again"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(card.join("IMG_0300.JPG")).unwrap(),
+        photo,
+        "{said}"
+    );
+    assert!(card.join("IMG_0300.xmp").exists(), "{said}");
+}

@@ -1247,3 +1247,32 @@ fn callers_refused_at_the_door_are_logged_without_their_tokens() {
         "{log}"
     );
 }
+
+/// A completed IETF upload is answered for only while its file holds what
+/// it completed with: clients resume, verify and clear on that answer, and
+/// a session that still said "complete, sha-256 …" after the file was cut
+/// short let a resumed sync delete the card's only copy.
+#[test]
+fn a_completed_uploads_session_is_gone_once_its_file_changed_or_went() {
+    let env = TestEnv::new();
+    let server = Server::start(&env.path().join("dest"), &[]);
+    let ietf = Ietf(8);
+    let body = content(9, 30_000);
+    let created = ietf
+        .creation("/files/IMG_5000.JPG", true)
+        .send(server.address, &body);
+    assert_eq!(created.status, 201, "{created:?}");
+    let session = Server::path_of(created.expect("Location"));
+    let head = || ietf.request("HEAD", &session).send(server.address, b"");
+    let stored = server.dir.join("IMG_5000.JPG");
+
+    let whole = head();
+    assert_eq!(whole.status, 204, "{whole:?}");
+    assert_eq!(whole.expect("Repr-Digest"), repr_digest(&body));
+    write_file(&stored, &body[..1000]);
+    assert_eq!(head().status, 404, "cut short");
+    write_file(&stored, &body);
+    assert_eq!(head().status, 204, "whole again");
+    std::fs::remove_file(&stored).unwrap();
+    assert_eq!(head().status, 404, "gone");
+}

@@ -22,6 +22,7 @@ use std::sync::Mutex;
 
 use hyper::StatusCode;
 
+use super::store::Completed;
 use super::{Reply, Server};
 use crate::digest::{self, FileStat, HashError, Sha256};
 use crate::placement;
@@ -94,6 +95,14 @@ impl Digests {
         }
         Ok((size, sha256))
     }
+}
+
+/// Whether the file a completed upload placed holds, now, the content it
+/// completed with (its digest kept by stamp, as for `head`).
+pub fn still_holds(server: &Server, completed: &Completed) -> bool {
+    let path = server.store.root().join(completed.placed.as_path());
+    let hashed = tokio::task::block_in_place(|| server.digests.of(&path));
+    matches!(hashed, Ok((_, sha256)) if sha256 == completed.sha256)
 }
 
 pub async fn head(server: &Server, target: &[u8]) -> Reply {

@@ -469,7 +469,7 @@ pub async fn after_success(
     .map_err(|error| error.to_string())?
 }
 
-pub(super) async fn confirm(
+async fn confirm(
     route: &Route,
     client: &reqwest::Client,
     settings: &Settings,

@@ -21,11 +21,9 @@ use crate::journal::job::{Job, JobId, State};
 use crate::journal::store::Durability;
 use crate::report::Event;
 
-/// A file to clear with its asset; `fresh`: its job succeeded in this run,
-/// and its destination's answer then is the confirmation.
+/// A file to clear with its asset.
 struct Member {
     file: CarriedSource,
-    fresh: bool,
 }
 
 /// `job`'s own source, as a member of `asset` to clear.
@@ -62,7 +60,6 @@ pub async fn assets(
             let key = (asset.id.clone(), job.destination.url.clone());
             groups.entry(key).or_default().push(Member {
                 file: own_source(job, &asset.id, true),
-                fresh: true,
             });
         }
     }
@@ -84,7 +81,6 @@ pub async fn assets(
         };
         groups.entry((asset, url)).or_default().push(Member {
             file: carried.clone(),
-            fresh: false,
         });
     }
     // Each asset's jobs, from one pass over the journal rather than one
@@ -138,7 +134,6 @@ async fn clear_asset(
         }
         members.push(Member {
             file: own_source(job, &asset, false),
-            fresh: false,
         });
     }
     let twins: HashMap<JobId, Job> = {
@@ -288,16 +283,14 @@ async fn confirm_all(
                 twin.resource.path.as_path().display()
             )));
         };
-        let confirmed = match member.fresh {
-            true => clear::confirm(&route, &run.client, &run.settings, twin)
-                .await
-                .map_err(Unconfirmed::Unknown),
-            false => tokio::select! {
-                confirmed = clear::confirm_now(run, &route, twin) => confirmed,
-                _ = run.gates.closed.cancelled() => {
-                    return Ok(Some("the run was stopped before it was confirmed".to_owned()));
-                }
-            },
+        // Asked now, even for a member this run uploaded: members are
+        // cleared after the whole run, and a copy may have changed at the
+        // destination since its upload was answered.
+        let confirmed = tokio::select! {
+            confirmed = clear::confirm_now(run, &route, twin) => confirmed,
+            _ = run.gates.closed.cancelled() => {
+                return Ok(Some("the run was stopped before it was confirmed".to_owned()));
+            }
         };
         let said = |why: &str| {
             format!(
