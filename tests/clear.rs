@@ -951,3 +951,65 @@ fn an_asset_member_lost_at_the_server_during_the_run_keeps_the_asset() {
     );
     assert!(card.join("IMG_0300.xmp").exists(), "{said}");
 }
+
+/// A sidecar edited in place while its photo uploads, its size and time
+/// kept (as `exiftool -P` does), is read again before its asset is
+/// cleared: the asset stays, and the edit with it.
+#[test]
+fn a_sidecar_edited_in_place_during_the_run_keeps_its_asset() {
+    use std::os::unix::fs::MetadataExt;
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    let photo = crate::util::content(4, 4_000_000);
+    write_file(&card.join("IMG_0200.JPG"), &photo);
+    let sidecar = card.join("IMG_0200.xmp");
+    write_file(&sidecar, b"<x rating=\"1\"/>");
+    let backup = env.path().join("backup");
+    let started = std::time::Instant::now();
+    let sync = env
+        .ferry()
+        .arg("sync")
+        .arg(&card)
+        .arg("--to")
+        .arg(&backup)
+        .args(["--delete-after", "--bwlimit", "1M", "-j", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !backup.join("IMG_0200.xmp").exists() {
+        assert!(
+            started.elapsed().as_secs() < 3,
+            "the sidecar never arrived early"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let before = std::fs::metadata(&sidecar).unwrap();
+    std::fs::write(&sidecar, b"<x rating=\"5\"/>").unwrap();
+    let times = std::fs::FileTimes::new()
+        .set_accessed(before.accessed().unwrap())
+        .set_modified(before.modified().unwrap());
+    std::fs::File::options()
+        .write(true)
+        .open(&sidecar)
+        .unwrap()
+        .set_times(times)
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(&sidecar).unwrap().mtime_nsec(),
+        before.mtime_nsec()
+    );
+    let output = sync.wait_with_output().unwrap();
+    let said = stderr_of(&output);
+    assert!(said.contains("edited in place"), "{said}");
+    assert_eq!(
+        std::fs::read(&sidecar).unwrap(),
+        b"<x rating=\"5\"/>",
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(card.join("IMG_0200.JPG")).unwrap(),
+        photo,
+        "{said}"
+    );
+}

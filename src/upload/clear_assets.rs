@@ -321,6 +321,10 @@ async fn confirm_all(
 /// Whether every member's file is still as the scan saw it (a duplicate's
 /// bytes hashed again) and, with `--move-to`, has its new name free:
 /// checked before any is cleared.
+/// Members at most this big are hashed again before their asset is
+/// cleared, whatever the scan read: sidecars and `.AAE` edits, a few KiB.
+const READ_AGAIN_UP_TO: u64 = 1 << 20;
+
 async fn still_as_scanned(
     after: &AfterUpload,
     members: &[Member],
@@ -359,7 +363,10 @@ async fn still_as_scanned(
                     file.source.display()
                 ));
             }
-            if !file.same_path || !file.read_now {
+            // A small member (a sidecar: what editors rewrite in place,
+            // `exiftool -P` keeping its time) is read again as well, as it
+            // may have changed while the rest of its asset uploaded.
+            if !file.same_path || !file.read_now || file.stat.size <= READ_AGAIN_UP_TO {
                 match digest::sha256_file(&file.source, &file.stat) {
                     Ok(hashed) if hashed == *expected => {}
                     Ok(_) => {
