@@ -7,7 +7,11 @@
 //! of itself, and clearing it would delete the only copy. A local
 //! destination's folder is known exactly; an HTTP server's is not, so any
 //! folder a `ferry serve` receives into (it holds `.ferry-uploads`) counts.
-//! S3 and SFTP stores keep no such marker (see the README).
+//! S3 and SFTP stores keep no such marker (see the README). Paths alone
+//! miss a symlink or a mount that leads the destination folder back to the
+//! card, so a local copy is also compared with its source by device and
+//! inode; where the copy lies (`local_stored_path`) is read from the job's
+//! answer, and verify reads it from here too.
 
 use std::path::{Path, PathBuf};
 
@@ -46,7 +50,7 @@ pub fn is_the_local_copy(source: &Path, uploaded: &Job) -> Option<String> {
     if uploaded.destination.protocol != Protocol::Local {
         return None;
     }
-    let stored = super::verify::local_stored_path(uploaded);
+    let stored = local_stored_path(uploaded);
     let (theirs, ours) = (
         std::fs::metadata(&stored).ok()?,
         std::fs::metadata(source).ok()?,
@@ -66,4 +70,22 @@ fn serve_store_above(folder: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|above| above.join(STATE_DIR).is_dir())
         .map(Path::to_owned)
+}
+
+/// The path of a local destination's copy of `job`.
+pub fn local_stored_path(job: &Job) -> PathBuf {
+    Path::new(&job.destination.url).join(placed_name(job))
+}
+
+/// The name the destination placed `job`'s file under, below its folder,
+/// from its answer: the raw bytes when the name was not UTF-8, else the
+/// readable `path`.
+pub fn placed_name(job: &Job) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    let headers = job.response.as_ref().map(|r| &r.headers);
+    let header = |name: &str| headers.and_then(|headers| headers.get(name));
+    match header("path-bytes").and_then(|hex| hex::decode(hex).ok()) {
+        Some(bytes) => PathBuf::from(std::ffi::OsString::from_vec(bytes)),
+        None => PathBuf::from(header("path").cloned().unwrap_or_default()),
+    }
 }

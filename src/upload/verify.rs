@@ -14,7 +14,7 @@
 //! time and share the upload's client and retries.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -155,7 +155,7 @@ async fn check_or_refused(
         ferry_serve(client, settings, job, placed).await
     } else {
         match protocol {
-            Protocol::Local => Ok(local_copy(job, &local_stored_path(job)).await),
+            Protocol::Local => Ok(local_copy(job, &super::own_copy::local_stored_path(job)).await),
             Protocol::S3 => s3_object(client, settings, job).await,
             Protocol::Sftp => match pools.route(settings, &job.destination.url).await {
                 Ok(route) => Ok(sftp_verdict(&route, job).await),
@@ -317,12 +317,7 @@ impl SftpPools {
 /// What an SFTP server holds at the job's placed name, hashed by the
 /// server (or read back over SFTP on a files-only account).
 pub async fn sftp_verdict(route: &SftpRoute, job: &Job) -> (Verdict, String) {
-    let headers = job.response.as_ref().map(|r| &r.headers);
-    let placed = local_placement(
-        headers.and_then(|h| h.get("path-bytes")),
-        headers.and_then(|h| h.get("path")),
-    );
-    let target = route.target(&placed);
+    let target = route.target(&super::own_copy::placed_name(job));
     let shown = target.display();
     let (slot, link) = match route.link().await {
         Ok(link) => link,
@@ -346,24 +341,6 @@ pub async fn sftp_verdict(route: &SftpRoute, job: &Job) -> (Verdict, String) {
             route.broken(slot, &link);
             (Verdict::Unknown, failure.text())
         }
-    }
-}
-
-/// The path of a local destination's copy of `job`.
-pub fn local_stored_path(job: &Job) -> PathBuf {
-    let headers = job.response.as_ref().map(|r| &r.headers);
-    let header = |name: &str| headers.and_then(|headers| headers.get(name));
-    let placed = local_placement(header("path-bytes"), header("path"));
-    Path::new(&job.destination.url).join(placed)
-}
-
-/// Where a local copy was placed, below the destination folder: the raw
-/// bytes when the name was not UTF-8, else the readable `path`.
-fn local_placement(raw: Option<&String>, readable: Option<&String>) -> PathBuf {
-    use std::os::unix::ffi::OsStringExt;
-    match raw.and_then(|hex| hex::decode(hex).ok()) {
-        Some(bytes) => PathBuf::from(std::ffi::OsString::from_vec(bytes)),
-        None => PathBuf::from(readable.cloned().unwrap_or_default()),
     }
 }
 
