@@ -914,11 +914,11 @@ fn an_asset_member_lost_at_the_server_during_the_run_keeps_the_asset() {
     let env = TestEnv::new();
     let server = Server::start(&env.path().join("srv"), &[]);
     let card = env.path().join("card");
-    let photo = crate::util::content(3, 4_000_000);
+    let photo = crate::util::content(3, 8_000_000);
     write_file(&card.join("IMG_0300.JPG"), &photo);
     write_file(&card.join("IMG_0300.xmp"), b"<x:xmpmeta rating=\"5\"/>");
     let started = std::time::Instant::now();
-    let sync = env
+    let mut sync = env
         .ferry()
         .arg("sync")
         .arg(&card)
@@ -936,8 +936,14 @@ fn an_asset_member_lost_at_the_server_during_the_run_keeps_the_asset() {
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    let running = sync.try_wait().unwrap().is_none();
     std::fs::remove_file(&sidecar).unwrap();
     let output = sync.wait_with_output().unwrap();
+    assert!(
+        running,
+        "the photo was sent before the sidecar: {}",
+        stderr_of(&output)
+    );
     let said = stderr_of(&output);
     assert_eq!(output.status.code(), Some(3), "{said}");
     assert!(
@@ -960,13 +966,13 @@ fn a_sidecar_edited_in_place_during_the_run_keeps_its_asset() {
     use std::os::unix::fs::MetadataExt;
     let env = TestEnv::new();
     let card = env.path().join("card");
-    let photo = crate::util::content(4, 4_000_000);
+    let photo = crate::util::content(4, 8_000_000);
     write_file(&card.join("IMG_0200.JPG"), &photo);
     let sidecar = card.join("IMG_0200.xmp");
     write_file(&sidecar, b"<x rating=\"1\"/>");
     let backup = env.path().join("backup");
     let started = std::time::Instant::now();
-    let sync = env
+    let mut sync = env
         .ferry()
         .arg("sync")
         .arg(&card)
@@ -984,6 +990,7 @@ fn a_sidecar_edited_in_place_during_the_run_keeps_its_asset() {
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    let running = sync.try_wait().unwrap().is_none();
     let before = std::fs::metadata(&sidecar).unwrap();
     std::fs::write(&sidecar, b"<x rating=\"5\"/>").unwrap();
     let times = std::fs::FileTimes::new()
@@ -1001,6 +1008,7 @@ fn a_sidecar_edited_in_place_during_the_run_keeps_its_asset() {
     );
     let output = sync.wait_with_output().unwrap();
     let said = stderr_of(&output);
+    assert!(running, "the photo was sent before the sidecar: {said}");
     assert!(said.contains("edited in place"), "{said}");
     assert_eq!(
         std::fs::read(&sidecar).unwrap(),

@@ -451,7 +451,7 @@ pub async fn after_success(
     job: &Job,
 ) -> Result<Cleared, String> {
     let source = job.resource.source();
-    confirm(route, client, settings, job)
+    confirm_answered(route, client, settings, job)
         .await
         .map_err(|why| format!("kept {}: {why}", source.display()))?;
     let (after, job) = (after.clone(), job.clone());
@@ -469,7 +469,7 @@ pub async fn after_success(
     .map_err(|error| error.to_string())?
 }
 
-async fn confirm(
+pub(super) async fn confirm_answered(
     route: &Route,
     client: &reqwest::Client,
     settings: &Settings,

@@ -21,9 +21,12 @@ use crate::journal::job::{Job, JobId, State};
 use crate::journal::store::Durability;
 use crate::report::Event;
 
-/// A file to clear with its asset.
+/// A file to clear with its asset; `fresh`: its job succeeded in this run,
+/// so its upload's answer may stand in when the destination, asked again,
+/// can neither confirm nor deny (a server whose HEAD carries no digest).
 struct Member {
     file: CarriedSource,
+    fresh: bool,
 }
 
 /// `job`'s own source, as a member of `asset` to clear.
@@ -60,6 +63,7 @@ pub async fn assets(
             let key = (asset.id.clone(), job.destination.url.clone());
             groups.entry(key).or_default().push(Member {
                 file: own_source(job, &asset.id, true),
+                fresh: true,
             });
         }
     }
@@ -81,6 +85,7 @@ pub async fn assets(
         };
         groups.entry((asset, url)).or_default().push(Member {
             file: carried.clone(),
+            fresh: false,
         });
     }
     // Each asset's jobs, from one pass over the journal rather than one
@@ -134,6 +139,7 @@ async fn clear_asset(
         }
         members.push(Member {
             file: own_source(job, &asset, false),
+            fresh: false,
         });
     }
     let twins: HashMap<JobId, Job> = {
@@ -285,12 +291,22 @@ async fn confirm_all(
         };
         // Asked now, even for a member this run uploaded: members are
         // cleared after the whole run, and a copy may have changed at the
-        // destination since its upload was answered.
+        // destination since its upload was answered. A copy found missing
+        // or different wins; a destination that cannot say (no digest on
+        // HEAD) leaves a fresh member to its upload's answer, as before.
         let confirmed = tokio::select! {
             confirmed = clear::confirm_now(run, &route, twin) => confirmed,
             _ = run.gates.closed.cancelled() => {
                 return Ok(Some("the run was stopped before it was confirmed".to_owned()));
             }
+        };
+        let confirmed = match confirmed {
+            Err(Unconfirmed::Unknown(_)) if member.fresh => {
+                clear::confirm_answered(&route, &run.client, &run.settings, twin)
+                    .await
+                    .map_err(Unconfirmed::Unknown)
+            }
+            other => other,
         };
         let said = |why: &str| {
             format!(
@@ -318,13 +334,13 @@ async fn confirm_all(
     Ok(None)
 }
 
-/// Whether every member's file is still as the scan saw it (a duplicate's
-/// bytes hashed again) and, with `--move-to`, has its new name free:
-/// checked before any is cleared.
 /// Members at most this big are hashed again before their asset is
 /// cleared, whatever the scan read: sidecars and `.AAE` edits, a few KiB.
 const READ_AGAIN_UP_TO: u64 = 1 << 20;
 
+/// Whether every member's file is still as the scan saw it (a duplicate's
+/// bytes hashed again) and, with `--move-to`, has its new name free:
+/// checked before any is cleared.
 async fn still_as_scanned(
     after: &AfterUpload,
     members: &[Member],

@@ -44,6 +44,10 @@ pub(super) fn move_without_replacing(
                 }
                 Err(error) => return Err(format!("{}: {}", target.display(), error.error)),
             }
+            // The new name outlives a power cut before the old one goes.
+            std::fs::File::open(parent)
+                .and_then(|folder| folder.sync_all())
+                .map_err(|error| format!("{}: {error}", parent.display()))?;
         }
     }
     std::fs::remove_file(source).map_err(|error| error.to_string())
@@ -77,7 +81,14 @@ fn copy_checked(
     if Sha256(hasher.finalize().into()) != *expected {
         return Err(CHANGED.to_owned());
     }
-    partial.as_file().sync_all().map_err(at)?;
+    // As a link on one file system would: the source's mode (a tempfile
+    // is 0600, which a NAS's other readers could not open) and time.
+    let meta = from.metadata().map_err(|error| error.to_string())?;
+    let copy = partial.as_file();
+    copy.set_permissions(meta.permissions()).map_err(at)?;
+    copy.set_modified(meta.modified().map_err(at)?)
+        .map_err(at)?;
+    copy.sync_all().map_err(at)?;
     Ok(partial)
 }
 
@@ -97,7 +108,16 @@ mod tests {
         assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
 
         let matching = Sha256::of(b"edited after its upload");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(&source, mode).unwrap();
         let copy = copy_checked(&source, &folder, &matching).unwrap();
+        let (theirs, ours) = (
+            std::fs::metadata(copy.path()).unwrap(),
+            std::fs::metadata(&source).unwrap(),
+        );
+        assert_eq!(theirs.permissions().mode() & 0o777, 0o644);
+        assert_eq!(theirs.modified().unwrap(), ours.modified().unwrap());
         assert_eq!(
             std::fs::read(copy.path()).unwrap(),
             b"edited after its upload"
