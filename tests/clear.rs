@@ -1010,6 +1010,11 @@ fn a_sidecar_edited_in_place_during_the_run_keeps_its_asset() {
     let said = stderr_of(&output);
     assert!(running, "the photo was sent before the sidecar: {said}");
     assert!(said.contains("edited in place"), "{said}");
+    // Each member once, though each was also uploaded in this run.
+    assert!(
+        said.contains("cleared nothing: 2 files were kept"),
+        "{said}"
+    );
     assert_eq!(
         std::fs::read(&sidecar).unwrap(),
         b"<x rating=\"5\"/>",

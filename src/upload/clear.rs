@@ -201,6 +201,9 @@ pub struct CarriedOutcome {
     pub kept: u64,
     /// Jobs whose copy the destination lost, put back in the queue.
     pub requeued: u64,
+    /// Of `kept`, the files this run uploaded (an asset's members, kept
+    /// with their asset): counted among the run's uploads already.
+    pub kept_fresh: u64,
 }
 
 impl CarriedOutcome {
@@ -208,6 +211,7 @@ impl CarriedOutcome {
         self.cleared += other.cleared;
         self.kept += other.kept;
         self.requeued += other.requeued;
+        self.kept_fresh += other.kept_fresh;
     }
 }
 

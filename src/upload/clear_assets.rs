@@ -234,6 +234,7 @@ async fn clear_asset(
                     reason: &reason,
                 });
                 outcome.kept += 1;
+                outcome.kept_fresh += u64::from(member.fresh);
             }
         }
     }

@@ -265,7 +265,9 @@ async fn run_async(
     summary.cleared += carried.cleared;
     summary.requeued += carried.requeued;
     if summary.cleared == 0 && !summary.interrupted {
-        let kept = summary.succeeded + carried.kept;
+        // Each upload kept its source; an asset's members among them are
+        // counted once, with their asset.
+        let kept = summary.succeeded + carried.kept - carried.kept_fresh.min(carried.kept);
         clear::say_why_nothing_was_cleared(&run.settings, reporter.as_ref(), kept);
     }
     let mut store = shared.lock();
