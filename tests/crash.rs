@@ -101,7 +101,14 @@ fn journal_writer_child() {
 /// Every reported change is in the journal: the job exists and has at least
 /// the reported attempts (a later change may have landed unreported).
 fn assert_durable(path: &Path, reported: &HashMap<JobId, u32>) {
-    let store = Store::open(path, &OpenOptions::default()).unwrap();
+    // The writer's lock is released when its file closes; a child that
+    // another test forks meanwhile holds a copy of the descriptor until it
+    // execs, so the lock may outlive the writer by a moment.
+    let options = OpenOptions {
+        wait_lock: Some(Duration::from_secs(10)),
+        ..OpenOptions::default()
+    };
+    let store = Store::open(path, &options).unwrap();
     for (id, attempts) in reported {
         let job = store
             .job(id)
