@@ -32,6 +32,7 @@ use std::sync::Arc;
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::Settings;
+use super::clear_move::EDITED_IN_PLACE;
 use super::route::Route;
 use super::run::Run;
 use super::verify;
@@ -410,9 +411,6 @@ pub(super) async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(
         _ => Err(Unconfirmed::Unknown(said)),
     }
 }
-
-/// Why a file uploaded before, whose size and times are as scanned, stays.
-pub(super) const EDITED_IN_PLACE: &str = "its content is not what was uploaded any more (edited in place, its size and times kept?); `ferry sync --rehash` sends it";
 
 /// Clears one carried source; a duplicate, or a file whose hash the scan
 /// took from the journal, is hashed again first.

@@ -391,7 +391,7 @@ async fn still_as_scanned(
                             true => format!(
                                 "{} of the same asset: {}",
                                 file.source.display(),
-                                super::clear::EDITED_IN_PLACE
+                                super::clear_move::EDITED_IN_PLACE
                             ),
                             false => format!(
                                 "{} of the same asset is not the same as its twin's content any more",

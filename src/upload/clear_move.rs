@@ -13,9 +13,11 @@ use std::path::Path;
 
 use crate::digest::Sha256;
 
-/// Why a source stays whose bytes, read for the copy, are not the ones the
-/// destination confirmed.
-const CHANGED: &str = "its content, read now to move it, is not what was uploaded any more (edited in place, its size and times kept?); `ferry sync --rehash` sends it";
+/// Why a source stays whose bytes, read again before it is cleared, are
+/// not the ones the destination confirmed (an edit in place can keep a
+/// file's size and times). Here, where the copy reads them, and for
+/// `clear` and `clear_assets`, which hash them first.
+pub(super) const EDITED_IN_PLACE: &str = "its content is not what was uploaded any more (edited in place, its size and times kept?); `ferry sync --rehash` sends it";
 
 /// Gives `source` the name `target` (which must not exist), then removes
 /// the old name. Across file systems the copy goes to a name of its own
@@ -79,7 +81,7 @@ fn copy_checked(
         partial.write_all(&buffer[..read]).map_err(at)?;
     }
     if Sha256(hasher.finalize().into()) != *expected {
-        return Err(CHANGED.to_owned());
+        return Err(EDITED_IN_PLACE.to_owned());
     }
     // As a link on one file system would: the source's mode (a tempfile
     // is 0600, which a NAS's other readers could not open) and time.
@@ -104,7 +106,7 @@ mod tests {
         std::fs::create_dir(&folder).unwrap();
         let confirmed = Sha256([7; 32]);
         let error = copy_checked(&source, &folder, &confirmed).unwrap_err();
-        assert_eq!(error, CHANGED);
+        assert_eq!(error, EDITED_IN_PLACE);
         assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
 
         let matching = Sha256::of(b"edited after its upload");
