@@ -958,6 +958,51 @@ fn an_asset_member_lost_at_the_server_during_the_run_keeps_the_asset() {
     assert!(card.join("IMG_0300.xmp").exists(), "{said}");
 }
 
+/// An asset member this run uploaded is cleared only on what the
+/// destination says at the end of the run. A destination that then cannot
+/// answer for it (503) does not let its upload's earlier answer stand in:
+/// the asset stays. One that answers with the size but no digest does.
+#[test]
+fn an_asset_member_the_destination_cannot_answer_for_at_clearing_keeps_the_asset() {
+    for (fault, cleared) in [(Fault::Status(503), false), (Fault::NoDigest, true)] {
+        let env = TestEnv::new();
+        let server = Server::start(&env.path().join("srv"), &[]);
+        let proxy =
+            FaultProxy::start_faulting(server.address, "HEAD /files/IMG_0400.xmp", fault.clone());
+        let card = env.path().join("card");
+        write_file(
+            &card.join("IMG_0400.JPG"),
+            &crate::util::content(5, 200_000),
+        );
+        write_file(&card.join("IMG_0400.xmp"), b"<x:xmpmeta rating=\"4\"/>");
+        let output = sync(
+            &env,
+            &card,
+            &format!("http://{}/files/", proxy.address),
+            &["--delete-after", "--retries", "1"],
+        );
+        let said = stderr_of(&output);
+        assert!(
+            server.dir.join("IMG_0400.xmp").exists(),
+            "{fault:?}: {said}"
+        );
+        assert!(
+            server.dir.join("IMG_0400.JPG").exists(),
+            "{fault:?}: {said}"
+        );
+        for name in ["IMG_0400.JPG", "IMG_0400.xmp"] {
+            assert_eq!(
+                !card.join(name).exists(),
+                cleared,
+                "{fault:?} {name}: {said}"
+            );
+        }
+        if !cleared {
+            assert!(said.contains("IMG_0400.xmp of the same asset"), "{said}");
+        }
+    }
+}
+
 /// A sidecar edited in place while its photo uploads, its size and time
 /// kept (as `exiftool -P` does), is read again before its asset is
 /// cleared: the asset stays, and the edit with it.

@@ -32,6 +32,9 @@ pub enum Fault {
     /// Forward the request, and replace the answer's `Repr-Digest` with the
     /// SHA-256 of nothing: a server whose verification is broken.
     WrongDigest,
+    /// Forward the request, and drop the answer's `Repr-Digest`: a server
+    /// that knows sizes but no digests.
+    NoDigest,
 }
 
 /// `Repr-Digest` of zero bytes.
@@ -42,8 +45,8 @@ pub struct FaultProxy {
     pub address: SocketAddr,
     script: Arc<Mutex<VecDeque<Fault>>>,
     seen: Arc<Seen>,
-    /// Requests whose line contains the text get the status (`start_refusing`).
-    refuse: Arc<Mutex<Option<(String, u16)>>>,
+    /// Requests whose line contains the text get the fault (`start_refusing`).
+    refuse: Arc<Mutex<Option<(String, Fault)>>>,
 }
 
 /// What the proxy counted: body bytes passed on, and request lines.
@@ -151,14 +154,20 @@ impl FaultProxy {
     /// Answers `status` to every request whose request line contains
     /// `needle` (a file's name), and passes the rest on.
     pub fn start_refusing(upstream: SocketAddr, needle: &str, status: u16) -> FaultProxy {
-        FaultProxy::start_with(upstream, &[], None, Some((needle.to_owned(), status)))
+        FaultProxy::start_faulting(upstream, needle, Fault::Status(status))
+    }
+
+    /// Gives `fault` to every request whose request line contains
+    /// `needle`, and passes the rest on.
+    pub fn start_faulting(upstream: SocketAddr, needle: &str, fault: Fault) -> FaultProxy {
+        FaultProxy::start_with(upstream, &[], None, Some((needle.to_owned(), fault)))
     }
 
     fn start_with(
         upstream: SocketAddr,
         faults: &[Fault],
         rate: Option<u64>,
-        refuse: Option<(String, u16)>,
+        refuse: Option<(String, Fault)>,
     ) -> FaultProxy {
         let refuse = Arc::new(Mutex::new(refuse));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -206,7 +215,7 @@ fn serve(
     script: &Mutex<VecDeque<Fault>>,
     seen: &Seen,
     rate: Option<u64>,
-    refuse: &Mutex<Option<(String, u16)>>,
+    refuse: &Mutex<Option<(String, Fault)>>,
 ) {
     let mut client_reader = BufReader::new(client.try_clone().unwrap());
     let mut client_writer = client;
@@ -215,13 +224,10 @@ fn serve(
         let first_line = request.text.lines().next().unwrap_or("").to_owned();
         seen.requests.lock().unwrap().push(first_line.clone());
         let refused = match &*refuse.lock().unwrap() {
-            Some((needle, status)) if first_line.contains(needle.as_str()) => Some(*status),
+            Some((needle, fault)) if first_line.contains(needle.as_str()) => Some(fault.clone()),
             _ => None,
         };
-        let fault = match refused {
-            Some(status) => Some(Fault::Status(status)),
-            None => script.lock().unwrap().pop_front(),
-        };
+        let fault = refused.or_else(|| script.lock().unwrap().pop_front());
         let canned = match fault {
             Some(Fault::Status(status)) => Some((format!("HTTP/1.1 {status} Injected\r\n"), "")),
             Some(Fault::Xml(status, body)) => Some((
@@ -282,6 +288,11 @@ fn serve(
         let Some(mut response) = read_head(server_reader) else {
             return;
         };
+        if matches!(fault, Some(Fault::NoDigest)) {
+            response.text = (response.text.split_inclusive("\r\n"))
+                .filter(|line| !line.to_ascii_lowercase().starts_with("repr-digest:"))
+                .collect();
+        }
         if matches!(fault, Some(Fault::WrongDigest)) {
             response.text = (response.text.split_inclusive("\r\n"))
                 .map(

@@ -1275,4 +1275,26 @@ fn a_completed_uploads_session_is_gone_once_its_file_changed_or_went() {
     assert_eq!(head().status, 204, "whole again");
     std::fs::remove_file(&stored).unwrap();
     assert_eq!(head().status, 404, "gone");
+
+    // tus asks by the same session: a resume of an upload whose file was
+    // cut short must not hear "complete" from the server's memory.
+    let body = content(10, 30_000);
+    let created = tus("POST", "/files/")
+        .header("Upload-Length", body.len())
+        .header("Upload-Metadata", metadata(&[("filename", "IMG_5001.JPG")]))
+        .header("Content-Type", "application/offset+octet-stream")
+        .send(server.address, &body);
+    assert_eq!(created.status, 201, "{created:?}");
+    let session = Server::path_of(created.expect("Location")).to_owned();
+    let head = || tus("HEAD", &session).send(server.address, b"");
+    let stored = server.dir.join("IMG_5001.JPG");
+    assert_eq!(head().offset(), body.len() as u64, "complete");
+    write_file(&stored, &body[..1000]);
+    let cut = head();
+    assert_eq!(cut.status, 404, "cut short: {cut:?}");
+    assert_eq!(cut.expect("Cache-Control"), "no-store");
+    let patch = tus_patch(&session, 1000).send(server.address, &body[1000..]);
+    assert_eq!(patch.status, 404, "no bytes go to a session that is gone");
+    write_file(&stored, &body);
+    assert_eq!(head().offset(), body.len() as u64, "whole again");
 }

@@ -101,7 +101,9 @@ fn session(server: &Server, headers: &HeaderMap) -> Result<Upload, Reply> {
         .to_ascii_lowercase();
     match server.lookup(&id) {
         Ok(upload) => Ok(upload),
-        Err(Lookup::Missing | Lookup::Expired) => Err(session_not_found(given)),
+        Err(Lookup::Missing | Lookup::Expired | Lookup::NoLongerHeld) => {
+            Err(session_not_found(given))
+        }
         Err(Lookup::Failed(error)) => Err(store_refusal(error)),
     }
 }

@@ -299,15 +299,6 @@ pub async fn resource(
 async fn head(server: &Server, id: &str, interop: Interop) -> Result<Reply, Reply> {
     let _guard = server.writers.take_over(id).await;
     let upload = server.lookup(id).map_err(|lookup| lookup.reply(id))?;
-    // A completed upload is answered for only while its file holds what
-    // it completed with: clients resume, verify and clear on this answer.
-    // Gone or changed, the upload is gone too, and a client starts over.
-    if let Some(completed) = &upload.info.completed
-        && completed.forward.is_none()
-        && !super::stored::still_holds(server, completed)
-    {
-        return Err(Reply::new(StatusCode::NOT_FOUND).header("Cache-Control", "no-store"));
-    }
     let mut reply = interop
         .with_complete(Reply::new(StatusCode::NO_CONTENT), upload.is_complete())
         .header("Upload-Offset", upload.offset)

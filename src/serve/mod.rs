@@ -26,6 +26,7 @@ mod descriptors;
 pub mod forward;
 mod forwarded;
 mod ietf;
+mod lookup;
 mod origin;
 mod plain;
 mod reply;
@@ -59,6 +60,7 @@ use crate::wire::{
     self,
     ietf::{INTEROP_HEADER, Interop},
 };
+use lookup::Lookup;
 use reply::HttpResponse;
 pub use reply::Reply;
 use writers::Writers;
@@ -116,46 +118,12 @@ fn blocking<T>(work: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(work)
 }
 
-/// How an upload lookup can fail before the protocol has its say.
-pub enum Lookup {
-    Missing,
-    Expired,
-    Failed(UploadError),
-}
-
-impl Lookup {
-    fn reply(self, id: &str) -> Reply {
-        match self {
-            Lookup::Missing => Reply::error(StatusCode::NOT_FOUND, format!("no upload {id}")),
-            Lookup::Expired => Reply::error(
-                StatusCode::GONE,
-                format!("upload {id} expired and was deleted"),
-            ),
-            Lookup::Failed(error) => store_error(error),
-        }
-    }
-}
-
 impl Server {
     /// An upload's URL, relative: behind a proxy that terminates TLS the
     /// client resolves it against the URL it used, which this server cannot
     /// know (RFC 9110 allows a relative `Location`).
     fn location(&self, id: &str) -> String {
         format!("{UPLOADS_PREFIX}{id}")
-    }
-
-    /// The upload, unless it is unknown or its lifetime ran out (then it is
-    /// deleted here, so expiry holds even between sweeps).
-    fn lookup(&self, id: &str) -> Result<Upload, Lookup> {
-        match blocking(|| self.store.get_durable(id)) {
-            Ok(upload) if upload.expires_at(self.settings.lifetime) <= SystemTime::now() => {
-                let _ = blocking(|| self.store.delete(id));
-                Err(Lookup::Expired)
-            }
-            Ok(upload) => Ok(upload),
-            Err(UploadError::NotFound(_)) => Err(Lookup::Missing),
-            Err(error) => Err(Lookup::Failed(error)),
-        }
     }
 
     /// Seconds the upload may still live (`Upload-Limit: max-age`).

@@ -228,8 +228,10 @@ impl std::iter::Sum for CarriedOutcome {
 pub(super) enum Unconfirmed {
     /// The destination answered: missing, or other content.
     Lost(String),
-    /// No answer that decides (unreachable, no digest to compare).
+    /// No answer that decides (unreachable, an error, nothing to ask).
     Unknown(String),
+    /// The destination holds a file of the size, and gave no digest.
+    SizeOnly(String),
     /// The twin's own upload has not succeeded.
     NotUploaded(State),
 }
@@ -336,7 +338,9 @@ async fn clear_twins_files(
                     false => "that file is",
                 }
             )))),
-            Err(Unconfirmed::Unknown(why)) => Err(kept(twin_said(why))),
+            Err(Unconfirmed::Unknown(why) | Unconfirmed::SizeOnly(why)) => {
+                Err(kept(twin_said(why)))
+            }
             // Its own job's failure or interruption says why already.
             Err(Unconfirmed::NotUploaded(_)) if carried.same_path => continue,
             Err(Unconfirmed::NotUploaded(state)) => {
@@ -408,6 +412,7 @@ pub(super) async fn confirm_now(run: &Run, route: &Route, job: &Job) -> Result<(
     match verdict {
         verify::Verdict::Verified => Ok(()),
         verdict if verdict.is_bad() => Err(Unconfirmed::Lost(said)),
+        verify::Verdict::SizeOnly => Err(Unconfirmed::SizeOnly(said)),
         _ => Err(Unconfirmed::Unknown(said)),
     }
 }

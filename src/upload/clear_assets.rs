@@ -293,8 +293,10 @@ async fn confirm_all(
         // Asked now, even for a member this run uploaded: members are
         // cleared after the whole run, and a copy may have changed at the
         // destination since its upload was answered. A copy found missing
-        // or different wins; a destination that cannot say (no digest on
-        // HEAD) leaves a fresh member to its upload's answer, as before.
+        // or different wins. Only a destination that answers with the
+        // size but can give no digest (a plain PUT server) leaves a fresh
+        // member to its upload's answer; one that cannot answer now
+        // (unreachable, an error) keeps the asset.
         let confirmed = tokio::select! {
             confirmed = clear::confirm_now(run, &route, twin) => confirmed,
             _ = run.gates.closed.cancelled() => {
@@ -302,7 +304,7 @@ async fn confirm_all(
             }
         };
         let confirmed = match confirmed {
-            Err(Unconfirmed::Unknown(_)) if member.fresh => {
+            Err(Unconfirmed::SizeOnly(_)) if member.fresh => {
                 clear::confirm_answered(&route, &run.client, &run.settings, twin)
                     .await
                     .map_err(Unconfirmed::Unknown)
@@ -326,7 +328,9 @@ async fn confirm_all(
                     "{why}; queued again, the next run sends it"
                 ))));
             }
-            Err(Unconfirmed::Unknown(why)) => return Ok(Some(said(&why))),
+            Err(Unconfirmed::Unknown(why) | Unconfirmed::SizeOnly(why)) => {
+                return Ok(Some(said(&why)));
+            }
             Err(Unconfirmed::NotUploaded(state)) => {
                 return Ok(Some(said(&format!("it is {state}, not uploaded"))));
             }
