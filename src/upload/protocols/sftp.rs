@@ -6,7 +6,8 @@
 //! so keys, the agent, `~/.ssh/config`, `known_hosts` and `ProxyJump` are
 //! the user's, and host keys are checked strictly (`BatchMode=yes`,
 //! `StrictHostKeyChecking=yes`: an unknown key is refused, never learnt).
-//! Each master carries one SFTP channel (`openssh-sftp-client`) that several
+//! Each master carries one SFTP channel (`openssh-sftp-client`, its
+//! requests handed to ssh through a socket: `sftp_channel`) that several
 //! jobs share, and one process that hashes file after file with the
 //! server's own tool (`sftp_hash`), which confirms each upload whole; a
 //! big file is hashed while it arrives (`sftp_follow`). A
@@ -33,6 +34,8 @@ use crate::digest::Sha256;
 use crate::journal::job::ErrorClass;
 use crate::upload::http::Failure;
 
+#[path = "sftp_channel.rs"]
+mod channel;
 #[path = "sftp_follow.rs"]
 mod follow;
 #[path = "sftp_hash.rs"]
@@ -49,6 +52,7 @@ mod ssh_config;
 mod upload;
 use hash::Hasher;
 pub use hash::{HashTool, hash_limit};
+pub use names::shell_quote;
 use refusal::connect_error;
 pub use refusal::{NotConnected, Refusal};
 use ssh_config::StartConfig;
@@ -143,19 +147,6 @@ impl SftpUrl {
     }
 }
 
-/// `bytes` in single quotes for a POSIX shell, any byte kept as it is.
-pub fn shell_quote(bytes: &[u8]) -> Vec<u8> {
-    let mut quoted = vec![b'\''];
-    for &byte in bytes {
-        match byte {
-            b'\'' => quoted.extend_from_slice(b"'\\''"),
-            _ => quoted.push(byte),
-        }
-    }
-    quoted.push(b'\'');
-    quoted
-}
-
 /// One SSH connection and the SFTP channel over it.
 pub struct Link {
     session: Arc<Session>,
@@ -248,7 +239,7 @@ impl Link {
             .max_pending_requests(std::num::NonZeroU16::new(64).expect("not zero"));
         let hasher = Arc::new(tokio::sync::Mutex::new(None));
         let asking = detect.then(|| ask(&session, &hasher));
-        let sftp = Sftp::from_clonable_session(session.clone(), options)
+        let sftp = channel::open(&session, options)
             .await
             .map_err(|error| NotConnected {
                 refusal: Refusal::Unreachable,
@@ -590,11 +581,5 @@ mod tests {
         let raw = SftpUrl::parse("sftp://nas/caf%E9/").unwrap();
         assert_eq!(raw.dir.as_os_str().as_bytes(), b"/caf\xe9/");
         assert!(SftpUrl::parse("sftp://a:secret@nas/x").is_err());
-    }
-
-    #[test]
-    fn quoting_keeps_every_byte_and_ends_quotes() {
-        assert_eq!(shell_quote(b"it's"), b"'it'\\''s'".to_vec());
-        assert_eq!(shell_quote(b"caf\xe9 $(x)"), b"'caf\xe9 $(x)'".to_vec());
     }
 }
