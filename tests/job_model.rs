@@ -268,6 +268,18 @@ fn a_failure_superseded_by_a_newer_scan_of_its_path_leaves_the_list_and_the_exit
         text.contains("not worth a retry: the next `ferry sync` of its folder scans it again"),
         "{text}"
     );
+    // A retry asked for anyway queues it, and says it will fail again.
+    let retried = run_ok(env.ferry().args(["retry", "--all"]));
+    assert_eq!(stdout_of(&retried).trim(), "retry: 1 job");
+    assert_eq!(
+        stderr_of(&retried).trim(),
+        format!(
+            "warning: {} changed since its scan; not worth a retry: the next `ferry sync` of its folder scans it again",
+            photo.display()
+        )
+    );
+    let failed = env.ferry().arg("upload").output().unwrap();
+    assert_eq!(failed.status.code(), Some(3), "{}", stderr_of(&failed));
 
     // Another destination's sync is not answerable for that failure.
     let other = env.path().join("other");

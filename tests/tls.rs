@@ -177,6 +177,19 @@ fn ferry_tus_js_client_and_curl_upload_over_tls_with_http2_and_http1() {
     }
     let verified = run_ok(env.ferry().arg("verify").arg("--ca-cert").arg(&certs.ca));
     assert_eq!(stdout_of(&verified).matches("verified ").count(), 5);
+    // Without it, each check says what to do about the certificate.
+    let untrusted = env
+        .ferry()
+        .args(["verify", "--retries", "0"])
+        .output()
+        .unwrap();
+    let said = stdout_of(&untrusted);
+    assert_eq!(untrusted.status.code(), Some(3), "{said}");
+    assert_eq!(
+        said.matches("trust its CA with --ca-cert FILE").count(),
+        5,
+        "{said}"
+    );
 
     let body = content(7, 1 << 20);
     let file = env.path().join("clip.bin");

@@ -9,6 +9,28 @@ use crate::journal::paths::{Readable, escape_controls};
 
 use super::error_text;
 
+/// Why a retry of `job` would fail again, when it would: a job whose
+/// file changed since its scan sends only the scanned content. Said on
+/// the failures list, and by `ferry retry` for each such job it queues.
+pub fn retry_cannot_send(job: &Job) -> Option<String> {
+    if !job.error.as_ref().is_some_and(JobError::is_changed_file) {
+        return None;
+    }
+    let source = job.resource.source();
+    // Edited in place with its size, mtime and inode kept: a scan trusts
+    // the hash it has, so only a rehash reads the new content.
+    let stat_as_scanned =
+        || std::fs::metadata(&source).is_ok_and(|meta| FileStat::of(&meta) == job.resource.stat());
+    Some(match source.exists() {
+        false => format!(
+            "the file is gone, so a retry cannot send it: `ferry ack {}` takes it off the list",
+            job.id.short()
+        ),
+        true if stat_as_scanned() => "not worth a retry: its size, modification time and inode are still the scanned ones, so only `ferry sync --rehash` of its folder reads it again".to_owned(),
+        true => "not worth a retry: the next `ferry sync` of its folder scans it again".to_owned(),
+    })
+}
+
 /// A job as the failures list shows it: ID, path, reason, attempts.
 pub(super) fn failure_line(job: &Job) -> String {
     let source = job.resource.source();
@@ -21,21 +43,9 @@ pub(super) fn failure_line(job: &Job) -> String {
     let named = format!("{}: ", source.display());
     let reason = reason.strip_prefix(&named).unwrap_or(&reason).to_owned();
     let mut attempts = count(u64::from(job.attempts), "attempt");
-    let file_gone = || !source.exists();
-    // Edited in place with its size, mtime and inode kept: a scan trusts
-    // the hash it has, so only a rehash reads the new content.
-    let stat_as_scanned =
-        || std::fs::metadata(&source).is_ok_and(|meta| FileStat::of(&meta) == job.resource.stat());
-    match job.error.as_ref().is_some_and(JobError::is_changed_file) {
-        true if file_gone() => attempts.push_str(
-            "; the file is gone, so a retry cannot send it: `ferry ack` takes it off the list",
-        ),
-        true if stat_as_scanned() => attempts.push_str(
-            "; not worth a retry: its size, modification time and inode are still the scanned ones, so only `ferry sync --rehash` of its folder reads it again",
-        ),
-        true => attempts
-            .push_str("; not worth a retry: the next `ferry sync` of its folder scans it again"),
-        false => {}
+    if let Some(why) = retry_cannot_send(job) {
+        attempts.push_str("; ");
+        attempts.push_str(&why);
     }
     format!(
         "  {}  {}  {} ({attempts})",

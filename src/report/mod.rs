@@ -9,6 +9,7 @@
 //! reach any of them. The texts people read are written once, here.
 
 mod failure_line;
+pub use failure_line::retry_cannot_send;
 mod json;
 mod lines;
 mod log_file;
@@ -561,8 +562,12 @@ pub fn text(event: &Event<'_>, verbosity: Verbosity) -> Option<String> {
             let mut text = ((normal && happened) || failed || summary.failures_listed > 0)
                 .then(|| summary_text(summary))?;
             if summary.failures_listed > 0 {
+                let them = match summary.failures_listed {
+                    1 => "it",
+                    _ => "them",
+                };
                 text.push_str(&format!(
-                    "\n{} on the failures list (ID, file, reason, attempts); `ferry retry --all` or `ferry retry ID...` queues them again, `ferry ack --failed` takes them off:",
+                    "\n{} on the failures list (ID, file, reason, attempts); `ferry retry --all` or `ferry retry ID...` queues {them} again, `ferry ack --failed` takes {them} off:",
                     count(summary.failures_listed, "failed job")
                 ));
             }

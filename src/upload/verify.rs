@@ -177,7 +177,11 @@ async fn check_or_refused(
     match result {
         Ok(verdict) => Ok(verdict),
         Err(Failure::Credentials { message, .. }) => Err(message),
-        Err(failure) => Ok((Verdict::Unknown, failure.text())),
+        Err(failure) => {
+            let text = failure.text();
+            let hint = super::http::unreachable_hint(&text);
+            Ok((Verdict::Unknown, format!("{text}{hint}")))
+        }
     }
 }
 
