@@ -1297,4 +1297,27 @@ fn a_completed_uploads_session_is_gone_once_its_file_changed_or_went() {
     assert_eq!(patch.status, 404, "no bytes go to a session that is gone");
     write_file(&stored, &body);
     assert_eq!(head().offset(), body.len() as u64, "whole again");
+
+    // A file that cannot be read now (a symlink loop: ELOOP) is a fault
+    // to ask again about, not a file gone: 503, and the session stays.
+    let body = content(11, 20_000);
+    let created = tus("POST", "/files/")
+        .header("Upload-Length", body.len())
+        .header(
+            "Upload-Metadata",
+            metadata(&[("relativePath", "d/IMG_5002.JPG")]),
+        )
+        .header("Content-Type", "application/offset+octet-stream")
+        .send(server.address, &body);
+    assert_eq!(created.status, 201, "{created:?}");
+    let session = Server::path_of(created.expect("Location")).to_owned();
+    let head = || tus("HEAD", &session).send(server.address, b"");
+    let (folder, aside) = (server.dir.join("d"), server.dir.join("d.real"));
+    std::fs::rename(&folder, &aside).unwrap();
+    std::os::unix::fs::symlink("d", &folder).unwrap();
+    let looped = head();
+    assert_eq!(looped.status, 503, "unreadable: {looped:?}");
+    std::fs::remove_file(&folder).unwrap();
+    std::fs::rename(&aside, &folder).unwrap();
+    assert_eq!(head().offset(), body.len() as u64, "readable again");
 }

@@ -989,6 +989,40 @@ fn a_files_only_partial_upload_damaged_far_before_its_end_starts_over() {
 /// A folder the server will not make fails its jobs with a line that
 /// names the folder above it, which exists: the server's own words ("No
 /// such file") hide that.
+/// A server whose SFTP subsystem never answers the handshake (here every
+/// session runs `cat`, which reads and says nothing) ends the run in one
+/// line, after the connect timeout, instead of holding it for ever.
+#[test]
+fn an_sftp_subsystem_that_never_answers_ends_the_run_in_one_line() {
+    let sshd = Sshd::start_with("ForceCommand cat >/dev/null\n");
+    let env = TestEnv::new();
+    let card = env.path().join("card");
+    photos(&card, 1);
+    let url = sshd.url(&sshd.path().join("out"));
+    let mut sync = (sshd.ferry(&env).args(["sync", "--retries", "0"]).arg(&card))
+        .args(["--to", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while sync.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(120) {
+            sync.kill().unwrap();
+            panic!("the run still waited for the handshake after 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = sync.wait_with_output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("logged in, but the server's SFTP subsystem did not answer within 10s"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_destination_folder_the_server_will_not_make_stops_the_run_in_one_line() {
     let sshd = Sshd::start();

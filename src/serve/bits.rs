@@ -104,6 +104,12 @@ fn session(server: &Server, headers: &HeaderMap) -> Result<Upload, Reply> {
         Err(Lookup::Missing | Lookup::Expired | Lookup::NoLongerHeld) => {
             Err(session_not_found(given))
         }
+        // BITS retries a 503 later, as a transient error.
+        Err(Lookup::Unreadable(error)) => Err(refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::INTERNAL,
+            &format!("session {given}: its file could not be read to check it: {error}"),
+        )),
         Err(Lookup::Failed(error)) => Err(store_refusal(error)),
     }
 }

@@ -17,6 +17,9 @@ pub enum Lookup {
     /// A completed upload whose placed file no longer holds what it
     /// completed with (cut short, changed or removed at the server).
     NoLongerHeld,
+    /// A completed upload whose file could not be read to check it (a
+    /// fault, such as EIO or too many open files): a client asks again.
+    Unreadable(String),
     Failed(UploadError),
 }
 
@@ -31,6 +34,13 @@ impl Lookup {
             Lookup::NoLongerHeld => Reply::error(
                 StatusCode::NOT_FOUND,
                 format!("upload {id} completed, but its file no longer holds what it stored"),
+            )
+            .header("Cache-Control", "no-store"),
+            Lookup::Unreadable(error) => Reply::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "upload {id} completed, but its file could not be read to check it: {error}"
+                ),
             )
             .header("Cache-Control", "no-store"),
             Lookup::Failed(error) => store_error(error),
@@ -51,14 +61,16 @@ impl Server {
                 let _ = blocking(|| self.store.delete(id));
                 Err(Lookup::Expired)
             }
-            Ok(upload)
-                if upload.info.completed.as_ref().is_some_and(|completed| {
-                    completed.forward.is_none() && !stored::still_holds(self, completed)
-                }) =>
-            {
-                Err(Lookup::NoLongerHeld)
-            }
-            Ok(upload) => Ok(upload),
+            Ok(upload) => match upload.info.completed.as_ref() {
+                Some(completed) if completed.forward.is_none() => {
+                    match stored::still_holds(self, completed) {
+                        Ok(true) => Ok(upload),
+                        Ok(false) => Err(Lookup::NoLongerHeld),
+                        Err(error) => Err(Lookup::Unreadable(error.to_string())),
+                    }
+                }
+                _ => Ok(upload),
+            },
             Err(UploadError::NotFound(_)) => Err(Lookup::Missing),
             Err(error) => Err(Lookup::Failed(error)),
         }

@@ -98,11 +98,16 @@ impl Digests {
 }
 
 /// Whether the file a completed upload placed holds, now, the content it
-/// completed with (its digest kept by stamp, as for `head`).
-pub fn still_holds(server: &Server, completed: &Completed) -> bool {
+/// completed with (its digest kept by stamp, as for `head`): `false` when
+/// it is gone or holds other bytes; an error when it could not be read,
+/// which is a fault to retry, not an answer.
+pub fn still_holds(server: &Server, completed: &Completed) -> Result<bool, HashError> {
     let path = server.store.root().join(completed.placed.as_path());
-    let hashed = tokio::task::block_in_place(|| server.digests.of(&path));
-    matches!(hashed, Ok((_, sha256)) if sha256 == completed.sha256)
+    match tokio::task::block_in_place(|| server.digests.of(&path)) {
+        Ok((_, sha256)) => Ok(sha256 == completed.sha256),
+        Err(HashError::Vanished) => Ok(false),
+        Err(error) => Err(error),
+    }
 }
 
 pub async fn head(server: &Server, target: &[u8]) -> Reply {

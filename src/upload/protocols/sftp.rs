@@ -225,29 +225,35 @@ impl Link {
             .await
             .map_err(|error| connect_error(url, &error))?;
         drop(config);
-        Link::over(Arc::new(session), url, detect).await
+        Link::over(Arc::new(session), url, connect_timeout, detect).await
     }
 
     /// Opens the SFTP channel (and with `detect`, starts asking for the
-    /// hash tool) over a connection already made.
+    /// hash tool) over a connection already made, within `connect_timeout`.
     async fn over(
         session: Arc<Session>,
         url: &SftpUrl,
+        connect_timeout: Duration,
         detect: bool,
     ) -> Result<Link, NotConnected> {
         let options = SftpOptions::new()
             .max_pending_requests(std::num::NonZeroU16::new(64).expect("not zero"));
         let hasher = Arc::new(tokio::sync::Mutex::new(None));
         let asking = detect.then(|| ask(&session, &hasher));
-        let sftp = channel::open(&session, options)
+        let unopened = |why: String| NotConnected {
+            refusal: Refusal::Unreachable,
+            message: format!("sftp://{}: logged in, but {why}", url.host),
+        };
+        // A subsystem that never answers the handshake would hold the run.
+        let sftp = tokio::time::timeout(connect_timeout, channel::open(&session, options))
             .await
-            .map_err(|error| NotConnected {
-                refusal: Refusal::Unreachable,
-                message: format!(
-                    "sftp://{}: logged in, but no SFTP channel opened: {error}",
-                    url.host
-                ),
-            })?;
+            .map_err(|_| {
+                unopened(format!(
+                    "the server's SFTP subsystem did not answer within {}s",
+                    connect_timeout.as_secs()
+                ))
+            })?
+            .map_err(|error| unopened(format!("no SFTP channel opened: {error}")))?;
         Ok(Link {
             session,
             sftp,
@@ -422,12 +428,14 @@ impl SftpRoute {
         let detect = slot == 0 && self.tool.get().is_none();
         let opened = match current {
             Slot::Open(link) => return Ok((slot, link)),
-            Slot::Connected(session) => match Link::over(session, &self.url, detect).await {
-                Ok(link) => Ok(link),
-                // ssh's master is gone (idle past `MASTER_IDLE` during a
-                // long scan, or its network dropped): connect again.
-                Err(_) => Link::open(&self.url, self.connect_timeout, detect).await,
-            },
+            Slot::Connected(session) => {
+                match Link::over(session, &self.url, self.connect_timeout, detect).await {
+                    Ok(link) => Ok(link),
+                    // ssh's master is gone (idle past `MASTER_IDLE` during a
+                    // long scan, or its network dropped): connect again.
+                    Err(_) => Link::open(&self.url, self.connect_timeout, detect).await,
+                }
+            }
             Slot::Empty => Link::open(&self.url, self.connect_timeout, detect).await,
         };
         let link = Arc::new(opened.map_err(|error| Failure::transient(error.message))?);
