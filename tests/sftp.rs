@@ -499,6 +499,23 @@ fn an_unknown_host_key_is_refused_and_never_learnt() {
     );
     assert!(text.contains(&wanted), "{text}");
     assert_eq!(text.trim().lines().count(), 1, "{text}");
+    // Named relative to where ferry runs, the file is still given whole:
+    // the command works from any folder.
+    let relative = env
+        .ferry()
+        .current_dir(config.parent().unwrap())
+        .env("FERRY_SSH_CONFIG", config.file_name().unwrap())
+        .arg("sync")
+        .arg(env.path().join("card"))
+        .arg("--to")
+        .arg(sshd.url(&dest))
+        .output()
+        .unwrap();
+    assert!(
+        stderr_of(&relative).contains(&wanted),
+        "{}",
+        stderr_of(&relative)
+    );
     assert_eq!(
         std::fs::read(sshd.path().join("empty_known_hosts")).unwrap(),
         b""

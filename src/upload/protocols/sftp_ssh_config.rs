@@ -54,11 +54,15 @@ impl StartConfig {
     }
 }
 
-/// `FERRY_SSH_CONFIG`, when set: the file read instead of `~/.ssh/config`.
+/// `FERRY_SSH_CONFIG`, when set: the file read instead of `~/.ssh/config`,
+/// made absolute against where ferry runs (ssh would read a relative
+/// `Include` from ~/.ssh, and a command ferry suggests must work from
+/// any folder).
 pub(super) fn user_config() -> Option<PathBuf> {
     std::env::var_os(SSH_CONFIG_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
+        .map(|path| std::path::absolute(&path).unwrap_or(path))
 }
 
 /// The text of ferry's file, or `None` when ssh should read the user's
@@ -71,8 +75,7 @@ fn config_text() -> Option<String> {
         }
         // What ssh reads when no -F is given, or the one file -F names.
         let includes = match user_config() {
-            // Relative to where ferry runs, not to ~/.ssh as ssh would read it.
-            Some(path) => vec![std::path::absolute(path).ok()?.to_str()?.to_owned()],
+            Some(path) => vec![path.to_str()?.to_owned()],
             None => vec!["~/.ssh/config".to_owned(), "/etc/ssh/ssh_config".to_owned()],
         };
         let mut text =
