@@ -481,15 +481,19 @@ fn an_unknown_host_key_is_refused_and_never_learnt() {
     let env = TestEnv::new();
     photos(&env.path().join("card"), 3);
     let dest = env.path().join("nas");
-    let output = env
-        .ferry()
-        .env("FERRY_SSH_CONFIG", &config)
+    // The config named as given, from the folder ferry runs in.
+    let sync = |config: &std::ffi::OsStr, folder: &Path| {
+        (env.ferry()
+            .current_dir(folder)
+            .env("FERRY_SSH_CONFIG", config))
         .arg("sync")
         .arg(env.path().join("card"))
         .arg("--to")
         .arg(sshd.url(&dest))
         .output()
-        .unwrap();
+        .unwrap()
+    };
+    let output = sync(config.as_os_str(), env.path());
     let text = stderr_of(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     let wanted = format!(
@@ -501,16 +505,7 @@ fn an_unknown_host_key_is_refused_and_never_learnt() {
     assert_eq!(text.trim().lines().count(), 1, "{text}");
     // Named relative to where ferry runs, the file is still given whole:
     // the command works from any folder.
-    let relative = env
-        .ferry()
-        .current_dir(config.parent().unwrap())
-        .env("FERRY_SSH_CONFIG", config.file_name().unwrap())
-        .arg("sync")
-        .arg(env.path().join("card"))
-        .arg("--to")
-        .arg(sshd.url(&dest))
-        .output()
-        .unwrap();
+    let relative = sync(config.file_name().unwrap(), config.parent().unwrap());
     assert!(
         stderr_of(&relative).contains(&wanted),
         "{}",

@@ -16,18 +16,15 @@ pub fn retry_cannot_send(job: &Job) -> Option<String> {
     if !job.error.as_ref().is_some_and(JobError::is_changed_file) {
         return None;
     }
-    let source = job.resource.source();
-    // Edited in place with its size, mtime and inode kept: a scan trusts
-    // the hash it has, so only a rehash reads the new content.
-    let stat_as_scanned =
-        || std::fs::metadata(&source).is_ok_and(|meta| FileStat::of(&meta) == job.resource.stat());
-    Some(match source.exists() {
-        false => format!(
+    Some(match std::fs::metadata(job.resource.source()) {
+        Err(_) => format!(
             "the file is gone, so a retry cannot send it: `ferry ack {}` takes it off the list",
             job.id.short()
         ),
-        true if stat_as_scanned() => "not worth a retry: its size, modification time and inode are still the scanned ones, so only `ferry sync --rehash` of its folder reads it again".to_owned(),
-        true => "not worth a retry: the next `ferry sync` of its folder scans it again".to_owned(),
+        // Edited in place with its size, mtime and inode kept: a scan
+        // trusts the hash it has, so only a rehash reads the new content.
+        Ok(meta) if FileStat::of(&meta) == job.resource.stat() => "not worth a retry: its size, modification time and inode are still the scanned ones, so only `ferry sync --rehash` of its folder reads it again".to_owned(),
+        Ok(_) => "not worth a retry: the next `ferry sync` of its folder scans it again".to_owned(),
     })
 }
 

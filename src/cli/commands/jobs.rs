@@ -282,17 +282,20 @@ pub fn retry(config: &Config, args: &RetryArgs) -> anyhow::Result<()> {
     let mut store = open_for_change(config)?;
     let ids = pick(&store, &args.ids, |job| Action::Retry.selects(job))?;
     // A job whose file changed since its scan fails again the same way:
-    // queued as asked, with one line saying why and what would send it.
-    for job in ids.iter().filter_map(|id| store.job(id)) {
-        if let Some(why) = crate::report::retry_cannot_send(job) {
+    // queued as asked, with one line saying why and what would send it
+    // (read before the retry clears the job's error, said once it is done).
+    let warnings: Vec<String> = (ids.iter().filter_map(|id| store.job(id)))
+        .filter_map(|job| {
+            let why = crate::report::retry_cannot_send(job)?;
             let source = job.resource.source();
             let shown = crate::journal::paths::Readable(&source);
-            crate::report::stream::err_line(&format!(
-                "warning: {shown} changed since its scan; {why}"
-            ));
-        }
-    }
+            Some(format!("warning: {shown} changed since its scan; {why}"))
+        })
+        .collect();
     store.apply_all(&ids, |job| job.retry(destination.clone()))?;
+    for warning in &warnings {
+        crate::report::stream::err_line(warning);
+    }
     report_changes(config, "retry", &ids)
 }
 
